@@ -1,0 +1,86 @@
+# minivmm - top-level Makefile (GNU Make).
+#
+#   make                 library (static + shared), mvm, examples, tools
+#   make test            unit tests + KVM tests (KVM tests skip without /dev/kvm)
+#   make demo            the debugger on the exit-tour guest
+#   make bench           cost of one exit through the run step vs bare KVM_RUN
+#   make SANITIZE=1 ...  the same with ASan + UBSan (objects in build/san)
+#   make V=1 ...         show the commands
+#   make install PREFIX=/usr/local DESTDIR=
+#   make format / format-check
+#
+# Each part of the tree describes its own sources in a build.mk fragment
+# (libminivmm/build.mk, mvm/build.mk, examples/build.mk, tests/build.mk,
+# ...); this file holds the shared rules.
+
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+AR ?= ar
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SAN_FLAGS :=
+endif
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+HOST_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -MMD -MP \
+	-D_GNU_SOURCE -Ilibminivmm/include
+HOST_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+
+# Everything `make` builds; fragments append to these.
+ALL_TARGETS :=
+TEST_BINS :=
+CLEAN_EXTRA :=
+
+.PHONY: all
+all: build-all
+
+include $(sort $(wildcard */build.mk))
+
+.PHONY: build-all
+build-all: $(ALL_TARGETS)
+
+# Host objects: build/<path>.o from <path>.c, position-independent so the
+# same objects go into the static and the shared library.
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HOST_CFLAGS) -fPIC -c $< -o $@
+
+.PHONY: test
+test: build-all $(TEST_BINS)
+	$(Q)scripts/run-tests.sh $(TEST_BINS)
+
+.PHONY: format format-check
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES) && \
+		echo "format-check: $(words $(FORMAT_FILES)) files OK"
+
+.PHONY: deps
+deps:
+	$(Q)scripts/install-deps.sh
+
+.PHONY: clean
+clean:
+	rm -rf build $(CLEAN_EXTRA)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

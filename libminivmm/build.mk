@@ -1,0 +1,54 @@
+# libminivmm: sources in reading order (see include/minivmm/minivmm.h).
+
+LIB_SRCS := \
+	libminivmm/src/log.c \
+	libminivmm/src/kvm.c \
+	libminivmm/src/memory.c \
+	libminivmm/src/bus.c \
+	libminivmm/src/vm.c \
+	libminivmm/src/vcpu.c \
+	libminivmm/src/run.c \
+	libminivmm/src/exit.c \
+	libminivmm/src/exitdesc.c \
+	libminivmm/src/debug.c \
+	libminivmm/src/modes.c \
+	libminivmm/src/check.c \
+	libminivmm/src/pagetable.c \
+	libminivmm/src/ptwalk.c \
+	libminivmm/src/loader.c \
+	libminivmm/src/elf.c \
+	libminivmm/src/debugcon.c \
+	libminivmm/src/ucall.c \
+	libminivmm/src/uart.c \
+	libminivmm/src/stddevs.c \
+	libminivmm/src/trace.c \
+	libminivmm/src/stats.c
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_A := $(BUILD)/libminivmm.a
+LIB_SO := $(BUILD)/libminivmm.so
+LIB_LIBS := -lrt
+
+ALL_TARGETS += $(LIB_A) $(LIB_SO)
+
+$(LIB_A): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libminivmm.so.0 $(HOST_LDFLAGS) \
+		-o $@ $^ $(LIB_LIBS)
+
+.PHONY: install
+install: $(LIB_A) $(LIB_SO) $(BUILD)/mvm
+	install -d $(DESTDIR)$(PREFIX)/include/minivmm $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 libminivmm/include/minivmm/*.h \
+		$(DESTDIR)$(PREFIX)/include/minivmm/
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libminivmm.so.0
+	ln -sf libminivmm.so.0 $(DESTDIR)$(PREFIX)/lib/libminivmm.so
+	install -m 755 $(BUILD)/mvm $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' libminivmm/minivmm.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/minivmm.pc

@@ -1,0 +1,101 @@
+/*
+ * layout.h - the one place where minivmm's guest-physical addresses,
+ * I/O ports and IRQ numbers are defined.
+ *
+ * Every example guest, the library's mode setup, the devices and the labs
+ * take their addresses from here, so a student can read the whole machine
+ * off one page. No other file may spell one of these numbers.
+ *
+ *   guest-physical address space (default 64 MiB of RAM)
+ *
+ *   0x0000_0000 +------------------------------+
+ *               | real-mode IVT + BIOS data    |  (left zero; no BIOS)
+ *   0x0000_1000 +------------------------------+  MVM_GDT_ADDR
+ *               | GDT built by the host        |
+ *   0x0000_2000 +------------------------------+  MVM_IDT_ADDR
+ *               | IDT (guest-owned, optional)  |
+ *   0x0000_3000 +------------------------------+  MVM_TSS_ADDR
+ *               | TSS (64-bit mode)            |
+ *   0x0000_4000 +------------------------------+  MVM_UCALL_ADDR
+ *               | ucall mailbox (scratch)      |
+ *   0x0000_7c00 +------------------------------+  MVM_REAL_LOAD_ADDR
+ *               | real-mode image (boot-sector |
+ *               | style, CS:IP = 0000:7c00)    |
+ *   0x0001_0000 +------------------------------+  MVM_PT_ADDR
+ *               | page tables built by host    |
+ *               | (PML4, PDPT, PDs, PTs)       |
+ *   0x0008_0000 +------------------------------+  MVM_PT_END
+ *               |  ...  stack grows down  ...  |
+ *   0x0009_f000 +------------------------------+  MVM_STACK_TOP
+ *               | (legacy VGA/ROM hole, free)  |
+ *   0x0010_0000 +------------------------------+  MVM_LOAD_ADDR (1 MiB)
+ *               | protected/long-mode image    |
+ *               | (flat binary or ELF)         |
+ *               |   ...                        |
+ *   RAM end     +------------------------------+  ram_size (<= MVM_RAM_MAX)
+ *               |   unbacked                   |
+ *   0xc000_0000 +------------------------------+  MVM_MMIO_BASE
+ *               | MMIO window: devices and     |
+ *               | MVM_MMIO_DEMO_ADDR (unbacked,|
+ *               | no device: "exit tour")      |
+ *   0xfec0_0000 | IOAPIC (in-kernel irqchip)   |  MVM_IOAPIC_ADDR
+ *   0xfee0_0000 | local APIC                   |  MVM_LAPIC_ADDR
+ *   0xffff_ffff +------------------------------+
+ *
+ *   I/O ports                         IRQ lines (ISA numbering)
+ *     0x00e9  debug console             4  COM1
+ *     0x03f8  COM1 8250 UART (8 ports)
+ *     0x0500  demo port ("exit tour", no device)
+ *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
+ *
+ * The addresses below 1 MiB follow the PC's real-mode conventions (the
+ * IVT at 0, boot sector at 0x7c00, 640 KiB of conventional memory) so
+ * what students see matches the textbooks; see the OSDev "Memory Map
+ * (x86)" page for the PC layout.
+ */
+#ifndef MINIVMM_LAYOUT_H
+#define MINIVMM_LAYOUT_H
+
+/* Host-built CPU structures. */
+#define MVM_GDT_ADDR   0x1000ULL
+#define MVM_IDT_ADDR   0x2000ULL
+#define MVM_TSS_ADDR   0x3000ULL
+#define MVM_UCALL_ADDR 0x4000ULL
+
+/* Where images are loaded. */
+#define MVM_REAL_LOAD_ADDR 0x7c00ULL
+#define MVM_LOAD_ADDR	   0x100000ULL
+
+/* Page tables: the host builds them in [MVM_PT_ADDR, MVM_PT_END). */
+#define MVM_PT_ADDR 0x10000ULL
+#define MVM_PT_END  0x80000ULL
+
+/* Initial stack pointer for protected and long mode (grows down). */
+#define MVM_STACK_TOP 0x9f000ULL
+
+/* RAM starts at 0 and must end below the MMIO window. */
+#define MVM_RAM_DEFAULT (64ULL << 20)
+#define MVM_RAM_MIN	(2ULL << 20)
+#define MVM_RAM_MAX	0xc0000000ULL
+
+/* MMIO window (never backed by RAM). */
+#define MVM_MMIO_BASE	   0xc0000000ULL
+#define MVM_MMIO_DEMO_ADDR 0xd0000000ULL
+#define MVM_IOAPIC_ADDR	   0xfec00000ULL
+#define MVM_LAPIC_ADDR	   0xfee00000ULL
+
+/* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
+ * needs three pages inside the 4 GiB space, outside RAM and devices). */
+#define MVM_KVM_TSS_ADDR 0xfffbd000ULL
+
+/* I/O ports. */
+#define MVM_PORT_DEBUGCON 0x00e9
+#define MVM_PORT_COM1	  0x03f8
+#define MVM_PORT_COM1_LEN 8
+#define MVM_PORT_DEMO	  0x0500
+#define MVM_PORT_UCALL	  0x1000
+
+/* IRQ lines. */
+#define MVM_IRQ_COM1 4
+
+#endif

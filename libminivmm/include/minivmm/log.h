@@ -1,0 +1,38 @@
+/*
+ * log.h - how the library reports detail without printing.
+ *
+ * libminivmm never prints, asserts or exits. Functions return 0 or a
+ * negative errno; the human-readable "why" goes to a log callback that the
+ * program installs (the mvm CLI prints it to stderr, the debugger routes it
+ * to its status line, tests capture it and assert on it).
+ */
+#ifndef MINIVMM_LOG_H
+#define MINIVMM_LOG_H
+
+#include <stdarg.h>
+
+enum mvm_log_level {
+	MVM_LOG_ERROR, /* an operation failed; the message says why */
+	MVM_LOG_WARN,  /* the guest did something odd; we carried on */
+	MVM_LOG_INFO,  /* progress a user may want to see */
+	MVM_LOG_DEBUG, /* detail for people reading the library */
+};
+
+typedef void mvm_log_fn(void *ctx, enum mvm_log_level level, const char *msg);
+
+/* A log sink. A NULL fn drops every message. */
+struct mvm_log {
+	mvm_log_fn *fn; /* called once per message, without trailing newline */
+	void *ctx;	/* passed back to fn */
+};
+
+/* Format a message and hand it to log->fn (log may be NULL). */
+void mvm_logf(const struct mvm_log *log, enum mvm_log_level level,
+	      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void mvm_vlogf(const struct mvm_log *log, enum mvm_log_level level,
+	       const char *fmt, va_list ap);
+
+/* "error", "warning", ... */
+const char *mvm_log_level_name(enum mvm_log_level level);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * minivmm.h - everything in libminivmm, one include.
+ *
+ * Read the headers in this order; each builds on the one before:
+ *   log.h        how the library reports errors without printing
+ *   layout.h     the guest-physical memory map, ports and IRQs
+ *   kvm.h        /dev/kvm, API version, capabilities
+ *   memory.h     memory slots and guest-physical -> host translation
+ *   bus.h        devices on the port and MMIO buses
+ *   exit.h       one decoded VM exit
+ *   vm.h         VM and vCPU lifecycle and the run step
+ *   modes.h      real/protected/long mode setup and the state checker
+ *   pagetable.h  building and walking page tables
+ *   loader.h     flat and ELF images
+ *   devices.h    debug console, ucall, 8250 UART
+ *   trace.h      exit trace, counters, KVM's binary statistics
+ */
+#ifndef MINIVMM_H
+#define MINIVMM_H
+
+#include "log.h"
+#include "layout.h"
+#include "kvm.h"
+#include "memory.h"
+#include "bus.h"
+#include "exit.h"
+#include "vm.h"
+#include "modes.h"
+#include "pagetable.h"
+#include "loader.h"
+#include "ucall.h"
+#include "devices.h"
+#include "trace.h"
+
+#endif

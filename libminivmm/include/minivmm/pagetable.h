@@ -1,0 +1,102 @@
+/*
+ * pagetable.h - building and walking x86-64 page tables.
+ *
+ * x86-64 4-level paging (Intel SDM Vol. 3A 4.5): CR3 points to the PML4;
+ * bits 47:39 of a virtual address index the PML4, 38:30 the PDPT, 29:21
+ * the page directory, 20:12 the page table; each table is 4 KiB holding
+ * 512 eight-byte entries. An entry with PS=1 in the PDPT or PD maps a
+ * 1 GiB or 2 MiB page directly.
+ *
+ * Both the builder and the walker work on a struct mvm_memmap, so they
+ * run in unit tests on plain buffers as well as on a live VM.
+ */
+#ifndef MINIVMM_PAGETABLE_H
+#define MINIVMM_PAGETABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memory.h"
+
+/* Entry bits (Intel SDM Vol. 3A 4.5, Tables 4-15 .. 4-20). */
+#define MVM_PTE_P    (1ULL << 0)	   /* present */
+#define MVM_PTE_RW   (1ULL << 1)	   /* writable */
+#define MVM_PTE_US   (1ULL << 2)	   /* user-mode access allowed */
+#define MVM_PTE_PWT  (1ULL << 3)	   /* write-through */
+#define MVM_PTE_PCD  (1ULL << 4)	   /* cache disable */
+#define MVM_PTE_A    (1ULL << 5)	   /* accessed */
+#define MVM_PTE_D    (1ULL << 6)	   /* dirty (leaf only) */
+#define MVM_PTE_PS   (1ULL << 7)	   /* page size: 1 GiB / 2 MiB leaf */
+#define MVM_PTE_G    (1ULL << 8)	   /* global (leaf only) */
+#define MVM_PTE_NX   (1ULL << 63)	   /* no-execute (needs EFER.NXE) */
+#define MVM_PTE_ADDR 0x000ffffffffff000ULL /* bits 51:12 */
+
+/*
+ * Build identity-mapped tables for [0, map_size) with page_size pages
+ * (4096 or 2 MiB) in guest memory [area, area_end), writable, supervisor.
+ * Tables are zeroed first. *cr3 gets the PML4 address. Returns 0,
+ * -EINVAL (bad sizes), -ENOSPC (the tables do not fit), -EFAULT.
+ */
+int mvm_pt_build_identity(struct mvm_memmap *mem, uint64_t area,
+			  uint64_t area_end, uint64_t map_size,
+			  uint64_t page_size, uint64_t *cr3);
+
+enum mvm_pt_fault {
+	MVM_PT_OK = 0,
+	MVM_PT_NOT_PRESENT,  /* an entry on the way has P = 0 */
+	MVM_PT_RESERVED,     /* a reserved bit is set in an entry */
+	MVM_PT_NONCANONICAL, /* bits 63:48 are not copies of bit 47 */
+	MVM_PT_BAD_TABLE,    /* a table address is not guest RAM */
+	MVM_PT_NO_PAGING,    /* CR0.PG = 0: virtual == physical */
+	MVM_PT_UNSUPPORTED,  /* 32-bit paging, PAE without long mode, LA57 */
+};
+
+struct mvm_pt_level {
+	int level;	    /* 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT */
+	uint64_t index;	    /* index into the table, 0..511 */
+	uint64_t entry_gpa; /* where the entry lives */
+	uint64_t entry;	    /* its raw value */
+	int leaf;	    /* this entry maps the page */
+};
+
+struct mvm_pt_walk {
+	uint64_t gva; /* the address translated */
+	uint64_t cr3;
+	int nlevels; /* rows filled in lv[] */
+	struct mvm_pt_level lv[5];
+	enum mvm_pt_fault fault; /* MVM_PT_OK when gpa is valid */
+	uint64_t gpa;		 /* the result */
+	uint64_t page_size;	 /* 4 KiB, 2 MiB or 1 GiB */
+	int writable, user, nx;	 /* effective permissions along the walk */
+	char why[120];		 /* readable reason when fault != OK */
+};
+
+/*
+ * Translate gva using the tables at cr3 (paging state from CR0, CR4 and
+ * EFER decides the format). Fills *w in all cases; returns 0 when the
+ * address maps, -EFAULT otherwise (w->fault and w->why say why).
+ */
+int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
+		uint64_t cr4, uint64_t efer, uint64_t gva,
+		struct mvm_pt_walk *w);
+
+/* One merged run of mappings with equal permissions (QEMU's `info mem`). */
+struct mvm_pt_range {
+	uint64_t va, pa, size; /* pa of the first byte; runs are contiguous */
+	int writable, user, nx;
+};
+
+typedef int mvm_pt_range_fn(void *ctx, const struct mvm_pt_range *r);
+
+/* Call fn for each merged range, in address order. Stops early when fn
+ * returns non-zero and returns that value; 0 at the end; -errno on error. */
+int mvm_pt_for_each_range(const struct mvm_memmap *mem, uint64_t cr3,
+			  mvm_pt_range_fn *fn, void *ctx);
+
+/* "P RW US A D PS NX" style text for an entry's set flags. */
+int mvm_pte_flags_str(uint64_t entry, int level, char *buf, size_t len);
+
+/* "not present", ... */
+const char *mvm_pt_fault_name(enum mvm_pt_fault f);
+
+#endif

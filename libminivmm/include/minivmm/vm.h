@@ -1,0 +1,151 @@
+/*
+ * vm.h - VM and vCPU lifecycle, registers, and the run step.
+ *
+ *   mvm_vm_create()            open /dev/kvm, KVM_CREATE_VM, RAM slot 0,
+ *                              the vCPUs (KVM_CREATE_VCPU + mmap kvm_run)
+ *   mvm_vcpu_setup_mode()      registers for real/protected/long mode
+ *   mvm_vcpu_run_once()        KVM_RUN once -> one decoded struct mvm_exit,
+ *                              already dispatched to the device bus
+ *   mvm_vcpu_run()             run_once in a loop until an exit says stop
+ *   mvm_vm_destroy()           close and unmap everything
+ *
+ * The CLI, the debugger, the tests and the labs all drive the same
+ * mvm_vcpu_run_once(); there is no other run loop (STYLE.md 6).
+ */
+#ifndef MINIVMM_VM_H
+#define MINIVMM_VM_H
+
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "exit.h"
+#include "log.h"
+#include "memory.h"
+
+struct mvm_vm;
+struct mvm_vcpu;
+struct mvm_trace;
+
+#define MVM_MAX_VCPUS 8
+
+/* VM flags. */
+#define MVM_VM_IRQCHIP	(1u << 0) /* KVM_CREATE_IRQCHIP (PIC+IOAPIC+LAPIC) */
+#define MVM_VM_USER_MSR (1u << 1) /* exit to user space on unknown MSRs */
+
+struct mvm_vm_config {
+	uint64_t ram_size;  /* bytes of RAM at GPA 0; 0 = MVM_RAM_DEFAULT */
+	int ncpus;	    /* vCPUs; 0 = 1 */
+	unsigned flags;	    /* MVM_VM_* */
+	struct mvm_log log; /* where messages go; zero = nowhere */
+};
+
+/* Create a VM. On success *out is set and 0 returned; on failure -errno
+ * and the log says which step failed. */
+int mvm_vm_create(const struct mvm_vm_config *cfg, struct mvm_vm **out);
+
+/* Free everything; accepts NULL and half-built VMs. */
+void mvm_vm_destroy(struct mvm_vm *vm);
+
+/* Accessors. */
+int mvm_vm_fd(const struct mvm_vm *vm);
+int mvm_vm_kvm_fd(const struct mvm_vm *vm);
+const struct mvm_log *mvm_vm_log(const struct mvm_vm *vm);
+struct mvm_memmap *mvm_vm_mem(struct mvm_vm *vm);
+uint64_t mvm_vm_ram_size(const struct mvm_vm *vm);
+struct mvm_bus *mvm_vm_pio_bus(struct mvm_vm *vm);
+struct mvm_bus *mvm_vm_mmio_bus(struct mvm_vm *vm);
+int mvm_vm_ncpus(const struct mvm_vm *vm);
+struct mvm_vcpu *mvm_vm_vcpu(struct mvm_vm *vm, int index);
+void *mvm_vm_ram(struct mvm_vm *vm); /* host address of GPA 0 */
+
+/*
+ * Memory slots beyond RAM. mvm_vm_mem_add() mmaps `size` bytes of
+ * anonymous memory (zeroed) and maps it at gpa; returns the slot index or
+ * -errno. mvm_vm_mem_add_hva() maps caller-owned memory instead.
+ */
+int mvm_vm_mem_add(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
+		   unsigned flags);
+int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
+		       void *hva, unsigned flags);
+int mvm_vm_mem_remove(struct mvm_vm *vm, int slot);
+
+/* KVM_GET_DIRTY_LOG for a slot created with MVM_MEM_LOG_DIRTY: one bit per
+ * 4 KiB page, bitmap sized (pages + 63) / 64 words. Clears the log. */
+int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap);
+
+/* Guest memory helpers: mvm_memmap_read/write on the VM's map. */
+int mvm_vm_read(struct mvm_vm *vm, uint64_t gpa, void *buf, size_t len);
+int mvm_vm_write(struct mvm_vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* vCPU accessors and registers (KVM's own structs, as students see them
+ * in the API document). All return 0 or -errno. */
+int mvm_vcpu_index(const struct mvm_vcpu *vcpu);
+int mvm_vcpu_fd(const struct mvm_vcpu *vcpu);
+struct mvm_vm *mvm_vcpu_vm(struct mvm_vcpu *vcpu);
+struct kvm_run *mvm_vcpu_kvm_run(struct mvm_vcpu *vcpu);
+int mvm_vcpu_get_regs(struct mvm_vcpu *vcpu, struct kvm_regs *regs);
+int mvm_vcpu_set_regs(struct mvm_vcpu *vcpu, const struct kvm_regs *regs);
+int mvm_vcpu_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs);
+int mvm_vcpu_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs);
+
+/* Exit trace of this vCPU (see trace.h); never NULL. */
+struct mvm_trace *mvm_vcpu_trace(struct mvm_vcpu *vcpu);
+
+/*
+ * The run step: KVM_RUN once, decode the exit into *exit, dispatch I/O and
+ * MMIO to the bus (unclaimed: logged, reads answer all ones), record it in
+ * the trace. Returns 0 with *exit filled, -ETIMEDOUT if the deadline armed
+ * with mvm_vcpu_set_deadline() passed (exit->reason == KVM_EXIT_INTR), or
+ * -errno when KVM_RUN itself failed.
+ */
+int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
+
+/*
+ * Arm a deadline `ms` milliseconds from now for this vCPU (0 disarms).
+ * A guest that never exits is kicked out of KVM_RUN by a signal when the
+ * deadline passes. Must be called from the thread that runs the vCPU.
+ */
+int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms);
+
+/*
+ * Run until an exit with exit->stop set (HLT, SHUTDOWN, FAIL_ENTRY,
+ * INTERNAL_ERROR, a device's MVM_IO_STOP, a DEBUG exit) or until
+ * timeout_ms passes (-ETIMEDOUT; 0 = no timeout). *exit holds the last
+ * exit. Returns 0 or -errno.
+ */
+int mvm_vcpu_run(struct mvm_vcpu *vcpu, unsigned timeout_ms,
+		 struct mvm_exit *exit);
+
+/*
+ * User-space MSR emulation (KVM_CAP_X86_USER_SPACE_MSR). After this call,
+ * RDMSR/WRMSR of an MSR KVM does not know (and of every MSR in `filter`,
+ * n entries; may be NULL) exit to user space as KVM_EXIT_X86_RDMSR /
+ * KVM_EXIT_X86_WRMSR; the run step calls fn, which fills msr->data for a
+ * read or sets msr->error to make the guest take #GP. Without a handler
+ * (fn NULL) such accesses get #GP, as on hardware. -EOPNOTSUPP when KVM
+ * lacks the capability.
+ */
+typedef int mvm_msr_fn(void *ctx, struct mvm_vcpu *vcpu,
+		       struct mvm_exit_msr *msr);
+int mvm_vm_enable_user_msr(struct mvm_vm *vm, const uint32_t *filter, int n,
+			   mvm_msr_fn *fn, void *ctx);
+
+/*
+ * Guest debugging (KVM_SET_GUEST_DEBUG): single-step and up to four
+ * hardware execute breakpoints in DR0-DR3. nbp > 4 gives -E2BIG.
+ */
+#define MVM_HW_BREAKPOINTS 4
+int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
+		       const uint64_t *bp, int nbp);
+
+/*
+ * Inject an exception into the guest (KVM_SET_VCPU_EVENTS): used to fix
+ * up instructions some backends cannot emulate (int3 / int n). vector,
+ * optional error code; `skip` bytes are added to RIP first.
+ */
+int mvm_vcpu_inject_exception(struct mvm_vcpu *vcpu, unsigned vector,
+			      int has_error, uint32_t error, unsigned skip);
+
+#endif

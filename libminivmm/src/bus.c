@@ -1,0 +1,2 @@
+/* bus.c - placeholder until its owner lands it. */
+#include "internal.h"

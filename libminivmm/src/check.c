@@ -1,0 +1,2 @@
+/* check.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* debug.c - placeholder until its owner lands it. */
+#include "internal.h"

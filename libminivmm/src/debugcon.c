@@ -1,0 +1,2 @@
+/* debugcon.c - placeholder until its owner lands it. */
+#include "internal.h"

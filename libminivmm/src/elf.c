@@ -1,0 +1,2 @@
+/* elf.c - placeholder until its owner lands it. */
+#include "internal.h"

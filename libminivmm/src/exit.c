@@ -1,0 +1,2 @@
+/* exit.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,48 @@
+/*
+ * internal.h - the library's private structures, shared by its .c files.
+ *
+ * Programs see struct mvm_vm and struct mvm_vcpu only as opaque pointers
+ * (vm.h); the fields are here so that each concept (memory, the run step,
+ * modes, ...) can live in its own short file.
+ */
+#ifndef MINIVMM_INTERNAL_H
+#define MINIVMM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+#include "minivmm/minivmm.h"
+
+struct mvm_vcpu {
+	struct mvm_vm *vm;	/* owner */
+	int index;		/* 0 .. ncpus - 1 */
+	int fd;			/* from KVM_CREATE_VCPU; -1 if not yet */
+	struct kvm_run *run;	/* shared page(s) mmap'ed from fd */
+	size_t run_size;	/* KVM_GET_VCPU_MMAP_SIZE */
+	struct mvm_trace trace; /* recent exits and counters */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0 = none */
+	int timer_armed;	/* a POSIX timer is pending for this vCPU */
+	void *timer;		/* timer_t, kept opaque here */
+};
+
+struct mvm_vm {
+	struct mvm_log log;    /* where messages go */
+	int kvm_fd;	       /* /dev/kvm */
+	int fd;		       /* from KVM_CREATE_VM */
+	unsigned flags;	       /* MVM_VM_* */
+	uint64_t ram_size;     /* bytes at GPA 0 (slot 0) */
+	uint8_t *ram;	       /* host address of GPA 0 */
+	struct mvm_memmap mem; /* slots, mirrored to KVM */
+	struct mvm_bus pio;    /* port I/O devices */
+	struct mvm_bus mmio;   /* MMIO devices */
+	mvm_msr_fn *msr_fn;    /* user-space MSR handler, or NULL */
+	void *msr_ctx;	       /* passed to msr_fn */
+	int ncpus;	       /* entries used in vcpu[] */
+	struct mvm_vcpu *vcpu[MVM_MAX_VCPUS];
+};
+
+/* Exit handling split out of run.c (dispatch to the bus, defaults). */
+void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
+void mvm_exit_dispatch(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
+
+#endif

@@ -1,0 +1,2 @@
+/* kvm.c - placeholder until its owner lands it. */
+#include "internal.h"

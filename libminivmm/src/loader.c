@@ -1,0 +1,2 @@
+/* loader.c - placeholder until its owner lands it. */
+#include "internal.h"

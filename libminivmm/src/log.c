@@ -1,0 +1,2 @@
+/* log.c - placeholder until its owner lands it. */
+#include "internal.h"

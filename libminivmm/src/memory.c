@@ -1,0 +1,2 @@
+/* memory.c - placeholder until its owner lands it. */
+#include "internal.h"

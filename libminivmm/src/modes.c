@@ -1,0 +1,2 @@
+/* modes.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* pagetable.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* ptwalk.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* run.c - placeholder until its owner lands it. */
+#include "internal.h"

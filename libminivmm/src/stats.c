@@ -1,0 +1,2 @@
+/* stats.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* trace.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* uart.c - placeholder until its owner lands it. */
+#include "internal.h"

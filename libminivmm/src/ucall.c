@@ -1,0 +1,2 @@
+/* ucall.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* vcpu.c - placeholder until its owner lands it. */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* vm.c - placeholder until its owner lands it. */
+#include "internal.h"

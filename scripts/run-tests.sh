@@ -1,0 +1,30 @@
+#!/bin/sh
+# run-tests.sh BIN... - run cmocka test programs, then print one summary.
+#
+# Each program prints cmocka's usual report. We add up the [  PASSED  ],
+# [  FAILED  ] and [  SKIPPED ] lines so `make test` ends with one line a
+# student can read, and exit non-zero if any program failed or crashed.
+set -u
+pass=0 fail=0 skip=0 crashed=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for t in "$@"; do
+	echo "==> $t"
+	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^\[       OK \]' "$log")
+	f=$(grep -c '^\[  FAILED  \] [^0-9]' "$log")
+	s=$(grep -c '^\[  SKIPPED \] [^0-9]' "$log")
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		crashed="$crashed $t(rc=$rc)"
+	fi
+done
+echo "==================================================================="
+echo "tests: $pass passed, $fail failed, $skip skipped, programs: $#"
+if [ -n "$crashed" ]; then
+	echo "programs that exited abnormally:$crashed"
+	exit 1
+fi
+[ "$fail" -eq 0 ]
