@@ -29,7 +29,7 @@ if [ -z "$bb" ]; then
 	dpkg -x "$scratch"/busybox-static_*.deb "$scratch/pkg"
 	bb="$scratch/pkg/bin/busybox"
 fi
-case  in /*) ;; *) bb="$(pwd)/$bb" ;; esac
+case $bb in /*) ;; *) bb="$(pwd)/$bb" ;; esac
 if ! "$bb" true 2>/dev/null; then
 	echo "make-rootfs: $bb is not a runnable busybox" >&2
 	exit 1
