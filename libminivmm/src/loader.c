@@ -1,2 +1,159 @@
-/* loader.c - placeholder until its owner lands it. */
+/*
+ * loader.c - reading image files and loading flat binaries.
+ *
+ * A flat binary has no headers: its bytes are copied to one guest-physical
+ * address and execution starts at that address. The real-mode examples
+ * are flat (they start at MVM_REAL_LOAD_ADDR like a PC boot sector); the
+ * protected and long mode guests are ELF executables (elf.c).
+ *
+ * mvm_load_file() decides by the first four bytes: "\x7fELF" means ELF,
+ * anything else is flat. Files are read whole, with a size cap so that a
+ * wrong path (a disk image, /dev/zero) is an error, not an OOM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "internal.h"
+
+/* Largest image mvm_load_file() reads: big enough for a Linux vmlinux
+ * with debug information, small enough to catch a wrong file. */
+#define MVM_IMAGE_MAX (512ULL << 20)
+
+int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
+		  size_t len, struct mvm_image_info *info,
+		  const struct mvm_log *log)
+{
+	void *hva;
+
+	if (!mem || !img || !info)
+		return -EINVAL;
+	if (len == 0) {
+		mvm_logf(log, MVM_LOG_ERROR, "flat image is empty");
+		return -EINVAL;
+	}
+	/* one slot, no wrap: mvm_memmap_hva() checks both */
+	hva = mvm_memmap_hva(mem, gpa, len);
+	if (!hva) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "flat image of %zu bytes at guest-physical 0x%llx "
+			 "does not fit in guest RAM",
+			 len, (unsigned long long)gpa);
+		return -EFAULT;
+	}
+	memcpy(hva, img, len);
+	info->kind = MVM_IMAGE_FLAT;
+	info->entry = gpa;
+	info->lo = gpa;
+	info->hi = gpa + len;
+	info->nsegments = 1;
+	return 0;
+}
+
+/* read() until len bytes or EOF; returns bytes read or -errno. */
+static ssize_t read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(fd, buf + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* Size of an open regular file, checked against max. */
+static int file_size(int fd, const char *path, size_t max, size_t *size,
+		     const struct mvm_log *log)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+		mvm_logf(log, MVM_LOG_ERROR, "%s: %s", path, strerror(err));
+		return -err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		mvm_logf(log, MVM_LOG_ERROR, "%s: not a regular file", path);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "%s: %lld bytes, larger than the %zu-byte limit", path,
+			 (long long)st.st_size, max);
+		return -EFBIG;
+	}
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+int mvm_file_read(const char *path, size_t max, void **buf, size_t *len,
+		  const struct mvm_log *log)
+{
+	size_t size = 0;
+	uint8_t *p = NULL;
+	ssize_t got;
+	int fd, rc;
+
+	if (!path || !buf || !len)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		mvm_logf(log, MVM_LOG_ERROR, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = file_size(fd, path, max, &size, log);
+	if (rc)
+		goto out;
+	p = malloc(size ? size : 1);
+	if (!p) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* A file that shrinks while we read gives fewer bytes; that is
+	 * what it contains now, so report the bytes actually read. */
+	got = read_full(fd, p, size);
+	if (got < 0) {
+		rc = (int)got;
+		mvm_logf(log, MVM_LOG_ERROR, "%s: %s", path, strerror(-rc));
+		free(p);
+		goto out;
+	}
+	*buf = p;
+	*len = (size_t)got;
+out:
+	close(fd);
+	return rc;
+}
+
+int mvm_load_file(struct mvm_memmap *mem, const char *path, uint64_t flat_gpa,
+		  struct mvm_image_info *info, const struct mvm_log *log)
+{
+	void *img = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = mvm_file_read(path, MVM_IMAGE_MAX, &img, &len, log);
+	if (rc)
+		return rc;
+	if (mvm_image_is_elf(img, len))
+		rc = mvm_load_elf(mem, img, len, info, log);
+	else
+		rc = mvm_load_flat(mem, flat_gpa, img, len, info, log);
+	if (rc)
+		mvm_logf(log, MVM_LOG_ERROR, "%s: could not load the image",
+			 path);
+	free(img);
+	return rc;
+}
