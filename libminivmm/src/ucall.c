@@ -1,2 +1,153 @@
-/* ucall.c - placeholder until its owner lands it. */
+/*
+ * ucall.c - the host side of the guest -> host call ABI (see ucall.h).
+ *
+ * The guest writes the guest-physical address of a struct mvm_ucall to
+ * MVM_PORT_UCALL with one 4-byte OUT. This device turns that address into
+ * a copy of the struct and acts on its command:
+ *
+ *   PRINT              text goes to the output callback; the guest runs on
+ *   SYNC, ASSERT, DONE the ucall is stored and the write returns
+ *                      MVM_IO_STOP, so mvm_vcpu_run() returns and the test
+ *                      can look at it with mvm_ucall_last()
+ *
+ * The address comes from the guest, so it is untrusted (STYLE.md 5): the
+ * whole struct is copied with mvm_memmap_read(), which refuses any byte
+ * outside guest RAM, and the text is NUL-terminated by the host whatever
+ * the guest put there. A bad call is logged and ignored; it never stops
+ * the VMM. This is the same design as the Linux KVM selftests' ucall
+ * (tools/testing/selftests/kvm/lib/x86_64/ucall.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
+
+struct mvm_ucall_dev {
+	const struct mvm_memmap *mem; /* guest memory the struct is read from */
+	mvm_output_fn *out;	      /* PRINT text; NULL drops it */
+	void *ctx;		      /* passed to out */
+	struct mvm_log log;	      /* bad calls are reported here */
+	struct mvm_ucall last;	      /* last SYNC/ASSERT/DONE */
+};
+
+static const char *const cmd_names[] = {
+	[MVM_UCALL_NONE] = "NONE",     [MVM_UCALL_SYNC] = "SYNC",
+	[MVM_UCALL_ASSERT] = "ASSERT", [MVM_UCALL_DONE] = "DONE",
+	[MVM_UCALL_PRINT] = "PRINT",
+};
+_Static_assert(sizeof(cmd_names) / sizeof(cmd_names[0]) == MVM_UCALL_NR,
+	       "one name per ucall command");
+
+const char *mvm_ucall_cmd_name(uint64_t cmd)
+{
+	return cmd < MVM_UCALL_NR ? cmd_names[cmd] : "?";
+}
+
+/* The port reads as zero: there is nothing to read back. */
+static int ucall_read(void *dev, uint64_t offset, void *data, uint32_t len)
+{
+	(void)dev;
+	(void)offset;
+	memset(data, 0, len);
+	return 0;
+}
+
+/* Copy the guest's struct; 0, or -EFAULT after logging why. */
+static int ucall_fetch(struct mvm_ucall_dev *u, uint32_t gpa,
+		       struct mvm_ucall *uc)
+{
+	if (mvm_memmap_read(u->mem, gpa, uc, sizeof(*uc)) < 0) {
+		mvm_logf(&u->log, MVM_LOG_WARN,
+			 "ucall: struct at guest-physical 0x%x (%zu bytes) "
+			 "is not in guest RAM; ignored",
+			 gpa, sizeof(*uc));
+		return -EFAULT;
+	}
+	uc->text[MVM_UCALL_TEXT - 1] = '\0';
+	return 0;
+}
+
+static int ucall_write(void *dev, uint64_t offset, const void *data,
+		       uint32_t len)
+{
+	struct mvm_ucall_dev *u = dev;
+	struct mvm_ucall uc;
+	uint32_t gpa;
+
+	if (offset != 0 || len != sizeof(gpa)) {
+		mvm_logf(&u->log, MVM_LOG_WARN,
+			 "ucall: %u-byte write at offset %llu ignored (the "
+			 "protocol is one 4-byte OUT of an address)",
+			 len, (unsigned long long)offset);
+		return 0;
+	}
+	memcpy(&gpa, data, sizeof(gpa));
+	if (ucall_fetch(u, gpa, &uc))
+		return 0;
+	switch (uc.cmd) {
+	case MVM_UCALL_PRINT:
+		if (u->out)
+			u->out(u->ctx, uc.text, strlen(uc.text));
+		return 0;
+	case MVM_UCALL_SYNC:
+	case MVM_UCALL_ASSERT:
+	case MVM_UCALL_DONE:
+		u->last = uc;
+		return MVM_IO_STOP;
+	default:
+		mvm_logf(&u->log, MVM_LOG_WARN,
+			 "ucall: unknown command %llu at 0x%x; ignored",
+			 (unsigned long long)uc.cmd, gpa);
+		return 0;
+	}
+}
+
+static void ucall_reset(void *dev)
+{
+	mvm_ucall_clear(dev);
+}
+
+const struct mvm_dev_ops mvm_ucall_ops = {
+	.name = "ucall",
+	.read = ucall_read,
+	.write = ucall_write,
+	.reset = ucall_reset,
+};
+
+int mvm_ucall_create(const struct mvm_memmap *mem, mvm_output_fn *out,
+		     void *ctx, const struct mvm_log *log,
+		     struct mvm_ucall_dev **dev)
+{
+	struct mvm_ucall_dev *u;
+
+	if (!mem || !dev)
+		return -EINVAL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->mem = mem;
+	u->out = out;
+	u->ctx = ctx;
+	if (log)
+		u->log = *log;
+	*dev = u;
+	return 0;
+}
+
+void mvm_ucall_destroy(struct mvm_ucall_dev *dev)
+{
+	free(dev);
+}
+
+int mvm_ucall_last(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc)
+{
+	if (uc)
+		*uc = dev->last;
+	return (int)dev->last.cmd;
+}
+
+void mvm_ucall_clear(struct mvm_ucall_dev *dev)
+{
+	memset(&dev->last, 0, sizeof(dev->last));
+}

@@ -34,6 +34,7 @@ struct mvm_trace {
 	struct mvm_trace_entry ring[MVM_TRACE_CAP];
 	uint64_t count[MVM_EXIT_REASONS + 1]; /* per reason; last = other */
 	uint64_t ns[MVM_EXIT_REASONS + 1];    /* handler time per reason */
+	uint64_t timed[MVM_EXIT_REASONS + 1]; /* exits timed (tracing on) */
 };
 
 void mvm_trace_init(struct mvm_trace *t, int enabled);
