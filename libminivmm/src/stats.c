@@ -142,11 +142,11 @@ int mvm_stats_read_all(int stats_fd, struct mvm_stat *out, int max)
 		return rc;
 	for (uint32_t i = 0; i < h.num_desc && count < max; i++) {
 		struct mvm_stat *s = &out[count];
-		const struct kvm_stats_desc *d =
-			desc_at(descs, stride, i, &h, s->name, sizeof(s->name));
+		struct kvm_stats_desc d;
 
-		s->flags = d->flags;
-		rc = read_value(stats_fd, &h, d, &s->value);
+		desc_at(descs, stride, i, &h, &d, s->name, sizeof(s->name));
+		s->flags = d.flags;
+		rc = read_value(stats_fd, &h, &d, &s->value);
 		if (rc)
 			break;
 		count++;
