@@ -1,0 +1,45 @@
+#!/bin/sh
+# slides/install-deps.sh - Debian packages the lecture build needs.
+#
+# Kept apart from scripts/install-deps.sh on purpose: building the code
+# must not pull a web browser in. `make slides` calls this first; it is
+# idempotent (present packages are skipped) and uses sudo when not root.
+#   chromium        headless browser Marp uses to print the PDFs
+#   graphviz        `dot`, which turns the diagrams (slides/diagrams/*.dot) into SVG
+#   fonts-noto-cjk  glyphs for the Simplified Chinese decks
+#   fonts-dejavu-core, fonts-noto-mono   Latin text and code
+#   poppler-utils   pdfinfo/pdftoppm, used to count and check pages
+#   nodejs, npm     run Marp CLI (installed locally by `npm ci`)
+set -eu
+
+PKGS="chromium graphviz fonts-noto-cjk fonts-dejavu-core fonts-noto-mono
+poppler-utils"
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "slides/install-deps.sh: need root (or sudo) to install:$missing" >&2
+	exit 1
+fi
+
+echo "slides/install-deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

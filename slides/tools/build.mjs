@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// slides/tools/build.mjs - build the lecture decks (`make slides`).
+//
+// The decks are Markdown for Marp (https://marp.app). Before Marp sees
+// them this script expands three directives, so that nothing on a slide
+// can drift away from the project it describes:
+//
+//   <!-- include: libminivmm/src/run.c#kvm-run-loop -->
+//        the lines between `[slide:kvm-run-loop]` and `[/slide:kvm-run-loop]`
+//        in that file, as a fenced code block. A missing file or marker
+//        fails the build.
+//   <!-- diagram: vmx-transitions h=430 -->
+//        slides/diagrams/vmx-transitions.dot (or .zh.dot for Chinese decks)
+//        rendered by Graphviz and embedded as an SVG data URI, so the HTML
+//        is self-contained.
+//   <!-- run: build/mvm --help -->
+//        the output of a real command, run from the repository root. A
+//        non-zero exit status fails the build.
+//
+// It also checks every relative Markdown link (in the decks and in
+// COURSE.md) points at a file that exists, and that each English deck and
+// its Chinese translation have the same slides and the same directives in
+// the same order ("same structure, two languages").
+//
+// Usage: node slides/tools/build.mjs [--check] [--no-pdf]
+//   --check   expand and check only, do not run Marp (fast CI check)
+//   --no-pdf  HTML only
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SLIDES = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const ROOT = path.dirname(SLIDES);
+const OUT = path.join(ROOT, process.env.BUILD || 'build', 'slides');
+const LANGS = ['en', 'zh'];
+const MAX_CODE_LINES = 40; // more than this is unreadable on a projector
+const args = new Set(process.argv.slice(2));
+const errors = [];
+
+function fail(where, msg) {
+	errors.push(`${where}: ${msg}`);
+}
+
+// --- include: a marked region of a real source file -------------------
+const LANG_BY_EXT = { '.c': 'c', '.h': 'c', '.S': 'x86asm', '.s': 'x86asm',
+	'.sh': 'bash', '.mk': 'makefile', '.ld': 'text', '.md': 'markdown' };
+
+function extractRegion(where, spec) {
+	const [rel, name] = spec.split('#');
+	if (!rel || !name) {
+		fail(where, `include "${spec}" must look like path/to/file.c#marker`);
+		return null;
+	}
+	const file = path.join(ROOT, rel);
+	if (!fs.existsSync(file)) {
+		fail(where, `include: ${rel} does not exist`);
+		return null;
+	}
+	const lines = fs.readFileSync(file, 'utf8').split('\n');
+	const open = `[slide:${name}]`, close = `[/slide:${name}]`;
+	const starts = [], ends = [];
+	lines.forEach((l, i) => {
+		if (l.includes(open)) starts.push(i);
+		if (l.includes(close)) ends.push(i);
+	});
+	if (starts.length !== 1 || ends.length !== 1 || ends[0] <= starts[0]) {
+		fail(where, `include: ${rel} needs exactly one "${open}" line ` +
+			`followed by one "${close}" line (found ${starts.length} ` +
+			`opening, ${ends.length} closing)`);
+		return null;
+	}
+	// Drop nested markers of other excerpts; 8-column kernel tabs become
+	// 4 spaces, which keeps lines inside a slide's width.
+	let body = lines.slice(starts[0] + 1, ends[0])
+		.filter((l) => !/\[\/?slide:[\w-]+\]/.test(l))
+		.map((l) => l.replace(/\t/g, '    ').replace(/\s+$/, ''));
+	while (body.length && body[0] === '') body.shift();
+	while (body.length && body[body.length - 1] === '') body.pop();
+	if (body.length === 0)
+		fail(where, `include: region ${name} in ${rel} is empty`);
+	if (body.length > MAX_CODE_LINES)
+		fail(where, `include: region ${name} in ${rel} has ${body.length} ` +
+			`lines; at most ${MAX_CODE_LINES} fit on a slide`);
+	const lang = LANG_BY_EXT[path.extname(rel)] || 'text';
+	return '```' + lang + '\n' + body.join('\n') + '\n```\n' +
+		`<div class="src">${rel}</div>`;
+}
+
+// --- diagram: Graphviz text -> embedded SVG ------------------------------
+const svgCache = new Map();
+
+function renderDiagram(where, spec, lang) {
+	const [name, ...opts] = spec.split(/\s+/);
+	let dot = path.join(SLIDES, 'diagrams', `${name}.${lang}.dot`);
+	if (!fs.existsSync(dot)) dot = path.join(SLIDES, 'diagrams', `${name}.dot`);
+	if (!fs.existsSync(dot)) {
+		fail(where, `diagram: slides/diagrams/${name}.dot does not exist`);
+		return null;
+	}
+	if (!svgCache.has(dot)) {
+		const r = spawnSync('dot', ['-Tsvg', dot], { encoding: 'utf8' });
+		if (r.error || r.status !== 0) {
+			fail(where, `diagram: dot -Tsvg ${path.relative(ROOT, dot)} ` +
+				`failed: ${r.error ? r.error.message : r.stderr}`);
+			return null;
+		}
+		fs.mkdirSync(path.join(OUT, 'diagrams'), { recursive: true });
+		const base = path.basename(dot, '.dot');
+		fs.writeFileSync(path.join(OUT, 'diagrams', `${base}.svg`), r.stdout);
+		svgCache.set(dot, Buffer.from(r.stdout).toString('base64'));
+	}
+	// An <img> tag, not Markdown: markdown-it refuses SVG data URIs in links.
+	const h = /^h=(\d+)$/.exec(opts.find((o) => o.startsWith('h=')) || '');
+	return `<p class="diagram"><img style="height:${h ? h[1] : 400}px" ` +
+		`src="data:image/svg+xml;base64,${svgCache.get(dot)}"></p>`;
+}
+
+// --- run: real terminal output ------------------------------------------
+function runCommand(where, cmd) {
+	const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], {
+		cwd: ROOT, encoding: 'utf8', timeout: 60000,
+		env: { ...process.env, TERM: 'dumb', NO_COLOR: '1' },
+	});
+	if (r.error || r.status !== 0) {
+		fail(where, `run: "${cmd}" failed (status ${r.status}): ` +
+			(r.error ? r.error.message : r.stderr.trim().slice(0, 400)));
+		return null;
+	}
+	const text = (r.stdout + r.stderr).replace(/\s+$/, '');
+	return '```text\n$ ' + cmd + '\n' + text + '\n```';
+}
+
+// --- links: every relative link must name an existing file ---------------
+function checkLinks(file, text, outDir) {
+	return text.replace(/\]\(([^)\s]+)\)/g, (m, target) => {
+		if (/^(https?:|mailto:|#|data:)/.test(target)) return m;
+		const [p, frag] = target.split('#');
+		const abs = path.resolve(path.dirname(file), p);
+		if (!fs.existsSync(abs)) {
+			fail(path.relative(ROOT, file), `broken link: ${target} ` +
+				`(${path.relative(ROOT, abs)} does not exist)`);
+			return m;
+		}
+		if (!outDir) return m;
+		const rel = path.relative(outDir, abs) + (frag ? `#${frag}` : '');
+		return `](${rel})`;
+	});
+}
+
+// The directives of a deck, in order, and its slide count: an English deck
+// and its translation must agree on both.
+function structure(text) {
+	const dirs = [...text.matchAll(/<!--\s*(include|diagram|run):\s*(.*?)\s*-->/g)]
+		.map((m) => `${m[1]}:${m[2].split(/\s+/)[0]}`);
+	const body = text.replace(/^---\n[\s\S]*?\n---\n/, '');
+	const slides = body.split('\n').filter((l) => l === '---').length + 1;
+	return { dirs, slides };
+}
+
+function expand(file, lang) {
+	const where = path.relative(ROOT, file);
+	let text = fs.readFileSync(file, 'utf8');
+	if (!/^---\n[\s\S]*?marp:\s*true/.test(text))
+		fail(where, 'front matter must start the file and say "marp: true"');
+	text = text.replace(/<!--\s*include:\s*(.*?)\s*-->/g,
+		(m, spec) => extractRegion(where, spec) ?? m);
+	text = text.replace(/<!--\s*diagram:\s*(.*?)\s*-->/g,
+		(m, spec) => renderDiagram(where, spec, lang) ?? m);
+	text = text.replace(/<!--\s*run:\s*(.*?)\s*-->/g,
+		(m, cmd) => runCommand(where, cmd) ?? m);
+	return checkLinks(file, text, path.join(OUT, lang));
+}
+
+function decks(lang) {
+	return fs.readdirSync(path.join(SLIDES, lang))
+		.filter((f) => /^\d\d-.*\.md$/.test(f)).sort();
+}
+
+function main() {
+	const names = decks('en');
+	for (const lang of LANGS.slice(1)) {
+		const other = decks(lang);
+		for (const n of names)
+			if (!other.includes(n)) fail(`slides/${lang}`, `missing translation ${n}`);
+		for (const n of other)
+			if (!names.includes(n)) fail(`slides/${lang}/${n}`, 'has no English deck');
+	}
+	const md = path.join(OUT, 'md');
+	fs.rmSync(md, { recursive: true, force: true });
+	for (const lang of LANGS) {
+		fs.mkdirSync(path.join(md, lang), { recursive: true });
+		for (const n of decks(lang)) {
+			const src = path.join(SLIDES, lang, n);
+			fs.writeFileSync(path.join(md, lang, n), expand(src, lang));
+		}
+	}
+	for (const n of names) {
+		const zh = path.join(SLIDES, 'zh', n);
+		if (!fs.existsSync(zh)) continue;
+		const a = structure(fs.readFileSync(path.join(SLIDES, 'en', n), 'utf8'));
+		const b = structure(fs.readFileSync(zh, 'utf8'));
+		if (a.slides !== b.slides)
+			fail(`slides/zh/${n}`, `${b.slides} slides, English has ${a.slides}`);
+		if (a.dirs.join() !== b.dirs.join())
+			fail(`slides/zh/${n}`, `directives differ from the English deck:\n` +
+				`    en: ${a.dirs.join(', ')}\n    zh: ${b.dirs.join(', ')}`);
+	}
+	const course = path.join(ROOT, 'COURSE.md');
+	if (fs.existsSync(course)) checkLinks(course, fs.readFileSync(course, 'utf8'));
+	else fail('COURSE.md', 'does not exist');
+
+	if (errors.length) {
+		console.error(`slides: ${errors.length} problem(s):`);
+		for (const e of errors) console.error(`  ${e}`);
+		process.exit(1);
+	}
+	if (args.has('--check')) {
+		console.log(`slides: ${names.length} decks x ${LANGS.length} languages checked`);
+		return;
+	}
+	marp(md, ['--html']);
+	if (!args.has('--no-pdf')) marp(md, ['--pdf', '--pdf-outlines']);
+	writeIndex(names);
+}
+
+function marp(inputDir, extra) {
+	const bin = path.join(SLIDES, 'node_modules', '.bin', 'marp');
+	const theme = path.join(SLIDES, 'theme');
+	const chrome = process.env.CHROME_PATH || '/usr/bin/chromium';
+	const r = spawnSync(bin, ['--input-dir', inputDir, '--output', OUT,
+		'--theme-set', theme, '--browser', 'chrome',
+		'--browser-path', chrome, '--browser-timeout', '120', '--parallel', '2',
+		...extra], {
+		stdio: ['ignore', 'inherit', 'inherit'],
+		env: { ...process.env, CHROME_PATH: chrome, CHROME_DISABLE_GPU: '1' },
+	});
+	if (r.error || r.status !== 0) {
+		console.error(`slides: marp ${extra.join(' ')} failed` +
+			(r.error ? `: ${r.error.message}` : ` (status ${r.status})`));
+		process.exit(1);
+	}
+}
+
+function pdfPages(file) {
+	try {
+		const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+		return Number(/^Pages:\s+(\d+)/m.exec(info)[1]);
+	} catch {
+		return null;
+	}
+}
+
+// build/slides/index.html: every deck, both languages, with page counts.
+function writeIndex(names) {
+	const rows = names.map((n) => {
+		const base = n.replace(/\.md$/, '');
+		const title = /^#\s+(.*)$/m.exec(
+			fs.readFileSync(path.join(SLIDES, 'en', n), 'utf8'))?.[1] ?? base;
+		const cells = LANGS.map((l) => {
+			const pages = pdfPages(path.join(OUT, l, `${base}.pdf`));
+			return `<td><a href="${l}/${base}.html">HTML</a>` +
+				(pages ? ` · <a href="${l}/${base}.pdf">PDF</a> (${pages} pages)` : '') +
+				'</td>';
+		});
+		console.log(`  ${base}: ` + LANGS.map((l) =>
+			`${l} ${pdfPages(path.join(OUT, l, `${base}.pdf`)) ?? '-'} pages`).join(', '));
+		return `<tr><td>${title}</td>${cells.join('')}</tr>`;
+	});
+	fs.writeFileSync(path.join(OUT, 'index.html'),
+		'<!doctype html><meta charset="utf-8"><title>minivmm lectures</title>' +
+		'<h1>minivmm lectures / 讲义</h1><table><tr><th>Lecture</th>' +
+		'<th>English</th><th>简体中文</th></tr>' + rows.join('\n') + '</table>\n');
+	console.log(`slides: ${names.length} decks in ${LANGS.length} languages -> ` +
+		`${path.relative(ROOT, OUT)}/index.html`);
+}
+
+main();
