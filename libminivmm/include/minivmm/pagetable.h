@@ -41,6 +41,10 @@ int mvm_pt_build_identity(struct mvm_memmap *mem, uint64_t area,
 			  uint64_t area_end, uint64_t map_size,
 			  uint64_t page_size, uint64_t *cr3);
 
+/* Number of 4 KiB tables mvm_pt_build_identity() needs for map_size with
+ * page_size pages, or -EINVAL for sizes it refuses. */
+long mvm_pt_tables_needed(uint64_t map_size, uint64_t page_size);
+
 enum mvm_pt_fault {
 	MVM_PT_OK = 0,
 	MVM_PT_NOT_PRESENT,  /* an entry on the way has P = 0 */
