@@ -34,7 +34,7 @@ const SLIDES = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROOT = path.dirname(SLIDES);
 const OUT = path.join(ROOT, process.env.BUILD || 'build', 'slides');
 const LANGS = ['en', 'zh'];
-const MAX_CODE_LINES = 40; // more than this is unreadable on a projector
+const MAX_CODE_LINES = 24; // more than this is unreadable on a projector
 const args = new Set(process.argv.slice(2));
 const errors = [];
 
