@@ -33,6 +33,21 @@ struct mvm_mode_config {
 	uint64_t page_size; /* long mode: 4096 or 2 MiB; 0 = 2 MiB */
 };
 
+/*
+ * The GDT mvm_vcpu_setup_mode() builds at MVM_GDT_ADDR (protected and long
+ * mode). The order suits SYSCALL/SYSRET (Intel SDM Vol. 2B SYSCALL,
+ * SYSRET): STAR[47:32] = MVM_SEL_CODE64 gives kernel CS/SS = 0x10/0x18;
+ * STAR[63:48] = MVM_SEL_UCODE32 | 3 gives user SS/CS = 0x2b/0x33.
+ */
+#define MVM_SEL_CODE32	0x08 /* ring-0 32-bit code, flat */
+#define MVM_SEL_CODE64	0x10 /* ring-0 64-bit code (L=1) */
+#define MVM_SEL_DATA	0x18 /* ring-0 data, flat, writable */
+#define MVM_SEL_UCODE32 0x20 /* ring-3 32-bit code (use with RPL 3) */
+#define MVM_SEL_UDATA	0x28 /* ring-3 data */
+#define MVM_SEL_UCODE64 0x30 /* ring-3 64-bit code */
+#define MVM_SEL_TSS	0x38 /* TSS at MVM_TSS_ADDR (16 bytes in long mode) */
+#define MVM_GDT_ENTRIES 9    /* 8-byte slots, the TSS takes two */
+
 /* "real", "prot", "long" <-> enum. parse returns -EINVAL on others. */
 const char *mvm_mode_name(enum mvm_cpu_mode mode);
 int mvm_mode_parse(const char *s, enum mvm_cpu_mode *mode);
