@@ -23,6 +23,8 @@ struct mvm_vcpu {
 	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0 = none */
 	int timer_armed;	/* a POSIX timer is pending for this vCPU */
 	void *timer;		/* timer_t, kept opaque here */
+	int timer_tid;		/* thread the timer signals; 0 = no timer */
+	unsigned debug_flags;	/* KVM_GUESTDBG_* last set; 0 = not debugged */
 };
 
 struct mvm_vm {
@@ -40,6 +42,13 @@ struct mvm_vm {
 	int ncpus;	       /* entries used in vcpu[] */
 	struct mvm_vcpu *vcpu[MVM_MAX_VCPUS];
 };
+
+/* vCPU creation and teardown, called by mvm_vm_create/destroy (vcpu.c).
+ * mvm_vcpu_destroy accepts a half-built vCPU and NULL. */
+int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out);
+void mvm_vcpu_destroy(struct mvm_vcpu *vcpu);
+/* Point the deadline signal of this thread at vcpu's kvm_run (vcpu.c). */
+void mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu);
 
 /* Exit handling split out of run.c (dispatch to the bus, defaults). */
 void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit);

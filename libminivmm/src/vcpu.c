@@ -1,2 +1,297 @@
-/* vcpu.c - placeholder until its owner lands it. */
+/*
+ * vcpu.c - one virtual CPU: creation, registers and the run deadline.
+ *
+ * A vCPU is a file descriptor from KVM_CREATE_VCPU plus a shared page,
+ * struct kvm_run, that KVM_RUN fills on every exit (Documentation/virt/
+ * kvm/api.rst 4.7 and 5). Before the guest can use CPUID the VMM must
+ * hand KVM a CPUID table (KVM_SET_CPUID2, 4.20); without one every leaf
+ * reads zero. We give the guest what KVM_GET_SUPPORTED_CPUID says the
+ * host can virtualize, with this vCPU's APIC ID filled in.
+ *
+ * The deadline: a guest in `jmp $` never exits. A per-vCPU POSIX timer
+ * sends a signal to the thread running the vCPU; the handler sets
+ * kvm_run->immediate_exit, so KVM_RUN returns EINTR whether the signal
+ * arrives during KVM_RUN or just before it (api.rst 5, "immediate_exit";
+ * this closes the race that a plain signal would leave open).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "internal.h"
+
+#define CPUID_MAX_ENTRIES 256
+
+/* The kvm_run page of the vCPU this thread runs (for the signal). */
+static __thread struct kvm_run *volatile thread_run;
+
+/* CPUID leaf 1 EBX[31:24] and leaf 0xB EDX hold the initial APIC ID
+ * (Intel SDM Vol. 2A, CPUID). */
+static void set_apic_id(struct kvm_cpuid2 *c, int index)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) |
+				 ((uint32_t)index << 24);
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = (uint32_t)index;
+	}
+}
+
+static int set_cpuid(struct mvm_vcpu *vcpu)
+{
+	struct kvm_cpuid2 *c;
+	int r = 0;
+
+	c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES *
+					   sizeof(struct kvm_cpuid_entry2));
+	if (!c)
+		return -ENOMEM;
+	c->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vcpu->vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+		r = -errno;
+		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+			 "KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+		goto out;
+	}
+	set_apic_id(c, vcpu->index);
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0) {
+		r = -errno;
+		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+			 "KVM_SET_CPUID2 on vCPU %d: %s", vcpu->index,
+			 strerror(-r));
+	}
+out:
+	free(c);
+	return r;
+}
+
+/* With the in-kernel irqchip only vCPU 0 (the bootstrap processor) starts
+ * running; the others wait for INIT-SIPI (Intel SDM Vol. 3A 9.4). Our
+ * guests do not send SIPIs, so make every vCPU runnable at once. */
+static int make_runnable(struct mvm_vcpu *vcpu)
+{
+	struct kvm_mp_state mp = {.mp_state = KVM_MP_STATE_RUNNABLE};
+
+	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp) < 0) {
+		int err = errno;
+
+		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+			 "KVM_SET_MP_STATE on vCPU %d: %s", vcpu->index,
+			 strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int map_run(struct mvm_vcpu *vcpu)
+{
+	int size = ioctl(vcpu->vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	void *p;
+
+	if (size < (int)sizeof(struct kvm_run))
+		return size < 0 ? -errno : -EINVAL;
+	p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 vcpu->fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	vcpu->run = p;
+	vcpu->run_size = (size_t)size;
+	return 0;
+}
+
+int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out)
+{
+	struct mvm_vcpu *vcpu = calloc(1, sizeof(*vcpu));
+	int r;
+
+	*out = vcpu;
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->index = index;
+	mvm_trace_init(&vcpu->trace, 0);
+	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, index);
+	if (vcpu->fd < 0) {
+		r = -errno;
+		mvm_logf(&vm->log, MVM_LOG_ERROR, "KVM_CREATE_VCPU %d: %s",
+			 index, strerror(-r));
+		return r;
+	}
+	r = map_run(vcpu);
+	if (r < 0) {
+		mvm_logf(&vm->log, MVM_LOG_ERROR,
+			 "mapping kvm_run of vCPU %d: %s", index, strerror(-r));
+		return r;
+	}
+	r = set_cpuid(vcpu);
+	if (r == 0 && index > 0 && (vm->flags & MVM_VM_IRQCHIP))
+		r = make_runnable(vcpu);
+	return r;
+}
+
+void mvm_vcpu_destroy(struct mvm_vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	if (vcpu->timer_tid)
+		timer_delete((timer_t)vcpu->timer);
+	if (vcpu->run) {
+		if (thread_run == vcpu->run)
+			thread_run = NULL;
+		munmap(vcpu->run, vcpu->run_size);
+	}
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	free(vcpu);
+}
+
+/* --- the deadline ------------------------------------------------------- */
+
+/* A real-time signal: never merged with the program's own SIGALRM. */
+#define KICK_SIGNAL (SIGRTMIN + 1)
+
+static void kick_handler(int sig)
+{
+	struct kvm_run *run = thread_run;
+
+	(void)sig;
+	if (run)
+		run->immediate_exit = 1;
+}
+
+/* Install the handler once per process. No SA_RESTART: KVM_RUN must
+ * return EINTR rather than be restarted. */
+static int install_handler(void)
+{
+	static volatile int installed;
+	struct sigaction sa;
+
+	if (installed)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	installed = 1;
+	return 0;
+}
+
+/* (Re)create the timer so that it signals the calling thread. */
+static int make_timer(struct mvm_vcpu *vcpu)
+{
+	struct sigevent sev;
+	timer_t t;
+	int tid = gettid();
+
+	if (vcpu->timer_tid == tid)
+		return 0;
+	if (vcpu->timer_tid)
+		timer_delete((timer_t)vcpu->timer);
+	vcpu->timer_tid = 0;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = KICK_SIGNAL;
+	sev._sigev_un._tid = tid;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
+		return -errno;
+	vcpu->timer = (void *)t;
+	vcpu->timer_tid = tid;
+	return 0;
+}
+
+/* [slide:deadline] */
+int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms)
+{
+	struct itimerspec its = {{0, 0}, {0, 0}};
+	int r;
+
+	thread_run = vcpu->run;
+	if (ms == 0 && !vcpu->timer_armed)
+		return 0;
+	r = install_handler();
+	if (r == 0)
+		r = make_timer(vcpu);
+	if (r < 0) {
+		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+			 "cannot arm the run deadline: %s", strerror(-r));
+		return r;
+	}
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	if (timer_settime((timer_t)vcpu->timer, 0, &its, NULL) < 0)
+		return -errno;
+	vcpu->timer_armed = ms != 0;
+	vcpu->deadline_ns = ms ? mvm_now_ns() + (uint64_t)ms * 1000000ULL : 0;
+	if (ms == 0)
+		vcpu->run->immediate_exit = 0; /* a kick that came too late */
+	return 0;
+}
+/* [/slide:deadline] */
+
+/* Called by the run step before KVM_RUN: the signal handler must find
+ * this vCPU's kvm_run. */
+void mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu)
+{
+	thread_run = vcpu->run;
+}
+
+/* --- accessors and registers ------------------------------------------- */
+
+int mvm_vcpu_index(const struct mvm_vcpu *vcpu)
+{
+	return vcpu->index;
+}
+
+int mvm_vcpu_fd(const struct mvm_vcpu *vcpu)
+{
+	return vcpu->fd;
+}
+
+struct mvm_vm *mvm_vcpu_vm(struct mvm_vcpu *vcpu)
+{
+	return vcpu->vm;
+}
+
+struct kvm_run *mvm_vcpu_kvm_run(struct mvm_vcpu *vcpu)
+{
+	return vcpu->run;
+}
+
+struct mvm_trace *mvm_vcpu_trace(struct mvm_vcpu *vcpu)
+{
+	return &vcpu->trace;
+}
+
+static int vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned long req, void *arg)
+{
+	return ioctl(vcpu->fd, req, arg) < 0 ? -errno : 0;
+}
+
+int mvm_vcpu_get_regs(struct mvm_vcpu *vcpu, struct kvm_regs *regs)
+{
+	return vcpu_ioctl(vcpu, KVM_GET_REGS, regs);
+}
+
+int mvm_vcpu_set_regs(struct mvm_vcpu *vcpu, const struct kvm_regs *regs)
+{
+	return vcpu_ioctl(vcpu, KVM_SET_REGS, (void *)regs);
+}
+
+int mvm_vcpu_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	return vcpu_ioctl(vcpu, KVM_GET_SREGS, sregs);
+}
+
+int mvm_vcpu_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	return vcpu_ioctl(vcpu, KVM_SET_SREGS, (void *)sregs);
+}

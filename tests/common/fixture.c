@@ -1,0 +1,226 @@
+/*
+ * fixture.c - see fixture.h. Test support code: it may print and abort
+ * (through cmocka), unlike the library.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+/* Seconds the alarm() backstop adds on top of a run's own deadline. */
+#define BACKSTOP_SLACK_S 10
+
+/* Append to a fixed buffer, always NUL-terminated, dropping the excess. */
+static void append(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (*len + 1 >= cap)
+		return;
+	if (n > cap - 1 - *len)
+		n = cap - 1 - *len;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+static void fixture_output(void *ctx, const char *buf, size_t len)
+{
+	struct fixture *f = ctx;
+
+	append(f->out, sizeof(f->out), &f->out_len, buf, len);
+}
+
+void fixture_log_fn(void *ctx, enum mvm_log_level level, const char *msg)
+{
+	struct fixture *f = ctx;
+	const char *name = mvm_log_level_name(level);
+
+	append(f->log, sizeof(f->log), &f->log_len, name, strlen(name));
+	append(f->log, sizeof(f->log), &f->log_len, ": ", 2);
+	append(f->log, sizeof(f->log), &f->log_len, msg, strlen(msg));
+	append(f->log, sizeof(f->log), &f->log_len, "\n", 1);
+	if (getenv("MVM_TEST_LOG"))
+		fprintf(stderr, "[lib] %s: %s\n", name, msg);
+}
+
+static void why_log(void *ctx, enum mvm_log_level level, const char *msg)
+{
+	char **why = ctx;
+
+	if (level == MVM_LOG_ERROR && (*why)[0] == '\0')
+		snprintf(*why, 256, "%s", msg);
+}
+
+int fixture_kvm_usable(char *why, size_t len)
+{
+	char msg[256] = "";
+	char *p = msg;
+	struct mvm_log log = {why_log, &p};
+	int fd = mvm_kvm_open(&log);
+
+	if (fd < 0) {
+		snprintf(why, len, "%s", msg[0] ? msg : "cannot open /dev/kvm");
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+static int setup_flags(void **state, unsigned flags)
+{
+	struct fixture *f;
+	char why[256];
+	int r;
+
+	if (!fixture_kvm_usable(why, sizeof(why))) {
+		print_message("SKIP: KVM not usable here: %s\n", why);
+		skip();
+	}
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	struct mvm_vm_config cfg = {
+		.ram_size = FIXTURE_RAM,
+		.ncpus = 1,
+		.flags = flags,
+		.log = {fixture_log_fn, f},
+	};
+	r = mvm_vm_create(&cfg, &f->vm);
+	if (r < 0) {
+		print_message("SKIP: cannot create a VM (%s): %s\n",
+			      strerror(-r), f->log);
+		free(f);
+		skip();
+	}
+	f->vcpu = mvm_vm_vcpu(f->vm, 0);
+	r = mvm_std_devices_attach(f->vm, fixture_output, f, &f->devs);
+	if (r < 0)
+		fail_msg("mvm_std_devices_attach: %s\n%s", strerror(-r),
+			 f->log);
+	*state = f;
+	return 0;
+}
+
+int fixture_setup(void **state)
+{
+	return setup_flags(state, 0);
+}
+
+int fixture_setup_irqchip(void **state)
+{
+	return setup_flags(state, MVM_VM_IRQCHIP);
+}
+
+int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (!f)
+		return 0;
+	if (f->vm)
+		mvm_std_devices_detach(f->vm, &f->devs);
+	mvm_vm_destroy(f->vm);
+	free(f);
+	*state = NULL;
+	return 0;
+}
+
+static void setup_mode(struct fixture *f, enum mvm_cpu_mode mode,
+		       uint64_t entry)
+{
+	struct mvm_mode_config mc = {.mode = mode, .entry = entry};
+	int r = mvm_vcpu_setup_mode(f->vcpu, &mc);
+
+	if (r < 0)
+		fail_msg("mvm_vcpu_setup_mode(%s): %s\n%s", mvm_mode_name(mode),
+			 strerror(-r), f->log);
+}
+
+void fixture_load(struct fixture *f, const char *name, enum mvm_cpu_mode mode)
+{
+	char path[4096];
+	uint64_t flat =
+		mode == MVM_MODE_REAL ? MVM_REAL_LOAD_ADDR : MVM_LOAD_ADDR;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", MVM_GUEST_DIR, name);
+	r = mvm_load_file(mvm_vm_mem(f->vm), path, flat, &f->img,
+			  mvm_vm_log(f->vm));
+	if (r < 0)
+		fail_msg("loading %s: %s\n%s", path, strerror(-r), f->log);
+	setup_mode(f, mode, f->img.entry);
+}
+
+void fixture_load_code(struct fixture *f, enum mvm_cpu_mode mode, uint64_t gpa,
+		       const void *code, size_t len)
+{
+	int r = mvm_load_flat(mvm_vm_mem(f->vm), gpa, code, len, &f->img,
+			      mvm_vm_log(f->vm));
+
+	if (r < 0)
+		fail_msg("loading %zu bytes at 0x%llx: %s\n%s", len,
+			 (unsigned long long)gpa, strerror(-r), f->log);
+	setup_mode(f, mode, gpa);
+}
+
+static void real_seg(struct kvm_segment *s, uint64_t base, int code)
+{
+	*s = (struct kvm_segment){
+		.base = base,
+		.limit = 0xffff,
+		.selector = (uint16_t)(base < 0x100000 ? base >> 4 : 0),
+		.type = code ? 0xb
+			     : 0x3, /* execute/read or read/write, accessed */
+		.present = 1,
+		.s = 1,
+	};
+}
+
+void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {.rip = entry, .rsp = 0x7000, .rflags = 2};
+
+	assert_int_equal(mvm_vcpu_get_sregs(f->vcpu, &sregs), 0);
+	real_seg(&sregs.cs, 0, 1);
+	real_seg(&sregs.ds, ds_base, 0);
+	real_seg(&sregs.es, 0, 0);
+	real_seg(&sregs.fs, 0, 0);
+	real_seg(&sregs.gs, 0, 0);
+	real_seg(&sregs.ss, 0, 0);
+	sregs.cr0 &= ~1ULL; /* CR0.PE = 0: real mode */
+	assert_int_equal(mvm_vcpu_set_sregs(f->vcpu, &sregs), 0);
+	assert_int_equal(mvm_vcpu_set_regs(f->vcpu, &regs), 0);
+}
+
+static void backstop(int sig)
+{
+	static const char msg[] =
+		"\nFATAL: guest run did not return (alarm backstop); "
+		"the run deadline failed\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(125);
+	_exit(124);
+}
+
+int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e)
+{
+	unsigned secs =
+		(timeout_ms ? timeout_ms / 1000 : 60) + BACKSTOP_SLACK_S;
+	int r;
+
+	signal(SIGALRM, backstop);
+	alarm(secs);
+	r = mvm_vcpu_run(f->vcpu, timeout_ms, e);
+	alarm(0);
+	return r;
+}

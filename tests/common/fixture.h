@@ -1,0 +1,70 @@
+/*
+ * fixture.h - the shared KVM test fixture: one VM, one vCPU, the
+ * standard devices, and buffers that capture what the guest printed and
+ * what the library logged, so tests can assert on both.
+ *
+ *   static const struct CMUnitTest tests[] = {
+ *           cmocka_unit_test_setup_teardown(my_test, fixture_setup,
+ *                                           fixture_teardown),
+ *   };
+ *
+ * fixture_setup() skips the test, with the reason printed, when /dev/kvm
+ * is missing or unusable. Every guest run goes through fixture_run(),
+ * which arms the run deadline and an alarm() backstop.
+ */
+#ifndef MINIVMM_TEST_FIXTURE_H
+#define MINIVMM_TEST_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "minivmm/minivmm.h"
+
+/* RAM of the fixture's VM. */
+#define FIXTURE_RAM (64ULL << 20)
+
+struct fixture {
+	struct mvm_vm *vm;
+	struct mvm_vcpu *vcpu; /* vCPU 0 */
+	struct mvm_std_devices devs;
+	char out[65536]; /* guest output: debugcon, UART, ucall PRINT */
+	size_t out_len;
+	char log[16384]; /* library log, one "level: message" per line */
+	size_t log_len;
+	struct mvm_image_info img; /* the last image loaded */
+};
+
+/* cmocka setup/teardown: VM of FIXTURE_RAM, 1 vCPU, standard devices. */
+int fixture_setup(void **state);
+int fixture_setup_irqchip(void **state); /* same with MVM_VM_IRQCHIP */
+int fixture_teardown(void **state);
+
+/* Load MVM_GUEST_DIR "/" name (ELF, or flat at the mode's load address)
+ * and set the vCPU up in `mode` at the image's entry. Fails the test on
+ * error, with the library's log. */
+void fixture_load(struct fixture *f, const char *name, enum mvm_cpu_mode mode);
+
+/* Copy code to gpa and set the vCPU up in `mode` with RIP = gpa. */
+void fixture_load_code(struct fixture *f, enum mvm_cpu_mode mode, uint64_t gpa,
+		       const void *code, size_t len);
+
+/* Real mode without mvm_vcpu_setup_mode(): CS = 0 (so CS:IP = 0:entry),
+ * SS = ES = 0, DS base = ds_base (any 32-bit base, so a 16-bit guest can
+ * reach memory above 1 MiB with small offsets), SP = 0x7000. For tests of
+ * the run step on hand-assembled guests. */
+void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base);
+
+/* mvm_vcpu_run() with timeout_ms plus an alarm() backstop a few seconds
+ * later (the process dies with a message if even the deadline fails).
+ * Returns mvm_vcpu_run()'s result. */
+int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e);
+
+/* 1 if /dev/kvm opens and has what minivmm needs; otherwise 0 and why
+ * holds the reason. */
+int fixture_kvm_usable(char *why, size_t len);
+
+/* The log sink fixtures use, for tests that create their own VMs: appends
+ * "level: message\n" to f->log. ctx is the struct fixture. */
+void fixture_log_fn(void *ctx, enum mvm_log_level level, const char *msg);
+
+#endif
