@@ -1,0 +1,235 @@
+/*
+ * test_pagetable.c - the identity page-table builder on a plain buffer.
+ *
+ * Layout the builder promises (pagetable.c): PML4, then the PDPTs, the
+ * PDs and (4 KiB pages) the PTs, packed from `area`.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "minivmm/minivmm.h"
+
+#define MEM_SIZE (1ULL << 20) /* guest RAM at GPA 0 in these tests */
+#define AREA	 MVM_PT_ADDR
+#define DIR	 (MVM_PTE_P | MVM_PTE_RW)
+
+struct ctx {
+	struct mvm_memmap mem;
+	uint8_t *ram;
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -1;
+	c->ram = aligned_alloc(4096, MEM_SIZE);
+	if (!c->ram || mvm_memmap_add(&c->mem, 0, MEM_SIZE, c->ram, 0) < 0)
+		return -1;
+	memset(c->ram, 0xaa, MEM_SIZE); /* junk the builder must clear */
+	*state = c;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	free(c->ram);
+	free(c);
+	return 0;
+}
+
+static uint64_t entry(struct ctx *c, uint64_t table, unsigned i)
+{
+	uint64_t v;
+
+	memcpy(&v, c->ram + table + i * 8, 8);
+	return v;
+}
+
+static void tables_needed_counts_every_level(void **state)
+{
+	(void)state;
+	assert_int_equal(mvm_pt_tables_needed(64ULL << 20, 2ULL << 20), 3);
+	assert_int_equal(mvm_pt_tables_needed(64ULL << 20, 4096), 35);
+	assert_int_equal(mvm_pt_tables_needed(4ULL << 30, 2ULL << 20), 6);
+	assert_int_equal(mvm_pt_tables_needed(1ULL << 30, 4096), 515);
+	assert_int_equal(mvm_pt_tables_needed(3ULL << 20, 4096), 5);
+	assert_int_equal(mvm_pt_tables_needed(1ULL << 40, 2ULL << 20),
+			 1 + 2 + 1024);
+}
+
+static void build_2m_maps_64m_with_three_tables(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t cr3 = 0;
+	unsigned i;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       64ULL << 20, 2ULL << 20, &cr3),
+			 0);
+	assert_int_equal(cr3, AREA);
+	assert_int_equal(entry(c, AREA, 0), (AREA + 0x1000) | DIR);
+	assert_int_equal(entry(c, AREA, 1), 0); /* zeroed, not junk */
+	assert_int_equal(entry(c, AREA + 0x1000, 0), (AREA + 0x2000) | DIR);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(entry(c, AREA + 0x2000, i),
+				 ((uint64_t)i << 21) | DIR | MVM_PTE_PS);
+	assert_int_equal(entry(c, AREA + 0x2000, 32), 0);
+	/* Nothing written past the third table. */
+	assert_int_equal(c->ram[AREA + 0x3000], 0xaa);
+}
+
+static void build_4k_uses_page_tables_after_the_pds(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t cr3 = 0, pd = AREA + 0x2000, pt0 = AREA + 0x3000;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       8ULL << 20, 4096, &cr3),
+			 0);
+	assert_int_equal(entry(c, pd, 0), pt0 | DIR);
+	assert_int_equal(entry(c, pd, 3), (pt0 + 3 * 0x1000) | DIR);
+	assert_int_equal(entry(c, pd, 4), 0);
+	assert_int_equal(entry(c, pt0, 0), 0 | DIR);
+	/* va 2 MiB + 5 pages lives in PT 1, slot 5. */
+	assert_int_equal(entry(c, pt0 + 0x1000, 5), 0x205000 | DIR);
+	assert_int_equal(entry(c, pt0 + 0x3000, 511), 0x7ff000 | DIR);
+	assert_int_equal(c->ram[AREA + 7 * 0x1000], 0xaa);
+}
+
+static void build_above_4g_fills_several_pdpt_entries(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t cr3 = 0, pdpt = AREA + 0x1000;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       8ULL << 30, 2ULL << 20, &cr3),
+			 0);
+	assert_int_equal(entry(c, pdpt, 7), (AREA + 9 * 0x1000) | DIR);
+	assert_int_equal(entry(c, pdpt, 8), 0);
+	assert_int_equal(entry(c, AREA + 9 * 0x1000, 511),
+			 ((8ULL << 30) - (2ULL << 20)) | DIR | MVM_PTE_PS);
+}
+
+static void build_reports_enospc_without_writing(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t cr3 = 0x1234;
+
+	/* 64 MiB with 2 MiB pages needs 3 tables; give it 2. */
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, AREA + 0x2000,
+					       64ULL << 20, 2ULL << 20, &cr3),
+			 -ENOSPC);
+	assert_int_equal(cr3, 0x1234);
+	assert_int_equal(c->ram[AREA], 0xaa);
+	/* Exactly enough room succeeds. */
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, AREA + 0x3000,
+					       64ULL << 20, 2ULL << 20, &cr3),
+			 0);
+}
+
+static void build_rejects_bad_sizes_and_alignment(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t cr3;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       64ULL << 20, 8192, &cr3),
+			 -EINVAL);
+	assert_int_equal(
+		mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END, 0, 4096, &cr3),
+		-EINVAL);
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       3ULL << 20, 2ULL << 20, &cr3),
+			 -EINVAL);
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA + 8, MVM_PT_END,
+					       2ULL << 20, 2ULL << 20, &cr3),
+			 -EINVAL);
+	assert_int_equal(mvm_pt_build_identity(&c->mem, MVM_PT_END, AREA,
+					       2ULL << 20, 2ULL << 20, &cr3),
+			 -EINVAL);
+	assert_int_equal(mvm_pt_build_identity(NULL, AREA, MVM_PT_END,
+					       2ULL << 20, 2ULL << 20, &cr3),
+			 -EINVAL);
+}
+
+static void build_outside_guest_memory_is_efault(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t cr3;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, 2ULL << 20, 4ULL << 20,
+					       64ULL << 20, 2ULL << 20, &cr3),
+			 -EFAULT);
+}
+
+static void built_tables_walk_to_the_same_address(void **state)
+{
+	struct ctx *c = *state;
+	const uint64_t va[] = {0, 0x7c00, 0x1fffff, 0x200000, 0x7ffffff};
+	uint64_t cr3;
+	struct mvm_pt_walk w;
+	unsigned i;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       128ULL << 20, 4096, &cr3),
+			 0);
+	for (i = 0; i < sizeof(va) / sizeof(va[0]); i++) {
+		assert_int_equal(mvm_pt_walk(&c->mem, 0x80000011, cr3, 0x20,
+					     0x500, va[i], &w),
+				 0);
+		assert_int_equal(w.gpa, va[i]);
+		assert_int_equal(w.page_size, 4096);
+		assert_true(w.writable);
+		assert_false(w.user);
+	}
+}
+
+static void flags_str_names_set_bits_per_level(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(
+		mvm_pte_flags_str(0x8000000000000067ULL, 2, buf, sizeof(buf)),
+		(int)strlen("P RW US A D NX"));
+	assert_string_equal(buf, "P RW US A D NX");
+	mvm_pte_flags_str(0x83, 2, buf, sizeof(buf));
+	assert_string_equal(buf, "P RW PS");
+	mvm_pte_flags_str(0x83, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "P RW PAT");
+	mvm_pte_flags_str(0x118, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "PWT PCD G");
+	mvm_pte_flags_str(0, 1, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	assert_int_equal(mvm_pte_flags_str(1, 1, NULL, 0), -EINVAL);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(tables_needed_counts_every_level),
+		T(build_2m_maps_64m_with_three_tables),
+		T(build_4k_uses_page_tables_after_the_pds),
+		T(build_above_4g_fills_several_pdpt_entries),
+		T(build_reports_enospc_without_writing),
+		T(build_rejects_bad_sizes_and_alignment),
+		T(build_outside_guest_memory_is_efault),
+		T(built_tables_walk_to_the_same_address),
+		T(flags_str_names_set_bits_per_level),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
