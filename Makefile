@@ -47,6 +47,9 @@ HOST_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
 ALL_TARGETS :=
 TEST_BINS :=
 CLEAN_EXTRA :=
+# Extra targets `make test` runs after the test programs (e.g. the labs'
+# honesty check, labs/build.mk).
+TEST_EXTRA :=
 
 .PHONY: all
 all: build-all
@@ -66,6 +69,7 @@ $(BUILD)/%.o: %.c
 .PHONY: test
 test: build-all $(TEST_BINS)
 	$(Q)scripts/run-tests.sh $(TEST_BINS)
+	$(Q)$(foreach t,$(TEST_EXTRA),$(MAKE) --no-print-directory $(t) && ) true
 
 .PHONY: format format-check
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
