@@ -61,6 +61,8 @@ struct rule {
 	rule_fn *bad; /* non-zero = broken; writes the message */
 };
 
+/* Long mode walks 8-byte (PAE-format) entries, so the CPU refuses to set
+ * CR0.PG with EFER.LME=1 unless CR4.PAE=1 (#GP; SDM 3A 9.8.5 step 4). */
 static int lme_without_pae(const struct state *st, char *m, size_t n)
 {
 	if (!(st->lma || (st->lme && st->pg)) || st->pae)
@@ -71,6 +73,8 @@ static int lme_without_pae(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Paging is built on protection: MOV CR0 with PG=1 and PE=0 is a #GP
+ * (SDM 3A 2.5), and VM entry checks the same pair. */
 static int pg_without_pe(const struct state *st, char *m, size_t n)
 {
 	if (!st->pg || st->pe)
@@ -81,6 +85,8 @@ static int pg_without_pe(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* The CPU sets EFER.LMA itself when CR0.PG is set with LME=1; a state
+ * with LME and PG but no LMA never exists on hardware. */
 static int lma_clear(const struct state *st, char *m, size_t n)
 {
 	if (!(st->lme && st->pg) || st->lma)
@@ -91,6 +97,8 @@ static int lma_clear(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* The converse: LMA=1 means "IA-32e mode is active", which requires
+ * paging on. KVM_SET_SREGS rejects it with EINVAL; here it has a name. */
 static int long_without_paging(const struct state *st, char *m, size_t n)
 {
 	if (!st->lma || st->pg)
@@ -101,6 +109,8 @@ static int long_without_paging(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* L=1 selects 64-bit code; L=1 with D=1 is reserved for future use
+ * (SDM 3A 3.4.5) and VM entry refuses it for CS. */
 static int cs_l_and_d(const struct state *st, char *m, size_t n)
 {
 	if (!st->lma || !st->s->cs.l || !st->s->cs.db)
@@ -111,6 +121,8 @@ static int cs_l_and_d(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Outside IA-32e mode, descriptor bit 21 (L) is reserved and should be
+ * 0 (SDM 3A 3.4.5): a sign the GDT meant for 64-bit code is in use. */
 static int cs_l_outside_long(const struct state *st, char *m, size_t n)
 {
 	if (st->lma || !st->pe || !st->s->cs.l)
@@ -121,6 +133,8 @@ static int cs_l_outside_long(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* 64-bit code fetches from canonical addresses only; a non-canonical RIP
+ * is a #GP on the first fetch, and with no IDT, a triple fault. */
 static int noncanonical_rip(const struct state *st, char *m, size_t n)
 {
 	int64_t top = (int64_t)st->r->rip >> 47;
@@ -134,6 +148,8 @@ static int noncanonical_rip(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Outside 64-bit mode every fetch is checked against the CS limit
+ * (SDM 3A 5.3), e.g. an entry above 0xffff in real mode. */
 static int rip_beyond_limit(const struct state *st, char *m, size_t n)
 {
 	if (st->code64 || st->r->rip <= st->s->cs.limit)
@@ -145,6 +161,10 @@ static int rip_beyond_limit(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* The CPL is the DPL of SS and of CS (for a non-conforming CS); the two
+ * can only differ if state was written by hand. KVM on Intel takes the
+ * CPL from SS (SDM 3C "Guest Register State"), so the guest would run at
+ * a CPL its code segment does not say. */
 static int cpl_mismatch(const struct state *st, char *m, size_t n)
 {
 	if (!st->pe || st->s->ss.dpl == st->s->cs.dpl)
@@ -156,6 +176,7 @@ static int cpl_mismatch(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* CS can never be null or not present while code runs from it. */
 static int cs_unusable(const struct state *st, char *m, size_t n)
 {
 	if (!st->pe || (st->s->cs.present && !st->s->cs.unusable))
@@ -166,6 +187,8 @@ static int cs_unusable(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Descriptor type bit 3 selects code (1) or data (0); S=0 would be a
+ * system descriptor (TSS, LDT, gates). Only code may be in CS. */
 static int cs_not_code(const struct state *st, char *m, size_t n)
 {
 	if (!st->pe || (st->s->cs.s && (st->s->cs.type & 8)))
@@ -177,6 +200,8 @@ static int cs_not_code(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Loading SS with a non-writable segment is a #GP (SDM 3A 5.4.1): the
+ * stack must take pushes. */
 static int ss_not_writable(const struct state *st, char *m, size_t n)
 {
 	const struct kvm_segment *ss = &st->s->ss;
@@ -191,6 +216,8 @@ static int ss_not_writable(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Reserved CR4 bits are a #GP on MOV to CR4, and VM entry checks the
+ * guest CR4 against the fixed-bit MSRs. */
 static int cr4_reserved(const struct state *st, char *m, size_t n)
 {
 	uint64_t bad = st->s->cr4 & ~CR4_KNOWN;
@@ -204,6 +231,8 @@ static int cr4_reserved(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* NW=1 (not write-through) only makes sense with caching disabled
+ * (CD=1); the combination CD=0, NW=1 is invalid (SDM 3A Table 11-5). */
 static int cr0_nw_without_cd(const struct state *st, char *m, size_t n)
 {
 	if (!(st->s->cr0 & CR0_NW) || (st->s->cr0 & CR0_CD))
@@ -214,6 +243,7 @@ static int cr0_nw_without_cd(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* CR0 is 64 bits wide in long mode, but bits 63:32 are reserved. */
 static int cr0_reserved(const struct state *st, char *m, size_t n)
 {
 	if (!(st->s->cr0 >> 32))
@@ -223,6 +253,8 @@ static int cr0_reserved(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* RFLAGS bit 1 reads as 1 on every x86 since the 8086; several other
+ * bits are reserved zeros (SDM Vol. 1 3.4.3, Figure 3-8). */
 static int rflags_reserved(const struct state *st, char *m, size_t n)
 {
 	uint64_t f = st->r->rflags;
@@ -236,6 +268,8 @@ static int rflags_reserved(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* Virtual-8086 mode is a sub-mode of 32-bit protected mode only
+ * (SDM 3A 20.2); with PE=0 or in long mode VM must be 0. */
 static int rflags_vm(const struct state *st, char *m, size_t n)
 {
 	if (!(st->r->rflags & RFLAGS_VM) || (st->pe && !st->lma))
@@ -257,6 +291,9 @@ static int seg_granularity_bad(const struct kvm_segment *sg)
 	return (sg->limit >> 20) && !sg->g;
 }
 
+/* The CPU expands a 20-bit descriptor limit to a byte limit: G=1 shifts
+ * it left by 12 and fills with 1s. A hand-written hidden part that no
+ * descriptor could produce is refused by VM entry. */
 static int granularity(const struct state *st, char *m, size_t n)
 {
 	const struct kvm_sregs *s = st->s;
@@ -279,6 +316,8 @@ static int granularity(const struct state *st, char *m, size_t n)
 	return 0;
 }
 
+/* CR3 holds a physical address; bits above MAXPHYADDR are reserved
+ * and a MOV to CR3 setting them is a #GP. */
 static int cr3_reserved(const struct state *st, char *m, size_t n)
 {
 	/* Bits 63:MAXPHYADDR; 52 is the architectural maximum. */
@@ -291,6 +330,9 @@ static int cr3_reserved(const struct state *st, char *m, size_t n)
 	return 1;
 }
 
+/* LTR marks the TSS busy, so a loaded TR always has a busy type; VM entry
+ * insists on it even though a guest that never switches tasks or takes
+ * interrupts from ring 3 would not notice. */
 static int tr_not_busy(const struct state *st, char *m, size_t n)
 {
 	const struct kvm_segment *tr = &st->s->tr;
