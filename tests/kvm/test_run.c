@@ -357,6 +357,61 @@ static void int3_fixup_runs_the_guest_bp_handler(void **state)
 	assert_string_equal(f->out, "BKS");
 }
 
+static void exits_are_counted_with_tracing_off_and_no_rip_is_read(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xb0, 'x',  /* mov al, 'x' */
+		0xe6, 0xe9, /* out MVM_PORT_DEBUGCON, al */
+		0xe6, 0xe9, /* out MVM_PORT_DEBUGCON, al */
+		0xf4,	    /* hlt */
+	};
+	struct mvm_trace *t = mvm_vcpu_trace(f->vcpu);
+	struct mvm_exit e;
+
+	assert_false(t->enabled);
+	load(f, code, sizeof(code), 0);
+	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(e.seq, 1);
+	assert_int_equal(e.reason, KVM_EXIT_IO);
+	assert_int_equal(e.rip, 0); /* cheap step: no KVM_GET_REGS */
+	assert_int_equal(e.handle_ns, 0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.seq, 3);
+	assert_int_equal(e.rip, ENTRY + sizeof(code)); /* stops do read it */
+	assert_int_equal(mvm_trace_count(t, KVM_EXIT_IO), 2);
+	assert_int_equal(mvm_trace_count(t, KVM_EXIT_HLT), 1);
+	assert_int_equal(mvm_trace_len(t), 0);
+	assert_string_equal(f->out, "xx");
+}
+
+static void tracing_on_records_rip_and_handler_time(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xb0, 'y',  /* mov al, 'y' */
+		0xe6, 0xe9, /* out MVM_PORT_DEBUGCON, al */
+		0xf4,	    /* hlt */
+	};
+	struct mvm_trace *t = mvm_vcpu_trace(f->vcpu);
+	const struct mvm_trace_entry *te;
+	struct mvm_exit e;
+
+	mvm_trace_enable(t, 1);
+	load(f, code, sizeof(code), 0);
+	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_IO);
+	assert_int_equal(e.rip, ENTRY + 4); /* after the OUT */
+	assert_true(e.handle_ns > 0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(mvm_trace_len(t), 2);
+	te = mvm_trace_get(t, 1);
+	assert_non_null(te);
+	assert_int_equal(te->exit.reason, KVM_EXIT_IO);
+	assert_true(te->t_ns > 0);
+	assert_int_equal(mvm_trace_get(t, 0)->exit.reason, KVM_EXIT_HLT);
+}
+
 /* --- user-space MSRs ------------------------------------------------------ */
 
 #define TEST_MSR 0x4b564dffu /* unknown to KVM */
@@ -467,6 +522,8 @@ int main(void)
 		T(hw_breakpoint_fires_at_its_address),
 		T(more_than_four_breakpoints_is_e2big),
 		T(int3_fixup_runs_the_guest_bp_handler),
+		T(exits_are_counted_with_tracing_off_and_no_rip_is_read),
+		T(tracing_on_records_rip_and_handler_time),
 		T(user_space_msr_read_and_write_reach_the_handler),
 		T(msr_filter_sends_a_known_msr_to_user_space),
 	};
