@@ -1,0 +1,101 @@
+/*
+ * test_stddevs.c - the standard devices on a real VM: registration rules,
+ * and the example ELF guests (one ELF32, one ELF64) loaded by the ELF
+ * loader and finishing with a DONE ucall.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "fixture.h"
+
+#define RUN_MS 20000 /* ring-0 guest code is emulated on some hosts */
+
+static const struct mvm_bus_entry *port_entry(struct fixture *f, uint16_t p)
+{
+	return mvm_bus_find(mvm_vm_pio_bus(f->vm), p, 1);
+}
+
+/* A second set collides with the first: refused, and the failed attach
+ * must not unregister the ports that belong to the first set. */
+static void stddevs_second_attach_fails_and_keeps_the_first(void **state)
+{
+	struct fixture *f = *state;
+	struct mvm_std_devices d2;
+
+	assert_int_equal(mvm_std_devices_attach(f->vm, NULL, NULL, &d2),
+			 -EEXIST);
+	assert_null(d2.debugcon);
+	assert_null(d2.ucall);
+	assert_null(d2.uart);
+	assert_non_null(strstr(f->log, "debugcon"));
+	assert_ptr_equal(port_entry(f, MVM_PORT_DEBUGCON)->dev,
+			 f->devs.debugcon);
+	assert_ptr_equal(port_entry(f, MVM_PORT_UCALL)->dev, f->devs.ucall);
+	assert_ptr_equal(port_entry(f, MVM_PORT_COM1 + 5)->dev, f->devs.uart);
+}
+
+static void stddevs_detach_frees_the_ports_for_reattach(void **state)
+{
+	struct fixture *f = *state;
+
+	mvm_std_devices_detach(f->vm, &f->devs);
+	assert_null(f->devs.uart);
+	assert_null(port_entry(f, MVM_PORT_DEBUGCON));
+	assert_null(port_entry(f, MVM_PORT_UCALL));
+	assert_null(port_entry(f, MVM_PORT_COM1));
+	assert_int_equal(mvm_std_devices_attach(f->vm, NULL, NULL, &f->devs),
+			 0);
+	assert_non_null(port_entry(f, MVM_PORT_COM1 + 7));
+	assert_null(port_entry(f, MVM_PORT_COM1 + 8));
+}
+
+/* Load an example guest with the ELF loader and run it to DONE. */
+static void run_example(struct fixture *f, const char *name,
+			enum mvm_cpu_mode mode, enum mvm_image_kind kind,
+			const char *expect)
+{
+	struct mvm_exit e;
+	struct mvm_ucall uc;
+
+	fixture_load(f, name, mode);
+	assert_int_equal(f->img.kind, kind);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	if (mvm_ucall_last(f->devs.ucall, &uc) != MVM_UCALL_DONE)
+		fail_msg("%s: last ucall %s \"%s\"; output:\n%.*s", name,
+			 mvm_ucall_cmd_name(uc.cmd), uc.text, (int)f->out_len,
+			 f->out);
+	f->out[f->out_len < sizeof(f->out) ? f->out_len : 0] = '\0';
+	assert_non_null(strstr(f->out, expect));
+}
+
+static void elf32_example_guest_runs_to_done(void **state)
+{
+	run_example(*state, "hello-prot.elf", MVM_MODE_PROT32, MVM_IMAGE_ELF32,
+		    "Hello from 32-bit protected mode");
+}
+
+static void elf64_example_guest_runs_to_done(void **state)
+{
+	run_example(*state, "hello-long.elf", MVM_MODE_LONG64, MVM_IMAGE_ELF64,
+		    "Hello from 64-bit long mode");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(stddevs_second_attach_fails_and_keeps_the_first),
+		T(stddevs_detach_frees_the_ports_for_reattach),
+		T(elf32_example_guest_runs_to_done),
+		T(elf64_example_guest_runs_to_done),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
