@@ -86,7 +86,9 @@ int mvm_exit_reason_parse(const char *name)
 
 /* --- one line per exit ------------------------------------------------- */
 
-/* Little-endian value of the first n (<= 8) bytes. */
+/* The data bytes of an IO or MMIO exit are in the order the guest put
+ * them in memory; x86 is little-endian, so byte 0 is the low byte of the
+ * value a `mov` or `out` moved (SDM Vol. 1 1.3.1). */
 static uint64_t le_value(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
@@ -96,6 +98,9 @@ static uint64_t le_value(const uint8_t *p, unsigned n)
 	return v;
 }
 
+/* KVM_EXIT_IO: `size` bytes per access, `count` accesses for rep ins/outs
+ * (api.rst, "KVM_EXIT_IO"). A printable byte is shown as a character too,
+ * since most one-byte OUTs in this course are text on the debug port. */
 static int describe_io(const struct mvm_exit_io *io, char *buf, size_t len)
 {
 	unsigned size = io->size <= 4 ? io->size : 4;
@@ -117,6 +122,9 @@ static int describe_io(const struct mvm_exit_io *io, char *buf, size_t len)
 			(unsigned long long)v, chr);
 }
 
+/* KVM_EXIT_MMIO: a load or store to a guest-physical address that no
+ * memory slot backs. For a load, the data shown is what the device model
+ * answered (unclaimed loads read as all ones, like an empty PC bus). */
 static int describe_mmio(const struct mvm_exit_mmio *m, char *buf, size_t len)
 {
 	unsigned n = m->len <= 8 ? m->len : 8;
@@ -153,6 +161,8 @@ static int describe_debug(const struct mvm_exit_debug *d, char *buf, size_t len)
 			what);
 }
 
+/* KVM_EXIT_SYSTEM_EVENT: the guest asked to power off or reset through a
+ * platform interface KVM implements itself (e.g. PSCI on Arm). */
 static const char *system_event_name(uint32_t type)
 {
 	switch (type) {
@@ -167,6 +177,8 @@ static const char *system_event_name(uint32_t type)
 	}
 }
 
+/* KVM_EXIT_INTERNAL_ERROR: KVM itself could not go on; the suberror says
+ * which part gave up (api.rst, "KVM_EXIT_INTERNAL_ERROR"). */
 static const char *internal_name(uint32_t suberror)
 {
 	switch (suberror) {
@@ -183,6 +195,8 @@ static const char *internal_name(uint32_t suberror)
 	}
 }
 
+/* One line per exit: the same text in the CLI, the debugger's exit pane
+ * and test failure messages. Returns the snprintf-style length. */
 int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len)
 {
 	if (!e || !buf || len == 0)
@@ -404,6 +418,8 @@ static void explain_emulation(const struct mvm_exit *e, struct text *t)
 	       "-fno-builtin.\n");
 }
 
+/* Suberrors other than emulation failures carry KVM- and vendor-specific
+ * data words; we name what is documented and dump the rest in hex. */
 static void explain_internal(const struct mvm_exit *e, struct text *t)
 {
 	const struct mvm_exit_internal *in = &e->u.internal;
@@ -442,6 +458,8 @@ static void explain_internal(const struct mvm_exit *e, struct text *t)
 		    (unsigned long long)in->data[i]);
 }
 
+/* Exits that stop a guest get several lines; every other exit gets its
+ * one-line description, so callers can always print the explanation. */
 int mvm_exit_explain(const struct mvm_exit *e, char *buf, size_t len)
 {
 	struct text t = {.buf = buf, .len = len};

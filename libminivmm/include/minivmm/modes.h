@@ -29,7 +29,8 @@ struct mvm_mode_config {
 	uint64_t entry;	    /* first RIP */
 	uint64_t stack;	    /* initial RSP; 0 = MVM_STACK_TOP */
 	uint64_t map_size;  /* long mode: bytes identity-mapped from 0;
-			       0 = all of RAM */
+			       0 = the low 4 GiB (RAM and the MMIO window)
+			       with 2 MiB pages, all of RAM with 4 KiB */
 	uint64_t page_size; /* long mode: 4096 or 2 MiB; 0 = 2 MiB */
 };
 
