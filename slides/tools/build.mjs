@@ -34,7 +34,11 @@ const SLIDES = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROOT = path.dirname(SLIDES);
 const OUT = path.join(ROOT, process.env.BUILD || 'build', 'slides');
 const LANGS = ['en', 'zh'];
-const MAX_CODE_LINES = 24; // more than this is unreadable on a projector
+// Code must stay readable from the back of a lecture hall: up to
+// CODE_LINES lines at the normal size (20px), up to MAX_CODE_LINES at 16px
+// (the slide gets class code-long), and never more.
+const CODE_LINES = 18;
+const MAX_CODE_LINES = 28;
 const args = new Set(process.argv.slice(2));
 const errors = [];
 
@@ -83,7 +87,8 @@ function extractRegion(where, spec) {
 		fail(where, `include: region ${name} in ${rel} has ${body.length} ` +
 			`lines; at most ${MAX_CODE_LINES} fit on a slide`);
 	const lang = LANG_BY_EXT[path.extname(rel)] || 'text';
-	return '```' + lang + '\n' + body.join('\n') + '\n```\n' +
+	const cls = body.length > CODE_LINES ? '<!-- _class: code-long -->\n' : '';
+	return cls + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
 		`<div class="src">${rel}</div>`;
 }
 
