@@ -128,53 +128,73 @@ static int read_ehdr(struct elf_file *f, struct elf_hdr *h,
 	return 0;
 }
 
-/* Type, machine and the program header table's place in the file. */
-static int parse_ehdr(struct elf_file *f, const struct mvm_log *log)
+/* Only fixed-address x86 executables: a PIE or shared object (ET_DYN)
+ * would need relocation, which a VMM loader does not do. */
+static int check_type(const struct elf_file *f, const struct elf_hdr *h,
+		      const struct mvm_log *log)
 {
-	unsigned want_machine = f->is64 ? EM_X86_64 : EM_386;
-	size_t phent = f->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-	struct elf_hdr h;
-	int rc = read_ehdr(f, &h, log);
+	unsigned want = f->is64 ? EM_X86_64 : EM_386;
 
-	if (rc)
-		return rc;
-	if (h.type != ET_EXEC) {
+	if (h->type != ET_EXEC) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "ELF: type %u is not ET_EXEC (%s); link the guest "
 			 "at a fixed address (-static, no -pie)",
-			 h.type,
-			 h.type == ET_DYN ? "ET_DYN: position-"
-					    "independent"
-					  : "not an executable");
+			 h->type,
+			 h->type == ET_DYN ? "ET_DYN: position-independent"
+					   : "not an executable");
 		return -ENOEXEC;
 	}
-	if (h.machine != want_machine) {
+	if (h->machine != want) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "ELF: machine %u is not %s (%u) for an ELF%d file",
-			 h.machine, f->is64 ? "EM_X86_64" : "EM_386",
-			 want_machine, f->is64 ? 64 : 32);
+			 h->machine, f->is64 ? "EM_X86_64" : "EM_386", want,
+			 f->is64 ? 64 : 32);
 		return -ENOEXEC;
 	}
-	if (h.phnum == 0 || h.phnum > ELF_MAX_PHNUM) {
+	return 0;
+}
+
+/* The program header table: a sane count, our entry size, in the file. */
+static int check_phtable(const struct elf_file *f, const struct elf_hdr *h,
+			 const struct mvm_log *log)
+{
+	size_t phent = f->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+
+	if (h->phnum == 0 || h->phnum > ELF_MAX_PHNUM) {
 		mvm_logf(log, MVM_LOG_ERROR,
-			 "ELF: %u program headers (need 1 to %d)", h.phnum,
+			 "ELF: %u program headers (need 1 to %d)", h->phnum,
 			 ELF_MAX_PHNUM);
 		return -ENOEXEC;
 	}
-	if (h.phentsize != phent) {
+	if (h->phentsize != phent) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "ELF: program header size %u, expected %zu",
-			 h.phentsize, phent);
+			 h->phentsize, phent);
 		return -ENOEXEC;
 	}
 	/* phnum * phent is at most 64 * 56: only phoff can overflow. */
-	if (h.phoff > f->len || f->len - h.phoff < (uint64_t)h.phnum * phent) {
+	if (h->phoff > f->len ||
+	    f->len - h->phoff < (uint64_t)h->phnum * phent) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "ELF: program headers at 0x%llx+%u*%zu run past the "
 			 "end of the %zu-byte file",
-			 (unsigned long long)h.phoff, h.phnum, phent, f->len);
+			 (unsigned long long)h->phoff, h->phnum, phent, f->len);
 		return -ENOEXEC;
 	}
+	return 0;
+}
+
+static int parse_ehdr(struct elf_file *f, const struct mvm_log *log)
+{
+	struct elf_hdr h;
+	int rc = read_ehdr(f, &h, log);
+
+	if (!rc)
+		rc = check_type(f, &h, log);
+	if (!rc)
+		rc = check_phtable(f, &h, log);
+	if (rc)
+		return rc;
 	f->entry = h.entry;
 	f->phoff = h.phoff;
 	f->phnum = h.phnum;

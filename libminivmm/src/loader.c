@@ -23,6 +23,8 @@
  * with debug information, small enough to catch a wrong file. */
 #define MVM_IMAGE_MAX (512ULL << 20)
 
+/* A flat image has no header, so its entry point is its first byte, as
+ * for a PC boot sector at 0x7c00. */
 int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
 		  size_t len, struct mvm_image_info *info,
 		  const struct mvm_log *log)
@@ -53,7 +55,9 @@ int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
 	return 0;
 }
 
-/* read() until len bytes or EOF; returns bytes read or -errno. */
+/* read() until len bytes or EOF; returns bytes read or -errno. A single
+ * read() may legally return less than asked (signals, large files), so
+ * one call is not enough. */
 static ssize_t read_full(int fd, uint8_t *buf, size_t len)
 {
 	size_t got = 0;
@@ -72,7 +76,9 @@ static ssize_t read_full(int fd, uint8_t *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* Size of an open regular file, checked against max. */
+/* Size of an open regular file, checked against max. Only regular files:
+ * a FIFO, a directory or /dev/zero has no useful size (and /dev/zero
+ * never ends), and the cap must be checked before allocating. */
 static int file_size(int fd, const char *path, size_t max, size_t *size,
 		     const struct mvm_log *log)
 {
@@ -107,6 +113,7 @@ int mvm_file_read(const char *path, size_t max, void **buf, size_t *len,
 
 	if (!path || !buf || !len)
 		return -EINVAL;
+	/* O_CLOEXEC: a VMM may run helper programs; they need not see it */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
