@@ -24,6 +24,18 @@ LIB_SRCS := \
 	libminivmm/src/trace.c \
 	libminivmm/src/stats.c
 
+# Container runtime (container.h; Lab 5).
+LIB_SRCS += \
+	libminivmm/src/container/util.c \
+	libminivmm/src/container/ns.c \
+	libminivmm/src/container/rootfs.c \
+	libminivmm/src/container/cgroup.c \
+	libminivmm/src/container/caps.c \
+	libminivmm/src/container/seccomp.c \
+	libminivmm/src/container/net.c \
+	libminivmm/src/container/child.c \
+	libminivmm/src/container/ctr.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A := $(BUILD)/libminivmm.a
 LIB_SO := $(BUILD)/libminivmm.so

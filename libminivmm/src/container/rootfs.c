@@ -1,0 +1,208 @@
+/*
+ * rootfs.c - the container's root file system.
+ *
+ * chroot() only changes how "/" is resolved; the old root stays mounted
+ * and reachable (a chroot'ed root can chroot again, or walk out through
+ * an open directory). A container instead *replaces* its root mount with
+ * pivot_root(2) in its own mount namespace and then detaches the old
+ * root, so no path leads back to the host's files. The steps:
+ *
+ *   1. make every mount private, so nothing we mount leaks to the host
+ *      (shared subtrees, kernel Documentation/filesystems/sharedsubtree)
+ *   2. make the new root a mount point: pivot_root requires one; a bind
+ *      mount of the directory onto itself, or an overlay mount
+ *   3. mount a fresh /proc (for *this* PID namespace) and a minimal /dev;
+ *      /proc must be mounted before the old root goes: in a user namespace
+ *      the kernel only allows a new proc mount while a fully visible proc
+ *      is (mount_too_revealing() in fs/namespace.c)
+ *   4. pivot_root(".", "."), then umount the old root that now sits on
+ *      top of the new one (the trick described in pivot_root(2) NOTES)
+ *   5. optionally remount / read-only
+ *
+ * Overlay (--overlay): the rootfs is the read-only lower layer; writes go
+ * to an upper layer the runtime creates (kernel Documentation/
+ * filesystems/overlayfs.rst), so many containers can share one rootfs.
+ * Lab 5, task 2 (pivot_root and /proc) is cut from this file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctr_internal.h"
+
+/* Device nodes a program expects; bind-mounted from the host because a
+ * user namespace may not mknod(). tty is the caller's terminal. */
+static const char *const dev_nodes[] = {"null",	  "zero",    "full",
+					"random", "urandom", "tty"};
+
+/* Log "step: what: strerror" and return -errno (errno read first). */
+static int fail(const struct mvm_log *log, const char *step, const char *what)
+{
+	int err = errno;
+
+	mvm_logf(log, MVM_LOG_ERROR, "%s: %s: %s", step, what, strerror(err));
+	return -err;
+}
+
+/* Runtime side, before clone(): scratch directories for the overlay. */
+int ctr_overlay_prepare(struct mvm_ctr *c)
+{
+	char tmpl[] = "/tmp/mvm-ctr-XXXXXX";
+	int err;
+
+	if (!mkdtemp(tmpl))
+		return fail(&c->log, "overlay", "mkdtemp /tmp/mvm-ctr-XXXXXX");
+	ctr_path(c->tmpdir, sizeof(c->tmpdir), "%s", tmpl);
+	ctr_path(c->root, sizeof(c->root), "%s/merged", tmpl);
+	if (c->cfg.overlay_upper)
+		ctr_path(c->upper, sizeof(c->upper), "%s",
+			 c->cfg.overlay_upper);
+	else
+		ctr_path(c->upper, sizeof(c->upper), "%s/upper", tmpl);
+	/* The work dir must be on the same file system as upper. */
+	if (c->cfg.overlay_upper)
+		ctr_path(c->work, sizeof(c->work), "%s.work", c->upper);
+	else
+		ctr_path(c->work, sizeof(c->work), "%s/work", tmpl);
+	err = ctr_mkdir_p(c->root, 0755);
+	err = err ? err : ctr_mkdir_p(c->upper, 0755);
+	err = err ? err : ctr_mkdir_p(c->work, 0700);
+	if (err)
+		mvm_logf(&c->log, MVM_LOG_ERROR, "overlay: mkdir %s: %s",
+			 c->upper, strerror(-err));
+	return err;
+}
+
+/* Step 2 for --overlay: lower = rootfs (read-only), upper = our dir. */
+static int mount_overlay(const struct mvm_ctr *c, const struct mvm_log *log)
+{
+	char opts[3 * PATH_MAX + 64];
+
+	ctr_path(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 c->lower, c->upper, c->work);
+	if (mount("overlay", c->root, "overlay", 0, opts) < 0)
+		return fail(log, "overlay", "mount overlay (lower=rootfs)");
+	return 0;
+}
+
+/* Step 3b: a tmpfs /dev holding bind mounts of a few host nodes. */
+static int mount_dev(const char *root, const struct mvm_log *log)
+{
+	char dev[PATH_MAX], node[PATH_MAX + 16], host[32];
+	size_t i;
+	int fd;
+
+	ctr_path(dev, sizeof(dev), "%s/dev", root);
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC,
+		  "mode=755,size=64k") < 0)
+		return fail(log, "rootfs", "mount tmpfs on /dev");
+	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		ctr_path(node, sizeof(node), "%s/%s", dev, dev_nodes[i]);
+		ctr_path(host, sizeof(host), "/dev/%s", dev_nodes[i]);
+		fd = open(node, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return fail(log, "rootfs", node);
+		close(fd);
+		if (mount(host, node, NULL, MS_BIND, NULL) < 0)
+			return fail(log, "rootfs: bind-mount device", host);
+	}
+	/* Conventional links (what udev or devtmpfs would provide). */
+	ctr_path(node, sizeof(node), "%s/fd", dev);
+	if (symlink("/proc/self/fd", node) < 0)
+		return fail(log, "rootfs", "symlink /dev/fd");
+	return 0;
+}
+
+/* Steps 2 and 3: make root a mount point, then /proc, /dev, /tmp. */
+static int mount_inside(const struct mvm_ctr *c, const struct mvm_log *log)
+{
+	char path[PATH_MAX + 16];
+	int err;
+
+	if (c->tmpdir[0]) {
+		err = mount_overlay(c, log);
+	} else if (mount(c->root, c->root, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		err = fail(log, "rootfs", "bind-mount rootfs onto itself");
+	} else {
+		err = 0;
+	}
+	if (err)
+		return err;
+	ctr_path(path, sizeof(path), "%s/proc", c->root);
+	if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return fail(log, "rootfs: mount /proc",
+			    errno == ENOENT ? "rootfs has no /proc directory"
+					    : path);
+	err = mount_dev(c->root, log);
+	ctr_path(path, sizeof(path), "%s/tmp", c->root);
+	if (!err && (c->cfg.flags & MVM_CTR_READONLY) &&
+	    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") <
+		    0)
+		err = fail(log, "rootfs", "mount tmpfs on /tmp");
+	return err;
+}
+
+/* Step 5: remount "/" read-only. In a user namespace the flags the
+ * mount already has (nosuid, nodev...) are locked and must be repeated,
+ * or the remount fails with EPERM (mount(2), "EPERM"). */
+static int remount_ro(const struct mvm_log *log)
+{
+	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+	struct statvfs st;
+
+	if (statvfs("/", &st) == 0) {
+		flags |= (st.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+		flags |= (st.f_flag & ST_NODEV) ? MS_NODEV : 0;
+		flags |= (st.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+		flags |= (st.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
+		flags |= (st.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+	}
+	if (mount(NULL, "/", NULL, flags, NULL) < 0)
+		return fail(log, "rootfs", "remount / read-only");
+	return 0;
+}
+
+/* Child side, in the new mount namespace: steps 1-5. */
+int ctr_rootfs_setup(const struct mvm_ctr *c, const struct mvm_log *log)
+{
+	int err;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail(log, "rootfs",
+			    "make / a private mount (MS_PRIVATE)");
+	err = mount_inside(c, log);
+	if (err)
+		return err;
+	/* LAB(5, pivot-root) BEGIN */
+	if (chdir(c->root) < 0)
+		return fail(log, "pivot_root", "chdir to rootfs");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return fail(log, "pivot_root",
+			    errno == EINVAL ? "rootfs is not a mount point"
+					    : c->root);
+	/* The old root is now stacked on top of "/"; detach it lazily
+	 * (MNT_DETACH) because host processes may still use it. */
+	if (umount2(".", MNT_DETACH) < 0)
+		return fail(log, "pivot_root", "detach the old root");
+	if (chdir("/") < 0)
+		return fail(log, "pivot_root", "chdir /");
+	/* LAB(5) STUB
+	// LAB 5: chdir into c->root, pivot_root(".", ".") with
+	// syscall(SYS_pivot_root, ...), detach the old root with
+	// umount2(".", MNT_DETACH), then chdir("/").
+	// Hint: pivot_root(2) NOTES; log failures with fail(log, step, what).
+	(void)fail;
+	return -ENOSYS;
+	LAB(5) END */
+	if (c->cfg.flags & MVM_CTR_READONLY)
+		return remount_ro(log);
+	return 0;
+}

@@ -1,0 +1,312 @@
+/*
+ * cmd_ctr.c - `mvm ctr`: run a command in a container.
+ *
+ *   mvm ctr run [options] ROOTFS [--] CMD [ARGS...]
+ *   mvm ctr info        cgroup version, kept capabilities, denied calls
+ *
+ * The runtime is the library's (container.h); this file only parses the
+ * command line, prints, forwards signals and turns the result into an
+ * exit status:
+ *
+ *   the command's own status    it ran and exited
+ *   128 + N                     it was killed by signal N (shell rule)
+ *   125                         the runtime failed to set the container up
+ *   127                         the command was not found or not runnable
+ *   2                           bad command line
+ *
+ * (125 and 127 are the statuses docker and podman use for the same cases.)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "minivmm/container.h"
+
+#define CMD "mvm ctr"
+
+#define EXIT_SETUP    125
+#define EXIT_NOTFOUND 127
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mvm ctr run [options] ROOTFS [--] CMD [ARGS...]\n"
+		"       mvm ctr info\n\n"
+		"Run CMD as PID 1 of a new container whose root is ROOTFS\n"
+		"(make one with `make rootfs`: build/rootfs).\n\n"
+		"  --hostname NAME     UTS host name (default minivmm)\n"
+		"  --memory SIZE       memory limit, e.g. 64M\n"
+		"  --pids N            at most N tasks\n"
+		"  --cpus N            CPU quota, e.g. 0.5 or 2\n"
+		"  --cgroup V          auto, v1 or v2 (default auto)\n"
+		"  --read-only         mount the root file system read-only\n"
+		"  --overlay           ROOTFS is a read-only lower layer; "
+		"writes\n"
+		"                      go to a temporary upper layer\n"
+		"  --keep-upper DIR    with --overlay: keep the upper layer in "
+		"DIR\n"
+		"  --net veth:H/L,C/L  veth pair, host end H/L, container C/L\n"
+		"                      (default: loopback only)\n"
+		"  --userns            new user namespace even as root\n"
+		"  --init              PID 1 is a mini init; CMD is PID 2\n"
+		"  --timeout SECONDS   kill the container after this long\n"
+		"  --no-seccomp        do not install the seccomp filter\n"
+		"  --keep-caps         do not drop capabilities\n"
+		"  -v, --verbose       show the runtime's progress messages\n\n"
+		"Exit status: CMD's status, 128+N if killed by signal N,\n"
+		"125 setup failed, 127 CMD not found or not executable.\n");
+}
+
+static volatile pid_t ctr_pid;
+
+/* Forward to the container's PID 1 (which may ignore it: container.h). */
+static void forward(int sig)
+{
+	if (ctr_pid > 0)
+		kill(ctr_pid, sig);
+}
+
+static void install_forwarding(void)
+{
+	static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+				   SIGUSR1, SIGUSR2, SIGWINCH};
+	struct sigaction sa = {.sa_handler = forward};
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* Options with a value; returns 0 or MVM_EXIT_USAGE after printing. */
+static int parse_value(int c, const char *arg, struct mvm_ctr_config *cfg)
+{
+	char *end;
+
+	switch (c) {
+	case 'm':
+		if (mvm_ctr_parse_size(arg, &cfg->memory_max) == 0)
+			return 0;
+		cli_error(CMD, "--memory '%s': want a size like 64M", arg);
+		return MVM_EXIT_USAGE;
+	case 'p':
+		cfg->pids_max = strtol(arg, &end, 10);
+		if (*arg && !*end && cfg->pids_max > 0)
+			return 0;
+		cli_error(CMD, "--pids '%s': want a positive number", arg);
+		return MVM_EXIT_USAGE;
+	case 'c':
+		if (mvm_ctr_parse_cpus(arg, &cfg->cpu_millis) == 0)
+			return 0;
+		cli_error(CMD, "--cpus '%s': want a number like 0.5", arg);
+		return MVM_EXIT_USAGE;
+	case 'g':
+		if (!strcmp(arg, "auto") || !strcmp(arg, "v1") ||
+		    !strcmp(arg, "v2")) {
+			cfg->cgroup = arg[0] == 'a'   ? MVM_CGROUP_AUTO
+				      : arg[1] == '1' ? MVM_CGROUP_V1
+						      : MVM_CGROUP_V2;
+			return 0;
+		}
+		cli_error(CMD, "--cgroup '%s': want auto, v1 or v2", arg);
+		return MVM_EXIT_USAGE;
+	case 'n':
+		if (!strcmp(arg, "none"))
+			return 0;
+		if (!strncmp(arg, "veth:", 5) && strchr(arg, ',')) {
+			cfg->veth = arg + 5;
+			return 0;
+		}
+		cli_error(CMD, "--net '%s': want none or veth:HOST/LEN,CTR/LEN",
+			  arg);
+		return MVM_EXIT_USAGE;
+	case 't':
+		if (cli_parse_seconds(arg, &cfg->timeout_ms) == 0)
+			return 0;
+		cli_error(CMD, "--timeout '%s': want seconds", arg);
+		return MVM_EXIT_USAGE;
+	}
+	return MVM_EXIT_USAGE;
+}
+
+static const struct option run_opts[] = {
+	{"hostname", required_argument, NULL, 'H'},
+	{"memory", required_argument, NULL, 'm'},
+	{"pids", required_argument, NULL, 'p'},
+	{"cpus", required_argument, NULL, 'c'},
+	{"cgroup", required_argument, NULL, 'g'},
+	{"net", required_argument, NULL, 'n'},
+	{"timeout", required_argument, NULL, 't'},
+	{"keep-upper", required_argument, NULL, 'K'},
+	{"read-only", no_argument, NULL, 'r'},
+	{"overlay", no_argument, NULL, 'o'},
+	{"userns", no_argument, NULL, 'U'},
+	{"init", no_argument, NULL, 'i'},
+	{"no-seccomp", no_argument, NULL, 'S'},
+	{"keep-caps", no_argument, NULL, 'C'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Flags of the no-argument options, by option letter. */
+static unsigned flag_of(int c)
+{
+	switch (c) {
+	case 'r':
+		return MVM_CTR_READONLY;
+	case 'o':
+		return MVM_CTR_OVERLAY;
+	case 'U':
+		return MVM_CTR_USERNS;
+	case 'i':
+		return MVM_CTR_INIT;
+	case 'S':
+		return MVM_CTR_NO_SECCOMP;
+	case 'C':
+		return MVM_CTR_KEEP_CAPS;
+	}
+	return 0;
+}
+
+/* Parse options into cfg; returns -1 to go on, else an exit status. */
+static int parse_run(int argc, char **argv, struct mvm_ctr_config *cfg,
+		     struct cli_log_ctx *lc)
+{
+	int c, rc;
+
+	opterr = 0;
+	/* '+': stop at ROOTFS, so CMD's own options are left alone. */
+	while ((c = getopt_long(argc, argv, "+:vh", run_opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return MVM_EXIT_OK;
+		} else if (c == 'v') {
+			lc->level = MVM_LOG_DEBUG;
+		} else if (c == 'H') {
+			cfg->hostname = optarg;
+		} else if (c == 'K') {
+			cfg->overlay_upper = optarg;
+		} else if (flag_of(c)) {
+			cfg->flags |= flag_of(c);
+		} else if (strchr("mpcgnt", c)) {
+			rc = parse_value(c, optarg, cfg);
+			if (rc)
+				return rc;
+		} else {
+			return cli_bad_option(CMD, argv, c);
+		}
+	}
+	if (cfg->overlay_upper && !(cfg->flags & MVM_CTR_OVERLAY)) {
+		cli_error(CMD, "--keep-upper needs --overlay");
+		return MVM_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		cli_error(CMD, "missing ROOTFS (try '" CMD " run --help')");
+		return MVM_EXIT_USAGE;
+	}
+	cfg->rootfs = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (optind >= argc) {
+		cli_error(CMD, "missing the command to run after ROOTFS");
+		return MVM_EXIT_USAGE;
+	}
+	cfg->argv = argv + optind;
+	return -1;
+}
+
+/* Say what the limits did, then return the exit status. */
+static int report(const struct mvm_ctr_config *cfg,
+		  const struct mvm_ctr_result *res)
+{
+	if (res->oom_killed)
+		fprintf(stderr,
+			CMD ": the memory limit (%llu bytes) was reached: the "
+			    "OOM killer ended a process in the container\n",
+			(unsigned long long)cfg->memory_max);
+	if (res->pids_limited)
+		fprintf(stderr,
+			CMD ": fork() failed in the container: pids limit "
+			    "(%ld) reached\n",
+			cfg->pids_max);
+	if (res->timed_out)
+		fprintf(stderr, CMD ": killed after the %u ms timeout\n",
+			cfg->timeout_ms);
+	return res->status;
+}
+
+static int ctr_run(int argc, char **argv)
+{
+	struct cli_log_ctx lc = {CMD, MVM_LOG_WARN};
+	struct mvm_ctr_config cfg = {0};
+	struct mvm_ctr_result res;
+	struct mvm_ctr *ctr;
+	int rc, err;
+
+	rc = parse_run(argc, argv, &cfg, &lc);
+	if (rc >= 0)
+		return rc;
+	cfg.log = (struct mvm_log){cli_log, &lc};
+	install_forwarding();
+	err = mvm_ctr_start(&cfg, &ctr);
+	if (err == -ENOEXEC)
+		return EXIT_NOTFOUND; /* the log said why */
+	if (err)
+		return EXIT_SETUP;
+	ctr_pid = mvm_ctr_pid(ctr);
+	err = mvm_ctr_wait(ctr, &res);
+	ctr_pid = 0;
+	mvm_ctr_destroy(ctr);
+	if (err) {
+		cli_error(CMD, "wait: %s", strerror(-err));
+		return EXIT_SETUP;
+	}
+	return report(&cfg, &res);
+}
+
+/* What this machine offers, and what a container keeps and loses. */
+static int ctr_info(void)
+{
+	struct cli_log_ctx lc = {CMD, MVM_LOG_WARN};
+	struct mvm_ctr_config cfg = {.log = {cli_log, &lc}};
+	enum mvm_cgroup_version v;
+	const char *const *calls;
+	char root[4096];
+	const int *caps;
+	int i, n;
+
+	if (mvm_ctr_cgroup_detect(&cfg, &v, root, sizeof(root)) == 0)
+		printf("cgroup:        %s at %s\n",
+		       v == MVM_CGROUP_V2 ? "v2" : "v1", root);
+	caps = mvm_ctr_kept_caps(&n);
+	printf("kept caps:     ");
+	for (i = 0; i < n; i++)
+		printf("%d%s", caps[i], i + 1 < n ? " " : "\n");
+	calls = mvm_ctr_denied_syscalls(&n);
+	printf("denied calls:  ");
+	for (i = 0; i < n; i++)
+		printf("%s%s", calls[i], i + 1 < n ? " " : "\n");
+	return MVM_EXIT_OK;
+}
+
+int cmd_ctr(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return ctr_run(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "info"))
+		return ctr_info();
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return MVM_EXIT_OK;
+	}
+	usage(stderr);
+	return MVM_EXIT_USAGE;
+}
