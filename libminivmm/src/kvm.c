@@ -52,6 +52,9 @@ _Static_assert(sizeof(mvm_caps) / sizeof(mvm_caps[0]) <=
 			       sizeof(int),
 	       "mvm_kvm_info.cap_value must hold every capability");
 
+/* KVM_CHECK_EXTENSION answers 0 for "no" and a positive number for "yes"
+ * (for some capabilities a count, e.g. KVM_CAP_MAX_VCPUS); an ioctl error
+ * on an old kernel means "no" as well. */
 int mvm_kvm_check_cap(int fd, int cap)
 {
 	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
@@ -84,7 +87,9 @@ static void log_open_error(const struct mvm_log *log, int err)
 		 hint);
 }
 
-/* Check API version and required capabilities on an open system fd. */
+/* Check API version and required capabilities on an open system fd.
+ * Version 12 is the only one there has ever been since the API was
+ * declared stable (api.rst 4.1); anything else is not a KVM we know. */
 static int check_kvm(int fd, const struct mvm_log *log)
 {
 	int v = ioctl(fd, KVM_GET_API_VERSION, 0);
@@ -125,6 +130,8 @@ int mvm_kvm_open(const struct mvm_log *log)
 	return fd;
 }
 
+/* Unlike mvm_kvm_open(), never fails on a missing feature: `mvm doctor`
+ * wants the whole picture, including what is absent. */
 int mvm_kvm_probe(struct mvm_kvm_info *info)
 {
 	int fd;

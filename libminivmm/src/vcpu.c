@@ -91,6 +91,9 @@ static int make_runnable(struct mvm_vcpu *vcpu)
 	return 0;
 }
 
+/* Map the vCPU's kvm_run. KVM_GET_VCPU_MMAP_SIZE is larger than struct
+ * kvm_run: the pages after it hold, for example, the data of a port I/O
+ * exit at kvm_run->io.data_offset (api.rst 4.5 and 5). */
 static int map_run(struct mvm_vcpu *vcpu)
 {
 	int size = ioctl(vcpu->vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -107,6 +110,8 @@ static int map_run(struct mvm_vcpu *vcpu)
 	return 0;
 }
 
+/* Create vCPU `index` (its APIC ID). *out is set even on failure, so
+ * the caller's mvm_vm_destroy() frees whatever was built. */
 int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out)
 {
 	struct mvm_vcpu *vcpu = calloc(1, sizeof(*vcpu));
@@ -271,6 +276,8 @@ struct mvm_trace *mvm_vcpu_trace(struct mvm_vcpu *vcpu)
 	return &vcpu->trace;
 }
 
+/* The register ioctls use KVM's own structs (api.rst 4.11-4.14), so what a
+ * student prints is exactly what the API document describes. */
 static int vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned long req, void *arg)
 {
 	return ioctl(vcpu->fd, req, arg) < 0 ? -errno : 0;

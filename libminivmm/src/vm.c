@@ -11,8 +11,8 @@
  *
  * Each step that fails logs which step and why, and everything built so
  * far is released by the one mvm_vm_destroy(), which accepts a half-built
- * VM (STYLE.md 3). The VMM keeps its own copy of the slot table (struct
- * mvm_memmap, memory.c) and mirrors every change to KVM here.
+ * VM (STYLE.md 3). Memory slots (the VMM's table and its mirror in KVM)
+ * live in memory.c, the run step in run.c and exit.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +25,12 @@
 
 #define PAGE_SIZE 4096ULL
 
+/*
+ * Check the configuration before touching KVM. A RAM size that is not
+ * whole pages would fail deep inside KVM_SET_USER_MEMORY_REGION with a
+ * bare EINVAL, and RAM reaching MVM_MMIO_BASE would hide the devices that
+ * live there (layout.h); say so in words instead.
+ */
 static int check_config(const struct mvm_vm_config *cfg,
 			const struct mvm_log *log)
 {
@@ -49,136 +55,9 @@ static int check_config(const struct mvm_vm_config *cfg,
 	return 0;
 }
 
-/* KVM_SET_USER_MEMORY_REGION for memmap slot s (size 0 deletes it). */
-static int kvm_set_slot(struct mvm_vm *vm, const struct mvm_slot *s,
-			uint64_t size)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = s->id,
-		.guest_phys_addr = s->gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)s->hva,
-	};
-
-	if (s->flags & MVM_MEM_READONLY)
-		r.flags |= KVM_MEM_READONLY;
-	if (s->flags & MVM_MEM_LOG_DIRTY)
-		r.flags |= KVM_MEM_LOG_DIRTY_PAGES;
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		int err = errno;
-
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size "
-			 "0x%llx: %s",
-			 s->id, (unsigned long long)s->gpa,
-			 (unsigned long long)size, strerror(err));
-		return -err;
-	}
-	return 0;
-}
-
-int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
-		       void *hva, unsigned flags)
-{
-	int idx, r;
-
-	if ((flags & MVM_MEM_READONLY) &&
-	    mvm_kvm_check_cap(vm->fd, KVM_CAP_READONLY_MEM) <= 0) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "KVM_CAP_READONLY_MEM missing: no read-only slots");
-		return -EOPNOTSUPP;
-	}
-	idx = mvm_memmap_add(&vm->mem, gpa, size, hva, flags);
-	if (idx < 0) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "cannot add memory at gpa 0x%llx size 0x%llx: %s",
-			 (unsigned long long)gpa, (unsigned long long)size,
-			 idx == -EEXIST	  ? "overlaps an existing slot"
-			 : idx == -ENOSPC ? "no free slot"
-					  : "gpa, size and hva must be 4 KiB "
-					    "aligned and not wrap");
-		return idx;
-	}
-	r = kvm_set_slot(vm, &vm->mem.slots[idx], size);
-	if (r < 0) {
-		mvm_memmap_remove(&vm->mem, idx);
-		return r;
-	}
-	return idx;
-}
-
-int mvm_vm_mem_add(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
-		   unsigned flags)
-{
-	void *p;
-	int idx;
-
-	if (size == 0 || size % PAGE_SIZE || size > MVM_RAM_MAX) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "bad slot size 0x%llx: must be a non-zero multiple "
-			 "of 4 KiB",
-			 (unsigned long long)size);
-		return -EINVAL;
-	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		int err = errno;
-
-		mvm_logf(&vm->log, MVM_LOG_ERROR, "mmap of %llu bytes: %s",
-			 (unsigned long long)size, strerror(err));
-		return -err;
-	}
-	idx = mvm_vm_mem_add_hva(vm, gpa, size, p, flags);
-	if (idx < 0) {
-		munmap(p, size);
-		return idx;
-	}
-	vm->mem.slots[idx].owned = 1;
-	return idx;
-}
-
-int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
-{
-	struct mvm_slot s;
-	int r;
-
-	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
-		return -ENOENT;
-	if (vm->ram && vm->mem.slots[slot].hva == vm->ram) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "slot %d is the VM's RAM and cannot be removed", slot);
-		return -EBUSY;
-	}
-	s = vm->mem.slots[slot];
-	r = kvm_set_slot(vm, &s, 0);
-	if (r < 0)
-		return r;
-	mvm_memmap_remove(&vm->mem, slot);
-	if (s.owned)
-		munmap(s.hva, s.size);
-	return 0;
-}
-
-int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
-{
-	struct kvm_dirty_log d = {.slot = (uint32_t)slot,
-				  .dirty_bitmap = bitmap};
-
-	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
-		return -ENOENT;
-	if (!(vm->mem.slots[slot].flags & MVM_MEM_LOG_DIRTY)) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "slot %d was not created with MVM_MEM_LOG_DIRTY",
-			 slot);
-		return -EINVAL;
-	}
-	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &d) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Give the VM its RAM: slot 0 at GPA 0. */
+/* Give the VM its RAM: slot 0 at GPA 0. The mapping is anonymous and
+ * MAP_NORESERVE (memory.c), so the host only spends memory on the pages
+ * the guest actually touches. */
 static int add_ram(struct mvm_vm *vm, uint64_t size)
 {
 	int idx = mvm_vm_mem_add(vm, 0, size, 0);
@@ -284,6 +163,9 @@ err:
 }
 /* [/slide:vm-create] */
 
+/* Tear down in the reverse order of creation. Every field is either
+ * valid or at its "not yet" value (-1, NULL, 0), so this also cleans up
+ * after any failed step of mvm_vm_create(). */
 void mvm_vm_destroy(struct mvm_vm *vm)
 {
 	if (!vm)
@@ -369,7 +251,11 @@ int mvm_vm_enable_user_msr(struct mvm_vm *vm, const uint32_t *filter, int n,
 	return r;
 }
 
-/* --- accessors ---------------------------------------------------------- */
+/* --- accessors ---------------------------------------------------------
+ * struct mvm_vm is opaque to programs (vm.h), so that its layout can
+ * change without breaking them; these are the only way in. */
+
+/* ---------------------------------------------------------- */
 
 int mvm_vm_fd(const struct mvm_vm *vm)
 {
@@ -421,14 +307,4 @@ struct mvm_vcpu *mvm_vm_vcpu(struct mvm_vm *vm, int index)
 void *mvm_vm_ram(struct mvm_vm *vm)
 {
 	return vm->ram;
-}
-
-int mvm_vm_read(struct mvm_vm *vm, uint64_t gpa, void *buf, size_t len)
-{
-	return mvm_memmap_read(&vm->mem, gpa, buf, len);
-}
-
-int mvm_vm_write(struct mvm_vm *vm, uint64_t gpa, const void *buf, size_t len)
-{
-	return mvm_memmap_write(&vm->mem, gpa, buf, len, 0);
 }
