@@ -46,6 +46,7 @@ static void print_vendor(void)
 	gbuf_str(&b, vendor);
 	gbuf_str(&b, "\", max basic leaf ");
 	gbuf_dec(&b, r.eax);
+	gbuf_str(&b, "\n");
 	GUEST_PRINT(b.s);
 }
 
@@ -60,32 +61,33 @@ static void print_results(uint8_t in, uint32_t mmio, uint64_t msr)
 	gbuf_hex(&b, mmio);
 	gbuf_str(&b, ", RDMSR returned ");
 	gbuf_hex(&b, msr);
+	gbuf_str(&b, "\n");
 	GUEST_PRINT(b.s);
 }
 
 int main(void)
 {
-	GUEST_PRINT("step 1: OUT 0x42 to the demo port");
+	GUEST_PRINT("step 1: OUT 0x42 to the demo port\n");
 	outb(MVM_PORT_DEMO, DEMO_BYTE);
 
-	GUEST_PRINT("step 2: IN from the demo port");
+	GUEST_PRINT("step 2: IN from the demo port\n");
 	uint8_t in = inb(MVM_PORT_DEMO);
 
-	GUEST_PRINT("step 3: MMIO write 0x12345678 to the demo address");
+	GUEST_PRINT("step 3: MMIO write 0x12345678 to the demo address\n");
 	mmio_write32(MVM_MMIO_DEMO_ADDR, DEMO_WORD);
 
-	GUEST_PRINT("step 4: MMIO read from the demo address");
+	GUEST_PRINT("step 4: MMIO read from the demo address\n");
 	uint32_t mmio = mmio_read32(MVM_MMIO_DEMO_ADDR);
 
-	GUEST_PRINT("step 5: CPUID leaf 0 (answered inside KVM, no exit)");
+	GUEST_PRINT("step 5: CPUID leaf 0 (answered inside KVM, no exit)\n");
 	print_vendor();
 
-	GUEST_PRINT("step 6: RDMSR of a made-up MSR");
+	GUEST_PRINT("step 6: RDMSR of a made-up MSR\n");
 	uint64_t msr = rdmsr(MVM_DEMO_MSR);
 
 	print_results(in, mmio, msr);
 
-	GUEST_PRINT("step 7: HLT");
+	GUEST_PRINT("step 7: HLT\n");
 	hlt();
 	return 0;
 }

@@ -23,11 +23,11 @@ int main(void)
 {
 	static const struct idtr empty = {0, 0};
 
-	GUEST_PRINT("loading an empty IDT, then executing UD2");
+	GUEST_PRINT("loading an empty IDT, then executing UD2\n");
 	/* Limit 0 means not even vector 0 fits: every vector is "outside
 	 * the IDT", so delivering any exception fails. */
 	__asm__ volatile("lidt %0" : : "m"(empty));
 	__asm__ volatile("ud2");
-	GUEST_PRINT("unreachable: UD2 returned");
+	GUEST_PRINT("unreachable: UD2 returned\n");
 	return 1;
 }

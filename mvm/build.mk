@@ -1,0 +1,30 @@
+# mvm: the command-line program. One file per subcommand (see
+# mvm/commands.h); add yours to MVM_SRCS and to the table in mvm/main.c,
+# and any extra libraries it needs to MVM_LIBS.
+
+MVM_SRCS := \
+	mvm/main.c \
+	mvm/cli.c \
+	mvm/cmd_run.c \
+	mvm/run_report.c \
+	mvm/demo_dev.c \
+	mvm/cmd_doctor.c \
+	mvm/cmd_ctr.c
+
+MVM_LIBS :=
+# The program is build/mvm, so its objects cannot live in build/mvm/:
+# they go to build/mvm.objs/ instead.
+MVM_OBJS := $(MVM_SRCS:mvm/%.c=$(BUILD)/mvm.objs/%.o)
+MVM_BIN := $(BUILD)/mvm
+
+ALL_TARGETS += $(MVM_BIN)
+
+$(BUILD)/mvm.objs/%.o: mvm/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(MVM_BIN): $(MVM_OBJS) $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(MVM_OBJS) $(LIB_A) $(LIB_LIBS) \
+		$(MVM_LIBS)

@@ -1,0 +1,100 @@
+/*
+ * cli.c - helpers shared by the mvm subcommands (see cli.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * getopt_long() leaves the rejected element at argv[optind - 1] and, for
+ * short options, the letter in optopt. With opterr = 0 it prints nothing,
+ * so the message below is the only one the user sees.
+ */
+int cli_bad_option(const char *cmd, char **argv, int ret)
+{
+	extern int optind, optopt;
+	const char *arg = argv[optind - 1];
+
+	if (ret == ':')
+		cli_error(cmd, "option '%s' needs a value (try '%s --help')",
+			  arg, cmd);
+	else if (optopt && arg[0] == '-' && arg[1] != '-')
+		cli_error(cmd, "unknown option '-%c' (try '%s --help')", optopt,
+			  cmd);
+	else
+		cli_error(cmd, "unknown option '%s' (try '%s --help')", arg,
+			  cmd);
+	return MVM_EXIT_USAGE;
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	unsigned shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10, end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20, end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30, end++;
+		break;
+	}
+	if (*end != '\0' || (v << shift) >> shift != v)
+		return -EINVAL;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+int cli_parse_seconds(const char *s, unsigned *ms)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	double v = strtod(s, &end);
+	/* Below a millisecond rounds to 0 = "no timeout": refuse it. */
+	if (errno || *end != '\0' || v < 0.001 || v > 4000000.0)
+		return -EINVAL;
+	*ms = (unsigned)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+void cli_log(void *ctx, enum mvm_log_level level, const char *msg)
+{
+	const struct cli_log_ctx *c = ctx;
+
+	if (level > c->level)
+		return;
+	fprintf(stderr, "%s: %s: %s\n", c->prefix, mvm_log_level_name(level),
+		msg);
+}

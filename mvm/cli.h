@@ -1,0 +1,40 @@
+/*
+ * cli.h - small helpers the mvm subcommands share: option errors, number
+ * parsing, and a log sink that prints the library's messages.
+ *
+ * The library never prints (STYLE.md 2); the program decides. Every
+ * message the library logs reaches the user through cli_log(), prefixed
+ * with the program name, so a failure always says what went wrong.
+ */
+#ifndef MVM_CLI_H
+#define MVM_CLI_H
+
+#include <stdint.h>
+
+#include "minivmm/log.h"
+
+/* Print "mvm <cmd>: <message>" to stderr (one line). */
+void cli_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Report the option getopt_long() just rejected (it returned '?' or ':';
+ * call with opterr = 0 and an optstring starting with ':'). Prints one
+ * line naming the option and returns MVM_EXIT_USAGE.
+ */
+int cli_bad_option(const char *cmd, char **argv, int ret);
+
+/* "64M", "1G", "65536", "512K" -> bytes. -EINVAL on junk or overflow. */
+int cli_parse_size(const char *s, uint64_t *bytes);
+
+/* "10", "0.5" (seconds) -> milliseconds, > 0. -EINVAL otherwise. */
+int cli_parse_seconds(const char *s, unsigned *ms);
+
+/* A log sink printing messages at or above `level` to stderr. */
+struct cli_log_ctx {
+	const char *prefix;	  /* "mvm run" */
+	enum mvm_log_level level; /* most verbose level shown */
+};
+void cli_log(void *ctx, enum mvm_log_level level, const char *msg);
+
+#endif

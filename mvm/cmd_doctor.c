@@ -1,0 +1,232 @@
+/*
+ * cmd_doctor.c - `mvm doctor`: can this machine run minivmm, and if not,
+ * what exactly to do about it.
+ *
+ * A VMM needs three things from the host, checked here in order:
+ *   1. the KVM device: /dev/kvm exists (the kvm module and its vendor part
+ *      kvm_intel/kvm_amd are loaded, which needs VT-x/AMD-V enabled in the
+ *      firmware) and this user may open it (usually: member of group kvm);
+ *   2. the stable API: KVM_GET_API_VERSION == 12 (api.rst 4.1);
+ *   3. the capabilities minivmm relies on (KVM_CHECK_EXTENSION, api.rst
+ *      4.4), listed in the library's mvm_caps[] table with why each is
+ *      needed.
+ * It also looks at what kind of KVM this is: hardware-assisted (vmx/svm
+ * in /proc/cpuinfo) or a software/nested backend such as kvm_pvm, where
+ * ring-0 guest code is emulated instruction by instruction.
+ *
+ * Exit status: 0 when everything required is there, 1 otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "minivmm/kvm.h"
+
+#define CMD "mvm doctor"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mvm doctor [--help]\n\n"
+		   "Check that this machine can run minivmm guests: "
+		   "/dev/kvm and its\npermissions, the KVM API version, "
+		   "each capability minivmm uses, CPU\nvirtualization "
+		   "support and which KVM backend is loaded.\n"
+		   "Exit status 0 when everything required is present, "
+		   "1 otherwise.\n");
+}
+
+/* 1 if `word` appears as a whole word in the file (first 1 MiB). */
+static int file_has_word(const char *path, const char *word)
+{
+	char line[4096];
+	size_t n = strlen(word);
+	FILE *f = fopen(path, "r");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		for (char *p = line; (p = strstr(p, word)); p += n) {
+			int start = p == line || p[-1] == ' ' || p[-1] == '\t';
+			char end = p[n];
+			if (start && (end == ' ' || end == '\n' ||
+				      end == '\0' || end == '\t')) {
+				found = 1;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* A loaded module has a directory in /sys/module (built-in ones may
+ * too); /proc/modules is not always there (containers, some kernels). */
+static int module_loaded(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return stat(path, &st) == 0 || file_has_word("/proc/modules", name);
+}
+
+static const char *group_name(gid_t gid)
+{
+	struct group *g = getgrgid(gid);
+	return g ? g->gr_name : "?";
+}
+
+static void explain_open_error(int err, const struct stat *st, int exists)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	printf("  you are user '%s' (uid %u), groups:", pw ? pw->pw_name : "?",
+	       (unsigned)getuid());
+	gid_t groups[64];
+	int n = getgroups(64, groups);
+	for (int i = 0; i < n; i++)
+		printf(" %s", group_name(groups[i]));
+	printf("\n");
+	if (exists)
+		printf("  %s: owner uid %u, group '%s', mode %03o\n",
+		       MVM_KVM_DEVICE, (unsigned)st->st_uid,
+		       group_name(st->st_gid), (unsigned)(st->st_mode & 0777));
+	if (err == EACCES || err == EPERM) {
+		printf("  fix: sudo usermod -aG %s $USER, then log out and in "
+		       "again\n       (group membership is read at login)\n",
+		       exists ? group_name(st->st_gid) : "kvm");
+	} else if (err == ENOENT || err == ENXIO || err == ENODEV) {
+		printf("  fix: load the module: sudo modprobe kvm_intel "
+		       "(Intel) or kvm_amd (AMD)\n"
+		       "       if that fails: enable VT-x / AMD-V (SVM) in "
+		       "the firmware setup\n"
+		       "       inside a VM: the host must allow nested "
+		       "virtualization\n"
+		       "       (host: cat /sys/module/kvm_intel/parameters/"
+		       "nested, or kvm_amd;\n"
+		       "       clouds: pick an instance type that supports "
+		       "nested virtualization)\n");
+	}
+}
+
+/* Step 1: the device node. Returns 1 when it can be opened read-write. */
+static int check_device(void)
+{
+	struct stat st;
+	int exists = stat(MVM_KVM_DEVICE, &st) == 0;
+	int fd = open(MVM_KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	int err = errno;
+
+	if (fd >= 0) {
+		close(fd);
+		printf("[ OK ] %s exists and can be opened read-write\n",
+		       MVM_KVM_DEVICE);
+		return 1;
+	}
+	printf("[FAIL] cannot open %s: %s\n", MVM_KVM_DEVICE, strerror(err));
+	explain_open_error(err, &st, exists);
+	return 0;
+}
+
+/* Steps 2 and 3: API version and capabilities. Returns 1 when all
+ * required ones are present. */
+static int check_api_and_caps(void)
+{
+	struct mvm_kvm_info info;
+	int ok = 1;
+
+	memset(&info, 0, sizeof(info));
+	if (mvm_kvm_probe(&info) < 0)
+		return 0;
+	if (info.api_version == MVM_KVM_API_VERSION) {
+		printf("[ OK ] KVM API version %d\n", info.api_version);
+	} else {
+		printf("[FAIL] KVM API version %d, minivmm needs %d\n",
+		       info.api_version, MVM_KVM_API_VERSION);
+		ok = 0;
+	}
+	printf("       capabilities (KVM_CHECK_EXTENSION):\n");
+	for (int i = 0; i < mvm_ncaps && i < 64; i++) {
+		const struct mvm_cap *c = &mvm_caps[i];
+		int have = info.cap_value[i] > 0;
+		printf("[%s] %-30s %s%s\n",
+		       have ? " OK " : (c->required ? "FAIL" : " -- "), c->name,
+		       c->required ? "" : "(optional) ", c->why);
+		if (!have && c->required)
+			ok = 0;
+	}
+	if (info.max_vcpus > 0)
+		printf("       up to %d vCPUs per VM\n", info.max_vcpus);
+	return ok;
+}
+
+/* Informational: which KVM this is and what it means for speed. */
+static void check_backend(void)
+{
+	int vmx = file_has_word("/proc/cpuinfo", "vmx");
+	int svm = file_has_word("/proc/cpuinfo", "svm");
+	int in_vm = file_has_word("/proc/cpuinfo", "hypervisor");
+
+	printf("       CPU: %s%s\n",
+	       vmx ? "Intel VT-x (vmx)"
+		   : (svm ? "AMD-V (svm)" : "no vmx/svm flag"),
+	       in_vm ? ", running inside a virtual machine" : "");
+	if (module_loaded("kvm_pvm")) {
+		printf("[NOTE] backend kvm_pvm: a software, page-table based "
+		       "KVM for nested use.\n"
+		       "       Guest ring-0 and real-mode code is run by "
+		       "KVM's instruction emulator\n"
+		       "       (~1 us per instruction); ring-3 code runs "
+		       "natively. Examples work,\n"
+		       "       but kernel-heavy guests are thousands of "
+		       "times slower than on VT-x/AMD-V.\n");
+	} else if (module_loaded("kvm_intel") || module_loaded("kvm_amd")) {
+		printf("[ OK ] hardware-assisted backend (kvm_intel/"
+		       "kvm_amd): guests run at native speed\n");
+	} else if (!vmx && !svm) {
+		printf("[NOTE] no vmx/svm CPU flag: hardware virtualization "
+		       "is off or hidden\n"
+		       "       (firmware setting, or a VM without nested "
+		       "virtualization)\n");
+	}
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return MVM_EXIT_OK;
+		}
+		return cli_bad_option(CMD, argv, c);
+	}
+	if (optind < argc) {
+		cli_error(CMD, "unexpected argument '%s' (try '%s --help')",
+			  argv[optind], CMD);
+		return MVM_EXIT_USAGE;
+	}
+	int ok = check_device();
+	if (ok)
+		ok = check_api_and_caps();
+	check_backend();
+	printf(ok ? "\nminivmm can run here.\n"
+		  : "\nminivmm cannot run here yet: fix the [FAIL] lines "
+		    "above.\n");
+	return ok ? MVM_EXIT_OK : MVM_EXIT_FAIL;
+}

@@ -1,0 +1,130 @@
+/*
+ * run_report.c - the human-readable side of `mvm run` (see run_report.h).
+ * Everything goes to stderr; stdout carries only the guest's output.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "minivmm/minivmm.h"
+#include "run_report.h"
+
+#define CMD "mvm run"
+
+void report_trace(const struct mvm_exit *e)
+{
+	char buf[256];
+
+	mvm_exit_describe(e, buf, sizeof(buf));
+	fprintf(stderr, "%6llu  rip %#010llx %8llu ns  %s\n",
+		(unsigned long long)e->seq, (unsigned long long)e->rip,
+		(unsigned long long)e->handle_ns, buf);
+}
+
+/*
+ * The guest runtime's ASSERT layout (examples/runtime/guest.h): text is
+ * "expr@file:line"; args[1] = 1 when args[2] and args[3] are the two
+ * values GUEST_ASSERT_EQ compared.
+ */
+static void print_assert(const struct mvm_ucall *uc)
+{
+	char text[MVM_UCALL_TEXT + 1];
+	char *at;
+
+	memcpy(text, uc->text, MVM_UCALL_TEXT);
+	text[MVM_UCALL_TEXT] = '\0';
+	at = strrchr(text, '@');
+	if (at) {
+		*at = '\0';
+		fprintf(stderr, "%s: guest assertion failed at %s: %s\n", CMD,
+			at + 1, text);
+	} else {
+		fprintf(stderr, "%s: guest assertion failed: %s\n", CMD, text);
+	}
+	if (uc->args[1] == 1)
+		fprintf(stderr,
+			"%s:   left = %#llx (%lld), right = %#llx "
+			"(%lld)\n",
+			CMD, (unsigned long long)uc->args[2],
+			(long long)uc->args[2], (unsigned long long)uc->args[3],
+			(long long)uc->args[3]);
+}
+
+int report_ucall(struct mvm_ucall_dev *u, int trace)
+{
+	struct mvm_ucall uc;
+	int cmd = mvm_ucall_last(u, &uc);
+
+	mvm_ucall_clear(u);
+	switch (cmd) {
+	case MVM_UCALL_DONE:
+		fprintf(stderr, "%s: guest finished (DONE)\n", CMD);
+		return RUN_OK;
+	case MVM_UCALL_ASSERT:
+		print_assert(&uc);
+		return RUN_FAIL;
+	case MVM_UCALL_SYNC:
+		if (trace)
+			fprintf(stderr, "%s: guest reached stage %llu\n", CMD,
+				(unsigned long long)uc.args[0]);
+		return RUN_CONTINUE;
+	default: /* PRINT (the device printed it) or a rejected call */
+		return RUN_CONTINUE;
+	}
+}
+
+void report_stop(const struct mvm_exit *e)
+{
+	char buf[2048];
+	size_t n;
+
+	mvm_exit_explain(e, buf, sizeof(buf));
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	fprintf(stderr, "%s: guest stopped at RIP %#llx:\n%s\n", CMD,
+		(unsigned long long)e->rip, buf);
+}
+
+/* KVM's own per-vCPU counters (binary stats, api.rst 4.133); io_exits
+ * may read 0 on backends that do not count them. */
+static void report_kvm_stats(struct mvm_vcpu *vcpu)
+{
+	static const char *const names[] = {"exits", "io_exits", "mmio_exits",
+					    "halt_exits", "insn_emulation"};
+	int fd = mvm_stats_open(mvm_vcpu_fd(vcpu));
+	uint64_t v;
+
+	if (fd < 0) {
+		fprintf(stderr, "  (KVM binary statistics not available)\n");
+		return;
+	}
+	fprintf(stderr, "\nKVM's counters for this vCPU:\n");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (mvm_stats_read(fd, names[i], &v) == 0)
+			fprintf(stderr, "  %-16s %10llu\n", names[i],
+				(unsigned long long)v);
+	close(fd);
+}
+
+void report_stats(struct mvm_vcpu *vcpu)
+{
+	const struct mvm_trace *t = mvm_vcpu_trace(vcpu);
+	uint64_t total = 0;
+
+	fprintf(stderr, "\n%-16s %10s %14s\n", "exit reason", "count",
+		"mean handler");
+	for (uint32_t r = 0; r <= MVM_EXIT_REASONS; r++) {
+		uint64_t n = mvm_trace_count(t, r);
+		if (!n)
+			continue;
+		total += n;
+		fprintf(stderr, "%-16s %10llu %11llu ns\n",
+			r < MVM_EXIT_REASONS ? mvm_exit_reason_name(r)
+					     : "other",
+			(unsigned long long)n,
+			(unsigned long long)mvm_trace_mean_ns(t, r));
+	}
+	fprintf(stderr, "%-16s %10llu\n", "total", (unsigned long long)total);
+	report_kvm_stats(vcpu);
+}

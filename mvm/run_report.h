@@ -1,0 +1,33 @@
+/*
+ * run_report.h - what `mvm run` prints about exits: the --trace line, the
+ * explanation of a fatal exit, ucall results and the --stats table.
+ */
+#ifndef MVM_RUN_REPORT_H
+#define MVM_RUN_REPORT_H
+
+#include "minivmm/devices.h"
+#include "minivmm/exit.h"
+
+struct mvm_vcpu;
+
+/* Verdict after one exit. */
+enum run_verdict {
+	RUN_CONTINUE, /* keep running */
+	RUN_OK,	      /* the guest finished: HLT, DONE, STOP marker */
+	RUN_FAIL,     /* assertion, triple fault, emulation error, ... */
+};
+
+/* "   12  rip 0x00100034     830 ns  IO out port 0x00e9 ..." (stderr). */
+void report_trace(const struct mvm_exit *e);
+
+/* Act on the ucall the guest just made (and forget it); returns the
+ * verdict: DONE -> RUN_OK, ASSERT -> RUN_FAIL (printed), else go on. */
+int report_ucall(struct mvm_ucall_dev *u, int trace);
+
+/* Print mvm_exit_explain() for an exit that stopped the guest. */
+void report_stop(const struct mvm_exit *e);
+
+/* Exits by reason (count, mean handler time) and KVM's own counters. */
+void report_stats(struct mvm_vcpu *vcpu);
+
+#endif
