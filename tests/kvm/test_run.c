@@ -412,6 +412,29 @@ static void tracing_on_records_rip_and_handler_time(void **state)
 	assert_int_equal(mvm_trace_get(t, 0)->exit.reason, KVM_EXIT_HLT);
 }
 
+/* 32-bit protected mode with an empty IDT: #UD cannot be delivered,
+ * neither can #GP nor #DF, so the CPU shuts down (Intel SDM Vol. 3A
+ * 6.15, "Interrupt 8 - Double Fault Exception"). */
+static void triple_fault_stops_with_shutdown(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x1d, 0x80, 0x00, 0x10, 0x00, /* lidt [0x100080] */
+		0x0f, 0x0b,				  /* ud2 */
+	};
+	static const uint8_t idtr[6] = {0}; /* limit 0, base 0 */
+	struct mvm_exit e;
+
+	fixture_load_code(f, MVM_MODE_PROT32, MVM_LOAD_ADDR, code,
+			  sizeof(code));
+	assert_int_equal(
+		mvm_vm_write(f->vm, MVM_LOAD_ADDR + 0x80, idtr, sizeof(idtr)),
+		0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_SHUTDOWN);
+	assert_true(e.stop);
+}
+
 /* --- user-space MSRs ------------------------------------------------------ */
 
 #define TEST_MSR 0x4b564dffu /* unknown to KVM */
@@ -503,6 +526,41 @@ static void msr_filter_sends_a_known_msr_to_user_space(void **state)
 	assert_int_equal(reg_rax(f) & 0xffffffff, 0xcafebabe);
 }
 
+static void msr_without_handler_gives_the_guest_gp(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0x66, 0xb9, 0xff, 0x4d, 0x56, 0x4b, /* mov ecx, TEST_MSR */
+		0x0f, 0x32,			    /* rdmsr */
+		0xf4,				    /* hlt (not reached) */
+	};
+	static const uint8_t gp_handler[] = {
+		0xb0, 'G', 0xe6, 0xe9, 0xf4, /* mov al,'G'; out 0xe9,al; hlt */
+	};
+	const uint16_t ivt13[2] = {0x7c40, 0};
+	struct mvm_exit e;
+	int r;
+
+	r = mvm_vm_enable_user_msr(f->vm, NULL, 0, NULL, NULL);
+	if (r == -EOPNOTSUPP) {
+		print_message("SKIP: no KVM_CAP_X86_USER_SPACE_MSR\n");
+		skip();
+	}
+	assert_int_equal(r, 0);
+	load(f, code, sizeof(code), 0);
+	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, gp_handler, 5), 0);
+	assert_int_equal(mvm_vm_write(f->vm, 13 * 4, ivt13, 4), 0);
+	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
+	assert_false(e.handled);
+	assert_int_equal(e.u.msr.error, 1);
+	assert_non_null(strstr(f->log, "no MSR handler"));
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_int_equal(e.rip, 0x7c45);
+	assert_string_equal(f->out, "G");
+}
+
 #define T(name) \
 	cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
@@ -526,6 +584,8 @@ int main(void)
 		T(tracing_on_records_rip_and_handler_time),
 		T(user_space_msr_read_and_write_reach_the_handler),
 		T(msr_filter_sends_a_known_msr_to_user_space),
+		T(msr_without_handler_gives_the_guest_gp),
+		T(triple_fault_stops_with_shutdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
