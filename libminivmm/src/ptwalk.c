@@ -1,19 +1,25 @@
 /*
  * ptwalk.c - translating a guest-virtual address the way the MMU does.
  *
- * The walk follows Intel SDM Vol. 3A 4.5 ("4-Level Paging"): CR3 gives
- * the PML4; bits 47:39, 38:30, 29:21 and 20:12 of the address index the
- * four levels; an entry with PS = 1 in the PDPT (1 GiB) or the PD (2 MiB)
- * ends the walk early. At every level the walker records the entry it
- * read, so a debugger can show the whole path, and stops with a reason a
- * student can act on ("PDPTE 3 at 0x11018 is not present (P=0)").
+ * The main case is x86-64 4-level paging (Intel SDM Vol. 3A 4.5): CR3
+ * gives the PML4; bits 47:39, 38:30, 29:21 and 20:12 of the address
+ * index the four levels; an entry with PS = 1 in the PDPT (1 GiB) or the
+ * PD (2 MiB) ends the walk early. The two 32-bit formats - 32-bit paging
+ * (4.3: two levels of 4-byte entries, 4 MiB pages with CR4.PSE) and PAE
+ * paging (4.4: a 4-entry PDPT, then 8-byte entries) - are the same walk
+ * with other numbers, so they are described by a small table.
+ *
+ * At every level the walker records the entry it read, so a debugger can
+ * show the whole path, and stops with a reason a student can act on
+ * ("PDPTE 3 at 0x11018 is not present (P=0)").
  *
  * Access rights combine along the walk (SDM Vol. 3A 4.6): a page is
  * writable only if RW = 1 in *every* entry, user-accessible only if
  * US = 1 in every entry, and not executable if NX = 1 in *any* entry.
  *
- * mvm_pt_for_each_range() visits the whole tree and merges neighbouring
- * pages with the same rights into ranges, like QEMU's `info mem`.
+ * mvm_pt_for_each_range() visits a whole 4-level tree and merges
+ * neighbouring pages with the same rights into ranges, like QEMU's
+ * `info mem`.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +29,7 @@
 #include "internal.h"
 
 #define CR0_PG	 (1ULL << 31)
+#define CR4_PSE	 (1ULL << 4)
 #define CR4_PAE	 (1ULL << 5)
 #define CR4_LA57 (1ULL << 12)
 #define EFER_LME (1ULL << 8)
@@ -42,22 +49,87 @@ static const char *const level_entry[5] = {"", "PTE", "PDE", "PDPTE", "PML4E"};
 static const char *const level_table[5] = {"", "page table", "page directory",
 					   "PDPT", "PML4"};
 
-/* Bits of an entry that must be 0 at `level` (leaf or not). */
-static uint64_t reserved_bits(int level, int leaf, uint64_t efer)
+/*
+ * The three paging modes differ in shape only (SDM Vol. 3A 4.1.1, Table
+ * 4-1): how many levels, how wide an entry is, and how many address bits
+ * index each level. Level n's index starts at bit 12 + bits * (n - 1).
+ */
+enum pt_kind { PT_32BIT, PT_PAE, PT_4LEVEL };
+
+struct pt_format {
+	enum pt_kind kind;
+	int top;	   /* first level walked: 2, 3 or 4 */
+	unsigned esz;	   /* entry size: 4 or 8 bytes */
+	unsigned bits;	   /* index bits per level: 10 or 9 */
+	uint64_t cr3_mask; /* where the first table is */
+};
+
+static const struct pt_format formats[] = {
+	/* SDM 3A 4.3: two levels of 1024 4-byte entries. */
+	[PT_32BIT] = {PT_32BIT, 2, 4, 10, 0xfffff000ULL},
+	/* SDM 3A 4.4: a 4-entry PDPT (32-byte aligned), then 512-entry
+	 * tables. Hardware caches the 4 PDPTEs when CR3 is loaded; we read
+	 * them from memory, which is the same unless the guest changed
+	 * them since. */
+	[PT_PAE] = {PT_PAE, 3, 8, 9, 0xffffffe0ULL},
+	/* SDM 3A 4.5: four levels of 512 8-byte entries. */
+	[PT_4LEVEL] = {PT_4LEVEL, 4, 8, 9, MVM_PTE_ADDR},
+};
+
+static unsigned level_shift(const struct pt_format *f, int level)
+{
+	return 12 + f->bits * (unsigned)(level - 1);
+}
+
+/* Bits of an entry that must be 0 (Tables 4-4..4-20 per format). */
+static uint64_t reserved_bits(const struct pt_format *f, int level, int leaf,
+			      uint64_t efer)
 {
 	uint64_t rsv = 0;
 
+	if (f->kind == PT_32BIT) /* 4 MiB page: bit 21 (Table 4-4) */
+		return leaf && level == 2 ? 1ULL << 21 : 0;
 	if (MAXPHYADDR < 52)
 		rsv |= ((1ULL << 52) - 1) & ~((1ULL << MAXPHYADDR) - 1);
 	if (!(efer & EFER_NXE))
 		rsv |= MVM_PTE_NX; /* SDM Vol. 3A 4.6.1: NX reserved */
-	if (level == 4)
+	if (f->kind == PT_PAE && level == 3) /* Table 4-8: PDPTE */
+		rsv |= MVM_PTE_NX | 0x1e6ULL;
+	if (f->kind == PT_4LEVEL && level == 4)
 		rsv |= MVM_PTE_PS; /* Table 4-15: PML4E bit 7 reserved */
 	if (leaf && level == 3)
 		rsv |= 0x3fffe000ULL; /* Table 4-16: 1 GiB page, bits 29:13 */
 	if (leaf && level == 2)
 		rsv |= 0x1fe000ULL; /* Table 4-18: 2 MiB page, bits 20:13 */
 	return rsv;
+}
+
+/* Does this entry map a page? PS=1 makes a large page, where the format
+ * allows one; a PTE always does. 32-bit paging needs CR4.PSE for it. */
+static int is_leaf(const struct pt_format *f, int level, uint64_t e,
+		   uint64_t cr4)
+{
+	if (level == 1)
+		return 1;
+	if (!(e & MVM_PTE_PS))
+		return 0;
+	if (f->kind == PT_32BIT)
+		return level == 2 && (cr4 & CR4_PSE);
+	return level == 2 || (level == 3 && f->kind == PT_4LEVEL);
+}
+
+/* The physical address a leaf maps `va` to. A 32-bit 4 MiB PDE keeps
+ * physical bits 39:32 in entry bits 20:13 (PSE-36, SDM 3A Table 4-4). */
+static uint64_t leaf_gpa(const struct pt_format *f, uint64_t e, uint64_t size,
+			 uint64_t va)
+{
+	uint64_t off = va & (size - 1);
+
+	if (f->kind == PT_32BIT && size > 4096)
+		return (e & 0xffc00000ULL) | (((e >> 13) & 0xff) << 32) | off;
+	if (f->kind == PT_32BIT)
+		return (e & 0xfffff000ULL) | off;
+	return (e & MVM_PTE_ADDR & ~(size - 1)) | off;
 }
 
 static int fail(struct mvm_pt_walk *w, enum mvm_pt_fault f, const char *fmt,
@@ -75,10 +147,11 @@ static int fail(struct mvm_pt_walk *w, enum mvm_pt_fault f, const char *fmt,
 	return -EFAULT;
 }
 
-/* Which paging mode CR0/CR4/EFER select (SDM Vol. 3A 4.1.1, Table 4-1);
- * returns 1 when the 4-level walk applies, else fills *w and returns 0. */
-static int paging_mode_ok(uint64_t cr0, uint64_t cr4, uint64_t efer,
-			  struct mvm_pt_walk *w, int *rc)
+/* Which paging mode CR0/CR4/EFER select (SDM Vol. 3A 4.1.1, Table 4-1).
+ * Returns the format, or NULL with *w and *rc filled. */
+static const struct pt_format *paging_mode(uint64_t cr0, uint64_t cr4,
+					   uint64_t efer, struct mvm_pt_walk *w,
+					   int *rc)
 {
 	if (!(cr0 & CR0_PG)) {
 		/* No translation at all: the address is the physical one.
@@ -88,22 +161,17 @@ static int paging_mode_ok(uint64_t cr0, uint64_t cr4, uint64_t efer,
 		snprintf(w->why, sizeof(w->why),
 			 "paging off (CR0.PG=0): virtual = physical");
 		*rc = 0;
-		return 0;
+		return NULL;
 	}
 	if (!(cr4 & CR4_PAE))
-		*rc = fail(w, MVM_PT_UNSUPPORTED,
-			   "32-bit paging (CR4.PAE=0) is not walked here; "
-			   "only 4-level long-mode paging is");
-	else if (!(efer & (EFER_LMA | EFER_LME)))
-		*rc = fail(w, MVM_PT_UNSUPPORTED,
-			   "PAE paging without long mode (EFER.LME=0) is not "
-			   "walked here; only 4-level long-mode paging is");
-	else if (cr4 & CR4_LA57)
-		*rc = fail(w, MVM_PT_UNSUPPORTED,
-			   "5-level paging (CR4.LA57=1) is not walked here");
-	else
-		return 1;
-	return 0;
+		return &formats[PT_32BIT];
+	if (!(efer & (EFER_LMA | EFER_LME)))
+		return &formats[PT_PAE];
+	if (!(cr4 & CR4_LA57))
+		return &formats[PT_4LEVEL];
+	*rc = fail(w, MVM_PT_UNSUPPORTED,
+		   "5-level paging (CR4.LA57=1) is not walked here");
+	return NULL;
 }
 
 /* Canonical: bits 63:47 all equal (SDM Vol. 1 3.3.7.1). */
@@ -115,34 +183,43 @@ static int canonical(uint64_t va)
 }
 
 /* Read one entry and check it; 0 = go on, -EFAULT = walk stopped. */
-static int read_entry(const struct mvm_memmap *mem, uint64_t table, int level,
-		      uint64_t efer, struct mvm_pt_walk *w)
+static int read_entry(const struct mvm_memmap *mem, const struct pt_format *f,
+		      uint64_t table, int level, uint64_t cr4, uint64_t efer,
+		      struct mvm_pt_walk *w)
 {
 	struct mvm_pt_level *l = &w->lv[w->nlevels];
-	uint64_t rsv;
+	uint64_t mask = (1ULL << f->bits) - 1, rsv;
+	uint32_t e32 = 0;
 
 	l->level = level;
-	l->index = (w->gva >> (12 + 9 * (level - 1))) & 511;
-	l->entry_gpa = table + l->index * 8;
-	if (mvm_memmap_read(mem, l->entry_gpa, &l->entry, 8))
+	if (f->kind == PT_PAE && level == 3)
+		mask = 3; /* only 4 PDPTEs */
+	l->index = (w->gva >> level_shift(f, level)) & mask;
+	l->entry_gpa = table + l->index * f->esz;
+	if (mvm_memmap_read(mem, l->entry_gpa,
+			    f->esz == 8 ? (void *)&l->entry : (void *)&e32,
+			    f->esz))
 		return fail(w, MVM_PT_BAD_TABLE,
 			    "%s at 0x%llx is not in guest memory",
 			    level_table[level], (unsigned long long)table);
+	if (f->esz == 4)
+		l->entry = e32;
 	w->nlevels++;
 	if (!(l->entry & MVM_PTE_P))
 		return fail(w, MVM_PT_NOT_PRESENT,
 			    "%s %llu at 0x%llx is not present (P=0)",
 			    level_entry[level], (unsigned long long)l->index,
 			    (unsigned long long)l->entry_gpa);
-	l->leaf = level == 1 ||
-		  ((level == 2 || level == 3) && (l->entry & MVM_PTE_PS));
-	rsv = reserved_bits(level, l->leaf, efer) & l->entry;
+	l->leaf = is_leaf(f, level, l->entry, cr4);
+	rsv = reserved_bits(f, level, l->leaf, efer) & l->entry;
 	if (rsv)
 		return fail(w, MVM_PT_RESERVED,
 			    "%s %llu at 0x%llx has reserved bits 0x%llx set",
 			    level_entry[level], (unsigned long long)l->index,
 			    (unsigned long long)l->entry_gpa,
 			    (unsigned long long)rsv);
+	if (f->kind == PT_PAE && level == 3)
+		return 0; /* PAE PDPTEs carry no access rights */
 	w->writable &= !!(l->entry & MVM_PTE_RW);
 	w->user &= !!(l->entry & MVM_PTE_US);
 	w->nx |= !!(l->entry & MVM_PTE_NX);
@@ -153,6 +230,7 @@ int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 		uint64_t cr4, uint64_t efer, uint64_t gva,
 		struct mvm_pt_walk *w)
 {
+	const struct pt_format *f;
 	uint64_t table;
 	int level, rc = 0;
 
@@ -161,29 +239,30 @@ int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 	memset(w, 0, sizeof(*w));
 	w->gva = gva;
 	w->cr3 = cr3;
-	if (!paging_mode_ok(cr0, cr4, efer, w, &rc))
+	f = paging_mode(cr0, cr4, efer, w, &rc);
+	if (!f)
 		return rc;
-	if (!canonical(gva))
+	if (f->kind == PT_4LEVEL && !canonical(gva))
 		return fail(w, MVM_PT_NONCANONICAL,
 			    "0x%llx is not canonical: bits 63:48 must copy "
 			    "bit 47",
 			    (unsigned long long)gva);
+	if (f->kind != PT_4LEVEL)
+		w->gva = gva &= 0xffffffffULL; /* 32-bit linear addresses */
 	w->writable = w->user = 1;
-	table = cr3 & MVM_PTE_ADDR; /* bits 11:0 are flags or the PCID */
-	for (level = 4; level >= 1; level--) {
+	table = cr3 & f->cr3_mask; /* low bits: PWT/PCD or the PCID */
+	for (level = f->top; level >= 1; level--) {
 		const struct mvm_pt_level *l = &w->lv[w->nlevels];
 
-		rc = read_entry(mem, table, level, efer, w);
+		rc = read_entry(mem, f, table, level, cr4, efer, w);
 		if (rc)
 			return rc;
 		if (l->leaf) {
-			w->page_size = 1ULL << (12 + 9 * (level - 1));
-			w->gpa = (l->entry & MVM_PTE_ADDR &
-				  ~(w->page_size - 1)) |
-				 (gva & (w->page_size - 1));
+			w->page_size = 1ULL << level_shift(f, level);
+			w->gpa = leaf_gpa(f, l->entry, w->page_size, gva);
 			return 0;
 		}
-		table = l->entry & MVM_PTE_ADDR;
+		table = l->entry & (f->esz == 4 ? 0xfffff000ULL : MVM_PTE_ADDR);
 	}
 	return -EFAULT; /* not reached: level 1 is always a leaf */
 }

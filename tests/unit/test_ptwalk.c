@@ -211,7 +211,12 @@ static void permissions_combine_along_the_walk(void **state)
 	assert_false(w.user);
 }
 
-static void paging_off_and_legacy_modes(void **state)
+static void put32(struct ctx *c, uint64_t table, unsigned i, uint32_t v)
+{
+	memcpy(c->ram + table + i * 4, &v, 4);
+}
+
+static void paging_off_is_identity_and_la57_unsupported(void **state)
 {
 	struct ctx *c = *state;
 	struct mvm_pt_walk w;
@@ -220,17 +225,75 @@ static void paging_off_and_legacy_modes(void **state)
 	assert_int_equal(w.fault, MVM_PT_NO_PAGING);
 	assert_int_equal(w.gpa, 0x1234);
 	assert_string_equal(w.why, "paging off (CR0.PG=0): virtual = physical");
-	assert_int_equal(mvm_pt_walk(&c->mem, CR0, PML4, 0, 0, 0x1234, &w),
-			 -EFAULT);
-	assert_int_equal(w.fault, MVM_PT_UNSUPPORTED);
-	assert_non_null(strstr(w.why, "32-bit paging"));
-	assert_int_equal(mvm_pt_walk(&c->mem, CR0, PML4, CR4, 0, 0x1234, &w),
-			 -EFAULT);
-	assert_non_null(strstr(w.why, "PAE paging without long mode"));
 	assert_int_equal(mvm_pt_walk(&c->mem, CR0, PML4, CR4 | (1 << 12), EFER,
 				     0x1234, &w),
 			 -EFAULT);
+	assert_int_equal(w.fault, MVM_PT_UNSUPPORTED);
 	assert_non_null(strstr(w.why, "5-level"));
+}
+
+/* 32-bit paging: PD at 0x10000, PT at 0x11000, 4-byte entries. */
+static void walk_32bit_paging_4k_and_4m_pages(void **state)
+{
+	struct ctx *c = *state;
+	const uint64_t pse = 0x10; /* CR4.PSE */
+	struct mvm_pt_walk w;
+
+	put32(c, 0x10000, 0, 0x11000 | P | RW | US);
+	put32(c, 0x11000, 5, 0x123000 | P | RW);
+	/* The upper 32 bits of the address are not part of it. */
+	assert_int_equal(mvm_pt_walk(&c->mem, CR0, 0x10000, 0, 0,
+				     0xffffffff00005abcULL, &w),
+			 0);
+	assert_int_equal(w.gpa, 0x123abc);
+	assert_int_equal(w.nlevels, 2);
+	assert_int_equal(w.lv[1].entry_gpa, 0x11000 + 5 * 4);
+	assert_false(w.user);
+	/* A 4 MiB page with PSE-36 bits 39:32 = 3 in entry bits 20:13. */
+	put32(c, 0x10000, 1, 0xc00000 | P | PS | (3 << 13));
+	assert_int_equal(
+		mvm_pt_walk(&c->mem, CR0, 0x10000, pse, 0, 0x401234, &w), 0);
+	assert_int_equal(w.gpa, 0x300c01234ULL);
+	assert_int_equal(w.page_size, 4ULL << 20);
+	/* Without CR4.PSE the PS bit is ignored: 0xc00000 is a table. */
+	assert_int_equal(mvm_pt_walk(&c->mem, CR0, 0x10000, 0, 0, 0x401234, &w),
+			 -EFAULT);
+	assert_int_equal(w.fault, MVM_PT_BAD_TABLE);
+	put32(c, 0x10000, 2, 0x800000 | P | PS | (1 << 21));
+	assert_int_equal(
+		mvm_pt_walk(&c->mem, CR0, 0x10000, pse, 0, 0x800000, &w),
+		-EFAULT);
+	assert_int_equal(w.fault, MVM_PT_RESERVED);
+}
+
+/* PAE paging: a 4-entry PDPT at 0x12020 (32-byte aligned CR3). */
+static void walk_pae_paging(void **state)
+{
+	struct ctx *c = *state;
+	struct mvm_pt_walk w;
+
+	put(c, 0x12020, 0, 0x13000 | P);
+	put(c, 0x13000, 0, 0x14000 | P | RW);
+	put(c, 0x14000, 5, 0x123000 | P | RW | NX);
+	put(c, 0x13000, 1, 0x400000 | P | PS);
+	assert_int_equal(
+		mvm_pt_walk(&c->mem, CR0, 0x12020, CR4, NXE, 0x5abc, &w), 0);
+	assert_int_equal(w.gpa, 0x123abc);
+	assert_int_equal(w.nlevels, 3);
+	assert_true(w.writable); /* the PDPTE has no RW bit to clear */
+	assert_true(w.nx);
+	assert_int_equal(
+		mvm_pt_walk(&c->mem, CR0, 0x12020, CR4, 0, 0x201234, &w), 0);
+	assert_int_equal(w.gpa, 0x401234);
+	assert_int_equal(w.page_size, 2ULL << 20);
+	/* PDPTE bits 2:1 are reserved in PAE paging (SDM 3A Table 4-8). */
+	put(c, 0x12020, 3, 0x13000 | P | RW);
+	assert_int_equal(
+		mvm_pt_walk(&c->mem, CR0, 0x12020, CR4, 0, 0xc0000000ULL, &w),
+		-EFAULT);
+	assert_int_equal(w.fault, MVM_PT_RESERVED);
+	assert_string_equal(w.why,
+			    "PDPTE 3 at 0x12038 has reserved bits 0x2 set");
 }
 
 static void fault_names_cover_every_value(void **state)
@@ -351,7 +414,9 @@ int main(void)
 		T(noncanonical_address_is_refused),
 		T(table_outside_memory_is_bad_table),
 		T(permissions_combine_along_the_walk),
-		T(paging_off_and_legacy_modes),
+		T(paging_off_is_identity_and_la57_unsupported),
+		T(walk_32bit_paging_4k_and_4m_pages),
+		T(walk_pae_paging),
 		T(fault_names_cover_every_value),
 		T(ranges_merge_contiguous_pages_with_equal_rights),
 		T(ranges_split_on_holes_rights_and_jumps),

@@ -52,7 +52,7 @@ enum mvm_pt_fault {
 	MVM_PT_NONCANONICAL, /* bits 63:48 are not copies of bit 47 */
 	MVM_PT_BAD_TABLE,    /* a table address is not guest RAM */
 	MVM_PT_NO_PAGING,    /* CR0.PG = 0: virtual == physical */
-	MVM_PT_UNSUPPORTED,  /* 32-bit paging, PAE without long mode, LA57 */
+	MVM_PT_UNSUPPORTED,  /* 5-level paging (CR4.LA57) */
 };
 
 struct mvm_pt_level {
@@ -77,7 +77,8 @@ struct mvm_pt_walk {
 
 /*
  * Translate gva using the tables at cr3 (paging state from CR0, CR4 and
- * EFER decides the format). Fills *w in all cases; returns 0 when the
+ * EFER decides the format: 4-level, PAE or 32-bit paging; with CR0.PG=0
+ * it returns 0 with gpa = gva and fault MVM_PT_NO_PAGING). Fills *w in all cases; returns 0 when the
  * address maps, -EFAULT otherwise (w->fault and w->why say why).
  */
 int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
