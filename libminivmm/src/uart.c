@@ -109,6 +109,7 @@ struct mvm_uart {
 	int irq_level;	    /* last level reported */
 };
 
+/* [slide:uart-irq] */
 /* Highest-priority pending interrupt as an IIR id, or IIR_NONE. */
 static uint8_t uart_iir_id(const struct uart_regs *r)
 {
@@ -136,6 +137,7 @@ static void uart_update_irq(struct mvm_uart *u)
 			u->irq(u->irq_ctx, level);
 	}
 }
+/* [/slide:uart-irq] */
 
 /* Modem status inputs. No modem is attached, so outside loopback we
  * report a connected, ready line (CTS, DSR, DCD) so drivers with flow
@@ -286,31 +288,6 @@ static void uart_write_reg(struct mvm_uart *u, unsigned reg, uint8_t v)
 	}
 }
 
-/* The bus may hand us any length; a UART register is one byte wide, so
- * wider accesses touch consecutive registers, as on an 8-bit ISA bus. */
-static int uart_read(void *dev, uint64_t offset, void *data, uint32_t len)
-{
-	struct mvm_uart *u = dev;
-	uint8_t *p = data;
-
-	for (uint32_t i = 0; i < len; i++)
-		p[i] = uart_read_reg(u, (unsigned)((offset + i) & 7));
-	uart_update_irq(u);
-	return 0;
-}
-
-static int uart_write(void *dev, uint64_t offset, const void *data,
-		      uint32_t len)
-{
-	struct mvm_uart *u = dev;
-	const uint8_t *p = data;
-
-	for (uint32_t i = 0; i < len; i++)
-		uart_write_reg(u, (unsigned)((offset + i) & 7), p[i]);
-	uart_update_irq(u);
-	return 0;
-}
-
 /* Power-on state (datasheet Table III, "UART Reset Configuration"). */
 static void uart_reset(void *dev)
 {
@@ -331,6 +308,7 @@ static int uart_save(void *dev, void *buf, size_t len)
 	return (int)sizeof(u->r);
 }
 
+/* [slide:uart-load] */
 /* A snapshot is input too: fields are masked into range before use. */
 static int uart_load(void *dev, const void *buf, size_t len)
 {
@@ -349,6 +327,33 @@ static int uart_load(void *dev, const void *buf, size_t len)
 	uart_update_irq(u);
 	return (int)sizeof(r);
 }
+/* [/slide:uart-load] */
+
+/* The bus may hand us any length; a UART register is one byte wide, so
+ * wider accesses touch consecutive registers, as on an 8-bit ISA bus. */
+static int uart_read(void *dev, uint64_t offset, void *data, uint32_t len)
+{
+	struct mvm_uart *u = dev;
+	uint8_t *p = data;
+
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = uart_read_reg(u, (unsigned)((offset + i) & 7));
+	uart_update_irq(u);
+	return 0;
+}
+
+/* [slide:uart-ops] */
+static int uart_write(void *dev, uint64_t offset, const void *data,
+		      uint32_t len)
+{
+	struct mvm_uart *u = dev;
+	const uint8_t *p = data;
+
+	for (uint32_t i = 0; i < len; i++)
+		uart_write_reg(u, (unsigned)((offset + i) & 7), p[i]);
+	uart_update_irq(u);
+	return 0;
+}
 
 const struct mvm_dev_ops mvm_uart_ops = {
 	.name = "uart8250",
@@ -358,6 +363,7 @@ const struct mvm_dev_ops mvm_uart_ops = {
 	.save = uart_save,
 	.load = uart_load,
 };
+/* [/slide:uart-ops] */
 
 int mvm_uart_create(mvm_output_fn *out, void *ctx, mvm_irq_fn *irq,
 		    void *irq_ctx, struct mvm_uart **dev)

@@ -53,6 +53,7 @@ static int ucall_read(void *dev, uint64_t offset, void *data, uint32_t len)
 	return 0;
 }
 
+/* [slide:ucall-fetch] */
 /* Copy the guest's struct; 0, or -EFAULT after logging why. */
 static int ucall_fetch(struct mvm_ucall_dev *u, uint32_t gpa,
 		       struct mvm_ucall *uc)
@@ -67,6 +68,7 @@ static int ucall_fetch(struct mvm_ucall_dev *u, uint32_t gpa,
 	uc->text[MVM_UCALL_TEXT - 1] = '\0';
 	return 0;
 }
+/* [/slide:ucall-fetch] */
 
 static int ucall_write(void *dev, uint64_t offset, const void *data,
 		       uint32_t len)
