@@ -75,6 +75,46 @@ static void long64_guest_writes_marker_and_halts(void **state)
 	assert_string_equal(mode, "64-bit long mode, CPL 0, paging on");
 }
 
+/* The default long-mode map covers the MMIO window, so a 64-bit guest
+ * reaches devices: the unclaimed load answers all ones, which the guest
+ * echoes to the debug port. */
+static void long64_default_map_reaches_mmio_window(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t code[] = {
+		0x48, 0xb8, 0x00, 0x00, 0x00, 0xd0, 0, 0, 0, 0, /* mov rax, */
+		0x8b, 0x00, /* mov eax,[rax] */
+		0xe6, 0xe9, /* out 0xe9, al */
+		0xf4,	    /* hlt */
+	};
+	struct mvm_exit e;
+
+	fixture_load_code(f, MVM_MODE_LONG64, MVM_LOAD_ADDR, code,
+			  sizeof(code));
+	assert_int_equal(fixture_run(f, 5000, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_int_equal(f->out_len, 1);
+	assert_int_equal((uint8_t)f->out[0], 0xff);
+}
+
+/* Real mode reaches the 0x9f000 stack top as SS:SP = 9000:f000. */
+static void real_mode_stack_uses_ss_for_high_top(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t hlt = 0xf4;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	fixture_load_code(f, MVM_MODE_REAL, MVM_REAL_LOAD_ADDR, &hlt, 1);
+	assert_int_equal(mvm_vcpu_get_sregs(f->vcpu, &s), 0);
+	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &r), 0);
+	assert_int_equal(s.ss.selector, 0x9000);
+	assert_int_equal(s.ss.base, 0x90000);
+	assert_int_equal(r.rsp, 0xf000);
+	assert_int_equal(r.rip, MVM_REAL_LOAD_ADDR);
+	assert_int_equal(r.rflags, 2);
+}
+
 /* The GDT in guest memory must describe what the hidden parts hold: a
  * guest that reloads DS from MVM_SEL_DATA gets the same flat segment. */
 static void long64_gdt_matches_loaded_segments(void **state)
@@ -235,6 +275,8 @@ int main(void)
 		T(prot32_guest_writes_marker_and_halts),
 		T(long64_guest_writes_marker_and_halts),
 		T(long64_gdt_matches_loaded_segments),
+		T(long64_default_map_reaches_mmio_window),
+		T(real_mode_stack_uses_ss_for_high_top),
 		T(walk_agrees_with_kvm_translate_2m),
 		T(walk_agrees_with_kvm_translate_4k),
 		T(walk_agrees_with_kvm_translate_32bit),
