@@ -1,7 +1,7 @@
 /*
  * test_stddevs.c - the standard devices on a real VM: registration rules,
  * and the example ELF guests (one ELF32, one ELF64) loaded by the ELF
- * loader and finishing with a DONE ucall.
+ * loader and finishing with a DONE ucall, and a guest driving the UART.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +55,32 @@ static void stddevs_detach_frees_the_ports_for_reattach(void **state)
 	assert_null(port_entry(f, MVM_PORT_COM1 + 8));
 }
 
+/* A real-mode guest uses COM1 as a driver would: write THR, poll LSR. */
+static void uart_guest_writes_thr_and_reads_lsr(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xba, 0xf8, 0x03, /* mov dx, 0x3f8   (MVM_PORT_COM1, THR) */
+		0xb0, 'U',	  /* mov al, 'U' */
+		0xee,		  /* out dx, al */
+		0x83, 0xc2, 0x05, /* add dx, 5       (LSR) */
+		0xec,		  /* in al, dx */
+		0x88, 0xc3,	  /* mov bl, al */
+		0xf4,		  /* hlt */
+	};
+	struct kvm_regs regs;
+	struct mvm_exit e;
+
+	fixture_load_code(f, MVM_MODE_REAL, MVM_REAL_LOAD_ADDR, code,
+			  sizeof(code));
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_int_equal(f->out_len, 1);
+	assert_int_equal(f->out[0], 'U');
+	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &regs), 0);
+	assert_int_equal(regs.rbx & 0xff, 0x60); /* THRE | TEMT */
+}
+
 /* Load an example guest with the ELF loader and run it to DONE. */
 static void run_example(struct fixture *f, const char *name,
 			enum mvm_cpu_mode mode, enum mvm_image_kind kind,
@@ -93,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(stddevs_second_attach_fails_and_keeps_the_first),
 		T(stddevs_detach_frees_the_ports_for_reattach),
+		T(uart_guest_writes_thr_and_reads_lsr),
 		T(elf32_example_guest_runs_to_done),
 		T(elf64_example_guest_runs_to_done),
 	};
