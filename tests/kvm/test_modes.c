@@ -265,6 +265,24 @@ static void real_mode_entry_above_64k_is_refused(void **state)
 	assert_non_null(strstr(f->log, "below 64 KiB"));
 }
 
+static void setup_mode_rejects_bad_config_with_a_reason(void **state)
+{
+	struct fixture *f = *state;
+	struct mvm_mode_config cfg = {.mode = (enum mvm_cpu_mode)7};
+
+	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, &cfg), -EINVAL);
+	assert_non_null(strstr(f->log, "unknown mode 7"));
+	cfg = (struct mvm_mode_config){.mode = MVM_MODE_LONG64,
+				       .page_size = 8192};
+	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, &cfg), -EINVAL);
+	assert_non_null(strstr(f->log, "page size must be 4096 or 2 MiB"));
+	cfg = (struct mvm_mode_config){.mode = MVM_MODE_PROT32,
+				       .entry = 1ULL << 32};
+	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, &cfg), -EINVAL);
+	assert_non_null(strstr(f->log, "below 4 GiB"));
+	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, NULL), -EINVAL);
+}
+
 #define T(fn) \
 	cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
@@ -283,6 +301,7 @@ int main(void)
 		T(walk_agrees_with_kvm_translate_pae),
 		T(long64_too_many_4k_tables_is_enospc),
 		T(real_mode_entry_above_64k_is_refused),
+		T(setup_mode_rejects_bad_config_with_a_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
