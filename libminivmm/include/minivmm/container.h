@@ -34,14 +34,14 @@
 struct mvm_ctr;
 
 /* Flags for struct mvm_ctr_config. */
-#define MVM_CTR_USERNS	    (1u << 0) /* new user namespace (auto if !root) */
-#define MVM_CTR_READONLY    (1u << 1) /* root file system mounted read-only */
-#define MVM_CTR_OVERLAY	    (1u << 2) /* rootfs is the lower overlay layer */
-#define MVM_CTR_INIT	    (1u << 3) /* PID 1 is a mini init, cmd is PID 2 */
-#define MVM_CTR_NO_SECCOMP  (1u << 4) /* skip the seccomp filter (teaching) */
-#define MVM_CTR_KEEP_CAPS   (1u << 5) /* skip dropping capabilities */
-#define MVM_CTR_NO_CGROUP   (1u << 6) /* no cgroup at all (no limits) */
-#define MVM_CTR_QUIET_STDIN (1u << 7) /* container stdin is /dev/null */
+#define MVM_CTR_USERNS	   (1u << 0) /* new user namespace (auto if !root) */
+#define MVM_CTR_READONLY   (1u << 1) /* root file system mounted read-only */
+#define MVM_CTR_OVERLAY	   (1u << 2) /* rootfs is the lower overlay layer */
+#define MVM_CTR_INIT	   (1u << 3) /* PID 1 is a mini init, cmd is PID 2 */
+#define MVM_CTR_NO_SECCOMP (1u << 4) /* skip the seccomp filter (teaching) */
+#define MVM_CTR_KEEP_CAPS  (1u << 5) /* skip dropping capabilities */
+#define MVM_CTR_NO_CGROUP  (1u << 6) /* no cgroup at all (no limits) */
+#define MVM_CTR_STDIO	   (1u << 7) /* use cfg.stdio[] as fds 0, 1, 2 */
 
 /* Which cgroup hierarchy to use. */
 enum mvm_cgroup_version {
@@ -64,6 +64,8 @@ struct mvm_ctr_config {
 				      discarded at destroy */
 	const char *veth;    /* "HOSTADDR/LEN,CTRADDR/LEN" or NULL: loopback
 				    only (see net.c) */
+	int stdio[3];	     /* with MVM_CTR_STDIO: the command's stdin, stdout,
+			 stderr (else it inherits ours) */
 	unsigned timeout_ms; /* kill the container after this; 0 = never */
 	struct mvm_log log;  /* where messages go */
 };

@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,18 +56,31 @@ static void pipe_log(void *ctx, enum mvm_log_level level, const char *msg)
 	(void)n; /* nobody to tell if the runtime is gone */
 }
 
-/* Replace stdin with /dev/null (tests, scripts: no terminal reads). */
-static int quiet_stdin(const struct mvm_log *log)
+/*
+ * The command's file descriptors: 0-2 from cfg.stdio[] if given, and
+ * nothing else. Every other descriptor the runtime's process happens to
+ * hold gets close-on-exec (close_range(2)): an inherited descriptor of a
+ * host directory would be a way out of the new root (fchdir + "..").
+ */
+static int setup_fds(const struct mvm_ctr *c, const struct mvm_log *log)
 {
-	int fd = open("/dev/null", O_RDONLY);
+	int i;
 
-	if (fd < 0 || dup2(fd, 0) < 0) {
-		mvm_logf(log, MVM_LOG_ERROR, "stdin: /dev/null: %s",
+	for (i = 0; (c->cfg.flags & MVM_CTR_STDIO) && i < 3; i++) {
+		int fd = c->cfg.stdio[i];
+
+		/* dup2() onto itself would keep FD_CLOEXEC: clear it. */
+		if (fd == i ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, i) < 0) {
+			mvm_logf(log, MVM_LOG_ERROR, "stdio: fd %d -> %d: %s",
+				 fd, i, strerror(errno));
+			return -EBADF;
+		}
+	}
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		mvm_logf(log, MVM_LOG_ERROR, "close_range: %s",
 			 strerror(errno));
 		return -EBADF;
 	}
-	if (fd != 0)
-		close(fd);
 	return 0;
 }
 
@@ -128,8 +143,10 @@ static int run_init(char *const *argv, int msg_fd)
 static int setup(const struct mvm_ctr *c, const struct mvm_log *log)
 {
 	const char *name = c->cfg.hostname ? c->cfg.hostname : "minivmm";
-	int err = 0;
+	int err = ctr_ns_check(c, log);
 
+	if (err)
+		return err;
 	/* LAB(5, namespaces-child) BEGIN */
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		err = -errno;
@@ -167,7 +184,7 @@ int ctr_child_main(void *arg)
 	if (read(a->go_fd, &go, 1) != 1)
 		_exit(127); /* the runtime gave up on us */
 	close(a->go_fd);
-	if ((c->cfg.flags & MVM_CTR_QUIET_STDIN) && quiet_stdin(&log) < 0)
+	if (setup_fds(c, &log) < 0)
 		_exit(EBADF);
 	err = setup(c, &log);
 	if (err < 0)

@@ -197,6 +197,7 @@ int mvm_ctr_start(const struct mvm_ctr_config *cfg, struct mvm_ctr **out)
 	c->pidfd = c->msg_fd = -1;
 	c->userns = (cfg->flags & MVM_CTR_USERNS) || geteuid() != 0;
 	err = check_config(c);
+	err = err ? err : ctr_ns_record(c->host_ns);
 	err = err ? err : prepare(c);
 	if (!err) {
 		c->stack_size = CHILD_STACK;

@@ -56,6 +56,7 @@ struct mvm_ctr {
 	char upper[PATH_MAX];	   /* overlay upper layer */
 	char work[PATH_MAX];	   /* overlay work dir */
 	char veth_host[16];	   /* host end of the veth pair; "" if none */
+	ino_t host_ns[4];	   /* our mnt, uts, net, pid namespace inodes */
 	int waited;		   /* PID 1 reaped */
 	uint64_t deadline_ns;	   /* CLOCK_MONOTONIC; 0 = none */
 	struct mvm_ctr_result res; /* filled by mvm_ctr_wait */
@@ -93,6 +94,8 @@ void ctr_cgroup_stats(struct mvm_ctr *c, struct mvm_ctr_result *res);
 void ctr_cgroup_destroy(struct mvm_ctr *c);
 
 /* ns.c */
+int ctr_ns_record(ino_t ns[4]);
+int ctr_ns_check(const struct mvm_ctr *c, const struct mvm_log *log);
 int ctr_userns_map(struct mvm_ctr *c, pid_t pid);
 int ctr_set_hostname(const struct mvm_log *log, const char *name);
 int ctr_loopback_up(const struct mvm_log *log);
