@@ -36,6 +36,12 @@ LIB_SRCS += \
 	libminivmm/src/container/child.c \
 	libminivmm/src/container/ctr.c
 
+# Lab 1's devices: CMOS RTC, hypercall port, made-up MSRs (Lab 1).
+LIB_SRCS += \
+	libminivmm/src/cmos.c \
+	libminivmm/src/hypercall.c \
+	libminivmm/src/labmsr.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A := $(BUILD)/libminivmm.a
 LIB_SO := $(BUILD)/libminivmm.so

@@ -43,9 +43,13 @@
  *   0xffff_ffff +------------------------------+
  *
  *   I/O ports                         IRQ lines (ISA numbering)
+ *     0x0070  CMOS RTC index/data (2 ports; Lab 1)
  *     0x00e9  debug console             4  COM1
  *     0x03f8  COM1 8250 UART (8 ports)
  *     0x0500  demo port ("exit tour", no device)
+ *     0x0510  hypercall (4-byte OUT of a request GPA; Lab 1)
+ *     0x0520  Lab 1 measurement: exit to user space
+ *     0x0524  Lab 1 measurement: ioeventfd doorbell (in-kernel)
  *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
  *
  * The addresses below 1 MiB follow the PC's real-mode conventions (the
@@ -94,6 +98,13 @@
 #define MVM_PORT_COM1_LEN 8
 #define MVM_PORT_DEMO	  0x0500
 #define MVM_PORT_UCALL	  0x1000
+
+/* Lab 1's devices (cmos.h, hypercall.h, labs/lab1-cpu-exits). */
+#define MVM_PORT_CMOS	  0x0070
+#define MVM_PORT_CMOS_LEN 2
+#define MVM_PORT_HCALL	  0x0510
+#define MVM_PORT_MEASURE  0x0520
+#define MVM_PORT_DOORBELL 0x0524
 
 /* IRQ lines. */
 #define MVM_IRQ_COM1 4

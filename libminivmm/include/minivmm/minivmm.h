@@ -14,6 +14,9 @@
  *   loader.h     flat and ELF images
  *   devices.h    debug console, ucall, 8250 UART
  *   trace.h      exit trace, counters, KVM's binary statistics
+ *   cmos.h       Lab 1: CMOS RTC and NVRAM (index/data ports)
+ *   hypercall.h  Lab 1: guest -> host requests over a port
+ *   labmsr.h     Lab 1: made-up MSRs emulated in user space
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -31,5 +34,8 @@
 #include "ucall.h"
 #include "devices.h"
 #include "trace.h"
+#include "cmos.h"
+#include "hypercall.h"
+#include "labmsr.h"
 
 #endif
