@@ -8,8 +8,8 @@
  *                                           fixture_teardown),
  *   };
  *
- * fixture_setup() skips the test, with the reason printed, when /dev/kvm
- * is missing or unusable. Every guest run goes through fixture_run(),
+ * fixture_setup() skips, with the reason printed, when /dev/kvm is
+ * missing or unusable (see fixture_require_kvm()). Every guest run goes through fixture_run(),
  * which arms the run deadline and an alarm() backstop.
  */
 #ifndef MINIVMM_TEST_FIXTURE_H
@@ -58,6 +58,11 @@ void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base);
  * later (the process dies with a message if even the deadline fails).
  * Returns mvm_vcpu_run()'s result. */
 int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e);
+
+/* For setup functions of KVM tests: if KVM is not usable, print the
+ * reason and end the program with a SKIPPED line (cmocka 1.1.5 cannot
+ * skip from a setup function). In a test body use skip() instead. */
+void fixture_require_kvm(void);
 
 /* 1 if /dev/kvm opens and has what minivmm needs; otherwise 0 and why
  * holds the reason. */

@@ -62,13 +62,9 @@ struct smp {
 static int smp_setup(void **state)
 {
 	static struct smp s;
-	char why[256];
 	struct mvm_vm_config cfg = {.ncpus = 2, .log = {fixture_log_fn, &s.f}};
 
-	if (!fixture_kvm_usable(why, sizeof(why))) {
-		print_message("SKIP: KVM not usable here: %s\n", why);
-		skip();
-	}
+	fixture_require_kvm();
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mvm_vm_create(&cfg, &s.vm), 0);
 	*state = &s;
