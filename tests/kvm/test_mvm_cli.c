@@ -1,0 +1,245 @@
+/*
+ * test_mvm_cli.c - the `mvm` program as a user meets it: run the built
+ * binary (MVM_BUILD_DIR "/mvm") through the shell and check its exit
+ * status and what it prints.
+ *
+ * Exit statuses under test (mvm/commands.h): 0 success, 1 the guest or a
+ * check failed, 2 the command line was wrong. Tests that run a guest skip
+ * when /dev/kvm is unusable; the usage tests need no KVM.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define MVM	    MVM_BUILD_DIR "/mvm"
+#define GUESTS	    MVM_GUEST_DIR
+#define OUT_MAX	    65536
+/* Every command runs under timeout(1), so a hung guest fails the test
+ * instead of hanging it. */
+#define CMD_TIMEOUT "timeout 60 "
+
+struct result {
+	int status;	   /* exit status, or -1 if killed by a signal */
+	char out[OUT_MAX]; /* stdout and stderr together */
+};
+
+static struct result res;
+
+/* Run `mvm ARGS` with stderr merged into stdout. */
+static struct result *mvm(const char *args)
+{
+	char cmd[1024];
+	size_t n = 0, got;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), CMD_TIMEOUT "%s %s 2>&1", MVM, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (n < OUT_MAX - 1 &&
+	       (got = fread(res.out + n, 1, OUT_MAX - 1 - n, p)) > 0)
+		n += got;
+	res.out[n] = '\0';
+	int st = pclose(p);
+	res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return &res;
+}
+
+static void assert_has(const struct result *r, const char *want)
+{
+	if (!strstr(r->out, want))
+		fail_msg("output lacks \"%s\"; it was:\n%s", want, r->out);
+}
+
+static void assert_status(const struct result *r, int want)
+{
+	if (r->status != want)
+		fail_msg("exit status %d, wanted %d; output:\n%s", r->status,
+			 want, r->out);
+}
+
+static void need_kvm(void)
+{
+	char why[256];
+
+	if (!fixture_kvm_usable(why, sizeof(why))) {
+		print_message("skip: %s\n", why);
+		skip();
+	}
+}
+
+static void help_exits_0_and_lists_the_commands(void **state)
+{
+	(void)state;
+	struct result *r = mvm("--help");
+	assert_status(r, 0);
+	assert_has(r, "run ");
+	assert_has(r, "doctor ");
+	r = mvm("run --help");
+	assert_status(r, 0);
+	assert_has(r, "--timeout");
+	r = mvm("doctor --help");
+	assert_status(r, 0);
+}
+
+static void unknown_command_and_option_exit_2_naming_them(void **state)
+{
+	(void)state;
+	struct result *r = mvm("frobnicate");
+	assert_status(r, 2);
+	assert_has(r, "unknown command 'frobnicate'");
+	r = mvm("run --bogus x.elf");
+	assert_status(r, 2);
+	assert_has(r, "unknown option '--bogus'");
+	r = mvm("run -q x.elf");
+	assert_status(r, 2);
+	assert_has(r, "unknown option '-q'");
+	r = mvm("run");
+	assert_status(r, 2);
+	assert_has(r, "missing IMAGE");
+}
+
+static void bad_option_values_exit_2_naming_the_value(void **state)
+{
+	(void)state;
+	struct result *r = mvm("run --mem 12Q x.elf");
+	assert_status(r, 2);
+	assert_has(r, "bad --mem '12Q'");
+	r = mvm("run --mem 1K x.elf");
+	assert_status(r, 2);
+	assert_has(r, "bad --mem '1K'");
+	r = mvm("run --mode turbo x.elf");
+	assert_status(r, 2);
+	assert_has(r, "bad --mode 'turbo'");
+	r = mvm("run --timeout -3 x.elf");
+	assert_status(r, 2);
+	assert_has(r, "bad --timeout '-3'");
+	r = mvm("run --timeout");
+	assert_status(r, 2);
+	assert_has(r, "'--timeout' needs a value");
+}
+
+static void missing_image_exits_1_naming_the_file(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("run /nonexistent/guest.elf");
+	assert_status(r, 1);
+	assert_has(r, "/nonexistent/guest.elf");
+}
+
+static void run_hello_long_prints_the_greeting_and_exits_0(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("run " GUESTS "/hello-long.elf");
+	assert_status(r, 0);
+	assert_has(r, "Hello from 64-bit long mode\n");
+	assert_has(r, "DONE");
+}
+
+static void run_flat_binary_defaults_to_real_mode(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("run " GUESTS "/hello-real.bin");
+	assert_status(r, 0);
+	assert_has(r, "Hello\n");
+	assert_has(r, "HLT");
+}
+
+static void run_triple_fault_exits_1_and_explains_it(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("run " GUESTS "/triple-fault.elf");
+	assert_status(r, 1);
+	assert_has(r, "SHUTDOWN");
+	assert_has(r, "triple");
+}
+
+static void run_failed_assertion_shows_expr_place_and_values(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("run " GUESTS "/ucall-tour.elf");
+	assert_status(r, 1);
+	assert_has(r, "assertion failed at examples/ucall-tour.c:");
+	assert_has(r, "sum_to(100) == 5000");
+	assert_has(r, "(5050)");
+	assert_has(r, "(5000)");
+}
+
+static void run_trace_and_stats_show_the_msr_exit(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("run --trace --stats " GUESTS "/exit-tour.elf");
+	assert_status(r, 0);
+	assert_has(r, "RDMSR returned 0x4f4d45442d4d564d");
+	assert_has(r, "X86_RDMSR");
+	assert_has(r, "MMIO");
+	assert_has(r, "exit reason");
+	assert_has(r, "total");
+}
+
+static void run_timeout_stops_a_spinning_guest_with_status_1(void **state)
+{
+	(void)state;
+	need_kvm();
+	char path[] = "/tmp/mvm-spin-XXXXXX", args[256];
+	static const unsigned char spin[] = {0xeb, 0xfe}; /* jmp $ */
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, spin, sizeof(spin)), sizeof(spin));
+	close(fd);
+	snprintf(args, sizeof(args), "run --timeout 0.5 %s", path);
+	struct result *r = mvm(args);
+	unlink(path);
+	assert_status(r, 1);
+	assert_has(r, "timed out after 0.5 s");
+}
+
+static void doctor_exits_0_on_a_working_host(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r = mvm("doctor");
+	assert_status(r, 0);
+	assert_has(r, "KVM API version 12");
+	assert_has(r, "KVM_CAP_USER_MEMORY");
+}
+
+int main(void)
+{
+	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(help_exits_0_and_lists_the_commands),
+		cmocka_unit_test(unknown_command_and_option_exit_2_naming_them),
+		cmocka_unit_test(bad_option_values_exit_2_naming_the_value),
+		cmocka_unit_test(missing_image_exits_1_naming_the_file),
+		cmocka_unit_test(
+			run_hello_long_prints_the_greeting_and_exits_0),
+		cmocka_unit_test(run_flat_binary_defaults_to_real_mode),
+		cmocka_unit_test(run_triple_fault_exits_1_and_explains_it),
+		cmocka_unit_test(
+			run_failed_assertion_shows_expr_place_and_values),
+		cmocka_unit_test(run_trace_and_stats_show_the_msr_exit),
+		cmocka_unit_test(
+			run_timeout_stops_a_spinning_guest_with_status_1),
+		cmocka_unit_test(doctor_exits_0_on_a_working_host),
+	};
+	if (access(MVM, X_OK) != 0) {
+		fprintf(stderr, "test_mvm_cli: %s is not built (make)\n", MVM);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
