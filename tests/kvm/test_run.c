@@ -357,6 +357,64 @@ static void int3_fixup_runs_the_guest_bp_handler(void **state)
 	assert_string_equal(f->out, "BKS");
 }
 
+/* A 64-bit interrupt gate (Intel SDM Vol. 3A 6.14.1): present, DPL 0,
+ * type 0xE, handler at `off` in code segment `sel`. */
+static void set_gate64(uint8_t *idt, unsigned vec, uint64_t off, uint16_t sel)
+{
+	uint8_t *g = idt + vec * 16;
+
+	memset(g, 0, 16);
+	g[0] = (uint8_t)off;
+	g[1] = (uint8_t)(off >> 8);
+	g[2] = (uint8_t)sel;
+	g[3] = (uint8_t)(sel >> 8);
+	g[5] = 0x8e;
+	g[6] = (uint8_t)(off >> 16);
+	g[7] = (uint8_t)(off >> 24);
+	memcpy(g + 8,
+	       (const uint8_t[4]){(uint8_t)(off >> 32), (uint8_t)(off >> 40),
+				  (uint8_t)(off >> 48), (uint8_t)(off >> 56)},
+	       4);
+}
+
+static void int3_fixup_works_in_long_mode(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xcc,	    /* int3 */
+		0xb0, 'K',  /* mov al, 'K' */
+		0xe6, 0xe9, /* out MVM_PORT_DEBUGCON, al */
+		0xcd, 0x80, /* int 0x80 */
+		0xf4,	    /* hlt */
+	};
+	static const uint8_t handler_b[] = {0xb0, 'B', 0xe6, 0xe9, 0x48, 0xcf};
+	static const uint8_t handler_s[] = {0xb0, 'S', 0xe6, 0xe9, 0x48, 0xcf};
+	static uint8_t idt[256 * 16];
+	struct kvm_sregs sregs;
+	struct mvm_exit e;
+
+	fixture_load_code(f, MVM_MODE_LONG64, MVM_LOAD_ADDR, code,
+			  sizeof(code));
+	assert_int_equal(mvm_vcpu_get_sregs(f->vcpu, &sregs), 0);
+	/* handlers: mov al, c; out 0xe9, al; iretq */
+	assert_int_equal(mvm_vm_write(f->vm, MVM_LOAD_ADDR + 0x40, handler_b,
+				      sizeof(handler_b)),
+			 0);
+	assert_int_equal(mvm_vm_write(f->vm, MVM_LOAD_ADDR + 0x60, handler_s,
+				      sizeof(handler_s)),
+			 0);
+	set_gate64(idt, 3, MVM_LOAD_ADDR + 0x40, sregs.cs.selector);
+	set_gate64(idt, 0x80, MVM_LOAD_ADDR + 0x60, sregs.cs.selector);
+	assert_int_equal(mvm_vm_write(f->vm, MVM_IDT_ADDR, idt, sizeof(idt)),
+			 0);
+	sregs.idt.base = MVM_IDT_ADDR;
+	sregs.idt.limit = sizeof(idt) - 1;
+	assert_int_equal(mvm_vcpu_set_sregs(f->vcpu, &sregs), 0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_string_equal(f->out, "BKS");
+}
+
 static void exits_are_counted_with_tracing_off_and_no_rip_is_read(void **state)
 {
 	struct fixture *f = *state;
@@ -580,6 +638,7 @@ int main(void)
 		T(hw_breakpoint_fires_at_its_address),
 		T(more_than_four_breakpoints_is_e2big),
 		T(int3_fixup_runs_the_guest_bp_handler),
+		T(int3_fixup_works_in_long_mode),
 		T(exits_are_counted_with_tracing_off_and_no_rip_is_read),
 		T(tracing_on_records_rip_and_handler_time),
 		T(user_space_msr_read_and_write_reach_the_handler),
