@@ -26,10 +26,21 @@
 
 static void decode_io(const struct kvm_run *run, struct mvm_exit_io *io)
 {
+	/* LAB(1, decode-io) BEGIN */
 	io->port = run->io.port;
 	io->size = run->io.size;
 	io->is_write = run->io.direction == KVM_EXIT_IO_OUT;
 	io->count = run->io.count;
+	/* LAB(1) STUB
+	// LAB 1 (task 1): copy the port I/O exit from run->io into *io:
+	// port, size (1, 2 or 4), is_write (direction KVM_EXIT_IO_OUT) and
+	// count (> 1 for rep ins/outs). The data is not here: it sits in the
+	// kvm_run page at run->io.data_offset (handle_io() uses it).
+	// Hint: api.rst section 5, "KVM_EXIT_IO", and struct kvm_run in
+	// <linux/kvm.h>.
+	(void)run;
+	(void)io;
+	LAB(1) END */
 }
 
 static void decode_internal(const struct kvm_run *run,
@@ -52,9 +63,15 @@ void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		decode_io(run, &exit->u.io);
 		break;
 	case KVM_EXIT_MMIO:
+		/* LAB(1, decode-mmio) BEGIN */
 		exit->u.mmio.addr = run->mmio.phys_addr;
 		exit->u.mmio.len = run->mmio.len;
 		exit->u.mmio.is_write = run->mmio.is_write;
+		/* LAB(1) STUB
+		// LAB 1 (task 1): copy the MMIO exit from run->mmio into
+		// exit->u.mmio: guest-physical address, length, direction.
+		// Hint: api.rst section 5, "KVM_EXIT_MMIO".
+		LAB(1) END */
 		break;
 	case KVM_EXIT_DEBUG:
 		exit->u.debug.exception = run->debug.arch.exception;
@@ -136,12 +153,22 @@ static void handle_io(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		memcpy(io->data, p,
 		       total < sizeof(io->data) ? total : sizeof(io->data));
 	/* rep outs/ins: `count` accesses, all to the same port. */
+	/* LAB(1, dispatch-io) BEGIN */
 	for (uint32_t i = 0; i < io->count; i++) {
 		r = mvm_bus_access(&vcpu->vm->pio, io->port, io->is_write,
 				   p + (size_t)i * io->size, io->size);
 		claimed &= r != -ENOENT;
 		device_result(vcpu, exit, &vcpu->vm->pio, io->port, r);
 	}
+	/* LAB(1) STUB
+	// LAB 1 (task 2): hand the access to the port bus, once per each of
+	// the io->count accesses (string I/O moves count * size bytes; access
+	// i's data is at p + i * size). Clear `claimed` if a device was
+	// missing (-ENOENT) and pass each result to device_result().
+	// Hint: mvm_bus_access() in bus.c; api.rst "KVM_EXIT_IO".
+	(void)r;
+	claimed = 0;
+	LAB(1) END */
 	if (!io->is_write)
 		memcpy(io->data, p,
 		       total < sizeof(io->data) ? total : sizeof(io->data));
