@@ -134,7 +134,7 @@ static void handle_io(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	struct kvm_run *run = vcpu->run;
 	struct mvm_exit_io *io = &exit->u.io;
 	uint64_t total = (uint64_t)io->size * io->count;
-	uint8_t *p = (uint8_t *)run + run->io.data_offset;
+	uint8_t *p;
 	int r, claimed = 1;
 
 	/* The data sits in the kvm_run mapping at data_offset: make sure
@@ -149,6 +149,7 @@ static void handle_io(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		exit->stop = 1;
 		return;
 	}
+	p = (uint8_t *)run + run->io.data_offset;
 	if (io->is_write)
 		memcpy(io->data, p,
 		       total < sizeof(io->data) ? total : sizeof(io->data));

@@ -205,7 +205,11 @@ static int make_timer(struct mvm_vcpu *vcpu)
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
 	sev.sigev_signo = KICK_SIGNAL;
-	sev._sigev_un._tid = tid;
+#ifdef sigev_notify_thread_id
+	sev.sigev_notify_thread_id = tid;
+#else
+	sev._sigev_un._tid = tid; /* glibc < 2.35 has no name for it */
+#endif
 	if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
 		return -errno;
 	vcpu->timer = (void *)t;

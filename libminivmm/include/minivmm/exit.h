@@ -69,7 +69,9 @@ struct mvm_exit_fail_entry {
 struct mvm_exit {
 	uint64_t seq;	    /* 1, 2, 3 ... per vCPU */
 	uint32_t reason;    /* KVM_EXIT_* */
-	uint64_t rip;	    /* guest RIP after the exit was handled */
+	uint64_t rip;	    /* guest RIP after the exit was handled; read
+			       (KVM_GET_REGS) only when tracing is on or
+			       the exit stops, else 0 (see run.c) */
 	int handled;	    /* a device (or the library) claimed it */
 	int stop;	    /* a run loop should return to its caller: HLT,
 			     SHUTDOWN, an error, a device's MVM_IO_STOP */
