@@ -1,0 +1,157 @@
+/*
+ * bp.c - the breakpoint table (see bp.h).
+ *
+ * Matching happens after each exit the run step returns. A RIP
+ * breakpoint fires as a #DB debug exit whose DR6 has one of B0-B3 set
+ * (Intel SDM Vol. 3B 18.2.3); the other kinds look at the exit record.
+ */
+#include "bp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DR6_BP_HIT 0xfULL /* B0-B3 */
+
+void dbg_bps_init(struct dbg_bps *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->next_id = 1;
+}
+
+static int same(const struct dbg_bp *a, const struct dbg_bp *b)
+{
+	return a->kind == b->kind && a->reason == b->reason && a->lo == b->lo &&
+	       a->hi == b->hi;
+}
+
+int dbg_bp_add(struct dbg_bps *b, const struct dbg_bp *bp, char *err,
+	       size_t errlen)
+{
+	uint64_t addrs[4];
+	for (int i = 0; i < b->n; i++)
+		if (same(&b->bp[i], bp)) {
+			snprintf(err, errlen, "breakpoint %d is the same",
+				 b->bp[i].id);
+			return -EEXIST;
+		}
+	if (bp->kind == DBG_BP_RIP &&
+	    dbg_bp_hw_addrs(b, addrs) >= MVM_HW_BREAKPOINTS) {
+		snprintf(err, errlen,
+			 "all %d hardware breakpoints (DR0-DR3) are in use; "
+			 "`delete N` one first",
+			 MVM_HW_BREAKPOINTS);
+		return -ENOSPC;
+	}
+	if (b->n == DBG_MAX_BPS) {
+		snprintf(err, errlen, "too many breakpoints (max %d)",
+			 DBG_MAX_BPS);
+		return -ENOSPC;
+	}
+	struct dbg_bp *n = &b->bp[b->n++];
+	*n = *bp;
+	n->id = b->next_id++;
+	n->hits = 0;
+	return n->id;
+}
+
+int dbg_bp_delete(struct dbg_bps *b, int id)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (b->bp[i].id != id)
+			continue;
+		memmove(&b->bp[i], &b->bp[i + 1],
+			(size_t)(b->n - i - 1) * sizeof(b->bp[0]));
+		b->n--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int dbg_bp_hw_addrs(const struct dbg_bps *b, uint64_t addrs[4])
+{
+	int n = 0;
+	for (int i = 0; i < b->n && n < MVM_HW_BREAKPOINTS; i++)
+		if (b->bp[i].kind == DBG_BP_RIP)
+			addrs[n++] = b->bp[i].lo;
+	return n;
+}
+
+struct dbg_bp *dbg_bp_at(struct dbg_bps *b, uint64_t addr)
+{
+	for (int i = 0; i < b->n; i++)
+		if (b->bp[i].kind == DBG_BP_RIP && b->bp[i].lo == addr)
+			return &b->bp[i];
+	return NULL;
+}
+
+static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
+		   int mode_changed)
+{
+	switch (bp->kind) {
+	case DBG_BP_EXIT:
+		return e->reason == bp->reason;
+	case DBG_BP_IO:
+		return e->reason == KVM_EXIT_IO && e->u.io.port <= bp->hi &&
+		       (uint64_t)e->u.io.port + e->u.io.size - 1 >= bp->lo;
+	case DBG_BP_MMIO:
+		return e->reason == KVM_EXIT_MMIO && e->u.mmio.addr <= bp->hi &&
+		       e->u.mmio.addr + e->u.mmio.len - 1 >= bp->lo;
+	case DBG_BP_RIP:
+		return e->reason == KVM_EXIT_DEBUG &&
+		       (e->u.debug.dr6 & DR6_BP_HIT) && e->u.debug.pc == bp->lo;
+	case DBG_BP_MODE:
+		return mode_changed;
+	}
+	return 0;
+}
+
+struct dbg_bp *dbg_bp_match(struct dbg_bps *b, const struct mvm_exit *e,
+			    int mode_changed)
+{
+	for (int i = 0; i < b->n; i++)
+		if (matches(&b->bp[i], e, mode_changed)) {
+			b->bp[i].hits++;
+			return &b->bp[i];
+		}
+	return NULL;
+}
+
+int dbg_bp_str(const struct dbg_bp *bp, char *buf, size_t len)
+{
+	char what[96];
+	switch (bp->kind) {
+	case DBG_BP_EXIT:
+		snprintf(what, sizeof(what), "exit %s",
+			 mvm_exit_reason_name(bp->reason));
+		break;
+	case DBG_BP_IO:
+	case DBG_BP_MMIO:
+		snprintf(what, sizeof(what), "%s 0x%llx-0x%llx",
+			 bp->kind == DBG_BP_IO ? "io" : "mmio",
+			 (unsigned long long)bp->lo,
+			 (unsigned long long)bp->hi);
+		break;
+	case DBG_BP_RIP:
+		snprintf(what, sizeof(what), "rip 0x%llx (hardware)",
+			 (unsigned long long)bp->lo);
+		break;
+	case DBG_BP_MODE:
+		snprintf(what, sizeof(what),
+			 "mode change (CR0.PE/PG, EFER.LMA)");
+		break;
+	}
+	return snprintf(buf, len, "%d: %s, hit %llu time%s", bp->id, what,
+			(unsigned long long)bp->hits, bp->hits == 1 ? "" : "s");
+}
+
+void dbg_render_breaks(const struct dbg_bps *b, struct dbg_text *t)
+{
+	char buf[160];
+	if (b->n == 0)
+		dbg_text_line(t, DBG_A_DIM, "no breakpoints (`help break`)");
+	for (int i = 0; i < b->n; i++) {
+		dbg_bp_str(&b->bp[i], buf, sizeof(buf));
+		dbg_text_line(t, DBG_A_NORMAL, "%s", buf);
+	}
+}

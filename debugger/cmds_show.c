@@ -1,0 +1,224 @@
+/*
+ * cmds_show.c - the commands that show things: registers, code, memory,
+ * page tables, exits, statistics, output. Each renders into s->result
+ * (what batch mode prints) and names the pane the TUI should bring up.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec.h"
+
+#define STATS_MAX 64
+
+int cmd_regs(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	dbg_render_pane(s, DBG_P_REGS, 0, &s->result);
+	return 0;
+}
+
+int cmd_sregs(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	s->focus = DBG_P_SREGS;
+	dbg_render_pane(s, DBG_P_SREGS, 0, &s->result);
+	return 0;
+}
+
+/* Show the memory pane as configured; an unreadable address is an
+ * error of the command (status), not just a red row. */
+static int show_mem(struct dbg_session *s)
+{
+	uint8_t byte;
+	char err[200];
+	int rc = s->mem_phys ? dbg_read_phys(s, s->mem_addr, &byte, 1, err,
+					     sizeof(err))
+			     : dbg_read_virt(s, s->mem_addr, &byte, 1, err,
+					     sizeof(err));
+	if (rc) {
+		dbg_status(s, 1, "%s", err);
+		return rc;
+	}
+	s->focus = DBG_P_MEM;
+	dbg_render_pane(s, DBG_P_MEM, 0, &s->result);
+	return 0;
+}
+
+int cmd_code(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	if (c->argc < 2) {
+		dbg_render_pane(s, DBG_P_CODE, 12, &s->result);
+		return 0;
+	}
+	uint64_t a;
+	if (dbg_arg_addr(s, c, 1, &a))
+		return -EINVAL;
+	s->mem_addr = a;
+	s->mem_phys = 0;
+	s->mem_fmt = (struct dbg_xfmt){.count = 16, .fmt = 'i', .unit = 'b'};
+	return show_mem(s);
+}
+
+int cmd_x(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	struct dbg_xfmt f = s->mem_fmt;
+	char err[200];
+	const char *slash = strchr(c->argv[0], '/');
+	if (slash && dbg_parse_xfmt(slash + 1, &f, err, sizeof(err))) {
+		dbg_status(s, 1, "%s", err);
+		return -EINVAL;
+	}
+	uint64_t a;
+	if (dbg_arg_addr(s, c, 1, &a))
+		return -EINVAL;
+	s->mem_addr = a;
+	s->mem_phys = c->argv[0][1] == 'p' || c->argv[0][1] == 'P';
+	s->mem_fmt = f;
+	return show_mem(s);
+}
+
+int cmd_pt(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	s->pt_follow = c->argc < 2;
+	if (!s->pt_follow && dbg_arg_addr(s, c, 1, &s->pt_addr)) {
+		s->pt_follow = 1;
+		return -EINVAL;
+	}
+	s->focus = DBG_P_PT;
+	dbg_render_pane(s, DBG_P_PT, 0, &s->result);
+	return 0;
+}
+
+int cmd_translate(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	uint64_t va, pa;
+	char err[200];
+	if (dbg_arg_addr(s, c, 1, &va))
+		return -EINVAL;
+	if (dbg_translate(s, va, &pa, err, sizeof(err))) {
+		dbg_status(s, 1, "translate: %s", err);
+		return -EFAULT;
+	}
+	const struct mvm_slot *sl =
+		s->vm ? mvm_memmap_find(mvm_vm_mem(s->vm), pa) : NULL;
+	dbg_text_line(&s->result, DBG_A_NORMAL,
+		      "virtual 0x%llx -> physical 0x%llx",
+		      (unsigned long long)va, (unsigned long long)pa);
+	if (!s->vm)
+		return 0; /* replay: no memory map */
+	if (!sl)
+		dbg_text_add(&s->result, DBG_A_ERROR,
+			     " -> no memory slot (MMIO)");
+	else if (s->stable)
+		dbg_text_add(&s->result, DBG_A_NORMAL, " -> slot %u + 0x%llx",
+			     sl->id, (unsigned long long)(pa - sl->gpa));
+	else
+		dbg_text_add(&s->result, DBG_A_NORMAL, " -> slot %u host %p",
+			     sl->id, (void *)(sl->hva + (pa - sl->gpa)));
+	return 0;
+}
+
+int cmd_exits(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	s->focus = DBG_P_EXITS;
+	dbg_render_exits(&s->exits, MVM_TRACE_CAP, s->stable, &s->result);
+	dbg_render_counters(&s->exits, s->stable, &s->result);
+	return 0;
+}
+
+/* KVM's binary statistics of one fd (vCPU or VM), non-zero values. */
+static void kvm_stats(struct dbg_session *s, const char *what, int fd)
+{
+	struct mvm_stat st[STATS_MAX];
+	int sfd = mvm_stats_open(fd);
+	if (sfd < 0) {
+		dbg_text_line(&s->result, DBG_A_DIM, "%s: no binary stats (%s)",
+			      what, strerror(-sfd));
+		return;
+	}
+	int n = mvm_stats_read_all(sfd, st, STATS_MAX);
+	close(sfd);
+	dbg_text_line(&s->result, DBG_A_TITLE,
+		      "KVM %s statistics (non-zero):", what);
+	for (int i = 0, col = 0; i < n; i++) {
+		if (!st[i].value)
+			continue;
+		if (col++ % 2 == 0)
+			dbg_text_line(&s->result, DBG_A_NORMAL, "%s", "");
+		dbg_text_add(&s->result, DBG_A_NORMAL, "  %-24s %12llu",
+			     st[i].name, (unsigned long long)st[i].value);
+	}
+}
+
+int cmd_stats(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	s->focus = DBG_P_RESULT;
+	dbg_render_counters(&s->exits, s->stable, &s->result);
+	if (!s->vm)
+		dbg_text_line(&s->result, DBG_A_DIM,
+			      "replay: KVM statistics were not recorded");
+	else if (s->stable)
+		dbg_text_line(&s->result, DBG_A_DIM,
+			      "(KVM statistics left out: --stable)");
+	else {
+		kvm_stats(s, "vCPU", mvm_vcpu_fd(s->vcpu));
+		kvm_stats(s, "VM", mvm_vm_fd(s->vm));
+	}
+	return 0;
+}
+
+int cmd_output(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	s->focus = DBG_P_OUTPUT;
+	dbg_render_output(s->out, s->out_len, 0, &s->result);
+	return 0;
+}
+
+int cmd_info(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	const char *w = c->argc > 1 ? c->argv[1] : "";
+	s->focus = DBG_P_RESULT;
+	if (!strcmp(w, "mem") || !strcmp(w, "tlb")) {
+		if (!s->vm) {
+			dbg_status(s, 1,
+				   "replay: page tables were not recorded");
+			return -ENODATA;
+		}
+		dbg_render_ptmap(mvm_vm_mem(s->vm), &s->cur.sregs, &s->result);
+	} else if (!strcmp(w, "exits"))
+		return cmd_exits(s, c);
+	else if (!strcmp(w, "break") || !strcmp(w, "breakpoints") ||
+		 !strcmp(w, "b"))
+		dbg_render_breaks(&s->bps, &s->result);
+	else if (!strcmp(w, "registers") || !strcmp(w, "regs")) {
+		dbg_render_pane(s, DBG_P_REGS, 0, &s->result);
+		dbg_render_pane(s, DBG_P_SREGS, 0, &s->result);
+	} else if (!strcmp(w, "stats"))
+		return cmd_stats(s, c);
+	else {
+		dbg_status(s, 1,
+			   "info: expected mem, tlb, exits, break, "
+			   "registers or stats");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cmd_pane(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	int p = c->argc > 1 ? dbg_pane_parse(c->argv[1]) : -1;
+	if (p < 0 || p >= DBG_P_NTABS) {
+		dbg_status(s, 1,
+			   "pane: expected exits, pt, mem, output, sregs "
+			   "or result");
+		return -EINVAL;
+	}
+	s->focus = (enum dbg_pane)p;
+	dbg_render_pane(s, s->focus, 0, &s->result);
+	return 0;
+}

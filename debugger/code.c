@@ -1,0 +1,151 @@
+/*
+ * code.c - the disassembly pane (capstone).
+ *
+ * Which decoder to use is a property of the CPU state, not of the file:
+ * CS.L = 1 in IA-32e mode means 64-bit code, otherwise CS.D selects 32-
+ * or 16-bit defaults (Intel SDM Vol. 3A 3.4.5, "D/B flag", and 5.2.1).
+ * Real mode always decodes as 16-bit code.
+ *
+ * x86 cannot be disassembled backwards: instructions have variable
+ * length, so "the instruction before RIP" is ambiguous. We try start
+ * points up to a few dozen bytes back and keep the first whose decoding
+ * lands exactly on RIP; that is right for ordinary code and never
+ * misplaces the current instruction.
+ */
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "panes.h"
+
+#define CR0_PE	  (1ULL << 0)
+#define EFER_LMA  (1ULL << 10)
+#define MAX_SHOWN 64 /* instructions one call renders at most */
+
+int dbg_code_bits(const struct kvm_sregs *sregs)
+{
+	if (!(sregs->cr0 & CR0_PE))
+		return 16;
+	if ((sregs->efer & EFER_LMA) && sregs->cs.l)
+		return 64;
+	return sregs->cs.db ? 32 : 16;
+}
+
+uint64_t dbg_linear_pc(const struct dbg_state *st)
+{
+	if (dbg_code_bits(&st->sregs) == 64)
+		return st->regs.rip;
+	/* Outside 64-bit mode the offset is 32 (or 16) bits wide. */
+	uint64_t ip = dbg_code_bits(&st->sregs) == 16
+			      ? st->regs.rip & 0xffff
+			      : st->regs.rip & 0xffffffff;
+	return (st->sregs.cs.base + ip) & 0xffffffff;
+}
+
+static int open_cs(int bits, csh *h)
+{
+	cs_mode m = bits == 64	 ? CS_MODE_64
+		    : bits == 32 ? CS_MODE_32
+				 : CS_MODE_16;
+	return cs_open(CS_ARCH_X86, m, h) == CS_ERR_OK ? 0 : -1;
+}
+
+int dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits)
+{
+	csh h;
+	cs_insn *insn;
+	if (open_cs(bits, &h))
+		return 0;
+	size_t n = cs_disasm(h, buf, len, addr, 1, &insn);
+	int r = n ? (int)insn[0].size : 0;
+	if (n)
+		cs_free(insn, n);
+	cs_close(&h);
+	return r;
+}
+
+/* "=> 0x00100004  e6 e9              out 0xe9, al" */
+static void insn_row(struct dbg_text *t, const cs_insn *i, int current)
+{
+	char bytes[3 * 8 + 1] = "";
+	for (unsigned b = 0; b < i->size && b < 7; b++)
+		sprintf(bytes + 3 * b, "%02x ", i->bytes[b]);
+	if (i->size > 7)
+		strcat(bytes, "..");
+	enum dbg_attr a = current ? DBG_A_CURRENT : DBG_A_NORMAL;
+	dbg_text_line(t, a, "%s 0x%08llx  ", current ? "=>" : "  ",
+		      (unsigned long long)i->address);
+	dbg_text_add(t, current ? a : DBG_A_DIM, "%-22s", bytes);
+	dbg_text_add(t, a, "%s %s", i->mnemonic, i->op_str);
+}
+
+static void bad_row(struct dbg_text *t, uint64_t addr, uint8_t byte, int cur)
+{
+	dbg_text_line(t, cur ? DBG_A_CURRENT : DBG_A_ERROR,
+		      "%s 0x%08llx  %02x                    (bad)",
+		      cur ? "=>" : "  ", (unsigned long long)addr, byte);
+}
+
+/* Offset into buf of the first instruction to show so that `before`
+ * instructions precede pc, decoding in sync with pc. */
+static size_t sync_start(csh h, const uint8_t *buf, uint64_t addr, size_t pco,
+			 int before)
+{
+	for (size_t start = 0; start < pco; start++) {
+		cs_insn *insn;
+		size_t n = cs_disasm(h, buf + start, pco - start, addr + start,
+				     0, &insn);
+		size_t end = start;
+		for (size_t k = 0; k < n; k++)
+			end += insn[k].size;
+		if (n)
+			cs_free(insn, n);
+		if (end != pco || n == 0)
+			continue;
+		/* In sync: skip all but the last `before` instructions. */
+		size_t skip = n > (size_t)before ? n - (size_t)before : 0;
+		cs_disasm(h, buf + start, pco - start, addr + start, skip,
+			  &insn);
+		for (size_t k = 0; k < skip; k++)
+			start += insn[k].size;
+		if (skip)
+			cs_free(insn, skip);
+		return start;
+	}
+	return pco;
+}
+
+void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
+		     int bits, int before, int after, struct dbg_text *t)
+{
+	csh h;
+	if (pc < addr || pc - addr >= len) {
+		dbg_text_line(t, DBG_A_ERROR, "no code bytes at 0x%llx",
+			      (unsigned long long)pc);
+		return;
+	}
+	if (open_cs(bits, &h)) {
+		dbg_text_line(t, DBG_A_ERROR, "capstone: cannot open x86-%d",
+			      bits);
+		return;
+	}
+	size_t off = before > 0 ? sync_start(h, buf, addr, pc - addr, before)
+				: pc - addr;
+	int after_pc = 0;
+	for (int shown = 0; off < len && shown < MAX_SHOWN; shown++) {
+		uint64_t a = addr + off;
+		if (a >= pc && after_pc++ >= after)
+			break;
+		cs_insn *insn;
+		size_t n = cs_disasm(h, buf + off, len - off, a, 1, &insn);
+		if (n == 0) {
+			bad_row(t, a, buf[off], a == pc);
+			off++;
+			continue;
+		}
+		insn_row(t, insn, a == pc);
+		off += insn[0].size;
+		cs_free(insn, n);
+	}
+	cs_close(&h);
+}

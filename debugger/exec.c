@@ -1,0 +1,187 @@
+/*
+ * exec.c - the command table, `help`, and dispatch of one command line.
+ *
+ * Command names follow gdb where gdb has the command (stepi, cont, x,
+ * info break, delete) and Bochs' debugger where it has the better one
+ * (s, r, sreg, creg, page); QEMU's monitor gives `info mem` and `xp`.
+ * A student who knows any of them finds their way.
+ */
+#include "exec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static dbg_cmd_fn cmd_help, cmd_quit;
+
+const struct dbg_cmd dbg_cmd_table[] = {
+	{"step", "nexit n", "step [N]",
+	 "Run to the next VM exit (N times). F8.", cmd_step},
+	{"stepi", "si s", "stepi [N]",
+	 "Execute N instructions (default 1) with KVM single-step. F7.",
+	 cmd_stepi},
+	{"cont", "c continue", "cont",
+	 "Run until a breakpoint, HLT, a fatal exit or the guest's DONE. F9.",
+	 cmd_cont},
+	{"regs", "r", "regs", "General registers, RIP, RFLAGS and the mode.",
+	 cmd_regs},
+	{"sregs", "sreg creg", "sregs",
+	 "Segments, GDT/IDT, CR0-CR4 and EFER decoded.", cmd_sregs},
+	{"code", "disas u", "code [ADDR]",
+	 "Disassembly around RIP, or 16 instructions from ADDR.", cmd_code},
+	{"x", "", "x/NFU ADDR",
+	 "Examine guest-virtual memory: N units, F = x d c i, U = b h w g "
+	 "(x/16xb rsp, x/4i rip, x/2xg 0x1000).",
+	 cmd_x},
+	{"xp", "", "xp/NFU ADDR", "Like x, for a guest-physical address.",
+	 cmd_x},
+	{"pt", "page", "pt [ADDR]",
+	 "The page walk for ADDR from CR3 down (default: follow RIP).", cmd_pt},
+	{"translate", "tr", "translate ADDR",
+	 "Guest-virtual -> guest-physical -> host address.", cmd_translate},
+	{"exits", "", "exits", "The exit log and per-reason counters.",
+	 cmd_exits},
+	{"stats", "", "stats",
+	 "Exit counters and KVM's own statistics (KVM_GET_STATS_FD).",
+	 cmd_stats},
+	{"output", "out", "output", "The guest's output (debug port, UART).",
+	 cmd_output},
+	{"info", "", "info mem|tlb|exits|break|registers|stats",
+	 "info mem: all mappings merged into ranges; info break: the "
+	 "breakpoints.",
+	 cmd_info},
+	{"break", "b", "break exit R | io P[-Q] | mmio A[-B] | rip ADDR | mode",
+	 "Stop on an exit reason, a port or MMIO range, an instruction "
+	 "(hardware, max 4) or a CPU mode change. Data watchpoints are "
+	 "not offered.",
+	 cmd_break},
+	{"delete", "d", "delete N", "Delete breakpoint N (see info break).",
+	 cmd_delete},
+	{"set", "", "set REG VALUE",
+	 "Set a register (rax ... r15, rip, rflags, cr0-cr4, efer).", cmd_set},
+	{"pane", "", "pane NAME",
+	 "Show a pane below the code: exits pt mem output sregs result.",
+	 cmd_pane},
+	{"help", "h ?", "help [CMD]", "List commands, or explain one.",
+	 cmd_help},
+	{"quit", "q exit", "quit", "Leave the debugger.", cmd_quit},
+};
+const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
+
+const char *const dbg_command_names[] = {
+	"step",	 "stepi",  "cont",	"regs",	 "sregs", "code",   "x",
+	"xp",	 "pt",	   "translate", "exits", "stats", "output", "info",
+	"break", "delete", "set",	"pane",	 "help",  "quit",   NULL,
+};
+_Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
+		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,
+	       "completion list matches the command table");
+
+/* Name or alias; "x/8xb" matches "x" (the format is parsed later). */
+static const struct dbg_cmd *find(const char *word)
+{
+	char w[32];
+	size_t len = strcspn(word, "/");
+	if (len >= sizeof(w))
+		return NULL;
+	memcpy(w, word, len);
+	w[len] = '\0';
+	for (int i = 0; i < dbg_ncmd; i++) {
+		const struct dbg_cmd *c = &dbg_cmd_table[i];
+		if (strcasecmp(w, c->name) == 0)
+			return c;
+		char al[64];
+		snprintf(al, sizeof(al), " %s ", c->aliases);
+		char key[40];
+		snprintf(key, sizeof(key), " %s ", w);
+		if (w[0] && strstr(al, key))
+			return c;
+	}
+	return NULL;
+}
+
+static int cmd_help(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	struct dbg_text *t = &s->result;
+	if (c->argc > 1) {
+		const struct dbg_cmd *d = find(c->argv[1]);
+		if (!d) {
+			dbg_status(s, 1, "help: no command '%s' (try `help`)",
+				   c->argv[1]);
+			return -EINVAL;
+		}
+		dbg_text_line(t, DBG_A_TITLE, "%s", d->usage);
+		if (d->aliases[0])
+			dbg_text_line(t, DBG_A_DIM, "aliases: %s", d->aliases);
+		dbg_text_line(t, DBG_A_NORMAL, "%s", d->help);
+		return 0;
+	}
+	dbg_text_line(t, DBG_A_TITLE, "commands (help CMD for more):");
+	for (int i = 0; i < dbg_ncmd; i++)
+		dbg_text_line(t, DBG_A_NORMAL, "  %-26s %s",
+			      dbg_cmd_table[i].usage, dbg_cmd_table[i].help);
+	dbg_text_line(t, DBG_A_TITLE,
+		      "keys: F7 stepi  F8 next exit  F9 cont  "
+		      "Tab next pane  PgUp/PgDn scroll  F10 quit");
+	return 0;
+}
+
+static int cmd_quit(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)s;
+	(void)c;
+	return DBG_QUIT;
+}
+
+int dbg_arg_addr(struct dbg_session *s, const struct dbg_cmdline *c, int from,
+		 uint64_t *v)
+{
+	char expr[DBG_CMD_LEN], err[200];
+	if (from >= c->argc) {
+		dbg_status(s, 1, "%s: missing address", c->argv[0]);
+		return -EINVAL;
+	}
+	dbg_join(c, from, expr, sizeof(expr));
+	if (dbg_eval(expr, &s->cur.regs, &s->cur.sregs, v, err, sizeof(err))) {
+		dbg_status(s, 1, "%s: %s", c->argv[0], err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int dbg_arg_count(struct dbg_session *s, const struct dbg_cmdline *c, int i,
+		  unsigned def, unsigned max, unsigned *n)
+{
+	uint64_t v = def;
+	if (i < c->argc &&
+	    (dbg_parse_u64(c->argv[i], &v) || v == 0 || v > max)) {
+		dbg_status(s, 1, "%s: bad count '%s' (1..%u)", c->argv[0],
+			   c->argv[i], max);
+		return -EINVAL;
+	}
+	*n = (unsigned)v;
+	return 0;
+}
+
+int dbg_exec(struct dbg_session *s, const char *line)
+{
+	struct dbg_cmdline c;
+	char err[200];
+	s->status[0] = '\0';
+	s->status_error = 0;
+	if (dbg_tokenize(line, &c, err, sizeof(err))) {
+		dbg_status(s, 1, "%s", err);
+		return -EINVAL;
+	}
+	if (c.argc == 0)
+		return 0;
+	const struct dbg_cmd *d = find(c.argv[0]);
+	if (!d) {
+		dbg_status(s, 1, "unknown command '%s' (type `help`)",
+			   c.argv[0]);
+		return -EINVAL;
+	}
+	dbg_text_clear(&s->result);
+	return d->fn(s, &c);
+}

@@ -1,0 +1,111 @@
+/*
+ * exitlog.c - the exit log, the per-reason counters and the guest
+ * output pane.
+ *
+ * The log is the heart of the debugger: every row is one return from
+ * KVM_RUN to user space, i.e. one VM exit the VMM had to handle. The
+ * details come from the library's mvm_exit_describe(), so the log reads
+ * the same as `mvm run --trace`. The time column is how long the VMM
+ * spent handling the exit (not the guest's time): that is the cost a
+ * student later learns to avoid with ioeventfd and in-kernel devices.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "panes.h"
+
+void dbg_render_exit(const struct mvm_exit *e, int stable, struct dbg_text *t)
+{
+	char desc[160];
+	if (mvm_exit_describe(e, desc, sizeof(desc)) < 0)
+		snprintf(desc, sizeof(desc), "%s",
+			 mvm_exit_reason_name(e->reason));
+	enum dbg_attr a = e->stop ? DBG_A_TITLE : DBG_A_NORMAL;
+	if (e->reason == KVM_EXIT_SHUTDOWN ||
+	    e->reason == KVM_EXIT_INTERNAL_ERROR ||
+	    e->reason == KVM_EXIT_FAIL_ENTRY)
+		a = DBG_A_ERROR;
+	dbg_text_line(t, DBG_A_DIM, "#%-5" PRIu64 " ", e->seq);
+	dbg_text_add(t, a, "%-8s ", mvm_exit_reason_name(e->reason));
+	dbg_text_add(t, DBG_A_DIM, "rip %08llx ", (unsigned long long)e->rip);
+	if (!stable)
+		dbg_text_add(t, DBG_A_DIM, "%7.1fus ",
+			     (double)e->handle_ns / 1e3);
+	/* The description starts with the reason name again; skip it. */
+	const char *d = desc;
+	size_t rl = strlen(mvm_exit_reason_name(e->reason));
+	if (strncmp(d, mvm_exit_reason_name(e->reason), rl) == 0) {
+		d += rl;
+		while (*d == ' ' || *d == ':')
+			d++;
+	}
+	dbg_text_add(t, a, "%s", d);
+}
+
+void dbg_render_exits(const struct mvm_trace *tr, int max, int stable,
+		      struct dbg_text *t)
+{
+	size_t n = mvm_trace_len(tr);
+	if (n == 0) {
+		dbg_text_line(t, DBG_A_DIM,
+			      "no exits yet (F8 / `step` runs "
+			      "to the next one)");
+		return;
+	}
+	if (max > 0 && n > (size_t)max)
+		n = (size_t)max;
+	for (size_t i = n; i-- > 0;) {
+		const struct mvm_trace_entry *te = mvm_trace_get(tr, i);
+		if (te)
+			dbg_render_exit(&te->exit, stable, t);
+	}
+}
+
+void dbg_render_counters(const struct mvm_trace *tr, int stable,
+			 struct dbg_text *t)
+{
+	dbg_text_line(t, DBG_A_TITLE, "%-16s %10s%s", "exit reason", "count",
+		      stable ? "" : "  mean handling");
+	int any = 0;
+	for (uint32_t r = 0; r <= MVM_EXIT_REASONS; r++) {
+		uint64_t c = mvm_trace_count(tr, r);
+		if (!c)
+			continue;
+		any = 1;
+		dbg_text_line(t, DBG_A_NORMAL, "%-16s %10" PRIu64,
+			      r < MVM_EXIT_REASONS ? mvm_exit_reason_name(r)
+						   : "other",
+			      c);
+		if (!stable)
+			dbg_text_add(t, DBG_A_NORMAL, "  %10.1fus",
+				     (double)mvm_trace_mean_ns(tr, r) / 1e3);
+	}
+	if (!any)
+		dbg_text_line(t, DBG_A_DIM, "no exits yet");
+}
+
+void dbg_render_output(const char *buf, size_t len, int max_lines,
+		       struct dbg_text *t)
+{
+	/* Find where the last max_lines lines start. */
+	size_t start = len;
+	int lines = 0;
+	while (start > 0) {
+		if (buf[start - 1] == '\n' && start != len &&
+		    ++lines >= max_lines && max_lines > 0)
+			break;
+		start--;
+	}
+	if (len == 0) {
+		dbg_text_line(t, DBG_A_DIM, "(no guest output yet)");
+		return;
+	}
+	const char *p = buf + start, *end = buf + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		dbg_text_line(t, DBG_A_NORMAL, "%.*s", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}

@@ -1,0 +1,217 @@
+/*
+ * layout.c - where the panes go on the screen.
+ *
+ * At 80x24, the size a lecture-hall projector is safest with, the
+ * screen is one column:
+ *
+ *   row 0        title: image, CPU mode, exit count
+ *   rows 1-8     registers (always visible: they change every step)
+ *   ── code ──   disassembly around RIP
+ *   ── tabs ──   one of: exits | pt | mem | output | sregs | result
+ *   status       the last exit, or an error in red
+ *   command      (mvmdbg) ... - GNU Readline
+ *   help         the keys
+ *
+ * From 140 columns on, segment/control registers and guest output move
+ * to a left column and code plus the tabbed pane take the right. Every
+ * pane is re-rendered from the session on each redraw, so a terminal
+ * resize (KEY_RESIZE) is just another redraw.
+ */
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tui.h"
+
+#define WIDE_COLS 140
+#define LEFT_COLS 70
+#define REGS_ROWS 8
+
+enum { PAIR_CHANGED = 1, PAIR_CURRENT, PAIR_TITLE, PAIR_ERROR, PAIR_DIM };
+
+void dbg_tui_colors(void)
+{
+	if (!has_colors())
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(PAIR_CHANGED, COLOR_YELLOW, -1);
+	init_pair(PAIR_CURRENT, COLOR_BLACK, COLOR_CYAN);
+	init_pair(PAIR_TITLE, COLOR_CYAN, -1);
+	init_pair(PAIR_ERROR, COLOR_RED, -1);
+	init_pair(PAIR_DIM, COLOR_BLUE, -1);
+}
+
+static attr_t attr_of(int a)
+{
+	switch (a) {
+	case DBG_A_CHANGED:
+		return COLOR_PAIR(PAIR_CHANGED) | A_BOLD;
+	case DBG_A_CURRENT:
+		return COLOR_PAIR(PAIR_CURRENT) | A_REVERSE * !has_colors();
+	case DBG_A_TITLE:
+		return COLOR_PAIR(PAIR_TITLE) | A_BOLD;
+	case DBG_A_ERROR:
+		return COLOR_PAIR(PAIR_ERROR) | A_BOLD;
+	case DBG_A_DIM:
+		return COLOR_PAIR(PAIR_DIM);
+	default:
+		return A_NORMAL;
+	}
+}
+
+/* Copy lines [first, first + h) of txt into the box at (y, x). */
+static void blit(const struct dbg_text *txt, int first, int y, int x, int h,
+		 int w)
+{
+	for (int r = 0; r < h && first + r < txt->n; r++) {
+		const struct dbg_line *l = &txt->l[first + r];
+		move(y + r, x);
+		for (int c = 0; c < w && c < l->len; c++)
+			addch((chtype)(unsigned char)l->s[c] |
+			      attr_of(l->a[c]));
+	}
+}
+
+/* Render pane p with h rows into the box. */
+static void pane(struct dbg_session *s, enum dbg_pane p, int first, int y,
+		 int x, int h, int w)
+{
+	struct dbg_text txt;
+	dbg_text_init(&txt);
+	dbg_render_pane(s, p, h, &txt);
+	if (first > txt.n - h)
+		first = txt.n - h;
+	blit(&txt, first < 0 ? 0 : first, y, x, h, w);
+	dbg_text_free(&txt);
+}
+
+/* "── title ─────" across w columns. */
+static void rule(int y, int x, int w, const char *title)
+{
+	attron(COLOR_PAIR(PAIR_DIM));
+	mvhline(y, x, ACS_HLINE, w);
+	attroff(COLOR_PAIR(PAIR_DIM));
+	attron(A_BOLD);
+	mvprintw(y, x + 2, " %.*s ", w > 6 ? w - 6 : 0, title);
+	attroff(A_BOLD);
+}
+
+static void tabs_rule(struct dbg_session *s, int y, int x, int w)
+{
+	rule(y, x, w, "");
+	move(y, x + 2);
+	for (int p = 0; p < DBG_P_NTABS; p++) {
+		attr_t a = p == (int)s->focus ? A_REVERSE | A_BOLD : A_NORMAL;
+		addch(' ');
+		attron(a);
+		printw("%s", dbg_pane_name((enum dbg_pane)p));
+		attroff(a);
+	}
+	printw(" (Tab) ");
+}
+
+static void title_bar(struct dbg_session *s, int w)
+{
+	char mode[120];
+	mvm_describe_mode(&s->cur.sregs, mode, sizeof(mode));
+	attron(A_REVERSE);
+	mvhline(0, 0, ' ', w);
+	mvprintw(0, 0, " mvmdbg  %.40s | %s | exits %llu | rip %llx%s",
+		 s->image, mode, (unsigned long long)s->exits.seq,
+		 (unsigned long long)s->cur.regs.rip,
+		 s->dead     ? " | STOPPED"
+		 : s->halted ? " | HALTED"
+			     : "");
+	attroff(A_REVERSE);
+}
+
+static void bottom_rows(struct dbg_tui *t, int rows, int w)
+{
+	struct dbg_session *s = t->s;
+	attr_t a = s->status_error ? attr_of(DBG_A_ERROR) : A_NORMAL;
+	attron(a);
+	mvprintw(rows - 3, 0, "%.*s", w, s->status);
+	attroff(a);
+	attron(attr_of(DBG_A_DIM));
+	mvprintw(rows - 1, 0, "%.*s", w,
+		 "F7 stepi  F8 next exit  F9 cont  Tab pane  PgUp/PgDn "
+		 "scroll  `help`  q quit");
+	attroff(attr_of(DBG_A_DIM));
+	dbg_tui_draw_cmdline(t);
+}
+
+static void narrow(struct dbg_tui *t, int rows, int w)
+{
+	struct dbg_session *s = t->s;
+	int free_rows = rows - 14; /* see the map above */
+	int code = free_rows * 2 / 5 > 3 ? free_rows * 2 / 5 : 3;
+	int tab = free_rows - code;
+	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, w);
+	rule(1 + REGS_ROWS, 0, w, "code");
+	pane(s, DBG_P_CODE, 0, 2 + REGS_ROWS, 0, code, w);
+	tabs_rule(s, 2 + REGS_ROWS + code, 0, w);
+	pane(s, s->focus, t->scroll, 3 + REGS_ROWS + code, 0, tab, w);
+}
+
+static void wide(struct dbg_tui *t, int rows, int w)
+{
+	struct dbg_session *s = t->s;
+	int body = rows - 4; /* title, status, command, help */
+	int rw = w - LEFT_COLS - 1;
+	int sregs = 14, out = body - REGS_ROWS - sregs - 2;
+	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, LEFT_COLS);
+	rule(1 + REGS_ROWS, 0, LEFT_COLS, "segments and control registers");
+	pane(s, DBG_P_SREGS, 0, 2 + REGS_ROWS, 0, sregs, LEFT_COLS);
+	rule(2 + REGS_ROWS + sregs, 0, LEFT_COLS, "guest output");
+	pane(s, DBG_P_OUTPUT, 0, 3 + REGS_ROWS + sregs, 0, out, LEFT_COLS);
+	mvvline(1, LEFT_COLS, ACS_VLINE, body);
+	int code = body * 2 / 5;
+	pane(s, DBG_P_CODE, 0, 1, LEFT_COLS + 1, code, rw);
+	tabs_rule(s, 1 + code, LEFT_COLS + 1, rw);
+	pane(s, s->focus, t->scroll, 2 + code, LEFT_COLS + 1, body - code - 1,
+	     rw);
+}
+
+void dbg_tui_draw(struct dbg_tui *t)
+{
+	int rows, cols;
+	getmaxyx(stdscr, rows, cols);
+	erase();
+	if (rows < DBG_MIN_ROWS || cols < DBG_MIN_COLS) {
+		mvprintw(0, 0,
+			 "terminal %dx%d is too small: mvmdbg needs "
+			 "%dx%d",
+			 cols, rows, DBG_MIN_COLS, DBG_MIN_ROWS);
+		refresh();
+		return;
+	}
+	title_bar(t->s, cols);
+	if (cols >= WIDE_COLS && rows >= 36)
+		wide(t, rows, cols);
+	else
+		narrow(t, rows, cols);
+	bottom_rows(t, rows, cols);
+	refresh();
+}
+
+void dbg_tui_draw_cmdline(struct dbg_tui *t)
+{
+	int rows, cols;
+	getmaxyx(stdscr, rows, cols);
+	if (rows < DBG_MIN_ROWS || cols < DBG_MIN_COLS)
+		return;
+	int plen = (int)strlen(t->prompt);
+	int len = t->line ? (int)strlen(t->line) : 0;
+	/* Scroll long lines so the cursor stays visible. */
+	int off = plen + t->point >= cols ? plen + t->point - cols + 1 : 0;
+	move(rows - 2, 0);
+	clrtoeol();
+	attron(A_BOLD);
+	printw("%s", t->prompt);
+	attroff(A_BOLD);
+	if (len > off)
+		printw("%.*s", cols - plen, t->line + off);
+	move(rows - 2, plen + t->point - off);
+	refresh();
+}

@@ -1,0 +1,172 @@
+/*
+ * main.c - mvmdbg: the VM-exit debugger.
+ *
+ *   mvmdbg [--mode real|prot|long] [--record T.jsonl] IMAGE   (ncurses)
+ *   mvmdbg --batch FILE|- [--stable] IMAGE                  (plain text)
+ *   mvmdbg --replay T.jsonl [--batch FILE|-]                (no KVM)
+ *
+ * Without a terminal on stdin and stdout the debugger falls back to
+ * batch mode reading stdin, so `make demo` in CI cannot hang on a TUI.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+
+int dbg_batch(struct dbg_session *s, FILE *in, FILE *out);
+int dbg_tui(struct dbg_session *s);
+
+struct opts {
+	const char *batch, *replay, *record, *image;
+	int mode; /* -1: from the image */
+	int stable;
+	unsigned timeout_ms;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mvmdbg [options] IMAGE\n"
+		"       mvmdbg --replay TRACE.jsonl [--batch FILE]\n"
+		"  --batch FILE     run commands from FILE ('-' = stdin), "
+		"print "
+		"panes as text\n"
+		"  --record FILE    write every exit and step as JSON lines\n"
+		"  --replay FILE    inspect a recorded trace without KVM\n"
+		"  --mode MODE      real, prot or long (default: from the "
+		"image; flat = real)\n"
+		"  --stable         no timings or host addresses (golden "
+		"files)\n"
+		"  --timeout MS     stop a run with no exit after MS ms "
+		"(default %d)\n"
+		"Type `help` inside for commands; keys: F7 stepi, F8 next "
+		"exit, F9 cont, Tab pane.\n",
+		DBG_TIMEOUT_MS);
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"batch", required_argument, NULL, 'b'},
+		{"replay", required_argument, NULL, 'p'},
+		{"record", required_argument, NULL, 'r'},
+		{"mode", required_argument, NULL, 'm'},
+		{"stable", no_argument, NULL, 's'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	enum mvm_cpu_mode m;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->batch = optarg;
+			break;
+		case 'p':
+			o->replay = optarg;
+			break;
+		case 'r':
+			o->record = optarg;
+			break;
+		case 's':
+			o->stable = 1;
+			break;
+		case 'm':
+			if (mvm_mode_parse(optarg, &m)) {
+				fprintf(stderr,
+					"mvmdbg: bad --mode '%s' "
+					"(real, prot, long)\n",
+					optarg);
+				return -1;
+			}
+			o->mode = (int)m;
+			break;
+		case 't':
+			o->timeout_ms = (unsigned)strtoul(optarg, NULL, 0);
+			if (o->timeout_ms == 0) {
+				fprintf(stderr, "mvmdbg: bad --timeout '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	o->image = optind < argc ? argv[optind] : NULL;
+	if ((!o->image && !o->replay) || (o->image && o->replay) ||
+	    optind + 1 < argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int start(struct dbg_session *s, const struct opts *o)
+{
+	int rc = o->replay ? dbg_session_open_replay(s, o->replay)
+			   : dbg_session_open(s, o->image, o->mode);
+	if (rc) {
+		fprintf(stderr, "mvmdbg: cannot start %s: %s%s%s\n",
+			o->replay ? o->replay : o->image, strerror(-rc),
+			s->status[0] ? "\n  " : "", s->status);
+		if (rc == -ENOENT && !o->replay && access("/dev/kvm", F_OK))
+			fprintf(stderr, "  /dev/kvm is missing: run `build/mvm "
+					"doctor`, or use --replay\n");
+		return rc;
+	}
+	if (o->record) {
+		s->rec = fopen(o->record, "w");
+		if (!s->rec) {
+			fprintf(stderr, "mvmdbg: cannot write %s: %s\n",
+				o->record, strerror(errno));
+			return -errno;
+		}
+		dbg_record(s, "start");
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {.mode = -1};
+	static struct dbg_session s; /* large: not on the stack */
+	if (parse(argc, argv, &o))
+		return 2;
+	dbg_session_init(&s);
+	s.stable = o.stable;
+	if (o.timeout_ms)
+		s.timeout_ms = o.timeout_ms;
+	if (start(&s, &o)) {
+		dbg_session_close(&s);
+		return 1;
+	}
+	int rc = 0;
+	if (!o.batch && !(isatty(0) && isatty(1)))
+		o.batch = "-"; /* no terminal: never wait in a TUI */
+	if (o.batch) {
+		FILE *in = strcmp(o.batch, "-") ? fopen(o.batch, "r") : stdin;
+		if (!in) {
+			fprintf(stderr, "mvmdbg: cannot read %s: %s\n", o.batch,
+				strerror(errno));
+			rc = 1;
+		} else {
+			rc = dbg_batch(&s, in, stdout) ? 1 : 0;
+			if (in != stdin)
+				fclose(in);
+		}
+	} else {
+		rc = dbg_tui(&s) ? 1 : 0;
+	}
+	dbg_session_close(&s);
+	return rc;
+}

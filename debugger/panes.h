@@ -1,0 +1,77 @@
+/*
+ * panes.h - the renderers: one function per pane, each appending lines
+ * to a struct dbg_text (text.h).
+ *
+ * Renderers take plain data (register structs, byte buffers, a memory
+ * map, a trace), never the live VM, so unit tests feed them hand-built
+ * inputs and batch mode prints exactly what the TUI shows. `stable`
+ * leaves out what differs from run to run (host times and host
+ * addresses) so batch output can be compared against golden files.
+ */
+#ifndef DBG_PANES_H
+#define DBG_PANES_H
+
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "minivmm/minivmm.h"
+
+#include "cmd.h"
+#include "text.h"
+
+/* The CPU state a pane shows. */
+struct dbg_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
+
+/* regs.c: general registers, RIP, RFLAGS, the mode in words; values
+ * different from prev (may be NULL) are marked '*' and DBG_A_CHANGED. */
+void dbg_render_regs(const struct dbg_state *cur, const struct dbg_state *prev,
+		     struct dbg_text *t);
+/* regs.c: segments, descriptor tables, CR0-CR4 and EFER decoded. */
+void dbg_render_sregs(const struct dbg_state *cur, const struct dbg_state *prev,
+		      struct dbg_text *t);
+
+/* code.c: 16, 32 or 64 - the default operand size of the code at RIP
+ * (CS.L and CS.D, Intel SDM Vol. 3A 3.4.5 and 5.2.1). */
+int dbg_code_bits(const struct kvm_sregs *sregs);
+/* code.c: linear address of the next instruction (CS.base + RIP outside
+ * 64-bit mode, where CS.base is ignored). */
+uint64_t dbg_linear_pc(const struct dbg_state *st);
+/* code.c: disassemble buf (its first byte is at linear address `addr`),
+ * up to `before` instructions before pc and `after` from pc on. The
+ * instruction at pc is marked "=>" and DBG_A_CURRENT. */
+void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
+		     int bits, int before, int after, struct dbg_text *t);
+/* code.c: the length of the instruction at buf, or 0 if invalid. */
+int dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits);
+
+/* ptpane.c: the page walk for gva from CR3 down, one row per level,
+ * and where the final address lands (slot, host address). */
+void dbg_render_walk(const struct mvm_memmap *mem,
+		     const struct kvm_sregs *sregs, uint64_t gva, int stable,
+		     struct dbg_text *t);
+/* ptpane.c: every mapping, merged into ranges (QEMU's `info mem`). */
+void dbg_render_ptmap(const struct mvm_memmap *mem,
+		      const struct kvm_sregs *sregs, struct dbg_text *t);
+
+/* mem.c: buf (len bytes read at addr) in the format f; 'i' renders
+ * instructions with `bits`. */
+void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
+		    const struct dbg_xfmt *f, int bits, struct dbg_text *t);
+
+/* exitlog.c: one exit as a log row. */
+void dbg_render_exit(const struct mvm_exit *e, int stable, struct dbg_text *t);
+/* exitlog.c: the newest `max` exits of tr, oldest first. */
+void dbg_render_exits(const struct mvm_trace *tr, int max, int stable,
+		      struct dbg_text *t);
+/* exitlog.c: exits per reason (with mean handling time unless stable). */
+void dbg_render_counters(const struct mvm_trace *tr, int stable,
+			 struct dbg_text *t);
+/* exitlog.c: the last max_lines lines of the guest's output. */
+void dbg_render_output(const char *buf, size_t len, int max_lines,
+		       struct dbg_text *t);
+
+#endif

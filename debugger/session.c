@@ -1,0 +1,264 @@
+/*
+ * session.c - opening a guest, reading its state and memory, and
+ * rendering panes from the session (see session.h).
+ *
+ * Guest memory is read only through the library's memory map
+ * (mvm_memmap_read) and page walker (mvm_pt_walk): the debugger never
+ * turns a guest address into a pointer itself, so a guest with garbage
+ * page tables gets an error row, never a crashed debugger.
+ */
+#include "session.h"
+
+#include <libgen.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "replay.h"
+
+#define CR0_PE	 (1ULL << 0)
+#define CR0_PG	 (1ULL << 31)
+#define EFER_LMA (1ULL << 10)
+#define PAGE	 4096ULL
+
+void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->status, sizeof(s->status), fmt, ap);
+	va_end(ap);
+	s->status_error = error;
+}
+
+/* Library messages: errors and warnings go to the status line. */
+static void log_to_status(void *ctx, enum mvm_log_level level, const char *msg)
+{
+	struct dbg_session *s = ctx;
+	if (level <= MVM_LOG_WARN)
+		dbg_status(s, level == MVM_LOG_ERROR, "%s: %s",
+			   mvm_log_level_name(level), msg);
+}
+
+void dbg_session_output(struct dbg_session *s, const char *buf, size_t len)
+{
+	if (len >= DBG_OUT_MAX) {
+		buf += len - DBG_OUT_MAX / 2;
+		len = DBG_OUT_MAX / 2;
+	}
+	if (s->out_len + len > DBG_OUT_MAX) {
+		/* Keep the newest half: the pane shows the tail anyway. */
+		size_t keep = DBG_OUT_MAX / 2;
+		memmove(s->out, s->out + s->out_len - keep, keep);
+		s->out_len = keep;
+	}
+	memcpy(s->out + s->out_len, buf, len);
+	s->out_len += len;
+	/* The next trace record carries what was printed (up to a limit:
+	 * the trace is for stepping through, the full text is on screen). */
+	size_t room = sizeof(s->rec_out) - s->rec_out_len;
+	size_t n = len < room ? len : room;
+	memcpy(s->rec_out + s->rec_out_len, buf, n);
+	s->rec_out_len += n;
+}
+
+static void output_cb(void *ctx, const char *buf, size_t len)
+{
+	dbg_session_output(ctx, buf, len);
+}
+
+void dbg_session_init(struct dbg_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	mvm_trace_init(&s->exits, 1);
+	dbg_bps_init(&s->bps);
+	s->pt_follow = 1;
+	s->mem_fmt = (struct dbg_xfmt){.count = 64, .fmt = 'x', .unit = 'b'};
+	s->timeout_ms = DBG_TIMEOUT_MS;
+	dbg_text_init(&s->result);
+}
+
+/* Mode for an image whose mode the user did not give. */
+static enum mvm_cpu_mode mode_for(const struct mvm_image_info *info)
+{
+	return info->kind == MVM_IMAGE_ELF64   ? MVM_MODE_LONG64
+	       : info->kind == MVM_IMAGE_ELF32 ? MVM_MODE_PROT32
+					       : MVM_MODE_REAL;
+}
+
+int dbg_session_open(struct dbg_session *s, const char *image, int mode)
+{
+	struct mvm_vm_config cfg = {.ncpus = 1, .log = {log_to_status, s}};
+	struct mvm_image_info info;
+	snprintf(s->image, sizeof(s->image), "%s", image);
+	int rc = mvm_vm_create(&cfg, &s->vm);
+	if (rc)
+		return rc;
+	s->vcpu = mvm_vm_vcpu(s->vm, 0);
+	rc = mvm_std_devices_attach(s->vm, output_cb, s, &s->devs);
+	if (rc)
+		return rc;
+	uint64_t flat_gpa = mode < 0 || mode == MVM_MODE_REAL
+				    ? MVM_REAL_LOAD_ADDR
+				    : MVM_LOAD_ADDR;
+	rc = mvm_load_file(mvm_vm_mem(s->vm), image, flat_gpa, &info,
+			   mvm_vm_log(s->vm));
+	if (rc)
+		return rc;
+	struct mvm_mode_config mc = {
+		.mode = mode >= 0 ? (enum mvm_cpu_mode)mode : mode_for(&info),
+		.entry = info.entry,
+	};
+	rc = mvm_vcpu_setup_mode(s->vcpu, &mc);
+	if (rc)
+		return rc;
+	/* Tracing on: the run step then times each exit's handling. */
+	mvm_trace_enable(mvm_vcpu_trace(s->vcpu), 1);
+	rc = dbg_session_refresh(s);
+	s->mode_sig = dbg_mode_sig(&s->cur.sregs);
+	/* The file name only: batch output must not depend on where the
+	 * repository was cloned. */
+	dbg_status(s, 0,
+		   "loaded %s in %s mode at 0x%llx; F8 next exit, F7 "
+		   "stepi, `help`",
+		   basename(s->image), mvm_mode_name(mc.mode),
+		   (unsigned long long)info.entry);
+	return rc;
+}
+
+void dbg_session_close(struct dbg_session *s)
+{
+	if (s->vm) {
+		mvm_std_devices_detach(s->vm, &s->devs);
+		mvm_vm_destroy(s->vm);
+	}
+	s->vm = NULL;
+	s->vcpu = NULL;
+	dbg_replay_free(s->rp);
+	s->rp = NULL;
+	dbg_text_free(&s->result);
+	if (s->rec)
+		fclose(s->rec);
+	s->rec = NULL;
+}
+
+int dbg_read_phys(struct dbg_session *s, uint64_t gpa, void *buf, size_t len,
+		  char *err, size_t errlen)
+{
+	if (!s->vm) {
+		snprintf(err, errlen, "replay: guest memory was not recorded");
+		return -ENODATA;
+	}
+	if (mvm_memmap_read(mvm_vm_mem(s->vm), gpa, buf, len) == 0)
+		return 0;
+	snprintf(err, errlen,
+		 "0x%llx+%zu is not guest RAM (no memory slot covers it)",
+		 (unsigned long long)gpa, len);
+	return -EFAULT;
+}
+
+int dbg_translate(struct dbg_session *s, uint64_t gva, uint64_t *gpa, char *err,
+		  size_t errlen)
+{
+	const struct kvm_sregs *sr = &s->cur.sregs;
+	if (!(sr->cr0 & CR0_PG)) {
+		*gpa = (sr->efer & EFER_LMA) ? gva : gva & 0xffffffffULL;
+		return 0;
+	}
+	if (!s->vm) {
+		snprintf(err, errlen, "replay: page tables were not recorded");
+		return -ENODATA;
+	}
+	struct mvm_pt_walk w;
+	if (mvm_pt_walk(mvm_vm_mem(s->vm), sr->cr0, sr->cr3, sr->cr4, sr->efer,
+			gva, &w) == 0 &&
+	    w.fault == MVM_PT_OK) {
+		*gpa = w.gpa;
+		return 0;
+	}
+	snprintf(err, errlen, "0x%llx does not translate: %s%s%s",
+		 (unsigned long long)gva, mvm_pt_fault_name(w.fault),
+		 w.why[0] ? ": " : "", w.why);
+	return -EFAULT;
+}
+
+/* Replay knows only the recorded bytes around RIP. */
+static int read_codewin(struct dbg_session *s, uint64_t va, void *buf,
+			size_t len, char *err, size_t errlen)
+{
+	const struct dbg_codewin *c = &s->code;
+	if (va >= c->addr && va - c->addr <= c->len &&
+	    len <= c->len - (va - c->addr)) {
+		memcpy(buf, c->bytes + (va - c->addr), len);
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "replay: only the code bytes around RIP were "
+		 "recorded, not 0x%llx",
+		 (unsigned long long)va);
+	return -ENODATA;
+}
+
+int dbg_read_virt(struct dbg_session *s, uint64_t gva, void *buf, size_t len,
+		  char *err, size_t errlen)
+{
+	if (!s->vm)
+		return read_codewin(s, gva, buf, len, err, errlen);
+	/* Page by page: consecutive virtual pages need not be
+	 * consecutive in guest-physical memory. */
+	uint8_t *p = buf;
+	while (len) {
+		size_t chunk = PAGE - (gva & (PAGE - 1));
+		if (chunk > len)
+			chunk = len;
+		uint64_t gpa;
+		int rc = dbg_translate(s, gva, &gpa, err, errlen);
+		if (!rc)
+			rc = dbg_read_phys(s, gpa, p, chunk, err, errlen);
+		if (rc)
+			return rc;
+		p += chunk, gva += chunk, len -= chunk;
+	}
+	return 0;
+}
+
+/* Read the bytes around the linear pc into s->code; the part before pc
+ * is optional (it may be unmapped) and so is the tail of the window. */
+static void refresh_code(struct dbg_session *s)
+{
+	char err[160];
+	uint64_t pc = dbg_linear_pc(&s->cur);
+	struct dbg_codewin *c = &s->code;
+	uint64_t before = pc >= DBG_CODE_BEFORE ? DBG_CODE_BEFORE : pc;
+	c->addr = pc - before;
+	c->len = 0;
+	if (dbg_read_virt(s, c->addr, c->bytes, before, err, sizeof(err)))
+		c->addr = pc, before = 0;
+	size_t after = DBG_CODE_AFTER;
+	while (after &&
+	       dbg_read_virt(s, pc, c->bytes + before, after, err, sizeof(err)))
+		after = after > 16 ? after - 16 : 0;
+	c->len = (uint32_t)(before + after);
+}
+
+int dbg_session_refresh(struct dbg_session *s)
+{
+	if (!s->vm)
+		return 0; /* replay sets cur and code from the trace */
+	int rc = mvm_vcpu_get_regs(s->vcpu, &s->cur.regs);
+	if (!rc)
+		rc = mvm_vcpu_get_sregs(s->vcpu, &s->cur.sregs);
+	if (rc) {
+		dbg_status(s, 1, "cannot read registers: %s", strerror(-rc));
+		return rc;
+	}
+	refresh_code(s);
+	return 0;
+}
+
+unsigned dbg_mode_sig(const struct kvm_sregs *sr)
+{
+	return (unsigned)((sr->cr0 & CR0_PE) ? 1 : 0) |
+	       ((sr->cr0 & CR0_PG) ? 2u : 0) | ((sr->efer & EFER_LMA) ? 4u : 0);
+}

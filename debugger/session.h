@@ -1,0 +1,148 @@
+/*
+ * session.h - one debugging session: the guest (live under KVM, or a
+ * recorded trace being replayed), its state after the last step, the
+ * exit log, breakpoints, guest output and what each pane looks at.
+ *
+ * Both front ends (tui.c, batch.c) own one struct dbg_session and feed
+ * it command lines through dbg_exec(); neither touches the VM directly.
+ */
+#ifndef DBG_SESSION_H
+#define DBG_SESSION_H
+
+#include <stdio.h>
+
+#include "minivmm/minivmm.h"
+
+#include "bp.h"
+#include "cmd.h"
+#include "panes.h"
+#include "text.h"
+
+/* Panes, in the order Tab cycles through the bottom area. */
+enum dbg_pane {
+	DBG_P_EXITS,  /* exit log */
+	DBG_P_PT,     /* page walk for pt_addr (RIP by default) */
+	DBG_P_MEM,    /* memory at mem_addr */
+	DBG_P_OUTPUT, /* guest output */
+	DBG_P_SREGS,  /* segments and control registers */
+	DBG_P_RESULT, /* output of the last command (help, info ...) */
+	DBG_P_NTABS,
+	DBG_P_REGS = DBG_P_NTABS, /* always visible */
+	DBG_P_CODE,		  /* always visible */
+};
+
+#define DBG_OUT_MAX	   32768 /* guest output kept (newest) */
+#define DBG_CODE_BEFORE	   32	 /* bytes read before RIP for the code pane */
+#define DBG_CODE_AFTER	   64	 /* bytes read from RIP on */
+#define DBG_TIMEOUT_MS	   3000	 /* one run without any exit */
+#define DBG_CONT_MAX_EXITS 1000000
+
+/* Recorded code bytes around RIP (what replay can disassemble). */
+struct dbg_codewin {
+	uint64_t addr; /* linear address of bytes[0] */
+	uint32_t len;  /* valid bytes */
+	uint8_t bytes[DBG_CODE_BEFORE + DBG_CODE_AFTER];
+};
+
+struct dbg_replay; /* replay.c */
+
+struct dbg_session {
+	/* The target: a live VM, or a replayed trace (vm == NULL). */
+	struct mvm_vm *vm;
+	struct mvm_vcpu *vcpu;
+	struct mvm_std_devices devs;
+	struct dbg_replay *rp;
+	char image[256]; /* what is being debugged, for the title */
+
+	/* CPU state now and before the last step (for "changed"). */
+	struct dbg_state cur, prev;
+	int have_prev;
+	struct dbg_codewin code; /* bytes around RIP (replay: recorded) */
+
+	/* What happened. */
+	struct mvm_trace exits; /* every exit the debugger saw */
+	struct mvm_exit last;	/* the last one */
+	int have_last;
+	int halted;	       /* stopped in HLT; running resumes after it */
+	int dead;	       /* SHUTDOWN/INTERNAL_ERROR/FAIL_ENTRY: no run */
+	uint64_t steps;	       /* instructions single-stepped */
+	struct dbg_bps bps;    /* breakpoints */
+	unsigned mode_sig;     /* CR0.PE, CR0.PG, EFER.LMA at last check */
+	char out[DBG_OUT_MAX]; /* guest output (debugcon, UART, PRINT) */
+	size_t out_len;
+
+	/* What the panes show and how. */
+	uint64_t pt_addr; /* page walk address ... */
+	int pt_follow;	  /* ... or 1: follow RIP */
+	uint64_t mem_addr;
+	int mem_phys; /* mem_addr is guest-physical */
+	struct dbg_xfmt mem_fmt;
+	enum dbg_pane focus;	/* the bottom pane shown */
+	struct dbg_text result; /* last command's output */
+	char status[256];	/* one line for the status bar */
+	int status_error;	/* status is an error */
+
+	/* Options. */
+	int stable;	     /* no host times/addresses (golden files) */
+	unsigned timeout_ms; /* per run without an exit */
+	FILE *rec;	     /* --record: JSONL of every exit and step */
+	char rec_out[64];    /* guest output not yet in a record */
+	size_t rec_out_len;
+};
+
+/* Start a live session: VM, devices, load `image` (ELF: protected or
+ * long mode from its class; flat: real mode at MVM_REAL_LOAD_ADDR unless
+ * `mode` >= 0 says otherwise). Returns 0 or -errno with s->status set. */
+int dbg_session_open(struct dbg_session *s, const char *image, int mode);
+/* Replay a JSONL trace (replay.c). */
+int dbg_session_open_replay(struct dbg_session *s, const char *path);
+void dbg_session_close(struct dbg_session *s);
+/* Common init (zero state, panes' defaults). */
+void dbg_session_init(struct dbg_session *s);
+
+/* Set the status line (printf-style); error = 1 for errors. */
+void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Re-read registers (live), refresh the code window, update the
+ * page-walk address. */
+int dbg_session_refresh(struct dbg_session *s);
+/* Append guest output (also used by replay). */
+void dbg_session_output(struct dbg_session *s, const char *buf, size_t len);
+
+/* Guest memory. Physical: any slot. Virtual: through the guest's page
+ * tables when paging is on (each page walked separately). -EFAULT with
+ * `err` naming the first address that failed; -ENODATA in replay for
+ * memory that was not recorded. */
+int dbg_read_phys(struct dbg_session *s, uint64_t gpa, void *buf, size_t len,
+		  char *err, size_t errlen);
+int dbg_read_virt(struct dbg_session *s, uint64_t gva, void *buf, size_t len,
+		  char *err, size_t errlen);
+/* Guest-physical address of gva under the current tables. */
+int dbg_translate(struct dbg_session *s, uint64_t gva, uint64_t *gpa, char *err,
+		  size_t errlen);
+
+/* Render a pane from the session's state (panes.h does the layout). */
+void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
+		     struct dbg_text *t);
+const char *dbg_pane_name(enum dbg_pane p);
+int dbg_pane_parse(const char *name);
+
+/* step.c: the stepping engine. All return 0 or -errno (status says). */
+int dbg_step_exit(struct dbg_session *s, unsigned n);
+int dbg_stepi(struct dbg_session *s, unsigned n);
+int dbg_cont(struct dbg_session *s);
+/* The mode signature (CR0.PE, CR0.PG, EFER.LMA as bits 0-2). */
+unsigned dbg_mode_sig(const struct kvm_sregs *s);
+
+/* exec.c: run one command line. Returns 0, DBG_QUIT, or -errno (the
+ * status line says why). Output goes to s->result and the status. */
+#define DBG_QUIT 1
+int dbg_exec(struct dbg_session *s, const char *line);
+/* Command names for completion and help: NULL-terminated. */
+extern const char *const dbg_command_names[];
+
+/* record.c: write the current state + last exit as one JSON line. */
+int dbg_record(struct dbg_session *s, const char *kind);
+
+#endif

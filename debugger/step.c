@@ -1,0 +1,282 @@
+/*
+ * step.c - the stepping engine: next exit, single instruction, continue.
+ *
+ * Every way of moving the guest goes through run_one(), which is one
+ * call of the library's run step, mvm_vcpu_run_once() - the same step
+ * `mvm run` and the tests use (STYLE.md 6). What this file adds is the
+ * debugger's policy, including work-arounds for KVM backends that
+ * differ from hardware (see /work/shared notes and debugger/README.md):
+ *
+ *  - Single-step is KVM_GUESTDBG_SINGLESTEP: one KVM_EXIT_DEBUG per
+ *    instruction (RFLAGS.TF semantics, Intel SDM Vol. 3B 18.3.1.4).
+ *    Some backends step over HLT as if it were a NOP, so before each
+ *    step we look at the byte at RIP and, for HLT (0xF4), report the
+ *    halt ourselves instead of stepping.
+ *  - A hardware breakpoint fires before its instruction executes and
+ *    fires again on resume, so resuming from one means: single-step that
+ *    instruction with breakpoints off, then run with them on (the RF
+ *    flag does this on hardware, SDM Vol. 3B 18.3.1.1).
+ *  - A mode breakpoint needs to see every CR0/EFER change, and those
+ *    cause no exit, so `cont` single-steps while one is set.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "session.h"
+
+#define HLT_OPCODE	   0xf4
+#define MAX_EXITS_PER_INSN 100000  /* rep outs of a large buffer */
+#define MODE_STEP_MAX	   2000000 /* instructions `cont` single-steps */
+
+/* The library marks DEBUG exits "stop" too (a run loop should return on
+ * them); the debugger handles those itself, so only the others end a
+ * stepping loop. */
+static int ends_run(const struct mvm_exit *e)
+{
+	return e->stop && e->reason != KVM_EXIT_DEBUG;
+}
+
+static int is_fatal(uint32_t reason)
+{
+	return reason == KVM_EXIT_SHUTDOWN ||
+	       reason == KVM_EXIT_INTERNAL_ERROR ||
+	       reason == KVM_EXIT_FAIL_ENTRY;
+}
+
+/* Status line for an exit, with the ucall text for ucall exits. */
+static void describe(struct dbg_session *s, const struct mvm_exit *e)
+{
+	char d[200];
+	mvm_exit_describe(e, d, sizeof(d));
+	dbg_status(s, is_fatal(e->reason), "exit #%llu %s",
+		   (unsigned long long)e->seq, d);
+	struct mvm_ucall uc;
+	if (e->reason == KVM_EXIT_IO && e->u.io.port == MVM_PORT_UCALL &&
+	    s->devs.ucall && mvm_ucall_last(s->devs.ucall, &uc) &&
+	    uc.cmd != MVM_UCALL_PRINT)
+		dbg_status(s, uc.cmd == MVM_UCALL_ASSERT,
+			   "exit #%llu ucall %s%s%s",
+			   (unsigned long long)e->seq,
+			   mvm_ucall_cmd_name(uc.cmd), uc.text[0] ? ": " : "",
+			   uc.text);
+}
+
+/* Log an exit: refresh the state it left behind, number it, record it. */
+static void note_exit(struct dbg_session *s, struct mvm_exit *e,
+		      const char *kind)
+{
+	dbg_session_refresh(s);
+	e->seq = s->exits.seq + 1; /* the debugger's own numbering */
+	mvm_trace_record(&s->exits, mvm_now_ns(), e);
+	s->last = *e;
+	s->have_last = 1;
+	s->halted = e->reason == KVM_EXIT_HLT;
+	if (is_fatal(e->reason))
+		s->dead = 1;
+	describe(s, e);
+	if (s->rec)
+		dbg_record(s, kind);
+}
+
+/* One KVM_RUN through the library, with a deadline. */
+static int run_one(struct dbg_session *s, int singlestep, int with_bps,
+		   struct mvm_exit *e)
+{
+	uint64_t bps[MVM_HW_BREAKPOINTS];
+	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
+	int rc = mvm_vcpu_set_debug(s->vcpu, singlestep, bps, n);
+	if (rc) {
+		dbg_status(s, 1, "KVM_SET_GUEST_DEBUG failed: %s",
+			   strerror(-rc));
+		return rc;
+	}
+	mvm_vcpu_set_deadline(s->vcpu, s->timeout_ms);
+	rc = mvm_vcpu_run_once(s->vcpu, e);
+	mvm_vcpu_set_deadline(s->vcpu, 0);
+	if (rc == -ETIMEDOUT) {
+		dbg_session_refresh(s);
+		dbg_status(s, 1,
+			   "no exit for %u ms (a loop without I/O?): stopped "
+			   "the guest at rip 0x%llx",
+			   s->timeout_ms, (unsigned long long)s->cur.regs.rip);
+		return rc;
+	}
+	if (rc) {
+		dbg_status(s, 1, "KVM_RUN failed: %s", strerror(-rc));
+		return rc;
+	}
+	note_exit(s, e,
+		  singlestep && e->reason == KVM_EXIT_DEBUG ? "step" : "exit");
+	return 0;
+}
+
+static int can_run(struct dbg_session *s)
+{
+	if (!s->vm) {
+		dbg_status(s, 1, "replay: the trace has no more records");
+		return -ENODATA;
+	}
+	if (s->dead) {
+		dbg_status(s, 1,
+			   "the guest cannot run after %s; inspect it "
+			   "or quit",
+			   mvm_exit_reason_name(s->last.reason));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* HLT at RIP while single-stepping: report the halt and move RIP past
+ * it, which is where a real HLT exit leaves RIP. */
+static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
+{
+	uint8_t op;
+	char err[160];
+	uint64_t pc = dbg_linear_pc(&s->cur);
+	if (dbg_read_virt(s, pc, &op, 1, err, sizeof(err)) || op != HLT_OPCODE)
+		return 0;
+	struct kvm_regs r = s->cur.regs;
+	r.rip++;
+	if (mvm_vcpu_set_regs(s->vcpu, &r))
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->reason = KVM_EXIT_HLT;
+	e->rip = r.rip;
+	e->handled = 1;
+	e->stop = 1;
+	note_exit(s, e, "exit");
+	dbg_status(s, 0,
+		   "HLT: guest halted (HLT at 0x%llx found before "
+		   "stepping it)",
+		   (unsigned long long)pc);
+	return 1;
+}
+
+/* Execute exactly one instruction; *e is the last exit it caused (a
+ * DEBUG exit, or the I/O / HLT / error exit that ended it). */
+static int step_insn(struct dbg_session *s, struct mvm_exit *e)
+{
+	if (hlt_at_pc(s, e))
+		return 0;
+	for (int i = 0; i < MAX_EXITS_PER_INSN; i++) {
+		int rc = run_one(s, 1, 0, e);
+		if (rc)
+			return rc;
+		if (e->reason == KVM_EXIT_DEBUG || ends_run(e))
+			break;
+	}
+	s->steps++;
+	return 0;
+}
+
+int dbg_stepi(struct dbg_session *s, unsigned n)
+{
+	int rc = can_run(s);
+	if (rc)
+		return rc;
+	s->prev = s->cur;
+	s->have_prev = 1;
+	for (unsigned i = 0; i < n; i++) {
+		struct mvm_exit e;
+		rc = step_insn(s, &e);
+		if (rc || ends_run(&e) || s->dead)
+			return rc;
+		if (i + 1 < n && dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur))) {
+			dbg_status(s, 0,
+				   "stepped %u instructions; at a "
+				   "breakpoint",
+				   i + 1);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Run to the next exit; *bp_hit when a breakpoint stopped it. */
+static int next_exit(struct dbg_session *s, struct mvm_exit *e)
+{
+	if (dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur))) {
+		int rc = step_insn(s, e);
+		if (rc || e->reason != KVM_EXIT_DEBUG)
+			return rc; /* that instruction exited by itself */
+	}
+	return run_one(s, 0, 1, e);
+}
+
+/* Did this exit trigger a breakpoint? Says so on the status line. */
+static int check_bp(struct dbg_session *s, const struct mvm_exit *e)
+{
+	unsigned sig = dbg_mode_sig(&s->cur.sregs);
+	struct dbg_bp *bp = dbg_bp_match(&s->bps, e, sig != s->mode_sig);
+	s->mode_sig = sig;
+	if (!bp)
+		return 0;
+	char what[160], mode[120];
+	dbg_bp_str(bp, what, sizeof(what));
+	mvm_describe_mode(&s->cur.sregs, mode, sizeof(mode));
+	dbg_status(s, 0, "breakpoint %s; rip 0x%llx, %s", what,
+		   (unsigned long long)s->cur.regs.rip, mode);
+	return 1;
+}
+
+int dbg_step_exit(struct dbg_session *s, unsigned n)
+{
+	int rc = can_run(s);
+	if (rc)
+		return rc;
+	s->prev = s->cur;
+	s->have_prev = 1;
+	for (unsigned i = 0; i < n; i++) {
+		struct mvm_exit e;
+		rc = next_exit(s, &e);
+		if (rc)
+			return rc;
+		if (check_bp(s, &e) || ends_run(&e) || s->dead)
+			break;
+	}
+	return 0;
+}
+
+/* `cont` with a mode breakpoint: single-step and watch the mode. */
+static int cont_stepping(struct dbg_session *s)
+{
+	for (unsigned i = 0; i < MODE_STEP_MAX; i++) {
+		struct mvm_exit e;
+		int rc = step_insn(s, &e);
+		if (rc)
+			return rc;
+		if (check_bp(s, &e) || ends_run(&e) || s->dead)
+			return 0;
+		if (dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur)))
+			return 0;
+	}
+	dbg_status(s, 0,
+		   "stopped after %d instructions without a "
+		   "breakpoint",
+		   MODE_STEP_MAX);
+	return 0;
+}
+
+int dbg_cont(struct dbg_session *s)
+{
+	int rc = can_run(s);
+	if (rc)
+		return rc;
+	s->prev = s->cur;
+	s->have_prev = 1;
+	for (int i = 0; i < s->bps.n; i++)
+		if (s->bps.bp[i].kind == DBG_BP_MODE)
+			return cont_stepping(s);
+	for (unsigned i = 0; i < DBG_CONT_MAX_EXITS; i++) {
+		struct mvm_exit e;
+		rc = next_exit(s, &e);
+		if (rc)
+			return rc;
+		if (check_bp(s, &e) || ends_run(&e) || s->dead)
+			return 0;
+	}
+	dbg_status(s, 0, "stopped after %d exits without a breakpoint",
+		   DBG_CONT_MAX_EXITS);
+	return 0;
+}

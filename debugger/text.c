@@ -1,0 +1,131 @@
+/*
+ * text.c - the line buffer panes render into (see text.h).
+ *
+ * Lines are fixed-size records so that a pane can be rebuilt after every
+ * step without any allocation once the buffer has grown; a renderer is
+ * called a few times per keystroke and must not fragment the heap.
+ */
+#include "text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void dbg_text_init(struct dbg_text *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void dbg_text_free(struct dbg_text *t)
+{
+	free(t->l);
+	dbg_text_init(t);
+}
+
+void dbg_text_clear(struct dbg_text *t)
+{
+	t->n = 0;
+	t->oom = 0;
+}
+
+/* Make room for one more line; 0 or -1 (t->oom set). */
+static int grow(struct dbg_text *t)
+{
+	if (t->n < t->cap)
+		return 0;
+	int cap = t->cap ? t->cap * 2 : 32;
+	struct dbg_line *l = realloc(t->l, (size_t)cap * sizeof(*l));
+	if (!l) {
+		t->oom = 1;
+		return -1;
+	}
+	t->l = l;
+	t->cap = cap;
+	return 0;
+}
+
+static struct dbg_line *new_line(struct dbg_text *t)
+{
+	if (grow(t))
+		return NULL;
+	struct dbg_line *l = &t->l[t->n++];
+	l->len = 0;
+	l->s[0] = '\0';
+	return l;
+}
+
+void dbg_text_vadd(struct dbg_text *t, enum dbg_attr a, const char *fmt,
+		   va_list ap)
+{
+	struct dbg_line *l = t->n ? &t->l[t->n - 1] : new_line(t);
+	if (!l)
+		return;
+	char buf[DBG_LINE_MAX + 1];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* Keep the model printable: guest output may contain anything, and
+	 * a control character would move the terminal's cursor. */
+	for (const char *p = buf; *p && l->len < DBG_LINE_MAX; p++) {
+		unsigned char c = (unsigned char)*p;
+		l->s[l->len] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+		l->a[l->len++] = (uint8_t)a;
+	}
+	l->s[l->len] = '\0';
+}
+
+void dbg_text_add(struct dbg_text *t, enum dbg_attr a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	dbg_text_vadd(t, a, fmt, ap);
+	va_end(ap);
+}
+
+void dbg_text_line(struct dbg_text *t, enum dbg_attr a, const char *fmt, ...)
+{
+	if (!new_line(t))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	dbg_text_vadd(t, a, fmt, ap);
+	va_end(ap);
+}
+
+void dbg_text_lines(struct dbg_text *t, enum dbg_attr a, const char *s)
+{
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		int len = nl ? (int)(nl - s) : (int)strlen(s);
+		dbg_text_line(t, a, "%.*s", len, s);
+		s += len + (nl ? 1 : 0);
+	}
+}
+
+void dbg_text_append(struct dbg_text *t, const struct dbg_text *src)
+{
+	for (int i = 0; i < src->n; i++) {
+		struct dbg_line *l = new_line(t);
+		if (!l)
+			return;
+		*l = src->l[i];
+	}
+}
+
+void dbg_text_print(const struct dbg_text *t, FILE *f)
+{
+	for (int i = 0; i < t->n; i++) {
+		/* Trailing blanks would make golden files fragile. */
+		int len = t->l[i].len;
+		while (len > 0 && t->l[i].s[len - 1] == ' ')
+			len--;
+		fprintf(f, "%.*s\n", len, t->l[i].s);
+	}
+	if (t->oom)
+		fprintf(f, "(output truncated: out of memory)\n");
+}
+
+int dbg_text_find(const struct dbg_text *t, const char *needle)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strstr(t->l[i].s, needle))
+			return i;
+	return -1;
+}

@@ -1,0 +1,287 @@
+/*
+ * tui.c - the interactive debugger: ncurses owns the screen and the
+ * keyboard, GNU Readline edits the command line.
+ *
+ * Readline normally owns the terminal itself. Its "alternate interface"
+ * (GNU Readline manual, 2.4.12 "Alternate Interface") lets a program
+ * keep control: we read every key with ncurses, handle the debugger's
+ * own keys (F7/F8/F9, Tab on an empty line, PgUp/PgDn, resize) and hand
+ * the rest to rl_callback_read_char() through rl_getc_function. Readline
+ * never draws: rl_redisplay_function draws rl_line_buffer into our
+ * command row, and a complete line arrives in line_done().
+ */
+#include <curses.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "tui.h"
+
+#define PROMPT "(mvmdbg) "
+
+static struct dbg_tui tui;
+static int pending_key = -1; /* the key readline reads next */
+static int quit;
+static char last_cmd[DBG_CMD_LEN]; /* Enter on an empty line repeats */
+
+static int rl_getc_cb(FILE *f)
+{
+	(void)f;
+	int c = pending_key;
+	pending_key = -1;
+	return c < 0 ? EOF : c;
+}
+
+static int rl_avail_cb(void)
+{
+	return pending_key >= 0;
+}
+
+static void rl_redisplay_cb(void)
+{
+	tui.line = rl_line_buffer;
+	tui.point = rl_point;
+	dbg_tui_draw_cmdline(&tui);
+}
+
+/* Readline's terminal setup would fight ncurses over termios. */
+static void rl_prep_none(int meta)
+{
+	(void)meta;
+}
+
+static void rl_deprep_none(void)
+{
+}
+
+/* A repeatable command: Enter alone runs it again, as in gdb. */
+static int repeatable(const char *l)
+{
+	static const char *const words[] = {"step",  "n",  "nexit",
+					    "stepi", "si", "s"};
+	char w[16];
+	sscanf(l, "%15s", w);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(w, words[i]))
+			return 1;
+	return 0;
+}
+
+static void run_command(const char *line)
+{
+	struct dbg_session *s = tui.s;
+	enum dbg_pane before = s->focus;
+	int rc = dbg_exec(s, line);
+	if (rc == DBG_QUIT)
+		quit = 1;
+	/* A command with output but no pane of its own shows it. */
+	if (rc == 0 && s->focus == before && s->result.n && !repeatable(line))
+		s->focus = DBG_P_RESULT;
+	tui.scroll = 0;
+}
+
+static void line_done(char *line)
+{
+	if (!line) { /* Ctrl-D */
+		quit = 1;
+		return;
+	}
+	if (*line) {
+		add_history(line);
+		snprintf(last_cmd, sizeof(last_cmd), "%s", line);
+		run_command(line);
+	} else if (repeatable(last_cmd)) {
+		run_command(last_cmd);
+	}
+	free(line);
+	dbg_tui_draw(&tui);
+}
+
+/* Completion: command names first, then registers and keywords. */
+static char *complete_from(const char *const *list, const char *text, int state)
+{
+	static int i;
+	static size_t len;
+	if (!state)
+		i = 0, len = strlen(text);
+	while (list[i])
+		if (!strncmp(list[i++], text, len))
+			return strdup(list[i - 1]);
+	return NULL;
+}
+
+static char *cmd_gen(const char *text, int state)
+{
+	return complete_from(dbg_command_names, text, state);
+}
+
+static char *arg_gen(const char *text, int state)
+{
+	static const char *words[64];
+	if (!state) {
+		static const char *const kw[] = {
+			"exit",	 "io",	      "mmio",  "rip",
+			"mode",	 "mem",	      "tlb",   "exits",
+			"break", "registers", "stats", "output",
+			"sregs", "result",    "pt",    NULL};
+		int n = 0;
+		for (int i = 0; i < dbg_nregs && n < 40; i++)
+			words[n++] = dbg_regs[i].name;
+		for (int i = 0; kw[i]; i++)
+			words[n++] = kw[i];
+		words[n] = NULL;
+	}
+	return complete_from(words, text, state);
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	(void)end;
+	rl_attempted_completion_over = 1; /* never complete file names */
+	return rl_completion_matches(text, start == 0 ? cmd_gen : arg_gen);
+}
+
+/* Several matches: list them on the status line, not on stdout. */
+static void show_matches(char **m, int n, int maxlen)
+{
+	(void)maxlen;
+	char buf[256] = "";
+	size_t len = 0;
+	for (int i = 1; i <= n && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s ",
+					m[i]);
+	dbg_status(tui.s, 0, "%s", buf);
+	dbg_tui_draw(&tui);
+}
+
+static void readline_setup(void)
+{
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	rl_change_environment = 0;
+	rl_prep_term_function = rl_prep_none;
+	rl_deprep_term_function = rl_deprep_none;
+	rl_getc_function = rl_getc_cb;
+	rl_input_available_hook = rl_avail_cb;
+	rl_redisplay_function = rl_redisplay_cb;
+	rl_attempted_completion_function = complete;
+	rl_completion_display_matches_hook = show_matches;
+	rl_outstream = fopen("/dev/null", "w"); /* bells and such */
+	rl_callback_handler_install(PROMPT, line_done);
+}
+
+/* The debugger's own keys; 1 if handled. */
+static int own_key(int ch)
+{
+	int empty = !rl_line_buffer || !rl_line_buffer[0];
+	switch (ch) {
+	case KEY_F(7):
+		run_command("stepi");
+		break;
+	case KEY_F(8):
+		run_command("step");
+		break;
+	case KEY_F(9):
+		run_command("cont");
+		break;
+	case KEY_F(10):
+		quit = 1;
+		break;
+	case KEY_RESIZE:
+		break;
+	case KEY_PPAGE:
+		tui.scroll = tui.scroll > 10 ? tui.scroll - 10 : 0;
+		break;
+	case KEY_NPAGE:
+		tui.scroll += 10;
+		break;
+	case '\t':
+		if (!empty)
+			return 0;
+		tui.s->focus = (tui.s->focus + 1) % DBG_P_NTABS;
+		tui.scroll = 0;
+		break;
+	case KEY_BTAB:
+		tui.s->focus = (tui.s->focus + DBG_P_NTABS - 1) % DBG_P_NTABS;
+		tui.scroll = 0;
+		break;
+	default:
+		return 0;
+	}
+	dbg_tui_draw(&tui);
+	return 1;
+}
+
+/* Editing keys ncurses decoded: call the readline function directly. */
+static int edit_key(int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+		rl_get_previous_history(1, 0);
+		break;
+	case KEY_DOWN:
+		rl_get_next_history(1, 0);
+		break;
+	case KEY_LEFT:
+		rl_backward_char(1, 0);
+		break;
+	case KEY_RIGHT:
+		rl_forward_char(1, 0);
+		break;
+	case KEY_HOME:
+		rl_beg_of_line(1, 0);
+		break;
+	case KEY_END:
+		rl_end_of_line(1, 0);
+		break;
+	case KEY_DC:
+		rl_delete(1, 0);
+		break;
+	case KEY_BACKSPACE:
+		rl_rubout(1, 0);
+		break;
+	default:
+		return 0;
+	}
+	rl_redisplay_cb();
+	return 1;
+}
+
+int dbg_tui(struct dbg_session *s)
+{
+	tui.s = s;
+	tui.prompt = PROMPT;
+	if (!initscr()) {
+		fprintf(stderr, "mvmdbg: cannot initialise the terminal\n");
+		return -1;
+	}
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	dbg_tui_colors();
+	readline_setup();
+	dbg_tui_draw(&tui);
+	int errors = 0;
+	while (!quit) {
+		int ch = getch();
+		if (ch == ERR && ++errors > 100)
+			break; /* the terminal went away */
+		if (ch == ERR || own_key(ch) || edit_key(ch))
+			continue;
+		errors = 0;
+		if (ch == '\r')
+			ch = '\n';
+		if (ch > 0xff)
+			continue; /* other function keys: ignore */
+		pending_key = ch;
+		rl_callback_read_char();
+	}
+	rl_callback_handler_remove();
+	endwin();
+	return 0;
+}

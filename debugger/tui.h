@@ -1,0 +1,30 @@
+/*
+ * tui.h - the ncurses front end: layout.c draws the screen from the
+ * session's panes, tui.c runs the keyboard loop and GNU Readline.
+ */
+#ifndef DBG_TUI_H
+#define DBG_TUI_H
+
+#include "session.h"
+
+#define DBG_MIN_COLS 80
+#define DBG_MIN_ROWS 24
+
+struct dbg_tui {
+	struct dbg_session *s;
+	int scroll;	    /* first line shown in the bottom pane */
+	const char *prompt; /* readline prompt */
+	const char *line;   /* the line being edited (rl_line_buffer) */
+	int point;	    /* cursor position in line */
+};
+
+/* Draw everything (layout.c). */
+void dbg_tui_draw(struct dbg_tui *t);
+/* Draw only the command line and place the cursor there. */
+void dbg_tui_draw_cmdline(struct dbg_tui *t);
+/* Colours for the text attributes (layout.c). */
+void dbg_tui_colors(void);
+
+int dbg_tui(struct dbg_session *s);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * view.c - rendering a pane from the session: the one place that
+ * decides what each pane shows, for the TUI and for batch output alike.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session.h"
+
+static const char *const pane_names[] = {
+	[DBG_P_EXITS] = "exits", [DBG_P_PT] = "pt",
+	[DBG_P_MEM] = "mem",	 [DBG_P_OUTPUT] = "output",
+	[DBG_P_SREGS] = "sregs", [DBG_P_RESULT] = "result",
+	[DBG_P_REGS] = "regs",	 [DBG_P_CODE] = "code",
+};
+_Static_assert(sizeof(pane_names) / sizeof(pane_names[0]) == DBG_P_CODE + 1,
+	       "one name per pane");
+
+const char *dbg_pane_name(enum dbg_pane p)
+{
+	return (unsigned)p <= DBG_P_CODE ? pane_names[p] : "?";
+}
+
+int dbg_pane_parse(const char *name)
+{
+	for (int i = 0; i <= DBG_P_CODE; i++)
+		if (strcasecmp(name, pane_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void render_pt(struct dbg_session *s, struct dbg_text *t)
+{
+	uint64_t va = s->pt_follow ? dbg_linear_pc(&s->cur) : s->pt_addr;
+	if (!s->vm) {
+		dbg_text_line(t, DBG_A_DIM,
+			      "replay: page tables were not recorded");
+		return;
+	}
+	dbg_render_walk(mvm_vm_mem(s->vm), &s->cur.sregs, va, s->stable, t);
+}
+
+static void render_mem(struct dbg_session *s, struct dbg_text *t)
+{
+	uint8_t buf[DBG_X_MAX_BYTES];
+	char err[160];
+	const struct dbg_xfmt *f = &s->mem_fmt;
+	size_t len = (size_t)f->count * dbg_xfmt_unit_bytes(f->unit);
+	if (f->fmt == 'i') /* instructions: enough bytes for count of them */
+		len = f->count * 15 < sizeof(buf) ? f->count * 15 : sizeof(buf);
+	int rc = s->mem_phys ? dbg_read_phys(s, s->mem_addr, buf, len, err,
+					     sizeof(err))
+			     : dbg_read_virt(s, s->mem_addr, buf, len, err,
+					     sizeof(err));
+	/* x/i near the end of mapped memory: shorten until readable. */
+	while (rc && f->fmt == 'i' && len > 16) {
+		len /= 2;
+		rc = s->mem_phys ? dbg_read_phys(s, s->mem_addr, buf, len, err,
+						 sizeof(err))
+				 : dbg_read_virt(s, s->mem_addr, buf, len, err,
+						 sizeof(err));
+	}
+	if (rc) {
+		dbg_text_line(t, DBG_A_ERROR, "%s", err);
+		return;
+	}
+	dbg_render_mem(buf, len, s->mem_addr, f, dbg_code_bits(&s->cur.sregs),
+		       t);
+}
+
+static void render_code(struct dbg_session *s, int rows, struct dbg_text *t)
+{
+	int before = rows > 3 ? rows / 3 : 0;
+	int after = rows > 0 ? rows - before - 1 : 8;
+	dbg_render_code(s->code.bytes, s->code.len, s->code.addr,
+			dbg_linear_pc(&s->cur), dbg_code_bits(&s->cur.sregs),
+			before, after, t);
+}
+
+void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
+		     struct dbg_text *t)
+{
+	const struct dbg_state *prev = s->have_prev ? &s->prev : NULL;
+	switch (p) {
+	case DBG_P_EXITS:
+		dbg_render_exits(&s->exits, rows, s->stable, t);
+		break;
+	case DBG_P_PT:
+		render_pt(s, t);
+		break;
+	case DBG_P_MEM:
+		render_mem(s, t);
+		break;
+	case DBG_P_OUTPUT:
+		dbg_render_output(s->out, s->out_len, rows, t);
+		break;
+	case DBG_P_SREGS:
+		dbg_render_sregs(&s->cur, prev, t);
+		break;
+	case DBG_P_RESULT:
+		dbg_text_append(t, &s->result);
+		break;
+	case DBG_P_REGS:
+		dbg_render_regs(&s->cur, prev, t);
+		break;
+	case DBG_P_CODE:
+		render_code(s, rows, t);
+		break;
+	default:
+		dbg_text_line(t, DBG_A_ERROR, "no such pane");
+	}
+}
