@@ -1,0 +1,123 @@
+/*
+ * test_namespaces.c - Lab 5, task 1: namespaces and PID 1.
+ *
+ * Each test runs a script inside a container and checks what it saw:
+ * its own hostname, itself as PID 1 with no host process in sight, a
+ * network with only a working loopback, and its cgroup as the root.
+ */
+#include "grade.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctr_harness.h"
+
+#define TASK1 "task 1: namespaces (ctr_clone_flags, child.c setup)"
+
+static void hostname_is_set_inside_and_unchanged_outside(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	char before[256] = "", after[256] = "";
+
+	(void)state;
+	harness_require();
+	gethostname(before, sizeof(before));
+	harness_config(&cfg, &r);
+	cfg.hostname = "lab5-box";
+	harness_sh(&r, &cfg, "echo name=$(hostname)");
+	gethostname(after, sizeof(after));
+	GRADE_EXPECT(r.rc == 0, "the container did not start (rc %d): %s", r.rc,
+		     r.log);
+	GRADE_EXPECT(strstr(r.out, "name=lab5-box\n"),
+		     "inside, hostname should print lab5-box; it printed: %s",
+		     r.out);
+	GRADE_EXPECT(strcmp(before, after) == 0,
+		     "the host's hostname changed from '%s' to '%s': the UTS "
+		     "namespace is missing",
+		     before, after);
+}
+
+static void command_is_pid1_and_host_processes_are_invisible(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	char script[256];
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	/* Our own (host) PID must not exist in the container's /proc. */
+	snprintf(script, sizeof(script),
+		 "echo pid=$$; echo procs=$(ls -d /proc/[0-9]* | wc -l); "
+		 "[ -e /proc/%ld ] && echo host-visible; true",
+		 (long)getpid());
+	harness_sh(&r, &cfg, script);
+	GRADE_EXPECT(r.rc == 0, "the container did not start (rc %d): %s", r.rc,
+		     r.log);
+	GRADE_EXPECT_EQ(harness_value(&r, "pid="), 1,
+			"PID of the command inside the container");
+	GRADE_EXPECT(harness_value(&r, "procs=") <= 5,
+		     "the container's /proc should list only its own few "
+		     "processes; output: %s",
+		     r.out);
+	GRADE_EXPECT(!strstr(r.out, "host-visible"),
+		     "the test's host PID %ld is visible inside: /proc is "
+		     "the host's, or no PID namespace",
+		     (long)getpid());
+}
+
+static void network_namespace_has_only_loopback_and_it_is_up(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	harness_sh(&r, &cfg,
+		   "echo links=$(ls /proc/sys/net/ipv4/conf | grep -v -e all "
+		   "-e default | tr '\\n' ' '); "
+		   "ip link show lo | grep -q ',UP' && echo lo-up");
+	GRADE_EXPECT(r.rc == 0, "the container did not start (rc %d): %s", r.rc,
+		     r.log);
+	GRADE_EXPECT(strstr(r.out, "links=lo\n"),
+		     "expected only 'lo' in the container's network "
+		     "namespace; saw: %s",
+		     r.out);
+	GRADE_EXPECT(strstr(r.out, "lo-up"),
+		     "'ip link show lo' inside does not say UP "
+		     "(ctr_loopback_up); output: %s",
+		     r.out);
+}
+
+static void cgroup_namespace_shows_own_group_as_root(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.pids_max = 64; /* so that the container has a cgroup of its own */
+	harness_sh(&r, &cfg, "grep pids /proc/self/cgroup");
+	GRADE_EXPECT(r.rc == 0, "the container did not start (rc %d): %s", r.rc,
+		     r.log);
+	GRADE_EXPECT(strstr(r.out, ":pids:/\n") || strstr(r.out, "0::/\n"),
+		     "/proc/self/cgroup inside should show the container's "
+		     "group as '/' (cgroup namespace); it shows: %s",
+		     r.out);
+}
+
+static const struct grade_test tests[] = {
+	GRADE_TEST(hostname_is_set_inside_and_unchanged_outside, 8, TASK1),
+	GRADE_TEST(command_is_pid1_and_host_processes_are_invisible, 12, TASK1),
+	GRADE_TEST(network_namespace_has_only_loopback_and_it_is_up, 5, TASK1),
+	GRADE_TEST(cgroup_namespace_shows_own_group_as_root, 5, TASK1),
+};
+
+int main(int argc, char **argv)
+{
+	return grade_main(argc, argv, tests, GRADE_N(tests));
+}
