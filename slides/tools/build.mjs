@@ -37,7 +37,7 @@ const LANGS = ['en', 'zh'];
 // Code must stay readable from the back of a lecture hall: up to
 // CODE_LINES lines at the normal size (20px), up to MAX_CODE_LINES at 16px
 // (the slide gets class code-long), and never more.
-const CODE_LINES = 18;
+const CODE_LINES = 16;
 const MAX_CODE_LINES = 28;
 const args = new Set(process.argv.slice(2));
 const errors = [];
@@ -74,9 +74,10 @@ function extractRegion(where, spec) {
 			`opening, ${ends.length} closing)`);
 		return null;
 	}
-	// Drop nested markers of other excerpts; 8-column kernel tabs become
-	// 4 spaces, which keeps lines inside a slide's width.
-	let body = lines.slice(starts[0] + 1, ends[0])
+	// Show lab solution regions as the student's handout shows them (the
+	// stub), drop nested markers of other excerpts; 8-column kernel tabs
+	// become 4 spaces, which keeps lines inside a slide's width.
+	let body = asHandout(lines.slice(starts[0] + 1, ends[0]))
 		.filter((l) => !/\[\/?slide:[\w-]+\]/.test(l))
 		.map((l) => l.replace(/\t/g, '    ').replace(/\s+$/, ''));
 	while (body.length && body[0] === '') body.shift();
@@ -90,6 +91,22 @@ function extractRegion(where, spec) {
 	const cls = body.length > CODE_LINES ? '<!-- _class: code-long -->\n' : '';
 	return cls + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
 		`<div class="src">${rel}</div>`;
+}
+
+// Lecture slides go to students: an excerpt must never give a lab away.
+// A solution region (labs/README.md, "Marking a solution region")
+//     /* LAB(n, name) BEGIN */ solution /* LAB(n) STUB stub LAB(n) END */
+// is replaced by its stub, exactly as `make handout` cuts it.
+function asHandout(lines) {
+	const out = [];
+	let state = 'out';
+	for (const l of lines) {
+		if (/^\s*\/\* LAB\(\d+, *[\w-]+\) BEGIN \*\/\s*$/.test(l)) state = 'sol';
+		else if (/^\s*\/\* LAB\(\d+\) STUB\s*$/.test(l)) state = 'stub';
+		else if (/^\s*LAB\(\d+\) END \*\/\s*$/.test(l)) state = 'out';
+		else if (state !== 'sol') out.push(l);
+	}
+	return out;
 }
 
 // --- diagram: Graphviz text -> embedded SVG ------------------------------
@@ -153,6 +170,34 @@ function checkLinks(file, text, outDir) {
 	});
 }
 
+// Marp renders every newline inside a paragraph as a line break, so the
+// sources' hard-wrapped lines would print as ragged short lines. Join
+// continuation lines first: with a space between words, and with nothing
+// between two CJK characters (a space there would show in Chinese text).
+const CJK = /[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]/;
+const BLOCK_START = /^\s*([-*+] |\d+\. |\||#|<|```|---|$)/;
+
+function unwrap(text) {
+	const out = [];
+	let fence = false;
+	for (const line of text.split('\n')) {
+		if (/^\s*```/.test(line)) fence = !fence;
+		const prev = out.length ? out[out.length - 1] : '';
+		const quote = /^> /.test(line) && /^> /.test(prev);
+		const cont = !fence && !/^\s*```/.test(line) && prev.trim() !== '' &&
+			!BLOCK_START.test(prev.replace(/^\s*([-*+] |\d+\. )/, 'x')) &&
+			(quote || (!BLOCK_START.test(line) && !/^>/.test(line)));
+		if (!cont) {
+			out.push(line);
+			continue;
+		}
+		const rest = quote ? line.slice(2).trim() : line.trim();
+		const glue = CJK.test(prev.slice(-1)) && CJK.test(rest[0]) ? '' : ' ';
+		out[out.length - 1] = prev + glue + rest;
+	}
+	return out.join('\n');
+}
+
 // The directives of a deck, in order, and its slide count: an English deck
 // and its translation must agree on both.
 function structure(text) {
@@ -174,6 +219,8 @@ function expand(file, lang) {
 		(m, spec) => renderDiagram(where, spec, lang) ?? m);
 	text = text.replace(/<!--\s*run:\s*(.*?)\s*-->/g,
 		(m, cmd) => runCommand(where, cmd) ?? m);
+	const fm = /^---\n[\s\S]*?\n---\n/.exec(text)?.[0] ?? '';
+	text = fm + unwrap(text.slice(fm.length));
 	return checkLinks(file, text, path.join(OUT, lang));
 }
 
@@ -225,6 +272,7 @@ function main() {
 		return;
 	}
 	marp(md, ['--html']);
+	fitcheck(names);
 	if (!args.has('--no-pdf')) marp(md, ['--pdf', '--pdf-outlines']);
 	writeIndex(names);
 }
@@ -243,6 +291,20 @@ function marp(inputDir, extra) {
 	if (r.error || r.status !== 0) {
 		console.error(`slides: marp ${extra.join(' ')} failed` +
 			(r.error ? `: ${r.error.message}` : ` (status ${r.status})`));
+		process.exit(1);
+	}
+}
+
+// Every slide must fit: tools/fitcheck.mjs measures the HTML in Chromium.
+function fitcheck(names) {
+	const html = LANGS.flatMap((l) =>
+		names.map((n) => path.join(OUT, l, n.replace(/\.md$/, '.html'))));
+	const r = spawnSync(process.execPath,
+		[path.join(SLIDES, 'tools', 'fitcheck.mjs'), ...html],
+		{ stdio: 'inherit', env: { ...process.env,
+			CHROME_PATH: process.env.CHROME_PATH || '/usr/bin/chromium' } });
+	if (r.status !== 0) {
+		console.error('slides: shorten the slides listed above (or split them)');
 		process.exit(1);
 	}
 }
