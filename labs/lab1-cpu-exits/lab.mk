@@ -1,0 +1,25 @@
+# Lab 1 (CPU exits): its guest programs and the measurement tool.
+#
+#   build/labs/lab1-cpu-exits/guests/<name>.elf   64-bit guests (runtime
+#                                                 from examples/runtime)
+#   build/labs/lab1-cpu-exits/lab1-measure        the measurement tool
+#
+# GUEST64_PROGRAM comes from examples/build.mk (read before this file).
+
+LAB1_DIR := labs/lab1-cpu-exits
+LAB1_OUT := $(BUILD)/$(LAB1_DIR)
+LAB1_GUESTS := cmos hcall msr measure
+LAB1_GUEST_ELFS := $(LAB1_GUESTS:%=$(LAB1_OUT)/guests/lab1-%.elf)
+$(foreach g,$(LAB1_GUESTS),$(eval $(call GUEST64_PROGRAM,\
+	$(LAB1_OUT)/guests/lab1-$(g).elf,$(LAB1_DIR)/guests/lab1-$(g).c)))
+
+LAB1_MEASURE := $(LAB1_OUT)/lab1-measure
+ALL_TARGETS += $(LAB1_MEASURE)
+$(LAB1_MEASURE): $(BUILD)/$(LAB1_DIR)/measure.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+LAB_DEPS_1 := $(LAB1_GUEST_ELFS) $(LAB1_MEASURE) \
+	$(BUILD)/examples/cpl-compute.elf
+# demo.h (cpl-compute's marker values) lives with the guest runtime.
+$(BUILD)/$(LAB1_DIR)/measure.o: LAB_CFLAGS += -Iexamples/runtime
