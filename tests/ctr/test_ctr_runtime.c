@@ -1,0 +1,321 @@
+/*
+ * test_ctr_runtime.c - the container runtime's own behaviour: results,
+ * errors that name their step, the root file system options, user
+ * namespaces, timeouts, the init, and what a container inherits.
+ *
+ * The escape and limit tests are Lab 5's grader tests
+ * (labs/lab5-containers/tests/), which `make test` runs too. Like them,
+ * these tests need root and build/rootfs, and skip saying why.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../labs/lab5-containers/tests/ctr_harness.h"
+
+static void parse_size_accepts_binary_suffixes_and_rejects_junk(void **state)
+{
+	uint64_t b = 0;
+
+	(void)state;
+	assert_int_equal(mvm_ctr_parse_size("64M", &b), 0);
+	assert_int_equal(b, 64ULL << 20);
+	assert_int_equal(mvm_ctr_parse_size("2g", &b), 0);
+	assert_int_equal(b, 2ULL << 30);
+	assert_int_equal(mvm_ctr_parse_size("4096", &b), 0);
+	assert_int_equal(b, 4096);
+	assert_int_equal(mvm_ctr_parse_size("", &b), -EINVAL);
+	assert_int_equal(mvm_ctr_parse_size("-1M", &b), -EINVAL);
+	assert_int_equal(mvm_ctr_parse_size("12X", &b), -EINVAL);
+	assert_int_equal(mvm_ctr_parse_size("0", &b), -EINVAL);
+	assert_int_equal(mvm_ctr_parse_size("99999999999999999999", &b),
+			 -EINVAL);
+	assert_int_equal(mvm_ctr_parse_size("17179869184G", &b), -EINVAL);
+}
+
+static void parse_cpus_gives_millis_and_rejects_zero(void **state)
+{
+	unsigned m = 0;
+
+	(void)state;
+	assert_int_equal(mvm_ctr_parse_cpus("1.5", &m), 0);
+	assert_int_equal(m, 1500);
+	assert_int_equal(mvm_ctr_parse_cpus("0.25", &m), 0);
+	assert_int_equal(m, 250);
+	assert_int_equal(mvm_ctr_parse_cpus("0", &m), -EINVAL);
+	assert_int_equal(mvm_ctr_parse_cpus("two", &m), -EINVAL);
+	assert_int_equal(mvm_ctr_parse_cpus("1.5x", &m), -EINVAL);
+}
+
+static void denied_list_names_the_dangerous_calls(void **state)
+{
+	const char *must[] = {"kexec_load", "init_module", "bpf",   "keyctl",
+			      "mount",	    "ptrace",	   "reboot"};
+	const char *const *names;
+	size_t i;
+	int n, j, found;
+
+	(void)state;
+	names = mvm_ctr_denied_syscalls(&n);
+	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
+		for (found = 0, j = 0; j < n; j++)
+			found |= !strcmp(names[j], must[i]);
+		if (!found)
+			fail_msg("%s is not in the denied list", must[i]);
+	}
+}
+
+static void start_without_rootfs_names_the_step_and_leaves_nothing(void **st)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)st;
+	harness_config(&cfg, &r);
+	cfg.rootfs = "/nonexistent/rootfs";
+	assert_int_equal(harness_sh(&r, &cfg, "true"), -ENOTDIR);
+	assert_non_null(strstr(r.log, "rootfs: /nonexistent/rootfs"));
+}
+
+static void exit_status_of_the_command_is_the_result(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	assert_int_equal(harness_sh(&r, &cfg, "exit 42"), 0);
+	assert_true(r.res.exited);
+	assert_int_equal(r.res.status, 42);
+}
+
+/* pid_namespaces(7): a namespace's init gets only the signals it has a
+ * handler for, even SIGKILL, when they come from inside. */
+static void pid1_survives_sigkill_from_inside_its_namespace(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	assert_int_equal(harness_sh(&r, &cfg, "kill -9 $$; echo survived"), 0);
+	assert_non_null(strstr(r.out, "survived"));
+	assert_int_equal(r.res.status, 0);
+}
+
+static void missing_command_is_enoexec_with_its_name(void **state)
+{
+	char *argv[] = {"/no/such/program", NULL};
+	struct mvm_ctr_config cfg;
+	struct mvm_ctr_result res;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.argv = argv;
+	assert_int_equal(mvm_ctr_run(&cfg, &res), -ENOEXEC);
+	assert_non_null(strstr(r.log, "exec: /no/such/program"));
+}
+
+/* A rootfs without /proc: setup fails at that step, and says so. */
+static void rootfs_without_proc_fails_naming_the_step(void **state)
+{
+	char dir[] = "/tmp/ctr-test-XXXXXX", pattern[128];
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	glob_t g;
+
+	(void)state;
+	harness_require();
+	assert_non_null(mkdtemp(dir));
+	harness_config(&cfg, &r);
+	cfg.rootfs = dir;
+	cfg.pids_max = 8; /* so that a cgroup is made and must go away */
+	assert_true(harness_sh(&r, &cfg, "true") < 0);
+	rmdir(dir);
+	assert_non_null(strstr(r.log, "mount /proc: rootfs has no /proc"));
+	snprintf(pattern, sizeof(pattern), "/sys/fs/cgroup/*/minivmm/ctr-%ld-*",
+		 (long)getpid());
+	assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+}
+
+static void overlay_writes_never_reach_the_rootfs(void **state)
+{
+	char marker[4096];
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_OVERLAY;
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "echo hi > /etc/ctr-overlay-test && "
+				    "rm /etc/minivmm-rootfs && echo wrote"),
+			 0);
+	assert_non_null(strstr(r.out, "wrote"));
+	snprintf(marker, sizeof(marker), "%s/etc/ctr-overlay-test",
+		 harness_rootfs());
+	assert_int_equal(access(marker, F_OK), -1);
+	snprintf(marker, sizeof(marker), "%s/etc/minivmm-rootfs",
+		 harness_rootfs());
+	assert_int_equal(access(marker, F_OK), 0);
+}
+
+static void overlay_keeps_the_upper_layer_when_asked(void **state)
+{
+	char dir[] = "/tmp/ctr-upper-XXXXXX", upper[64], file[96];
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	struct stat st;
+
+	(void)state;
+	harness_require();
+	assert_non_null(mkdtemp(dir));
+	snprintf(upper, sizeof(upper), "%s/upper", dir);
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_OVERLAY;
+	cfg.overlay_upper = upper;
+	assert_int_equal(harness_sh(&r, &cfg, "echo kept > /root/f"), 0);
+	snprintf(file, sizeof(file), "%s/root/f", upper);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	snprintf(file, sizeof(file), "%s.work", upper);
+	assert_int_equal(access(file, F_OK), -1); /* work dir removed */
+	snprintf(file, sizeof(file), "rm -rf %s", dir);
+	assert_int_equal(system(file), 0);
+}
+
+static void read_only_root_refuses_writes_but_tmp_works(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_READONLY;
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "touch /etc/x 2>&1; echo t > /tmp/t && "
+				    "echo tmp-ok"),
+			 0);
+	assert_non_null(strstr(r.out, "Read-only file system"));
+	assert_non_null(strstr(r.out, "tmp-ok"));
+}
+
+static void user_namespace_maps_root_to_the_invoking_user(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	char want[64];
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_USERNS;
+	assert_int_equal(
+		harness_sh(&r, &cfg,
+			   "echo uid=$(id -u); cat /proc/self/uid_map"),
+		0);
+	assert_int_equal(harness_value(&r, "uid="), 0);
+	/* uid_map columns: inside, outside, count ("%10u %10u %10u"). */
+	snprintf(want, sizeof(want), "%10d %10ld %10d\n", 0, (long)getuid(), 1);
+	assert_non_null(strstr(r.out, want));
+}
+
+static void timeout_kills_a_container_that_hangs(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	struct timespec a, b;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.timeout_ms = 300;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(harness_sh(&r, &cfg, "sleep 30"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(r.res.timed_out);
+	assert_int_equal(r.res.signal, 9);
+	assert_true(b.tv_sec - a.tv_sec < 5);
+}
+
+static void init_runs_the_command_as_pid2_and_reaps_orphans(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_INIT;
+	/* The orphaned sleep is re-parented to PID 1, which must reap it
+	 * for `ps` not to show a zombie ('Z'). */
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "echo pid=$$; (sleep 0 &); sleep 0.3; "
+				    "ps -o stat | grep -c Z; exit 3"),
+			 0);
+	assert_int_equal(harness_value(&r, "pid="), 2);
+	assert_non_null(strstr(r.out, "\n0\n"));
+	assert_int_equal(r.res.status, 3);
+}
+
+static void host_file_descriptors_do_not_leak_in(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	int fd = open("/", O_RDONLY | O_DIRECTORY); /* no O_CLOEXEC */
+
+	(void)state;
+	harness_require();
+	assert_true(fd >= 0);
+	harness_config(&cfg, &r);
+	harness_sh(&r, &cfg, "echo fds=$(ls /proc/self/fd | tr '\\n' ' ')");
+	close(fd);
+	assert_int_equal(r.rc, 0);
+	/* 0-2, and the fd ls itself uses to read the directory. */
+	assert_non_null(strstr(r.out, "fds=0 1 2 3\n"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			parse_size_accepts_binary_suffixes_and_rejects_junk),
+		cmocka_unit_test(parse_cpus_gives_millis_and_rejects_zero),
+		cmocka_unit_test(denied_list_names_the_dangerous_calls),
+		cmocka_unit_test(
+			start_without_rootfs_names_the_step_and_leaves_nothing),
+		cmocka_unit_test(exit_status_of_the_command_is_the_result),
+		cmocka_unit_test(
+			pid1_survives_sigkill_from_inside_its_namespace),
+		cmocka_unit_test(missing_command_is_enoexec_with_its_name),
+		cmocka_unit_test(rootfs_without_proc_fails_naming_the_step),
+		cmocka_unit_test(overlay_writes_never_reach_the_rootfs),
+		cmocka_unit_test(overlay_keeps_the_upper_layer_when_asked),
+		cmocka_unit_test(read_only_root_refuses_writes_but_tmp_works),
+		cmocka_unit_test(user_namespace_maps_root_to_the_invoking_user),
+		cmocka_unit_test(timeout_kills_a_container_that_hangs),
+		cmocka_unit_test(
+			init_runs_the_command_as_pid2_and_reaps_orphans),
+		cmocka_unit_test(host_file_descriptors_do_not_leak_in),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
