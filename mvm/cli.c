@@ -43,6 +43,9 @@ int cli_bad_option(const char *cmd, char **argv, int ret)
 	return MVM_EXIT_USAGE;
 }
 
+/* Binary suffixes (K = 2^10 ...), as memory sizes always are here. The
+ * shift-back test catches values that overflow 64 bits ("99999999999G").
+ * strtoull base 0 also accepts hex ("0x4000000"). */
 int cli_parse_size(const char *s, uint64_t *bytes)
 {
 	char *end;
@@ -74,6 +77,8 @@ int cli_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+/* Fractions are allowed ("0.5") because tests want short timeouts; the
+ * upper bound keeps milliseconds inside an unsigned. */
 int cli_parse_seconds(const char *s, unsigned *ms)
 {
 	char *end;
@@ -89,6 +94,8 @@ int cli_parse_seconds(const char *s, unsigned *ms)
 	return 0;
 }
 
+/* The library's struct mvm_log sink for command-line programs: one line
+ * per message, prefixed so the user knows which tool is talking. */
 void cli_log(void *ctx, enum mvm_log_level level, const char *msg)
 {
 	const struct cli_log_ctx *c = ctx;

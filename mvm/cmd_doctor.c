@@ -43,7 +43,9 @@ static void usage(FILE *f)
 		   "1 otherwise.\n");
 }
 
-/* 1 if `word` appears as a whole word in the file (first 1 MiB). */
+/* 1 if `word` appears as a whole word in the file. /proc/cpuinfo lists
+ * CPU features as space-separated words on its "flags" line, so "svm"
+ * must not match inside another flag's name. */
 static int file_has_word(const char *path, const char *word)
 {
 	char line[4096];
@@ -85,6 +87,14 @@ static const char *group_name(gid_t gid)
 	return g ? g->gr_name : "?";
 }
 
+/*
+ * Say who we are and who may open the device, then the fix for this
+ * errno. EACCES: distributions give /dev/kvm to group "kvm" (mode 0660,
+ * set by a udev rule), and a new group membership only applies to
+ * processes started after the next login. ENOENT: no device node means
+ * the kvm module (and kvm_intel/kvm_amd, which need VT-x/AMD-V enabled)
+ * is not loaded.
+ */
 static void explain_open_error(int err, const struct stat *st, int exists)
 {
 	struct passwd *pw = getpwuid(getuid());
@@ -137,8 +147,10 @@ static int check_device(void)
 	return 0;
 }
 
-/* Steps 2 and 3: API version and capabilities. Returns 1 when all
- * required ones are present. */
+/* Steps 2 and 3: API version and capabilities. mvm_kvm_probe() never
+ * fails on a missing feature, so every capability gets a line, required
+ * ones as FAIL and optional ones as "--" with what would not work.
+ * Returns 1 when all required ones are present. */
 static int check_api_and_caps(void)
 {
 	struct mvm_kvm_info info;
@@ -169,7 +181,13 @@ static int check_api_and_caps(void)
 	return ok;
 }
 
-/* Informational: which KVM this is and what it means for speed. */
+/*
+ * Informational: which KVM this is and what it means for speed. The
+ * "hypervisor" CPUID bit (shown as a cpuinfo flag) says we are inside a
+ * VM; vmx/svm say whether hardware virtualization is visible to us. A
+ * nested setup without them can still offer /dev/kvm through a software
+ * backend such as kvm_pvm (see KVM-BACKEND-NOTES.md).
+ */
 static void check_backend(void)
 {
 	int vmx = file_has_word("/proc/cpuinfo", "vmx");

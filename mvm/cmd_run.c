@@ -66,6 +66,11 @@ static void usage(FILE *f)
 		   "2 usage error.\n");
 }
 
+/*
+ * Check one option value. RAM must be whole 4 KiB pages (memory slots
+ * are page-granular, api.rst "KVM_SET_USER_MEMORY_REGION") and end
+ * below the MMIO window (layout.h), so the limits come from there.
+ */
 static int parse_value(struct run_opts *o, int c, const char *arg)
 {
 	int bad = 0;
@@ -92,7 +97,11 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 	return -EINVAL;
 }
 
-/* Returns -1 to go on, else the exit status to return right away. */
+/*
+ * getopt_long() with opterr = 0 and a leading ':' in the option string,
+ * so every error message is ours, one line, naming the culprit.
+ * Returns -1 to go on, else the exit status to return right away.
+ */
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
@@ -153,6 +162,14 @@ static void out_stdout(void *ctx, const char *buf, size_t len)
 	fflush(stdout);
 }
 
+/*
+ * The demo device answers the exit tour's port, MMIO and MSR accesses.
+ * The MSR needs more than a bus entry: KVM handles RDMSR in the kernel,
+ * so we must ask it to send this one index to user space. A filter
+ * (api.rst, "KVM_X86_SET_MSR_FILTER") does that even for an MSR KVM
+ * might know; KVM_CAP_X86_USER_SPACE_MSR (api.rst, same name) turns the
+ * filtered access into KVM_EXIT_X86_RDMSR instead of a #GP.
+ */
 static int attach_demo(struct machine *m)
 {
 	static const uint32_t msr = MVM_DEMO_MSR;
@@ -174,6 +191,8 @@ static int attach_demo(struct machine *m)
 	return 0;
 }
 
+/* One VM with one vCPU (examples are single-threaded), the standard
+ * devices writing to stdout, and the demo device. */
 static int machine_create(struct machine *m, const struct run_opts *o)
 {
 	struct mvm_vm_config cfg = {
@@ -241,6 +260,8 @@ static int load_image(struct machine *m, struct run_opts *o)
 	return rc;
 }
 
+/* The VMM plays boot loader: GDT, page tables and control registers
+ * for the chosen mode are written directly (see modes.h). */
 static int setup_cpu(struct machine *m, const struct run_opts *o)
 {
 	struct mvm_mode_config cfg = {.mode = o->mode, .entry = m->img.entry};
@@ -253,7 +274,12 @@ static int setup_cpu(struct machine *m, const struct run_opts *o)
 	return rc;
 }
 
-/* Decide after each exit whether the run is over and how it went. */
+/*
+ * Decide after each exit whether the run is over and how it went. Order
+ * matters: a ucall (DONE, ASSERT, SYNC) is an I/O exit that the ucall
+ * device marks `stop`, so it is looked at before the generic `stop` test;
+ * SYNC is a test's checkpoint, and the CLI simply carries on.
+ */
 static int classify(struct machine *m, const struct mvm_exit *e,
 		    const struct run_opts *o)
 {
@@ -274,6 +300,11 @@ static int classify(struct machine *m, const struct mvm_exit *e,
 	return RUN_FAIL;
 }
 
+/*
+ * The run loop. A guest that never exits (`jmp $`) would keep KVM_RUN
+ * busy forever, so --timeout arms the vCPU's deadline: a timer signal
+ * interrupts KVM_RUN, and the run step returns -ETIMEDOUT.
+ */
 /* [slide:mvm-run-loop] */
 static int run_guest(struct machine *m, const struct run_opts *o)
 {
@@ -303,6 +334,8 @@ static int run_guest(struct machine *m, const struct run_opts *o)
 	return rc == 0 && verdict == RUN_OK ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
 
+/* Parse, build the machine, load, set up the CPU, run; each step prints
+ * its own error, and machine_destroy() cleans up whatever was built. */
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {.mem = MVM_RAM_DEFAULT};

@@ -19,6 +19,10 @@ void demo_dev_init(struct demo_dev *d, FILE *out)
 	d->out = out;
 }
 
+/* Reads return the scratch value, so the guest sees its own write come
+ * back through the VMM: proof that the exit was handled in user space.
+ * The bus hands over offsets from the device's base (STYLE.md 4); every
+ * offset reads the same register. */
 static int demo_read(void *dev, uint64_t offset, void *data, uint32_t len)
 {
 	struct demo_dev *d = dev;
@@ -74,6 +78,8 @@ const struct mvm_dev_ops demo_dev_ops = {
 	.write = demo_write,
 };
 
+/* Called by the run step on KVM_EXIT_X86_RDMSR/WRMSR; msr->error makes
+ * KVM inject #GP when it resumes the guest (api.rst, "KVM_EXIT_X86_RDMSR"). */
 int demo_dev_msr(void *ctx, struct mvm_vcpu *vcpu, struct mvm_exit_msr *msr)
 {
 	struct demo_dev *d = ctx;

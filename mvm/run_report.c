@@ -11,6 +11,9 @@
 
 #define CMD "mvm run"
 
+/* One line per exit: sequence number, RIP, host time spent handling it,
+ * and the library's description (mvm_exit_describe, exitdesc.c). RIP and
+ * handler time are only filled when tracing is on, which --trace does. */
 void report_trace(const struct mvm_exit *e)
 {
 	char buf[256];
@@ -50,6 +53,8 @@ static void print_assert(const struct mvm_ucall *uc)
 			(long long)uc->args[3]);
 }
 
+/* The ucall device keeps the last SYNC/ASSERT/DONE (PRINTs it prints
+ * itself); clearing it makes the next exit's ucall unambiguous. */
 int report_ucall(struct mvm_ucall_dev *u, int trace)
 {
 	struct mvm_ucall uc;
@@ -73,6 +78,8 @@ int report_ucall(struct mvm_ucall_dev *u, int trace)
 	}
 }
 
+/* mvm_exit_explain() ends with a newline; drop it so the message is
+ * followed by exactly one. */
 void report_stop(const struct mvm_exit *e)
 {
 	char buf[2048];
@@ -107,6 +114,10 @@ static void report_kvm_stats(struct mvm_vcpu *vcpu)
 	close(fd);
 }
 
+/* The library counts every exit by reason even with tracing off; mean
+ * handler times need timestamps, so cmd_run turns tracing on for
+ * --stats. KVM's own counters follow, to compare the two views (KVM also
+ * counts exits it handled in the kernel, which user space never sees). */
 void report_stats(struct mvm_vcpu *vcpu)
 {
 	const struct mvm_trace *t = mvm_vcpu_trace(vcpu);

@@ -29,11 +29,12 @@
 #define MVM_DEMO_IS_END(v)   (((v)&0xffffff00u) == 0x6d6b0200u)
 #define MVM_DEMO_MARK_ID(v)  ((v)&0xffu)
 
-/* The made-up MSR the exit tour reads. Intel reserves 40000000H-
- * 400000FFH for software and promises never to define hardware MSRs
- * there (Intel SDM Vol. 4, 2.1); hypervisors (Hyper-V, KVM's Hyper-V
- * emulation) use the low end, so the tour takes the last index. The host
- * must ask KVM to send accesses to it to user space (an MSR filter). */
+/* The made-up MSR the exit tour reads. Intel marks 40000000H-400000FFH
+ * as a reserved range no processor will implement (Intel SDM Vol. 4,
+ * Table 2-2; Vol. 3C Table 35-2 in older editions); hypervisors
+ * (Hyper-V, KVM's Hyper-V emulation) use the low end, so the tour takes
+ * the last index. The host must ask KVM to send accesses to it to user
+ * space (an MSR filter). */
 #define MVM_DEMO_MSR 0x400000ffu
 
 #endif
