@@ -10,7 +10,8 @@
 # labs/lab5-containers/tests/. They need root and build/rootfs and skip,
 # saying why, without them.
 
-ROOTFS := $(BUILD)/rootfs
+# Not under $(BUILD): the sanitizer build (build/san) uses the same one.
+ROOTFS := build/rootfs
 ROOTFS_STAMP := $(ROOTFS)/bin/busybox
 
 $(ROOTFS_STAMP): scripts/make-rootfs.sh

@@ -25,7 +25,8 @@ const char *harness_rootfs(void)
 {
 	const char *env = getenv("MVM_ROOTFS");
 
-	return env && *env ? env : MVM_BUILD_DIR "/rootfs";
+	/* `make rootfs` always writes build/rootfs, also for SANITIZE=1. */
+	return env && *env ? env : MVM_SRC_DIR "/build/rootfs";
 }
 
 /* Can we make the namespaces at all? Try in a throwaway child. */

@@ -25,7 +25,7 @@ struct harness_run {
  * containers: root, build/rootfs (or $MVM_ROOTFS), namespaces. */
 void harness_require(void);
 
-/* The rootfs the tests use: $MVM_ROOTFS or MVM_BUILD_DIR/rootfs. */
+/* The rootfs the tests use: $MVM_ROOTFS or build/rootfs. */
 const char *harness_rootfs(void);
 
 /* A configuration with the tests' defaults (rootfs, 20 s timeout, log
