@@ -65,7 +65,12 @@ static int skip_bytes(struct mvm_vcpu *vcpu, unsigned skip)
 	if (r < 0)
 		return r;
 	regs.rip += skip;
-	return mvm_vcpu_set_regs(vcpu, &regs);
+	r = mvm_vcpu_set_regs(vcpu, &regs);
+	/* Keep the copy KVM left in kvm_run (tracing, see run.c) current,
+	 * so the exit record shows the RIP after the skip. */
+	if (r == 0 && (vcpu->run->kvm_valid_regs & KVM_SYNC_X86_REGS))
+		vcpu->run->s.regs.regs.rip = regs.rip;
+	return r;
 }
 
 /*

@@ -25,6 +25,7 @@ struct mvm_vcpu {
 	void *timer;		/* timer_t, kept opaque here */
 	int timer_tid;		/* thread the timer signals; 0 = no timer */
 	unsigned debug_flags;	/* KVM_GUESTDBG_* last set; 0 = not debugged */
+	int sync_regs;		/* KVM can copy regs into kvm_run on exit */
 };
 
 struct mvm_vm {

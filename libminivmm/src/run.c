@@ -38,10 +38,17 @@ static int interrupted(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	return 0; /* some other signal: the caller may simply run again */
 }
 
+/* With tracing on, KVM copies the registers into kvm_run->s.regs on every
+ * exit (KVM_CAP_SYNC_REGS, api.rst 5 "kvm_valid_regs"), which saves the
+ * KVM_GET_REGS ioctl; otherwise ask for them. */
 static void fill_rip(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	struct kvm_regs regs;
 
+	if (vcpu->run->kvm_valid_regs & KVM_SYNC_X86_REGS) {
+		exit->rip = vcpu->run->s.regs.regs.rip;
+		return;
+	}
 	if (mvm_vcpu_get_regs(vcpu, &regs) == 0)
 		exit->rip = regs.rip;
 }
@@ -56,6 +63,8 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	memset(exit, 0, sizeof(*exit));
 	exit->seq = trace->seq + 1;
 	mvm_vcpu_bind_thread(vcpu);
+	vcpu->run->kvm_valid_regs =
+		trace->enabled && vcpu->sync_regs ? KVM_SYNC_X86_REGS : 0;
 	r = ioctl(vcpu->fd, KVM_RUN, 0);
 	if (trace->enabled)
 		t_exit = mvm_now_ns();

@@ -136,6 +136,8 @@ int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out)
 			 "mapping kvm_run of vCPU %d: %s", index, strerror(-r));
 		return r;
 	}
+	vcpu->sync_regs = (mvm_kvm_check_cap(vm->fd, KVM_CAP_SYNC_REGS) &
+			   KVM_SYNC_X86_REGS) != 0;
 	r = set_cpuid(vcpu);
 	if (r == 0 && index > 0 && (vm->flags & MVM_VM_IRQCHIP))
 		r = make_runnable(vcpu);
