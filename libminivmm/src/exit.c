@@ -227,7 +227,8 @@ static void handle_msr(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 /*
  * The int3 / int n fix-up. On the course machines' nested backend
  * (kvm_pvm, see /work/shared/KVM-BACKEND-NOTES.md "Exits seen in user
- * space") ring-0 `int3` and `int n` are not emulated: KVM_RUN returns
+ * space") `int3` and `int n` at ring 0 in protected or long mode are not
+ * emulated (real mode is fine): KVM_RUN returns
  * INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION with the instruction
  * bytes (0xCC, or 0xCD nn). On ordinary KVM the guest's own IDT handler
  * would run. We do what the CPU would have done: step over the
