@@ -98,10 +98,21 @@ int cli_parse_seconds(const char *s, unsigned *ms)
  * per message, prefixed so the user knows which tool is talking. */
 void cli_log(void *ctx, enum mvm_log_level level, const char *msg)
 {
+	/* One process runs one command, so one counter is enough. */
+	static unsigned long warnings;
 	const struct cli_log_ctx *c = ctx;
 
 	if (level > c->level)
 		return;
+	if (level == MVM_LOG_WARN && c->level < MVM_LOG_DEBUG &&
+	    ++warnings > CLI_MAX_WARNINGS) {
+		if (warnings == CLI_MAX_WARNINGS + 1)
+			fprintf(stderr,
+				"%s: more warnings follow; not shown (use -v "
+				"to see all)\n",
+				c->prefix);
+		return;
+	}
 	fprintf(stderr, "%s: %s: %s\n", c->prefix, mvm_log_level_name(level),
 		msg);
 }

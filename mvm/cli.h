@@ -30,7 +30,13 @@ int cli_parse_size(const char *s, uint64_t *bytes);
 /* "10", "0.5" (seconds) -> milliseconds, > 0. -EINVAL otherwise. */
 int cli_parse_seconds(const char *s, unsigned *ms);
 
-/* A log sink printing messages at or above `level` to stderr. */
+/*
+ * A log sink printing messages at or above `level` to stderr. A guest
+ * gone wrong can trigger the same warning millions of times (an
+ * unclaimed port in a loop), so after CLI_MAX_WARNINGS warnings the rest
+ * are counted, not printed, unless the level is MVM_LOG_DEBUG (-v).
+ */
+#define CLI_MAX_WARNINGS 20
 struct cli_log_ctx {
 	const char *prefix;	  /* "mvm run" */
 	enum mvm_log_level level; /* most verbose level shown */
