@@ -47,6 +47,27 @@ static void skip_without_kvm(void)
 	}
 }
 
+/* --- /dev/kvm ------------------------------------------------------------ */
+
+static void kvm_probe_reports_version_and_every_required_cap(void **state)
+{
+	struct mvm_kvm_info info;
+
+	(void)state;
+	skip_without_kvm();
+	assert_int_equal(mvm_kvm_probe(&info), 0);
+	assert_int_equal(info.open_errno, 0);
+	assert_int_equal(info.api_version, MVM_KVM_API_VERSION);
+	assert_true(info.vcpu_mmap_size >= (int)sizeof(struct kvm_run));
+	assert_true(mvm_ncaps > 0);
+	for (int i = 0; i < mvm_ncaps; i++) {
+		assert_non_null(mvm_caps[i].name);
+		assert_non_null(mvm_caps[i].why);
+		if (mvm_caps[i].required)
+			assert_true(info.cap_value[i] > 0);
+	}
+}
+
 /* --- lifecycle ------------------------------------------------------------ */
 
 static void vm_create_destroy_repeats_cleanly(void **state)
@@ -284,6 +305,8 @@ static void overlapping_or_bad_slots_are_refused_with_a_message(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+			kvm_probe_reports_version_and_every_required_cap),
 		cmocka_unit_test(vm_create_destroy_repeats_cleanly),
 		cmocka_unit_test(bad_ram_sizes_are_rejected_with_a_message),
 		cmocka_unit_test(bad_vcpu_counts_are_rejected_with_a_message),
