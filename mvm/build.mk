@@ -9,7 +9,8 @@ MVM_SRCS := \
 	mvm/run_report.c \
 	mvm/demo_dev.c \
 	mvm/cmd_doctor.c \
-	mvm/cmd_ctr.c
+	mvm/cmd_ctr.c \
+	mvm/cmd_compare.c
 
 MVM_LIBS :=
 # The program is build/mvm, so its objects cannot live in build/mvm/:

@@ -21,5 +21,6 @@
 int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_ctr(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{"doctor", cmd_doctor, "check /dev/kvm, capabilities and the CPU"},
 	{"ctr", cmd_ctr,
 	 "run a command in a container (OS-level virtualization)"},
+	{"compare", cmd_compare,
+	 "start-up time and memory: process, container, VM"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
