@@ -119,6 +119,7 @@ static void __attribute__((noreturn)) user_main(void)
 
 /* IRETQ pops RIP, CS, RFLAGS, RSP, SS (SDM Vol. 3A 6.14.3), so push them
  * in reverse. RFLAGS = 2: only the always-one bit; IF = 0, IOPL = 0. */
+/* [slide:enter-ring3] */
 static void __attribute__((noreturn)) enter_ring3(void (*fn)(void))
 {
 	uintptr_t sp = (uintptr_t)&user_stack[sizeof(user_stack)];
@@ -135,6 +136,7 @@ static void __attribute__((noreturn)) enter_ring3(void (*fn)(void))
 			 : "memory");
 	__builtin_unreachable();
 }
+/* [/slide:enter-ring3] */
 
 int main(void)
 {

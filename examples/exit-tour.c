@@ -65,6 +65,7 @@ static void print_results(uint8_t in, uint32_t mmio, uint64_t msr)
 	GUEST_PRINT(b.s);
 }
 
+/* [slide:exit-tour] */
 int main(void)
 {
 	GUEST_PRINT("step 1: OUT 0x42 to the demo port\n");
@@ -91,3 +92,4 @@ int main(void)
 	hlt();
 	return 0;
 }
+/* [/slide:exit-tour] */

@@ -14,6 +14,7 @@
 
 	.code16
 	.text
+/* [slide:hello-real] */
 	.globl _start
 _start:
 	mov	$msg, %si		/* DS:SI -> the string */
@@ -28,5 +29,6 @@ _start:
 	jmp	2b			/* if resumed, halt again */
 
 msg:	.asciz	"Hello\n"
+/* [/slide:hello-real] */
 
 	.section .note.GNU-stack, "", @progbits

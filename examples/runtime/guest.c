@@ -130,6 +130,7 @@ void guest_print_dec(uint64_t v)
  * can make calls, and the host knows where to look in a memory dump.
  * Identity mapping makes the virtual and guest-physical address equal.
  */
+/* [slide:guest-ucall] */
 void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 		 uint64_t a2, uint64_t a3)
 {
@@ -149,6 +150,7 @@ void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 	 * "memory" clobber in outl() orders the stores above before it. */
 	outl(MVM_PORT_UCALL, (uint32_t)MVM_UCALL_ADDR);
 }
+/* [/slide:guest-ucall] */
 
 void guest_exit(int rc)
 {

@@ -170,6 +170,7 @@ void guest_exit(int rc) __attribute__((noreturn));
  * print): text = "expr@file:line", args[0] = line, args[1] = 1 when
  * args[2] and args[3] hold the two compared values (GUEST_ASSERT_EQ).
  */
+/* [slide:guest-macros] */
 #define GUEST_SYNC(stage) \
 	guest_ucall(MVM_UCALL_SYNC, "sync" GUEST_WHERE, (stage), 0, 0, 0)
 #define GUEST_PRINT(str) guest_ucall(MVM_UCALL_PRINT, (str), 0, 0, 0, 0)
@@ -188,5 +189,6 @@ void guest_exit(int rc) __attribute__((noreturn));
 				    #a " == " #b GUEST_WHERE, __LINE__, 1, a_, \
 				    b_);                                       \
 	} while (0)
+/* [/slide:guest-macros] */
 
 #endif
