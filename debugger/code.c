@@ -86,37 +86,58 @@ static void bad_row(struct dbg_text *t, uint64_t addr, uint8_t byte, int cur)
 		      cur ? "=>" : "  ", (unsigned long long)addr, byte);
 }
 
-/* Offset into buf of the first instruction to show so that `before`
- * instructions precede pc, decoding in sync with pc. */
-static size_t sync_start(csh h, const uint8_t *buf, uint64_t addr, size_t pco,
-			 int before)
+/* Does decoding buf[start..pco) end exactly at pco, passing through
+ * every known instruction start in the range? Returns the count. */
+static size_t decodes_to(csh h, const uint8_t *buf, uint64_t addr, size_t start,
+			 size_t pco, const struct dbg_known *k)
 {
-	for (size_t start = 0; start < pco; start++) {
-		cs_insn *insn;
-		size_t n = cs_disasm(h, buf + start, pco - start, addr + start,
-				     0, &insn);
-		size_t end = start;
-		for (size_t k = 0; k < n; k++)
-			end += insn[k].size;
-		if (n)
-			cs_free(insn, n);
-		if (end != pco || n == 0)
-			continue;
-		/* In sync: skip all but the last `before` instructions. */
-		size_t skip = n > (size_t)before ? n - (size_t)before : 0;
-		cs_disasm(h, buf + start, pco - start, addr + start, skip,
-			  &insn);
-		for (size_t k = 0; k < skip; k++)
-			start += insn[k].size;
-		if (skip)
-			cs_free(insn, skip);
-		return start;
+	cs_insn *insn;
+	size_t n =
+		cs_disasm(h, buf + start, pco - start, addr + start, 0, &insn);
+	size_t end = start, hits = 0, inside = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (int j = 0; k && j < k->n; j++)
+			hits += k->pc[j] == addr + end;
+		end += insn[i].size;
+	}
+	if (n)
+		cs_free(insn, n);
+	for (int j = 0; k && j < k->n; j++)
+		inside += k->pc[j] >= addr + start && k->pc[j] < addr + pco;
+	return end == pco && hits == inside ? n : 0;
+}
+
+/* Offset into buf of the first instruction to show so that `before`
+ * instructions precede pc, decoding in sync with pc and with the known
+ * instruction starts (addresses the guest has executed). */
+static size_t sync_start(csh h, const uint8_t *buf, uint64_t addr, size_t pco,
+			 int before, const struct dbg_known *k)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t start = 0; start < pco; start++) {
+			size_t n = decodes_to(h, buf, addr, start, pco,
+					      pass ? NULL : k);
+			if (!n)
+				continue;
+			/* Keep only the last `before` instructions. */
+			size_t skip =
+				n > (size_t)before ? n - (size_t)before : 0;
+			cs_insn *insn;
+			cs_disasm(h, buf + start, pco - start, addr + start,
+				  skip, &insn);
+			for (size_t i = 0; i < skip; i++)
+				start += insn[i].size;
+			if (skip)
+				cs_free(insn, skip);
+			return start;
+		}
 	}
 	return pco;
 }
 
 void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
-		     int bits, int before, int after, struct dbg_text *t)
+		     int bits, int before, int after,
+		     const struct dbg_known *known, struct dbg_text *t)
 {
 	csh h;
 	if (pc < addr || pc - addr >= len) {
@@ -129,12 +150,13 @@ void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
 			      bits);
 		return;
 	}
-	size_t off = before > 0 ? sync_start(h, buf, addr, pc - addr, before)
-				: pc - addr;
+	size_t off =
+		before > 0 ? sync_start(h, buf, addr, pc - addr, before, known)
+			   : pc - addr;
 	int after_pc = 0;
 	for (int shown = 0; off < len && shown < MAX_SHOWN; shown++) {
 		uint64_t a = addr + off;
-		if (a >= pc && after_pc++ >= after)
+		if (a >= pc && after_pc++ > after)
 			break;
 		cs_insn *insn;
 		size_t n = cs_disasm(h, buf + off, len - off, a, 1, &insn);

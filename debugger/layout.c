@@ -117,9 +117,10 @@ static void title_bar(struct dbg_session *s, int w)
 	mvm_describe_mode(&s->cur.sregs, mode, sizeof(mode));
 	attron(A_REVERSE);
 	mvhline(0, 0, ' ', w);
-	mvprintw(0, 0, " mvmdbg  %.40s | %s | exits %llu | rip %llx%s",
-		 s->image, mode, (unsigned long long)s->exits.seq,
-		 (unsigned long long)s->cur.regs.rip,
+	const char *name = strrchr(s->image, '/');
+	mvprintw(0, 0, " mvmdbg %.30s | %s | exits %llu%s",
+		 name ? name + 1 : s->image, mode,
+		 (unsigned long long)s->exits.seq,
 		 s->dead     ? " | STOPPED"
 		 : s->halted ? " | HALTED"
 			     : "");

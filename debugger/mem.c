@@ -83,7 +83,7 @@ void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
 {
 	if (f->fmt == 'i')
 		dbg_render_code(buf, len, addr, addr, bits, 0, (int)f->count,
-				t);
+				NULL, t);
 	else if (f->fmt == 'x' && f->unit == 'b')
 		hexdump(buf, len, addr, t);
 	else

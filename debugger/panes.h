@@ -40,11 +40,21 @@ int dbg_code_bits(const struct kvm_sregs *sregs);
 /* code.c: linear address of the next instruction (CS.base + RIP outside
  * 64-bit mode, where CS.base is ignored). */
 uint64_t dbg_linear_pc(const struct dbg_state *st);
+/* Addresses where instructions are known to start (recently executed
+ * RIPs): they settle the ambiguity of decoding backwards. */
+#define DBG_KNOWN_MAX 16
+struct dbg_known {
+	int n;
+	uint64_t pc[DBG_KNOWN_MAX];
+};
+
 /* code.c: disassemble buf (its first byte is at linear address `addr`),
  * up to `before` instructions before pc and `after` from pc on. The
- * instruction at pc is marked "=>" and DBG_A_CURRENT. */
+ * instruction at pc is marked "=>" and DBG_A_CURRENT. known may be
+ * NULL. */
 void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
-		     int bits, int before, int after, struct dbg_text *t);
+		     int bits, int before, int after,
+		     const struct dbg_known *known, struct dbg_text *t);
 /* code.c: the length of the instruction at buf, or 0 if invalid. */
 int dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits);
 

@@ -254,7 +254,22 @@ int dbg_session_refresh(struct dbg_session *s)
 		return rc;
 	}
 	refresh_code(s);
+	dbg_session_note_pc(s);
 	return 0;
+}
+
+void dbg_session_note_pc(struct dbg_session *s)
+{
+	struct dbg_known *k = &s->known;
+	uint64_t pc = dbg_linear_pc(&s->cur);
+	if (k->n && k->pc[k->n - 1] == pc)
+		return;
+	if (k->n == DBG_KNOWN_MAX) /* forget the oldest */
+		memmove(k->pc, k->pc + 1,
+			(DBG_KNOWN_MAX - 1) * sizeof(k->pc[0]));
+	else
+		k->n++;
+	k->pc[k->n - 1] = pc;
 }
 
 unsigned dbg_mode_sig(const struct kvm_sregs *sr)

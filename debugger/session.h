@@ -58,6 +58,7 @@ struct dbg_session {
 	struct dbg_state cur, prev;
 	int have_prev;
 	struct dbg_codewin code; /* bytes around RIP (replay: recorded) */
+	struct dbg_known known;	 /* recent RIPs: instruction starts */
 
 	/* What happened. */
 	struct mvm_trace exits; /* every exit the debugger saw */
@@ -107,6 +108,8 @@ void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 /* Re-read registers (live), refresh the code window, update the
  * page-walk address. */
 int dbg_session_refresh(struct dbg_session *s);
+/* Remember the current RIP as a known instruction start. */
+void dbg_session_note_pc(struct dbg_session *s);
 /* Append guest output (also used by replay). */
 void dbg_session_output(struct dbg_session *s, const char *buf, size_t len);
 

@@ -11,6 +11,7 @@
  * command row, and a complete line arrives in line_done().
  */
 #include <curses.h>
+#include <locale.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <stdio.h>
@@ -254,6 +255,7 @@ int dbg_tui(struct dbg_session *s)
 {
 	tui.s = s;
 	tui.prompt = PROMPT;
+	setlocale(LC_ALL, ""); /* ncursesw: UTF-8 line drawing */
 	if (!initscr()) {
 		fprintf(stderr, "mvmdbg: cannot initialise the terminal\n");
 		return -1;

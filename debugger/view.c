@@ -75,7 +75,7 @@ static void render_code(struct dbg_session *s, int rows, struct dbg_text *t)
 	int after = rows > 0 ? rows - before - 1 : 8;
 	dbg_render_code(s->code.bytes, s->code.len, s->code.addr,
 			dbg_linear_pc(&s->cur), dbg_code_bits(&s->cur.sregs),
-			before, after, t);
+			before, after, &s->known, t);
 }
 
 void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,

@@ -1,0 +1,191 @@
+/*
+ * test_code.c - the disassembly pane in each mode, the current-
+ * instruction marker, backwards decoding, and the memory pane formats
+ * (debugger/code.c, debugger/mem.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "panes.h"
+
+static struct dbg_text t;
+
+static int setup(void **state)
+{
+	(void)state;
+	dbg_text_init(&t);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dbg_text_free(&t);
+	return 0;
+}
+
+static void has(const char *s)
+{
+	if (dbg_text_find(&t, s) < 0) {
+		dbg_text_print(&t, stderr);
+		fail_msg("pane lacks \"%s\"", s);
+	}
+}
+
+static void code_bits_follow_cr0_efer_and_cs(void **state)
+{
+	(void)state;
+	struct kvm_sregs s = {0};
+	assert_int_equal(dbg_code_bits(&s), 16); /* real mode */
+	s.cr0 = 1;
+	assert_int_equal(dbg_code_bits(&s), 16); /* 16-bit protected */
+	s.cs.db = 1;
+	assert_int_equal(dbg_code_bits(&s), 32);
+	s.efer = 0x500;
+	s.cs.l = 1;
+	s.cs.db = 0;
+	assert_int_equal(dbg_code_bits(&s), 64);
+}
+
+static void linear_pc_adds_cs_base_outside_long_mode(void **state)
+{
+	(void)state;
+	struct dbg_state st = {0};
+	st.sregs.cs.base = 0x7c00;
+	st.regs.rip = 0x10005; /* IP is 16 bits in real mode */
+	assert_true(dbg_linear_pc(&st) == 0x7c05);
+	st.sregs.cr0 = 1;
+	st.sregs.efer = 0x500;
+	st.sregs.cs.l = 1;
+	st.regs.rip = 0xffff800000001000ULL; /* CS.base ignored */
+	assert_true(dbg_linear_pc(&st) == 0xffff800000001000ULL);
+}
+
+static void code_64bit_marks_the_current_instruction(void **state)
+{
+	(void)state;
+	/* cld; out 0xe9, al; hlt */
+	const uint8_t code[] = {0xfc, 0xe6, 0xe9, 0xf4};
+	dbg_render_code(code, sizeof(code), 0x100000, 0x100001, 64, 2, 4, NULL,
+			&t);
+	has("   0x00100000  fc");
+	has("=> 0x00100001  e6 e9");
+	has("out 0xe9, al");
+	has("hlt");
+	int cur = dbg_text_find(&t, "=>");
+	assert_int_equal(t.l[cur].a[0], DBG_A_CURRENT);
+	assert_int_equal(t.n, 3);
+}
+
+static void code_same_bytes_decode_per_mode(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0xb8, 0x78, 0x56, 0x34, 0x12};
+	dbg_render_code(code, sizeof(code), 0x7c00, 0x7c00, 16, 0, 0, NULL, &t);
+	has("mov ax, 0x5678"); /* 16-bit: a 2-byte immediate */
+	dbg_text_clear(&t);
+	dbg_render_code(code, sizeof(code), 0x100000, 0x100000, 32, 0, 0, NULL,
+			&t);
+	has("mov eax, 0x12345678");
+	dbg_text_clear(&t);
+	const uint8_t rex[] = {0x48, 0x89, 0xf8};
+	dbg_render_code(rex, sizeof(rex), 0x100000, 0x100000, 64, 0, 0, NULL,
+			&t);
+	has("mov rax, rdi");
+}
+
+static void code_invalid_bytes_show_as_bad(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x06, 0x90}; /* push es: invalid in 64-bit */
+	dbg_render_code(code, sizeof(code), 0x1000, 0x1000, 64, 0, 1, NULL, &t);
+	has("=> 0x00001000  06");
+	has("(bad)");
+	has("nop");
+}
+
+static void code_known_starts_settle_backward_decoding(void **state)
+{
+	(void)state;
+	/* Zeros then cld at 0x103 and out at 0x104. Decoding from 0x100
+	 * gives "00 00" + "00 fc", which also ends at 0x104. */
+	const uint8_t code[] = {0, 0, 0, 0xfc, 0xe6, 0xe9};
+	struct dbg_known k = {.n = 1, .pc = {0x103}};
+	dbg_render_code(code, sizeof(code), 0x100, 0x104, 64, 1, 0, NULL, &t);
+	assert_int_equal(dbg_text_find(&t, "   0x00000103  fc"), -1);
+	dbg_text_clear(&t);
+	dbg_render_code(code, sizeof(code), 0x100, 0x104, 64, 1, 0, &k, &t);
+	has("   0x00000103  fc");
+	has("=> 0x00000104  e6 e9");
+}
+
+static void code_pc_outside_the_buffer_is_an_error_row(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90};
+	dbg_render_code(code, sizeof(code), 0x1000, 0x2000, 64, 2, 2, NULL, &t);
+	has("no code bytes at 0x2000");
+	assert_int_equal(t.l[0].a[0], DBG_A_ERROR);
+}
+
+static void mem_hexdump_shows_hex_and_ascii(void **state)
+{
+	(void)state;
+	uint8_t buf[20];
+	memcpy(buf, "Hello, world!\n\0\1\2\3\4\5", 20);
+	struct dbg_xfmt f = {.count = 20, .fmt = 'x', .unit = 'b'};
+	dbg_render_mem(buf, sizeof(buf), 0x4000, &f, 64, &t);
+	assert_int_equal(t.n, 2);
+	has("0000000000004000: 48 65 6c 6c 6f 2c 20 77 6f 72 6c 64 21 0a 00 01 "
+	    " "
+	    "|Hello, world!...|");
+	has("0000000000004010: 02 03 04 05");
+}
+
+static void mem_words_are_little_endian_and_signed_in_d(void **state)
+{
+	(void)state;
+	const uint8_t buf[8] = {0x78, 0x56, 0x34, 0x12, 0xff, 0xff, 0xff, 0xff};
+	struct dbg_xfmt f = {.count = 2, .fmt = 'x', .unit = 'w'};
+	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, &t);
+	has("0000000000000010: 0x12345678 0xffffffff");
+	dbg_text_clear(&t);
+	f.fmt = 'd';
+	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, &t);
+	has(": 305419896 -1");
+	dbg_text_clear(&t);
+	f = (struct dbg_xfmt){.count = 8, .fmt = 'x', .unit = 'g'};
+	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, &t);
+	has("0xffffffff12345678");
+}
+
+static void mem_chars_escape_unprintable_bytes(void **state)
+{
+	(void)state;
+	const uint8_t buf[3] = {'A', 0x0a, 'z'};
+	struct dbg_xfmt f = {.count = 3, .fmt = 'c', .unit = 'b'};
+	dbg_render_mem(buf, sizeof(buf), 0, &f, 64, &t);
+	has("'A' \\x0a 'z'");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(code_bits_follow_cr0_efer_and_cs),
+		T(linear_pc_adds_cs_base_outside_long_mode),
+		T(code_64bit_marks_the_current_instruction),
+		T(code_same_bytes_decode_per_mode),
+		T(code_invalid_bytes_show_as_bad),
+		T(code_known_starts_settle_backward_decoding),
+		T(code_pc_outside_the_buffer_is_an_error_row),
+		T(mem_hexdump_shows_hex_and_ascii),
+		T(mem_words_are_little_endian_and_signed_in_d),
+		T(mem_chars_escape_unprintable_bytes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
