@@ -29,6 +29,7 @@
 
 #include "ctr_internal.h"
 
+/* [slide:clone-flags] */
 /* The flags passed to clone(); SIGCHLD so the runtime can wait for it. */
 int ctr_clone_flags(const struct mvm_ctr *c)
 {
@@ -47,6 +48,7 @@ int ctr_clone_flags(const struct mvm_ctr *c)
 	LAB(5) END */
 	return flags;
 }
+/* [/slide:clone-flags] */
 
 /*
  * Map root in the new user namespace to the user who started the runtime
