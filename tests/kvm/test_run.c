@@ -326,6 +326,37 @@ static void more_than_four_breakpoints_is_e2big(void **state)
 	assert_non_null(strstr(f->log, "DR0-DR3"));
 }
 
+/* The host injects #UD (vector 6) before the first instruction: the
+ * guest's IVT handler runs, then returns to the skipped-to instruction. */
+static void injected_exception_runs_the_guest_handler(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xb0, 'X',  /* mov al, 'X'  (skipped by the injection) */
+		0xb0, 'M',  /* mov al, 'M' */
+		0xe6, 0xe9, /* out MVM_PORT_DEBUGCON, al */
+		0xf4,	    /* hlt */
+	};
+	static const uint8_t ud_handler[] = {
+		0xb0, 'U', 0xe6, 0xe9, 0xcf, /* mov al,'U'; out 0xe9,al; iret */
+	};
+	const uint16_t ivt6[2] = {0x7c40, 0};
+	struct mvm_exit e;
+
+	load(f, code, sizeof(code), 0);
+	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, ud_handler, 5), 0);
+	assert_int_equal(mvm_vm_write(f->vm, 6 * 4, ivt6, 4), 0);
+	assert_int_equal(mvm_vcpu_inject_exception(f->vcpu, 6, 0, 0, 2), 0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_string_equal(f->out, "UM");
+	/* An interrupt vector (>= 32) has no error code. */
+	assert_int_equal(mvm_vcpu_inject_exception(f->vcpu, 0x40, 1, 0, 0),
+			 -EINVAL);
+	assert_int_equal(mvm_vcpu_inject_exception(f->vcpu, 256, 0, 0, 0),
+			 -EINVAL);
+}
+
 /* Real mode: KVM's emulator delivers int3 / int n through the IVT itself
  * (no fix-up needed); the handlers print 'B' and 'S'. */
 static void int3_and_int_n_reach_real_mode_ivt_handlers(void **state)
@@ -676,6 +707,7 @@ int main(void)
 		T(single_step_reports_each_instruction),
 		T(hw_breakpoint_fires_at_its_address),
 		T(more_than_four_breakpoints_is_e2big),
+		T(injected_exception_runs_the_guest_handler),
 		T(int3_and_int_n_reach_real_mode_ivt_handlers),
 		T(int3_and_int_n_reach_long_mode_idt_handlers),
 		T(int3_fixup_exit_is_handled_with_rip_after_the_int3),
