@@ -363,7 +363,12 @@ int ctr_cgroup_create(struct mvm_ctr *c)
 						sizeof(cg->v1_leaf[i]));
 		}
 	}
-	err = err ? err : set_limits(c);
+	if (!err) {
+		err = set_limits(c);
+		if (err == -ENOSYS)
+			mvm_logf(&c->log, MVM_LOG_ERROR,
+				 "cgroup: set_limits: %s", strerror(-err));
+	}
 	if (err)
 		ctr_cgroup_destroy(c);
 	return err;

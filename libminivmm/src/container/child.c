@@ -40,6 +40,7 @@
 /* Set before execve(): failures from then on are the command's, not
  * the runtime's (the runtime returns -ENOEXEC for them). */
 static int exec_stage;
+static int logged_error; /* an ERROR record went to the runtime */
 
 /* The child's log sink: one record per message into the pipe. */
 static void pipe_log(void *ctx, enum mvm_log_level level, const char *msg)
@@ -51,6 +52,7 @@ static void pipe_log(void *ctx, enum mvm_log_level level, const char *msg)
 	memset(&m, 0, sizeof(m));
 	m.level = (int)level;
 	m.err = level != MVM_LOG_ERROR ? 0 : exec_stage ? 2 : 1;
+	logged_error |= m.err;
 	snprintf(m.text, sizeof(m.text), "%s", msg);
 	n = write(fd, &m, sizeof(m));
 	(void)n; /* nobody to tell if the runtime is gone */
@@ -187,6 +189,8 @@ int ctr_child_main(void *arg)
 	if (setup_fds(c, &log) < 0)
 		_exit(EBADF);
 	err = setup(c, &log);
+	if (err < 0 && !logged_error) /* a step that failed silently */
+		mvm_logf(&log, MVM_LOG_ERROR, "setup: %s", strerror(-err));
 	if (err < 0)
 		_exit(-err & 0xff); /* the runtime returns -status */
 	/* execvp() searches the PATH of *our* environment: replace it. */
