@@ -227,6 +227,25 @@ static void exit_tour_makes_one_announced_exit_per_step(void **state)
 			     "0xffffffff, RDMSR returned 0x1122334455667788");
 }
 
+/* Without user-space MSR exits KVM injects #GP for the unknown MSR; the
+ * tour's own handler skips the RDMSR, so there is no MSR exit and no
+ * triple fault, and the guest says what happened. */
+static void exit_tour_without_msr_exits_catches_the_gp_and_halts(void **state)
+{
+	struct fixture *f = *state;
+	struct mvm_exit seen[16];
+
+	fixture_load(f, "exit-tour.elf", MVM_MODE_LONG64);
+	assert_int_equal(collect_tour(f, seen, 16), 5);
+	assert_io(&seen[0], 1, 0x42);
+	assert_io(&seen[1], 0, 0xff);
+	assert_mmio(&seen[2], 1);
+	assert_mmio(&seen[3], 0);
+	assert_int_equal(seen[4].reason, KVM_EXIT_HLT);
+	assert_steps_in_order(f);
+	assert_output_has(f, "RDMSR raised #GP (no user-space MSR exits)");
+}
+
 static int current_cpl(struct fixture *f)
 {
 	struct kvm_sregs s;
@@ -325,6 +344,7 @@ int main(void)
 		T(hello_long_prints_greeting_says_done_then_halts),
 		T(triple_fault_ends_in_shutdown_with_explanation),
 		T(exit_tour_makes_one_announced_exit_per_step),
+		T(exit_tour_without_msr_exits_catches_the_gp_and_halts),
 		T(cpl_compute_host_times_the_loop_at_cpl0_and_cpl3),
 		T(ucall_tour_syncs_twice_then_reports_both_values),
 	};
