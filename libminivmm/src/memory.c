@@ -211,6 +211,17 @@ static int kvm_set_slot(struct mvm_vm *vm, const struct mvm_slot *s,
 	return 0;
 }
 
+/* KVM on Intel keeps three private pages at MVM_KVM_TSS_ADDR (vm.c); a
+ * slot there would silently break real mode, so refuse it by name. */
+static int hits_kvm_tss(uint64_t gpa, uint64_t size)
+{
+	const uint64_t tss_end = MVM_KVM_TSS_ADDR + 3 * 4096;
+
+	return gpa < tss_end && gpa + (size - 1) >= MVM_KVM_TSS_ADDR;
+}
+
+/* Record the slot first, then tell KVM; if KVM refuses, forget it again,
+ * so the VMM's table and KVM's never disagree. */
 int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 		       void *hva, unsigned flags)
 {
@@ -221,6 +232,14 @@ int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 		mvm_logf(&vm->log, MVM_LOG_ERROR,
 			 "KVM_CAP_READONLY_MEM missing: no read-only slots");
 		return -EOPNOTSUPP;
+	}
+	if (size && gpa + (size - 1) >= gpa && hits_kvm_tss(gpa, size)) {
+		mvm_logf(&vm->log, MVM_LOG_ERROR,
+			 "cannot add memory at gpa 0x%llx size 0x%llx: "
+			 "overlaps KVM's private TSS pages at 0x%llx",
+			 (unsigned long long)gpa, (unsigned long long)size,
+			 MVM_KVM_TSS_ADDR);
+		return -EEXIST;
 	}
 	idx = mvm_memmap_add(&vm->mem, gpa, size, hva, flags);
 	if (idx < 0) {
@@ -241,6 +260,9 @@ int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 	return idx;
 }
 
+/* Memory the library allocates (and frees on remove/destroy): anonymous
+ * pages read as zero, and MAP_NORESERVE lets a large, sparsely used guest
+ * cost only the pages it touches. */
 int mvm_vm_mem_add(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 		   unsigned flags)
 {
@@ -272,6 +294,9 @@ int mvm_vm_mem_add(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 	return idx;
 }
 
+/* Tell KVM first: once KVM no longer maps the slot the guest cannot
+ * reach the memory (accesses exit as MMIO), and only then may the host
+ * unmap it. */
 int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
 {
 	struct mvm_slot s;
@@ -294,6 +319,8 @@ int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
 	return 0;
 }
 
+/* Bit i of the bitmap (word i / 64, bit i % 64) is page i of the slot,
+ * counted from its first byte; KVM clears the log as it copies it out. */
 int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
 {
 	struct kvm_dirty_log d = {.slot = (uint32_t)slot,

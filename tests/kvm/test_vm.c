@@ -295,6 +295,10 @@ static void overlapping_or_bad_slots_are_refused_with_a_message(void **state)
 	assert_non_null(strstr(f->log, "overlaps an existing slot"));
 	assert_int_equal(mvm_vm_mem_add(f->vm, SLOT_GPA, 100, 0), -EINVAL);
 	assert_int_equal(mvm_vm_mem_add(f->vm, SLOT_GPA + 1, PAGE, 0), -EINVAL);
+	assert_int_equal(
+		mvm_vm_mem_add(f->vm, MVM_KVM_TSS_ADDR - PAGE, 2 * PAGE, 0),
+		-EEXIST);
+	assert_non_null(strstr(f->log, "KVM's private TSS pages"));
 	assert_int_equal(mvm_vm_mem_remove(f->vm, 0), -EBUSY);
 	assert_non_null(strstr(f->log, "cannot be removed"));
 }
