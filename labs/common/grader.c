@@ -39,7 +39,7 @@ static int add_program(struct grade_run *r, const char *lab, const char *prog)
 	int before = r->n;
 
 	grade_child_run(argv, 30, &c);
-	if (c.exited != 0 || c.status != 0) {
+	if (!c.exited || c.status != 0) {
 		fprintf(stderr, "grader: cannot list the tests of %s: %s\n",
 			prog, c.why[0] ? c.why : "no output");
 		free(c.out);

@@ -95,8 +95,8 @@ void grade_print_result(const struct grade_run *r, int i)
 		pad = 2;
 	memset(dots, '.', sizeof(dots));
 	dots[pad < 79 ? pad : 79] = '\0';
-	printf("    %s %s %s %2d/%-2d", t->name, dots, state[t->state],
-	       t->score, t->points);
+	printf("    %s %s %s %2d/%d", t->name, dots, state[t->state], t->score,
+	       t->points);
 	if (t->state != GRADE_PASS)
 		printf("  (%s)", t->why);
 	printf("\n");

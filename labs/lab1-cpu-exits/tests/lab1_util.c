@@ -1,0 +1,106 @@
+/*
+ * lab1_util.c - helpers shared by Lab 1's grader tests: loading the lab's
+ * guests, running them to their next ucall, and failing with messages
+ * that say what the guest did instead of what was expected.
+ */
+#include "lab1.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+void lab1_load_guest(struct fixture *f, const char *name)
+{
+	struct mvm_mode_config mode = {.mode = MVM_MODE_LONG64};
+	char path[1024];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/guests/%s", LAB1_BUILD, name);
+	r = mvm_load_file(mvm_vm_mem(f->vm), path, MVM_LOAD_ADDR, &f->img,
+			  mvm_vm_log(f->vm));
+	GRADE_EXPECT(r == 0, "loading %s failed (%s); log:\n%s", path,
+		     strerror(-r), f->log);
+	mode.entry = f->img.entry;
+	r = mvm_vcpu_setup_mode(f->vcpu, &mode);
+	GRADE_EXPECT(r == 0, "long-mode setup failed (%s); log:\n%s",
+		     strerror(-r), f->log);
+}
+
+int lab1_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e,
+	     struct mvm_ucall *uc)
+{
+	int r, cmd;
+
+	memset(uc, 0, sizeof(*uc));
+	r = fixture_run(f, timeout_ms, e);
+	if (r < 0)
+		return MVM_UCALL_NONE;
+	cmd = mvm_ucall_last(f->devs.ucall, uc);
+	mvm_ucall_clear(f->devs.ucall);
+	return cmd;
+}
+
+/* What the guest did, in words, for a failure message. */
+static void describe(struct fixture *f, int cmd, const struct mvm_exit *e,
+		     const struct mvm_ucall *uc, char *buf, size_t len)
+{
+	char ex[256];
+
+	if (cmd == MVM_UCALL_ASSERT && uc->args[1])
+		snprintf(buf, len,
+			 "guest assertion failed: %s (left 0x%llx, right "
+			 "0x%llx)",
+			 uc->text, (unsigned long long)uc->args[2],
+			 (unsigned long long)uc->args[3]);
+	else if (cmd == MVM_UCALL_ASSERT)
+		snprintf(buf, len, "guest assertion failed: %s", uc->text);
+	else if (cmd != MVM_UCALL_NONE)
+		snprintf(buf, len, "guest made ucall %s (stage %llu)",
+			 mvm_ucall_cmd_name((uint64_t)cmd),
+			 (unsigned long long)uc->args[0]);
+	else {
+		mvm_exit_describe(e, ex, sizeof(ex));
+		snprintf(buf, len, "guest stopped without a ucall: %s", ex);
+	}
+	(void)f;
+}
+
+void lab1_expect_ucall_at(struct fixture *f, unsigned timeout_ms, int cmd,
+			  uint64_t stage, const char *file, int line)
+{
+	struct mvm_exit e;
+	struct mvm_ucall uc;
+	char what[512];
+	int got = lab1_run(f, timeout_ms, &e, &uc);
+
+	if (got == cmd && (cmd != MVM_UCALL_SYNC || uc.args[0] == stage))
+		return;
+	describe(f, got, &e, &uc, what, sizeof(what));
+	grade_fail(file, line,
+		   "expected the guest to reach %s %llu; %s\n"
+		   "guest output:\n%s\nlibrary log:\n%s",
+		   mvm_ucall_cmd_name((uint64_t)cmd), (unsigned long long)stage,
+		   what, f->out, f->log);
+}
+
+void lab1_real_code(struct fixture *f, uint64_t entry, uint64_t ds_base,
+		    const void *code, size_t len)
+{
+	GRADE_EXPECT(mvm_vm_write(f->vm, entry, code, len) == 0,
+		     "cannot write the test's guest code at 0x%llx",
+		     (unsigned long long)entry);
+	fixture_real_mode(f, entry, ds_base);
+}
+
+void lab1_step(struct fixture *f, struct mvm_exit *e)
+{
+	int r;
+
+	alarm(20); /* backstop: the deadline below should end any run */
+	mvm_vcpu_set_deadline(f->vcpu, 10000);
+	r = mvm_vcpu_run_once(f->vcpu, e);
+	mvm_vcpu_set_deadline(f->vcpu, 0);
+	alarm(0);
+	GRADE_EXPECT(r == 0, "mvm_vcpu_run_once failed: %s; log:\n%s",
+		     strerror(-r), f->log);
+}
