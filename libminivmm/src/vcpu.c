@@ -27,8 +27,12 @@
 
 #define CPUID_MAX_ENTRIES 256
 
-/* The kvm_run page of the vCPU this thread runs (for the signal). */
-static __thread struct kvm_run *volatile thread_run;
+/* The kvm_run page of the vCPU this thread runs, for the signal handler.
+ * initial-exec: the variable then lives in static TLS, so reading it in
+ * a signal handler never has to allocate (dynamic TLS may, which is not
+ * async-signal-safe). */
+static __thread struct kvm_run *volatile thread_run
+	__attribute__((tls_model("initial-exec")));
 
 /* CPUID leaf 1 EBX[31:24] and leaf 0xB EDX hold the initial APIC ID
  * (Intel SDM Vol. 2A, CPUID). */
@@ -165,6 +169,9 @@ void mvm_vcpu_destroy(struct mvm_vcpu *vcpu)
 /* A real-time signal: never merged with the program's own SIGALRM. */
 #define KICK_SIGNAL (SIGRTMIN + 1)
 
+/* Runs in the vCPU's thread when its deadline passes. If the thread is
+ * inside KVM_RUN, the signal alone makes it return EINTR; if it is just
+ * about to enter, immediate_exit makes KVM_RUN return at once. */
 static void kick_handler(int sig)
 {
 	struct kvm_run *run = thread_run;
@@ -192,7 +199,9 @@ static int install_handler(void)
 	return 0;
 }
 
-/* (Re)create the timer so that it signals the calling thread. */
+/* (Re)create the timer so that it signals the calling thread: a plain
+ * process-directed signal could be delivered to any thread, and a kick
+ * to the wrong thread would leave the guest spinning. */
 static int make_timer(struct mvm_vcpu *vcpu)
 {
 	struct sigevent sev;
