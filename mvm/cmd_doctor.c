@@ -88,6 +88,28 @@ static const char *group_name(gid_t gid)
 }
 
 /*
+ * Permission denied. If a non-root group may read and write the device,
+ * joining it is the fix; otherwise the node itself needs the usual
+ * root:kvm 0660 that udev's rule for /dev/kvm sets at boot.
+ */
+static void explain_eacces(const struct stat *st, int exists)
+{
+	if (exists && st->st_gid != 0 && (st->st_mode & 060) == 060) {
+		printf("  fix: sudo usermod -aG %s $USER, then log out and in "
+		       "again\n       (group membership is read at login)\n",
+		       group_name(st->st_gid));
+		return;
+	}
+	printf("  fix: %s is not open to any group; the usual setup is\n"
+	       "         sudo groupadd -f kvm\n"
+	       "         sudo chown root:kvm %s && sudo chmod 660 %s\n"
+	       "       (udev's rule for /dev/kvm does this at boot), then\n"
+	       "         sudo usermod -aG kvm $USER   and log out and in "
+	       "again\n",
+	       MVM_KVM_DEVICE, MVM_KVM_DEVICE, MVM_KVM_DEVICE);
+}
+
+/*
  * Say who we are and who may open the device, then the fix for this
  * errno. EACCES: distributions give /dev/kvm to group "kvm" (mode 0660,
  * set by a udev rule), and a new group membership only applies to
@@ -99,8 +121,9 @@ static void explain_open_error(int err, const struct stat *st, int exists)
 {
 	struct passwd *pw = getpwuid(getuid());
 
-	printf("  you are user '%s' (uid %u), groups:", pw ? pw->pw_name : "?",
-	       (unsigned)getuid());
+	printf("  you are user '%s' (uid %u), groups: %s",
+	       pw ? pw->pw_name : "?", (unsigned)getuid(),
+	       group_name(getgid()));
 	gid_t groups[64];
 	int n = getgroups(64, groups);
 	for (int i = 0; i < n; i++)
@@ -111,9 +134,7 @@ static void explain_open_error(int err, const struct stat *st, int exists)
 		       MVM_KVM_DEVICE, (unsigned)st->st_uid,
 		       group_name(st->st_gid), (unsigned)(st->st_mode & 0777));
 	if (err == EACCES || err == EPERM) {
-		printf("  fix: sudo usermod -aG %s $USER, then log out and in "
-		       "again\n       (group membership is read at login)\n",
-		       exists ? group_name(st->st_gid) : "kvm");
+		explain_eacces(st, exists);
 	} else if (err == ENOENT || err == ENXIO || err == ENODEV) {
 		printf("  fix: load the module: sudo modprobe kvm_intel "
 		       "(Intel) or kvm_amd (AMD)\n"

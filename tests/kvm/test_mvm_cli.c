@@ -34,14 +34,14 @@ struct result {
 
 static struct result res;
 
-/* Run `mvm ARGS` with stderr merged into stdout. */
-static struct result *mvm(const char *args)
+/* Run a shell command line with stderr merged into stdout. */
+static struct result *sh(const char *cmdline)
 {
-	char cmd[1024];
+	char cmd[1200];
 	size_t n = 0, got;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), CMD_TIMEOUT "%s %s 2>&1", MVM, args);
+	snprintf(cmd, sizeof(cmd), CMD_TIMEOUT "%s 2>&1", cmdline);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (n < OUT_MAX - 1 &&
@@ -51,6 +51,15 @@ static struct result *mvm(const char *args)
 	int st = pclose(p);
 	res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	return &res;
+}
+
+/* Run `mvm ARGS`. */
+static struct result *mvm(const char *args)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "%s %s", MVM, args);
+	return sh(cmd);
 }
 
 static void assert_has(const struct result *r, const char *want)
@@ -219,6 +228,24 @@ static void doctor_exits_0_on_a_working_host(void **state)
 	assert_has(r, "KVM_CAP_USER_MEMORY");
 }
 
+/* A private mount namespace with an empty /dev is a host without the
+ * kvm module, as far as mvm can tell. Needs root (CAP_SYS_ADMIN). */
+static void doctor_without_dev_kvm_exits_1_and_says_how_to_fix(void **state)
+{
+	(void)state;
+	if (sh("unshare -m true")->status != 0) {
+		print_message("skip: cannot create a mount namespace here "
+			      "(needs root)\n");
+		skip();
+	}
+	struct result *r = sh("unshare -m sh -c 'mount -t tmpfs none /dev "
+			      "&& exec " MVM " doctor'");
+	assert_status(r, 1);
+	assert_has(r, "[FAIL] cannot open /dev/kvm: No such file");
+	assert_has(r, "modprobe kvm_intel");
+	assert_has(r, "cannot run here yet");
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -236,6 +263,8 @@ int main(void)
 		cmocka_unit_test(
 			run_timeout_stops_a_spinning_guest_with_status_1),
 		cmocka_unit_test(doctor_exits_0_on_a_working_host),
+		cmocka_unit_test(
+			doctor_without_dev_kvm_exits_1_and_says_how_to_fix),
 	};
 	if (access(MVM, X_OK) != 0) {
 		fprintf(stderr, "test_mvm_cli: %s is not built (make)\n", MVM);
