@@ -100,6 +100,11 @@ void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	}
 }
 
+/* Warnings about unclaimed accesses per vCPU; later ones go to DEBUG. A
+ * Linux guest writes port 0x80 for every I/O delay, which would otherwise
+ * bury everything else in the log. */
+#define UNCLAIMED_WARN_MAX 32
+
 /* Log an access no device claimed; the RIP costs an ioctl, but only on
  * this unusual path. */
 static void log_unclaimed(struct mvm_vcpu *vcpu, const char *what,
@@ -107,9 +112,17 @@ static void log_unclaimed(struct mvm_vcpu *vcpu, const char *what,
 			  uint32_t count)
 {
 	struct kvm_regs regs = {0};
+	enum mvm_log_level level = MVM_LOG_WARN;
 
+	if (vcpu->unclaimed >= UNCLAIMED_WARN_MAX)
+		level = MVM_LOG_DEBUG;
+	else if (++vcpu->unclaimed == UNCLAIMED_WARN_MAX)
+		mvm_logf(&vcpu->vm->log, MVM_LOG_WARN,
+			 "vCPU %d: %d unclaimed accesses; further ones are "
+			 "logged at debug level",
+			 vcpu->index, UNCLAIMED_WARN_MAX);
 	mvm_vcpu_get_regs(vcpu, &regs);
-	mvm_logf(&vcpu->vm->log, MVM_LOG_WARN,
+	mvm_logf(&vcpu->vm->log, level,
 		 "unclaimed %s %s 0x%llx size %u%s at RIP 0x%llx%s", what,
 		 is_write ? "write" : "read", (unsigned long long)addr, size,
 		 count > 1 ? " (string I/O)" : "", (unsigned long long)regs.rip,

@@ -26,6 +26,7 @@ struct mvm_vcpu {
 	int timer_tid;		/* thread the timer signals; 0 = no timer */
 	unsigned debug_flags;	/* KVM_GUESTDBG_* last set; 0 = not debugged */
 	int sync_regs;		/* KVM can copy regs into kvm_run on exit */
+	unsigned unclaimed;	/* unclaimed accesses logged so far */
 };
 
 struct mvm_vm {

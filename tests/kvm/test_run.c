@@ -115,6 +115,27 @@ static void out_to_unclaimed_port_is_logged_and_not_fatal(void **state)
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 }
 
+static void unclaimed_access_warnings_are_capped(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xb9, 0x64, 0x00, /* mov cx, 100 */
+		0xe6, 0x80,	  /* 1: out 0x80, al */
+		0xe2, 0xfc,	  /* loop 1b */
+		0xf4,		  /* hlt */
+	};
+	struct mvm_exit e;
+	int warnings = 0;
+
+	load(f, code, sizeof(code), 0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	for (const char *p = f->log; (p = strstr(p, "warning: unclaimed")); p++)
+		warnings++;
+	assert_in_range(warnings, 16, 64);
+	assert_non_null(strstr(f->log, "further ones are logged at debug"));
+}
+
 static void in_from_unclaimed_port_reads_all_ones(void **state)
 {
 	struct fixture *f = *state;
@@ -697,6 +718,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(hlt_stops_the_run_with_rip_after_it),
 		T(out_to_unclaimed_port_is_logged_and_not_fatal),
+		T(unclaimed_access_warnings_are_capped),
 		T(in_from_unclaimed_port_reads_all_ones),
 		T(rep_outsb_delivers_every_byte_to_the_device),
 		T(rep_insb_fills_memory_from_the_device),
