@@ -69,7 +69,9 @@ void fixture_require_kvm(void);
 int fixture_kvm_usable(char *why, size_t len);
 
 /* The log sink fixtures use, for tests that create their own VMs: appends
- * "level: message\n" to f->log. ctx is the struct fixture. */
+ * "level: message\n" to f->log. ctx is the struct fixture. With the
+ * environment variable MVM_TEST_LOG set, every message is also printed to
+ * stderr (handy when a test fails). */
 void fixture_log_fn(void *ctx, enum mvm_log_level level, const char *msg);
 
 #endif
