@@ -318,7 +318,7 @@ static int run_guest(struct machine *m, const struct run_opts *o)
 		if (rc < 0)
 			break;
 		if (o->trace)
-			report_trace(&e);
+			report_trace(m->vm, &e);
 		verdict = classify(m, &e, o);
 	}
 	mvm_vcpu_set_deadline(m->vcpu, 0);

@@ -11,17 +11,43 @@
 
 #define CMD "mvm run"
 
+/*
+ * A ucall exit is just "OUT of an address to port 0x1000"; what the
+ * guest asked for is in the struct at that guest-physical address. The
+ * vCPU is stopped, so the struct still holds this call: read it (through
+ * the bounds-checked mvm_vm_read, the address is the guest's word) and
+ * show the command and the first line of its text.
+ */
+static void describe_ucall(struct mvm_vm *vm, const struct mvm_exit *e,
+			   char *out, size_t len)
+{
+	struct mvm_ucall uc;
+	uint32_t gpa;
+
+	if (e->reason != KVM_EXIT_IO || e->u.io.port != MVM_PORT_UCALL ||
+	    !e->u.io.is_write || e->u.io.size != 4)
+		return;
+	memcpy(&gpa, e->u.io.data, sizeof(gpa));
+	if (mvm_vm_read(vm, gpa, &uc, sizeof(uc)) < 0)
+		return;
+	uc.text[MVM_UCALL_TEXT - 1] = '\0';
+	uc.text[strcspn(uc.text, "\n")] = '\0';
+	snprintf(out, len, "  [ucall %s \"%s\"]", mvm_ucall_cmd_name(uc.cmd),
+		 uc.text);
+}
+
 /* One line per exit: sequence number, RIP, host time spent handling it,
  * and the library's description (mvm_exit_describe, exitdesc.c). RIP and
  * handler time are only filled when tracing is on, which --trace does. */
-void report_trace(const struct mvm_exit *e)
+void report_trace(struct mvm_vm *vm, const struct mvm_exit *e)
 {
-	char buf[256];
+	char buf[256], call[MVM_UCALL_TEXT + 32] = "";
 
 	mvm_exit_describe(e, buf, sizeof(buf));
-	fprintf(stderr, "%6llu  rip %#010llx %8llu ns  %s\n",
+	describe_ucall(vm, e, call, sizeof(call));
+	fprintf(stderr, "%6llu  rip %#010llx %8llu ns  %s%s\n",
 		(unsigned long long)e->seq, (unsigned long long)e->rip,
-		(unsigned long long)e->handle_ns, buf);
+		(unsigned long long)e->handle_ns, buf, call);
 }
 
 /*

@@ -17,8 +17,11 @@ enum run_verdict {
 	RUN_FAIL,     /* assertion, triple fault, emulation error, ... */
 };
 
-/* "   12  rip 0x00100034     830 ns  IO out port 0x00e9 ..." (stderr). */
-void report_trace(const struct mvm_exit *e);
+struct mvm_vm;
+
+/* "   12  rip 0x00100034     830 ns  IO out port 0x00e9 ..." (stderr).
+ * A ucall exit also shows the call, read from guest memory in vm. */
+void report_trace(struct mvm_vm *vm, const struct mvm_exit *e);
 
 /* Act on the ucall the guest just made (and forget it); returns the
  * verdict: DONE -> RUN_OK, ASSERT -> RUN_FAIL (printed), else go on. */

@@ -195,6 +195,7 @@ static void run_trace_and_stats_show_the_msr_exit(void **state)
 	assert_status(r, 0);
 	assert_has(r, "RDMSR returned 0x4f4d45442d4d564d");
 	assert_has(r, "X86_RDMSR");
+	assert_has(r, "[ucall PRINT \"step 6: RDMSR of a made-up MSR\"]");
 	assert_has(r, "MMIO");
 	assert_has(r, "exit reason");
 	assert_has(r, "total");
