@@ -2,19 +2,22 @@
  * test_rootfs.c - Lab 5, task 2: pivot_root, /proc and /dev.
  *
  * The escape attempts an attacker tries first: a host file by its host
- * path, the same through /proc/1/root, climbing out with "..", and the
- * old root left mounted somewhere. None of them may reach the host.
+ * path, the same through /proc/1/root, climbing out with "..", the
+ * classic escape from a chroot (probe/escape.c), and the old root left
+ * mounted somewhere. None of them may reach the host.
  */
 #include "grade.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ctr_harness.h"
 
-#define TASK2 "task 2: pivot_root and /proc (rootfs.c)"
+#define TASK2	   "task 2: pivot_root and /proc (rootfs.c)"
+#define LAB5_PROBE MVM_LAB_BUILD_DIR "/lab5-containers/escape-probe"
 
 /* A file on the host, in a directory the rootfs also has (/tmp). */
 static void make_host_secret(char *path, size_t len)
@@ -28,30 +31,55 @@ static void make_host_secret(char *path, size_t len)
 	close(fd);
 }
 
+/* An overlay upper layer holding /bin/escape-probe (probe/escape.c), so
+ * the probe appears inside the container without touching the rootfs. */
+static void make_probe_layer(char *dir, char *upper, size_t len)
+{
+	char cmd[512];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(upper, len, "%s/upper", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/bin && cp %s %s/bin/", upper,
+		 LAB5_PROBE, upper);
+	if (access(LAB5_PROBE, X_OK) < 0)
+		fail_msg("%s is missing: build it with `make grade LAB=5`",
+			 LAB5_PROBE);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void files_outside_rootfs_are_unreachable(void **state)
 {
+	char secret[64], script[1024], dir[] = "/tmp/lab5-probe-XXXXXX";
+	char upper[128], cmd[160];
 	struct mvm_ctr_config cfg;
 	struct harness_run r;
-	char secret[64], script[1024];
 
 	(void)state;
 	harness_require();
 	make_host_secret(secret, sizeof(secret));
+	make_probe_layer(dir, upper, sizeof(upper));
 	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_OVERLAY;
+	cfg.overlay_upper = upper;
 	snprintf(script, sizeof(script),
-		 "cat %s /proc/1/root%s /../..%s 2>/dev/null; "
+		 "/bin/escape-probe %s; cat /../..%s 2>/dev/null; "
 		 "cd / && cd ../../.. && echo up=$(cat ./etc/minivmm-rootfs); "
 		 "ls /.. | grep -qx etc && echo dotdot-is-root; "
 		 "echo mounts=$(awk '{print $2}' /proc/mounts | grep -v "
 		 "-e '^/$' -e '^/proc' -e '^/dev' -e '^/tmp$' | wc -l)",
-		 secret, secret, secret);
+		 secret, secret);
 	harness_sh(&r, &cfg, script);
 	unlink(secret);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 	GRADE_EXPECT(r.rc == 0, "the container did not start (rc %d): %s", r.rc,
 		     r.log);
+	GRADE_EXPECT(strstr(r.out, "direct=") && strstr(r.out, "chroot="),
+		     "the escape probe did not run; output: %s", r.out);
 	GRADE_EXPECT(!strstr(r.out, "host-secret"),
-		     "a host file (%s) was readable inside the container: "
-		     "%s",
+		     "a host file (%s) was readable inside the container "
+		     "(chroot= is the classic chroot escape: fchdir out of a "
+		     "nested chroot and climb '..'); output: %s",
 		     secret, r.out);
 	GRADE_EXPECT(strstr(r.out, "up=inside the container rootfs"),
 		     "'cd ../../..' from / should stay in the rootfs (its "
