@@ -227,6 +227,24 @@ static void machine_destroy(struct machine *m)
 	mvm_vm_destroy(m->vm);
 }
 
+/* An ELF's class says which mode its code was compiled for. --mode may
+ * override (to watch what goes wrong), but say that it will. */
+static void pick_elf_mode(struct machine *m, struct run_opts *o)
+{
+	enum mvm_cpu_mode want = m->img.kind == MVM_IMAGE_ELF32
+					 ? MVM_MODE_PROT32
+					 : MVM_MODE_LONG64;
+
+	if (!o->mode_set)
+		o->mode = want;
+	else if (o->mode != want)
+		cli_error(CMD,
+			  "warning: %s is ELF%s, built for %s mode, but "
+			  "runs in %s mode as asked",
+			  o->image, want == MVM_MODE_PROT32 ? "32" : "64",
+			  mvm_mode_name(want), mvm_mode_name(o->mode));
+}
+
 /* ELF: addresses from its program headers, mode from its class. Flat:
  * real mode at MVM_REAL_LOAD_ADDR unless --mode says otherwise. */
 static int load_image(struct machine *m, struct run_opts *o)
@@ -242,10 +260,8 @@ static int load_image(struct machine *m, struct run_opts *o)
 	}
 	if (mvm_image_is_elf(buf, len)) {
 		rc = mvm_load_elf(mvm_vm_mem(m->vm), buf, len, &m->img, log);
-		if (!rc && !o->mode_set)
-			o->mode = m->img.kind == MVM_IMAGE_ELF32
-					  ? MVM_MODE_PROT32
-					  : MVM_MODE_LONG64;
+		if (!rc)
+			pick_elf_mode(m, o);
 	} else {
 		if (!o->mode_set)
 			o->mode = MVM_MODE_REAL;
