@@ -53,7 +53,7 @@ int main(void)
 			-MVM_HCALL_EFAULT);
 	GUEST_ASSERT_EQ(hcall(MVM_HCALL_PUTS, 0, 0, ram - 8, 16),
 			-MVM_HCALL_EFAULT);
-	GUEST_ASSERT_EQ(hcall(MVM_HCALL_PUTS, 0, 0, ~0ULL - 0xfff, 0x2000),
+	GUEST_ASSERT_EQ(hcall(MVM_HCALL_PUTS, 0, 0, ~0ULL - 0x7ff, 0x1000),
 			-MVM_HCALL_EFAULT);
 	GUEST_ASSERT_EQ(hcall(MVM_HCALL_INFO, 0, 0, ram, sizeof(info)),
 			-MVM_HCALL_EFAULT);

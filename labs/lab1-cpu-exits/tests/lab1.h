@@ -29,6 +29,9 @@ int lab1_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e,
 void lab1_expect_ucall_at(struct fixture *f, unsigned timeout_ms, int cmd,
 			  uint64_t stage, const char *file, int line);
 
+/* An mvm_output_fn that appends to the fixture's f->out (ctx = f). */
+void lab1_out(void *ctx, const char *buf, size_t len);
+
 /* Run hand-assembled 16-bit code at `entry` (CS = 0, DS base ds_base). */
 void lab1_real_code(struct fixture *f, uint64_t entry, uint64_t ds_base,
 		    const void *code, size_t len);

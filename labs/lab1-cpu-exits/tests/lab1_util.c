@@ -83,6 +83,17 @@ void lab1_expect_ucall_at(struct fixture *f, unsigned timeout_ms, int cmd,
 		   what, f->out, f->log);
 }
 
+void lab1_out(void *ctx, const char *buf, size_t len)
+{
+	struct fixture *f = ctx;
+
+	if (len > sizeof(f->out) - 1 - f->out_len)
+		len = sizeof(f->out) - 1 - f->out_len;
+	memcpy(f->out + f->out_len, buf, len);
+	f->out_len += len;
+	f->out[f->out_len] = '\0';
+}
+
 void lab1_real_code(struct fixture *f, uint64_t entry, uint64_t ds_base,
 		    const void *code, size_t len)
 {
