@@ -11,8 +11,9 @@
  *   vm          a VM (mvm_vm_create: /dev/kvm, memory slot, vCPU) whose
  *               one-byte real-mode guest (HLT) runs to its first exit
  *
- * Each row runs N times; the table shows the median, the fastest and the
- * slowest run, and the peak memory. Every run happens in a fresh child
+ * Each row runs N times (after one warm-up run), the rows taking turns;
+ * the table shows the median, the fastest and the slowest run, and the
+ * peak memory. Every run happens in a fresh child
  * process, so "peak memory" is that child's maximum resident set size
  * (getrusage(2) ru_maxrss, which also covers the descendants it waited
  * for): the user-space memory the start-up needed. Kernel memory (page
@@ -135,7 +136,7 @@ struct row {
  * One run in a fresh child: the child times fn() and writes the time to
  * a pipe; we read the child's peak RSS from wait4().
  */
-static void run_once(struct row *r, const char *rootfs)
+static void run_once(struct row *r, const char *rootfs, int warmup)
 {
 	uint64_t t = 0;
 	struct rusage ru;
@@ -161,6 +162,8 @@ static void run_once(struct row *r, const char *rootfs)
 	if (pid > 0 && wait4(pid, &status, 0, &ru) == pid &&
 	    WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    read(p[0], &t, sizeof(t)) == sizeof(t)) {
+		if (warmup)
+			goto out;
 		r->ns[r->n++] = t;
 		if (ru.ru_maxrss > r->rss_kib)
 			r->rss_kib = ru.ru_maxrss;
@@ -169,6 +172,7 @@ static void run_once(struct row *r, const char *rootfs)
 			snprintf(r->skipped, sizeof(r->skipped),
 				 "measuring child failed");
 	}
+out:
 	close(p[0]);
 }
 
@@ -258,6 +262,7 @@ int cmd_compare(int argc, char **argv)
 		 .what = "create a VM, run a 1-byte guest to HLT",
 		 .fn = measure_vm},
 	};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
 	const char *rootfs = "build/rootfs", *csv_path = "compare.csv";
 	char machine[512], *end;
 	long runs = 20;
@@ -297,11 +302,15 @@ int cmd_compare(int argc, char **argv)
 	       "peak MiB");
 	fprintf(csv, "# %s\nwhat,runs,median_us,min_us,max_us,peak_rss_kib\n",
 		machine);
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		for (k = 0; k < runs && !rows[i].skipped[0]; k++)
-			run_once(&rows[i], rootfs);
+	/* One warm-up run each (page cache, first /dev/kvm open), then the
+	 * rows take turns, so a burst of load elsewhere on the machine
+	 * hits all of them alike instead of one row's whole series. */
+	for (k = -1; k < runs; k++)
+		for (i = 0; i < NROWS; i++)
+			if (!rows[i].skipped[0])
+				run_once(&rows[i], rootfs, k < 0);
+	for (i = 0; i < NROWS; i++)
 		print_row(csv, &rows[i]);
-	}
 	printf("%-10s %-44s not measured: needs a Linux boot (a real-KVM "
 	       "host)\n",
 	       "linux", "boot Linux to its first user-space line");
