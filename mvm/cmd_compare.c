@@ -162,17 +162,15 @@ static void run_once(struct row *r, const char *rootfs, int warmup)
 	if (pid > 0 && wait4(pid, &status, 0, &ru) == pid &&
 	    WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    read(p[0], &t, sizeof(t)) == sizeof(t)) {
-		if (warmup)
-			goto out;
-		r->ns[r->n++] = t;
-		if (ru.ru_maxrss > r->rss_kib)
+		if (!warmup)
+			r->ns[r->n++] = t;
+		if (!warmup && ru.ru_maxrss > r->rss_kib)
 			r->rss_kib = ru.ru_maxrss;
 	} else if (!r->skipped[0]) {
 		if (read(p[0], r->skipped, sizeof(r->skipped) - 1) <= 0)
 			snprintf(r->skipped, sizeof(r->skipped),
 				 "measuring child failed");
 	}
-out:
 	close(p[0]);
 }
 
