@@ -43,11 +43,13 @@
 
 enum method { BARE, STEP, TRACED, NMETHODS };
 
-static const char *const method_name[NMETHODS] = {
+static const char *const method_name[] = {
 	"(a) bare KVM_RUN loop",
 	"(b) mvm_vcpu_run_once, trace off",
 	"(c) mvm_vcpu_run_once, trace on",
 };
+_Static_assert(sizeof(method_name) / sizeof(method_name[0]) == NMETHODS,
+	       "one name per method");
 
 struct bench {
 	struct mvm_vm *vm;
