@@ -17,6 +17,8 @@ static int replay_run(struct dbg_session *s, unsigned n, int exits_only,
 	s->have_prev = 1;
 	for (unsigned i = 0; i < n || until_bp; i++) {
 		int rc = dbg_replay_advance(s, exits_only);
+		if (rc && i && until_bp) /* cont ran to the end: not an error */
+			dbg_status(s, 0, "replay: at the end of the trace");
 		if (rc)
 			return i ? 0 : rc;
 		unsigned sig = dbg_mode_sig(&s->cur.sregs);

@@ -124,7 +124,8 @@ int cmd_exits(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
 	s->focus = DBG_P_EXITS;
-	dbg_render_exits(&s->exits, MVM_TRACE_CAP, s->stable, &s->result);
+	dbg_render_exits(&s->exits, &s->notes, MVM_TRACE_CAP, s->stable,
+			 &s->result);
 	dbg_render_counters(&s->exits, s->stable, &s->result);
 	return 0;
 }

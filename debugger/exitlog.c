@@ -15,7 +15,21 @@
 
 #include "panes.h"
 
-void dbg_render_exit(const struct mvm_exit *e, int stable, struct dbg_text *t)
+void dbg_note_set(struct dbg_notes *n, uint64_t seq, const char *text)
+{
+	size_t i = seq % MVM_TRACE_CAP;
+	n->seq[i] = seq;
+	snprintf(n->s[i], sizeof(n->s[i]), "%s", text);
+}
+
+const char *dbg_note_get(const struct dbg_notes *n, uint64_t seq)
+{
+	size_t i = seq % MVM_TRACE_CAP;
+	return n && seq && n->seq[i] == seq && n->s[i][0] ? n->s[i] : NULL;
+}
+
+void dbg_render_exit(const struct mvm_exit *e, const char *note, int stable,
+		     struct dbg_text *t)
 {
 	char desc[160];
 	if (mvm_exit_describe(e, desc, sizeof(desc)) < 0)
@@ -27,7 +41,7 @@ void dbg_render_exit(const struct mvm_exit *e, int stable, struct dbg_text *t)
 	    e->reason == KVM_EXIT_FAIL_ENTRY)
 		a = DBG_A_ERROR;
 	dbg_text_line(t, DBG_A_DIM, "#%-5" PRIu64 " ", e->seq);
-	dbg_text_add(t, a, "%-8s ", mvm_exit_reason_name(e->reason));
+	dbg_text_add(t, a, "%-9s ", mvm_exit_reason_name(e->reason));
 	dbg_text_add(t, DBG_A_DIM, "rip %08llx ", (unsigned long long)e->rip);
 	if (!stable)
 		dbg_text_add(t, DBG_A_DIM, "%7.1fus ",
@@ -40,11 +54,18 @@ void dbg_render_exit(const struct mvm_exit *e, int stable, struct dbg_text *t)
 		while (*d == ' ' || *d == ':')
 			d++;
 	}
-	dbg_text_add(t, a, "%s", d);
+	if (note && e->reason == KVM_EXIT_IO)
+		dbg_text_add(t, a, "%s 0x%04x %s",
+			     e->u.io.is_write ? "out" : "in", e->u.io.port,
+			     note);
+	else if (note)
+		dbg_text_add(t, a, "%s", note);
+	else
+		dbg_text_add(t, a, "%s", d);
 }
 
-void dbg_render_exits(const struct mvm_trace *tr, int max, int stable,
-		      struct dbg_text *t)
+void dbg_render_exits(const struct mvm_trace *tr, const struct dbg_notes *notes,
+		      int max, int stable, struct dbg_text *t)
 {
 	size_t n = mvm_trace_len(tr);
 	if (n == 0) {
@@ -58,7 +79,9 @@ void dbg_render_exits(const struct mvm_trace *tr, int max, int stable,
 	for (size_t i = n; i-- > 0;) {
 		const struct mvm_trace_entry *te = mvm_trace_get(tr, i);
 		if (te)
-			dbg_render_exit(&te->exit, stable, t);
+			dbg_render_exit(&te->exit,
+					dbg_note_get(notes, te->exit.seq),
+					stable, t);
 	}
 }
 

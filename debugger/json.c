@@ -99,8 +99,9 @@ static int member(struct parser *ps, const char *prefix, int depth)
 			     prefix[0] ? "." : "", name) >= sizeof(key))
 		return fail(ps, "key path too long");
 	skip_ws(ps);
-	if (*ps->p++ != ':')
+	if (*ps->p != ':')
 		return fail(ps, "expected ':' after a key");
+	ps->p++;
 	skip_ws(ps);
 	if (*ps->p == '{')
 		return object(ps, key, depth + 1);
@@ -121,8 +122,9 @@ static int object(struct parser *ps, const char *prefix, int depth)
 {
 	if (depth > 4)
 		return fail(ps, "objects nested too deeply");
-	if (*ps->p++ != '{')
+	if (*ps->p != '{')
 		return fail(ps, "expected '{'");
+	ps->p++;
 	skip_ws(ps);
 	if (*ps->p == '}') {
 		ps->p++;
@@ -133,11 +135,12 @@ static int object(struct parser *ps, const char *prefix, int depth)
 		if (member(ps, prefix, depth))
 			return -EINVAL;
 		skip_ws(ps);
-		char c = *ps->p++;
+		char c = *ps->p;
+		if (c != '}' && c != ',')
+			return fail(ps, "expected ',' or '}'");
+		ps->p++;
 		if (c == '}')
 			return 0;
-		if (c != ',')
-			return fail(ps, "expected ',' or '}'");
 	}
 }
 

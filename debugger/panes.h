@@ -72,11 +72,24 @@ void dbg_render_ptmap(const struct mvm_memmap *mem,
 void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
 		    const struct dbg_xfmt *f, int bits, struct dbg_text *t);
 
-/* exitlog.c: one exit as a log row. */
-void dbg_render_exit(const struct mvm_exit *e, int stable, struct dbg_text *t);
+/* What an exit meant beyond its raw fields ("ucall PRINT \"hi\""),
+ * kept per trace slot with the seq it belongs to. */
+#define DBG_NOTE_LEN 64
+struct dbg_notes {
+	uint64_t seq[MVM_TRACE_CAP];
+	char s[MVM_TRACE_CAP][DBG_NOTE_LEN];
+};
+void dbg_note_set(struct dbg_notes *n, uint64_t seq, const char *text);
+/* The note of exit seq, or NULL (n may be NULL). */
+const char *dbg_note_get(const struct dbg_notes *n, uint64_t seq);
+
+/* exitlog.c: one exit as a log row; note (may be NULL) replaces the
+ * raw data in the description. */
+void dbg_render_exit(const struct mvm_exit *e, const char *note, int stable,
+		     struct dbg_text *t);
 /* exitlog.c: the newest `max` exits of tr, oldest first. */
-void dbg_render_exits(const struct mvm_trace *tr, int max, int stable,
-		      struct dbg_text *t);
+void dbg_render_exits(const struct mvm_trace *tr, const struct dbg_notes *notes,
+		      int max, int stable, struct dbg_text *t);
 /* exitlog.c: exits per reason (with mean handling time unless stable). */
 void dbg_render_counters(const struct mvm_trace *tr, int stable,
 			 struct dbg_text *t);

@@ -99,6 +99,14 @@ static void exit_details(struct jw *w, const struct mvm_exit *e)
 		bytes(w, "data", e->u.mmio.data,
 		      e->u.mmio.len <= 8 ? e->u.mmio.len : 8);
 		close_obj(w);
+	} else if (e->reason == KVM_EXIT_X86_RDMSR ||
+		   e->reason == KVM_EXIT_X86_WRMSR) {
+		open_obj(w, "msr");
+		hex(w, "index", e->u.msr.index);
+		num(w, "write", e->u.msr.is_write);
+		num(w, "error", e->u.msr.error);
+		hex(w, "data", e->u.msr.data);
+		close_obj(w);
 	} else if (e->reason == KVM_EXIT_DEBUG) {
 		open_obj(w, "debug");
 		num(w, "exception", e->u.debug.exception);
@@ -170,6 +178,9 @@ int dbg_record(struct dbg_session *s, const char *kind)
 		hex(&w, "rip", e->rip);
 		num(&w, "stop", (uint64_t)e->stop);
 		num(&w, "handle_ns", s->stable ? 0 : e->handle_ns);
+		const char *note = dbg_note_get(&s->notes, e->seq);
+		if (note)
+			str(&w, "note", note, strlen(note));
 		exit_details(&w, e);
 	}
 	state(&w, &s->cur);

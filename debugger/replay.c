@@ -24,6 +24,7 @@ struct dbg_rec {
 	struct dbg_codewin code;
 	char out[64];
 	size_t out_len;
+	char note[DBG_NOTE_LEN]; /* "ucall PRINT ..." or "" */
 };
 
 struct dbg_replay {
@@ -115,6 +116,12 @@ static void exit_fields(const struct dbg_json *j, struct mvm_exit *e)
 		e->u.mmio.len = (uint32_t)get(j, "mmio.len");
 		e->u.mmio.is_write = (uint8_t)get(j, "mmio.write");
 		unhex(dbg_json_get(j, "mmio.data"), e->u.mmio.data, 8);
+	} else if (e->reason == KVM_EXIT_X86_RDMSR ||
+		   e->reason == KVM_EXIT_X86_WRMSR) {
+		e->u.msr.index = (uint32_t)get(j, "msr.index");
+		e->u.msr.is_write = (uint8_t)get(j, "msr.write");
+		e->u.msr.error = (uint8_t)get(j, "msr.error");
+		e->u.msr.data = get(j, "msr.data");
 	} else if (e->reason == KVM_EXIT_DEBUG) {
 		e->u.debug.exception = (uint32_t)get(j, "debug.exception");
 		e->u.debug.pc = get(j, "debug.pc");
@@ -145,6 +152,8 @@ static int parse_rec(const struct dbg_json *j, struct dbg_rec *r, char *err,
 	r->code.addr = get(j, "code_addr");
 	r->code.len = (uint32_t)unhex(dbg_json_get(j, "code"), r->code.bytes,
 				      sizeof(r->code.bytes));
+	const char *note = dbg_json_get(j, "note");
+	snprintf(r->note, sizeof(r->note), "%s", note ? note : "");
 	const char *out = dbg_json_get(j, "out");
 	r->out_len = out ? strlen(out) : 0;
 	if (r->out_len > sizeof(r->out))
@@ -206,12 +215,15 @@ static void show(struct dbg_session *s, int i)
 	if (!r->has_exit)
 		return;
 	mvm_trace_record(&s->exits, 0, &r->e);
+	if (r->note[0])
+		dbg_note_set(&s->notes, r->e.seq, r->note);
 	s->last = r->e;
 	s->have_last = 1;
 	char d[200];
 	mvm_exit_describe(&r->e, d, sizeof(d));
-	dbg_status(s, 0, "record %d/%d: exit #%llu %s", i + 1, s->rp->n,
-		   (unsigned long long)r->e.seq, d);
+	dbg_status(s, 0, "record %d/%d: exit #%llu %s%s", i + 1, s->rp->n,
+		   (unsigned long long)r->e.seq, r->note[0] ? "IO " : "",
+		   r->note[0] ? r->note : d);
 }
 
 int dbg_session_open_replay(struct dbg_session *s, const char *path)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "demo.h" /* examples/runtime: the exit tour's demo MSR */
 #include "replay.h"
 
 #define CR0_PE	 (1ULL << 0)
@@ -79,6 +80,28 @@ void dbg_session_init(struct dbg_session *s)
 	dbg_text_init(&s->result);
 }
 
+/*
+ * The exit tour reads a made-up MSR (MVM_DEMO_MSR). KVM handles RDMSR
+ * in the kernel unless asked to send an index to user space (api.rst,
+ * KVM_X86_SET_MSR_FILTER and KVM_CAP_X86_USER_SPACE_MSR); we ask, so the
+ * access shows up in the exit log as an X86_RDMSR exit. The register
+ * keeps what the guest last wrote; other filtered MSRs get #GP.
+ */
+static int demo_msr(void *ctx, struct mvm_vcpu *vcpu, struct mvm_exit_msr *msr)
+{
+	struct dbg_session *s = ctx;
+	(void)vcpu;
+	if (msr->index != MVM_DEMO_MSR) {
+		msr->error = 1;
+		return 0;
+	}
+	if (msr->is_write)
+		s->demo_msr = msr->data;
+	else
+		msr->data = s->demo_msr;
+	return 0;
+}
+
 /* Mode for an image whose mode the user did not give. */
 static enum mvm_cpu_mode mode_for(const struct mvm_image_info *info)
 {
@@ -99,6 +122,9 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	rc = mvm_std_devices_attach(s->vm, output_cb, s, &s->devs);
 	if (rc)
 		return rc;
+	static const uint32_t msr = MVM_DEMO_MSR;
+	if (mvm_vm_enable_user_msr(s->vm, &msr, 1, demo_msr, s) < 0)
+		dbg_status(s, 0, "note: no user-space MSR exits on this host");
 	uint64_t flat_gpa = mode < 0 || mode == MVM_MODE_REAL
 				    ? MVM_REAL_LOAD_ADDR
 				    : MVM_LOAD_ADDR;

@@ -62,6 +62,7 @@ struct dbg_session {
 
 	/* What happened. */
 	struct mvm_trace exits; /* every exit the debugger saw */
+	struct dbg_notes notes; /* what some of them meant (ucalls) */
 	struct mvm_exit last;	/* the last one */
 	int have_last;
 	int halted;	       /* stopped in HLT; running resumes after it */
@@ -69,6 +70,7 @@ struct dbg_session {
 	uint64_t steps;	       /* instructions single-stepped */
 	struct dbg_bps bps;    /* breakpoints */
 	unsigned mode_sig;     /* CR0.PE, CR0.PG, EFER.LMA at last check */
+	uint64_t demo_msr;     /* the exit tour's made-up MSR */
 	char out[DBG_OUT_MAX]; /* guest output (debugcon, UART, PRINT) */
 	size_t out_len;
 

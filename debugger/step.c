@@ -44,22 +44,48 @@ static int is_fatal(uint32_t reason)
 	       reason == KVM_EXIT_FAIL_ENTRY;
 }
 
-/* Status line for an exit, with the ucall text for ucall exits. */
+/*
+ * A ucall is a 4-byte OUT of a mailbox address (ucall.h); the raw exit
+ * says only "out port 0x1000 data 0x4000". Name the call instead, so the
+ * log reads "ucall PRINT "step 1 ..."". The mailbox is read the way the
+ * ucall device reads it: from the address in the OUT, checked by the
+ * memory map (the guest is untrusted).
+ */
+static void note_ucall(struct dbg_session *s, const struct mvm_exit *e)
+{
+	struct mvm_ucall uc;
+	char note[DBG_NOTE_LEN], err[160];
+	const uint8_t *d = e->u.io.data;
+	if (e->reason != KVM_EXIT_IO || e->u.io.port != MVM_PORT_UCALL ||
+	    e->u.io.size != 4 || !e->u.io.is_write)
+		return;
+	uint32_t gpa = (uint32_t)d[0] | (uint32_t)d[1] << 8 |
+		       (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
+	if (dbg_read_phys(s, gpa, &uc, sizeof(uc), err, sizeof(err)) ||
+	    uc.cmd == MVM_UCALL_NONE || uc.cmd >= MVM_UCALL_NR)
+		return;
+	uc.text[MVM_UCALL_TEXT - 1] = '\0';
+	size_t n = strcspn(uc.text, "\n"); /* first line only */
+	if (uc.cmd == MVM_UCALL_SYNC)
+		snprintf(note, sizeof(note), "ucall SYNC %llu",
+			 (unsigned long long)uc.args[0]);
+	else
+		snprintf(note, sizeof(note), "ucall %s%s%.*s%s",
+			 mvm_ucall_cmd_name(uc.cmd), n ? " \"" : "", (int)n,
+			 uc.text, n ? "\"" : "");
+	dbg_note_set(&s->notes, e->seq, note);
+}
+
+/* Status line for an exit: its note, or the library's description. */
 static void describe(struct dbg_session *s, const struct mvm_exit *e)
 {
 	char d[200];
-	mvm_exit_describe(e, d, sizeof(d));
-	dbg_status(s, is_fatal(e->reason), "exit #%llu %s",
-		   (unsigned long long)e->seq, d);
-	struct mvm_ucall uc;
-	if (e->reason == KVM_EXIT_IO && e->u.io.port == MVM_PORT_UCALL &&
-	    s->devs.ucall && mvm_ucall_last(s->devs.ucall, &uc) &&
-	    uc.cmd != MVM_UCALL_PRINT)
-		dbg_status(s, uc.cmd == MVM_UCALL_ASSERT,
-			   "exit #%llu ucall %s%s%s",
-			   (unsigned long long)e->seq,
-			   mvm_ucall_cmd_name(uc.cmd), uc.text[0] ? ": " : "",
-			   uc.text);
+	const char *note = dbg_note_get(&s->notes, e->seq);
+	if (!note)
+		mvm_exit_describe(e, d, sizeof(d));
+	dbg_status(s, is_fatal(e->reason), "exit #%llu %s%s",
+		   (unsigned long long)e->seq, note ? "IO " : "",
+		   note ? note : d);
 }
 
 /* Log an exit: refresh the state it left behind, number it, record it. */
@@ -74,6 +100,7 @@ static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 	s->halted = e->reason == KVM_EXIT_HLT;
 	if (is_fatal(e->reason))
 		s->dead = 1;
+	note_ucall(s, e);
 	describe(s, e);
 	if (s->rec)
 		dbg_record(s, kind);

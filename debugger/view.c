@@ -84,7 +84,7 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 	const struct dbg_state *prev = s->have_prev ? &s->prev : NULL;
 	switch (p) {
 	case DBG_P_EXITS:
-		dbg_render_exits(&s->exits, rows, s->stable, t);
+		dbg_render_exits(&s->exits, &s->notes, rows, s->stable, t);
 		break;
 	case DBG_P_PT:
 		render_pt(s, t);

@@ -51,7 +51,7 @@ static void io_row_shows_seq_port_data_and_rip(void **state)
 {
 	(void)state;
 	struct mvm_exit e = io_out(7, 'H');
-	dbg_render_exit(&e, 1, &t);
+	dbg_render_exit(&e, NULL, 1, &t);
 	has("#7 ");
 	has("IO ");
 	has("rip 00100006");
@@ -59,7 +59,7 @@ static void io_row_shows_seq_port_data_and_rip(void **state)
 	has("0x48");
 	assert_null(strstr(t.l[0].s, "us ")); /* stable: no time */
 	dbg_text_clear(&t);
-	dbg_render_exit(&e, 0, &t);
+	dbg_render_exit(&e, NULL, 0, &t);
 	has("12.3us");
 }
 
@@ -71,7 +71,7 @@ static void mmio_row_shows_address_length_and_value(void **state)
 					  .len = 4,
 					  .is_write = 1,
 					  .data = {0x78, 0x56, 0x34, 0x12}};
-	dbg_render_exit(&e, 1, &t);
+	dbg_render_exit(&e, NULL, 1, &t);
 	has("MMIO");
 	has("write 0xd0000000 len 4");
 	has("0x12345678");
@@ -83,7 +83,7 @@ static void debug_row_shows_dr6(void **state)
 	struct mvm_exit e = {.seq = 3, .reason = KVM_EXIT_DEBUG, .rip = 0x20};
 	e.u.debug = (struct mvm_exit_debug){
 		.exception = 1, .pc = 0x20, .dr6 = 0xffff0ff1};
-	dbg_render_exit(&e, 1, &t);
+	dbg_render_exit(&e, NULL, 1, &t);
 	has("DEBUG");
 	has("dr6=0xffff0ff1");
 }
@@ -92,13 +92,13 @@ static void fatal_exits_are_drawn_as_errors(void **state)
 {
 	(void)state;
 	struct mvm_exit e = {.seq = 4, .reason = KVM_EXIT_SHUTDOWN, .stop = 1};
-	dbg_render_exit(&e, 1, &t);
+	dbg_render_exit(&e, NULL, 1, &t);
 	has("SHUTDOWN");
 	has("triple fault");
 	int col = (int)(strstr(t.l[0].s, "SHUTDOWN") - t.l[0].s);
 	assert_int_equal(t.l[0].a[col], DBG_A_ERROR);
 	struct mvm_exit h = {.seq = 5, .reason = KVM_EXIT_HLT, .stop = 1};
-	dbg_render_exit(&h, 1, &t);
+	dbg_render_exit(&h, NULL, 1, &t);
 	assert_int_equal(dbg_text_find(&t, "HLT"), 1);
 }
 
@@ -113,7 +113,7 @@ static void exits_pane_lists_oldest_first_and_counts(void **state)
 	}
 	struct mvm_exit h = {.seq = 4, .reason = KVM_EXIT_HLT, .stop = 1};
 	mvm_trace_record(&tr, 4, &h);
-	dbg_render_exits(&tr, 2, 1, &t);
+	dbg_render_exits(&tr, NULL, 2, 1, &t);
 	assert_int_equal(t.n, 2); /* only the newest two */
 	assert_non_null(strstr(t.l[0].s, "#3"));
 	assert_non_null(strstr(t.l[1].s, "#4"));
@@ -129,7 +129,7 @@ static void empty_log_says_how_to_get_exits(void **state)
 	(void)state;
 	struct mvm_trace tr;
 	mvm_trace_init(&tr, 1);
-	dbg_render_exits(&tr, 10, 1, &t);
+	dbg_render_exits(&tr, NULL, 10, 1, &t);
 	has("no exits yet");
 }
 

@@ -1,0 +1,208 @@
+/*
+ * test_step.c - the stepping engine on real KVM guests: single-step,
+ * the HLT-while-stepping quirk, hardware breakpoints that must be
+ * stepped over, and the mode-change breakpoint (debugger/step.c).
+ *
+ * Each test writes a few bytes of real-mode code to a file and opens it
+ * as a flat image (loaded at MVM_REAL_LOAD_ADDR = 0x7c00). Every run has
+ * the session's per-run deadline plus an alarm() backstop.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+
+static struct dbg_session s;
+static char path[64];
+
+static void quiet_log(void *ctx, enum mvm_log_level l, const char *m)
+{
+	(void)ctx, (void)l, (void)m;
+}
+
+static int kvm_usable(void)
+{
+	struct mvm_log log = {quiet_log, NULL};
+	int fd = mvm_kvm_open(&log);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* Open a session on `code` (real mode at 0x7c00). */
+static void open_code(const uint8_t *code, size_t len)
+{
+	if (!kvm_usable()) {
+		printf("SKIP: /dev/kvm missing or unusable; these tests run "
+		       "real guests\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "/tmp/mvmdbg-step-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, code, len), (ssize_t)len);
+	close(fd);
+	dbg_session_init(&s);
+	s.stable = 1;
+	alarm(30);
+	assert_int_equal(dbg_session_open(&s, path, MVM_MODE_REAL), 0);
+	assert_true(s.cur.regs.rip == 0x7c00);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	alarm(0);
+	dbg_session_close(&s);
+	unlink(path);
+	return 0;
+}
+
+static void stepi_moves_rip_one_instruction(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90, 0xb0, 0x41, 0xf4}; /* nop; mov al,'A' */
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "stepi"), 0);
+	assert_true(s.cur.regs.rip == 0x7c01);
+	assert_int_equal(s.last.reason, KVM_EXIT_DEBUG);
+	assert_int_equal(dbg_exec(&s, "stepi"), 0);
+	assert_true(s.cur.regs.rip == 0x7c03);
+	assert_true((s.cur.regs.rax & 0xff) == 'A');
+	assert_true(s.have_prev && s.prev.regs.rip == 0x7c01);
+}
+
+static void stepi_onto_hlt_reports_the_halt_instead_of_skipping_it(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90, 0xf4, 0x90, 0xf4}; /* nop; hlt */
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "stepi 5"), 0);
+	/* Stopped at the first HLT: not stepped over like a NOP. */
+	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
+	assert_true(s.cur.regs.rip == 0x7c02); /* after HLT, as KVM leaves it */
+	assert_non_null(strstr(s.status, "HLT: guest halted"));
+	assert_true(s.halted);
+	/* Running again resumes after the HLT and meets the next one. */
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
+	assert_true(s.cur.regs.rip == 0x7c04);
+}
+
+static void step_runs_to_the_next_exit(void **state)
+{
+	(void)state;
+	/* mov al,'A'; out 0xe9,al; mov al,'B'; out 0xe9,al; hlt */
+	const uint8_t code[] = {0xb0, 0x41, 0xe6, 0xe9, 0xb0,
+				0x42, 0xe6, 0xe9, 0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_IO);
+	assert_int_equal(s.last.u.io.port, 0xe9);
+	assert_int_equal(s.last.u.io.data[0], 'A');
+	assert_int_equal(dbg_exec(&s, "step 2"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
+	assert_int_equal(s.out_len, 2);
+	assert_memory_equal(s.out, "AB", 2);
+	assert_int_equal(mvm_trace_count(&s.exits, KVM_EXIT_IO), 2);
+}
+
+static void hw_breakpoint_stops_once_and_is_stepped_over(void **state)
+{
+	(void)state;
+	/* nop; nop; mov al,'A'; out 0xe9,al; hlt */
+	const uint8_t code[] = {0x90, 0x90, 0xb0, 0x41, 0xe6, 0xe9, 0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "break rip 0x7c02"), 0);
+	assert_int_equal(dbg_exec(&s, "cont"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_DEBUG);
+	assert_true(s.cur.regs.rip == 0x7c02);
+	assert_non_null(strstr(s.status, "breakpoint 1"));
+	/* A HW breakpoint re-fires until stepped over: cont must move on. */
+	assert_int_equal(dbg_exec(&s, "cont"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
+	assert_int_equal(s.bps.bp[0].hits, 1);
+	assert_int_equal(s.out_len, 1);
+}
+
+static void exit_and_io_breakpoints_stop_cont(void **state)
+{
+	(void)state;
+	/* out 0x80,al; out 0xe9,al; hlt */
+	const uint8_t code[] = {0xe6, 0x80, 0xe6, 0xe9, 0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "break io 0xe9"), 0);
+	assert_int_equal(dbg_exec(&s, "cont"), 0);
+	assert_int_equal(s.last.u.io.port, 0xe9); /* not 0x80 */
+	assert_non_null(strstr(s.status, "io 0xe9-0xe9"));
+	assert_int_equal(dbg_exec(&s, "break exit hlt"), 0);
+	assert_int_equal(dbg_exec(&s, "cont"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
+	assert_true(s.halted);
+}
+
+static void mode_breakpoint_stops_when_cr0_pe_is_set(void **state)
+{
+	(void)state;
+	/* mov eax,cr0; or al,1; mov cr0,eax; nop; hlt */
+	const uint8_t code[] = {0x0f, 0x20, 0xc0, 0x0c, 0x01,
+				0x0f, 0x22, 0xc0, 0x90, 0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "break mode"), 0);
+	assert_int_equal(dbg_exec(&s, "cont"), 0);
+	assert_true(s.cur.sregs.cr0 & 1);
+	assert_true(s.cur.regs.rip == 0x7c08); /* right after mov cr0 */
+	assert_non_null(strstr(s.status, "mode change"));
+	assert_non_null(strstr(s.status, "protected"));
+}
+
+static void set_register_changes_the_guest(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0xe6, 0xe9, 0xf4}; /* out 0xe9,al; hlt */
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "set rax 0x5a"), 0);
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(s.last.u.io.data[0], 0x5a);
+	assert_true(dbg_exec(&s, "set cs 1") < 0);
+	assert_non_null(strstr(s.status, "cannot be set"));
+}
+
+static void bad_addresses_are_errors_not_crashes(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "xp/16xb 0xbff00000"), -EFAULT);
+	assert_non_null(strstr(s.status, "not guest RAM"));
+	assert_int_equal(dbg_exec(&s, "x/4xg 0xffffffffffff0000"), -EFAULT);
+	assert_int_equal(dbg_exec(&s, "pt 0x1234"), 0);
+	assert_true(dbg_text_find(&s.result, "real mode") >= 0);
+	assert_int_equal(dbg_exec(&s, "x/2i 0x7c00"), 0);
+	assert_true(dbg_text_find(&s.result, "hlt") >= 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_teardown(fn, teardown)
+	const struct CMUnitTest tests[] = {
+		T(stepi_moves_rip_one_instruction),
+		T(stepi_onto_hlt_reports_the_halt_instead_of_skipping_it),
+		T(step_runs_to_the_next_exit),
+		T(hw_breakpoint_stops_once_and_is_stepped_over),
+		T(exit_and_io_breakpoints_stop_cont),
+		T(mode_breakpoint_stops_when_cr0_pe_is_set),
+		T(set_register_changes_the_guest),
+		T(bad_addresses_are_errors_not_crashes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
