@@ -20,6 +20,7 @@
 # dropped: appends "FILE<TAB>LINE<TAB>TEXT" for every solution line cut
 #          (the honesty check greps the handout for them).
 # regions: appends "n<TAB>name<TAB>FILE" for every region seen.
+# stubs:   appends every stub line written to the handout.
 #
 # POSIX awk only (Debian's default awk is mawk).
 
@@ -102,8 +103,11 @@ state == "stub" {
 	}
 	if (index($0, "*/") > 0)
 		fail("stub line contains '*/', which would end the stub comment early in the reference tree")
-	if (n >= lab)
+	if (n >= lab) {
 		print
+		if (stubs != "")
+			print >> stubs
+	}
 	next
 }
 

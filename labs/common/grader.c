@@ -89,8 +89,11 @@ static void run_one(struct grade_result *t, unsigned timeout_s)
 		snprintf(t->why, sizeof(t->why), "skipped");
 	} else {
 		t->state = GRADE_FAIL;
+		/* A plain assertion failure exits 1; say so in words. */
 		snprintf(t->why, sizeof(t->why), "%s",
-			 c.why[0] ? c.why : "test failed");
+			 c.exited && c.status == 1 ? "failed"
+			 : c.why[0]		   ? c.why
+						   : "failed");
 	}
 }
 

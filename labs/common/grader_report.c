@@ -48,7 +48,6 @@ static int is_frame(const char *line)
 		"[  PASSED  ]",
 		"[  FAILED  ]",
 		"[  SKIPPED ]",
-		"[  ERROR   ] --- Test failed",
 	};
 
 	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
@@ -74,6 +73,21 @@ static void print_detail(const char *out, int notes_only)
 			continue;
 		if (notes_only && strncmp(line, "NOTE: ", 6) != 0)
 			continue;
+		if (strstr(line, "FAILED TEST(S)") ||
+		    strstr(line, "SKIPPED TEST(S)"))
+			continue;
+		/* cmocka's "[  ERROR   ] --- [   LINE   ] --- f.c:12: error:
+		 * Failure!" says where; keep just that. */
+		if (strstr(line, "[   LINE   ] --- ")) {
+			char *at = strstr(line, "[   LINE   ] --- ") + 17;
+			char *err = strstr(at, ": error:");
+
+			if (err)
+				*err = '\0';
+			printf("        at %s\n", at);
+			shown++;
+			continue;
+		}
 		printf("        %s\n", line);
 		shown++;
 	}
@@ -97,7 +111,7 @@ void grade_print_result(const struct grade_run *r, int i)
 	dots[pad < 79 ? pad : 79] = '\0';
 	printf("    %s %s %s %2d/%d", t->name, dots, state[t->state], t->score,
 	       t->points);
-	if (t->state != GRADE_PASS)
+	if (t->state != GRADE_PASS && strcmp(t->why, "failed") != 0)
 		printf("  (%s)", t->why);
 	printf("\n");
 	if (t->state == GRADE_FAIL)
