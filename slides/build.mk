@@ -6,22 +6,34 @@
 #   make slides-check   only expand includes/diagrams/runs and check links and
 #                       the en/zh structure (no browser; seconds)
 #
-# slides/tools/build.mjs explains the directives the decks use.
+# slides/tools/build.mjs explains the directives the decks use. Terminal
+# output on the slides comes from running the real debugger on the real
+# example guests (<!-- run: ... -->), so the build needs a usable /dev/kvm,
+# like the rest of the course (`build/mvm doctor` says what is missing).
 
-SLIDES_NODE := slides/node_modules/.bin/marp
-# Programs whose real output appears on slides (<!-- run: ... -->).
-SLIDES_RUN_DEPS :=
+SLIDES_MARP := slides/node_modules/.bin/marp
+# Programs and guests whose real output appears on slides.
+SLIDES_RUN_DEPS := build/mvmdbg build/examples/hello-real.bin \
+	build/examples/hello-long.elf build/examples/exit-tour.elf
 
 .PHONY: slides slides-check slides-deps
 slides-deps:
+	$(Q)scripts/install-deps.sh
 	$(Q)slides/install-deps.sh
 
-$(SLIDES_NODE): slides/package.json slides/package-lock.json | slides-deps
+$(SLIDES_MARP): slides/package.json slides/package-lock.json
 	$(Q)cd slides && npm ci --no-audit --no-fund --loglevel=error
 	$(Q)touch $@
 
-slides: slides-deps $(SLIDES_NODE) $(SLIDES_RUN_DEPS)
-	$(Q)BUILD=$(BUILD) node slides/tools/build.mjs
+ifeq ($(SANITIZE),1)
+slides slides-check:
+	$(error the slides run the normal build's tools; use make slides without SANITIZE=1)
+else
+# A sub-make, so nothing is compiled before the packages are installed.
+slides: slides-deps
+	$(Q)$(MAKE) --no-print-directory $(SLIDES_RUN_DEPS) $(SLIDES_MARP)
+	$(Q)node slides/tools/build.mjs
 
 slides-check: $(SLIDES_RUN_DEPS)
-	$(Q)BUILD=$(BUILD) node slides/tools/build.mjs --check
+	$(Q)node slides/tools/build.mjs --check
+endif

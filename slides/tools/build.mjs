@@ -32,13 +32,16 @@ import { fileURLToPath } from 'node:url';
 
 const SLIDES = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROOT = path.dirname(SLIDES);
-const OUT = path.join(ROOT, process.env.BUILD || 'build', 'slides');
+const OUT = path.join(ROOT, 'build', 'slides');
 const LANGS = ['en', 'zh'];
 // Code must stay readable from the back of a lecture hall: up to
 // CODE_LINES lines at the normal size (20px), up to MAX_CODE_LINES at 16px
 // (the slide gets class code-long), and never more.
 const CODE_LINES = 16;
 const MAX_CODE_LINES = 28;
+// Columns: 20px monospace fits about 92 per line, 16px about 116.
+const CODE_COLS = 90;
+const MAX_CODE_COLS = 116;
 const args = new Set(process.argv.slice(2));
 const errors = [];
 
@@ -84,11 +87,15 @@ function extractRegion(where, spec) {
 	while (body.length && body[body.length - 1] === '') body.pop();
 	if (body.length === 0)
 		fail(where, `include: region ${name} in ${rel} is empty`);
+	const width = Math.max(...body.map((l) => l.length));
+	if (width > MAX_CODE_COLS)
+		fail(where, `include: region ${name} in ${rel} has a line of ${width} ` +
+			`columns; at most ${MAX_CODE_COLS} fit on a slide`);
 	if (body.length > MAX_CODE_LINES)
 		fail(where, `include: region ${name} in ${rel} has ${body.length} ` +
 			`lines; at most ${MAX_CODE_LINES} fit on a slide`);
 	const lang = LANG_BY_EXT[path.extname(rel)] || 'text';
-	const cls = body.length > CODE_LINES ? '<!-- _class: code-long -->\n' : '';
+	const cls = body.length > CODE_LINES || width > CODE_COLS ? '<!-- _class: code-long -->\n' : '';
 	return cls + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
 		`<div class="src">${rel}</div>`;
 }
@@ -149,8 +156,16 @@ function runCommand(where, cmd) {
 			(r.error ? r.error.message : r.stderr.trim().slice(0, 400)));
 		return null;
 	}
-	const text = (r.stdout + r.stderr).replace(/\s+$/, '');
-	return '```text\n$ ' + cmd + '\n' + text + '\n```';
+	const lines = ((r.stdout + r.stderr).replace(/\s+$/, '')).split('\n')
+		.map((l) => l.replace(/\s+$/, ''));
+	lines.unshift('$ ' + cmd);
+	const width = Math.max(...lines.map((l) => l.length));
+	if (lines.length > MAX_CODE_LINES || width > MAX_CODE_COLS)
+		fail(where, `run: "${cmd}" printed ${lines.length} lines of up to ` +
+			`${width} columns; at most ${MAX_CODE_LINES} x ${MAX_CODE_COLS} fit`);
+	const cls = lines.length > CODE_LINES || width > CODE_COLS ?
+		'<!-- _class: code-long -->\n' : '';
+	return cls + '```text\n' + lines.join('\n') + '\n```';
 }
 
 // --- links: every relative link must name an existing file ---------------
