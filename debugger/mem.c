@@ -78,12 +78,28 @@ static void values(const uint8_t *buf, size_t len, uint64_t addr,
 	}
 }
 
+/* x/Ni: N instructions from addr; "=>" only where the guest really is. */
+static void insns(const uint8_t *buf, size_t len, uint64_t addr,
+		  const struct dbg_xfmt *f, int bits, uint64_t pc,
+		  struct dbg_text *t)
+{
+	int first = t->n;
+	dbg_render_code(buf, len, addr, addr, bits, 0, (int)f->count - 1, NULL,
+			t);
+	if (addr == pc || first >= t->n || t->l[first].s[0] != '=')
+		return;
+	struct dbg_line *l = &t->l[first];
+	l->s[0] = l->s[1] = ' ';
+	for (int i = 0; i < l->len; i++)
+		l->a[i] = i >= 14 && i < 36 ? DBG_A_DIM : DBG_A_NORMAL;
+}
+
 void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
-		    const struct dbg_xfmt *f, int bits, struct dbg_text *t)
+		    const struct dbg_xfmt *f, int bits, uint64_t pc,
+		    struct dbg_text *t)
 {
 	if (f->fmt == 'i')
-		dbg_render_code(buf, len, addr, addr, bits, 0, (int)f->count,
-				NULL, t);
+		insns(buf, len, addr, f, bits, pc, t);
 	else if (f->fmt == 'x' && f->unit == 'b')
 		hexdump(buf, len, addr, t);
 	else

@@ -68,9 +68,10 @@ void dbg_render_ptmap(const struct mvm_memmap *mem,
 		      const struct kvm_sregs *sregs, struct dbg_text *t);
 
 /* mem.c: buf (len bytes read at addr) in the format f; 'i' renders
- * instructions with `bits`. */
+ * instructions with `bits`, marking the one at pc. */
 void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
-		    const struct dbg_xfmt *f, int bits, struct dbg_text *t);
+		    const struct dbg_xfmt *f, int bits, uint64_t pc,
+		    struct dbg_text *t);
 
 /* What an exit meant beyond its raw fields ("ucall PRINT \"hi\""),
  * kept per trace slot with the seq it belongs to. */

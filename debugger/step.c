@@ -83,9 +83,10 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
 	const char *note = dbg_note_get(&s->notes, e->seq);
 	if (!note)
 		mvm_exit_describe(e, d, sizeof(d));
-	dbg_status(s, is_fatal(e->reason), "exit #%llu %s%s",
-		   (unsigned long long)e->seq, note ? "IO " : "",
-		   note ? note : d);
+	int bad = is_fatal(e->reason) ||
+		  (note && strncmp(note, "ucall ASSERT", 12) == 0);
+	dbg_status(s, bad, "exit #%llu %s%s", (unsigned long long)e->seq,
+		   note ? "IO " : "", note ? note : d);
 }
 
 /* Log an exit: refresh the state it left behind, number it, record it. */

@@ -66,7 +66,7 @@ static void render_mem(struct dbg_session *s, struct dbg_text *t)
 		return;
 	}
 	dbg_render_mem(buf, len, s->mem_addr, f, dbg_code_bits(&s->cur.sregs),
-		       t);
+		       s->mem_phys ? UINT64_MAX : dbg_linear_pc(&s->cur), t);
 }
 
 static void render_code(struct dbg_session *s, int rows, struct dbg_text *t)

@@ -138,7 +138,7 @@ static void mem_hexdump_shows_hex_and_ascii(void **state)
 	uint8_t buf[20];
 	memcpy(buf, "Hello, world!\n\0\1\2\3\4\5", 20);
 	struct dbg_xfmt f = {.count = 20, .fmt = 'x', .unit = 'b'};
-	dbg_render_mem(buf, sizeof(buf), 0x4000, &f, 64, &t);
+	dbg_render_mem(buf, sizeof(buf), 0x4000, &f, 64, 0, &t);
 	assert_int_equal(t.n, 2);
 	has("0000000000004000: 48 65 6c 6c 6f 2c 20 77 6f 72 6c 64 21 0a 00 01 "
 	    " "
@@ -151,16 +151,30 @@ static void mem_words_are_little_endian_and_signed_in_d(void **state)
 	(void)state;
 	const uint8_t buf[8] = {0x78, 0x56, 0x34, 0x12, 0xff, 0xff, 0xff, 0xff};
 	struct dbg_xfmt f = {.count = 2, .fmt = 'x', .unit = 'w'};
-	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, &t);
+	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, 0, &t);
 	has("0000000000000010: 0x12345678 0xffffffff");
 	dbg_text_clear(&t);
 	f.fmt = 'd';
-	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, &t);
+	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, 0, &t);
 	has(": 305419896 -1");
 	dbg_text_clear(&t);
 	f = (struct dbg_xfmt){.count = 8, .fmt = 'x', .unit = 'g'};
-	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, &t);
+	dbg_render_mem(buf, sizeof(buf), 0x10, &f, 64, 0, &t);
 	has("0xffffffff12345678");
+}
+
+static void mem_x_i_shows_n_instructions_marking_only_the_pc(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90, 0x90, 0x90, 0x90, 0xf4};
+	struct dbg_xfmt f = {.count = 3, .fmt = 'i', .unit = 'b'};
+	dbg_render_mem(code, sizeof(code), 0x1000, &f, 64, 0x1001, &t);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(dbg_text_find(&t, "=>"), -1); /* pc not first */
+	dbg_text_clear(&t);
+	dbg_render_mem(code, sizeof(code), 0x1001, &f, 64, 0x1001, &t);
+	has("=> 0x00001001  90");
+	assert_int_equal(t.n, 3);
 }
 
 static void mem_chars_escape_unprintable_bytes(void **state)
@@ -168,7 +182,7 @@ static void mem_chars_escape_unprintable_bytes(void **state)
 	(void)state;
 	const uint8_t buf[3] = {'A', 0x0a, 'z'};
 	struct dbg_xfmt f = {.count = 3, .fmt = 'c', .unit = 'b'};
-	dbg_render_mem(buf, sizeof(buf), 0, &f, 64, &t);
+	dbg_render_mem(buf, sizeof(buf), 0, &f, 64, 0, &t);
 	has("'A' \\x0a 'z'");
 }
 
@@ -185,6 +199,7 @@ int main(void)
 		T(code_pc_outside_the_buffer_is_an_error_row),
 		T(mem_hexdump_shows_hex_and_ascii),
 		T(mem_words_are_little_endian_and_signed_in_d),
+		T(mem_x_i_shows_n_instructions_marking_only_the_pc),
 		T(mem_chars_escape_unprintable_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,249 @@
+/*
+ * test_batch.c - mvmdbg --batch on the example guests: golden
+ * transcripts (the exact text students and slides see) and the exit
+ * sequence of every example.
+ *
+ * The program under test is the built build/mvmdbg, run as a child with
+ * --stable (no timings or host addresses). A golden mismatch prints a
+ * unified diff; MVMDBG_UPDATE_GOLDEN=1 rewrites the golden files after a
+ * deliberate change (review the diff before committing it).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "minivmm/minivmm.h"
+
+#define OUT_MAX (256 * 1024)
+
+static char out[OUT_MAX];
+
+static void quiet(void *ctx, enum mvm_log_level l, const char *m)
+{
+	(void)ctx, (void)l, (void)m;
+}
+
+static void need_kvm_and(const char *image)
+{
+	struct mvm_log log = {quiet, NULL};
+	int fd = mvm_kvm_open(&log);
+	if (fd < 0) {
+		printf("SKIP: /dev/kvm missing or unusable: batch runs need "
+		       "real guests\n");
+		skip();
+	}
+	close(fd);
+	if (access(image, R_OK)) {
+		printf("SKIP: %s not built (run `make`)\n", image);
+		skip();
+	}
+}
+
+/* Run mvmdbg on image with the commands in script; output in out[]. */
+static void run(const char *image, const char *script)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s --stable --batch %s %s 2>&1",
+		 MVMDBG_BIN, script, image);
+	alarm(90);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	int rc = pclose(p);
+	alarm(0);
+	assert_int_not_equal(WEXITSTATUS(rc), 124); /* timeout(1) fired */
+}
+
+/* Run a script given as text. */
+static void run_text(const char *image, const char *text)
+{
+	char path[] = "/tmp/mvmdbg-batch-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	run(image, path);
+	unlink(path);
+}
+
+static void golden(const char *name, const char *image_file)
+{
+	char image[512], script[512], gold[512];
+	snprintf(image, sizeof(image), "%s/%s", MVM_GUEST_DIR, image_file);
+	snprintf(script, sizeof(script), "%s/%s.cmds", MVMDBG_GOLDEN_DIR, name);
+	snprintf(gold, sizeof(gold), "%s/%s.txt", MVMDBG_GOLDEN_DIR, name);
+	need_kvm_and(image);
+	run(image, script);
+	const char *upd = getenv("MVMDBG_UPDATE_GOLDEN");
+	FILE *f = fopen(gold, upd && *upd == '1' ? "w" : "r");
+	assert_non_null(f);
+	if (upd && *upd == '1') {
+		fputs(out, f);
+		fclose(f);
+		printf("updated %s\n", gold);
+		return;
+	}
+	static char want[OUT_MAX];
+	size_t n = fread(want, 1, sizeof(want) - 1, f);
+	want[n] = '\0';
+	fclose(f);
+	if (strcmp(want, out) == 0)
+		return;
+	char actual[] = "/tmp/mvmdbg-actual-XXXXXX", cmd[1200];
+	int fd = mkstemp(actual);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, out, strlen(out)), (ssize_t)strlen(out));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "diff -u %s %s | head -60", gold, actual);
+	if (system(cmd) < 0)
+		perror("diff");
+	unlink(actual);
+	fail_msg("%s differs from its golden file (diff above; "
+		 "MVMDBG_UPDATE_GOLDEN=1 to accept)",
+		 name);
+}
+
+static void batch_exit_tour_matches_golden(void **state)
+{
+	(void)state;
+	golden("exit-tour", "exit-tour.elf");
+}
+
+static void batch_hello_real_matches_golden(void **state)
+{
+	(void)state;
+	golden("hello-real", "hello-real.bin");
+}
+
+/* Each pattern must appear in out[], in this order. */
+static void in_order(const char *const *pat)
+{
+	const char *p = out;
+	for (; *pat; pat++) {
+		const char *hit = strstr(p, *pat);
+		if (!hit) {
+			fputs(out, stderr);
+			fail_msg("\"%s\" missing (or out of order)", *pat);
+		}
+		p = hit + strlen(*pat);
+	}
+}
+
+static void check_guest(const char *file, const char *script,
+			const char *const *pat)
+{
+	char image[512];
+	snprintf(image, sizeof(image), "%s/%s", MVM_GUEST_DIR, file);
+	need_kvm_and(image);
+	run_text(image, script);
+	in_order(pat);
+}
+
+static void exits_of_hello_real_are_six_outs_then_hlt(void **state)
+{
+	(void)state;
+	static const char *const p[] = {"in real mode at 0x7c00",
+					"exit #7 HLT",
+					"#1     IO",
+					"data 0x48 'H'",
+					"#6     IO",
+					"data 0x0a",
+					"#7     HLT",
+					"IO                        6",
+					"(mvmdbg) output",
+					"Hello",
+					NULL};
+	check_guest("hello-real.bin", "cont\nexits\noutput\n", p);
+}
+
+static void exits_of_hello_prot_end_with_ucall_done(void **state)
+{
+	(void)state;
+	static const char *const p[] = {"in prot mode", "ucall DONE",
+					"Hello from 32-bit protected mode",
+					NULL};
+	check_guest("hello-prot.elf", "cont\noutput\n", p);
+}
+
+static void exits_of_hello_long_end_with_ucall_done(void **state)
+{
+	(void)state;
+	static const char *const p[] = {"in long mode", "ucall DONE",
+					"Hello from 64-bit long mode", NULL};
+	check_guest("hello-long.elf", "cont\noutput\n", p);
+}
+
+static void exits_of_triple_fault_end_in_shutdown(void **state)
+{
+	(void)state;
+	static const char *const p[] = {
+		"error: exit #2 SHUTDOWN: triple fault", "#2     SHUTDOWN",
+		"(mvmdbg) cont", "error: the guest cannot run after SHUTDOWN",
+		NULL};
+	check_guest("triple-fault.elf", "cont\nexits\ncont\n", p);
+}
+
+static void exits_of_ucall_tour_stop_at_each_sync_and_the_assert(void **state)
+{
+	(void)state;
+	static const char *const p[] = {"ucall SYNC 1", "ucall SYNC 2",
+					"error: exit #5 IO ucall ASSERT",
+					"ucall DONE", NULL};
+	check_guest("ucall-tour.elf", "cont\ncont\ncont\ncont\n", p);
+}
+
+static void exits_of_exit_tour_visit_every_kind(void **state)
+{
+	(void)state;
+	static const char *const p[] = {
+		"out port 0x0500 size 1 data 0x42",
+		"in port 0x0500 size 1",
+		"MMIO      rip",
+		"write 0xd0000000 len 4 data 0x12345678",
+		"read 0xd0000000 len 4",
+		"X86_RDMSR rip",
+		"RDMSR 0x400000ff",
+		"HLT       rip",
+		"step 7: HLT",
+		NULL};
+	check_guest("exit-tour.elf", "cont\nexits\noutput\n", p);
+}
+
+static void bad_input_gets_one_line_errors_and_the_run_goes_on(void **state)
+{
+	(void)state;
+	static const char *const p[] = {"error: unknown command 'bogus'",
+					"error: x/4xq: unknown letter 'q'",
+					"error: x: bad address 'nowhere'",
+					"error: 0x40000000+1 is not guest RAM",
+					"(mvmdbg) step",
+					"exit #1",
+					NULL};
+	check_guest("hello-real.bin",
+		    "bogus\nx/4xq rip\nx nowhere\nxp 0x40000000\nstep\n", p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(batch_exit_tour_matches_golden),
+		cmocka_unit_test(batch_hello_real_matches_golden),
+		cmocka_unit_test(exits_of_hello_real_are_six_outs_then_hlt),
+		cmocka_unit_test(exits_of_hello_prot_end_with_ucall_done),
+		cmocka_unit_test(exits_of_hello_long_end_with_ucall_done),
+		cmocka_unit_test(exits_of_triple_fault_end_in_shutdown),
+		cmocka_unit_test(
+			exits_of_ucall_tour_stop_at_each_sync_and_the_assert),
+		cmocka_unit_test(exits_of_exit_tour_visit_every_kind),
+		cmocka_unit_test(
+			bad_input_gets_one_line_errors_and_the_run_goes_on),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
