@@ -293,6 +293,71 @@ static void host_file_descriptors_do_not_leak_in(void **state)
 	assert_non_null(strstr(r.out, "fds=0 1 2 3\n"));
 }
 
+/* The veth pair carries packets both ways and vanishes with the
+ * container. ping needs CAP_NET_RAW, which containers drop: keep caps. */
+static void veth_pair_connects_container_and_host(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	char ifname[32];
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.veth = "10.231.0.1/24,10.231.0.2/24";
+	cfg.flags |= MVM_CTR_KEEP_CAPS;
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "ping -c 1 -W 2 10.231.0.1 >/dev/null && "
+				    "echo ping-ok; ip -4 addr show eth0"),
+			 0);
+	assert_non_null(strstr(r.out, "ping-ok"));
+	assert_non_null(strstr(r.out, "inet 10.231.0.2/24"));
+	snprintf(ifname, sizeof(ifname), "/sys/class/net/mvm%ld",
+		 (long)getpid());
+	assert_int_equal(access(ifname, F_OK), -1);
+}
+
+static void veth_spec_is_checked_before_anything_starts(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.veth = "10.231.0.1/33,10.231.0.2/24";
+	assert_int_equal(harness_sh(&r, &cfg, "true"), -EINVAL);
+	assert_non_null(strstr(r.log, "want HOSTADDR/LEN,CTRADDR/LEN"));
+}
+
+/* --cpus 0.1: a CPU-bound loop gets 10 ms of CPU per 100 ms period, so
+ * its wall time is several times its CPU time. */
+static void cpu_quota_throttles_a_busy_loop(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	double real = 0, user = 0, sys = 0;
+	char *p;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.cpu_millis = 100;
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "time sh -c 'i=0; while [ $i -lt 60000 ]; "
+				    "do i=$((i+1)); done'"),
+			 0);
+	p = strstr(r.out, "real");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p, "real 0m %lfs user 0m %lfs sys 0m %lfs",
+				&real, &user, &sys),
+			 3);
+	print_message("cpu quota 0.1: real %.2f s, cpu %.2f s\n", real,
+		      user + sys);
+	assert_true(user + sys > 0.02);
+	assert_true(real > 3 * (user + sys));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +380,9 @@ int main(void)
 		cmocka_unit_test(
 			init_runs_the_command_as_pid2_and_reaps_orphans),
 		cmocka_unit_test(host_file_descriptors_do_not_leak_in),
+		cmocka_unit_test(veth_pair_connects_container_and_host),
+		cmocka_unit_test(veth_spec_is_checked_before_anything_starts),
+		cmocka_unit_test(cpu_quota_throttles_a_busy_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

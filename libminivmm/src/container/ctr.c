@@ -70,6 +70,8 @@ static int check_config(struct mvm_ctr *c)
 			 "overlay: layer paths may not contain ',' or ':'");
 		return -EINVAL;
 	}
+	if (cfg->veth && ctr_veth_parse(c))
+		return -EINVAL;
 	if (cfg->veth && c->userns) {
 		mvm_logf(&c->log, MVM_LOG_ERROR,
 			 "network: --net veth needs root on the host "

@@ -56,6 +56,8 @@ struct mvm_ctr {
 	char upper[PATH_MAX];	   /* overlay upper layer */
 	char work[PATH_MAX];	   /* overlay work dir */
 	char veth_host[16];	   /* host end of the veth pair; "" if none */
+	uint32_t veth_addr[2];	   /* host, container IPv4 (network order) */
+	int veth_len[2];	   /* their prefix lengths */
 	ino_t host_ns[4];	   /* our mnt, uts, net, pid namespace inodes */
 	int waited;		   /* PID 1 reaped */
 	uint64_t deadline_ns;	   /* CLOCK_MONOTONIC; 0 = none */
@@ -110,6 +112,7 @@ int ctr_caps_drop(const struct mvm_log *log);
 int ctr_seccomp_install(const struct mvm_log *log);
 
 /* net.c */
+int ctr_veth_parse(struct mvm_ctr *c);
 int ctr_veth_create(struct mvm_ctr *c, pid_t pid);
 int ctr_veth_configure_inside(const struct mvm_ctr *c,
 			      const struct mvm_log *log);
