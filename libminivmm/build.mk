@@ -10,9 +10,11 @@ LIB_SRCS := \
 	libminivmm/src/run.c \
 	libminivmm/src/exit.c \
 	libminivmm/src/exitdesc.c \
+	libminivmm/src/exitexplain.c \
 	libminivmm/src/debug.c \
 	libminivmm/src/modes.c \
 	libminivmm/src/check.c \
+	libminivmm/src/checkseg.c \
 	libminivmm/src/pagetable.c \
 	libminivmm/src/ptwalk.c \
 	libminivmm/src/loader.c \

@@ -79,11 +79,13 @@ struct mvm_check_problem {
 };
 
 struct mvm_check_report {
-	int n; /* problems found */
+	int n; /* problems in p[]: at most MVM_CHECK_MAX */
 	struct mvm_check_problem p[MVM_CHECK_MAX];
 };
 
-/* Check regs+sregs; returns the number of problems (0 = looks valid). */
+/* Check regs+sregs; returns the number of problems found (0 = looks
+ * valid), the same with or without rep; only the first MVM_CHECK_MAX are
+ * described in rep. -EINVAL if regs or sregs is NULL. */
 int mvm_check_state(const struct kvm_regs *regs, const struct kvm_sregs *sregs,
 		    struct mvm_check_report *rep);
 
