@@ -68,7 +68,7 @@ lab-tests: $(GRADER) $(LAB_ALL_TESTS) $(foreach n,$(LAB_NUMS),$(LAB_DEPS_$(n)))
 grade: $(GRADER) $(foreach n,$(GRADE_LABS),$(LAB_TESTS_$(n)) \
 		$(LAB_DEPS_$(n)))
 	$(Q)$(if $(LAB),$(if $(call lab_dir,$(LAB)),true,\
-		echo "make grade: lab $(LAB) does not exist (labs here:$(LAB_NUMS:%= %))" >&2; exit 2),\
+		echo "make grade: lab $(LAB) does not exist (labs here: $(LAB_NUMS))" >&2; exit 2),\
 		$(if $(LAB_NUMS),true,echo "make grade: no labs found" >&2; exit 2))
 	$(Q)$(GRADER) $(if $(JSON),--json $(JSON)) \
 		$(foreach n,$(GRADE_LABS),--lab $(notdir $(call lab_dir,$(n))) \

@@ -3,6 +3,8 @@
 #   build/labs/lab1-cpu-exits/guests/<name>.elf   64-bit guests (runtime
 #                                                 from examples/runtime)
 #   build/labs/lab1-cpu-exits/lab1-measure        the measurement tool
+#   build/labs/lab1-cpu-exits/lab1-run            run a guest with Lab 1's
+#                                                 devices (--trace: exits)
 #
 # GUEST64_PROGRAM comes from examples/build.mk (read before this file).
 
@@ -19,7 +21,13 @@ $(LAB1_MEASURE): $(BUILD)/$(LAB1_DIR)/measure.o $(BUILD)/libminivmm.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
-LAB_DEPS_1 := $(LAB1_GUEST_ELFS) $(LAB1_MEASURE) \
+LAB1_RUN := $(LAB1_OUT)/lab1-run
+ALL_TARGETS += $(LAB1_RUN)
+$(LAB1_RUN): $(BUILD)/$(LAB1_DIR)/run.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+LAB_DEPS_1 := $(LAB1_GUEST_ELFS) $(LAB1_MEASURE) $(LAB1_RUN) \
 	$(BUILD)/examples/cpl-compute.elf
 # demo.h (cpl-compute's marker values) lives with the guest runtime.
 $(BUILD)/$(LAB1_DIR)/measure.o: LAB_CFLAGS += -Iexamples/runtime
