@@ -1,0 +1,217 @@
+/*
+ * test_tui.c - the real ncurses screen, driven through tmux: keys go in
+ * with `tmux send-keys`, the screen comes back with `tmux capture-pane`.
+ *
+ * Each test starts mvmdbg on the exit tour in a fresh detached tmux
+ * session of 80x24 (the size the debugger promises to work at) and
+ * always kills it afterwards - in the teardown, and from the SIGALRM
+ * backstop if a test hangs. Skips, with the reason, without tmux or KVM.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "minivmm/minivmm.h"
+
+#define IMAGE	   MVM_GUEST_DIR "/exit-tour.elf"
+#define WAIT_MS	   8000
+#define SCREEN_MAX 16384
+
+static char session[64];
+static char screen[SCREEN_MAX];
+
+static void tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tmux(const char *fmt, ...)
+{
+	char args[512], cmd[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "tmux %s >/dev/null 2>&1", args);
+	if (system(cmd) < 0)
+		perror("tmux");
+}
+
+static void kill_session(void)
+{
+	if (session[0])
+		tmux("kill-session -t %s", session);
+	session[0] = '\0';
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	kill_session(); /* never leave a tmux session behind */
+	_exit(1);
+}
+
+static void quiet(void *ctx, enum mvm_log_level l, const char *m)
+{
+	(void)ctx, (void)l, (void)m;
+}
+
+static void capture(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "tmux capture-pane -p -t %s 2>/dev/null",
+		 session);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(screen, 1, sizeof(screen) - 1, p) : 0;
+	screen[n] = '\0';
+	if (p)
+		pclose(p);
+}
+
+/* Wait until the screen shows text; fail with the screen if it never does. */
+static void wait_for(const char *text)
+{
+	for (int waited = 0; waited < WAIT_MS; waited += 50) {
+		capture();
+		if (strstr(screen, text))
+			return;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "--- screen ---\n%s--------------\n", screen);
+	fail_msg("the screen never showed \"%s\"", text);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	struct mvm_log log = {quiet, NULL};
+	if (system("command -v tmux >/dev/null 2>&1") != 0) {
+		printf("SKIP: tmux is not installed "
+		       "(scripts/install-deps.sh)\n");
+		skip();
+	}
+	int fd = mvm_kvm_open(&log);
+	if (fd < 0) {
+		printf("SKIP: /dev/kvm missing or unusable\n");
+		skip();
+	}
+	close(fd);
+	if (access(IMAGE, R_OK)) {
+		printf("SKIP: %s not built (run `make`)\n", IMAGE);
+		skip();
+	}
+	signal(SIGALRM, on_alarm);
+	alarm(60);
+	snprintf(session, sizeof(session), "mvmdbg-test-%d", (int)getpid());
+	tmux("new-session -d -s %s -x 80 -y 24 '%s %s'", session, MVMDBG_BIN,
+	     IMAGE);
+	wait_for("(mvmdbg)");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	kill_session();
+	alarm(0);
+	return 0;
+}
+
+static void stepping_changes_rip_on_screen(void **state)
+{
+	(void)state;
+	wait_for("rip 0000000000100000\n");
+	wait_for("=> 0x00100000");
+	tmux("send-keys -t %s F7", session);
+	wait_for("rip 0000000000100001*");
+	wait_for("=> 0x00100001");
+	tmux("send-keys -t %s F8", session);
+	wait_for("ucall PRINT \"step 1: OUT 0x42");
+	tmux("send-keys -t %s F8", session);
+	wait_for("out port 0x0500 size 1 data 0x42");
+}
+
+static void pt_pane_shows_the_walk_for_rip(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s pt Enter", session);
+	wait_for("walk of 0x0000000000100000 from CR3 0x10000");
+	wait_for("PML4[  0] @0x00010000");
+	wait_for("PD  [  0] @0x00012000");
+	wait_for("=> 0x100000 (2 MiB page");
+	/* The pane follows RIP: a step updates the walk. */
+	tmux("send-keys -t %s F7", session);
+	wait_for("walk of 0x0000000000100001");
+}
+
+static void bad_command_leaves_an_error_and_a_working_screen(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s bogus Enter", session);
+	wait_for("unknown command 'bogus' (type `help`)");
+	tmux("send-keys -t %s 'x/4xb 0xdeadbeef000' Enter", session);
+	wait_for("0xdeadbeef000 does not translate");
+	tmux("send-keys -t %s F7", session);
+	wait_for("rip 0000000000100001*");
+	wait_for("F7 stepi  F8 next exit"); /* the help line is intact */
+}
+
+static void resize_redraws_in_the_new_layout(void **state)
+{
+	(void)state;
+	tmux("resize-window -t %s -x 160 -y 48", session);
+	wait_for("segments and control registers");
+	wait_for("cr0  0000000080010031  [PE ET NE WP PG]");
+	tmux("resize-window -t %s -x 60 -y 20", session);
+	wait_for("too small");
+	tmux("resize-window -t %s -x 80 -y 24", session);
+	wait_for("rip 0000000000100000\n");
+}
+
+static void tab_switches_the_bottom_pane_and_pgdn_scrolls_it(void **state)
+{
+	(void)state;
+	wait_for("no exits yet");
+	tmux("send-keys -t %s Tab", session);
+	wait_for("walk of 0x0000000000100000");
+	tmux("send-keys -t %s Tab Tab Tab", session);
+	wait_for("cs  sel 0x0010 base 0x0000000000000000");
+	/* Six rows at 80x24: the control registers are below; scroll. */
+	tmux("send-keys -t %s NPage", session);
+	wait_for("efer 0000000000000d00  [LME LMA NXE]");
+}
+
+static void quit_ends_the_program(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s q Enter", session);
+	for (int i = 0; i < 100; i++) {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "tmux has-session -t %s 2>/dev/null",
+			 session);
+		if (system(cmd) != 0) {
+			session[0] = '\0'; /* gone with its program */
+			return;
+		}
+		usleep(50 * 1000);
+	}
+	fail_msg("mvmdbg still running 5 s after `q`");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(stepping_changes_rip_on_screen),
+		T(pt_pane_shows_the_walk_for_rip),
+		T(bad_command_leaves_an_error_and_a_working_screen),
+		T(resize_redraws_in_the_new_layout),
+		T(tab_switches_the_bottom_pane_and_pgdn_scrolls_it),
+		T(quit_ends_the_program),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
