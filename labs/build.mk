@@ -102,4 +102,4 @@ $(BUILD)/labs/common/tests/test_%: $(BUILD)/labs/common/tests/test_%.o \
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
 
 # Keep the test objects (make would delete them as intermediates).
-.SECONDARY: $(LAB_ALL_TESTS:%=%.o)
+.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n)))

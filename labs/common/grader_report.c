@@ -42,12 +42,8 @@ static const char *base_name(const char *path)
 static int is_frame(const char *line)
 {
 	static const char *const frames[] = {
-		"[==========]",
-		"[ RUN      ]",
-		"[       OK ]",
-		"[  PASSED  ]",
-		"[  FAILED  ]",
-		"[  SKIPPED ]",
+		"[==========]", "[ RUN      ]", "[       OK ]",
+		"[  PASSED  ]", "[  FAILED  ]", "[  SKIPPED ]",
 	};
 
 	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
