@@ -31,6 +31,7 @@ LIB_SRCS += \
 	libminivmm/src/container/util.c \
 	libminivmm/src/container/ns.c \
 	libminivmm/src/container/rootfs.c \
+	libminivmm/src/container/cgroup_detect.c \
 	libminivmm/src/container/cgroup.c \
 	libminivmm/src/container/caps.c \
 	libminivmm/src/container/seccomp.c \

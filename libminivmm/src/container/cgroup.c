@@ -37,144 +37,6 @@
 #define CG_PARENT     "minivmm"
 #define CPU_PERIOD_US 100000 /* CFS bandwidth period: 100 ms */
 
-static const char *const v1_names[CTR_V1_N] = {"memory", "pids", "cpu"};
-
-/* Controllers the configured limits need. */
-static int need(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl)
-{
-	switch (ctl) {
-	case CTR_V1_MEMORY:
-		return cfg->memory_max != 0;
-	case CTR_V1_PIDS:
-		return cfg->pids_max != 0;
-	default:
-		return cfg->cpu_millis != 0;
-	}
-}
-
-/* Find the mount point of a cgroup file system in /proc/self/mounts:
- * type "cgroup2", or type "cgroup" whose options name the controller. */
-static int find_mount(const char *type, const char *ctl, char *out, size_t len)
-{
-	char line[1024], dev[256], dir[PATH_MAX], fstype[64], opts[512];
-	FILE *f = fopen("/proc/self/mounts", "re");
-	int found = 0;
-
-	if (!f)
-		return -errno;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *tok, *save;
-
-		if (sscanf(line, "%255s %4095s %63s %511s", dev, dir, fstype,
-			   opts) != 4 ||
-		    strcmp(fstype, type))
-			continue;
-		if (!ctl)
-			found = 1;
-		for (tok = strtok_r(opts, ",", &save); ctl && tok && !found;
-		     tok = strtok_r(NULL, ",", &save))
-			found = strcmp(tok, ctl) == 0;
-		if (found)
-			ctr_path(out, len, "%s", dir);
-	}
-	fclose(f);
-	return found ? 0 : -ENOENT;
-}
-
-/* Does the v2 hierarchy at root offer controller ctl? */
-static int v2_has(const char *root, const char *ctl)
-{
-	char path[PATH_MAX], buf[512], *tok, *save;
-
-	ctr_path(path, sizeof(path), "%s/cgroup.controllers", root);
-	if (ctr_read_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	for (tok = strtok_r(buf, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save))
-		if (!strcmp(tok, ctl))
-			return 1;
-	return 0;
-}
-
-/* Directory of the v1 hierarchy for ctl ("" if it is not mounted). */
-static void v1_mount(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl,
-		     char *out, size_t len)
-{
-	out[0] = '\0';
-	if (cfg->cgroup_root)
-		ctr_path(out, len, "%s/%s", cfg->cgroup_root, v1_names[ctl]);
-	else if (find_mount("cgroup", v1_names[ctl], out, len) < 0)
-		out[0] = '\0';
-}
-
-static int v2_usable(const struct mvm_ctr_config *cfg, const char *root,
-		     int all)
-{
-	int i;
-
-	for (i = 0; i < CTR_V1_N; i++)
-		if ((all || need(cfg, i)) && !v2_has(root, v1_names[i]))
-			return 0;
-	return 1;
-}
-
-static int v1_usable(const struct mvm_ctr_config *cfg)
-{
-	char dir[PATH_MAX];
-	int i;
-
-	for (i = 0; i < CTR_V1_N; i++) {
-		v1_mount(cfg, i, dir, sizeof(dir));
-		if (need(cfg, i) && (!dir[0] || access(dir, W_OK) < 0))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Pick the hierarchy. AUTO prefers v2 when it has every controller we
- * use (memory and pids also for statistics), then v1, then a v2 that has
- * at least the controllers the limits need.
- */
-int mvm_ctr_cgroup_detect(const struct mvm_ctr_config *cfg,
-			  enum mvm_cgroup_version *version, char *root,
-			  size_t len)
-{
-	char v2[PATH_MAX] = "";
-	int have_v2;
-
-	if (cfg->cgroup_root)
-		ctr_path(v2, sizeof(v2), "%s", cfg->cgroup_root);
-	else if (find_mount("cgroup2", NULL, v2, sizeof(v2)) < 0)
-		v2[0] = '\0';
-	have_v2 = v2[0] && access(v2, W_OK) == 0;
-	if (cfg->cgroup != MVM_CGROUP_V1 && have_v2 &&
-	    (v2_usable(cfg, v2, 1) ||
-	     (cfg->cgroup == MVM_CGROUP_V2 && v2_usable(cfg, v2, 0)))) {
-		*version = MVM_CGROUP_V2;
-		ctr_path(root, len, "%s", v2);
-		return 0;
-	}
-	if (cfg->cgroup != MVM_CGROUP_V2 && v1_usable(cfg)) {
-		*version = MVM_CGROUP_V1;
-		ctr_path(root, len, "%s",
-			 cfg->cgroup_root ? cfg->cgroup_root
-					  : "/sys/fs/cgroup");
-		return 0;
-	}
-	if (cfg->cgroup != MVM_CGROUP_V1 && have_v2 && v2_usable(cfg, v2, 0)) {
-		*version = MVM_CGROUP_V2;
-		ctr_path(root, len, "%s", v2);
-		return 0;
-	}
-	mvm_logf(&cfg->log, MVM_LOG_ERROR,
-		 "cgroup: no usable hierarchy for the requested limits "
-		 "(v2 at '%s' lacks a controller or is not writable; v1 "
-		 "memory/pids/cpu not mounted or not writable; are you root?)",
-		 v2[0] ? v2 : "(not mounted)");
-	return -EOPNOTSUPP;
-}
-
 /* Remove leftovers of runtimes that were killed before cleaning up:
  * ctr-<pid>-<n> whose pid is gone. rmdir fails on groups with tasks. */
 static void sweep_stale(const char *parent)
@@ -196,11 +58,11 @@ static void sweep_stale(const char *parent)
 	closedir(dir);
 }
 
-/* mkdir <base>/minivmm/ctr-<pid>-<n> into leaf. */
-static int make_leaf(struct mvm_ctr *c, const char *base, char *leaf,
-		     size_t len)
+/* mkdir <base>/minivmm/ctr-<pid>-<n> into leaf; n tells apart the
+ * containers of one runtime process. */
+static int make_leaf(struct mvm_ctr *c, const char *base, unsigned n,
+		     char *leaf, size_t len)
 {
-	static unsigned counter;
 	char parent[PATH_MAX];
 	int err;
 
@@ -212,8 +74,7 @@ static int make_leaf(struct mvm_ctr *c, const char *base, char *leaf,
 		return err;
 	}
 	sweep_stale(parent);
-	ctr_path(leaf, len, "%s/ctr-%ld-%u", parent, (long)getpid(),
-		 __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+	ctr_path(leaf, len, "%s/ctr-%ld-%u", parent, (long)getpid(), n);
 	if (mkdir(leaf, 0755) < 0) {
 		err = -errno;
 		mvm_logf(&c->log, MVM_LOG_ERROR, "cgroup: mkdir %s: %s", leaf,
@@ -232,14 +93,14 @@ static int v2_enable(struct mvm_ctr *c, const char *dir)
 
 	ctr_path(path, sizeof(path), "%s/cgroup.subtree_control", dir);
 	for (i = 0; i < CTR_V1_N; i++) {
-		if (!v2_has(c->cg.root, v1_names[i]))
+		if (!ctr_cgroup_v2_has(c->cg.root, ctr_cgroup_names[i]))
 			continue;
-		err = ctr_write_file(path, "+%s", v1_names[i]);
-		if (err && need(&c->cfg, i)) {
+		err = ctr_write_file(path, "+%s", ctr_cgroup_names[i]);
+		if (err && ctr_cgroup_need(&c->cfg, i)) {
 			mvm_logf(&c->log, MVM_LOG_ERROR,
 				 "cgroup v2: %s controller not enabled in %s: "
 				 "%s",
-				 v1_names[i], path, strerror(-err));
+				 ctr_cgroup_names[i], path, strerror(-err));
 			return err;
 		}
 	}
@@ -279,6 +140,24 @@ static void set_swap(struct mvm_ctr *c, const char *dir, int v2)
 			       (unsigned long long)c->cfg.memory_max);
 }
 
+/* CPU bandwidth (sched-bwc.rst): quota microseconds of CPU time per
+ * period, summed over all CPUs; 1500 millis = 1.5 CPUs. */
+static int set_cpu_quota(struct mvm_ctr *c, const char *dir, int v2)
+{
+	unsigned quota = c->cfg.cpu_millis * (CPU_PERIOD_US / 1000);
+	char val[32];
+	int err;
+
+	if (v2) {
+		ctr_path(val, sizeof(val), "%u %u", quota, CPU_PERIOD_US);
+		return set_limit(c, dir, "cpu.max", val);
+	}
+	ctr_path(val, sizeof(val), "%u", CPU_PERIOD_US);
+	err = set_limit(c, dir, "cpu.cfs_period_us", val);
+	ctr_path(val, sizeof(val), "%u", quota);
+	return err ? err : set_limit(c, dir, "cpu.cfs_quota_us", val);
+}
+
 /*
  * Write the limits. The files differ between versions but mean the same:
  * a memory ceiling (exceeding it wakes the OOM killer inside the group),
@@ -311,24 +190,15 @@ static int set_limits(struct mvm_ctr *c)
 		ctr_path(val, sizeof(val), "%ld", cfg->pids_max);
 		err = set_limit(c, pids, "pids.max", val);
 	}
-	if (!err && cfg->cpu_millis && v2) {
-		ctr_path(val, sizeof(val), "%u %u",
-			 cfg->cpu_millis * (CPU_PERIOD_US / 1000),
-			 CPU_PERIOD_US);
-		err = set_limit(c, cpu, "cpu.max", val);
-	} else if (!err && cfg->cpu_millis) {
-		ctr_path(val, sizeof(val), "%u", CPU_PERIOD_US);
-		err = set_limit(c, cpu, "cpu.cfs_period_us", val);
-		ctr_path(val, sizeof(val), "%u",
-			 cfg->cpu_millis * (CPU_PERIOD_US / 1000));
-		err = err ? err : set_limit(c, cpu, "cpu.cfs_quota_us", val);
-	}
+	if (!err && cfg->cpu_millis)
+		err = set_cpu_quota(c, cpu, v2);
 	/* LAB(5) STUB
 	// LAB 5: write memory_max, pids_max and cpu_millis to the leaf
-	// cgroup(s) with set_limit(). Hint: cgroup-v2.rst "memory.max",
-	// "pids.max", "cpu.max"; v1 uses memory.limit_in_bytes,
-	// cpu.cfs_period_us and cpu.cfs_quota_us.
+	// cgroup(s) with set_limit(), set_swap() and set_cpu_quota().
+	// Hint: cgroup-v2.rst "memory.max", "pids.max"; v1 calls the
+	// first memory.limit_in_bytes.
 	(void)v2; (void)val; (void)set_limit; (void)set_swap;
+	(void)set_cpu_quota;
 	if (cfg->memory_max || cfg->pids_max || cfg->cpu_millis)
 		err = -ENOSYS;
 	LAB(5) END */
@@ -340,6 +210,8 @@ static int set_limits(struct mvm_ctr *c)
  * instruction on. */
 int ctr_cgroup_create(struct mvm_ctr *c)
 {
+	static unsigned counter;
+	unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
 	struct ctr_cgroup *cg = &c->cg;
 	char base[PATH_MAX];
 	int i, err;
@@ -351,15 +223,15 @@ int ctr_cgroup_create(struct mvm_ctr *c)
 	if (cg->version == MVM_CGROUP_V2) {
 		err = v2_enable(c, cg->root);
 		err = err ? err
-			  : make_leaf(c, cg->root, cg->v2_leaf,
+			  : make_leaf(c, cg->root, n, cg->v2_leaf,
 				      sizeof(cg->v2_leaf));
 		ctr_path(base, sizeof(base), "%s/" CG_PARENT, cg->root);
 		err = err ? err : v2_enable(c, base);
 	} else {
 		for (i = 0; i < CTR_V1_N && !err; i++) {
-			v1_mount(&c->cfg, i, base, sizeof(base));
+			ctr_cgroup_v1_mount(&c->cfg, i, base, sizeof(base));
 			if (base[0] && access(base, W_OK) == 0)
-				err = make_leaf(c, base, cg->v1_leaf[i],
+				err = make_leaf(c, base, n, cg->v1_leaf[i],
 						sizeof(cg->v1_leaf[i]));
 		}
 	}
@@ -369,9 +241,15 @@ int ctr_cgroup_create(struct mvm_ctr *c)
 			mvm_logf(&c->log, MVM_LOG_ERROR,
 				 "cgroup: set_limits: %s", strerror(-err));
 	}
-	if (err)
+	if (err) {
 		ctr_cgroup_destroy(c);
-	return err;
+		return err;
+	}
+	mvm_logf(&c->log, MVM_LOG_INFO, "cgroup %s: %s",
+		 cg->version == MVM_CGROUP_V2 ? "v2" : "v1",
+		 cg->version == MVM_CGROUP_V2 ? cg->v2_leaf
+					      : cg->v1_leaf[CTR_V1_PIDS]);
+	return 0;
 }
 
 /* Move pid into every leaf (cgroup.procs moves the whole process). */

@@ -166,10 +166,18 @@ static int setup(const struct mvm_ctr *c, const struct mvm_log *log)
 	if (!err && c->cfg.veth)
 		err = ctr_veth_configure_inside(c, log);
 	err = err ? err : ctr_rootfs_setup(c, log);
+	if (!err)
+		mvm_logf(log, MVM_LOG_DEBUG, "root is now %s%s", c->root,
+			 c->tmpdir[0] ? " (overlay)" : "");
 	if (!err && !(c->cfg.flags & MVM_CTR_KEEP_CAPS))
 		err = ctr_caps_drop(log);
 	if (!err && !(c->cfg.flags & MVM_CTR_NO_SECCOMP))
 		err = ctr_seccomp_install(log);
+	if (!err)
+		mvm_logf(log, MVM_LOG_DEBUG, "capabilities %s, seccomp %s",
+			 c->cfg.flags & MVM_CTR_KEEP_CAPS ? "all kept"
+							  : "dropped",
+			 c->cfg.flags & MVM_CTR_NO_SECCOMP ? "off" : "on");
 	return err;
 }
 

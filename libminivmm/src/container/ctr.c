@@ -179,16 +179,33 @@ static int spawn(struct mvm_ctr *c)
 				       : "");
 		return err;
 	}
+	mvm_logf(&c->log, MVM_LOG_INFO, "container PID 1 is host PID %ld%s",
+		 (long)c->pid, c->userns ? " (in a user namespace)" : "");
 	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 	err = release_child(c, go[1]);
 	close(go[1]);
 	return err;
 }
 
+/* The child reported an error and exited with its errno: reap it and
+ * turn that into our return value. */
+static int child_failed(struct mvm_ctr *c, int failed)
+{
+	int status, err = -EIO;
+
+	if (waitpid(c->pid, &status, 0) == c->pid) {
+		c->waited = 1;
+		if (WIFEXITED(status) && WEXITSTATUS(status))
+			err = -WEXITSTATUS(status);
+	}
+	/* exec of the command failed: say so with one errno (container.h) */
+	return (failed & 2) ? -ENOEXEC : err;
+}
+
 int mvm_ctr_start(const struct mvm_ctr_config *cfg, struct mvm_ctr **out)
 {
 	struct mvm_ctr *c = calloc(1, sizeof(*c));
-	int err, status, failed;
+	int err, failed;
 
 	*out = NULL;
 	if (!c)
@@ -201,29 +218,18 @@ int mvm_ctr_start(const struct mvm_ctr_config *cfg, struct mvm_ctr **out)
 	err = check_config(c);
 	err = err ? err : ctr_ns_record(c->host_ns);
 	err = err ? err : prepare(c);
-	if (!err) {
-		c->stack_size = CHILD_STACK;
-		c->stack = mmap(NULL, c->stack_size, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-		err = c->stack == MAP_FAILED ? -ENOMEM : 0;
-		if (err)
-			c->stack = NULL;
+	c->stack_size = CHILD_STACK;
+	c->stack = err ? MAP_FAILED
+		       : mmap(NULL, c->stack_size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (c->stack == MAP_FAILED) {
+		c->stack = NULL;
+		err = err ? err : -ENOMEM;
 	}
 	err = err ? err : spawn(c);
 	failed = err ? 0 : relay_messages(c);
-	if (failed) {
-		/* The child logged why and exited with that errno. */
-		if (waitpid(c->pid, &status, 0) == c->pid) {
-			c->waited = 1;
-			err = WIFEXITED(status) && WEXITSTATUS(status)
-				      ? -WEXITSTATUS(status)
-				      : -EIO;
-		} else {
-			err = -EIO;
-		}
-		if (failed & 2)
-			err = -ENOEXEC;
-	}
+	if (failed)
+		err = child_failed(c, failed);
 	if (err) {
 		mvm_ctr_destroy(c);
 		return err;

@@ -89,6 +89,13 @@ int ctr_rm_rf(const char *path);
 int ctr_path(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* cgroup_detect.c */
+extern const char *const ctr_cgroup_names[CTR_V1_N];
+int ctr_cgroup_need(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl);
+int ctr_cgroup_v2_has(const char *root, const char *ctl);
+void ctr_cgroup_v1_mount(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl,
+			 char *out, size_t len);
+
 /* cgroup.c */
 int ctr_cgroup_create(struct mvm_ctr *c);
 int ctr_cgroup_attach(struct mvm_ctr *c, pid_t pid);
