@@ -103,18 +103,61 @@ static void forward(int sig)
 		kill(init_child, sig);
 }
 
+/*
+ * The init is a copy of the runtime, so `ps` in the container would show
+ * the runtime's command line, host paths included. Overwrite it in place
+ * (the argv strings live between arg_start and arg_end, fields 48 and 49
+ * of /proc/self/stat, proc(5)) and rename the thread.
+ */
+static void hide_cmdline(void)
+{
+	char buf[1024], *p;
+	unsigned long start = 0, end = 0;
+	int i, n = ctr_read_file("/proc/self/stat", buf, sizeof(buf));
+
+	prctl(PR_SET_NAME, "mvm-init", 0, 0, 0);
+	p = n > 0 ? strrchr(buf, ')') : NULL; /* comm may hold spaces */
+	for (i = 2; p && i < 48; i++)	      /* p is at field i's end */
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start)
+		return;
+	memset((void *)start, 0, end - start);
+	snprintf((char *)start, end - start, "mvm-init");
+}
+
+/* A heap copy of a NULL-terminated argv (never freed: we exec or exit). */
+static char **copy_argv(char *const *argv)
+{
+	size_t i, n = 0;
+	char **copy;
+
+	while (argv[n])
+		n++;
+	copy = calloc(n + 1, sizeof(*copy));
+	for (i = 0; copy && i < n; i++)
+		if (!(copy[i] = strdup(argv[i])))
+			return NULL;
+	return copy;
+}
+
 /* MVM_CTR_INIT: fork the command, reap everything, exit like it. */
-static int run_init(char *const *argv, int msg_fd)
+static int run_init(char *const *cmd, int msg_fd)
 {
 	static const int sigs[] = {SIGTERM, SIGINT,  SIGHUP,  SIGQUIT,
 				   SIGUSR1, SIGUSR2, SIGWINCH};
 	struct sigaction sa = {.sa_handler = forward};
+	/* The command's argv may point into the memory hide_cmdline()
+	 * overwrites (the runtime's own argv): copy it first. */
+	char **argv = copy_argv(cmd);
 	int status = 0;
 	size_t i;
 	pid_t pid;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+	if (!argv)
+		return 127;
+	hide_cmdline(); /* before fork(): the command must not see it either */
 	pid = fork();
 	if (pid == 0) {
 		execvp(argv[0], argv);
