@@ -24,7 +24,7 @@
 #include "tui.h"
 
 #define WIDE_COLS 140
-#define LEFT_COLS 70
+#define LEFT_MAX_COLS 100 /* segment rows are ~95 columns */
 #define REGS_ROWS 8
 
 enum { PAIR_CHANGED = 1, PAIR_CURRENT, PAIR_TITLE, PAIR_ERROR, PAIR_DIM };
@@ -159,19 +159,24 @@ static void wide(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
 	int body = rows - 4; /* title, status, command, help */
-	int rw = w - LEFT_COLS - 1;
+	int lw = w / 2 < LEFT_MAX_COLS ? w / 2 : LEFT_MAX_COLS;
+	int x = lw + 1, rw = w - x;
 	int sregs = 14, out = body - REGS_ROWS - sregs - 2;
-	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, LEFT_COLS);
-	rule(1 + REGS_ROWS, 0, LEFT_COLS, "segments and control registers");
-	pane(s, DBG_P_SREGS, 0, 2 + REGS_ROWS, 0, sregs, LEFT_COLS);
-	rule(2 + REGS_ROWS + sregs, 0, LEFT_COLS, "guest output");
-	pane(s, DBG_P_OUTPUT, 0, 3 + REGS_ROWS + sregs, 0, out, LEFT_COLS);
-	mvvline(1, LEFT_COLS, ACS_VLINE, body);
-	int code = body * 2 / 5;
-	pane(s, DBG_P_CODE, 0, 1, LEFT_COLS + 1, code, rw);
-	tabs_rule(s, 1 + code, LEFT_COLS + 1, rw);
-	pane(s, s->focus, t->scroll, 2 + code, LEFT_COLS + 1, body - code - 1,
-	     rw);
+	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, lw);
+	rule(1 + REGS_ROWS, 0, lw, "segments and control registers");
+	pane(s, DBG_P_SREGS, 0, 2 + REGS_ROWS, 0, sregs, lw);
+	rule(2 + REGS_ROWS + sregs, 0, lw, "guest output");
+	pane(s, DBG_P_OUTPUT, 0, 3 + REGS_ROWS + sregs, 0, out, lw);
+	mvvline(1, lw, ACS_VLINE, body);
+	/* Right: code, the page walk of RIP (always on, as in a lecture
+	 * one wants to point at it), then the tabbed pane. */
+	int code = body * 3 / 10, walk = 7;
+	pane(s, DBG_P_CODE, 0, 1, x, code, rw);
+	rule(1 + code, x, rw, "page walk (pt)");
+	pane(s, DBG_P_PT, 0, 2 + code, x, walk, rw);
+	tabs_rule(s, 2 + code + walk, x, rw);
+	pane(s, s->focus, t->scroll, 3 + code + walk, x,
+	     body - code - walk - 2, rw);
 }
 
 void dbg_tui_draw(struct dbg_tui *t)
