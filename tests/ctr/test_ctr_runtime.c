@@ -269,9 +269,12 @@ static void init_runs_the_command_as_pid2_and_reaps_orphans(void **state)
 	 * for `ps` not to show a zombie ('Z'). */
 	assert_int_equal(harness_sh(&r, &cfg,
 				    "echo pid=$$; (sleep 0 &); sleep 0.3; "
+				    "echo init=$(cat /proc/1/cmdline); "
 				    "ps -o stat | grep -c Z; exit 3"),
 			 0);
 	assert_int_equal(harness_value(&r, "pid="), 2);
+	/* PID 1 must not show the runtime's command line (host paths). */
+	assert_non_null(strstr(r.out, "init=mvm-init\n"));
 	assert_non_null(strstr(r.out, "\n0\n"));
 	assert_int_equal(r.res.status, 3);
 }
