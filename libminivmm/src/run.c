@@ -25,13 +25,18 @@
 
 #include "internal.h"
 
+static int deadline_passed(const struct mvm_vcpu *vcpu)
+{
+	return vcpu->deadline_ns && mvm_now_ns() >= vcpu->deadline_ns;
+}
+
 /* KVM_RUN returned EINTR: a signal, possibly our deadline timer. */
 static int interrupted(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	vcpu->run->immediate_exit = 0;
 	exit->reason = KVM_EXIT_INTR;
 	exit->handled = 1;
-	if (vcpu->deadline_ns && mvm_now_ns() >= vcpu->deadline_ns) {
+	if (deadline_passed(vcpu)) {
 		exit->stop = 1;
 		return -ETIMEDOUT;
 	}
@@ -53,6 +58,12 @@ static void fill_rip(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		exit->rip = regs.rip;
 }
 
+/* KVM_RUN: 0, or -errno (-EINTR when a signal interrupted it). */
+static int run_guest(struct mvm_vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
 /* [slide:kvm-run-loop] */
 int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
@@ -65,19 +76,19 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	mvm_vcpu_bind_thread(vcpu);
 	vcpu->run->kvm_valid_regs =
 		trace->enabled && vcpu->sync_regs ? KVM_SYNC_X86_REGS : 0;
-	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	/* The deadline signal marks the kvm_run of whichever vCPU its
+	 * thread runs at that moment; if this thread ran another vCPU then,
+	 * the kick landed there. A deadline that has passed ends the step
+	 * without entering the guest, so no kick is ever lost. */
+	r = deadline_passed(vcpu) ? -EINTR : run_guest(vcpu);
 	if (trace->enabled)
 		t_exit = mvm_now_ns();
-	if (r < 0) {
-		int err = errno;
-
-		if (err != EINTR) {
-			mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
-				 "KVM_RUN on vCPU %d: %s", vcpu->index,
-				 strerror(err));
-			return -err;
-		}
+	if (r == -EINTR) {
 		r = interrupted(vcpu, exit);
+	} else if (r < 0) {
+		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+			 "KVM_RUN on vCPU %d: %s", vcpu->index, strerror(-r));
+		return r;
 	} else {
 		mvm_exit_decode(vcpu, exit);
 		mvm_exit_dispatch(vcpu, exit);

@@ -232,6 +232,7 @@ static int make_timer(struct mvm_vcpu *vcpu)
 int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms)
 {
 	struct itimerspec its = {{0, 0}, {0, 0}};
+	uint64_t deadline;
 	int r;
 
 	thread_run = vcpu->run;
@@ -245,12 +246,24 @@ int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms)
 			 "cannot arm the run deadline: %s", strerror(-r));
 		return r;
 	}
-	its.it_value.tv_sec = ms / 1000;
-	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
-	if (timer_settime((timer_t)vcpu->timer, 0, &its, NULL) < 0)
-		return -errno;
+	/* One absolute time for both the timer and the run step's "has it
+	 * passed?" test: with a relative timer and a deadline read from the
+	 * clock afterwards, the signal could come a little before
+	 * deadline_ns, be taken for some other signal, and the one-shot
+	 * timer would never fire again. */
+	deadline = ms ? mvm_now_ns() + (uint64_t)ms * 1000000ULL : 0;
+	its.it_value.tv_sec = (time_t)(deadline / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(deadline % 1000000000ULL);
+	if (timer_settime((timer_t)vcpu->timer, TIMER_ABSTIME, &its, NULL) <
+	    0) {
+		r = -errno;
+		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+			 "timer_settime for the run deadline: %s",
+			 strerror(-r));
+		return r;
+	}
 	vcpu->timer_armed = ms != 0;
-	vcpu->deadline_ns = ms ? mvm_now_ns() + (uint64_t)ms * 1000000ULL : 0;
+	vcpu->deadline_ns = deadline;
 	if (ms == 0)
 		vcpu->run->immediate_exit = 0; /* a kick that came too late */
 	return 0;

@@ -4,7 +4,8 @@
  * The run deadline is a per-vCPU POSIX timer that signals the thread
  * that armed it (SIGEV_THREAD_ID). These tests check that one vCPU's
  * deadline stops that vCPU only, and that both vCPUs make progress in
- * parallel through the same buses.
+ * parallel through the same buses, and that one thread driving both
+ * vCPUs in turn still stops each at its own deadline.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -164,6 +165,33 @@ static void two_vcpus_run_in_parallel_through_one_bus(void **state)
 	assert_int_equal(t1.last, 1);
 }
 
+/* One thread driving both vCPUs in turn (as a single-threaded debugger
+ * does): vCPU 0's deadline passes while vCPU 1 is running, so its kick
+ * interrupts vCPU 1. vCPU 0's next step must still end at its deadline
+ * instead of spinning forever (the one-shot timer has already fired). */
+static void
+deadline_passed_while_another_vcpu_ran_ends_the_next_step(void **state)
+{
+	struct smp *s = *state;
+	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
+	struct mvm_vcpu *v0 = mvm_vm_vcpu(s->vm, 0);
+	struct mvm_vcpu *v1 = mvm_vm_vcpu(s->vm, 1);
+	struct mvm_exit e;
+
+	assert_int_equal(mvm_vm_write(s->vm, CODE0, spin, sizeof(spin)), 0);
+	assert_int_equal(mvm_vm_write(s->vm, CODE1, spin, sizeof(spin)), 0);
+	real_mode_at(v0, CODE0);
+	real_mode_at(v1, CODE1);
+	alarm(10); /* backstop: the bug makes vCPU 0 spin forever */
+	assert_int_equal(mvm_vcpu_set_deadline(v0, 50), 0);
+	assert_int_equal(mvm_vcpu_run(v1, 300, &e), -ETIMEDOUT);
+	assert_int_equal(mvm_vcpu_run_once(v0, &e), -ETIMEDOUT);
+	assert_int_equal(e.reason, KVM_EXIT_INTR);
+	assert_true(e.stop);
+	alarm(0);
+	assert_int_equal(mvm_vcpu_set_deadline(v0, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +201,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			two_vcpus_run_in_parallel_through_one_bus, smp_setup,
 			smp_teardown),
+		cmocka_unit_test_setup_teardown(
+			deadline_passed_while_another_vcpu_ran_ends_the_next_step,
+			smp_setup, smp_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
