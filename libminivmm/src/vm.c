@@ -197,7 +197,10 @@ void mvm_vm_destroy(struct mvm_vm *vm)
  */
 static int set_msr_filter(struct mvm_vm *vm, const uint32_t *filter, int n)
 {
-	static uint8_t deny[KVM_MSR_FILTER_MAX_RANGES]; /* all bits clear */
+	/* All bits clear. KVM copies BITS_TO_LONGS(nmsrs) longs of each
+	 * bitmap, so even a one-MSR range reads 8 bytes: one zero word,
+	 * shared by every range, is exactly that. */
+	static const uint64_t deny;
 	struct kvm_msr_filter f = {.flags = KVM_MSR_FILTER_DEFAULT_ALLOW};
 
 	if (n > KVM_MSR_FILTER_MAX_RANGES) {
@@ -215,7 +218,7 @@ static int set_msr_filter(struct mvm_vm *vm, const uint32_t *filter, int n)
 		f.ranges[i].flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
 		f.ranges[i].base = filter[i];
 		f.ranges[i].nmsrs = 1;
-		f.ranges[i].bitmap = &deny[i];
+		f.ranges[i].bitmap = (uint8_t *)&deny;
 	}
 	return vm_ioctl(vm, KVM_X86_SET_MSR_FILTER, (unsigned long)&f,
 			"KVM_X86_SET_MSR_FILTER");

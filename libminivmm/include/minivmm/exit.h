@@ -69,9 +69,13 @@ struct mvm_exit_fail_entry {
 struct mvm_exit {
 	uint64_t seq;	    /* 1, 2, 3 ... per vCPU */
 	uint32_t reason;    /* KVM_EXIT_* */
-	uint64_t rip;	    /* guest RIP after the exit was handled; read
-			       (KVM_GET_REGS) only when tracing is on or
-			       the exit stops, else 0 (see run.c) */
+	uint64_t rip;	    /* guest RIP as KVM left it at this exit: past
+			       a HLT; for IO and MMIO mainline KVM (5.2+)
+			       still points at the instruction, which it
+			       completes on the next KVM_RUN, while some
+			       backends (kvm_pvm) are already past it.
+			       Read only when tracing is on or the exit
+			       stops, else 0 (see run.c) */
 	int handled;	    /* a device (or the library) claimed it */
 	int stop;	    /* a run loop should return to its caller: HLT,
 			     SHUTDOWN, an error, a device's MVM_IO_STOP */
