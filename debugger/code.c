@@ -122,13 +122,15 @@ static size_t sync_start(csh h, const uint8_t *buf, uint64_t addr, size_t pco,
 			/* Keep only the last `before` instructions. */
 			size_t skip =
 				n > (size_t)before ? n - (size_t)before : 0;
+			if (skip == 0) /* count 0 would mean "all" */
+				return start;
 			cs_insn *insn;
-			cs_disasm(h, buf + start, pco - start, addr + start,
-				  skip, &insn);
-			for (size_t i = 0; i < skip; i++)
+			size_t got = cs_disasm(h, buf + start, pco - start,
+					       addr + start, skip, &insn);
+			for (size_t i = 0; i < got; i++)
 				start += insn[i].size;
-			if (skip)
-				cs_free(insn, skip);
+			if (got)
+				cs_free(insn, got);
 			return start;
 		}
 	}

@@ -23,9 +23,9 @@
 
 #include "tui.h"
 
-#define WIDE_COLS 140
+#define WIDE_COLS     140
 #define LEFT_MAX_COLS 100 /* segment rows are ~95 columns */
-#define REGS_ROWS 8
+#define REGS_ROWS     8
 
 enum { PAIR_CHANGED = 1, PAIR_CURRENT, PAIR_TITLE, PAIR_ERROR, PAIR_DIM };
 
@@ -175,8 +175,8 @@ static void wide(struct dbg_tui *t, int rows, int w)
 	rule(1 + code, x, rw, "page walk (pt)");
 	pane(s, DBG_P_PT, 0, 2 + code, x, walk, rw);
 	tabs_rule(s, 2 + code + walk, x, rw);
-	pane(s, s->focus, t->scroll, 3 + code + walk, x,
-	     body - code - walk - 2, rw);
+	pane(s, s->focus, t->scroll, 3 + code + walk, x, body - code - walk - 2,
+	     rw);
 }
 
 void dbg_tui_draw(struct dbg_tui *t)

@@ -22,7 +22,7 @@
 #include "minivmm/minivmm.h"
 
 #define IMAGE	   MVM_GUEST_DIR "/exit-tour.elf"
-#define WAIT_MS	   8000
+#define WAIT_MS	   15000
 #define SCREEN_MAX 16384
 
 static char session[64];
@@ -106,7 +106,9 @@ static int setup(void **state)
 	}
 	signal(SIGALRM, on_alarm);
 	alarm(60);
-	snprintf(session, sizeof(session), "mvmdbg-test-%d", (int)getpid());
+	static int nth;
+	snprintf(session, sizeof(session), "mvmdbg-test-%d-%d", (int)getpid(),
+		 ++nth);
 	tmux("new-session -d -s %s -x 80 -y 24 '%s %s'", session, MVMDBG_BIN,
 	     IMAGE);
 	wait_for("(mvmdbg)");
