@@ -240,7 +240,27 @@ static void usage(FILE *f)
 		   "(default compare.csv).\n");
 }
 
-int cmd_compare(int argc, char **argv)
+static struct row rows[] = {
+	{.name = "process",
+	 .what = "fork + exec /bin/true + wait",
+	 .fn = measure_process},
+	{.name = "container",
+	 .what = "/bin/true as PID 1 of a new container",
+	 .fn = measure_container},
+	{.name = "vm",
+	 .what = "create a VM, run a 1-byte guest to HLT",
+	 .fn = measure_vm},
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+struct options {
+	long runs;	      /* per row */
+	const char *rootfs;   /* for the container row */
+	const char *csv_path; /* where the CSV goes */
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{"runs", required_argument, NULL, 'n'},
@@ -249,24 +269,8 @@ int cmd_compare(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static struct row rows[] = {
-		{.name = "process",
-		 .what = "fork + exec /bin/true + wait",
-		 .fn = measure_process},
-		{.name = "container",
-		 .what = "/bin/true as PID 1 of a new container",
-		 .fn = measure_container},
-		{.name = "vm",
-		 .what = "create a VM, run a 1-byte guest to HLT",
-		 .fn = measure_vm},
-	};
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
-	const char *rootfs = "build/rootfs", *csv_path = "compare.csv";
-	char machine[512], *end;
-	long runs = 20;
-	size_t i;
-	int c, k;
-	FILE *csv;
+	char *end;
+	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -274,39 +278,57 @@ int cmd_compare(int argc, char **argv)
 			usage(stdout);
 			return MVM_EXIT_OK;
 		} else if (c == 'n') {
-			runs = strtol(optarg, &end, 10);
-			if (*end || runs < 1 || runs > MAX_RUNS) {
+			o->runs = strtol(optarg, &end, 10);
+			if (*end || o->runs < 1 || o->runs > MAX_RUNS) {
 				cli_error(CMD, "--runs '%s': want 1..%d",
 					  optarg, MAX_RUNS);
 				return MVM_EXIT_USAGE;
 			}
 		} else if (c == 'r') {
-			rootfs = optarg;
+			o->rootfs = optarg;
 		} else if (c == 'c') {
-			csv_path = optarg;
+			o->csv_path = optarg;
 		} else {
 			return cli_bad_option(CMD, argv, c);
 		}
 	}
-	csv = fopen(csv_path, "w");
+	if (optind < argc) {
+		cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+		return MVM_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct options o = {20, "build/rootfs", "compare.csv"};
+	char machine[512];
+	size_t i;
+	int rc, k;
+	FILE *csv;
+
+	rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	csv = fopen(o.csv_path, "w");
 	if (!csv) {
-		cli_error(CMD, "%s: %s", csv_path, strerror(errno));
+		cli_error(CMD, "%s: %s", o.csv_path, strerror(errno));
 		return MVM_EXIT_FAIL;
 	}
 	describe_machine(machine, sizeof(machine));
 	printf("machine: %s\nruns: %ld each, every run in a fresh child "
 	       "process\n\n%-10s %-44s %9s %9s %9s %8s\n",
-	       machine, runs, "what", "", "median ms", "min ms", "max ms",
+	       machine, o.runs, "what", "", "median ms", "min ms", "max ms",
 	       "peak MiB");
 	fprintf(csv, "# %s\nwhat,runs,median_us,min_us,max_us,peak_rss_kib\n",
 		machine);
 	/* One warm-up run each (page cache, first /dev/kvm open), then the
 	 * rows take turns, so a burst of load elsewhere on the machine
 	 * hits all of them alike instead of one row's whole series. */
-	for (k = -1; k < runs; k++)
+	for (k = -1; k < o.runs; k++)
 		for (i = 0; i < NROWS; i++)
 			if (!rows[i].skipped[0])
-				run_once(&rows[i], rootfs, k < 0);
+				run_once(&rows[i], o.rootfs, k < 0);
 	for (i = 0; i < NROWS; i++)
 		print_row(csv, &rows[i]);
 	printf("%-10s %-44s not measured: needs a Linux boot (a real-KVM "
@@ -315,6 +337,6 @@ int cmd_compare(int argc, char **argv)
 	fclose(csv);
 	printf("\npeak MiB: largest resident set of the measuring process and "
 	       "what it waited\nfor (user space only). CSV: %s\n",
-	       csv_path);
+	       o.csv_path);
 	return MVM_EXIT_OK;
 }

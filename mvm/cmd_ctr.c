@@ -59,17 +59,27 @@ static void usage(FILE *f)
 		"  --no-seccomp        do not install the seccomp filter\n"
 		"  --keep-caps         do not drop capabilities\n"
 		"  -v, --verbose       show the runtime's progress messages\n\n"
+		"Signals go to CMD; a second Ctrl-C (or SIGTERM) kills it.\n"
 		"Exit status: CMD's status, 128+N if killed by signal N,\n"
 		"125 setup failed, 127 CMD not found or not executable.\n");
 }
 
 static volatile pid_t ctr_pid;
+static volatile sig_atomic_t stop_requests;
 
-/* Forward to the container's PID 1 (which may ignore it: container.h). */
+/*
+ * Forward to the container's PID 1. PID 1 ignores every signal it has no
+ * handler for (pid_namespaces(7)), so `sleep 100` as PID 1 would never
+ * stop on Ctrl-C: the second SIGINT/SIGTERM sends SIGKILL, which the
+ * kernel always delivers from an ancestor namespace.
+ */
 static void forward(int sig)
 {
-	if (ctr_pid > 0)
-		kill(ctr_pid, sig);
+	if (ctr_pid <= 0)
+		return;
+	if ((sig == SIGINT || sig == SIGTERM) && ++stop_requests >= 2)
+		sig = SIGKILL;
+	kill(ctr_pid, sig);
 }
 
 static void install_forwarding(void)
