@@ -97,7 +97,7 @@ static int setup_doorbell(struct mvm_vm *vm)
 	// LAB 1 (task 6): create an eventfd and register it with KVM for
 	// 4-byte writes to port MVM_PORT_DOORBELL (KVM_IOEVENTFD on the VM
 	// fd, mvm_vm_fd(vm), with KVM_IOEVENTFD_FLAG_PIO). Return the fd.
-	// Hint: api.rst 4.59 "KVM_IOEVENTFD", eventfd(2).
+	// Hint: api.rst section 4, "KVM_IOEVENTFD", eventfd(2).
 	(void)vm;
 	return -ENOSYS;
 	LAB(1) END */

@@ -149,48 +149,66 @@ static int decode(const struct mvm_cmos *c, uint8_t v)
 	return (v >> 4) * 10 + (v & 0x0f);
 }
 
+/* Is v a possible value of time register r? (The day is checked against
+ * 31 only; timegm() normalises 31 November to 1 December, as the chip's
+ * own date logic would roll over.) */
+static int field_valid(unsigned r, int v)
+{
+	switch (r) {
+	case MVM_CMOS_SECONDS:
+	case MVM_CMOS_MINUTES:
+		return v >= 0 && v <= 59;
+	case MVM_CMOS_HOURS:
+		return v >= 0 && v <= 23;
+	case MVM_CMOS_DAY:
+		return v >= 1 && v <= 31;
+	case MVM_CMOS_MONTH:
+		return v >= 1 && v <= 12;
+	default: /* year */
+		return v >= 0 && v <= 99;
+	}
+}
+
+static void apply_field(struct tm *tm, unsigned r, int v)
+{
+	if (r == MVM_CMOS_SECONDS)
+		tm->tm_sec = v;
+	else if (r == MVM_CMOS_MINUTES)
+		tm->tm_min = v;
+	else if (r == MVM_CMOS_HOURS)
+		tm->tm_hour = v;
+	else if (r == MVM_CMOS_DAY)
+		tm->tm_mday = v;
+	else if (r == MVM_CMOS_MONTH)
+		tm->tm_mon = v - 1;
+	else /* year: keep the century */
+		tm->tm_year = (tm->tm_year + 1900) / 100 * 100 + v - 1900;
+}
+
 /* The guest sets a time field: move its clock, never the host's. */
 static void set_time_field(struct mvm_cmos *c, unsigned r, uint8_t raw)
 {
+	int twelve = !(c->reg[MVM_CMOS_STATUS_B] & MVM_CMOS_B_24H);
 	int pm = 0, v;
 	struct tm tm;
-	time_t t;
 
-	if (r == MVM_CMOS_HOURS &&
-	    !(c->reg[MVM_CMOS_STATUS_B] & MVM_CMOS_B_24H)) {
+	if (r == MVM_CMOS_HOURS && twelve) {
 		pm = raw & MVM_CMOS_HOUR_PM;
 		raw &= (uint8_t)~MVM_CMOS_HOUR_PM;
 	}
 	v = decode(c, raw);
-	guest_time(c, &tm);
-	if (r == MVM_CMOS_HOURS &&
-	    !(c->reg[MVM_CMOS_STATUS_B] & MVM_CMOS_B_24H) && v >= 1 && v <= 12)
-		v = v % 12 + (pm ? 12 : 0);
-	if (v < 0 || (r == MVM_CMOS_SECONDS && v > 59) ||
-	    (r == MVM_CMOS_MINUTES && v > 59) ||
-	    (r == MVM_CMOS_HOURS && v > 23) ||
-	    (r == MVM_CMOS_DAY && (v < 1 || v > 31)) ||
-	    (r == MVM_CMOS_MONTH && (v < 1 || v > 12))) {
+	if (r == MVM_CMOS_HOURS && twelve)
+		v = v >= 1 && v <= 12 ? v % 12 + (pm ? 12 : 0) : -1;
+	if (v < 0 || !field_valid(r, v)) {
 		mvm_logf(c->log, MVM_LOG_WARN,
 			 "cmos: guest wrote 0x%02x to time register 0x%02x: "
 			 "not a valid value, ignored",
 			 raw, r);
 		return;
 	}
-	if (r == MVM_CMOS_SECONDS)
-		tm.tm_sec = v;
-	else if (r == MVM_CMOS_MINUTES)
-		tm.tm_min = v;
-	else if (r == MVM_CMOS_HOURS)
-		tm.tm_hour = v;
-	else if (r == MVM_CMOS_DAY)
-		tm.tm_mday = v;
-	else if (r == MVM_CMOS_MONTH)
-		tm.tm_mon = v - 1;
-	else if (r == MVM_CMOS_YEAR)
-		tm.tm_year = (tm.tm_year + 1900) / 100 * 100 + v - 1900;
-	t = timegm(&tm);
-	c->offset = (int64_t)t - c->clock(c->clock_ctx);
+	guest_time(c, &tm);
+	apply_field(&tm, r, v);
+	c->offset = (int64_t)timegm(&tm) - c->clock(c->clock_ctx);
 }
 
 /* The guest writes register r. Status C and D are read-only; the day of
