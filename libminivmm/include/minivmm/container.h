@@ -9,12 +9,14 @@
  *
  *   ns.c       namespaces: user (uid/gid maps), UTS hostname, loopback
  *   rootfs.c   the root file system: pivot_root, /proc, /dev, overlay
- *   cgroup.c   resource limits on cgroup v2 or v1
+ *   cgroup.c   resource limits on cgroup v2 or v1 (cgroup_detect.c:
+ *              which version this machine offers)
  *   caps.c     capabilities (bounding, ambient, effective sets)
  *   seccomp.c  the system call filter (classic BPF)
  *   net.c      the optional veth pair (rtnetlink)
  *   child.c    the setup sequence run inside the new namespaces
  *   ctr.c      the runtime side: clone(), sync, wait, cleanup
+ *   util.c     reading and writing the kernel's control files
  *
  * Lifecycle: mvm_ctr_start() -> mvm_ctr_wait() -> mvm_ctr_destroy(), or
  * mvm_ctr_run() for all three. Errors are -errno; the log says which setup

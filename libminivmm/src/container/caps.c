@@ -23,6 +23,8 @@
  * CAP_NET_ADMIN, CAP_SYS_MODULE, CAP_SYS_PTRACE, CAP_SYS_RAWIO,
  * CAP_SYS_BOOT, CAP_MKNOD, CAP_NET_RAW (packet spoofing), CAP_SYS_TIME.
  * Lab 5, task 4 (capabilities and seccomp) is cut from this file.
+ * Students edit only the "LAB 5:" stubs; keep the function signatures
+ * and the kept/denied tables, which the grader checks against.
  */
 #include <errno.h>
 #include <linux/capability.h>

@@ -21,6 +21,8 @@
  * The leaf is removed when the container ends; if a runtime died without
  * cleaning up, the next runtime removes its empty leftover groups.
  * Lab 5, task 3 (cgroup limits) is cut from this file.
+ * Students edit only the "LAB 5:" stubs; keep the function signatures
+ * and the kept/denied tables, which the grader checks against.
  */
 #include <dirent.h>
 #include <errno.h>

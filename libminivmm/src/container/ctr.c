@@ -32,6 +32,8 @@
 
 #include "ctr_internal.h"
 
+/* clone() without CLONE_VM still wants a stack for the child's first
+ * function; the child only runs setup code and then execve()s. */
 #define CHILD_STACK (256 * 1024)
 
 static uint64_t now_ns(void)
@@ -202,6 +204,13 @@ static int child_failed(struct mvm_ctr *c, int failed)
 	return (failed & 2) ? -ENOEXEC : err;
 }
 
+/*
+ * The whole start-up, in order: check the request, note our own
+ * namespaces (for the child's safety check), make the cgroup and overlay
+ * scratch space, clone() the child, release it, and wait for its setup
+ * to finish: EOF on the message pipe without an error record means the
+ * command is running. Any failure unwinds through mvm_ctr_destroy().
+ */
 int mvm_ctr_start(const struct mvm_ctr_config *cfg, struct mvm_ctr **out)
 {
 	struct mvm_ctr *c = calloc(1, sizeof(*c));
@@ -278,6 +287,8 @@ static int wait_exit(struct mvm_ctr *c)
 	}
 }
 
+/* Waiting reaps PID 1 (the container's init is our child); the
+ * statistics are read afterwards, while the cgroup still exists. */
 int mvm_ctr_wait(struct mvm_ctr *c, struct mvm_ctr_result *res)
 {
 	int status, err;
@@ -307,6 +318,12 @@ int mvm_ctr_wait(struct mvm_ctr *c, struct mvm_ctr_result *res)
 	return 0;
 }
 
+/*
+ * Order matters: PID 1 must be dead before the cgroup can go (a group
+ * with tasks cannot be removed), and the overlay's mount must be gone
+ * (with the mount namespace, when its last process exits) before its
+ * upper and work directories can be deleted.
+ */
 void mvm_ctr_destroy(struct mvm_ctr *c)
 {
 	int status;

@@ -14,6 +14,8 @@
  *                    the container's own group looks like "/"
  *
  * Lab 5, task 1 (namespaces and PID 1) is cut from this file and child.c.
+ * Students edit only the "LAB 5:" stubs; keep the function signatures
+ * and the kept/denied tables, which the grader checks against.
  */
 #include <errno.h>
 #include <fcntl.h>

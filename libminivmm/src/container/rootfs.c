@@ -23,6 +23,8 @@
  * to an upper layer the runtime creates (kernel Documentation/
  * filesystems/overlayfs.rst), so many containers can share one rootfs.
  * Lab 5, task 2 (pivot_root and /proc) is cut from this file.
+ * Students edit only the "LAB 5:" stubs; keep the function signatures
+ * and the kept/denied tables, which the grader checks against.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -22,6 +22,8 @@
  * started under a filter that makes it misbehave. We set it anyway: it
  * also stops set-user-ID programs from gaining privileges in the container.
  * Lab 5, task 4 (capabilities and seccomp) is cut from this file.
+ * Students edit only the "LAB 5:" stubs; keep the function signatures
+ * and the kept/denied tables, which the grader checks against.
  */
 #include <errno.h>
 #include <linux/audit.h>

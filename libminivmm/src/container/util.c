@@ -77,7 +77,8 @@ int ctr_read_key(const char *path, const char *key, uint64_t *val)
 	return -ENOENT;
 }
 
-/* mkdir -p: existing directories are fine. */
+/* mkdir -p: existing directories are fine. Used for the cgroup parent
+ * ("minivmm") and the overlay layers, which may or may not exist yet. */
 int ctr_mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX], *p;
