@@ -4,12 +4,14 @@
  * Most of the kernel's container interface is files: cgroup limits
  * (memory.max), user namespace maps (/proc/PID/uid_map), statistics
  * (memory.events). These helpers read and write such files and return
- * -errno, so each caller can say which file failed.
+ * -errno, so each caller can say which file failed. The parsers for
+ * --memory and --cpus are here too.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,5 +153,58 @@ int ctr_path(char *buf, size_t len, const char *fmt, ...)
 		buf[0] = '\0';
 		return -ENAMETOOLONG;
 	}
+	return 0;
+}
+
+/* "64M" -> 67108864. Suffixes are binary (k = 1024), as in cgroups. */
+int mvm_ctr_parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || v == 0 || v > (~0ULL >> shift))
+		return -EINVAL;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+/* "1.5" -> 1500 millis of CPU per second of wall time. */
+int mvm_ctr_parse_cpus(const char *s, unsigned *millis)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (*end || !(v >= 0.01) || v > 1024)
+		return -EINVAL;
+	*millis = (unsigned)(v * 1000 + 0.5);
 	return 0;
 }
