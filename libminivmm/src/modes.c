@@ -196,12 +196,15 @@ static struct kvm_segment real_seg(uint16_t sel, uint8_t type)
 /*
  * Real mode: CS:IP = 0000:entry. The stack is SS:SP with SS chosen so
  * that SS*16 + SP is the requested top (0x9f000 = 9000:f000), since SP
- * alone only reaches 64 KiB.
+ * alone only reaches 64 KiB. SS comes from the last byte below the top:
+ * a top at a 64 KiB boundary such as 0x20000 becomes 1000:0000, whose
+ * first push wraps SP to 0xfffe and lands at 0x1fffe, just below the
+ * top (2000:0000 would push to 0x2fffe, 64 KiB above it).
  */
 static int setup_real(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 		      uint64_t stack, struct kvm_regs *r, struct kvm_sregs *s)
 {
-	uint16_t ss = (uint16_t)((stack >> 4) & 0xf000);
+	uint16_t ss = (uint16_t)(((stack - 1) >> 4) & 0xf000);
 
 	if (cfg->entry > 0xffff || stack > 0xfffff) {
 		mvm_logf(&vm->log, MVM_LOG_ERROR,
@@ -219,7 +222,7 @@ static int setup_real(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 	s->cr0 = CR0_ET;
 	s->cr3 = s->cr4 = s->efer = 0;
 	r->rip = cfg->entry;
-	r->rsp = stack - ((uint64_t)ss << 4);
+	r->rsp = (stack - ((uint64_t)ss << 4)) & 0xffff;
 	return 0;
 }
 

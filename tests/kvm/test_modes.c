@@ -115,6 +115,33 @@ static void real_mode_stack_uses_ss_for_high_top(void **state)
 	assert_int_equal(r.rflags, 2);
 }
 
+/* A real-mode stack top at a 64 KiB boundary: the first push must land
+ * just below it (0x1fffe for 0x20000), not 64 KiB above it. */
+static void real_mode_stack_top_on_64k_boundary_pushes_below_it(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t code[] = {
+		0xb8, 0x34, 0x12, /* mov ax, 0x1234 */
+		0x50,		  /* push ax */
+		0xf4,		  /* hlt */
+	};
+	struct mvm_mode_config cfg = {.mode = MVM_MODE_REAL,
+				      .entry = MVM_REAL_LOAD_ADDR,
+				      .stack = 0x20000};
+	uint16_t below = 0, above = 0;
+	struct mvm_exit e;
+
+	fixture_load_code(f, MVM_MODE_REAL, MVM_REAL_LOAD_ADDR, code,
+			  sizeof(code));
+	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, &cfg), 0);
+	assert_int_equal(fixture_run(f, 5000, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_int_equal(mvm_vm_read(f->vm, 0x1fffe, &below, 2), 0);
+	assert_int_equal(mvm_vm_read(f->vm, 0x2fffe, &above, 2), 0);
+	assert_int_equal(below, 0x1234);
+	assert_int_equal(above, 0);
+}
+
 /* The GDT in guest memory must describe what the hidden parts hold: a
  * guest that reloads DS from MVM_SEL_DATA gets the same flat segment. */
 static void long64_gdt_matches_loaded_segments(void **state)
@@ -295,6 +322,7 @@ int main(void)
 		T(long64_gdt_matches_loaded_segments),
 		T(long64_default_map_reaches_mmio_window),
 		T(real_mode_stack_uses_ss_for_high_top),
+		T(real_mode_stack_top_on_64k_boundary_pushes_below_it),
 		T(walk_agrees_with_kvm_translate_2m),
 		T(walk_agrees_with_kvm_translate_4k),
 		T(walk_agrees_with_kvm_translate_32bit),
