@@ -19,12 +19,17 @@ void dbg_bps_init(struct dbg_bps *b)
 	b->next_id = 1;
 }
 
+/* Two breakpoints that would stop at the same events; adding the second
+ * would only make `info break` confusing. */
 static int same(const struct dbg_bp *a, const struct dbg_bp *b)
 {
 	return a->kind == b->kind && a->reason == b->reason && a->lo == b->lo &&
 	       a->hi == b->hi;
 }
 
+/* RIP breakpoints are limited by the hardware: DR0-DR3 hold four linear
+ * addresses (SDM Vol. 3B 18.2.1). The other kinds are checked in
+ * software after each exit, so only the table size limits them. */
 int dbg_bp_add(struct dbg_bps *b, const struct dbg_bp *bp, char *err,
 	       size_t errlen)
 {
@@ -55,6 +60,8 @@ int dbg_bp_add(struct dbg_bps *b, const struct dbg_bp *bp, char *err,
 	return n->id;
 }
 
+/* Ids are never reused, so `delete 2` after another `break` still means
+ * the breakpoint the user saw as 2. */
 int dbg_bp_delete(struct dbg_bps *b, int id)
 {
 	for (int i = 0; i < b->n; i++) {
@@ -68,6 +75,8 @@ int dbg_bp_delete(struct dbg_bps *b, int id)
 	return -ENOENT;
 }
 
+/* In table order: DRn gets the n-th RIP breakpoint each time the debug
+ * state is loaded (KVM_SET_GUEST_DEBUG takes all four at once). */
 int dbg_bp_hw_addrs(const struct dbg_bps *b, uint64_t addrs[4])
 {
 	int n = 0;
@@ -85,6 +94,8 @@ struct dbg_bp *dbg_bp_at(struct dbg_bps *b, uint64_t addr)
 	return NULL;
 }
 
+/* Ranges are inclusive and an access matches if any byte of it falls
+ * inside: a 2-byte OUT to 0x3f7 touches 0x3f8. */
 static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
 		   int mode_changed)
 {
@@ -106,6 +117,7 @@ static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
 	return 0;
 }
 
+/* First match wins; its hit count goes up (shown by `info break`). */
 struct dbg_bp *dbg_bp_match(struct dbg_bps *b, const struct mvm_exit *e,
 			    int mode_changed)
 {

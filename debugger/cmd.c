@@ -15,6 +15,8 @@
 
 #include "decode.h"
 
+/* Copies the line so argv can point into it; the caller's line stays
+ * intact for the history. */
 int dbg_tokenize(const char *line, struct dbg_cmdline *c, char *err,
 		 size_t errlen)
 {
@@ -96,6 +98,8 @@ static int eval_term(const char *t, const struct kvm_regs *regs,
 	return -EINVAL;
 }
 
+/* Left to right, no precedence: the only operators are + and -, which
+ * is all an address needs ("rsp + 8", "rip - 0x10"). */
 int dbg_eval(const char *expr, const struct kvm_regs *regs,
 	     const struct kvm_sregs *sregs, uint64_t *out, char *err,
 	     size_t errlen)
@@ -146,6 +150,8 @@ unsigned dbg_xfmt_unit_bytes(char unit)
 	}
 }
 
+/* Missing letters keep the previous format, as gdb does, so `x/4i`
+ * then `x rip` shows instructions again. */
 int dbg_parse_xfmt(const char *spec, struct dbg_xfmt *f, char *err,
 		   size_t errlen)
 {
@@ -185,6 +191,8 @@ int dbg_parse_xfmt(const char *spec, struct dbg_xfmt *f, char *err,
 	return 0;
 }
 
+/* "-" means an inclusive end and "+" a length, as in the QEMU monitor;
+ * an empty or reversed range is an error, not a silent no-op. */
 int dbg_parse_range(const char *s, uint64_t *lo, uint64_t *hi, char *err,
 		    size_t errlen)
 {

@@ -11,6 +11,7 @@
 
 #define PORT_MAX 0xffffULL
 
+/* Add and confirm on the status line with the breakpoint's id. */
 static int add(struct dbg_session *s, const struct dbg_bp *bp)
 {
 	char err[200], what[200];
@@ -26,6 +27,8 @@ static int add(struct dbg_session *s, const struct dbg_bp *bp)
 	return 0;
 }
 
+/* argv[2] as a range, no higher than max (0xffff for ports: the I/O
+ * space is 64 KiB, Intel SDM Vol. 1 19.2). */
 static int range_arg(struct dbg_session *s, struct dbg_cmdline *c,
 		     struct dbg_bp *bp, uint64_t max)
 {
@@ -46,6 +49,7 @@ static int range_arg(struct dbg_session *s, struct dbg_cmdline *c,
 	return 0;
 }
 
+/* Without arguments, `break` lists the breakpoints (as Bochs' `info b`). */
 int cmd_break(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	struct dbg_bp bp = {0};
@@ -129,6 +133,9 @@ static int split_assignment(struct dbg_session *s, struct dbg_cmdline *c,
 	return 0;
 }
 
+/* General registers go through KVM_SET_REGS, control registers through
+ * KVM_SET_SREGS; KVM may refuse an inconsistent state (for example
+ * EFER.LMA without CR0.PG), and then its error is shown as is. */
 int cmd_set(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	char name[32], expr[DBG_CMD_LEN], err[200];

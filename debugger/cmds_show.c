@@ -12,6 +12,8 @@
 
 #define STATS_MAX 64
 
+/* Registers are always on screen in the TUI; the command is for batch
+ * transcripts and for after a scroll. */
 int cmd_regs(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
@@ -61,6 +63,8 @@ int cmd_code(struct dbg_session *s, struct dbg_cmdline *c)
 	return show_mem(s);
 }
 
+/* x and xp share everything but the address space: argv[0] is "x",
+ * "x/8xb", "xp" or "xp/2g". */
 int cmd_x(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	struct dbg_xfmt f = s->mem_fmt;
@@ -79,6 +83,7 @@ int cmd_x(struct dbg_session *s, struct dbg_cmdline *c)
 	return show_mem(s);
 }
 
+/* `pt` alone makes the pane follow RIP again after a `pt ADDR`. */
 int cmd_pt(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	s->pt_follow = c->argc < 2;
@@ -91,6 +96,9 @@ int cmd_pt(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
+/* The two translations a VMM does for its guest: the guest's page
+ * tables (virtual -> guest-physical) and the VMM's memory slots
+ * (guest-physical -> host-virtual). */
 int cmd_translate(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	uint64_t va, pa;
@@ -154,6 +162,9 @@ static void kvm_stats(struct dbg_session *s, const char *what, int fd)
 	}
 }
 
+/* Our counters count what reached user space; KVM's statistics also
+ * count exits it handled in the kernel (e.g. insn_emulation), which is
+ * the difference students are asked to explain in the exit lecture. */
 int cmd_stats(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
@@ -180,6 +191,7 @@ int cmd_output(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
+/* `info` groups the listing commands as gdb and the QEMU monitor do. */
 int cmd_info(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	const char *w = c->argc > 1 ? c->argv[1] : "";

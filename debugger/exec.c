@@ -101,6 +101,8 @@ static const struct dbg_cmd *find(const char *word)
 	return NULL;
 }
 
+/* `help` lists the table; `help CMD` shows one entry. The keys line
+ * repeats what the TUI's bottom row shows. */
 static int cmd_help(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	struct dbg_text *t = &s->result;
@@ -134,6 +136,8 @@ static int cmd_quit(struct dbg_session *s, struct dbg_cmdline *c)
 	return DBG_QUIT;
 }
 
+/* Everything after the command word is one expression, so blanks inside
+ * it ("rsp + 8") are fine. */
 int dbg_arg_addr(struct dbg_session *s, const struct dbg_cmdline *c, int from,
 		 uint64_t *v)
 {
@@ -164,6 +168,8 @@ int dbg_arg_count(struct dbg_session *s, const struct dbg_cmdline *c, int i,
 	return 0;
 }
 
+/* The status line is cleared first so it always describes this command;
+ * the previous result stays visible if the command fails. */
 int dbg_exec(struct dbg_session *s, const char *line)
 {
 	struct dbg_cmdline c;

@@ -88,8 +88,10 @@ static int scalar(struct parser *ps, char *out, size_t cap)
 	return 0;
 }
 
+/* Depth is bounded so a hostile trace cannot exhaust the stack. */
 static int object(struct parser *ps, const char *prefix, int depth);
 
+/* "key": value. Nested objects recurse with the key as prefix. */
 static int member(struct parser *ps, const char *prefix, int depth)
 {
 	char name[32], key[32];
@@ -158,6 +160,7 @@ int dbg_json_parse(const char *line, struct dbg_json *j, char *err,
 	return 0;
 }
 
+/* Linear search: a record has at most DBG_JSON_MAX_KEYS keys. */
 const char *dbg_json_get(const struct dbg_json *j, const char *key)
 {
 	for (int i = 0; i < j->n; i++)

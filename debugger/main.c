@@ -48,6 +48,48 @@ static void usage(FILE *f)
 		DBG_TIMEOUT_MS);
 }
 
+/* One option (getopt_long's return value c); 0 or -1 after a message. */
+static int option(int c, struct opts *o)
+{
+	enum mvm_cpu_mode m;
+	char *end;
+	switch (c) {
+	case 'b':
+		o->batch = optarg;
+		return 0;
+	case 'p':
+		o->replay = optarg;
+		return 0;
+	case 'r':
+		o->record = optarg;
+		return 0;
+	case 's':
+		o->stable = 1;
+		return 0;
+	case 'm':
+		if (mvm_mode_parse(optarg, &m) == 0) {
+			o->mode = (int)m;
+			return 0;
+		}
+		fprintf(stderr, "mvmdbg: bad --mode '%s' (real, prot, long)\n",
+			optarg);
+		return -1;
+	case 't':
+		o->timeout_ms = (unsigned)strtoul(optarg, &end, 0);
+		if (o->timeout_ms && !*end)
+			return 0;
+		fprintf(stderr, "mvmdbg: bad --timeout '%s' (milliseconds)\n",
+			optarg);
+		return -1;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		return -1;
+	}
+}
+
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -60,49 +102,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	enum mvm_cpu_mode m;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			o->batch = optarg;
-			break;
-		case 'p':
-			o->replay = optarg;
-			break;
-		case 'r':
-			o->record = optarg;
-			break;
-		case 's':
-			o->stable = 1;
-			break;
-		case 'm':
-			if (mvm_mode_parse(optarg, &m)) {
-				fprintf(stderr,
-					"mvmdbg: bad --mode '%s' "
-					"(real, prot, long)\n",
-					optarg);
-				return -1;
-			}
-			o->mode = (int)m;
-			break;
-		case 't':
-			o->timeout_ms = (unsigned)strtoul(optarg, NULL, 0);
-			if (o->timeout_ms == 0) {
-				fprintf(stderr, "mvmdbg: bad --timeout '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1)
+		if (option(c, o))
 			return -1;
-		}
-	}
 	o->image = optind < argc ? argv[optind] : NULL;
+	/* Exactly one of IMAGE and --replay: a trace has its own guest. */
 	if ((!o->image && !o->replay) || (o->image && o->replay) ||
 	    optind + 1 < argc) {
 		usage(stderr);

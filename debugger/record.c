@@ -23,6 +23,8 @@ struct jw {
 	int first; /* no comma before the next member */
 };
 
+/* A member name, with the comma that separates it from the previous
+ * member of the same object. */
 static void key(struct jw *w, const char *k)
 {
 	fprintf(w->f, "%s\"%s\":", w->first ? "" : ",", k);
@@ -41,6 +43,8 @@ static void num(struct jw *w, const char *k, uint64_t v)
 	fprintf(w->f, "%llu", (unsigned long long)v);
 }
 
+/* JSON strings (RFC 8259 section 7): quote and backslash escaped,
+ * control and non-ASCII bytes as \u00XX so the file stays ASCII. */
 static void str(struct jw *w, const char *k, const char *s, size_t len)
 {
 	key(w, k);
@@ -79,6 +83,8 @@ static void close_obj(struct jw *w)
 	w->first = 0;
 }
 
+/* The fields of struct mvm_exit that matter for each reason, by the
+ * names the KVM API document uses. */
 static void exit_details(struct jw *w, const struct mvm_exit *e)
 {
 	if (e->reason == KVM_EXIT_IO) {
@@ -161,6 +167,8 @@ static void state(struct jw *w, const struct dbg_state *st)
 	segment(w, "gs", &s->gs);
 }
 
+/* Called after every exit and step (and once with kind "start"); the
+ * state written is the one after the exit was handled. */
 int dbg_record(struct dbg_session *s, const char *kind)
 {
 	struct jw w = {s->rec, 1};

@@ -32,6 +32,8 @@ struct dbg_replay {
 	int n, pos; /* records, and the one shown */
 };
 
+/* A missing or malformed value reads as 0: records from older versions
+ * of mvmdbg still replay, with the new fields empty. */
 static uint64_t get(const struct dbg_json *j, const char *k)
 {
 	uint64_t v = 0;
@@ -59,6 +61,8 @@ static void seg(const struct dbg_json *j, const char *name,
 #undef F
 }
 
+/* The register table in decode.c names the JSON keys, so the writer
+ * and the reader cannot drift apart. */
 static void state(const struct dbg_json *j, struct dbg_state *st)
 {
 	char k[32];
@@ -130,6 +134,8 @@ static void exit_fields(const struct dbg_json *j, struct mvm_exit *e)
 	}
 }
 
+/* A record needs its kind and at least RIP and CR0; the rest is
+ * optional. */
 static int parse_rec(const struct dbg_json *j, struct dbg_rec *r, char *err,
 		     size_t errlen)
 {
@@ -252,6 +258,8 @@ int dbg_session_open_replay(struct dbg_session *s, const char *path)
 	return 0;
 }
 
+/* `step` skips single-step records but still shows them on the way,
+ * so the exit log is complete whatever was pressed. */
 int dbg_replay_advance(struct dbg_session *s, int exits_only)
 {
 	for (int i = s->rp->pos + 1; i < s->rp->n; i++) {

@@ -71,6 +71,7 @@ static int repeatable(const char *l)
 	return 0;
 }
 
+/* Run a line and pick the pane that shows its result. */
 static void run_command(const char *line)
 {
 	struct dbg_session *s = tui.s;
@@ -84,6 +85,7 @@ static void run_command(const char *line)
 	tui.scroll = 0;
 }
 
+/* Readline calls this with a complete line (malloc'ed, ours to free). */
 static void line_done(char *line)
 {
 	if (!line) { /* Ctrl-D */
@@ -158,6 +160,8 @@ static void show_matches(char **m, int n, int maxlen)
 	dbg_tui_draw(&tui);
 }
 
+/* Readline must not touch the terminal or signals: ncurses owns both
+ * (SIGWINCH arrives as KEY_RESIZE). */
 static void readline_setup(void)
 {
 	rl_catch_signals = 0;
@@ -251,6 +255,8 @@ static int edit_key(int ch)
 	return 1;
 }
 
+/* The main loop: one key at a time, redraw after anything that changes
+ * what is shown. Returns when the user quits or the terminal is gone. */
 int dbg_tui(struct dbg_session *s)
 {
 	tui.s = s;

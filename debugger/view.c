@@ -30,6 +30,8 @@ int dbg_pane_parse(const char *name)
 	return -1;
 }
 
+/* The walk of RIP by default: the question a student asks most is
+ * "where does the instruction I am on actually live?" */
 static void render_pt(struct dbg_session *s, struct dbg_text *t)
 {
 	uint64_t va = s->pt_follow ? dbg_linear_pc(&s->cur) : s->pt_addr;
@@ -41,6 +43,8 @@ static void render_pt(struct dbg_session *s, struct dbg_text *t)
 	dbg_render_walk(mvm_vm_mem(s->vm), &s->cur.sregs, va, s->stable, t);
 }
 
+/* Re-read on every redraw: the guest may have changed the memory
+ * since the `x` command. */
 static void render_mem(struct dbg_session *s, struct dbg_text *t)
 {
 	uint8_t buf[DBG_X_MAX_BYTES];
@@ -69,6 +73,8 @@ static void render_mem(struct dbg_session *s, struct dbg_text *t)
 		       s->mem_phys ? UINT64_MAX : dbg_linear_pc(&s->cur), t);
 }
 
+/* A third of the rows before RIP, the rest after: what just ran and
+ * what runs next are both visible. */
 static void render_code(struct dbg_session *s, int rows, struct dbg_text *t)
 {
 	int before = rows > 3 ? rows / 3 : 0;
