@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,70 @@ static void cpu_quota_throttles_a_busy_loop(void **state)
 	assert_true(real > 3 * (user + sys));
 }
 
+/* The cgroup2 mount point, or "" (the test then skips). */
+static void find_v2(char *out, size_t len)
+{
+	char line[512], dir[256], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+
+	out[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %255s %63s", dir, type) == 2 &&
+		    !strcmp(type, "cgroup2"))
+			snprintf(out, len, "%s", dir);
+	if (f)
+		fclose(f);
+}
+
+/* cgroup v2's "no internal processes" rule: the container sits in a
+ * leaf below minivmm/, which itself holds no process; both leave no
+ * trace afterwards. Uses the start/kill/wait API directly. */
+static void
+cgroup_v2_leaf_holds_the_container_and_parent_stays_empty(void **state)
+{
+	char *argv[] = {"/bin/sleep", "30", NULL};
+	char v2[256], pattern[512], procs[1024], buf[64];
+	struct mvm_ctr_config cfg;
+	struct mvm_ctr_result res;
+	struct harness_run r;
+	struct mvm_ctr *c;
+	glob_t g;
+	FILE *f;
+
+	(void)state;
+	harness_require();
+	find_v2(v2, sizeof(v2));
+	if (!v2[0] || access(v2, W_OK) < 0) {
+		print_message("SKIP: no writable cgroup2 mount here\n");
+		skip();
+	}
+	harness_config(&cfg, &r);
+	cfg.argv = argv;
+	cfg.cgroup = MVM_CGROUP_V2;
+	assert_int_equal(mvm_ctr_start(&cfg, &c), 0);
+	snprintf(pattern, sizeof(pattern), "%s/minivmm/ctr-%ld-*", v2,
+		 (long)getpid());
+	assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", g.gl_pathv[0]);
+	globfree(&g);
+	f = fopen(procs, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f)); /* the leaf: PID 1 */
+	fclose(f);
+	assert_int_equal(strtol(buf, NULL, 10), mvm_ctr_pid(c));
+	snprintf(procs, sizeof(procs), "%s/minivmm/cgroup.procs", v2);
+	f = fopen(procs, "r");
+	assert_non_null(f);
+	assert_null(fgets(buf, sizeof(buf), f)); /* the parent: nobody */
+	fclose(f);
+	assert_int_equal(mvm_ctr_kill(c, SIGKILL), 0);
+	assert_int_equal(mvm_ctr_wait(c, &res), 0);
+	assert_int_equal(res.signal, SIGKILL);
+	mvm_ctr_destroy(c);
+	assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +451,8 @@ int main(void)
 		cmocka_unit_test(veth_pair_connects_container_and_host),
 		cmocka_unit_test(veth_spec_is_checked_before_anything_starts),
 		cmocka_unit_test(cpu_quota_throttles_a_busy_loop),
+		cmocka_unit_test(
+			cgroup_v2_leaf_holds_the_container_and_parent_stays_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
