@@ -99,7 +99,9 @@ TEST_BINS += $(LAB_UNIT_BINS)
 $(BUILD)/labs/common/tests/test_%: $(BUILD)/labs/common/tests/test_%.o \
 		$(LAB_GRADE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) -lcmocka
 
 # Keep the test objects (make would delete them as intermediates).
 .SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n)))
+# test_grader runs the grader on itself.
+$(BUILD)/labs/common/tests/test_grader: $(GRADER)

@@ -1,0 +1,166 @@
+/*
+ * test_grader.c - the grader (labs/common/grader.c) graded.
+ *
+ * This program is two things. Run by the grader (`--list`, `--run NAME`)
+ * it is a tiny lab whose tests pass, fail, crash, hang and skip. Run on
+ * its own, its cmocka tests run the grader on this very program and check
+ * that each outcome costs exactly its test's points, is reported in
+ * words, and that the JSON report has Gradescope's shape.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "grade.h"
+
+#define GRADER MVM_BUILD_DIR "/labs/grader"
+
+/* --- the tiny lab ------------------------------------------------------ */
+static void t_passes(void **s)
+{
+	(void)s;
+	grade_note("measured %d", 42);
+}
+
+static void t_fails(void **s)
+{
+	(void)s;
+	GRADE_EXPECT_EQ(1 + 1, 3, "one plus one");
+}
+
+static void t_crashes(void **s)
+{
+	(void)s;
+	kill(getpid(), SIGKILL); /* cmocka cannot catch this one */
+}
+
+static void t_hangs(void **s)
+{
+	(void)s;
+	for (;;)
+		pause();
+}
+
+static void t_skips(void **s)
+{
+	(void)s;
+	printf("SKIP: no frobnicator here\n");
+	skip();
+}
+
+static const struct grade_test lab[] = {
+	GRADE_TEST(t_passes, 10, "task 1: passing"),
+	GRADE_TEST(t_fails, 20, "task 2: arithmetic"),
+	GRADE_TEST(t_crashes, 30, "task 3: crashing"),
+	GRADE_TEST(t_hangs, 30, "task 4: hanging"),
+	GRADE_TEST(t_skips, 10, "task 5: skipping"),
+};
+
+/* --- the tests of the grader ------------------------------------------- */
+static char self[4096];
+
+/* Run a shell command; returns its exit status, output in out. */
+static int run(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+	int st;
+
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void expect_line(const char *out, const char *name, const char *what)
+{
+	const char *p = strstr(out, name);
+	const char *nl = p ? strchr(p, '\n') : NULL;
+	char line[256];
+
+	assert_non_null(p);
+	snprintf(line, sizeof(line), "%.*s", nl ? (int)(nl - p) : 200, p);
+	if (!strstr(line, what))
+		fail_msg("line \"%s\" should contain \"%s\"", line, what);
+}
+
+static void grader_charges_each_outcome_its_own_points(void **state)
+{
+	char cmd[8192], out[16384];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s --timeout 1 --lab selftest %s 2>&1",
+		 GRADER, self);
+	assert_int_equal(run(cmd, out, sizeof(out)), 1); /* below full */
+	expect_line(out, "t_passes ", "PASS 10/10");
+	expect_line(out, "t_fails ", "FAIL  0/20");
+	assert_non_null(strstr(out, "one plus one: expected 0x3 (3), got "
+				    "0x2 (2)"));
+	assert_non_null(strstr(out, "checks task 2: arithmetic"));
+	expect_line(out, "t_crashes ", "(crashed: Killed)");
+	expect_line(out, "t_hangs ", "(timed out after 1 s)");
+	expect_line(out, "t_skips ", "SKIP  0/10");
+	assert_non_null(strstr(out, "SKIP: no frobnicator here"));
+	assert_non_null(strstr(out, "NOTE: measured 42"));
+	assert_non_null(strstr(out, "\nScore: 10/100\n"));
+}
+
+static void grader_writes_gradescope_results_json(void **state)
+{
+	char cmd[8192], out[16384], path[] = "/tmp/grader-json-XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --timeout 1 --json %s --lab selftest %s >/dev/null 2>&1;"
+		 " cat %s",
+		 GRADER, path, self, path);
+	run(cmd, out, sizeof(out));
+	unlink(path);
+	assert_non_null(strstr(out, "\"score\": 10,"));
+	assert_non_null(strstr(out, "\"name\": \"selftest/test_grader/"
+				    "t_fails\""));
+	assert_non_null(strstr(out, "\"max_score\": 30"));
+	assert_non_null(strstr(out, "\"status\": \"passed\""));
+	/* the failure text is inside a JSON string: quotes escaped */
+	assert_non_null(strstr(out, "one plus one: expected 0x3"));
+	assert_null(strstr(out, "\n\"")); /* no raw newline inside a string */
+}
+
+static void grader_refuses_bad_usage_with_a_message(void **state)
+{
+	char cmd[8192], out[4096];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s --bogus 2>&1", GRADER);
+	assert_int_equal(run(cmd, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "unknown option '--bogus'"));
+	snprintf(cmd, sizeof(cmd), "%s --lab x /nonexistent/test 2>&1", GRADER);
+	assert_int_equal(run(cmd, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "cannot list the tests of "
+				    "/nonexistent/test"));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(grader_charges_each_outcome_its_own_points),
+		cmocka_unit_test(grader_writes_gradescope_results_json),
+		cmocka_unit_test(grader_refuses_bad_usage_with_a_message),
+	};
+	ssize_t n;
+
+	if (argc > 1)
+		return grade_main(argc, argv, lab, GRADE_N(lab));
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return 1;
+	self[n] = '\0';
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
