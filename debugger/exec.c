@@ -101,6 +101,35 @@ static const struct dbg_cmd *find(const char *word)
 	return NULL;
 }
 
+/* "  usage   text" with the text wrapped at word boundaries so the
+ * list reads well in an 80-column pane (it scrolls with PgUp/PgDn). */
+static void wrapped(struct dbg_text *t, const char *usage, const char *text)
+{
+	enum { USAGE = 26, TEXT = 51 };
+	const char *p = text;
+	int first = 1;
+	if ((int)strlen(usage) > USAGE) { /* its own line */
+		dbg_text_line(t, DBG_A_NORMAL, "  %s", usage);
+		first = 0;
+	}
+	while (*p) {
+		int n = (int)strlen(p);
+		if (n > TEXT) {
+			n = TEXT;
+			while (n > 0 && p[n] != ' ')
+				n--;
+			if (n == 0)
+				n = TEXT;
+		}
+		dbg_text_line(t, DBG_A_NORMAL, "  %-*s %.*s", USAGE,
+			      first ? usage : "", n, p);
+		first = 0;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 /* `help` lists the table; `help CMD` shows one entry. The keys line
  * repeats what the TUI's bottom row shows. */
 static int cmd_help(struct dbg_session *s, struct dbg_cmdline *c)
@@ -121,11 +150,10 @@ static int cmd_help(struct dbg_session *s, struct dbg_cmdline *c)
 	}
 	dbg_text_line(t, DBG_A_TITLE, "commands (help CMD for more):");
 	for (int i = 0; i < dbg_ncmd; i++)
-		dbg_text_line(t, DBG_A_NORMAL, "  %-26s %s",
-			      dbg_cmd_table[i].usage, dbg_cmd_table[i].help);
+		wrapped(t, dbg_cmd_table[i].usage, dbg_cmd_table[i].help);
 	dbg_text_line(t, DBG_A_TITLE,
 		      "keys: F7 stepi  F8 next exit  F9 cont  "
-		      "Tab next pane  PgUp/PgDn scroll  F10 quit");
+		      "Tab pane  PgUp/PgDn scroll  F10 quit");
 	return 0;
 }
 

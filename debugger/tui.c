@@ -175,6 +175,8 @@ static void readline_setup(void)
 	rl_attempted_completion_function = complete;
 	rl_completion_display_matches_hook = show_matches;
 	rl_outstream = fopen("/dev/null", "w"); /* bells and such */
+	/* List the candidates on the first Tab, not after a bell. */
+	rl_variable_bind("show-all-if-ambiguous", "on");
 	rl_callback_handler_install(PROMPT, line_done);
 }
 
