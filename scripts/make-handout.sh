@@ -34,11 +34,18 @@ lab=$((lab + 0))
 	die "this tree is itself a handout ($(cat labs/HANDOUT)); handouts are made from the reference tree"
 labdir=$(ls -d labs/lab"$lab"-* 2>/dev/null | head -n 1)
 if [ -z "$labdir" ]; then
-	have=$(ls -d labs/lab[0-9]*-* 2>/dev/null | sed 's|labs/||' | tr '\n' ' ')
+	have=$(ls -d labs/lab[0-9]*-* 2>/dev/null | sed 's|labs/||' | tr '\n' ' ' | sed 's/ $//')
 	die "lab $lab does not exist (labs here: ${have:-none})"
 fi
 case "$out" in
 '' | / | .) die "OUT must name a new directory" ;;
+esac
+# A handout inside the reference tree would be copied into the next one.
+mkdir -p "$(dirname "$out")" || die "cannot create the parent of $out"
+abs_out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
+case "$abs_out/" in
+"$(pwd)/build/"* | "$(pwd)/handouts/"*) ;;
+"$(pwd)/"*) die "$out is inside the reference tree; use a directory outside it, or handouts/ or build/" ;;
 esac
 if [ -e "$out" ]; then
 	[ -d "$out" ] || die "$out exists and is not a directory"
