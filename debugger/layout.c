@@ -73,7 +73,7 @@ static void blit(const struct dbg_text *txt, int first, int y, int x, int h,
 	}
 }
 
-/* Render pane p with h rows into the box. */
+/* Render pane p with h rows into the box; lines [first, first + h). */
 static void pane(struct dbg_session *s, enum dbg_pane p, int first, int y,
 		 int x, int h, int w)
 {
@@ -86,6 +86,28 @@ static void pane(struct dbg_session *s, enum dbg_pane p, int first, int y,
 	dbg_text_free(&txt);
 }
 
+/*
+ * The bottom pane scrolls. The exit log and the output are read from
+ * the end (the newest line at the bottom, PgUp goes back in time); the
+ * others from the top. t->scroll is the offset from that home position,
+ * clamped here so PgUp/PgDn never run off either end.
+ */
+static void scrolled_pane(struct dbg_tui *t, int y, int x, int h, int w)
+{
+	struct dbg_session *s = t->s;
+	int tail = s->focus == DBG_P_EXITS || s->focus == DBG_P_OUTPUT;
+	struct dbg_text txt;
+	dbg_text_init(&txt);
+	/* All lines of the tail panes (rows 0), so there is history. */
+	dbg_render_pane(s, s->focus, tail ? 0 : h, &txt);
+	int max = txt.n > h ? txt.n - h : 0;
+	int home = tail ? max : 0;
+	int first = home + t->scroll;
+	first = first < 0 ? 0 : first > max ? max : first;
+	t->scroll = first - home;
+	blit(&txt, first, y, x, h, w);
+	dbg_text_free(&txt);
+}
 /* "── title ─────" across w columns. */
 static void rule(int y, int x, int w, const char *title)
 {
@@ -152,7 +174,7 @@ static void narrow(struct dbg_tui *t, int rows, int w)
 	rule(1 + REGS_ROWS, 0, w, "code");
 	pane(s, DBG_P_CODE, 0, 2 + REGS_ROWS, 0, code, w);
 	tabs_rule(s, 2 + REGS_ROWS + code, 0, w);
-	pane(s, s->focus, t->scroll, 3 + REGS_ROWS + code, 0, tab, w);
+	scrolled_pane(t, 3 + REGS_ROWS + code, 0, tab, w);
 }
 
 static void wide(struct dbg_tui *t, int rows, int w)
@@ -175,8 +197,7 @@ static void wide(struct dbg_tui *t, int rows, int w)
 	rule(1 + code, x, rw, "page walk (pt)");
 	pane(s, DBG_P_PT, 0, 2 + code, x, walk, rw);
 	tabs_rule(s, 2 + code + walk, x, rw);
-	pane(s, s->focus, t->scroll, 3 + code + walk, x, body - code - walk - 2,
-	     rw);
+	scrolled_pane(t, 3 + code + walk, x, body - code - walk - 2, rw);
 }
 
 void dbg_tui_draw(struct dbg_tui *t)

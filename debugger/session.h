@@ -31,11 +31,11 @@ enum dbg_pane {
 	DBG_P_CODE,		  /* always visible */
 };
 
-#define DBG_OUT_MAX	   32768 /* guest output kept (newest) */
-#define DBG_CODE_BEFORE	   32	 /* bytes read before RIP for the code pane */
-#define DBG_CODE_AFTER	   64	 /* bytes read from RIP on */
-#define DBG_TIMEOUT_MS	   3000	 /* one run without any exit */
-#define DBG_CONT_MAX_EXITS 1000000
+#define DBG_OUT_MAX	   32768  /* guest output kept (newest) */
+#define DBG_CODE_BEFORE	   32	  /* bytes read before RIP for the code pane */
+#define DBG_CODE_AFTER	   64	  /* bytes read from RIP on */
+#define DBG_TIMEOUT_MS	   3000	  /* one run without any exit */
+#define DBG_CONT_MAX_EXITS 100000 /* ~1 s: the screen stays live */
 
 /* Recorded code bytes around RIP (what replay can disassemble). */
 struct dbg_codewin {

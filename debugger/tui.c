@@ -200,7 +200,7 @@ static int own_key(int ch)
 	case KEY_RESIZE:
 		break;
 	case KEY_PPAGE:
-		tui.scroll = tui.scroll > 10 ? tui.scroll - 10 : 0;
+		tui.scroll -= 10; /* layout.c clamps */
 		break;
 	case KEY_NPAGE:
 		tui.scroll += 10;

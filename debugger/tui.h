@@ -12,7 +12,7 @@
 
 struct dbg_tui {
 	struct dbg_session *s;
-	int scroll;	    /* first line shown in the bottom pane */
+	int scroll;	    /* bottom pane: lines moved from its home */
 	const char *prompt; /* readline prompt */
 	const char *line;   /* the line being edited (rl_line_buffer) */
 	int point;	    /* cursor position in line */
