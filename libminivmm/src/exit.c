@@ -150,7 +150,7 @@ static void handle_io(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
 	struct mvm_exit_io *io = &exit->u.io;
-	uint32_t total = (uint32_t)io->size * io->count;
+	uint64_t total = (uint64_t)io->size * io->count;
 	uint8_t *p;
 	int r, claimed = 1;
 
