@@ -297,6 +297,29 @@ static void host_file_descriptors_do_not_leak_in(void **state)
 	assert_non_null(strstr(r.out, "fds=0 1 2 3\n"));
 }
 
+/* /proc/sys holds host-wide settings (core_pattern names a program the
+ * host runs as root): read-only inside. The probe writes the one sysctl
+ * that is the container's own (the UTS name), so a failing test never
+ * changes the host. */
+static void proc_sys_is_read_only_and_host_files_are_hidden(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "(echo x > /proc/sys/kernel/hostname) "
+				    "2>/dev/null && echo sysctl-writable; "
+				    "echo keys=$(cat /proc/keys | wc -c); "
+				    "echo done"),
+			 0);
+	assert_non_null(strstr(r.out, "done"));
+	assert_null(strstr(r.out, "writable"));
+	assert_non_null(strstr(r.out, "keys=0\n"));
+}
+
 /* The veth pair carries packets both ways and vanishes with the
  * container. ping needs CAP_NET_RAW, which containers drop: keep caps. */
 static void veth_pair_connects_container_and_host(void **state)
@@ -448,6 +471,8 @@ int main(void)
 		cmocka_unit_test(
 			init_runs_the_command_as_pid2_and_reaps_orphans),
 		cmocka_unit_test(host_file_descriptors_do_not_leak_in),
+		cmocka_unit_test(
+			proc_sys_is_read_only_and_host_files_are_hidden),
 		cmocka_unit_test(veth_pair_connects_container_and_host),
 		cmocka_unit_test(veth_spec_is_checked_before_anything_starts),
 		cmocka_unit_test(cpu_quota_throttles_a_busy_loop),

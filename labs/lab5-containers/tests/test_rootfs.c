@@ -105,7 +105,9 @@ static void proc_is_fresh_and_dev_is_minimal(void **state)
 		   "echo self=$(readlink /proc/self); "
 		   "echo zero=$(head -c 4 /dev/zero | wc -c); "
 		   "echo x > /dev/null && echo null-ok; "
-		   "echo x > /dev/full 2>/dev/null || echo full-ok");
+		   "echo x > /dev/full 2>/dev/null || echo full-ok; "
+		   "(echo x > /proc/sys/kernel/hostname) 2>/dev/null || "
+		   "echo sys-ro");
 	GRADE_EXPECT(r.rc == 0, "the container did not start (rc %d): %s", r.rc,
 		     r.log);
 	GRADE_EXPECT(
@@ -121,6 +123,12 @@ static void proc_is_fresh_and_dev_is_minimal(void **state)
 	GRADE_EXPECT(strstr(r.out, "zero=4") && strstr(r.out, "null-ok") &&
 			     strstr(r.out, "full-ok"),
 		     "/dev/zero, /dev/null or /dev/full misbehave; output: %s",
+		     r.out);
+	/* The probe writes the container's own UTS name: harmless even
+	 * when it succeeds; core_pattern would not be. */
+	GRADE_EXPECT(strstr(r.out, "sys-ro"),
+		     "/proc/sys must be read-only inside (core_pattern names a "
+		     "program the host runs as root); output: %s",
 		     r.out);
 }
 

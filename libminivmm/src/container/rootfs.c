@@ -44,6 +44,18 @@
 static const char *const dev_nodes[] = {"null",	  "zero",    "full",
 					"random", "urandom", "tty"};
 
+/*
+ * /proc is the container's own for processes, but much of it is the one
+ * host kernel: /proc/sys/kernel/core_pattern, for one, names a program
+ * the *host* runs as root when any process dumps core, so a writable
+ * /proc/sys is a way out. As docker and runc do, these become read-only
+ * and a few host-wide files are hidden behind /dev/null.
+ */
+static const char *const proc_readonly[] = {"sys", "sysrq-trigger", "irq",
+					    "bus", "fs"};
+static const char *const proc_masked[] = {"kcore", "keys", "timer_list",
+					  "sched_debug", "latency_stats"};
+
 /* Log "step: what: strerror" and return -errno (errno read first). */
 static int fail(const struct mvm_log *log, const char *step, const char *what)
 {
@@ -122,6 +134,32 @@ static int mount_dev(const char *root, const struct mvm_log *log)
 	return 0;
 }
 
+/* Bind-mount each proc_readonly[] path onto itself read-only and each
+ * proc_masked[] one under /dev/null; paths this kernel lacks are fine. */
+static int harden_proc(const char *proc, const struct mvm_log *log)
+{
+	const unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+				 MS_NODEV | MS_NOEXEC;
+	char path[PATH_MAX + 32];
+	size_t i;
+
+	for (i = 0; i < sizeof(proc_readonly) / sizeof(proc_readonly[0]); i++) {
+		ctr_path(path, sizeof(path), "%s/%s", proc, proc_readonly[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, path, NULL, ro, NULL) < 0)
+			return fail(log, "rootfs: make read-only", path);
+	}
+	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
+		ctr_path(path, sizeof(path), "%s/%s", proc, proc_masked[i]);
+		if (access(path, F_OK) == 0 &&
+		    mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+			return fail(log, "rootfs: hide", path);
+	}
+	return 0;
+}
+
 /* Steps 2 and 3: make root a mount point, then /proc, /dev, /tmp. */
 static int mount_inside(const struct mvm_ctr *c, const struct mvm_log *log)
 {
@@ -143,7 +181,8 @@ static int mount_inside(const struct mvm_ctr *c, const struct mvm_log *log)
 		return fail(log, "rootfs: mount /proc",
 			    errno == ENOENT ? "rootfs has no /proc directory"
 					    : path);
-	err = mount_dev(c->root, log);
+	err = harden_proc(path, log);
+	err = err ? err : mount_dev(c->root, log);
 	ctr_path(path, sizeof(path), "%s/tmp", c->root);
 	if (!err && (c->cfg.flags & MVM_CTR_READONLY) &&
 	    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") <
