@@ -276,9 +276,9 @@ static int setup_prot(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 }
 
 /*
- * Identity tables for long mode. By default, with 2 MiB pages, the whole
- * 4 GiB below the top of the 32-bit space is mapped: RAM and the MMIO
- * window (devices, APICs), for 6 tables. With 4 KiB pages the default is
+ * Identity tables for long mode. By default, with 2 MiB pages, the low
+ * 4 GiB are mapped: RAM and the MMIO window (devices, APICs), for 6
+ * tables (PML4, PDPT, 4 page directories). With 4 KiB pages the default is
  * RAM only, which is what fits between MVM_PT_ADDR and MVM_PT_END.
  */
 static int build_tables(struct mvm_vm *vm, const struct mvm_mode_config *cfg,

@@ -127,7 +127,11 @@ int mvm_vm_create(const struct mvm_vm_config *cfg, struct mvm_vm **out)
 	struct mvm_vm *vm;
 	int r;
 
+	if (!out)
+		return -EINVAL;
 	*out = NULL;
+	if (!cfg)
+		return -EINVAL;
 	r = check_config(cfg, &cfg->log);
 	if (r < 0)
 		return r;

@@ -133,6 +133,17 @@ static void bad_vcpu_counts_are_rejected_with_a_message(void **state)
 	assert_int_equal(mvm_vm_create(&cfg, &vm), -EINVAL);
 }
 
+static void vm_create_without_config_or_out_is_einval(void **state)
+{
+	struct mvm_vm_config cfg = {0};
+	struct mvm_vm *vm = (struct mvm_vm *)&cfg; /* must be reset */
+
+	(void)state;
+	assert_int_equal(mvm_vm_create(NULL, &vm), -EINVAL);
+	assert_null(vm);
+	assert_int_equal(mvm_vm_create(&cfg, NULL), -EINVAL);
+}
+
 static void irqchip_vm_makes_secondary_vcpus_runnable(void **state)
 {
 	struct fixture f = {0};
@@ -314,6 +325,7 @@ int main(void)
 		cmocka_unit_test(vm_create_destroy_repeats_cleanly),
 		cmocka_unit_test(bad_ram_sizes_are_rejected_with_a_message),
 		cmocka_unit_test(bad_vcpu_counts_are_rejected_with_a_message),
+		cmocka_unit_test(vm_create_without_config_or_out_is_einval),
 		cmocka_unit_test(irqchip_vm_makes_secondary_vcpus_runnable),
 		T(guest_cpuid_reports_the_host_vendor),
 		T(guest_reads_a_rom_slot),
