@@ -86,11 +86,12 @@ int mvm_vcpu_inject_exception(struct mvm_vcpu *vcpu, unsigned vector,
 
 	if (vector > 255 || (vector >= 32 && has_error))
 		return -EINVAL;
+	/* Read the events first: if that fails, RIP is still untouched. */
+	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
 	r = skip_bytes(vcpu, skip);
 	if (r < 0)
 		return r;
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
 	if (vector < 32) {
 		ev.exception.injected = 1;
 		ev.exception.pending = 0;

@@ -97,15 +97,19 @@ struct mvm_trace *mvm_vcpu_trace(struct mvm_vcpu *vcpu);
  * The run step: KVM_RUN once, decode the exit into *exit, dispatch I/O and
  * MMIO to the bus (unclaimed: logged, reads answer all ones), record it in
  * the trace. Returns 0 with *exit filled, -ETIMEDOUT if the deadline armed
- * with mvm_vcpu_set_deadline() passed (exit->reason == KVM_EXIT_INTR), or
- * -errno when KVM_RUN itself failed.
+ * with mvm_vcpu_set_deadline() passed (exit->reason == KVM_EXIT_INTR; the
+ * step then does not enter the guest until the deadline is re-armed or
+ * disarmed), or -errno when KVM_RUN itself failed. Another signal that
+ * interrupts KVM_RUN gives 0 with reason KVM_EXIT_INTR: just run again.
  */
 int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
 
 /*
  * Arm a deadline `ms` milliseconds from now for this vCPU (0 disarms).
  * A guest that never exits is kicked out of KVM_RUN by a signal when the
- * deadline passes. Must be called from the thread that runs the vCPU.
+ * deadline passes. Must be called from the thread that runs the vCPU;
+ * one thread may drive several vCPUs, each with its own deadline.
+ * Returns 0 or -errno (the timer could not be created or armed).
  */
 int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms);
 
