@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -297,6 +298,36 @@ static void host_file_descriptors_do_not_leak_in(void **state)
 	assert_non_null(strstr(r.out, "fds=0 1 2 3\n"));
 }
 
+/* A rootfs is untrusted: a device node shipped in it must not open (the
+ * root is mounted nodev). The node here has /dev/null's numbers, so even
+ * a failing test touches nothing. */
+static void device_nodes_in_the_rootfs_do_not_open(void **state)
+{
+	char dir[] = "/tmp/ctr-dev-XXXXXX", node[96], cmd[128];
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	assert_non_null(mkdtemp(dir));
+	snprintf(node, sizeof(node), "%s/upper", dir);
+	assert_int_equal(mkdir(node, 0755), 0);
+	snprintf(node, sizeof(node), "%s/upper/evil-null", dir);
+	assert_int_equal(mknod(node, S_IFCHR | 0666, makedev(1, 3)), 0);
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_OVERLAY;
+	snprintf(node, sizeof(node), "%s/upper", dir);
+	cfg.overlay_upper = node;
+	assert_int_equal(harness_sh(&r, &cfg,
+				    "echo x > /evil-null && echo opened; "
+				    "echo x > /dev/null && echo dev-null-ok"),
+			 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_null(strstr(r.out, "opened"));
+	assert_non_null(strstr(r.out, "dev-null-ok"));
+}
+
 /* /proc/sys holds host-wide settings (core_pattern names a program the
  * host runs as root): read-only inside. The probe writes the one sysctl
  * that is the container's own (the UTS name), so a failing test never
@@ -473,6 +504,7 @@ int main(void)
 		cmocka_unit_test(host_file_descriptors_do_not_leak_in),
 		cmocka_unit_test(
 			proc_sys_is_read_only_and_host_files_are_hidden),
+		cmocka_unit_test(device_nodes_in_the_rootfs_do_not_open),
 		cmocka_unit_test(veth_pair_connects_container_and_host),
 		cmocka_unit_test(veth_spec_is_checked_before_anything_starts),
 		cmocka_unit_test(cpu_quota_throttles_a_busy_loop),

@@ -65,6 +65,31 @@ static int fail(const struct mvm_log *log, const char *step, const char *what)
 	return -err;
 }
 
+/*
+ * Add flags to the bind mount at path. The flags the mount already has
+ * (nosuid, nodev...) must be repeated: in a user namespace they are
+ * locked, and a remount that would clear one fails with EPERM (mount(2),
+ * "EPERM").
+ */
+static int remount(const char *path, unsigned long extra, const char *what,
+		   const struct mvm_log *log)
+{
+	unsigned long flags = MS_REMOUNT | MS_BIND | extra;
+	struct statvfs st;
+
+	if (statvfs(path, &st) == 0) {
+		flags |= (st.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+		flags |= (st.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+		flags |= (st.f_flag & ST_NODEV) ? MS_NODEV : 0;
+		flags |= (st.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+		flags |= (st.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
+		flags |= (st.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
+	}
+	if (mount(NULL, path, NULL, flags, NULL) < 0)
+		return fail(log, "rootfs", what);
+	return 0;
+}
+
 /* Runtime side, before clone(): scratch directories for the overlay. */
 int ctr_overlay_prepare(struct mvm_ctr *c)
 {
@@ -173,6 +198,11 @@ static int mount_inside(const struct mvm_ctr *c, const struct mvm_log *log)
 	} else {
 		err = 0;
 	}
+	/* A rootfs is untrusted data: a device node in it (say, of the
+	 * host's disk) must not open, so the root mount gets nodev. The
+	 * nodes in /dev are separate bind mounts and keep working. */
+	err = err ? err
+		  : remount(c->root, MS_NODEV, "remount rootfs nodev", log);
 	if (err)
 		return err;
 	ctr_path(path, sizeof(path), "%s/proc", c->root);
@@ -189,26 +219,6 @@ static int mount_inside(const struct mvm_ctr *c, const struct mvm_log *log)
 		    0)
 		err = fail(log, "rootfs", "mount tmpfs on /tmp");
 	return err;
-}
-
-/* Step 5: remount "/" read-only. In a user namespace the flags the
- * mount already has (nosuid, nodev...) are locked and must be repeated,
- * or the remount fails with EPERM (mount(2), "EPERM"). */
-static int remount_ro(const struct mvm_log *log)
-{
-	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
-	struct statvfs st;
-
-	if (statvfs("/", &st) == 0) {
-		flags |= (st.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
-		flags |= (st.f_flag & ST_NODEV) ? MS_NODEV : 0;
-		flags |= (st.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
-		flags |= (st.f_flag & ST_NOATIME) ? MS_NOATIME : 0;
-		flags |= (st.f_flag & ST_RELATIME) ? MS_RELATIME : 0;
-	}
-	if (mount(NULL, "/", NULL, flags, NULL) < 0)
-		return fail(log, "rootfs", "remount / read-only");
-	return 0;
 }
 
 /* Child side, in the new mount namespace: steps 1-5. */
@@ -244,6 +254,6 @@ int ctr_rootfs_setup(const struct mvm_ctr *c, const struct mvm_log *log)
 		return fail(log, "chroot", c->root);
 	LAB(5) END */
 	if (c->cfg.flags & MVM_CTR_READONLY)
-		return remount_ro(log);
+		return remount("/", MS_RDONLY, "remount / read-only", log);
 	return 0;
 }
