@@ -105,7 +105,8 @@ if (cd "$out" && grep -rnE --include='*.[chS]' \
 fi
 # Check 2: no long cut line appears elsewhere in the handout.
 sed 's/^[ 	]*//; s/[ 	]*$//' "$tmp/stubs" | sort -u >"$tmp/stubs.sorted"
-awk -F '\t' '{ t = $3; gsub(/^[ \t]+|[ \t]+$/, "", t)
+awk '{ t = $0; sub(/^[^\t]*\t[^\t]*\t/, "", t)
+	gsub(/^[ \t]+|[ \t]+$/, "", t)
 	if (length(t) >= 40) print t }' "$tmp/dropped" | sort -u |
 	comm -23 - "$tmp/stubs.sorted" >"$tmp/long"
 if [ -s "$tmp/long" ] && (cd "$out" && grep -rnF --include='*.c' \

@@ -132,6 +132,126 @@ static void labcut_rejects_comment_end_inside_stub(void **state)
 	assert_non_null(strstr(out, ":4: stub line contains '*/'"));
 }
 
+/* --- make-handout.sh on a tiny tree ------------------------------------ */
+
+static char tree[64];
+
+static void put(const char *rel, const char *text)
+{
+	char path[256], cmd[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname %s/%s)\"", tree, rel);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/%s", tree, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A reference tree (not a git checkout) with labs 1 and 2. */
+static int tree_setup(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(tree, sizeof(tree), "/tmp/labcut-tree-XXXXXX");
+	assert_non_null(mkdtemp(tree));
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/scripts && cp %s/scripts/make-handout.sh "
+		 "%s/scripts/labcut.awk %s/scripts/",
+		 tree, MVM_SRC_DIR, MVM_SRC_DIR, tree);
+	assert_int_equal(system(cmd), 0);
+	put("labs/build.mk", "# lab rules\n");
+	put("labs/lab1-one/README.md", "lab 1\n");
+	put("labs/lab2-two/README.md", "lab 2\n");
+	put("src/f.c", two_regions);
+	return 0;
+}
+
+static int tree_teardown(void **state)
+{
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s.out", tree, tree);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int handout(int lab, char *out, size_t len)
+{
+	char cmd[512];
+	size_t n;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && sh scripts/make-handout.sh %d %s.out 2>&1", tree,
+		 lab, tree);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void handout_cuts_regions_and_leaves_out_later_labs(void **state)
+{
+	char out[4096], path[256];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(handout(1, out, sizeof(out)), 0);
+	snprintf(path, sizeof(path), "%s.out/src/f.c", tree);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	assert_null(strstr(out, "return 42"));
+	assert_non_null(strstr(out, "your code here"));
+	snprintf(path, sizeof(path), "%s.out/labs/lab2-two/README.md", tree);
+	assert_int_equal(access(path, F_OK), -1); /* lab 2: not yet */
+	snprintf(path, sizeof(path), "%s.out/labs/HANDOUT", tree);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void handout_refuses_solution_copied_outside_region(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	put("src/g.c", "int h(void)\n{\n"
+		       "\treturn 42; /* solution */\n}\n");
+	/* "return 42; ..." is short: not a leak by itself */
+	assert_int_equal(handout(1, out, sizeof(out)), 0);
+	put("src/f.c",
+	    "int f(void)\n{\n" B(
+		    1, "x") "\treturn compute_the_secret_answer(6, 7) "
+			    "* 1;\n" S(1) "\treturn -38;\n" E(1) "}\n");
+	put("src/g.c", "/* a copy: return compute_the_secret_answer(6, 7) * "
+		       "1; */\n");
+	assert_int_equal(handout(1, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "src/g.c:1:"));
+	assert_non_null(strstr(out, "appear outside their region"));
+}
+
+static void handout_refuses_missing_lab_and_nested_handout(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(handout(3, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "lab 3 does not exist (labs here: "
+				    "lab1-one lab2-two)"));
+	put("labs/HANDOUT", "lab 1 handout\n");
+	assert_int_equal(handout(1, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "this tree is itself a handout"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +264,15 @@ int main(void)
 		cmocka_unit_test(labcut_rejects_nested_and_mismatched_regions),
 		cmocka_unit_test(labcut_rejects_marker_sharing_a_line),
 		cmocka_unit_test(labcut_rejects_comment_end_inside_stub),
+		cmocka_unit_test_setup_teardown(
+			handout_cuts_regions_and_leaves_out_later_labs,
+			tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(
+			handout_refuses_solution_copied_outside_region,
+			tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(
+			handout_refuses_missing_lab_and_nested_handout,
+			tree_setup, tree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
