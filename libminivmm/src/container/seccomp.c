@@ -55,48 +55,33 @@ struct denied {
 	{                          \
 		__NR_##name, #name \
 	}
+/* clang-format off */
 static const struct denied denied[] = {
-	D(kexec_load),
-	D(kexec_file_load), /* replace the kernel */
-	D(init_module),
-	D(finit_module), /* load kernel code */
-	D(delete_module),
-	D(reboot), /* ... or stop it */
-	D(bpf),
-	D(perf_event_open), /* big attack surfaces */
-	D(userfaultfd),
-	D(keyctl), /* keyrings: not namespaced */
-	D(add_key),
-	D(request_key), /* ... */
-	D(mount),
-	D(umount2), /* mounts only during setup */
-	D(pivot_root),
-	D(fsopen), /* new mount API too */
-	D(fsmount),
-	D(fsconfig), /* ... */
-	D(fspick),
-	D(open_tree), /* ... */
-	D(move_mount),
-	D(unshare), /* no nested namespaces */
-	D(setns),
-	D(ptrace), /* no tracing of anyone */
-	D(process_vm_readv),
-	D(process_vm_writev), /* ... nor their memory */
-	D(open_by_handle_at),
-	D(name_to_handle_at), /* escapes bind mounts */
-	D(swapon),
-	D(swapoff), /* host-wide state */
-	D(acct),
-	D(syslog), /* ... */
-	D(settimeofday),
-	D(clock_settime), /* the clock is not ns'd */
-	D(clock_adjtime),
-	D(adjtimex), /* ... */
-	D(iopl),
-	D(ioperm), /* raw port I/O */
-	D(quotactl),
-	D(vhangup), /* ... */
+	/* Replace, extend or stop the (shared) kernel. */
+	D(kexec_load), D(kexec_file_load), D(init_module), D(finit_module),
+	D(delete_module), D(reboot),
+	/* Large attack surfaces most programs never need. */
+	D(bpf), D(perf_event_open), D(userfaultfd), D(io_uring_setup),
+	D(io_uring_enter), D(io_uring_register),
+	/* Kernel keyrings are not namespaced. */
+	D(keyctl), D(add_key), D(request_key),
+	/* Mounts happen only during setup, old and new mount API alike. */
+	D(mount), D(umount2), D(pivot_root), D(fsopen), D(fsmount),
+	D(fsconfig), D(fspick), D(open_tree), D(move_mount), D(mount_setattr),
+	/* No nested namespaces (clone's flags are checked in head[]). */
+	D(unshare), D(setns),
+	/* No tracing of, or reaching into, other processes. */
+	D(ptrace), D(process_vm_readv), D(process_vm_writev),
+	/* File handles bypass the mount tree ("shocker", 2014). */
+	D(open_by_handle_at), D(name_to_handle_at),
+	/* Host-wide state: swap, accounting, kernel log, clocks, quotas. */
+	D(swapon), D(swapoff), D(acct), D(syslog), D(settimeofday),
+	D(clock_settime), D(clock_adjtime), D(adjtimex), D(quotactl),
+	D(vhangup),
+	/* Raw port I/O. */
+	D(iopl), D(ioperm),
 };
+/* clang-format on */
 #undef D
 
 #define N_DENIED (sizeof(denied) / sizeof(denied[0]))
