@@ -6,11 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "exec.h"
-
-#define STATS_MAX 64
 
 /* Registers are always on screen in the TUI; the command is for batch
  * transcripts and for after a scroll. */
@@ -138,48 +135,14 @@ int cmd_exits(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
-/* KVM's binary statistics of one fd (vCPU or VM), non-zero values. */
-static void kvm_stats(struct dbg_session *s, const char *what, int fd)
-{
-	struct mvm_stat st[STATS_MAX];
-	int sfd = mvm_stats_open(fd);
-	if (sfd < 0) {
-		dbg_text_line(&s->result, DBG_A_DIM, "%s: no binary stats (%s)",
-			      what, strerror(-sfd));
-		return;
-	}
-	int n = mvm_stats_read_all(sfd, st, STATS_MAX);
-	close(sfd);
-	dbg_text_line(&s->result, DBG_A_TITLE,
-		      "KVM %s statistics (non-zero):", what);
-	for (int i = 0, col = 0; i < n; i++) {
-		if (!st[i].value)
-			continue;
-		if (col++ % 2 == 0)
-			dbg_text_line(&s->result, DBG_A_NORMAL, "%s", "");
-		dbg_text_add(&s->result, DBG_A_NORMAL, "  %-24s %12llu",
-			     st[i].name, (unsigned long long)st[i].value);
-	}
-}
-
 /* Our counters count what reached user space; KVM's statistics also
  * count exits it handled in the kernel (e.g. insn_emulation), which is
  * the difference students are asked to explain in the exit lecture. */
 int cmd_stats(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
-	s->focus = DBG_P_RESULT;
-	dbg_render_counters(&s->exits, s->stable, &s->result);
-	if (!s->vm)
-		dbg_text_line(&s->result, DBG_A_DIM,
-			      "replay: KVM statistics were not recorded");
-	else if (s->stable)
-		dbg_text_line(&s->result, DBG_A_DIM,
-			      "(KVM statistics left out: --stable)");
-	else {
-		kvm_stats(s, "vCPU", mvm_vcpu_fd(s->vcpu));
-		kvm_stats(s, "VM", mvm_vm_fd(s->vm));
-	}
+	s->focus = DBG_P_STATS;
+	dbg_render_pane(s, DBG_P_STATS, 0, &s->result);
 	return 0;
 }
 
@@ -227,8 +190,8 @@ int cmd_pane(struct dbg_session *s, struct dbg_cmdline *c)
 	int p = c->argc > 1 ? dbg_pane_parse(c->argv[1]) : -1;
 	if (p < 0 || p >= DBG_P_NTABS) {
 		dbg_status(s, 1,
-			   "pane: expected exits, pt, mem, output, sregs "
-			   "or result");
+			   "pane: expected exits, pt, mem, output, sregs, "
+			   "stats or result");
 		return -EINVAL;
 	}
 	s->focus = (enum dbg_pane)p;

@@ -61,7 +61,8 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	{"set", "", "set REG VALUE",
 	 "Set a register (rax ... r15, rip, rflags, cr0-cr4, efer).", cmd_set},
 	{"pane", "", "pane NAME",
-	 "Show a pane below the code: exits pt mem output sregs result.",
+	 "Show a pane below the code: exits pt mem output sregs stats "
+	 "result.",
 	 cmd_pane},
 	{"help", "h ?", "help [CMD]", "List commands, or explain one.",
 	 cmd_help},

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "demo.h" /* examples/runtime: the exit tour's demo MSR */
 #include "replay.h"
@@ -155,6 +156,9 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 
 void dbg_session_close(struct dbg_session *s)
 {
+	for (int i = 0; i < 2; i++)
+		if (s->stats_fd[i] > 0)
+			close(s->stats_fd[i]);
 	if (s->vm) {
 		mvm_std_devices_detach(s->vm, &s->devs);
 		mvm_vm_destroy(s->vm);

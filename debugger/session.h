@@ -25,6 +25,7 @@ enum dbg_pane {
 	DBG_P_MEM,    /* memory at mem_addr */
 	DBG_P_OUTPUT, /* guest output */
 	DBG_P_SREGS,  /* segments and control registers */
+	DBG_P_STATS,  /* exit counters and KVM's statistics */
 	DBG_P_RESULT, /* output of the last command (help, info ...) */
 	DBG_P_NTABS,
 	DBG_P_REGS = DBG_P_NTABS, /* always visible */
@@ -89,7 +90,8 @@ struct dbg_session {
 	int stable;	     /* no host times/addresses (golden files) */
 	unsigned timeout_ms; /* per run without an exit */
 	FILE *rec;	     /* --record: JSONL of every exit and step */
-	char rec_out[64];    /* guest output not yet in a record */
+	int stats_fd[2];  /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
+	char rec_out[64]; /* guest output not yet in a record */
 	size_t rec_out_len;
 };
 

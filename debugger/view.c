@@ -5,27 +5,29 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "session.h"
 
 static const char *const pane_names[] = {
-	[DBG_P_EXITS] = "exits", [DBG_P_PT] = "pt",
-	[DBG_P_MEM] = "mem",	 [DBG_P_OUTPUT] = "output",
-	[DBG_P_SREGS] = "sregs", [DBG_P_RESULT] = "result",
-	[DBG_P_REGS] = "regs",	 [DBG_P_CODE] = "code",
+	[DBG_P_EXITS] = "exits",   [DBG_P_PT] = "pt",
+	[DBG_P_MEM] = "mem",	   [DBG_P_OUTPUT] = "output",
+	[DBG_P_SREGS] = "sregs",   [DBG_P_STATS] = "stats",
+	[DBG_P_RESULT] = "result", [DBG_P_REGS] = "regs",
+	[DBG_P_CODE] = "code",
 };
 _Static_assert(sizeof(pane_names) / sizeof(pane_names[0]) == DBG_P_CODE + 1,
 	       "one name per pane");
 
 const char *dbg_pane_name(enum dbg_pane p)
 {
-	return (unsigned)p <= DBG_P_CODE ? pane_names[p] : "?";
+	return (unsigned)p <= DBG_P_CODE && pane_names[p] ? pane_names[p] : "?";
 }
 
 int dbg_pane_parse(const char *name)
 {
 	for (int i = 0; i <= DBG_P_CODE; i++)
-		if (strcasecmp(name, pane_names[i]) == 0)
+		if (pane_names[i] && strcasecmp(name, pane_names[i]) == 0)
 			return i;
 	return -1;
 }
@@ -84,6 +86,54 @@ static void render_code(struct dbg_session *s, int rows, struct dbg_text *t)
 			before, after, &s->known, t);
 }
 
+#define STATS_MAX 64
+
+/* KVM's binary statistics (api.rst, KVM_GET_STATS_FD) of the vCPU
+ * (which = 0) or the VM (1), non-zero values, two per row. The stats fd
+ * is opened once and kept: reading it is a pread of the data block. */
+static void kvm_stats(struct dbg_session *s, int which, struct dbg_text *t)
+{
+	static const char *const what[2] = {"vCPU", "VM"};
+	struct mvm_stat st[STATS_MAX];
+	if (s->stats_fd[which] == 0)
+		s->stats_fd[which] = mvm_stats_open(
+			which ? mvm_vm_fd(s->vm) : mvm_vcpu_fd(s->vcpu));
+	int n = s->stats_fd[which] > 0
+			? mvm_stats_read_all(s->stats_fd[which], st, STATS_MAX)
+			: s->stats_fd[which];
+	if (n < 0) {
+		dbg_text_line(t, DBG_A_DIM,
+			      "KVM %s statistics: unavailable (%s)",
+			      what[which], strerror(-n));
+		return;
+	}
+	dbg_text_line(t, DBG_A_TITLE,
+		      "KVM %s statistics (non-zero):", what[which]);
+	for (int i = 0, col = 0; i < n; i++) {
+		if (!st[i].value)
+			continue;
+		if (col++ % 2 == 0)
+			dbg_text_line(t, DBG_A_NORMAL, "%s", "");
+		dbg_text_add(t, DBG_A_NORMAL, "  %-24s %12llu", st[i].name,
+			     (unsigned long long)st[i].value);
+	}
+}
+
+static void render_stats(struct dbg_session *s, struct dbg_text *t)
+{
+	dbg_render_counters(&s->exits, s->stable, t);
+	if (!s->vm)
+		dbg_text_line(t, DBG_A_DIM,
+			      "replay: KVM statistics were not recorded");
+	else if (s->stable)
+		dbg_text_line(t, DBG_A_DIM,
+			      "(KVM statistics left out: --stable)");
+	else {
+		kvm_stats(s, 0, t);
+		kvm_stats(s, 1, t);
+	}
+}
+
 void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 		     struct dbg_text *t)
 {
@@ -103,6 +153,9 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 		break;
 	case DBG_P_SREGS:
 		dbg_render_sregs(&s->cur, prev, t);
+		break;
+	case DBG_P_STATS:
+		render_stats(s, t);
 		break;
 	case DBG_P_RESULT:
 		dbg_text_append(t, &s->result);

@@ -168,6 +168,17 @@ static void commands_report_errors_in_the_status_line(void **state)
 	dbg_session_close(&s);
 }
 
+static void every_pane_has_a_name_that_parses_back(void **state)
+{
+	(void)state;
+	for (int p = 0; p <= DBG_P_CODE; p++) {
+		const char *name = dbg_pane_name((enum dbg_pane)p);
+		assert_string_not_equal(name, "?");
+		assert_int_equal(dbg_pane_parse(name), p);
+	}
+	assert_int_equal(dbg_pane_parse("nosuch"), -1);
+}
+
 static void fifth_hardware_breakpoint_is_refused(void **state)
 {
 	(void)state;
@@ -197,6 +208,7 @@ int main(void)
 		cmocka_unit_test(replay_steps_through_recorded_exits),
 		cmocka_unit_test(replay_of_a_bad_file_names_the_line),
 		cmocka_unit_test(commands_report_errors_in_the_status_line),
+		cmocka_unit_test(every_pane_has_a_name_that_parses_back),
 		cmocka_unit_test(fifth_hardware_breakpoint_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
