@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,56 @@ static int ctr_run(int argc, char **argv)
 	return report(&cfg, &res);
 }
 
+/* capabilities(7) names, by number, for `mvm ctr info`. */
+static const char *const cap_names[] = {
+	"chown",
+	"dac_override",
+	"dac_read_search",
+	"fowner",
+	"fsetid",
+	"kill",
+	"setgid",
+	"setuid",
+	"setpcap",
+	"linux_immutable",
+	"net_bind_service",
+	"net_broadcast",
+	"net_admin",
+	"net_raw",
+	"ipc_lock",
+	"ipc_owner",
+	"sys_module",
+	"sys_rawio",
+	"sys_chroot",
+	"sys_ptrace",
+	"sys_pacct",
+	"sys_admin",
+	"sys_boot",
+	"sys_nice",
+	"sys_resource",
+	"sys_time",
+	"sys_tty_config",
+	"mknod",
+	"lease",
+	"audit_write",
+	"audit_control",
+	"setfcap",
+	"mac_override",
+	"mac_admin",
+	"syslog",
+	"wake_alarm",
+	"block_suspend",
+	"audit_read",
+	"perfmon",
+	"bpf",
+	"checkpoint_restore",
+};
+#define NCAP_NAMES (int)(sizeof(cap_names) / sizeof(cap_names[0]))
+/* Complete up to the last capability of Linux 6.1 (newer ones print as
+ * numbers). */
+_Static_assert(NCAP_NAMES == CAP_CHECKPOINT_RESTORE + 1,
+	       "cap_names[] must name every capability up to 40");
+
 /* What this machine offers, and what a container keeps and loses. */
 static int ctr_info(void)
 {
@@ -298,7 +349,11 @@ static int ctr_info(void)
 	caps = mvm_ctr_kept_caps(&n);
 	printf("kept caps:     ");
 	for (i = 0; i < n; i++)
-		printf("%d%s", caps[i], i + 1 < n ? " " : "\n");
+		printf("%s%s",
+		       caps[i] >= 0 && caps[i] <= CAP_LAST_CAP
+			       ? cap_names[caps[i]]
+			       : "?",
+		       i + 1 < n ? " " : "\n");
 	calls = mvm_ctr_denied_syscalls(&n);
 	printf("denied calls:  ");
 	for (i = 0; i < n; i++)
