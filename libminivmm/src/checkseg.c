@@ -145,6 +145,9 @@ static int granularity(const struct check_state *st, char *m, size_t n)
 					   "GS", "SS", "TR"};
 	unsigned i;
 
+	_Static_assert(sizeof(name) / sizeof(name[0]) ==
+			       sizeof(seg) / sizeof(seg[0]),
+		       "one name per segment register checked");
 	for (i = 0; i < sizeof(seg) / sizeof(seg[0]); i++) {
 		if (!seg_granularity_bad(seg[i]))
 			continue;

@@ -68,7 +68,7 @@ struct mvm_pt_walk {
 	uint64_t cr3;
 	int nlevels; /* rows filled in lv[] */
 	struct mvm_pt_level lv[5];
-	enum mvm_pt_fault fault; /* MVM_PT_OK when gpa is valid */
+	enum mvm_pt_fault fault; /* MVM_PT_OK (or _NO_PAGING): gpa valid */
 	uint64_t gpa;		 /* the result */
 	uint64_t page_size;	 /* 4 KiB, 2 MiB or 1 GiB */
 	int writable, user, nx;	 /* effective permissions along the walk */
@@ -78,8 +78,9 @@ struct mvm_pt_walk {
 /*
  * Translate gva using the tables at cr3 (paging state from CR0, CR4 and
  * EFER decides the format: 4-level, PAE or 32-bit paging; with CR0.PG=0
- * it returns 0 with gpa = gva and fault MVM_PT_NO_PAGING). Fills *w in all cases; returns 0 when the
- * address maps, -EFAULT otherwise (w->fault and w->why say why).
+ * it returns 0 with gpa = gva and fault MVM_PT_NO_PAGING). Fills *w in
+ * all cases; returns 0 when the address maps, -EFAULT otherwise (w->fault
+ * and w->why say why), -EINVAL for a NULL mem or w.
  */
 int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 		uint64_t cr4, uint64_t efer, uint64_t gva,
