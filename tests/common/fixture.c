@@ -117,9 +117,14 @@ static int setup_flags(void **state, unsigned flags)
 	}
 	f->vcpu = mvm_vm_vcpu(f->vm, 0);
 	r = mvm_std_devices_attach(f->vm, fixture_output, f, &f->devs);
-	if (r < 0)
-		fail_msg("mvm_std_devices_attach: %s\n%s", strerror(-r),
-			 f->log);
+	if (r < 0) {
+		/* fail_msg() would jump out and leak the VM's fds */
+		print_message("mvm_std_devices_attach: %s\n%s", strerror(-r),
+			      f->log);
+		mvm_vm_destroy(f->vm);
+		free(f);
+		return -1;
+	}
 	*state = f;
 	return 0;
 }
