@@ -25,6 +25,7 @@ struct opts {
 	int mode; /* -1: from the image */
 	int stable;
 	unsigned timeout_ms;
+	uint64_t page_size;
 };
 
 static void usage(FILE *f)
@@ -39,6 +40,8 @@ static void usage(FILE *f)
 		"  --replay FILE    inspect a recorded trace without KVM\n"
 		"  --mode MODE      real, prot or long (default: from the "
 		"image; flat = real)\n"
+		"  --pages 4k|2m    long mode: map with 4 KiB pages (a 4-level "
+		"walk) or 2 MiB\n"
 		"  --stable         no timings or host addresses (golden "
 		"files)\n"
 		"  --timeout MS     stop a run with no exit after MS ms "
@@ -48,11 +51,42 @@ static void usage(FILE *f)
 		DBG_TIMEOUT_MS);
 }
 
-/* One option (getopt_long's return value c); 0 or -1 after a message. */
-static int option(int c, struct opts *o)
+/* Options with a value to check: --mode, --timeout, --pages. Every bad
+ * value gets a message saying what was expected. */
+static int value_option(int c, const char *arg, struct opts *o)
 {
 	enum mvm_cpu_mode m;
 	char *end;
+	if (c == 'm' && mvm_mode_parse(arg, &m) == 0) {
+		o->mode = (int)m;
+		return 0;
+	}
+	if (c == 't') {
+		o->timeout_ms = (unsigned)strtoul(arg, &end, 0);
+		if (o->timeout_ms && !*end)
+			return 0;
+	}
+	if (c == 'g') {
+		o->page_size = !strcmp(arg, "4k")   ? 4096
+			       : !strcmp(arg, "2m") ? 2ULL << 20
+						    : 0;
+		if (o->page_size)
+			return 0;
+	}
+	fprintf(stderr, "mvmdbg: bad --%s '%s' (%s)\n",
+		c == 'm'   ? "mode"
+		: c == 't' ? "timeout"
+			   : "pages",
+		arg,
+		c == 'm'   ? "real, prot or long"
+		: c == 't' ? "milliseconds"
+			   : "4k or 2m");
+	return -1;
+}
+
+/* One option (getopt_long's return value c); 0 or -1 after a message. */
+static int option(int c, struct opts *o)
+{
 	switch (c) {
 	case 'b':
 		o->batch = optarg;
@@ -67,20 +101,9 @@ static int option(int c, struct opts *o)
 		o->stable = 1;
 		return 0;
 	case 'm':
-		if (mvm_mode_parse(optarg, &m) == 0) {
-			o->mode = (int)m;
-			return 0;
-		}
-		fprintf(stderr, "mvmdbg: bad --mode '%s' (real, prot, long)\n",
-			optarg);
-		return -1;
 	case 't':
-		o->timeout_ms = (unsigned)strtoul(optarg, &end, 0);
-		if (o->timeout_ms && !*end)
-			return 0;
-		fprintf(stderr, "mvmdbg: bad --timeout '%s' (milliseconds)\n",
-			optarg);
-		return -1;
+	case 'g':
+		return value_option(c, optarg, o);
 	case 'h':
 		usage(stdout);
 		exit(0);
@@ -99,6 +122,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"mode", required_argument, NULL, 'm'},
 		{"stable", no_argument, NULL, 's'},
 		{"timeout", required_argument, NULL, 't'},
+		{"pages", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -149,6 +173,7 @@ int main(int argc, char **argv)
 		return 2;
 	dbg_session_init(&s);
 	s.stable = o.stable;
+	s.page_size = o.page_size;
 	if (o.timeout_ms)
 		s.timeout_ms = o.timeout_ms;
 	if (start(&s, &o)) {

@@ -18,6 +18,7 @@
 #define CR0_PE	 (1ULL << 0)
 #define CR0_PG	 (1ULL << 31)
 #define EFER_LMA (1ULL << 10)
+#define CR4_PAE	 (1ULL << 5)
 
 static const char *level_name(int level)
 {
@@ -111,8 +112,13 @@ void dbg_render_walk(const struct mvm_memmap *mem,
 	struct mvm_pt_walk w;
 	int rc = mvm_pt_walk(mem, sregs->cr0, sregs->cr3, sregs->cr4,
 			     sregs->efer, gva, &w);
-	dbg_text_line(t, DBG_A_TITLE, "walk of 0x%016llx from CR3 0x%llx",
-		      (unsigned long long)gva, (unsigned long long)sregs->cr3);
+	/* Which format CR4.PAE and EFER.LMA select (SDM Vol. 3A 4.1.1). */
+	const char *kind = (sregs->efer & EFER_LMA) ? "4-level paging"
+			   : (sregs->cr4 & CR4_PAE) ? "PAE paging"
+						    : "32-bit paging";
+	dbg_text_line(t, DBG_A_TITLE, "walk of 0x%016llx from CR3 0x%llx (%s)",
+		      (unsigned long long)gva, (unsigned long long)sregs->cr3,
+		      kind);
 	for (int i = 0; i < w.nlevels && i < 5; i++)
 		level_row(t, &w.lv[i], i == w.nlevels - 1);
 	if (rc == 0 && w.fault == MVM_PT_OK) {

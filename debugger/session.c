@@ -136,6 +136,7 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	struct mvm_mode_config mc = {
 		.mode = mode >= 0 ? (enum mvm_cpu_mode)mode : mode_for(&info),
 		.entry = info.entry,
+		.page_size = s->page_size,
 	};
 	rc = mvm_vcpu_setup_mode(s->vcpu, &mc);
 	if (rc)

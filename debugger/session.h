@@ -87,6 +87,7 @@ struct dbg_session {
 	int status_error;	/* status is an error */
 
 	/* Options. */
+	uint64_t page_size;  /* long mode: 4096 or 2 MiB pages (0: default) */
 	int stable;	     /* no host times/addresses (golden files) */
 	unsigned timeout_ms; /* per run without an exit */
 	FILE *rec;	     /* --record: JSONL of every exit and step */

@@ -216,6 +216,32 @@ static void exits_of_exit_tour_visit_every_kind(void **state)
 	check_guest("exit-tour.elf", "cont\nexits\noutput\n", p);
 }
 
+static void pages_4k_make_pt_show_all_four_levels(void **state)
+{
+	(void)state;
+	static const char *const p[] = {"(4-level paging)",
+					"PML4[  0]",
+					"PDPT[  0]",
+					"PD  [  0]",
+					"-> PT 0x",
+					"PT  [256]",
+					"-> page 0x100000",
+					"=> 0x100000 (4 KiB page",
+					NULL};
+	char image[512], cmd[1024];
+	snprintf(image, sizeof(image), "%s/hello-long.elf", MVM_GUEST_DIR);
+	need_kvm_and(image);
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'pt\\n' | timeout 60 %s --pages 4k --stable --batch - "
+		 "%s 2>&1",
+		 MVMDBG_BIN, image);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	out[fread(out, 1, sizeof(out) - 1, f)] = '\0';
+	pclose(f);
+	in_order(p);
+}
+
 static void bad_input_gets_one_line_errors_and_the_run_goes_on(void **state)
 {
 	(void)state;
@@ -242,6 +268,7 @@ int main(void)
 		cmocka_unit_test(
 			exits_of_ucall_tour_stop_at_each_sync_and_the_assert),
 		cmocka_unit_test(exits_of_exit_tour_visit_every_kind),
+		cmocka_unit_test(pages_4k_make_pt_show_all_four_levels),
 		cmocka_unit_test(
 			bad_input_gets_one_line_errors_and_the_run_goes_on),
 	};
