@@ -102,6 +102,7 @@ $(BUILD)/labs/common/tests/test_%: $(BUILD)/labs/common/tests/test_%.o \
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) -lcmocka
 
 # Keep the test objects (make would delete them as intermediates).
-.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n)))
+.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n))) \
+	$(filter %.o,$(LAB_LINK_OBJS))
 # test_grader runs the grader on itself.
 $(BUILD)/labs/common/tests/test_grader: $(GRADER)
