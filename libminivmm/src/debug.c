@@ -73,26 +73,23 @@ static int skip_bytes(struct mvm_vcpu *vcpu, unsigned skip)
 	return r;
 }
 
-/*
- * Vectors 0-31 are exceptions (Intel SDM Vol. 3A 6.3.1) and go in
- * events.exception; KVM refuses larger numbers there, so `int n` with
- * n >= 32 is injected as a software interrupt instead.
- */
-int mvm_vcpu_inject_exception(struct mvm_vcpu *vcpu, unsigned vector,
-			      int has_error, uint32_t error, unsigned skip)
+/* Skip `skip` bytes and inject: an exception (vectors 0-31, Intel SDM
+ * Vol. 3A 6.3.1) in events.exception, or a software interrupt in
+ * events.interrupt (soft = 1: delivered as INT n would be, with the
+ * gate's DPL checked and no error code; SDM Vol. 3C "Event Injection"). */
+static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
+		  int has_error, uint32_t error, unsigned skip)
 {
 	struct kvm_vcpu_events ev;
 	int r;
 
-	if (vector > 255 || (vector >= 32 && has_error))
-		return -EINVAL;
 	/* Read the events first: if that fails, RIP is still untouched. */
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
 	r = skip_bytes(vcpu, skip);
 	if (r < 0)
 		return r;
-	if (vector < 32) {
+	if (!soft_int) {
 		ev.exception.injected = 1;
 		ev.exception.pending = 0;
 		ev.exception.nr = (uint8_t)vector;
@@ -106,4 +103,25 @@ int mvm_vcpu_inject_exception(struct mvm_vcpu *vcpu, unsigned vector,
 	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
 	return 0;
+}
+
+/* KVM refuses vectors >= 32 in events.exception, so those become
+ * software interrupts. */
+int mvm_vcpu_inject_exception(struct mvm_vcpu *vcpu, unsigned vector,
+			      int has_error, uint32_t error, unsigned skip)
+{
+	if (vector > 255 || (vector >= 32 && has_error))
+		return -EINVAL;
+	return inject(vcpu, vector, vector >= 32, has_error, error, skip);
+}
+
+/* `int n` for any n, even an exception vector: INT n pushes no error
+ * code and is refused (#GP) when the gate's DPL is below the CPL (Intel
+ * SDM Vol. 2A, INT n), which only a software interrupt reproduces. */
+int mvm_vcpu_inject_soft_int(struct mvm_vcpu *vcpu, unsigned vector,
+			     unsigned skip)
+{
+	if (vector > 255)
+		return -EINVAL;
+	return inject(vcpu, vector, 1, 0, 0, skip);
 }

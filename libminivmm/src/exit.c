@@ -275,7 +275,8 @@ static int fixup_soft_int(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	} else {
 		return 0;
 	}
-	if (mvm_vcpu_inject_exception(vcpu, vector, 0, 0, len) < 0)
+	if ((len == 1 ? mvm_vcpu_inject_exception(vcpu, vector, 0, 0, len)
+		      : mvm_vcpu_inject_soft_int(vcpu, vector, len)) < 0)
 		return 0;
 	mvm_logf(&vcpu->vm->log, MVM_LOG_DEBUG,
 		 "%s not emulated by KVM: skipped it and injected vector %u",

@@ -52,6 +52,11 @@ void mvm_vcpu_destroy(struct mvm_vcpu *vcpu);
 /* Point the deadline signal of this thread at vcpu's kvm_run (vcpu.c). */
 void mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu);
 
+/* Deliver `int n` as a software interrupt after skipping `skip` bytes
+ * (debug.c; the int n fix-up in exit.c). */
+int mvm_vcpu_inject_soft_int(struct mvm_vcpu *vcpu, unsigned vector,
+			     unsigned skip);
+
 /* Exit handling split out of run.c (dispatch to the bus, defaults). */
 void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
 void mvm_exit_dispatch(struct mvm_vcpu *vcpu, struct mvm_exit *exit);

@@ -506,6 +506,41 @@ static void int3_fixup_exit_is_handled_with_rip_after_the_int3(void **state)
 	assert_string_equal(f->out, "B");
 }
 
+/* `int n` is a software interrupt whatever n is, even a vector the CPU
+ * uses for exceptions with an error code (Intel SDM Vol. 2A, INT n: no
+ * error code is pushed). A fix-up that injected it as exception 13 would
+ * make VM entry fail (SDM Vol. 3C 27.2.1.3: vectors 8, 10-14 and 17 need
+ * an error code) or skip the gate's DPL check. */
+static void int_n_of_an_error_code_vector_is_a_software_interrupt(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t code[] = {
+		0xcd, 0x0d, /* int 0x0d */
+		0xb0, 'K',  /* mov al, 'K' */
+		0xe6, 0xe9, /* out MVM_PORT_DEBUGCON, al */
+		0xf4,	    /* hlt */
+	};
+	static const uint8_t handler[] = {
+		0xb0, 'G', 0xe6, 0xe9, 0x48, 0xcf, /* mov al,'G'; out; iretq */
+	};
+	static uint8_t idt[256 * 16];
+	struct kvm_sregs sregs;
+	struct mvm_exit e;
+
+	long_mode_with_idt(f, code, sizeof(code));
+	assert_int_equal(mvm_vcpu_get_sregs(f->vcpu, &sregs), 0);
+	assert_int_equal(mvm_vm_read(f->vm, MVM_IDT_ADDR, idt, sizeof(idt)), 0);
+	assert_int_equal(mvm_vm_write(f->vm, MVM_LOAD_ADDR + 0x80, handler,
+				      sizeof(handler)),
+			 0);
+	set_gate64(idt, 13, MVM_LOAD_ADDR + 0x80, sregs.cs.selector);
+	assert_int_equal(mvm_vm_write(f->vm, MVM_IDT_ADDR, idt, sizeof(idt)),
+			 0);
+	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_string_equal(f->out, "GK");
+}
+
 static void exits_are_counted_with_tracing_off_and_no_rip_is_read(void **state)
 {
 	struct fixture *f = *state;
@@ -735,6 +770,7 @@ int main(void)
 		T(injected_exception_runs_the_guest_handler),
 		T(int3_and_int_n_reach_real_mode_ivt_handlers),
 		T(int3_and_int_n_reach_long_mode_idt_handlers),
+		T(int_n_of_an_error_code_vector_is_a_software_interrupt),
 		T(int3_fixup_exit_is_handled_with_rip_after_the_int3),
 		T(exits_are_counted_with_tracing_off_and_no_rip_is_read),
 		T(tracing_on_records_rip_and_handler_time),
