@@ -141,7 +141,7 @@ function renderDiagram(where, spec, lang) {
 	}
 	// An <img> tag, not Markdown: markdown-it refuses SVG data URIs in links.
 	const h = /^h=(\d+)$/.exec(opts.find((o) => o.startsWith('h=')) || '');
-	return `<p class="diagram"><img style="height:${h ? h[1] : 400}px" ` +
+	return `<p class="diagram"><img height="${h ? h[1] : 400}" ` +
 		`src="data:image/svg+xml;base64,${svgCache.get(dot)}"></p>`;
 }
 
