@@ -87,8 +87,12 @@ static void start_without_rootfs_names_the_step_and_leaves_nothing(void **st)
 	(void)st;
 	harness_config(&cfg, &r);
 	cfg.rootfs = "/nonexistent/rootfs";
+	assert_int_equal(harness_sh(&r, &cfg, "true"), -ENOENT);
+	assert_non_null(strstr(r.log, "rootfs: /nonexistent/rootfs: No such"));
+	harness_config(&cfg, &r);
+	cfg.rootfs = MVM_SRC_DIR "/Makefile"; /* a file, not a directory */
 	assert_int_equal(harness_sh(&r, &cfg, "true"), -ENOTDIR);
-	assert_non_null(strstr(r.log, "rootfs: /nonexistent/rootfs"));
+	assert_non_null(strstr(r.log, "not a directory"));
 }
 
 static void exit_status_of_the_command_is_the_result(void **state)

@@ -55,13 +55,17 @@ static int check_config(struct mvm_ctr *c)
 			 "config: need a rootfs and a command");
 		return -EINVAL;
 	}
-	if (stat(cfg->rootfs, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    !realpath(cfg->rootfs, c->lower)) {
+	if (stat(cfg->rootfs, &st) < 0 || !realpath(cfg->rootfs, c->lower)) {
+		int err = -errno;
+
 		mvm_logf(&c->log, MVM_LOG_ERROR,
 			 "rootfs: %s: %s (build one with `make rootfs`)",
-			 cfg->rootfs,
-			 errno && !S_ISDIR(st.st_mode) ? strerror(errno)
-						       : "not a directory");
+			 cfg->rootfs, strerror(-err));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		mvm_logf(&c->log, MVM_LOG_ERROR, "rootfs: %s: not a directory",
+			 cfg->rootfs);
 		return -ENOTDIR;
 	}
 	/* overlayfs separates its options with ',' and layers with ':'. */
@@ -143,6 +147,8 @@ static int relay_messages(struct mvm_ctr *c)
 		if (n != (ssize_t)sizeof(m))
 			break;
 		m.text[sizeof(m.text) - 1] = '\0';
+		if (m.level < MVM_LOG_ERROR || m.level > MVM_LOG_DEBUG)
+			m.level = MVM_LOG_ERROR;
 		mvm_logf(&c->log, (enum mvm_log_level)m.level, "%s", m.text);
 		failed |= m.err;
 	}
