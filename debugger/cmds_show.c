@@ -198,3 +198,13 @@ int cmd_pane(struct dbg_session *s, struct dbg_cmdline *c)
 	dbg_render_pane(s, s->focus, 0, &s->result);
 	return 0;
 }
+
+/* The same checks a VMM should run before KVM_SET_SREGS, on the state
+ * now: after a triple fault they often name the cause directly. */
+int cmd_check(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	s->focus = DBG_P_RESULT;
+	dbg_render_check(&s->cur, &s->result);
+	return 0;
+}

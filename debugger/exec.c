@@ -60,6 +60,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 cmd_delete},
 	{"set", "", "set REG VALUE",
 	 "Set a register (rax ... r15, rip, rflags, cr0-cr4, efer).", cmd_set},
+	{"check", "", "check",
+	 "Run the entry-state checker on the registers: each architectural "
+	 "rule they break, with the manual section.",
+	 cmd_check},
 	{"pane", "", "pane NAME",
 	 "Show a pane below the code: exits pt mem output sregs stats "
 	 "result.",
@@ -71,9 +75,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
-	"step",	 "stepi",  "cont",	"regs",	 "sregs", "code",   "x",
-	"xp",	 "pt",	   "translate", "exits", "stats", "output", "info",
-	"break", "delete", "set",	"pane",	 "help",  "quit",   NULL,
+	"step",	  "stepi", "cont",  "regs",	 "sregs", "code",
+	"x",	  "xp",	   "pt",    "translate", "exits", "stats",
+	"output", "info",  "break", "delete",	 "set",	  "check",
+	"pane",	  "help",  "quit",  NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,

@@ -27,7 +27,7 @@ extern const int dbg_ncmd;
 dbg_cmd_fn cmd_step, cmd_stepi, cmd_cont;
 /* cmds_show.c */
 dbg_cmd_fn cmd_regs, cmd_sregs, cmd_code, cmd_x, cmd_pt, cmd_translate,
-	cmd_exits, cmd_stats, cmd_output, cmd_info, cmd_pane;
+	cmd_exits, cmd_stats, cmd_output, cmd_info, cmd_pane, cmd_check;
 /* cmds_edit.c */
 dbg_cmd_fn cmd_break, cmd_delete, cmd_set;
 

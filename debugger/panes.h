@@ -34,6 +34,10 @@ void dbg_render_regs(const struct dbg_state *cur, const struct dbg_state *prev,
 void dbg_render_sregs(const struct dbg_state *cur, const struct dbg_state *prev,
 		      struct dbg_text *t);
 
+/* regs.c: the library's entry-state checker (mvm_check_state) on st:
+ * each architectural rule the state breaks, with its manual reference. */
+void dbg_render_check(const struct dbg_state *st, struct dbg_text *t);
+
 /* code.c: 16, 32 or 64 - the default operand size of the code at RIP
  * (CS.L and CS.D, Intel SDM Vol. 3A 3.4.5 and 5.2.1). */
 int dbg_code_bits(const struct kvm_sregs *sregs);

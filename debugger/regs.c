@@ -107,3 +107,22 @@ void dbg_render_sregs(const struct dbg_state *cur, const struct dbg_state *prev,
 	control_row(t, "cr4", s->cr4, o->cr4, h, dbg_cr4_bits);
 	control_row(t, "efer", s->efer, o->efer, h, dbg_efer_bits);
 }
+
+void dbg_render_check(const struct dbg_state *st, struct dbg_text *t)
+{
+	struct mvm_check_report rep;
+	int n = mvm_check_state(&st->regs, &st->sregs, &rep);
+	if (n <= 0) {
+		dbg_text_line(t, DBG_A_NORMAL,
+			      "state checker: no problems found in these "
+			      "registers");
+		return;
+	}
+	dbg_text_line(t, DBG_A_TITLE, "state checker: %d problem%s", n,
+		      n == 1 ? "" : "s");
+	for (int i = 0; i < rep.n && i < MVM_CHECK_MAX; i++) {
+		dbg_text_line(t, DBG_A_ERROR, "  %s: %s", rep.p[i].rule,
+			      rep.p[i].msg);
+		dbg_text_line(t, DBG_A_DIM, "    (%s)", rep.p[i].ref);
+	}
+}

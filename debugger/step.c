@@ -89,6 +89,22 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
 		   note ? "IO " : "", note ? note : d);
 }
 
+/*
+ * A guest that stops for good (triple fault, emulation failure, failed
+ * entry) is what a student debugs at home: put the library's long
+ * explanation of the exit and the state checker's verdict on the
+ * registers into the result pane, and show it.
+ */
+static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
+{
+	char buf[2048];
+	dbg_text_clear(&s->result);
+	if (mvm_exit_explain(e, buf, sizeof(buf)) > 0)
+		dbg_text_wrap(&s->result, DBG_A_NORMAL, buf, 78);
+	dbg_render_check(&s->cur, &s->result);
+	s->focus = DBG_P_RESULT;
+}
+
 /* Log an exit: refresh the state it left behind, number it, record it. */
 static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		      const char *kind)
@@ -99,8 +115,10 @@ static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 	s->last = *e;
 	s->have_last = 1;
 	s->halted = e->reason == KVM_EXIT_HLT;
-	if (is_fatal(e->reason))
+	if (is_fatal(e->reason)) {
 		s->dead = 1;
+		explain_stop(s, e);
+	}
 	note_ucall(s, e);
 	describe(s, e);
 	if (s->rec)

@@ -99,6 +99,63 @@ void dbg_text_lines(struct dbg_text *t, enum dbg_attr a, const char *s)
 	}
 }
 
+/* One source line of len characters, wrapped. */
+static void wrap_line(struct dbg_text *t, enum dbg_attr a, const char *s,
+		      int len, int width)
+{
+	int indent = (int)strspn(s, " "), pad = 0;
+	while (len > 0) {
+		int room = width - pad, n = len;
+		if (n > room) { /* break at the last blank that fits */
+			n = room;
+			while (n > indent && s[n] != ' ')
+				n--;
+			if (n <= indent)
+				n = room;
+		}
+		dbg_text_line(t, a, "%*s%.*s", pad, "", n, s);
+		s += n, len -= n;
+		while (len > 0 && *s == ' ')
+			s++, len--;
+		pad = indent + 2;
+	}
+}
+
+void dbg_text_wrap(struct dbg_text *t, enum dbg_attr a, const char *s,
+		   int width)
+{
+	char para[1024];
+	while (*s) {
+		/* Re-flow: a line continues the previous one unless either
+		 * is indented (a list item) or empty, or the previous one
+		 * ends a sentence or a heading ('.', ':'). Text hard-wrapped
+		 * for another width then reads as paragraphs again. */
+		size_t n = 0;
+		int indented = *s == ' ';
+		for (;;) {
+			size_t len = strcspn(s, "\n");
+			if (n + len + 2 > sizeof(para))
+				len = sizeof(para) - n - 2;
+			if (n && len)
+				para[n++] = ' ';
+			memcpy(para + n, s, len);
+			n += len;
+			s += len;
+			if (*s == '\n')
+				s++;
+			if (len == 0 || indented || !*s || *s == ' ' ||
+			    *s == '\n' || strchr(".:", para[n - 1]) ||
+			    n + 2 >= sizeof(para))
+				break;
+		}
+		para[n] = '\0';
+		if (n == 0)
+			dbg_text_line(t, a, "%s", "");
+		else
+			wrap_line(t, a, para, (int)n, width);
+	}
+}
+
 void dbg_text_append(struct dbg_text *t, const struct dbg_text *src)
 {
 	for (int i = 0; i < src->n; i++) {

@@ -62,6 +62,11 @@ void dbg_text_vadd(struct dbg_text *t, enum dbg_attr a, const char *fmt,
 		   va_list ap);
 /* Add each '\n'-separated line of s as its own line. */
 void dbg_text_lines(struct dbg_text *t, enum dbg_attr a, const char *s);
+/* The same as paragraphs: a line not indented and not empty continues
+ * the previous one; the result is wrapped at blanks to width, and
+ * continuation lines are indented two more than their first line. */
+void dbg_text_wrap(struct dbg_text *t, enum dbg_attr a, const char *s,
+		   int width);
 /* Append every line of src to t. */
 void dbg_text_append(struct dbg_text *t, const struct dbg_text *src);
 

@@ -161,6 +161,29 @@ static void text_cuts_long_lines_and_keeps_attributes(void **state)
 	assert_int_equal(t.l[1].a[2], DBG_A_CHANGED);
 }
 
+static void wrap_breaks_long_lines_at_blanks_with_indent(void **state)
+{
+	(void)state;
+	dbg_text_wrap(&t, DBG_A_NORMAL,
+		      "Causes:\n  - one two three four five six\n  - seven\n"
+		      "a paragraph\nwrapped early\n\nx",
+		      16);
+	assert_string_equal(t.l[0].s, "Causes:");
+	assert_string_equal(t.l[1].s, "  - one two");
+	assert_string_equal(t.l[2].s, "    three four");
+	assert_string_equal(t.l[3].s, "    five six");
+	assert_string_equal(t.l[4].s, "  - seven");
+	assert_string_equal(t.l[5].s, "a paragraph");
+	assert_string_equal(t.l[6].s, "  wrapped early");
+	assert_string_equal(t.l[7].s, "");
+	assert_string_equal(t.l[8].s, "x");
+	assert_int_equal(t.n, 9);
+	dbg_text_clear(&t);
+	dbg_text_wrap(&t, DBG_A_NORMAL, "abcdefghijklmnop", 5); /* no blank */
+	assert_int_equal(t.n, 5);
+	assert_string_equal(t.l[4].s, "  op");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -173,6 +196,7 @@ int main(void)
 		T(empty_log_says_how_to_get_exits),
 		T(output_pane_shows_the_last_lines),
 		T(text_cuts_long_lines_and_keeps_attributes),
+		T(wrap_breaks_long_lines_at_blanks_with_indent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
