@@ -168,17 +168,26 @@ static int run_init(char *const *cmd, int msg_fd)
 			 "exec: %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
+	if (pid < 0) {
+		mvm_logf(&(struct mvm_log){pipe_log, &msg_fd}, MVM_LOG_ERROR,
+			 "init: fork: %s", strerror(errno));
+		return 127;
+	}
 	init_child = pid;
 	/* The parent's copy of msg_fd must close, or the runtime waits for
 	 * EOF forever; the command's copy closes at its execve(). */
 	close(msg_fd);
+	/* Reap every child (orphans too) until the command itself exits;
+	 * then we exit, and the kernel kills whatever it left behind. */
 	for (;;) {
 		int st;
 		pid_t w = waitpid(-1, &st, 0);
 
-		if (w == pid)
+		if (w == pid) {
 			status = st;
-		else if (w < 0 && errno == ECHILD)
+			break;
+		}
+		if (w < 0 && errno == ECHILD)
 			break;
 	}
 	if (WIFSIGNALED(status))
