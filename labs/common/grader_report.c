@@ -166,14 +166,36 @@ int grade_print_summary(const struct grade_run *r, int listing_errors)
 	return full;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one:
+ * test output may carry any byte a guest printed, and JSON must be
+ * UTF-8 (RFC 8259 section 8.1). */
+static int utf8_len(const unsigned char *s)
+{
+	int n = s[0] >= 0xf0 && s[0] <= 0xf4   ? 4
+		: s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		: s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+					       : 0;
+
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 /* Write s as a JSON string (RFC 8259 section 7). */
 static void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		int n = c >= 0x80 ? utf8_len((const unsigned char *)s) : 0;
 
-		if (c == '"' || c == '\\')
+		if (n > 0) {
+			fwrite(s, 1, (size_t)n, f);
+			s += n - 1;
+		} else if (c >= 0x80)
+			fputs("\\ufffd", f); /* not UTF-8: replacement char */
+		else if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", f);

@@ -23,6 +23,7 @@ static void t_passes(void **s)
 {
 	(void)s;
 	grade_note("measured %d", 42);
+	printf("raw \xff byte, and UTF-8 \xc3\xa9\n"); /* for the JSON */
 }
 
 static void t_fails(void **s)
@@ -131,6 +132,7 @@ static void grader_writes_gradescope_results_json(void **state)
 	/* the failure text is inside a JSON string: quotes escaped */
 	assert_non_null(strstr(out, "one plus one: expected 0x3"));
 	assert_null(strstr(out, "\n\"")); /* no raw newline inside a string */
+	assert_non_null(strstr(out, "raw \\ufffd byte, and UTF-8 \xc3\xa9"));
 }
 
 static void grader_refuses_bad_usage_with_a_message(void **state)
