@@ -128,7 +128,10 @@ void dbg_render_output(const char *buf, size_t len, int max_lines,
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		dbg_text_line(t, DBG_A_NORMAL, "%.*s", (int)n, p);
+		/* Serial consoles end lines with "\r\n" (Linux's 8250
+		 * driver does); the \r is not part of the text. */
+		int cr = n > 0 && p[n - 1] == '\r';
+		dbg_text_line(t, DBG_A_NORMAL, "%.*s", (int)n - cr, p);
 		p += n + (nl ? 1 : 0);
 	}
 }

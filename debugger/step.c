@@ -173,6 +173,7 @@ static int can_run(struct dbg_session *s)
 	return 0;
 }
 
+/* [slide:mvmdbg-hlt-quirk] */
 /* HLT at RIP while single-stepping: report the halt and move RIP past
  * it, which is where a real HLT exit leaves RIP. */
 static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
@@ -198,6 +199,7 @@ static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
 		   (unsigned long long)pc);
 	return 1;
 }
+/* [/slide:mvmdbg-hlt-quirk] */
 
 /* Execute exactly one instruction; *e is the last exit it caused (a
  * DEBUG exit, or the I/O / HLT / error exit that ended it). */

@@ -160,6 +160,7 @@ static void show_matches(char **m, int n, int maxlen)
 	dbg_tui_draw(&tui);
 }
 
+/* [slide:mvmdbg-readline] */
 /* Readline must not touch the terminal or signals: ncurses owns both
  * (SIGWINCH arrives as KEY_RESIZE). */
 static void readline_setup(void)
@@ -179,6 +180,7 @@ static void readline_setup(void)
 	rl_variable_bind("show-all-if-ambiguous", "on");
 	rl_callback_handler_install(PROMPT, line_done);
 }
+/* [/slide:mvmdbg-readline] */
 
 /* The debugger's own keys; 1 if handled. */
 static int own_key(int ch)

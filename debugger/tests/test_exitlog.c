@@ -142,7 +142,7 @@ static void output_pane_shows_the_last_lines(void **state)
 	assert_string_equal(t.l[0].s, "three");
 	assert_string_equal(t.l[1].s, "four");
 	dbg_text_clear(&t);
-	dbg_render_output("x\x1b[2Jy\n", 7, 0, &t); /* escape sequence */
+	dbg_render_output("x\x1b[2Jy\r\n", 8, 0, &t); /* escape, CR LF */
 	assert_string_equal(t.l[0].s, "x.[2Jy");
 }
 
