@@ -51,7 +51,7 @@ static void sweep_stale(const char *parent)
 	if (!dir)
 		return;
 	while ((d = readdir(dir)) != NULL) {
-		if (sscanf(d->d_name, "ctr-%ld-", &pid) != 1 ||
+		if (sscanf(d->d_name, "ctr-%ld-", &pid) != 1 || pid <= 0 ||
 		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		ctr_path(path, sizeof(path), "%s/%s", parent, d->d_name);
@@ -305,11 +305,26 @@ void ctr_cgroup_stats(struct mvm_ctr *c, struct mvm_ctr_result *res)
 	}
 }
 
+/* SIGKILL each PID in a cgroup.procs listing. Only PIDs > 0: kill(0)
+ * or kill(-1) would hit our own process group or every process. */
+static void kill_listed(char *list)
+{
+	char *line, *save;
+	long pid;
+
+	for (line = strtok_r(list, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		pid = strtol(line, NULL, 10);
+		if (pid > 0)
+			kill((pid_t)pid, SIGKILL);
+	}
+}
+
 /* SIGKILL every task still in dir, then rmdir it; tasks take a moment
  * to leave after SIGKILL, so retry for up to a second. */
 static void remove_group(const char *dir)
 {
-	char path[PATH_MAX], buf[4096], *p;
+	char path[PATH_MAX], buf[4096];
 	struct timespec ms = {0, 10 * 1000 * 1000};
 	int tries;
 
@@ -320,11 +335,7 @@ static void remove_group(const char *dir)
 		if (errno != EBUSY && errno != ENOTEMPTY)
 			return;
 		if (ctr_read_file(path, buf, sizeof(buf)) > 0)
-			for (p = buf; *p; p = strchr(p, '\n') + 1) {
-				kill((pid_t)strtol(p, NULL, 10), SIGKILL);
-				if (!strchr(p, '\n'))
-					break;
-			}
+			kill_listed(buf);
 		nanosleep(&ms, NULL);
 	}
 }
