@@ -8,19 +8,22 @@
 //   <!-- include: libminivmm/src/run.c#kvm-run-loop -->
 //        the lines between `[slide:kvm-run-loop]` and `[/slide:kvm-run-loop]`
 //        in that file, as a fenced code block. A missing file or marker
-//        fails the build.
+//        fails the build; a lab solution inside the region is shown as
+//        its handout stub, so slides never give a lab away.
 //   <!-- diagram: vmx-transitions h=430 -->
 //        slides/diagrams/vmx-transitions.dot (or .zh.dot for Chinese decks)
 //        rendered by Graphviz and embedded as an SVG data URI, so the HTML
 //        is self-contained.
-//   <!-- run: build/mvm --help -->
+//   <!-- run: build/mvmdbg --batch slides/demo/hello-real.cmds --stable IMAGE -->
 //        the output of a real command, run from the repository root. A
 //        non-zero exit status fails the build.
 //
 // It also checks every relative Markdown link (in the decks and in
 // COURSE.md) points at a file that exists, and that each English deck and
 // its Chinese translation have the same slides and the same directives in
-// the same order ("same structure, two languages").
+// the same order ("same structure, two languages"). After Marp has made
+// the HTML, tools/fitcheck.mjs measures every slide in Chromium and the
+// build fails if anything runs off a slide.
 //
 // Usage: node slides/tools/build.mjs [--check] [--no-pdf]
 //   --check   expand and check only, do not run Marp (fast CI check)
@@ -351,7 +354,12 @@ function writeIndex(names) {
 	});
 	fs.writeFileSync(path.join(OUT, 'index.html'),
 		'<!doctype html><meta charset="utf-8"><title>minivmm lectures</title>' +
-		'<h1>minivmm lectures / 讲义</h1><table><tr><th>Lecture</th>' +
+		'<style>body{font-family:"DejaVu Sans","Noto Sans CJK SC",sans-serif;' +
+		'margin:2em auto;max-width:60em}td,th{padding:.3em .8em;' +
+		'border-bottom:1px solid #ddd;text-align:left}</style>' +
+		'<h1>minivmm lectures / 讲义</h1><p>Present the HTML in a browser: ' +
+		'<kbd>f</kbd> full screen, <kbd>p</kbd> presenter view with notes. ' +
+		'Syllabus and schedule: COURSE.md.</p><table><tr><th>Lecture</th>' +
 		'<th>English</th><th>简体中文</th></tr>' + rows.join('\n') + '</table>\n');
 	console.log(`slides: ${names.length} decks in ${LANGS.length} languages -> ` +
 		`${path.relative(ROOT, OUT)}/index.html`);
