@@ -299,6 +299,11 @@ function marp(inputDir, extra) {
 	const bin = path.join(SLIDES, 'node_modules', '.bin', 'marp');
 	const theme = path.join(SLIDES, 'theme');
 	const chrome = process.env.CHROME_PATH || '/usr/bin/chromium';
+	if (!fs.existsSync(bin) || !fs.existsSync(chrome)) {
+		console.error(`slides: ${fs.existsSync(bin) ? chrome : bin} is missing; ` +
+			'`make slides` installs it (slides/install-deps.sh, npm ci)');
+		process.exit(1);
+	}
 	const r = spawnSync(bin, ['--input-dir', inputDir, '--output', OUT,
 		'--theme-set', theme, '--browser', 'chrome',
 		'--browser-path', chrome, '--browser-timeout', '120', '--parallel', '2',
