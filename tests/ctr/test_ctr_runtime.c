@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -285,6 +286,43 @@ static void init_runs_the_command_as_pid2_and_reaps_orphans(void **state)
 	assert_int_equal(r.res.status, 3);
 }
 
+/* SIGTERM to a shell PID 1 is dropped (no handler in PID 1); with the
+ * init in front, it reaches the command, whose trap runs. */
+static void init_forwards_sigterm_to_the_command(void **state)
+{
+	char *argv[] = {"/bin/sh", "-c",
+			"trap 'echo got-term; exit 7' TERM; echo ready; "
+			"while true; do sleep 0.05; done",
+			NULL};
+	int out = memfd_create("out", MFD_CLOEXEC), tries;
+	struct mvm_ctr_config cfg;
+	struct mvm_ctr_result res;
+	struct harness_run r;
+	struct mvm_ctr *c;
+	char buf[256] = "";
+
+	(void)state;
+	harness_require();
+	harness_config(&cfg, &r);
+	cfg.argv = argv;
+	cfg.flags |= MVM_CTR_INIT | MVM_CTR_STDIO;
+	cfg.stdio[0] = cfg.stdio[1] = cfg.stdio[2] = out;
+	assert_int_equal(mvm_ctr_start(&cfg, &c), 0);
+	for (tries = 0; tries < 200 && !strstr(buf, "ready"); tries++) {
+		usleep(10000); /* until the trap is installed */
+		assert_true(pread(out, buf, sizeof(buf) - 1, 0) >= 0);
+	}
+	assert_non_null(strstr(buf, "ready"));
+	assert_int_equal(mvm_ctr_kill(c, SIGTERM), 0);
+	assert_int_equal(mvm_ctr_wait(c, &res), 0);
+	mvm_ctr_destroy(c);
+	memset(buf, 0, sizeof(buf));
+	assert_true(pread(out, buf, sizeof(buf) - 1, 0) > 0);
+	close(out);
+	assert_non_null(strstr(buf, "got-term"));
+	assert_int_equal(res.status, 7);
+}
+
 static void host_file_descriptors_do_not_leak_in(void **state)
 {
 	struct mvm_ctr_config cfg;
@@ -505,6 +543,7 @@ int main(void)
 		cmocka_unit_test(timeout_kills_a_container_that_hangs),
 		cmocka_unit_test(
 			init_runs_the_command_as_pid2_and_reaps_orphans),
+		cmocka_unit_test(init_forwards_sigterm_to_the_command),
 		cmocka_unit_test(host_file_descriptors_do_not_leak_in),
 		cmocka_unit_test(
 			proc_sys_is_read_only_and_host_files_are_hidden),
