@@ -142,6 +142,7 @@ static void set_swap(struct mvm_ctr *c, const char *dir, int v2)
 			       (unsigned long long)c->cfg.memory_max);
 }
 
+/* [slide:cgroup-limits] */
 /* CPU bandwidth (sched-bwc.rst): quota microseconds of CPU time per
  * period, summed over all CPUs; 1500 millis = 1.5 CPUs. */
 static int set_cpu_quota(struct mvm_ctr *c, const char *dir, int v2)
@@ -206,6 +207,7 @@ static int set_limits(struct mvm_ctr *c)
 	LAB(5) END */
 	return err;
 }
+/* [/slide:cgroup-limits] */
 
 /* Make the leaf group(s) and write the limits, before any container
  * process exists: the limits are in force from the command's first

@@ -221,6 +221,7 @@ static int mount_inside(const struct mvm_ctr *c, const struct mvm_log *log)
 	return err;
 }
 
+/* [slide:pivot-root] */
 /* Child side, in the new mount namespace: steps 1-5. */
 int ctr_rootfs_setup(const struct mvm_ctr *c, const struct mvm_log *log)
 {
@@ -257,3 +258,4 @@ int ctr_rootfs_setup(const struct mvm_ctr *c, const struct mvm_log *log)
 		return remount("/", MS_RDONLY, "remount / read-only", log);
 	return 0;
 }
+/* [/slide:pivot-root] */

@@ -106,6 +106,7 @@ const char *const *mvm_ctr_denied_syscalls(int *n)
 #define EPERM_RET     RET(SECCOMP_RET_ERRNO | EPERM)
 #define NR_OFF	      offsetof(struct seccomp_data, nr)
 
+/* [slide:seccomp-head] */
 /* The fixed head of the program; denied[] entries follow it. */
 static const struct sock_filter head[] = {
 	LOAD(offsetof(struct seccomp_data, arch)),
@@ -124,6 +125,7 @@ static const struct sock_filter head[] = {
 	EPERM_RET,
 	LOAD(NR_OFF),
 };
+/* [/slide:seccomp-head] */
 
 #define HEAD_LEN (sizeof(head) / sizeof(head[0]))
 
