@@ -26,8 +26,8 @@
 #include "session.h"
 
 #define HLT_OPCODE	   0xf4
-#define MAX_EXITS_PER_INSN 100000  /* rep outs of a large buffer */
-#define MODE_STEP_MAX	   2000000 /* instructions `cont` single-steps */
+#define MAX_EXITS_PER_INSN 100000 /* rep outs of a large buffer */
+#define MODE_STEP_MAX	   200000 /* instructions `cont` single-steps */
 
 /* The library marks DEBUG exits "stop" too (a run loop should return on
  * them); the debugger handles those itself, so only the others end a
@@ -218,6 +218,20 @@ static int step_insn(struct dbg_session *s, struct mvm_exit *e)
 	return 0;
 }
 
+/* Single-stepping arrived at a RIP breakpoint (single-step #DBs carry
+ * DR6.BS, not B0-B3, so dbg_bp_match does not see it): count and say. */
+static int at_rip_bp(struct dbg_session *s)
+{
+	struct dbg_bp *bp = dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur));
+	if (!bp)
+		return 0;
+	char what[160];
+	bp->hits++;
+	dbg_bp_str(bp, what, sizeof(what));
+	dbg_status(s, 0, "breakpoint %s", what);
+	return 1;
+}
+
 int dbg_stepi(struct dbg_session *s, unsigned n)
 {
 	int rc = can_run(s);
@@ -230,18 +244,14 @@ int dbg_stepi(struct dbg_session *s, unsigned n)
 		rc = step_insn(s, &e);
 		if (rc || ends_run(&e) || s->dead)
 			return rc;
-		if (i + 1 < n && dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur))) {
-			dbg_status(s, 0,
-				   "stepped %u instructions; at a "
-				   "breakpoint",
-				   i + 1);
+		if (i + 1 < n && at_rip_bp(s))
 			return 0;
-		}
 	}
 	return 0;
 }
 
-/* Run to the next exit; *bp_hit when a breakpoint stopped it. */
+/* Run to the next exit, first stepping off a RIP breakpoint we are
+ * stopped on (it would fire again at once). */
 static int next_exit(struct dbg_session *s, struct mvm_exit *e)
 {
 	if (dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur))) {
@@ -294,9 +304,7 @@ static int cont_stepping(struct dbg_session *s)
 		int rc = step_insn(s, &e);
 		if (rc)
 			return rc;
-		if (check_bp(s, &e) || ends_run(&e) || s->dead)
-			return 0;
-		if (dbg_bp_at(&s->bps, dbg_linear_pc(&s->cur)))
+		if (check_bp(s, &e) || ends_run(&e) || s->dead || at_rip_bp(s))
 			return 0;
 	}
 	dbg_status(s, 0,

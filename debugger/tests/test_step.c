@@ -134,6 +134,18 @@ static void hw_breakpoint_stops_once_and_is_stepped_over(void **state)
 	assert_int_equal(s.out_len, 1);
 }
 
+static void stepi_n_stops_early_at_a_rip_breakpoint(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90, 0x90, 0x90, 0x90, 0xf4}; /* 4 nops */
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "break 0x7c02"), 0);
+	assert_int_equal(dbg_exec(&s, "stepi 4"), 0);
+	assert_true(s.cur.regs.rip == 0x7c02);
+	assert_non_null(strstr(s.status, "breakpoint 1: rip 0x7c02"));
+	assert_int_equal(s.bps.bp[0].hits, 1);
+}
+
 static void exit_and_io_breakpoints_stop_cont(void **state)
 {
 	(void)state;
@@ -199,6 +211,7 @@ int main(void)
 		T(stepi_onto_hlt_reports_the_halt_instead_of_skipping_it),
 		T(step_runs_to_the_next_exit),
 		T(hw_breakpoint_stops_once_and_is_stepped_over),
+		T(stepi_n_stops_early_at_a_rip_breakpoint),
 		T(exit_and_io_breakpoints_stop_cont),
 		T(mode_breakpoint_stops_when_cr0_pe_is_set),
 		T(set_register_changes_the_guest),
