@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -340,6 +341,25 @@ static void host_file_descriptors_do_not_leak_in(void **state)
 	assert_non_null(strstr(r.out, "fds=0 1 2 3\n"));
 }
 
+/* A System V shared memory segment of the host is not visible in the
+ * container's IPC namespace (/proc/sysvipc/shm lists only a header). */
+static void ipc_namespace_hides_host_shared_memory(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	int id;
+
+	(void)state;
+	harness_require();
+	id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	assert_true(id >= 0);
+	harness_config(&cfg, &r);
+	harness_sh(&r, &cfg, "echo lines=$(wc -l < /proc/sysvipc/shm)");
+	shmctl(id, IPC_RMID, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(harness_value(&r, "lines="), 1);
+}
+
 /* A rootfs is untrusted: a device node shipped in it must not open (the
  * root is mounted nodev). The node here has /dev/null's numbers, so even
  * a failing test touches nothing. */
@@ -548,6 +568,7 @@ int main(void)
 		cmocka_unit_test(
 			proc_sys_is_read_only_and_host_files_are_hidden),
 		cmocka_unit_test(device_nodes_in_the_rootfs_do_not_open),
+		cmocka_unit_test(ipc_namespace_hides_host_shared_memory),
 		cmocka_unit_test(veth_pair_connects_container_and_host),
 		cmocka_unit_test(veth_spec_is_checked_before_anything_starts),
 		cmocka_unit_test(cpu_quota_throttles_a_busy_loop),
