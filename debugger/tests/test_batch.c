@@ -216,6 +216,21 @@ static void exits_of_exit_tour_visit_every_kind(void **state)
 	check_guest("exit-tour.elf", "cont\nexits\noutput\n", p);
 }
 
+static void exits_of_cpl_compute_bracket_both_loops_with_markers(void **state)
+{
+	(void)state;
+	/* MMIO markers (examples/runtime/demo.h): BEGIN/END of loop 0 at
+	 * CPL 0, of loop 1 at CPL 3, then STOP (ring 3 cannot HLT). */
+	static const char *const p[] = {
+		"write 0xd0000000 len 4 data 0x6d6b0100",
+		"write 0xd0000000 len 4 data 0x6d6b0200",
+		"write 0xd0000000 len 4 data 0x6d6b0101",
+		"write 0xd0000000 len 4 data 0x6d6b0201",
+		"write 0xd0000000 len 4 data 0x6d6b0300",
+		NULL};
+	check_guest("cpl-compute.elf", "cont\nexits\n", p);
+}
+
 static void pages_4k_make_pt_show_all_four_levels(void **state)
 {
 	(void)state;
@@ -268,6 +283,8 @@ int main(void)
 		cmocka_unit_test(
 			exits_of_ucall_tour_stop_at_each_sync_and_the_assert),
 		cmocka_unit_test(exits_of_exit_tour_visit_every_kind),
+		cmocka_unit_test(
+			exits_of_cpl_compute_bracket_both_loops_with_markers),
 		cmocka_unit_test(pages_4k_make_pt_show_all_four_levels),
 		cmocka_unit_test(
 			bad_input_gets_one_line_errors_and_the_run_goes_on),
