@@ -71,7 +71,9 @@ int dbg_parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* One term of an expression: a number or a register. */
+/* One term of an expression: a number or a register. Numbers are tried
+ * first, so a register named like a hex number could not be read - x86
+ * has none ("cr0" and "r8" are not valid numbers). */
 static int eval_term(const char *t, const struct kvm_regs *regs,
 		     const struct kvm_sregs *sregs, uint64_t *v, char *err,
 		     size_t errlen)
@@ -136,6 +138,7 @@ int dbg_eval(const char *expr, const struct kvm_regs *regs,
 	return n ? 0 : -EINVAL;
 }
 
+/* gdb's unit letters: byte, halfword, word, giant (8 bytes). */
 unsigned dbg_xfmt_unit_bytes(char unit)
 {
 	switch (unit) {
@@ -225,6 +228,7 @@ bad:
 	return -EINVAL;
 }
 
+/* Used to hand "rsp + 8" (three words) to dbg_eval as one string. */
 void dbg_join(const struct dbg_cmdline *c, int from, char *buf, size_t len)
 {
 	size_t n = 0;

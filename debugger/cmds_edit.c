@@ -93,6 +93,8 @@ int cmd_break(struct dbg_session *s, struct dbg_cmdline *c)
 	return add(s, &bp);
 }
 
+/* Deleting a RIP breakpoint frees its debug register for the next
+ * `break`; the new set is loaded at the next run. */
 int cmd_delete(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	uint64_t id;

@@ -18,6 +18,8 @@ int cmd_regs(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
+/* Bochs calls this `sreg` (segments) and `creg` (control registers);
+ * one pane shows both because the mode depends on both. */
 int cmd_sregs(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
@@ -45,6 +47,8 @@ static int show_mem(struct dbg_session *s)
 	return 0;
 }
 
+/* `code` alone is the code pane; `code ADDR` is x/16i ADDR, which
+ * disassembles from ADDR forwards (no guessing backwards). */
 int cmd_code(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	if (c->argc < 2) {
@@ -146,6 +150,7 @@ int cmd_stats(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
+/* All of the output kept, not just the pane's last lines. */
 int cmd_output(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
@@ -185,6 +190,8 @@ int cmd_info(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
+/* Only the tabbed panes can be chosen; registers and code are always
+ * on screen. */
 int cmd_pane(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	int p = c->argc > 1 ? dbg_pane_parse(c->argv[1]) : -1;

@@ -84,7 +84,9 @@ _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,
 	       "completion list matches the command table");
 
-/* Name or alias; "x/8xb" matches "x" (the format is parsed later). */
+/* Name or alias; "x/8xb" matches "x" (the format is parsed later).
+ * Exact words only: prefixes would make "s" ambiguous between step,
+ * stepi, sregs, set and stats, so short forms are explicit aliases. */
 static const struct dbg_cmd *find(const char *word)
 {
 	char w[32];

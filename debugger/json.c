@@ -16,12 +16,13 @@
 #include "replay.h"
 
 struct parser {
-	const char *start, *p;
-	struct dbg_json *j;
-	char *err;
+	const char *start, *p; /* the line, and how far we are */
+	struct dbg_json *j;    /* where members go */
+	char *err;	       /* message for the first error */
 	size_t errlen;
 };
 
+/* Errors name the column (1-based) so a hand-edited trace can be fixed. */
 static int fail(struct parser *ps, const char *what)
 {
 	snprintf(ps->err, ps->errlen, "column %d: %s",
@@ -74,7 +75,8 @@ static int string(struct parser *ps, char *out, size_t cap)
 	return 0;
 }
 
-/* A number or literal: copied raw. */
+/* A number or literal: copied raw; the reader converts what it needs
+ * (record.c writes 64-bit values as "0x..." strings anyway). */
 static int scalar(struct parser *ps, char *out, size_t cap)
 {
 	size_t n = strspn(ps->p, "+-0123456789.eEtruefalsn");

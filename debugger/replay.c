@@ -16,13 +16,14 @@
 
 #define MAX_RECORDS 200000
 
+/* One record, decoded once at load time so stepping is instant. */
 struct dbg_rec {
-	int is_step; /* single-step record (else exit, or the start) */
-	int has_exit;
-	struct mvm_exit e;
-	struct dbg_state st;
-	struct dbg_codewin code;
-	char out[64];
+	int is_step;		 /* single-step record (else exit or start) */
+	int has_exit;		 /* 0 for the "start" record */
+	struct mvm_exit e;	 /* the exit as the run step decoded it */
+	struct dbg_state st;	 /* registers after the exit */
+	struct dbg_codewin code; /* bytes around RIP, for the code pane */
+	char out[64];		 /* guest output since the previous record */
 	size_t out_len;
 	char note[DBG_NOTE_LEN]; /* "ucall PRINT ..." or "" */
 };
@@ -41,6 +42,9 @@ static uint64_t get(const struct dbg_json *j, const char *k)
 	return v;
 }
 
+/* A segment register from "cs.sel", "cs.base", ... The hidden part of
+ * a segment register (base, limit, attributes; Intel SDM Vol. 3A 3.4.3)
+ * is what decides how code is decoded, so all of it is recorded. */
 static void seg(const struct dbg_json *j, const char *name,
 		struct kvm_segment *s)
 {
@@ -87,7 +91,8 @@ static void state(const struct dbg_json *j, struct dbg_state *st)
 	seg(j, "gs", &s->gs);
 }
 
-/* Hex string into at most cap bytes; returns the count. */
+/* Hex string into at most cap bytes; returns the count. A trace is
+ * untrusted input: an odd length or a bad digit just ends the data. */
 static size_t unhex(const char *h, uint8_t *out, size_t cap)
 {
 	size_t n = 0;
@@ -101,6 +106,7 @@ static size_t unhex(const char *h, uint8_t *out, size_t cap)
 	return n;
 }
 
+/* The reason-specific fields record.c wrote (exit_details there). */
 static void exit_fields(const struct dbg_json *j, struct mvm_exit *e)
 {
 	e->seq = get(j, "seq");
@@ -209,7 +215,9 @@ static int load(struct dbg_session *s, FILE *f, const char *path,
 	return rc;
 }
 
-/* Show record i: its state, and its exit in the log. */
+/* Show record i: its state, and its exit in the log. The exit goes
+ * into the same struct mvm_trace a live session fills, so the exit-log
+ * and stats panes work unchanged. */
 static void show(struct dbg_session *s, int i)
 {
 	const struct dbg_rec *r = &s->rp->r[i];
