@@ -164,6 +164,15 @@ static void bottom_rows(struct dbg_tui *t, int rows, int w)
 	dbg_tui_draw_cmdline(t);
 }
 
+/* "code (64-bit)": which decoder capstone uses, from CS and CR0. */
+static const char *code_title(struct dbg_session *s)
+{
+	static char buf[32];
+	snprintf(buf, sizeof(buf), "code (%d-bit)",
+		 dbg_code_bits(&s->cur.sregs));
+	return buf;
+}
+
 static void narrow(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
@@ -171,7 +180,7 @@ static void narrow(struct dbg_tui *t, int rows, int w)
 	int code = free_rows * 2 / 5 > 3 ? free_rows * 2 / 5 : 3;
 	int tab = free_rows - code;
 	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, w);
-	rule(1 + REGS_ROWS, 0, w, "code");
+	rule(1 + REGS_ROWS, 0, w, code_title(s));
 	pane(s, DBG_P_CODE, 0, 2 + REGS_ROWS, 0, code, w);
 	tabs_rule(s, 2 + REGS_ROWS + code, 0, w);
 	scrolled_pane(t, 3 + REGS_ROWS + code, 0, tab, w);
@@ -193,7 +202,7 @@ static void wide(struct dbg_tui *t, int rows, int w)
 	/* Right: code, the page walk of RIP (always on, as in a lecture
 	 * one wants to point at it), then the tabbed pane. */
 	int code = body * 3 / 10, walk = 7;
-	pane(s, DBG_P_CODE, 0, 1, x, code, rw);
+	pane(s, DBG_P_CODE, 0, 1, x, code, rw); /* its title is the top bar */
 	rule(1 + code, x, rw, "page walk (pt)");
 	pane(s, DBG_P_PT, 0, 2 + code, x, walk, rw);
 	tabs_rule(s, 2 + code + walk, x, rw);

@@ -6,6 +6,7 @@
  * value that changed with '*' as well as colour: the effect of one
  * instruction is visible at a glance, even in batch output.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,20 +71,33 @@ static void control_row(struct dbg_text *t, const char *name, uint64_t v,
 	}
 }
 
-static void segment_rows(const struct kvm_sregs *s, struct dbg_text *t)
+/* One row per segment register; a row whose selector or hidden part
+ * changed (a far jump, a mode switch) is marked like a changed value. */
+static void segment_rows(const struct kvm_sregs *s, const struct kvm_sregs *o,
+			 struct dbg_text *t)
 {
-	const struct {
+	static const struct {
 		const char *name;
-		const struct kvm_segment *seg;
+		size_t off;
 	} segs[] = {
-		{"cs", &s->cs}, {"ss", &s->ss},	  {"ds", &s->ds},
-		{"es", &s->es}, {"fs", &s->fs},	  {"gs", &s->gs},
-		{"tr", &s->tr}, {"ldt", &s->ldt},
+		{"cs", offsetof(struct kvm_sregs, cs)},
+		{"ss", offsetof(struct kvm_sregs, ss)},
+		{"ds", offsetof(struct kvm_sregs, ds)},
+		{"es", offsetof(struct kvm_sregs, es)},
+		{"fs", offsetof(struct kvm_sregs, fs)},
+		{"gs", offsetof(struct kvm_sregs, gs)},
+		{"tr", offsetof(struct kvm_sregs, tr)},
+		{"ldt", offsetof(struct kvm_sregs, ldt)},
 	};
 	char buf[160];
 	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
-		dbg_seg_str(segs[i].seg, buf, sizeof(buf));
-		dbg_text_line(t, DBG_A_NORMAL, "%-3s %s", segs[i].name, buf);
+		const void *seg = (const char *)s + segs[i].off;
+		int changed = o && memcmp(seg, (const char *)o + segs[i].off,
+					  sizeof(struct kvm_segment));
+		dbg_seg_str(seg, buf, sizeof(buf));
+		dbg_text_line(t, changed ? DBG_A_CHANGED : DBG_A_NORMAL,
+			      "%-3s %s%s", segs[i].name, buf,
+			      changed ? " *" : "");
 	}
 	dbg_text_line(t, DBG_A_NORMAL,
 		      "gdt base 0x%llx limit 0x%x   idt base 0x%llx limit 0x%x",
@@ -97,7 +111,7 @@ void dbg_render_sregs(const struct dbg_state *cur, const struct dbg_state *prev,
 	const struct kvm_sregs *s = &cur->sregs;
 	const struct kvm_sregs *o = prev ? &prev->sregs : s;
 	int h = prev != NULL;
-	segment_rows(s, t);
+	segment_rows(s, prev ? o : NULL, t);
 	/* CR0/CR4 bits: Intel SDM Vol. 3A 2.5; EFER: AMD APM Vol. 2 3.1.7.
 	 * CR2 is the faulting address of the last #PF, CR3 the page-table
 	 * root (its low 12 bits are PCD/PWT or a PCID). */
