@@ -293,6 +293,7 @@ function main() {
 	fitcheck(names);
 	if (!args.has('--no-pdf')) marp(md, ['--pdf', '--pdf-outlines']);
 	writeIndex(names);
+	if (!args.has('--no-pdf')) checkCoursePages(names);
 }
 
 function marp(inputDir, extra) {
@@ -338,6 +339,24 @@ function pdfPages(file) {
 		return Number(/^Pages:\s+(\d+)/m.exec(info)[1]);
 	} catch {
 		return null;
+	}
+}
+
+// COURSE.md lists each deck with its page count: keep the table true.
+function checkCoursePages(names) {
+	const course = fs.readFileSync(path.join(ROOT, 'COURSE.md'), 'utf8');
+	const bad = [];
+	for (const n of names) {
+		const base = n.replace(/\.md$/, '');
+		const m = new RegExp(`\\(slides/zh/${base}\\.md\\)\\) \\| (\\d+) \\|`).exec(course);
+		const pages = pdfPages(path.join(OUT, 'en', `${base}.pdf`));
+		if (!m || Number(m[1]) !== pages)
+			bad.push(`${base}: ${pages} pages, COURSE.md says ${m ? m[1] : 'nothing'}`);
+	}
+	if (bad.length) {
+		console.error('slides: update the page counts in COURSE.md ("The lectures"):\n  ' +
+			bad.join('\n  '));
+		process.exit(1);
 	}
 }
 
