@@ -164,7 +164,8 @@ int cmd_info(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	const char *w = c->argc > 1 ? c->argv[1] : "";
 	s->focus = DBG_P_RESULT;
-	if (!strcmp(w, "mem") || !strcmp(w, "tlb")) {
+	/* QEMU's `info mem`/`info tlb`, Bochs' `info tab`. */
+	if (!strcmp(w, "mem") || !strcmp(w, "tlb") || !strcmp(w, "tab")) {
 		if (!s->vm) {
 			dbg_status(s, 1,
 				   "replay: page tables were not recorded");
@@ -183,7 +184,7 @@ int cmd_info(struct dbg_session *s, struct dbg_cmdline *c)
 		return cmd_stats(s, c);
 	else {
 		dbg_status(s, 1,
-			   "info: expected mem, tlb, exits, break, "
+			   "info: expected mem (or tlb, tab), exits, break, "
 			   "registers or stats");
 		return -EINVAL;
 	}

@@ -47,7 +47,7 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 cmd_stats},
 	{"output", "out", "output", "The guest's output (debug port, UART).",
 	 cmd_output},
-	{"info", "", "info mem|tlb|exits|break|registers|stats",
+	{"info", "", "info mem|tlb|tab|exits|break|registers|stats",
 	 "info mem: all mappings merged into ranges; info break: the "
 	 "breakpoints.",
 	 cmd_info},
