@@ -50,20 +50,6 @@ static int open_cs(int bits, csh *h)
 	return cs_open(CS_ARCH_X86, m, h) == CS_ERR_OK ? 0 : -1;
 }
 
-int dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits)
-{
-	csh h;
-	cs_insn *insn;
-	if (open_cs(bits, &h))
-		return 0;
-	size_t n = cs_disasm(h, buf, len, addr, 1, &insn);
-	int r = n ? (int)insn[0].size : 0;
-	if (n)
-		cs_free(insn, n);
-	cs_close(&h);
-	return r;
-}
-
 /* "=> 0x00100004  e6 e9              out 0xe9, al" */
 static void insn_row(struct dbg_text *t, const cs_insn *i, int current)
 {

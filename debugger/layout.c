@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "replay.h"
 #include "tui.h"
 
 #define WIDE_COLS     140
@@ -140,12 +141,15 @@ static void title_bar(struct dbg_session *s, int w)
 	attron(A_REVERSE);
 	mvhline(0, 0, ' ', w);
 	const char *name = strrchr(s->image, '/');
+	int total, pos = dbg_replay_pos(s, &total);
 	mvprintw(0, 0, " mvmdbg %.30s | %s | exits %llu%s",
 		 name ? name + 1 : s->image, mode,
 		 (unsigned long long)s->exits.seq,
 		 s->dead     ? " | STOPPED"
 		 : s->halted ? " | HALTED"
 			     : "");
+	if (total) /* replay: where in the trace */
+		printw(" | record %d/%d", pos + 1, total);
 	attroff(A_REVERSE);
 }
 

@@ -59,8 +59,6 @@ struct dbg_known {
 void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
 		     int bits, int before, int after,
 		     const struct dbg_known *known, struct dbg_text *t);
-/* code.c: the length of the instruction at buf, or 0 if invalid. */
-int dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits);
 
 /* ptpane.c: the page walk for gva from CR3 down, one row per level,
  * and where the final address lands (slot, host address). */

@@ -89,16 +89,6 @@ void dbg_text_line(struct dbg_text *t, enum dbg_attr a, const char *fmt, ...)
 	va_end(ap);
 }
 
-void dbg_text_lines(struct dbg_text *t, enum dbg_attr a, const char *s)
-{
-	while (*s) {
-		const char *nl = strchr(s, '\n');
-		int len = nl ? (int)(nl - s) : (int)strlen(s);
-		dbg_text_line(t, a, "%.*s", len, s);
-		s += len + (nl ? 1 : 0);
-	}
-}
-
 /* One source line of len characters, wrapped. */
 static void wrap_line(struct dbg_text *t, enum dbg_attr a, const char *s,
 		      int len, int width)

@@ -60,10 +60,8 @@ void dbg_text_add(struct dbg_text *t, enum dbg_attr a, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void dbg_text_vadd(struct dbg_text *t, enum dbg_attr a, const char *fmt,
 		   va_list ap);
-/* Add each '\n'-separated line of s as its own line. */
-void dbg_text_lines(struct dbg_text *t, enum dbg_attr a, const char *s);
-/* The same as paragraphs: a line not indented and not empty continues
- * the previous one; the result is wrapped at blanks to width, and
+/* Add s ('\n'-separated) as paragraphs: a line not indented and not
+ * empty continues the previous one; the result is wrapped at blanks to width, and
  * continuation lines are indented two more than their first line. */
 void dbg_text_wrap(struct dbg_text *t, enum dbg_attr a, const char *s,
 		   int width);
