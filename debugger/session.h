@@ -9,6 +9,7 @@
 #ifndef DBG_SESSION_H
 #define DBG_SESSION_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "minivmm/minivmm.h"
@@ -136,7 +137,10 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 const char *dbg_pane_name(enum dbg_pane p);
 int dbg_pane_parse(const char *name);
 
-/* step.c: the stepping engine. All return 0 or -errno (status says). */
+/* step.c: the stepping engine. All return 0 or -errno (status says).
+ * Setting dbg_interrupt (the TUI's SIGINT handler does) stops a running
+ * `cont` or `step N` at the next exit. */
+extern volatile sig_atomic_t dbg_interrupt;
 int dbg_step_exit(struct dbg_session *s, unsigned n);
 int dbg_stepi(struct dbg_session *s, unsigned n);
 int dbg_cont(struct dbg_session *s);

@@ -37,6 +37,19 @@ static int ends_run(const struct mvm_exit *e)
 	return e->stop && e->reason != KVM_EXIT_DEBUG;
 }
 
+volatile sig_atomic_t dbg_interrupt;
+
+/* Ctrl-C in the TUI: stop a long run where it is. */
+static int interrupted(struct dbg_session *s)
+{
+	if (!dbg_interrupt)
+		return 0;
+	dbg_interrupt = 0;
+	dbg_status(s, 0, "interrupted (Ctrl-C) at rip 0x%llx",
+		   (unsigned long long)s->cur.regs.rip);
+	return 1;
+}
+
 static int is_fatal(uint32_t reason)
 {
 	return reason == KVM_EXIT_SHUTDOWN ||
@@ -244,7 +257,7 @@ int dbg_stepi(struct dbg_session *s, unsigned n)
 		rc = step_insn(s, &e);
 		if (rc || ends_run(&e) || s->dead)
 			return rc;
-		if (i + 1 < n && at_rip_bp(s))
+		if (i + 1 < n && (at_rip_bp(s) || interrupted(s)))
 			return 0;
 	}
 	return 0;
@@ -290,7 +303,8 @@ int dbg_step_exit(struct dbg_session *s, unsigned n)
 		rc = next_exit(s, &e);
 		if (rc)
 			return rc;
-		if (check_bp(s, &e) || ends_run(&e) || s->dead)
+		if (check_bp(s, &e) || ends_run(&e) || s->dead ||
+		    interrupted(s))
 			break;
 	}
 	return 0;
@@ -304,7 +318,8 @@ static int cont_stepping(struct dbg_session *s)
 		int rc = step_insn(s, &e);
 		if (rc)
 			return rc;
-		if (check_bp(s, &e) || ends_run(&e) || s->dead || at_rip_bp(s))
+		if (check_bp(s, &e) || ends_run(&e) || s->dead ||
+		    at_rip_bp(s) || interrupted(s))
 			return 0;
 	}
 	dbg_status(s, 0,
@@ -329,7 +344,8 @@ int dbg_cont(struct dbg_session *s)
 		rc = next_exit(s, &e);
 		if (rc)
 			return rc;
-		if (check_bp(s, &e) || ends_run(&e) || s->dead)
+		if (check_bp(s, &e) || ends_run(&e) || s->dead ||
+		    interrupted(s))
 			return 0;
 	}
 	dbg_status(s, 0, "stopped after %d exits without a breakpoint",

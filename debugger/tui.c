@@ -12,6 +12,7 @@
  */
 #include <curses.h>
 #include <locale.h>
+#include <signal.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <stdio.h>
@@ -24,6 +25,33 @@
 #define PROMPT "(mvmdbg) "
 
 static struct dbg_tui tui;
+
+/* SIGINT (Ctrl-C): stop a running guest, or clear the line when idle.
+ * No SA_RESTART, so it also interrupts KVM_RUN (which returns EINTR). */
+static void on_sigint(int sig)
+{
+	(void)sig;
+	dbg_interrupt = 1;
+}
+
+static void catch_sigint(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* Ctrl-C at the prompt: forget the line, as a shell does. */
+static void idle_interrupt(void)
+{
+	dbg_interrupt = 0;
+	rl_replace_line("", 0);
+	rl_point = 0;
+	dbg_status(tui.s, 0, "Ctrl-C: line cleared (F10 or `q` quits)");
+	dbg_tui_draw(&tui);
+}
 static int pending_key = -1; /* the key readline reads next */
 static int quit;
 static char last_cmd[DBG_CMD_LEN]; /* Enter on an empty line repeats */
@@ -279,8 +307,14 @@ int dbg_tui(struct dbg_session *s)
 	readline_setup();
 	dbg_tui_draw(&tui);
 	int errors = 0;
+	catch_sigint(); /* after initscr: ncurses installs its own */
 	while (!quit) {
 		int ch = getch();
+		if (dbg_interrupt) {
+			idle_interrupt();
+			errors = 0;
+			continue;
+		}
 		if (ch == ERR && ++errors > 100)
 			break; /* the terminal went away */
 		if (ch == ERR || own_key(ch) || edit_key(ch))

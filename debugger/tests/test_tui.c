@@ -85,9 +85,33 @@ static void wait_for(const char *text)
 	fail_msg("the screen never showed \"%s\"", text);
 }
 
+static void start(const char *image);
+
 static int setup(void **state)
 {
 	(void)state;
+	start(IMAGE);
+	return 0;
+}
+
+/* A real-mode guest that exits forever: out 0xe9,al; jmp back. */
+static char loop_image[64];
+
+static int setup_loop(void **state)
+{
+	(void)state;
+	static const unsigned char code[] = {0xe6, 0xe9, 0xeb, 0xfc};
+	snprintf(loop_image, sizeof(loop_image), "/tmp/mvmdbg-loop-XXXXXX");
+	int fd = mkstemp(loop_image);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, code, sizeof(code)), (ssize_t)sizeof(code));
+	close(fd);
+	start(loop_image);
+	return 0;
+}
+
+static void start(const char *image)
+{
 	struct mvm_log log = {quiet, NULL};
 	if (system("command -v tmux >/dev/null 2>&1") != 0) {
 		printf("SKIP: tmux is not installed "
@@ -100,8 +124,8 @@ static int setup(void **state)
 		skip();
 	}
 	close(fd);
-	if (access(IMAGE, R_OK)) {
-		printf("SKIP: %s not built (run `make`)\n", IMAGE);
+	if (access(image, R_OK)) {
+		printf("SKIP: %s not built (run `make`)\n", image);
 		skip();
 	}
 	signal(SIGALRM, on_alarm);
@@ -110,15 +134,17 @@ static int setup(void **state)
 	snprintf(session, sizeof(session), "mvmdbg-test-%d-%d", (int)getpid(),
 		 ++nth);
 	tmux("new-session -d -s %s -x 80 -y 24 '%s %s'", session, MVMDBG_BIN,
-	     IMAGE);
+	     image);
 	wait_for("(mvmdbg)");
-	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
 	kill_session();
+	if (loop_image[0])
+		unlink(loop_image);
+	loop_image[0] = '\0';
 	alarm(0);
 	return 0;
 }
@@ -187,6 +213,21 @@ static void tab_switches_the_bottom_pane_and_pgdn_scrolls_it(void **state)
 	wait_for("efer 0000000000000d00  [LME LMA NXE]");
 }
 
+static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s 'step 1000000' Enter", session);
+	usleep(500 * 1000);
+	tmux("send-keys -t %s C-c", session);
+	wait_for("interrupted (Ctrl-C) at rip 0x7c0");
+	tmux("send-keys -t %s 'half typed'", session);
+	wait_for("(mvmdbg) half typed");
+	tmux("send-keys -t %s C-c", session);
+	wait_for("line cleared");
+	capture();
+	assert_null(strstr(screen, "half typed"));
+}
+
 static void quit_ends_the_program(void **state)
 {
 	(void)state;
@@ -213,6 +254,9 @@ int main(void)
 		T(bad_command_leaves_an_error_and_a_working_screen),
 		T(resize_redraws_in_the_new_layout),
 		T(tab_switches_the_bottom_pane_and_pgdn_scrolls_it),
+		cmocka_unit_test_setup_teardown(
+			ctrl_c_interrupts_a_long_run_and_clears_the_line,
+			setup_loop, teardown),
 		T(quit_ends_the_program),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
