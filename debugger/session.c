@@ -111,10 +111,32 @@ static enum mvm_cpu_mode mode_for(const struct mvm_image_info *info)
 					       : MVM_MODE_REAL;
 }
 
+/* Load the image and put the vCPU into its mode at the image's entry.
+ * A flat image goes where its mode expects it (layout.h). */
+static int load(struct dbg_session *s, const char *image, int mode,
+		struct mvm_image_info *info, struct mvm_mode_config *mc)
+{
+	uint64_t flat_gpa = mode < 0 || mode == MVM_MODE_REAL
+				    ? MVM_REAL_LOAD_ADDR
+				    : MVM_LOAD_ADDR;
+	int rc = mvm_load_file(mvm_vm_mem(s->vm), image, flat_gpa, info,
+			       mvm_vm_log(s->vm));
+	if (rc)
+		return rc;
+	*mc = (struct mvm_mode_config){
+		.mode = mode >= 0 ? (enum mvm_cpu_mode)mode : mode_for(info),
+		.entry = info->entry,
+		.page_size = s->page_size,
+	};
+	return mvm_vcpu_setup_mode(s->vcpu, mc);
+}
+
 int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 {
 	struct mvm_vm_config cfg = {.ncpus = 1, .log = {log_to_status, s}};
 	struct mvm_image_info info;
+	struct mvm_mode_config mc;
+	static const uint32_t msr = MVM_DEMO_MSR;
 	snprintf(s->image, sizeof(s->image), "%s", image);
 	int rc = mvm_vm_create(&cfg, &s->vm);
 	if (rc)
@@ -123,22 +145,9 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	rc = mvm_std_devices_attach(s->vm, output_cb, s, &s->devs);
 	if (rc)
 		return rc;
-	static const uint32_t msr = MVM_DEMO_MSR;
 	if (mvm_vm_enable_user_msr(s->vm, &msr, 1, demo_msr, s) < 0)
 		dbg_status(s, 0, "note: no user-space MSR exits on this host");
-	uint64_t flat_gpa = mode < 0 || mode == MVM_MODE_REAL
-				    ? MVM_REAL_LOAD_ADDR
-				    : MVM_LOAD_ADDR;
-	rc = mvm_load_file(mvm_vm_mem(s->vm), image, flat_gpa, &info,
-			   mvm_vm_log(s->vm));
-	if (rc)
-		return rc;
-	struct mvm_mode_config mc = {
-		.mode = mode >= 0 ? (enum mvm_cpu_mode)mode : mode_for(&info),
-		.entry = info.entry,
-		.page_size = s->page_size,
-	};
-	rc = mvm_vcpu_setup_mode(s->vcpu, &mc);
+	rc = load(s, image, mode, &info, &mc);
 	if (rc)
 		return rc;
 	/* Tracing on: the run step then times each exit's handling. */
