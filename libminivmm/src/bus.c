@@ -132,8 +132,10 @@ int mvm_bus_access(const struct mvm_bus *bus, uint64_t addr, int is_write,
 	// LAB 1 (task 2): call the device's write (is_write) or read op with
 	// the offset of addr from the device's own base, so a UART sees
 	// "register 5", never "port 0x3fd". A device without the op:
-	// -EOPNOTSUPP (and a read then returns all ones). Return what a
-	// write returned; for a read fall through with its result in r.
+	// -EOPNOTSUPP. Replace the two lines below: a write returns exactly
+	// what the op returned (the ucall port's MVM_IO_STOP is how a
+	// guest's DONE stops the run loop); a read leaves its result in r
+	// (the `if (r < 0)` after the stub fills a failed read with ones).
 	// Hint: bus.h, struct mvm_dev_ops; STYLE.md rule 4.
 	(void)is_write;
 	r = -ENOSYS;

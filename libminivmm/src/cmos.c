@@ -125,10 +125,12 @@ static uint8_t reg_read(struct mvm_cmos *c, unsigned r)
 }
 /* LAB(1) STUB
 // LAB 1 (task 3): return the value the guest reads from register r.
-// Time registers come from guest_time(); honour status B: BCD unless
-// MVM_CMOS_B_BINARY, and 12-hour hours with MVM_CMOS_HOUR_PM unless
-// MVM_CMOS_B_24H. Status A never shows UIP, status C clears on read,
-// everything else reads c->reg[r]. Hint: cmos.h lists the registers.
+// Time registers (seconds ... year, day of week 1 = Sunday, century
+// 0x32) come from guest_time(); honour status B: BCD unless
+// MVM_CMOS_B_BINARY, and 12-hour hours (1-12, midnight is 12) with
+// MVM_CMOS_HOUR_PM unless MVM_CMOS_B_24H. Status A never shows UIP,
+// status C clears on read, everything else reads c->reg[r]. Hint:
+// cmos.h lists the registers; struct tm counts months from 0.
 static uint8_t reg_read(struct mvm_cmos *c, unsigned r)
 {
 	(void)c;
@@ -245,9 +247,11 @@ static void reg_write(struct mvm_cmos *c, unsigned r, uint8_t v)
 /* LAB(1) STUB
 // LAB 1 (task 3): the guest writes v to register r. Time registers
 // move the guest's clock (keep an offset in c->offset; never the host's
-// clock), status A keeps all bits but UIP, status C/D, weekday and
-// century ignore writes, the rest (status B, alarms, NVRAM) store v.
-// Hint: timegm() turns a struct tm back into seconds; reject bad BCD.
+// clock) and ignore an invalid value: bad BCD (0x5a) or out of range
+// (minute 0x75, month 0x13). Status A keeps all bits but UIP, status C/D,
+// weekday and century ignore writes, the rest (status B, alarms, NVRAM)
+// store v. Hint: decode v as status B says (BCD/binary, 12/24-hour),
+// change that field of guest_time()'s struct tm, timegm() it back.
 static void reg_write(struct mvm_cmos *c, unsigned r, uint8_t v)
 {
 	(void)c;

@@ -122,10 +122,12 @@ int64_t mvm_hcall_service(struct mvm_hcall_dev *d, const struct mvm_hcall *req)
 // LAB 1 (task 4): count the call (d->calls), then do what req->nr asks
 // (hypercall.h): NOP, ADD, PUTS (text from the guest buffer to d->out),
 // INFO (struct mvm_hcall_info into the guest buffer). Unknown: -ENOSYS.
-// The guest is hostile: refuse len > MVM_HCALL_BUF_MAX (-E2BIG), a
-// buffer that wraps or is not guest RAM (-EFAULT), INFO with a short
-// buffer (-EINVAL). Hint: copy with mvm_memmap_read/mvm_memmap_write
-// (memory.h) - they check every byte - and ram_bytes() for INFO.
+// The guest is hostile: refuse len > MVM_HCALL_BUF_MAX (-E2BIG; exactly
+// MVM_HCALL_BUF_MAX is fine), a buffer that wraps or is not writable
+// guest RAM (-EFAULT), INFO with a short buffer (-EINVAL). Return only
+// these four errors: mvm_memmap_write's -EROFS is -EFAULT to the guest.
+// Hint: copy with mvm_memmap_read/mvm_memmap_write (memory.h) - they
+// check every byte - and ram_bytes() for INFO.
 int64_t mvm_hcall_service(struct mvm_hcall_dev *d, const struct mvm_hcall *req)
 {
 	(void)d;

@@ -70,8 +70,10 @@ int mvm_labmsr_handle(void *ctx, struct mvm_vcpu *vcpu,
 // LAB 1 (task 5): emulate the three MSRs of labmsr.h for RDMSR
 // (msr->is_write == 0: put the value in msr->data) and WRMSR (the value
 // is in msr->data). ctx is the struct mvm_labmsr. Every access to one of
-// the three counts (m->count). Writing the ID, or any other MSR: set
-// msr->error = 1 and the guest gets #GP. Hint: api.rst, KVM_EXIT_X86_RDMSR.
+// the three first counts (m->count++); a WRMSR to COUNTER then sets the
+// count to the value written (a read right after returns value + 1).
+// Writing the ID, or any other MSR: set msr->error = 1 and the guest
+// gets #GP; otherwise error = 0. Hint: api.rst, KVM_EXIT_X86_RDMSR.
 int mvm_labmsr_handle(void *ctx, struct mvm_vcpu *vcpu,
 		      struct mvm_exit_msr *msr)
 {

@@ -39,4 +39,14 @@ void lab1_real_code(struct fixture *f, uint64_t entry, uint64_t ds_base,
 /* One run step with a deadline; fails the test if KVM_RUN fails. */
 void lab1_step(struct fixture *f, struct mvm_exit *e);
 
+/* "-EFAULT", "-EROFS", "42", ... for a result that may be a -errno. */
+const char *lab1_result_name(long long v, char *buf, size_t len);
+
+/* Fail unless got == want, naming errno values: "INFO into ROM:
+ * expected -EFAULT (-14), got -EROFS (-30)". */
+#define LAB1_EXPECT_RESULT(got, want, what) \
+	lab1_expect_result_at(got, want, what, __FILE__, __LINE__)
+void lab1_expect_result_at(long long got, long long want, const char *what,
+			   const char *file, int line);
+
 #endif

@@ -5,6 +5,7 @@
  */
 #include "lab1.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,8 +41,33 @@ int lab1_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e,
 	return cmd;
 }
 
+/* What probably went wrong, for the exits a missing earlier task causes:
+ * a student reading a task 3 failure should learn that task 1 or 2 is
+ * the culprit. */
+static const char *hint(int cmd, const struct mvm_exit *e)
+{
+	if (cmd == MVM_UCALL_NONE && e->reason == KVM_EXIT_IO &&
+	    e->u.io.size == 0)
+		return "\nhint: the I/O exit came back empty (size 0): "
+		       "decode_io() in exit.c (task 1) comes first";
+	if (cmd == MVM_UCALL_NONE && e->reason == KVM_EXIT_HLT)
+		return "\nhint: the guest halted without reaching the ucall "
+		       "device: are tasks 1-2 (decode_io(), handle_io(), "
+		       "mvm_bus_access()) done? Their tests come first";
+	if (cmd == MVM_UCALL_NONE && e->reason == KVM_EXIT_SHUTDOWN)
+		return "\nhint: a triple fault: the guest took an exception "
+		       "it has no handler for (in the MSR guest: the #GP of "
+		       "an access the handler refused with msr->error = 1)";
+	if (cmd != MVM_UCALL_NONE && cmd != MVM_UCALL_ASSERT)
+		return "\nhint: the guest got further than expected, so the "
+		       "run did not stop at its earlier ucalls: does "
+		       "mvm_bus_access() return what the write op returned "
+		       "(MVM_IO_STOP, task 2)?";
+	return "";
+}
+
 /* What the guest did, in words, for a failure message. */
-static void describe(struct fixture *f, int cmd, const struct mvm_exit *e,
+static void describe(int cmd, const struct mvm_exit *e,
 		     const struct mvm_ucall *uc, char *buf, size_t len)
 {
 	char ex[256];
@@ -62,7 +88,6 @@ static void describe(struct fixture *f, int cmd, const struct mvm_exit *e,
 		mvm_exit_describe(e, ex, sizeof(ex));
 		snprintf(buf, len, "guest stopped without a ucall: %s", ex);
 	}
-	(void)f;
 }
 
 void lab1_expect_ucall_at(struct fixture *f, unsigned timeout_ms, int cmd,
@@ -75,12 +100,12 @@ void lab1_expect_ucall_at(struct fixture *f, unsigned timeout_ms, int cmd,
 
 	if (got == cmd && (cmd != MVM_UCALL_SYNC || uc.args[0] == stage))
 		return;
-	describe(f, got, &e, &uc, what, sizeof(what));
+	describe(got, &e, &uc, what, sizeof(what));
 	grade_fail(file, line,
-		   "expected the guest to reach %s %llu; %s\n"
+		   "expected the guest to reach %s %llu; %s%s\n"
 		   "guest output:\n%s\nlibrary log:\n%s",
 		   mvm_ucall_cmd_name((uint64_t)cmd), (unsigned long long)stage,
-		   what, f->out, f->log);
+		   what, hint(got, &e), f->out, f->log);
 }
 
 void lab1_out(void *ctx, const char *buf, size_t len)
@@ -114,4 +139,40 @@ void lab1_step(struct fixture *f, struct mvm_exit *e)
 	alarm(0);
 	GRADE_EXPECT(r == 0, "mvm_vcpu_run_once failed: %s; log:\n%s",
 		     strerror(-r), f->log);
+}
+
+const char *lab1_result_name(long long v, char *buf, size_t len)
+{
+	static const struct {
+		int err;
+		const char *name;
+	} names[] = {
+		{E2BIG, "E2BIG"},   {EFAULT, "EFAULT"}, {EINVAL, "EINVAL"},
+		{ENOSYS, "ENOSYS"}, {EROFS, "EROFS"},	{ENOENT, "ENOENT"},
+		{ENOMEM, "ENOMEM"}, {EIO, "EIO"},	{EPERM, "EPERM"},
+	};
+
+	for (size_t i = 0; v < 0 && i < sizeof(names) / sizeof(names[0]); i++)
+		if (v == -names[i].err) {
+			snprintf(buf, len, "-%s (%lld)", names[i].name, v);
+			return buf;
+		}
+	snprintf(buf, len, "%lld", v);
+	return buf;
+}
+
+void lab1_expect_result_at(long long got, long long want, const char *what,
+			   const char *file, int line)
+{
+	char g[48], w[48];
+
+	if (got == want)
+		return;
+	grade_fail(file, line, "%s: expected %s, got %s%s", what,
+		   lab1_result_name(want, w, sizeof(w)),
+		   lab1_result_name(got, g, sizeof(g)),
+		   got == -EROFS ? " (mvm_memmap_write's -EROFS is not in "
+				   "the hypercall ABI: to the guest a buffer "
+				   "it may not write is a bad address)"
+				 : "");
 }

@@ -129,6 +129,68 @@ static void bus_access_passes_offset_from_device_base(void **state)
 			"(all ones, a floating ISA bus)");
 }
 
+/* A device that answers every access with a fixed result code. */
+static int result_code;
+
+static int code_write(void *dev, uint64_t offset, const void *data,
+		      uint32_t len)
+{
+	(void)dev, (void)offset, (void)data, (void)len;
+	return result_code;
+}
+
+static int code_read(void *dev, uint64_t offset, void *data, uint32_t len)
+{
+	(void)dev, (void)offset;
+	memset(data, 0x12, len);
+	return result_code;
+}
+
+static const struct mvm_dev_ops code_ops = {
+	.name = "result-code",
+	.read = code_read,
+	.write = code_write,
+};
+static const struct mvm_dev_ops write_only_ops = {
+	.name = "write-only",
+	.write = code_write,
+};
+
+/* The run loop learns from mvm_bus_access() that a device wants it to
+ * stop (the ucall port returns MVM_IO_STOP for DONE and SYNC): a bus
+ * that drops the device's result breaks every guest test after task 2. */
+static void bus_access_returns_what_the_device_returned(void **state)
+{
+	struct mvm_bus bus;
+	uint8_t v = 0;
+	uint16_t w = 0;
+
+	(void)state;
+	mvm_bus_init(&bus, "pio");
+	assert_int_equal(mvm_bus_register(&bus, 0x510, 4, &code_ops, NULL), 0);
+	assert_int_equal(
+		mvm_bus_register(&bus, 0x520, 4, &write_only_ops, NULL), 0);
+	result_code = MVM_IO_STOP;
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x511, 1, &v, 1), MVM_IO_STOP,
+			"result of a write whose device returned MVM_IO_STOP "
+			"(return what the write op returned: that is how a "
+			"guest's DONE/SYNC ucall stops the run loop)");
+	result_code = -EIO;
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x512, 1, &v, 1), -EIO,
+			"result of a write whose device returned -EIO");
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x510, 0, &w, 2), -EIO,
+			"result of a read whose device returned -EIO");
+	GRADE_EXPECT_EQ(w, 0xffff,
+			"value of a read the device failed "
+			"(all ones)");
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x520, 0, &w, 2), -EOPNOTSUPP,
+			"result of a read from a device without a read op");
+	result_code = 0;
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x510, 0, &w, 2), 0,
+			"result of a read the device answered");
+	GRADE_EXPECT_EQ(w, 0x1212, "value the device answered");
+}
+
 static void dispatch_rep_insb_fills_guest_memory_in_order(void **state)
 {
 	struct fixture *f = *state;
@@ -198,9 +260,10 @@ static void dispatch_guest_out_and_in_reach_the_device(void **state)
 static const struct grade_test tests[] = {
 	T(bus_find_returns_the_device_containing_the_access, 3),
 	T(bus_find_refuses_straddling_wrapping_empty_access, 3),
-	T(bus_access_passes_offset_from_device_base, 3),
+	T(bus_access_passes_offset_from_device_base, 2),
+	T(bus_access_returns_what_the_device_returned, 2),
 	TK(dispatch_rep_insb_fills_guest_memory_in_order, 3),
-	TK(dispatch_guest_out_and_in_reach_the_device, 3),
+	TK(dispatch_guest_out_and_in_reach_the_device, 2),
 };
 
 int main(int argc, char **argv)

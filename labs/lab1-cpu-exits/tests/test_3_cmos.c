@@ -136,6 +136,14 @@ static void cmos_time_write_moves_only_the_guest_clock(void **state)
 	wr(c, MVM_CMOS_SECONDS, 0x5a); /* not BCD: must be ignored */
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_SECONDS), 0x30,
 			"seconds after an invalid BCD write (ignored)");
+	wr(c, MVM_CMOS_MINUTES, 0x75); /* BCD, but no minute 75 exists */
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_MINUTES), 0x16,
+			"minutes after writing 0x75 (valid BCD, but minute 75 "
+			"does not exist: ignored)");
+	wr(c, MVM_CMOS_WEEKDAY, 0x02);
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_WEEKDAY), 0x05,
+			"day of week after a write (read-only: the date "
+			"decides it)");
 	wr(c, MVM_CMOS_YEAR, 0x27);
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_YEAR), 0x27, "year after setting 27");
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_CENTURY), 0x20, "century after that");

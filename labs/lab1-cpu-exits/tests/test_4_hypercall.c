@@ -77,9 +77,9 @@ static void hcall_nop_and_add_return_their_results(void **state)
 	struct world *w = *state;
 	struct mvm_hcall add = {.nr = MVM_HCALL_ADD, .args = {1, 2, 3, 4}};
 
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_NOP, 0, 0), 0, "NOP's result");
-	GRADE_EXPECT_EQ(mvm_hcall_service(w->dev, &add), 10,
-			"ADD(1, 2, 3, 4)'s result");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_NOP, 0, 0), 0, "NOP's result");
+	LAB1_EXPECT_RESULT(mvm_hcall_service(w->dev, &add), 10,
+			   "ADD(1, 2, 3, 4)'s result");
 	GRADE_EXPECT_EQ(mvm_hcall_count(w->dev), 2, "calls counted");
 }
 
@@ -88,13 +88,13 @@ static void hcall_puts_prints_the_guest_buffer(void **state)
 	struct world *w = *state;
 
 	memcpy(w->ram + 0x1000, "hi there", 8);
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, 0x1000, 8), 8,
-			"PUTS of 8 bytes returns the length");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, 0x1000, 8), 8,
+			   "PUTS of 8 bytes returns the length");
 	GRADE_EXPECT(w->out_len == 8 && memcmp(w->out, "hi there", 8) == 0,
 		     "PUTS should print \"hi there\", printed \"%.*s\"",
 		     (int)w->out_len, w->out);
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, 0x1000, 0), 0,
-			"PUTS of 0 bytes returns 0");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, 0x1000, 0), 0,
+			   "PUTS of 0 bytes returns 0");
 }
 
 static void hcall_info_writes_the_answer_into_guest_memory(void **state)
@@ -102,8 +102,8 @@ static void hcall_info_writes_the_answer_into_guest_memory(void **state)
 	struct world *w = *state;
 	struct mvm_hcall_info info;
 
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_INFO, 0x2000, sizeof(info)),
-			sizeof(info), "INFO returns the bytes written");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_INFO, 0x2000, sizeof(info)),
+			   sizeof(info), "INFO returns the bytes written");
 	memcpy(&info, w->ram + 0x2000, sizeof(info));
 	GRADE_EXPECT_EQ(info.ram_bytes, RAM_SIZE + 4096,
 			"info.ram_bytes (all slots: 1 MiB RAM + 4 KiB ROM)");
@@ -117,21 +117,21 @@ static void hcall_refuses_buffers_outside_guest_ram(void **state)
 	struct world *w = *state;
 	uint8_t before[16];
 
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, MVM_MMIO_DEMO_ADDR, 16),
-			-EFAULT, "PUTS from the MMIO hole (not RAM)");
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, RAM_SIZE - 8, 16), -EFAULT,
-			"PUTS of a buffer running past the end of RAM");
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, ~0ULL - 0x7ff, 0x1000), -EFAULT,
-			"PUTS of a buffer that wraps around 2^64");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, MVM_MMIO_DEMO_ADDR, 16),
+			   -EFAULT, "PUTS from the MMIO hole (not RAM)");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, RAM_SIZE - 8, 16), -EFAULT,
+			   "PUTS of a buffer running past the end of RAM");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, ~0ULL - 0x7ff, 0x1000),
+			   -EFAULT, "PUTS of a buffer that wraps around 2^64");
 	memset(w->ram + RAM_SIZE - 16, 0xab, 16);
 	memset(before, 0xab, 16);
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_INFO, RAM_SIZE - 8, 40), -EFAULT,
-			"INFO into a buffer running past the end of RAM");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_INFO, RAM_SIZE - 8, 40), -EFAULT,
+			   "INFO into a buffer running past the end of RAM");
 	GRADE_EXPECT(memcmp(before, w->ram + RAM_SIZE - 16, 16) == 0,
 		     "a refused INFO must not write any byte (the last bytes "
 		     "of RAM changed)");
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_INFO, ROM_GPA, 40), -EFAULT,
-			"INFO into read-only memory (ROM)");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_INFO, ROM_GPA, 40), -EFAULT,
+			   "INFO into read-only memory (ROM)");
 	GRADE_EXPECT_EQ(w->rom[0], 0xcc, "ROM byte 0 after the refused INFO");
 	GRADE_EXPECT_EQ(w->out_len, 0, "bytes printed by refused PUTS calls");
 }
@@ -140,13 +140,41 @@ static void hcall_refuses_bad_lengths_and_numbers(void **state)
 {
 	struct world *w = *state;
 
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, 0x1000, 1ULL << 40), -E2BIG,
-			"PUTS of 2^40 bytes (more than MVM_HCALL_BUF_MAX)");
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_PUTS, 0, MVM_HCALL_BUF_MAX + 1),
-			-E2BIG, "PUTS of MVM_HCALL_BUF_MAX + 1 bytes");
-	GRADE_EXPECT_EQ(call(w, MVM_HCALL_INFO, 0x2000, 8), -EINVAL,
-			"INFO into an 8-byte buffer (too short)");
-	GRADE_EXPECT_EQ(call(w, 99, 0, 0), -ENOSYS, "hypercall number 99");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, 0x1000, 1ULL << 40), -E2BIG,
+			   "PUTS of 2^40 bytes (more than MVM_HCALL_BUF_MAX)");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, 0, MVM_HCALL_BUF_MAX + 1),
+			   -E2BIG, "PUTS of MVM_HCALL_BUF_MAX + 1 bytes");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_INFO, 0x2000, 8), -EINVAL,
+			   "INFO into an 8-byte buffer (too short)");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_INFO, 0x2000, 1ULL << 40), -E2BIG,
+			   "INFO into a 2^40-byte buffer (more than "
+			   "MVM_HCALL_BUF_MAX)");
+	LAB1_EXPECT_RESULT(call(w, 99, 0, 0), -ENOSYS, "hypercall number 99");
+}
+
+/* Off-by-one checks: the limits themselves are allowed. */
+static void hcall_accepts_buffers_exactly_at_the_limits(void **state)
+{
+	struct world *w = *state;
+	struct mvm_hcall_info info;
+
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, 0x1000, MVM_HCALL_BUF_MAX),
+			   MVM_HCALL_BUF_MAX,
+			   "PUTS of exactly MVM_HCALL_BUF_MAX bytes (only "
+			   "len > MVM_HCALL_BUF_MAX is too big)");
+	memcpy(w->ram + RAM_SIZE - 8, "last8byt", 8);
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_PUTS, RAM_SIZE - 8, 8), 8,
+			   "PUTS of the last 8 bytes of RAM (the buffer ends "
+			   "exactly at the end of RAM: inside)");
+	LAB1_EXPECT_RESULT(
+		call(w, MVM_HCALL_INFO, RAM_SIZE - sizeof(info), sizeof(info)),
+		sizeof(info),
+		"INFO into the last sizeof(struct mvm_hcall_info) "
+		"bytes of RAM");
+	LAB1_EXPECT_RESULT(call(w, MVM_HCALL_INFO, 0x2000, sizeof(info) - 1),
+			   -EINVAL,
+			   "INFO into a buffer one byte shorter than struct "
+			   "mvm_hcall_info");
 }
 
 static void hcall_port_answers_even_an_unreadable_request(void **state)
@@ -160,11 +188,11 @@ static void hcall_port_answers_even_an_unreadable_request(void **state)
 	memcpy(w->ram + gpa, &req, sizeof(req));
 	mvm_hcall_ops.write(w->dev, 0, &gpa, 4);
 	memcpy(&ret, w->ram + gpa + offsetof(struct mvm_hcall, ret), 8);
-	GRADE_EXPECT_EQ(ret, 42, "ret field of a request made via the port");
+	LAB1_EXPECT_RESULT(ret, 42, "ret field of a request made via the port");
 	mvm_hcall_ops.write(w->dev, 0, &bad, 4);
 	mvm_hcall_ops.read(w->dev, 0, &status, 4);
-	GRADE_EXPECT_EQ(status, -EFAULT,
-			"IN after a request at 0x150000 (not RAM)");
+	LAB1_EXPECT_RESULT(status, -EFAULT,
+			   "IN after a request at 0x150000 (not RAM)");
 }
 
 static void hcall_guest_program_passes(void **state)
@@ -197,10 +225,11 @@ static const struct grade_test tests[] = {
 	T(hcall_nop_and_add_return_their_results, 2),
 	T(hcall_puts_prints_the_guest_buffer, 3),
 	T(hcall_info_writes_the_answer_into_guest_memory, 3),
-	T(hcall_refuses_buffers_outside_guest_ram, 5),
+	T(hcall_refuses_buffers_outside_guest_ram, 4),
 	T(hcall_refuses_bad_lengths_and_numbers, 2),
+	T(hcall_accepts_buffers_exactly_at_the_limits, 2),
 	T(hcall_port_answers_even_an_unreadable_request, 2),
-	GRADE_TEST_SETUP(hcall_guest_program_passes, 3,
+	GRADE_TEST_SETUP(hcall_guest_program_passes, 2,
 			 "task 4 (and tasks 1-2): the lab1-hcall guest",
 			 fixture_setup, fixture_teardown),
 };

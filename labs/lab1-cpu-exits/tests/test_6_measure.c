@@ -1,6 +1,6 @@
 /*
- * test_measure.c - Lab 1, task 6: the measurement tool runs and reports
- * sane values.
+ * test_measure.c - Lab 1, task 6: the measurement tool runs, with the
+ * student's ioeventfd, and reports sane values.
  *
  * Timings differ by a factor of a thousand between a laptop with VT-x and
  * a nested, software-based KVM backend, so the grader checks no specific
@@ -45,6 +45,12 @@ static void run_tool(struct report *r)
 	GRADE_EXPECT(WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0,
 		     "lab1-measure failed (status 0x%x); its output is above",
 		     r->status);
+	/* Task 6's own code is setup_doorbell(): without it the tool still
+	 * runs (on tasks 1-2), so every test of the task asks for it. */
+	GRADE_EXPECT(strstr(r->text, "no ioeventfd") == NULL,
+		     "lab1-measure ran without its ioeventfd: "
+		     "setup_doorbell() in measure.c (task 6) returned an "
+		     "error, see \"no ioeventfd (...)\" above");
 }
 
 /* The value of "result NAME VALUE", or -1 when the line is missing. */
