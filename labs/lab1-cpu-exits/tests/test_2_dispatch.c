@@ -91,6 +91,9 @@ static void bus_find_refuses_straddling_wrapping_empty_access(void **state)
 	GRADE_EXPECT(mvm_bus_find(&bus, 0x100e, 4) == NULL,
 		     "a 4-byte access at 0x100e runs past the device's end "
 		     "(0x1010): it belongs to no device, expected NULL");
+	GRADE_EXPECT(mvm_bus_find(&bus, 0x100d, 4) == NULL,
+		     "a 4-byte access at 0x100d has its last byte at 0x1010, "
+		     "one past the device's end: expected NULL (off by one?)");
 	GRADE_EXPECT(mvm_bus_find(&bus, 0x100c, 4) != NULL,
 		     "a 4-byte access at 0x100c ends exactly at 0x1010: it "
 		     "is inside the device");
