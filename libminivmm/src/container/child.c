@@ -174,9 +174,14 @@ static int run_init(char *const *cmd, int msg_fd)
 		return 127;
 	}
 	init_child = pid;
-	/* The parent's copy of msg_fd must close, or the runtime waits for
-	 * EOF forever; the command's copy closes at its execve(). */
-	close(msg_fd);
+	/* Close everything but stdio: msg_fd, or the runtime waits for EOF
+	 * forever (the command's copy closes at its execve()); and every
+	 * descriptor the runtime's caller left open. close-on-exec does not
+	 * help here, as the init never execs: a host directory it kept
+	 * would be open to the command as /proc/1/fd/N, a way out of the
+	 * root (the kind of leak behind runc's CVE-2024-21626). */
+	if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
+		close(msg_fd);
 	/* Reap every child (orphans too) until the command itself exits;
 	 * then we exit, and the kernel kills whatever it left behind. */
 	for (;;) {

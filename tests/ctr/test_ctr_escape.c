@@ -1,0 +1,109 @@
+/*
+ * test_ctr_escape.c - ways out of a container that the namespaces alone
+ * do not close, each found by attacking `mvm ctr run` from inside:
+ *
+ *   - the mini init (--init) never execs, so close-on-exec does not
+ *     clean its descriptors: whatever the runtime's caller left open
+ *     (a host directory, say) was the command's as /proc/1/fd/N;
+ *   - a container shares its caller's terminal, and ioctl(TIOCSTI)
+ *     types into that terminal's input: commands for the host's shell.
+ *
+ * Like the other tests/ctr programs these need root and build/rootfs and
+ * skip, saying why, without them.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../labs/lab5-containers/tests/ctr_harness.h"
+
+#define PROBE MVM_BUILD_DIR "/labs/lab5-containers/escape-probe"
+
+/* The init's descriptors, seen by the command through /proc/1/fd: only
+ * stdio. Before the fix the host's "/" opened here was /proc/1/fd/N, and
+ * cat /proc/1/fd/N/etc/... read host files. */
+static void init_holds_no_descriptor_of_the_host(void **state)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	int fd = open("/", O_RDONLY | O_DIRECTORY); /* no O_CLOEXEC */
+
+	(void)state;
+	harness_require();
+	assert_true(fd >= 0);
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_INIT;
+	harness_sh(&r, &cfg,
+		   "echo init-fds=$(ls /proc/1/fd | tr '\\n' ' '); "
+		   "ls /proc/1/fd/*/etc 2>/dev/null && echo host-root-open");
+	close(fd);
+	assert_int_equal(r.rc, 0);
+	if (!strstr(r.out, "init-fds=0 1 2\n"))
+		fail_msg("the init holds more than stdio: %s", r.out);
+	assert_null(strstr(r.out, "host-root-open"));
+}
+
+/* A directory with bin/escape-probe, for an overlay upper layer. */
+static void make_probe_layer(char *dir, char *upper, size_t len)
+{
+	char cmd[512];
+
+	if (access(PROBE, X_OK) < 0)
+		fail_msg("%s is missing: `make %s`", PROBE, PROBE);
+	assert_non_null(mkdtemp(dir));
+	snprintf(upper, len, "%s/upper", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/bin && cp %s %s/bin/", upper,
+		 PROBE, upper);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The probe's TIOCSTI on fd 0. stdin here is /dev/null, so without the
+ * filter the kernel answers ENOTTY (the control run); the filter must
+ * answer EPERM before the kernel looks at the descriptor, terminal or
+ * not. */
+static void run_tiocsti_probe(struct harness_run *r, unsigned flags)
+{
+	char dir[] = "/tmp/ctr-escape-XXXXXX", upper[128], cmd[160];
+	struct mvm_ctr_config cfg;
+
+	make_probe_layer(dir, upper, sizeof(upper));
+	harness_config(&cfg, r);
+	cfg.flags |= MVM_CTR_OVERLAY | flags;
+	cfg.overlay_upper = upper;
+	harness_sh(r, &cfg, "/bin/escape-probe /nonexistent");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(r->rc, 0);
+}
+
+static void terminal_input_cannot_be_injected(void **state)
+{
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	run_tiocsti_probe(&r, MVM_CTR_NO_SECCOMP);
+	if (!strstr(r.out, "tiocsti=Inappropriate ioctl for device"))
+		fail_msg("control run without seccomp: %s", r.out);
+	run_tiocsti_probe(&r, 0);
+	if (!strstr(r.out, "tiocsti=Operation not permitted"))
+		fail_msg("TIOCSTI should get EPERM from the filter: %s", r.out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(init_holds_no_descriptor_of_the_host),
+		cmocka_unit_test(terminal_input_cannot_be_injected),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
