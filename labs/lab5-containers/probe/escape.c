@@ -15,6 +15,10 @@
  *             pivot_root and the old root detached, that real root is
  *             the container's own root; with a plain chroot() into the
  *             rootfs it is the host's.
+ *   tiocsti   push a character into the input of the terminal on fd 0
+ *             (ioctl TIOCSTI), which the host's shell would read once
+ *             the container is gone; the seccomp filter answers EPERM
+ *             (on a non-terminal fd 0 the kernel itself says ENOTTY)
  *
  * Built static (no libc in the busybox rootfs) by lab.mk.
  */
@@ -22,6 +26,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +76,8 @@ int main(int argc, char **argv)
 	snprintf(proc, sizeof(proc), "/proc/1/root%s", argv[1]);
 	printf("direct=%s\n", try_read(argv[1]));
 	printf("proc1=%s\n", try_read(proc));
+	printf("tiocsti=%s\n",
+	       ioctl(0, TIOCSTI, "#") < 0 ? strerror(errno) : "injected");
 	printf("chroot=%s\n", chroot_escape(argv[1]));
 	return 0;
 }

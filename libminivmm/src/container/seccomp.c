@@ -32,6 +32,7 @@
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -106,6 +107,17 @@ const char *const *mvm_ctr_denied_syscalls(int *n)
 #define EPERM_RET     RET(SECCOMP_RET_ERRNO | EPERM)
 #define NR_OFF	      offsetof(struct seccomp_data, nr)
 
+/*
+ * TTY injection. ioctl(fd, TIOCSTI, &c) pushes c into a terminal's input
+ * queue as if typed (TIOCLINUX can paste a virtual console's selection).
+ * A container run from a shell shares that shell's terminal, so it could
+ * type commands the *host* shell runs once the container is gone
+ * (CVE-2016-7545, CVE-2017-5226). Linux 6.2 added the sysctl
+ * dev.tty.legacy_tiocsti to turn TIOCSTI off, but many kernels keep it
+ * on. cmd is args[1]; the kernel reads it as an unsigned int, so its low
+ * 32 bits, which LOAD reads, are all of it.
+ */
+
 /* [slide:seccomp-head] */
 /* The fixed head of the program; denied[] entries follow it. */
 static const struct sock_filter head[] = {
@@ -122,6 +134,13 @@ static const struct sock_filter head[] = {
 	 * CLONE_NEW* flags (x86_64 is little-endian). */
 	LOAD(offsetof(struct seccomp_data, args[0])),
 	JSET(CLONE_NS_FLAGS, 0, 1),
+	EPERM_RET,
+	LOAD(NR_OFF),
+	/* ioctl(fd, TIOCSTI or TIOCLINUX, ...): see TTY injection above. */
+	JEQ(__NR_ioctl, 0, 5),
+	LOAD(offsetof(struct seccomp_data, args[1])),
+	JEQ(TIOCSTI, 1, 0),
+	JEQ(TIOCLINUX, 0, 1),
 	EPERM_RET,
 	LOAD(NR_OFF),
 };
