@@ -235,6 +235,8 @@ static void dispatch_guest_out_and_in_reach_the_device(void **state)
 		0x4a,		  /* dec dx */
 		0xec,		  /* in al, dx */
 		0xa2, 0x00, 0x61, /* mov [0x6100], al */
+		0xba, 0x30, 0x05, /* mov dx, 0x530 (no device) */
+		0xee,		  /* out dx, al */
 		0xf4,		  /* hlt */
 	};
 	struct rec dev = {.next = 0x77};
@@ -253,6 +255,17 @@ static void dispatch_guest_out_and_in_reach_the_device(void **state)
 	GRADE_EXPECT_EQ(dev.offset, 1, "offset of the IN (port 0x539)");
 	assert_int_equal(mvm_vm_read(f->vm, 0x6100, &got, 1), 0);
 	GRADE_EXPECT_EQ(got, 0x77, "byte the guest's IN returned");
+	GRADE_EXPECT(strstr(f->log, "unclaimed port write 0x530") != NULL,
+		     "the OUT to port 0x530, which no device claims, should "
+		     "be logged as unclaimed (clear `claimed` when "
+		     "mvm_bus_access() returns -ENOENT); log:\n%s",
+		     f->log);
+	GRADE_EXPECT(strstr(f->log, "unclaimed port write 0x53a") == NULL &&
+			     strstr(f->log, "unclaimed port read 0x539") ==
+				     NULL,
+		     "accesses the device at 0x538 answered were logged as "
+		     "unclaimed; log:\n%s",
+		     f->log);
 }
 
 #define T(fn, pts) \
