@@ -87,6 +87,15 @@ static void cmos_binary_and_12_hour_modes_follow_status_b(void **state)
 	now = T0 - 5 * 3600 - 59 * 60; /* 00:00:30 */
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_HOURS), 0x12,
 			"midnight in 12-hour BCD mode (12 AM = 0x12)");
+	wr(c, MVM_CMOS_HOURS, 0x80 | 0x01); /* 1 PM, 12-hour BCD */
+	wr(c, MVM_CMOS_STATUS_B, MVM_CMOS_B_24H);
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_HOURS), 0x13,
+			"hours in 24-hour BCD after writing 0x81 (1 PM) in "
+			"12-hour mode (writes are decoded as status B says)");
+	wr(c, MVM_CMOS_STATUS_B, MVM_CMOS_B_BINARY | MVM_CMOS_B_24H);
+	wr(c, MVM_CMOS_MINUTES, 45);
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_MINUTES), 45,
+			"minutes after writing 45 (0x2d) in binary mode");
 	mvm_cmos_destroy(c);
 }
 
