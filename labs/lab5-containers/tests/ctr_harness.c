@@ -109,6 +109,15 @@ int harness_sh(struct harness_run *r, struct mvm_ctr_config *cfg,
 	cfg->argv = NULL;
 	if (r->rc)
 		print_message("runtime log:\n%s", r->log);
+	else if (!r->out[0] && r->res.signal)
+		/* Started (the log pipe closed), then died without a word:
+		 * typically a seccomp filter that answers EPERM to every
+		 * call, write and exit_group included (jump offsets). */
+		print_message("the container printed nothing and PID 1 was "
+			      "killed by signal %d (%s); if that happened "
+			      "before its command ran, check the seccomp "
+			      "filter's jump offsets\nruntime log:\n%s",
+			      r->res.signal, strsignal(r->res.signal), r->log);
 	return r->rc;
 }
 

@@ -198,6 +198,9 @@ static int set_limits(struct mvm_ctr *c)
 	/* LAB(5) STUB
 	// LAB 5: write memory_max, pids_max and cpu_millis to the leaf
 	// cgroup(s) with set_limit(), set_swap() and set_cpu_quota().
+	// The leaf is c->cg.v2_leaf on v2, c->cg.v1_leaf[CTR_V1_MEMORY]
+	// (_PIDS, _CPU) on v1 (ctr_internal.h); values are decimal
+	// strings (format them into val with ctr_path()).
 	// Hint: cgroup-v2.rst "memory.max", "pids.max"; v1 calls the
 	// first memory.limit_in_bytes.
 	(void)v2; (void)val; (void)set_limit; (void)set_swap;
