@@ -4,7 +4,8 @@
  *
  *   - the mini init (--init) never execs, so close-on-exec does not
  *     clean its descriptors: whatever the runtime's caller left open
- *     (a host directory, say) was the command's as /proc/1/fd/N;
+ *     (a host directory, say) was the command's as /proc/1/fd/N, and
+ *     the host's mvm binary its as /proc/1/exe;
  *   - a container shares its caller's terminal, and ioctl(TIOCSTI)
  *     types into that terminal's input: commands for the host's shell.
  *
@@ -29,7 +30,8 @@
 
 /* The init's descriptors, seen by the command through /proc/1/fd: only
  * stdio. Before the fix the host's "/" opened here was /proc/1/fd/N, and
- * cat /proc/1/fd/N/etc/... read host files. */
+ * cat /proc/1/fd/N/etc/... read host files. And the init, a copy of the
+ * host's mvm binary, is not dumpable: its /proc/1/exe does not open. */
 static void init_holds_no_descriptor_of_the_host(void **state)
 {
 	struct mvm_ctr_config cfg;
@@ -43,12 +45,14 @@ static void init_holds_no_descriptor_of_the_host(void **state)
 	cfg.flags |= MVM_CTR_INIT;
 	harness_sh(&r, &cfg,
 		   "echo init-fds=$(ls /proc/1/fd | tr '\\n' ' '); "
-		   "ls /proc/1/fd/*/etc 2>/dev/null && echo host-root-open");
+		   "ls /proc/1/fd/*/etc 2>/dev/null && echo host-root-open; "
+		   "cat /proc/1/exe >/dev/null 2>&1 && echo exe-readable");
 	close(fd);
 	assert_int_equal(r.rc, 0);
 	if (!strstr(r.out, "init-fds=0 1 2\n"))
 		fail_msg("the init holds more than stdio: %s", r.out);
 	assert_null(strstr(r.out, "host-root-open"));
+	assert_null(strstr(r.out, "exe-readable"));
 }
 
 /* A directory with bin/escape-probe, for an overlay upper layer. */

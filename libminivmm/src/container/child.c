@@ -182,6 +182,11 @@ static int run_init(char *const *cmd, int msg_fd)
 	 * root (the kind of leak behind runc's CVE-2024-21626). */
 	if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
 		close(msg_fd);
+	/* Nor may the command reach into us: the init is the host's mvm
+	 * binary, and /proc/1/exe, /proc/1/mem and /proc/1/fd would be the
+	 * command's to open. Non-dumpable, they need CAP_SYS_PTRACE, which
+	 * the command lacks (proc(5), PR_SET_DUMPABLE in prctl(2)). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Reap every child (orphans too) until the command itself exits;
 	 * then we exit, and the kernel kills whatever it left behind. */
 	for (;;) {
