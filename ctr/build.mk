@@ -14,9 +14,12 @@
 ROOTFS := build/rootfs
 ROOTFS_STAMP := $(ROOTFS)/bin/busybox
 
+# 0700: containers write into it as root (without --overlay), and a
+# set-user-ID file they leave there must not be runnable by other users.
 $(ROOTFS_STAMP): scripts/make-rootfs.sh
 	@$(if $(Q),echo "  ROOTFS  $(ROOTFS)")
 	$(Q)scripts/make-rootfs.sh $(ROOTFS)
+	$(Q)chmod 700 $(ROOTFS)
 
 .PHONY: rootfs rootfs-if-possible compare
 rootfs: $(ROOTFS_STAMP)

@@ -7,7 +7,10 @@
  *     (a host directory, say) was the command's as /proc/1/fd/N, and
  *     the host's mvm binary its as /proc/1/exe;
  *   - a container shares its caller's terminal, and ioctl(TIOCSTI)
- *     types into that terminal's input: commands for the host's shell.
+ *     types into that terminal's input: commands for the host's shell;
+ *   - without --overlay the container writes into the rootfs, a host
+ *     directory, as root: a set-user-ID file it leaves there is a root
+ *     shell for any host user who can reach it (the runtime warns).
  *
  * Like the other tests/ctr programs these need root and build/rootfs and
  * skip, saying why, without them.
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../labs/lab5-containers/tests/ctr_harness.h"
@@ -102,11 +106,45 @@ static void terminal_input_cannot_be_injected(void **state)
 		fail_msg("TIOCSTI should get EPERM from the filter: %s", r.out);
 }
 
+/* Start a container on an empty directory of the given mode: setup
+ * fails (no /proc in it), but the configuration check logs first. */
+static void run_on_empty_rootfs(struct harness_run *r, mode_t mode,
+				unsigned flags)
+{
+	char dir[] = "/tmp/ctr-rootfs-XXXXXX";
+	struct mvm_ctr_config cfg;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, mode), 0);
+	harness_config(&cfg, r);
+	cfg.rootfs = dir;
+	cfg.flags |= flags;
+	harness_sh(r, &cfg, "true");
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_not_equal(r->rc, 0);
+}
+
+static void rootfs_open_to_other_users_is_warned_about(void **state)
+{
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	run_on_empty_rootfs(&r, 0755, 0);
+	assert_non_null(strstr(r.log, "warning: rootfs: "));
+	assert_non_null(strstr(r.log, "set-user-ID"));
+	run_on_empty_rootfs(&r, 0700, 0);
+	assert_null(strstr(r.log, "set-user-ID"));
+	run_on_empty_rootfs(&r, 0755, MVM_CTR_READONLY);
+	assert_null(strstr(r.log, "set-user-ID"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(init_holds_no_descriptor_of_the_host),
 		cmocka_unit_test(terminal_input_cannot_be_injected),
+		cmocka_unit_test(rootfs_open_to_other_users_is_warned_about),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,26 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Without --overlay or --read-only the container writes into the rootfs
+ * itself, a host directory, as root: a set-user-ID-root file it makes
+ * there is then a root shell for every host user who can reach it.
+ * Only the directory's mode stands between them (Docker keeps its
+ * layers under a root-only /var/lib/docker for the same reason).
+ */
+static void warn_shared_rootfs(const struct mvm_ctr *c, const struct stat *st)
+{
+	unsigned safe = MVM_CTR_OVERLAY | MVM_CTR_READONLY;
+
+	if ((c->cfg.flags & safe) || c->userns || !(st->st_mode & S_IXOTH))
+		return;
+	mvm_logf(&c->log, MVM_LOG_WARN,
+		 "rootfs: %s is writable from the container and open to "
+		 "other users: a set-user-ID file made in it would run as "
+		 "root for them (chmod 700 it, or use --overlay)",
+		 c->lower);
+}
+
 /* Check the configuration before touching anything. */
 static int check_config(struct mvm_ctr *c)
 {
@@ -68,6 +88,7 @@ static int check_config(struct mvm_ctr *c)
 			 cfg->rootfs);
 		return -ENOTDIR;
 	}
+	warn_shared_rootfs(c, &st);
 	/* overlayfs separates its options with ',' and layers with ':'. */
 	if ((cfg->flags & MVM_CTR_OVERLAY) &&
 	    (strpbrk(c->lower, ",:") ||
