@@ -73,14 +73,23 @@ static volatile sig_atomic_t stop_requests;
  * handler for (pid_namespaces(7)), so `sleep 100` as PID 1 would never
  * stop on Ctrl-C: the second SIGINT/SIGTERM sends SIGKILL, which the
  * kernel always delivers from an ancestor namespace.
+ *
+ * The container runs in a session of its own (child.c new_session), so
+ * the terminal's signals reach only us. Those go on to the container's
+ * whole process group, as a terminal would send them: Ctrl-C stops the
+ * `cat` a shell runs, not just the shell. Its group ID is PID 1's host
+ * PID, which setsid() made a group leader.
  */
 static void forward(int sig)
 {
+	int tty_sig = sig == SIGINT || sig == SIGQUIT || sig == SIGHUP ||
+		      sig == SIGWINCH;
+
 	if (ctr_pid <= 0)
 		return;
 	if ((sig == SIGINT || sig == SIGTERM) && ++stop_requests >= 2)
 		sig = SIGKILL;
-	kill(ctr_pid, sig);
+	kill(tty_sig && sig != SIGKILL ? -ctr_pid : ctr_pid, sig);
 }
 
 static void install_forwarding(void)

@@ -6,6 +6,8 @@
  *     clean its descriptors: whatever the runtime's caller left open
  *     (a host directory, say) was the command's as /proc/1/fd/N, and
  *     the host's mvm binary its as /proc/1/exe;
+ *   - process groups are not namespaced: kill(0, SIGKILL) inside
+ *     killed the runtime's whole group (the shell that started it, say);
  *   - a container shares its caller's terminal, and ioctl(TIOCSTI)
  *     types into that terminal's input: commands for the host's shell;
  *   - without --overlay the container writes into the rootfs, a host
@@ -22,10 +24,12 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../labs/lab5-containers/tests/ctr_harness.h"
@@ -57,6 +61,50 @@ static void init_holds_no_descriptor_of_the_host(void **state)
 		fail_msg("the init holds more than stdio: %s", r.out);
 	assert_null(strstr(r.out, "host-root-open"));
 	assert_null(strstr(r.out, "exe-readable"));
+}
+
+/* In a process group of its own (so that a failure kills nobody else):
+ * a host sleeper, then a container that signals "its" group. Exits 0
+ * if the sleeper survived. */
+static int group_kill_scenario(void)
+{
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	pid_t sleeper;
+	int alive;
+
+	setpgid(0, 0);
+	sleeper = fork();
+	if (sleeper == 0) {
+		pause();
+		_exit(0);
+	}
+	harness_config(&cfg, &r);
+	harness_sh(&r, &cfg, "kill -9 0; echo signalled");
+	usleep(100 * 1000);
+	alive = waitpid(sleeper, NULL, WNOHANG) == 0;
+	kill(sleeper, SIGKILL);
+	return alive && r.rc == 0 && strstr(r.out, "signalled") ? 0 : 1;
+}
+
+static void kill_zero_reaches_only_the_container(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	harness_require();
+	pid = fork();
+	if (pid == 0)
+		_exit(group_kill_scenario());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("kill(0, SIGKILL) in the container killed the host "
+			 "process that started it (signal %d)",
+			 WTERMSIG(status));
+	if (WEXITSTATUS(status))
+		fail_msg("kill(0, SIGKILL) in the container killed a host "
+			 "process of the runtime's group, or the run failed");
 }
 
 /* A directory with bin/escape-probe, for an overlay upper layer. */
@@ -143,6 +191,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(init_holds_no_descriptor_of_the_host),
+		cmocka_unit_test(kill_zero_reaches_only_the_container),
 		cmocka_unit_test(terminal_input_cannot_be_injected),
 		cmocka_unit_test(rootfs_open_to_other_users_is_warned_about),
 	};

@@ -245,6 +245,24 @@ static int setup(const struct mvm_ctr *c, const struct mvm_log *log)
 	return err;
 }
 
+/*
+ * A session (and process group) of our own. Process groups are not
+ * namespaced: kill(0, SIGKILL) signals the caller's whole group, host
+ * processes included (the runtime, the shell that started it, a
+ * pipeline's other commands). Leaving the session also drops the
+ * controlling terminal, so no TIOCSTI can type into it (setsid(2);
+ * bubblewrap's --new-session exists for CVE-2017-5226). The runtime
+ * forwards the terminal's signals (Ctrl-C) to the command.
+ */
+static int new_session(const struct mvm_log *log)
+{
+	if (setsid() < 0) {
+		mvm_logf(log, MVM_LOG_ERROR, "setsid: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int ctr_child_main(void *arg)
 {
 	struct ctr_child_args *a = arg;
@@ -258,7 +276,7 @@ int ctr_child_main(void *arg)
 	if (read(a->go_fd, &go, 1) != 1)
 		_exit(127); /* the runtime gave up on us */
 	close(a->go_fd);
-	if (setup_fds(c, &log) < 0)
+	if (setup_fds(c, &log) < 0 || new_session(&log) < 0)
 		_exit(EBADF);
 	err = setup(c, &log);
 	if (err < 0 && !logged_error) /* a step that failed silently */

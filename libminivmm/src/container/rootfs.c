@@ -40,7 +40,9 @@
 #include "ctr_internal.h"
 
 /* Device nodes a program expects; bind-mounted from the host because a
- * user namespace may not mknod(). tty is the caller's terminal. */
+ * user namespace may not mknod(). tty opens the process's controlling
+ * terminal; the container has none (it runs in a new session), so it
+ * fails with ENXIO, as under `docker run` without -t. */
 static const char *const dev_nodes[] = {"null",	  "zero",    "full",
 					"random", "urandom", "tty"};
 
