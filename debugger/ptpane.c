@@ -176,7 +176,8 @@ void dbg_render_ptmap(const struct mvm_memmap *mem,
 	struct map_ctx m = {t, 0};
 	dbg_text_line(t, DBG_A_TITLE, "%-33s %9s    %-10s  perm",
 		      "virtual range", "size", "physical");
-	int rc = mvm_pt_for_each_range(mem, sregs->cr3, map_row, &m);
+	int rc = mvm_pt_for_each_range_efer(mem, sregs->cr3, sregs->efer,
+					    map_row, &m);
 	if (rc < 0)
 		dbg_text_line(t, DBG_A_ERROR,
 			      "cannot read the tables at CR3 "

@@ -17,6 +17,7 @@ LIB_SRCS := \
 	libminivmm/src/checkseg.c \
 	libminivmm/src/pagetable.c \
 	libminivmm/src/ptwalk.c \
+	libminivmm/src/ptrange.c \
 	libminivmm/src/loader.c \
 	libminivmm/src/elf.c \
 	libminivmm/src/debugcon.c \

@@ -17,9 +17,9 @@
  * writable only if RW = 1 in *every* entry, user-accessible only if
  * US = 1 in every entry, and not executable if NX = 1 in *any* entry.
  *
- * mvm_pt_for_each_range() visits a whole 4-level tree and merges
- * neighbouring pages with the same rights into ranges, like QEMU's
- * `info mem`.
+ * mvm_pt_for_each_range() (ptrange.c) lists a whole 4-level tree as
+ * ranges. Both walks judge an entry with the same entry_check(), so a
+ * range is listed exactly when mvm_pt_walk() translates its addresses.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ptwalk.h"
 
 #define CR0_PG	 (1ULL << 31)
 #define CR4_PSE	 (1ULL << 4)
@@ -182,6 +183,26 @@ static int canonical(uint64_t va)
 	return top == 0 || top == -1;
 }
 
+/*
+ * Would the MMU use this entry? It must be present (P = 1) and have no
+ * reserved bit set for its level and role; a reserved bit makes the
+ * access a page fault with PFEC.RSVD = 1 (SDM Vol. 3A 4.7), so the entry
+ * maps nothing. mvm_pt_walk() and the range walk both ask here, so they
+ * agree on what is mapped. Sets *leaf and *rsv (the offending bits).
+ */
+static enum mvm_pt_fault entry_check(const struct pt_format *f, int level,
+				     uint64_t e, uint64_t cr4, uint64_t efer,
+				     int *leaf, uint64_t *rsv)
+{
+	*leaf = 0;
+	*rsv = 0;
+	if (!(e & MVM_PTE_P))
+		return MVM_PT_NOT_PRESENT;
+	*leaf = is_leaf(f, level, e, cr4);
+	*rsv = reserved_bits(f, level, *leaf, efer) & e;
+	return *rsv ? MVM_PT_RESERVED : MVM_PT_OK;
+}
+
 /* Read one entry and check it; 0 = go on, -EFAULT = walk stopped. */
 static int read_entry(const struct mvm_memmap *mem, const struct pt_format *f,
 		      uint64_t table, int level, uint64_t cr4, uint64_t efer,
@@ -205,19 +226,21 @@ static int read_entry(const struct mvm_memmap *mem, const struct pt_format *f,
 	if (f->esz == 4)
 		l->entry = e32;
 	w->nlevels++;
-	if (!(l->entry & MVM_PTE_P))
+	switch (entry_check(f, level, l->entry, cr4, efer, &l->leaf, &rsv)) {
+	case MVM_PT_NOT_PRESENT:
 		return fail(w, MVM_PT_NOT_PRESENT,
 			    "%s %llu at 0x%llx is not present (P=0)",
 			    level_entry[level], (unsigned long long)l->index,
 			    (unsigned long long)l->entry_gpa);
-	l->leaf = is_leaf(f, level, l->entry, cr4);
-	rsv = reserved_bits(f, level, l->leaf, efer) & l->entry;
-	if (rsv)
+	case MVM_PT_RESERVED:
 		return fail(w, MVM_PT_RESERVED,
 			    "%s %llu at 0x%llx has reserved bits 0x%llx set",
 			    level_entry[level], (unsigned long long)l->index,
 			    (unsigned long long)l->entry_gpa,
 			    (unsigned long long)rsv);
+	default:
+		break;
+	}
 	if (f->kind == PT_PAE && level == 3)
 		return 0; /* PAE PDPTEs carry no access rights */
 	w->writable &= !!(l->entry & MVM_PTE_RW);
@@ -267,108 +290,14 @@ int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 	return -EFAULT; /* not reached: level 1 is always a leaf */
 }
 
-/* --- all mappings as merged ranges ------------------------------------ */
-
-struct range_walk {
-	const struct mvm_memmap *mem;
-	mvm_pt_range_fn *fn;
-	void *ctx;
-	struct mvm_pt_range cur; /* pending run; size 0 = none */
-	unsigned long tables;	 /* tables visited so far */
-};
-
-/*
- * The tables belong to the guest, which may point every entry at the same
- * table: a walk of that would visit 512^4 entries. Stop after this many
- * tables (enough for 128 GiB mapped with 4 KiB pages) with -E2BIG.
- */
-#define MAX_TABLES 65536UL
-
-/* Hand the pending run to the callback and start a new, empty one. */
-static int flush(struct range_walk *rw)
+/* The range walk's question (ptwalk.h): the same check, 4-level paging. */
+enum mvm_pt_fault mvm_pt_entry_check64(int level, uint64_t e, uint64_t efer,
+				       int *leaf)
 {
-	int rc = 0;
+	uint64_t rsv;
 
-	if (rw->cur.size)
-		rc = rw->fn(rw->ctx, &rw->cur);
-	rw->cur.size = 0;
-	return rc;
-}
-
-/* Add one leaf mapping; extend the run when it continues it exactly. */
-static int add_page(struct range_walk *rw, const struct mvm_pt_range *p)
-{
-	struct mvm_pt_range *c = &rw->cur;
-	int rc;
-
-	if (c->size && c->va + c->size == p->va && c->pa + c->size == p->pa &&
-	    c->writable == p->writable && c->user == p->user &&
-	    c->nx == p->nx) {
-		c->size += p->size;
-		return 0;
-	}
-	rc = flush(rw);
-	*c = *p;
-	return rc;
-}
-
-/* Sign-extend bit 47 so upper-half addresses come out canonical. */
-static uint64_t canon(uint64_t va)
-{
-	return (uint64_t)(((int64_t)(va << 16)) >> 16);
-}
-
-/* Visit table at `gpa` (level 4..1) mapping from `va` with rights `in`. */
-static int visit(struct range_walk *rw, uint64_t gpa, int level, uint64_t va,
-		 const struct mvm_pt_range *in)
-{
-	const uint64_t *t = mvm_memmap_hva(rw->mem, gpa, 4096);
-	int shift = 12 + 9 * (level - 1), i, rc;
-
-	if (!t)
-		return -EFAULT;
-	if (++rw->tables > MAX_TABLES)
-		return -E2BIG;
-	for (i = 0; i < 512; i++) {
-		uint64_t e = t[i];
-		struct mvm_pt_range r = *in;
-
-		if (!(e & MVM_PTE_P)) {
-			rc = flush(rw); /* a hole ends the run */
-			if (rc)
-				return rc;
-			continue;
-		}
-		r.va = canon(va + ((uint64_t)i << shift));
-		r.writable &= !!(e & MVM_PTE_RW);
-		r.user &= !!(e & MVM_PTE_US);
-		r.nx |= !!(e & MVM_PTE_NX);
-		if (level == 1 || (level < 4 && (e & MVM_PTE_PS))) {
-			r.size = 1ULL << shift;
-			r.pa = e & MVM_PTE_ADDR & ~(r.size - 1);
-			rc = add_page(rw, &r);
-		} else {
-			rc = visit(rw, e & MVM_PTE_ADDR, level - 1, r.va, &r);
-		}
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int mvm_pt_for_each_range(const struct mvm_memmap *mem, uint64_t cr3,
-			  mvm_pt_range_fn *fn, void *ctx)
-{
-	struct range_walk rw = {.mem = mem, .fn = fn, .ctx = ctx};
-	struct mvm_pt_range all = {.writable = 1, .user = 1};
-	int rc;
-
-	if (!mem || !fn)
-		return -EINVAL;
-	rc = visit(&rw, cr3 & MVM_PTE_ADDR, 4, 0, &all);
-	if (rc == 0)
-		rc = flush(&rw);
-	return rc;
+	return entry_check(&formats[PT_4LEVEL], level, e, CR4_PAE, efer, leaf,
+			   &rsv);
 }
 
 const char *mvm_pt_fault_name(enum mvm_pt_fault f)

@@ -401,6 +401,61 @@ static void ranges_refuse_bad_and_looping_tables(void **state)
 			 -E2BIG);
 }
 
+/* Does some range in s cover va? */
+static int covered(const struct seen *s, uint64_t va)
+{
+	int i;
+
+	for (i = 0; i < s->n && i < 16; i++)
+		if (va >= s->r[i].va && va - s->r[i].va < s->r[i].size)
+			return 1;
+	return 0;
+}
+
+/* An entry with a reserved bit set maps nothing: the walk faults on it,
+ * so the range list must leave it out too - for every address, "listed"
+ * and "translates" must be the same answer. */
+static void ranges_and_walk_agree_on_reserved_entries(void **state)
+{
+	struct ctx *c = *state;
+	const uint64_t va[] = {1ULL << 21, 2ULL << 21, 3ULL << 21, 4ULL << 21,
+			       2ULL << 39};
+	const uint64_t efers[] = {EFER | NXE, EFER};
+	struct mvm_pt_walk w;
+	unsigned i, j;
+
+	put(c, PD, 0, 0);
+	put(c, PD, 1, 0x200000 | P | RW | PS);
+	put(c, PD, 2, 0x400000 | P | RW | PS | (1ULL << 13)); /* bits 20:13 */
+	put(c, PD, 3, 0x600000 | P | RW | PS);
+	put(c, PD, 4, 0x800000 | P | RW | PS | NX); /* reserved without NXE */
+	put(c, PML4, 2, PDPT | P | RW | PS);	    /* PS reserved in a PML4E */
+	for (j = 0; j < 2; j++) {
+		struct seen s = {0};
+
+		assert_int_equal(mvm_pt_for_each_range_efer(
+					 &c->mem, PML4, efers[j], collect, &s),
+				 0);
+		assert_int_equal(s.n, j == 0 ? 3 : 2);
+		for (i = 0; i < sizeof(va) / sizeof(va[0]); i++) {
+			int ok = walk(c, efers[j], va[i], &w) == 0;
+
+			assert_int_equal(covered(&s, va[i]), ok);
+			if (!ok)
+				assert_int_equal(w.fault, MVM_PT_RESERVED);
+		}
+	}
+	/* Without an EFER, the guest is taken to have EFER.NXE = 1. */
+	{
+		struct seen s = {0};
+
+		assert_int_equal(
+			mvm_pt_for_each_range(&c->mem, PML4, collect, &s), 0);
+		assert_int_equal(s.n, 3);
+		assert_true(s.r[2].nx);
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -422,6 +477,7 @@ int main(void)
 		T(ranges_split_on_holes_rights_and_jumps),
 		T(ranges_stop_when_callback_says_so),
 		T(ranges_refuse_bad_and_looping_tables),
+		T(ranges_and_walk_agree_on_reserved_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,9 +95,15 @@ struct mvm_pt_range {
 typedef int mvm_pt_range_fn(void *ctx, const struct mvm_pt_range *r);
 
 /* Call fn for each merged range, in address order. Stops early when fn
- * returns non-zero and returns that value; 0 at the end; -errno on error. */
+ * returns non-zero and returns that value; 0 at the end; -errno on error.
+ * An entry mvm_pt_walk() would refuse (a reserved bit set) maps nothing
+ * here either. Assumes EFER.NXE = 1, as mvm_vcpu_setup_mode() sets it. */
 int mvm_pt_for_each_range(const struct mvm_memmap *mem, uint64_t cr3,
 			  mvm_pt_range_fn *fn, void *ctx);
+/* The same with the guest's EFER: without EFER.NXE, bit 63 (NX) is a
+ * reserved bit (SDM Vol. 3A 4.6.1) and an entry with it set maps nothing. */
+int mvm_pt_for_each_range_efer(const struct mvm_memmap *mem, uint64_t cr3,
+			       uint64_t efer, mvm_pt_range_fn *fn, void *ctx);
 
 /* "P RW US A D PS NX" style text for an entry's set flags. */
 int mvm_pte_flags_str(uint64_t entry, int level, char *buf, size_t len);
