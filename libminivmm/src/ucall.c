@@ -14,10 +14,17 @@
  * whole struct is copied with mvm_memmap_read(), which refuses any byte
  * outside guest RAM, and the text is NUL-terminated by the host whatever
  * the guest put there. A bad call is logged and ignored; it never stops
- * the VMM. This is the same design as the Linux KVM selftests' ucall
+ * the VMM, and a guest making bad calls in a loop gets only the first
+ * UCALL_WARN_MAX of them logged as warnings. This is the same design as
+ * the Linux KVM selftests' ucall
  * (tools/testing/selftests/kvm/lib/x86_64/ucall.c).
+ *
+ * Every call the device accepts, PRINT included, is also kept with a
+ * running count (mvm_ucall_seen), so a debugger can name the call behind
+ * an I/O exit without reading the guest's mailbox a second time.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +36,15 @@ struct mvm_ucall_dev {
 	void *ctx;		      /* passed to out */
 	struct mvm_log log;	      /* bad calls are reported here */
 	struct mvm_ucall last;	      /* last SYNC/ASSERT/DONE */
+	struct mvm_ucall seen;	      /* last accepted call of any kind */
+	uint64_t seq;		      /* calls accepted so far */
+	unsigned warned;	      /* bad calls logged as warnings */
 };
+
+/* Bad calls logged at WARN; later ones go to DEBUG. The cap is the one
+ * exit.c puts on unclaimed accesses, for the same reason: a guest that
+ * repeats a mistake must not bury everything else in the log. */
+#define UCALL_WARN_MAX 32
 
 static const char *const cmd_names[] = {
 	[MVM_UCALL_NONE] = "NONE",     [MVM_UCALL_SYNC] = "SYNC",
@@ -53,13 +68,36 @@ static int ucall_read(void *dev, uint64_t offset, void *data, uint32_t len)
 	return 0;
 }
 
+static void bad_call(struct mvm_ucall_dev *u, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Log a call the device ignores (see UCALL_WARN_MAX). */
+static void bad_call(struct mvm_ucall_dev *u, const char *fmt, ...)
+{
+	enum mvm_log_level level = MVM_LOG_WARN;
+	va_list ap;
+
+	if (u->warned >= UCALL_WARN_MAX)
+		level = MVM_LOG_DEBUG;
+	else
+		u->warned++;
+	va_start(ap, fmt);
+	mvm_vlogf(&u->log, level, fmt, ap);
+	va_end(ap);
+	if (level == MVM_LOG_WARN && u->warned == UCALL_WARN_MAX)
+		mvm_logf(&u->log, MVM_LOG_WARN,
+			 "ucall: %d bad calls; further ones are logged at "
+			 "debug level",
+			 UCALL_WARN_MAX);
+}
+
 /* [slide:ucall-fetch] */
 /* Copy the guest's struct; 0, or -EFAULT after logging why. */
 static int ucall_fetch(struct mvm_ucall_dev *u, uint32_t gpa,
 		       struct mvm_ucall *uc)
 {
 	if (mvm_memmap_read(u->mem, gpa, uc, sizeof(*uc)) < 0) {
-		mvm_logf(&u->log, MVM_LOG_WARN,
+		bad_call(u,
 			 "ucall: struct at guest-physical 0x%x (%zu bytes) "
 			 "is not in guest RAM; ignored",
 			 gpa, sizeof(*uc));
@@ -78,7 +116,7 @@ static int ucall_write(void *dev, uint64_t offset, const void *data,
 	uint32_t gpa;
 
 	if (offset != 0 || len != sizeof(gpa)) {
-		mvm_logf(&u->log, MVM_LOG_WARN,
+		bad_call(u,
 			 "ucall: %u-byte write at offset %llu ignored (the "
 			 "protocol is one 4-byte OUT of an address)",
 			 len, (unsigned long long)offset);
@@ -87,6 +125,10 @@ static int ucall_write(void *dev, uint64_t offset, const void *data,
 	memcpy(&gpa, data, sizeof(gpa));
 	if (ucall_fetch(u, gpa, &uc))
 		return 0;
+	if (uc.cmd != MVM_UCALL_NONE && uc.cmd < MVM_UCALL_NR) {
+		u->seen = uc;
+		u->seq++;
+	}
 	switch (uc.cmd) {
 	case MVM_UCALL_PRINT:
 		if (u->out)
@@ -98,8 +140,7 @@ static int ucall_write(void *dev, uint64_t offset, const void *data,
 		u->last = uc;
 		return MVM_IO_STOP;
 	default:
-		mvm_logf(&u->log, MVM_LOG_WARN,
-			 "ucall: unknown command %llu at 0x%x; ignored",
+		bad_call(u, "ucall: unknown command %llu at 0x%x; ignored",
 			 (unsigned long long)uc.cmd, gpa);
 		return 0;
 	}
@@ -147,6 +188,13 @@ int mvm_ucall_last(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc)
 	if (uc)
 		*uc = dev->last;
 	return (int)dev->last.cmd;
+}
+
+uint64_t mvm_ucall_seen(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc)
+{
+	if (uc)
+		*uc = dev->seen;
+	return dev->seq;
 }
 
 void mvm_ucall_clear(struct mvm_ucall_dev *dev)

@@ -23,7 +23,8 @@ struct env {
 	struct mvm_ucall_dev *dev;
 	char out[512];
 	size_t out_len;
-	char log[1024];
+	char log[16384];
+	unsigned nlog[MVM_LOG_DEBUG + 1]; /* messages per level */
 };
 
 static void out_fn(void *ctx, const char *buf, size_t len)
@@ -40,7 +41,8 @@ static void log_fn(void *ctx, enum mvm_log_level level, const char *msg)
 	struct env *e = ctx;
 	size_t used = strlen(e->log);
 
-	(void)level;
+	if ((unsigned)level <= MVM_LOG_DEBUG)
+		e->nlog[level]++;
 	snprintf(e->log + used, sizeof(e->log) - used, "%s\n", msg);
 }
 
@@ -176,6 +178,55 @@ static void ucall_unknown_command_is_ignored(void **state)
 	assert_non_null(strstr(e->log, "unknown command 99"));
 }
 
+/* A guest that repeats a bad call in a loop must not flood the log: the
+ * first 32 are warnings, then one notice, then debug messages only. */
+static void ucall_bad_calls_are_capped_at_warning_level(void **state)
+{
+	struct env *e = *state;
+	uint8_t b = 0x40;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		assert_int_equal(mvm_ucall_ops.write(e->dev, 0, &b, 1), 0);
+	assert_int_equal(e->nlog[MVM_LOG_WARN], 32 + 1);
+	assert_int_equal(e->nlog[MVM_LOG_DEBUG], 100 - 32);
+	assert_non_null(strstr(e->log, "further ones are logged at debug"));
+	/* Other kinds of bad call share the cap. */
+	assert_int_equal(guest_call(e, UC_GPA, 99, 0, ""), 0);
+	assert_int_equal(guest_call(e, 0xc0000000u, MVM_UCALL_DONE, 0, ""), 0);
+	assert_int_equal(e->nlog[MVM_LOG_WARN], 32 + 1);
+	assert_int_equal(e->nlog[MVM_LOG_DEBUG], 100 - 32 + 2);
+	/* Good calls still work. */
+	assert_int_equal(guest_call(e, UC_GPA, MVM_UCALL_DONE, 0, ""),
+			 MVM_IO_STOP);
+}
+
+/* mvm_ucall_seen: every accepted call, PRINT included, numbered; ignored
+ * calls do not count and clearing the last SYNC/DONE does not forget it. */
+static void ucall_seen_counts_every_accepted_call(void **state)
+{
+	struct env *e = *state;
+	struct mvm_ucall uc;
+	uint8_t b = 0x40;
+
+	assert_int_equal(mvm_ucall_seen(e->dev, &uc), 0);
+	assert_int_equal(uc.cmd, MVM_UCALL_NONE);
+	guest_call(e, UC_GPA, MVM_UCALL_PRINT, 0, "hi");
+	assert_int_equal(mvm_ucall_seen(e->dev, &uc), 1);
+	assert_int_equal(uc.cmd, MVM_UCALL_PRINT);
+	assert_string_equal(uc.text, "hi");
+	guest_call(e, UC_GPA, MVM_UCALL_SYNC, 5, "");
+	mvm_ucall_clear(e->dev);
+	assert_int_equal(mvm_ucall_seen(e->dev, &uc), 2);
+	assert_int_equal(uc.cmd, MVM_UCALL_SYNC);
+	assert_int_equal(uc.args[0], 5);
+	/* Ignored: bad size, unknown command, address outside RAM. */
+	mvm_ucall_ops.write(e->dev, 0, &b, 1);
+	guest_call(e, UC_GPA, 99, 0, "");
+	guest_call(e, 0xc0000000u, MVM_UCALL_DONE, 0, "");
+	assert_int_equal(mvm_ucall_seen(e->dev, NULL), 2);
+}
+
 static void ucall_command_names(void **state)
 {
 	(void)state;
@@ -198,6 +249,8 @@ int main(void)
 		T(ucall_struct_crossing_end_of_ram_is_ignored),
 		T(ucall_non_four_byte_write_is_ignored),
 		T(ucall_unknown_command_is_ignored),
+		T(ucall_bad_calls_are_capped_at_warning_level),
+		T(ucall_seen_counts_every_accepted_call),
 		T(ucall_command_names),
 	};
 

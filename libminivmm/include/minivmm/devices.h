@@ -50,6 +50,12 @@ void mvm_ucall_destroy(struct mvm_ucall_dev *dev);
 int mvm_ucall_last(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc);
 /* Forget the last ucall. */
 void mvm_ucall_clear(struct mvm_ucall_dev *dev);
+/* Every call the device accepted counts here, PRINT included (a
+ * debugger names the call behind each I/O exit with it): copies the
+ * latest into *uc (unless NULL) and returns how many there have been, 0
+ * for none. Ignored calls (bad address, size or command) do not count;
+ * mvm_ucall_clear() does not reset it. */
+uint64_t mvm_ucall_seen(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc);
 const char *mvm_ucall_cmd_name(uint64_t cmd);
 
 /* --- 8250/16550 UART ---------------------------------------------------- */
