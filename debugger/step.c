@@ -57,27 +57,29 @@ static int is_fatal(uint32_t reason)
 	       reason == KVM_EXIT_FAIL_ENTRY;
 }
 
+/* How many ucalls the guest has made (the ucall device counts them). */
+static uint64_t ucalls(const struct dbg_session *s)
+{
+	return s->devs.ucall ? mvm_ucall_seen(s->devs.ucall, NULL) : 0;
+}
+
 /*
  * A ucall is a 4-byte OUT of a mailbox address (ucall.h); the raw exit
  * says only "out port 0x1000 data 0x4000". Name the call instead, so the
- * log reads "ucall PRINT "step 1 ..."". The mailbox is read the way the
- * ucall device reads it: from the address in the OUT, checked by the
- * memory map (the guest is untrusted).
+ * log reads "ucall PRINT "step 1 ..."". The ucall device has already
+ * handled the OUT inside the run step: if its count moved past `before`,
+ * the call it kept is this exit's. A call it refused (bad address or
+ * command) keeps the raw description, and the guest's mailbox is read
+ * once, by the device, never again here.
  */
-static void note_ucall(struct dbg_session *s, const struct mvm_exit *e)
+static void note_ucall(struct dbg_session *s, const struct mvm_exit *e,
+		       uint64_t before)
 {
 	struct mvm_ucall uc;
-	char note[DBG_NOTE_LEN], err[160];
-	const uint8_t *d = e->u.io.data;
+	char note[DBG_NOTE_LEN];
 	if (e->reason != KVM_EXIT_IO || e->u.io.port != MVM_PORT_UCALL ||
-	    e->u.io.size != 4 || !e->u.io.is_write)
+	    !s->devs.ucall || mvm_ucall_seen(s->devs.ucall, &uc) == before)
 		return;
-	uint32_t gpa = (uint32_t)d[0] | (uint32_t)d[1] << 8 |
-		       (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24;
-	if (dbg_read_phys(s, gpa, &uc, sizeof(uc), err, sizeof(err)) ||
-	    uc.cmd == MVM_UCALL_NONE || uc.cmd >= MVM_UCALL_NR)
-		return;
-	uc.text[MVM_UCALL_TEXT - 1] = '\0';
 	size_t n = strcspn(uc.text, "\n"); /* first line only */
 	if (uc.cmd == MVM_UCALL_SYNC)
 		snprintf(note, sizeof(note), "ucall SYNC %llu",
@@ -118,9 +120,10 @@ static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 	s->focus = DBG_P_RESULT;
 }
 
-/* Log an exit: refresh the state it left behind, number it, record it. */
+/* Log an exit: refresh the state it left behind, number it, record it.
+ * ucalls_before: the ucall count before the run that made it. */
 static void note_exit(struct dbg_session *s, struct mvm_exit *e,
-		      const char *kind)
+		      const char *kind, uint64_t ucalls_before)
 {
 	dbg_session_refresh(s);
 	e->seq = s->exits.seq + 1; /* the debugger's own numbering */
@@ -132,7 +135,7 @@ static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		s->dead = 1;
 		explain_stop(s, e);
 	}
-	note_ucall(s, e);
+	note_ucall(s, e, ucalls_before);
 	describe(s, e);
 	if (s->rec)
 		dbg_record(s, kind);
@@ -144,6 +147,7 @@ static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 {
 	uint64_t bps[MVM_HW_BREAKPOINTS];
 	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
+	uint64_t before = ucalls(s);
 	int rc = mvm_vcpu_set_debug(s->vcpu, singlestep, bps, n);
 	if (rc) {
 		dbg_status(s, 1, "KVM_SET_GUEST_DEBUG failed: %s",
@@ -166,7 +170,8 @@ static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 		return rc;
 	}
 	note_exit(s, e,
-		  singlestep && e->reason == KVM_EXIT_DEBUG ? "step" : "exit");
+		  singlestep && e->reason == KVM_EXIT_DEBUG ? "step" : "exit",
+		  before);
 	return 0;
 }
 
@@ -205,7 +210,7 @@ static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
 	e->rip = r.rip;
 	e->handled = 1;
 	e->stop = 1;
-	note_exit(s, e, "exit");
+	note_exit(s, e, "exit", ucalls(s));
 	dbg_status(s, 0,
 		   "HLT: guest halted (HLT at 0x%llx found before "
 		   "stepping it)",
