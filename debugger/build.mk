@@ -34,8 +34,6 @@ DBG_OBJS := $(DBG_SRCS:%.c=$(BUILD)/%.o)
 # read; name the archive directly.
 DBG_LIB_A := $(BUILD)/libminivmm.a
 DBG_BIN := $(BUILD)/mvmdbg
-# The example runtime's demo.h names the exit tour's demo MSR.
-$(DBG_OBJS) $(BUILD)/debugger/main.o: HOST_CFLAGS += -Iexamples/runtime
 DBG_LIBS := -lncursesw -lreadline -lcapstone
 
 ALL_TARGETS += $(DBG_BIN)

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "demo.h" /* examples/runtime: the exit tour's demo MSR */
 #include "replay.h"
 
 #define CR0_PE	 (1ULL << 0)
@@ -82,11 +81,12 @@ void dbg_session_init(struct dbg_session *s)
 }
 
 /*
- * The exit tour reads a made-up MSR (MVM_DEMO_MSR). KVM handles RDMSR
- * in the kernel unless asked to send an index to user space (api.rst,
- * KVM_X86_SET_MSR_FILTER and KVM_CAP_X86_USER_SPACE_MSR); we ask, so the
- * access shows up in the exit log as an X86_RDMSR exit. The register
- * keeps what the guest last wrote; other filtered MSRs get #GP.
+ * The exit tour reads a made-up MSR (MVM_DEMO_MSR, layout.h). KVM
+ * handles RDMSR in the kernel unless asked to send an index to user
+ * space (api.rst, KVM_X86_SET_MSR_FILTER and KVM_CAP_X86_USER_SPACE_MSR);
+ * we ask, so the access shows up in the exit log as an X86_RDMSR exit.
+ * The register keeps what the guest last wrote; other filtered MSRs get
+ * #GP.
  */
 static int demo_msr(void *ctx, struct mvm_vcpu *vcpu, struct mvm_exit_msr *msr)
 {

@@ -1,12 +1,13 @@
 /*
  * demo_dev.c - scratch register, timing markers and demo MSR for
- * `mvm run` (see demo_dev.h and examples/runtime/demo.h).
+ * `mvm run` (see demo_dev.h; the marker values and the MSR index are in
+ * minivmm/layout.h).
  */
 #include <errno.h>
 #include <string.h>
 
-#include "../examples/runtime/demo.h"
 #include "demo_dev.h"
+#include "minivmm/layout.h"
 #include "minivmm/trace.h"
 
 /* Initial demo MSR value: the bytes "MVM-DEMO", easy to spot in a dump. */

@@ -52,6 +52,10 @@
  *     0x0524  Lab 1 measurement: ioeventfd doorbell (in-kernel)
  *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
  *
+ *   Model-specific registers (made up; handled in user space)
+ *     0x400000e0..e2  Lab 1's MSRs (labmsr.h)
+ *     0x400000ff      demo MSR (the exit tour reads it)
+ *
  * The addresses below 1 MiB follow the PC's real-mode conventions (the
  * IVT at 0, boot sector at 0x7c00, 640 KiB of conventional memory) so
  * what students see matches the textbooks; see the OSDev "Memory Map
@@ -108,5 +112,35 @@
 
 /* IRQ lines. */
 #define MVM_IRQ_COM1 4
+
+/*
+ * The demo registers the example guests poke (examples/runtime/demo.h
+ * tells the guest side; `mvm run`, mvmdbg, Lab 1's measure and the tests
+ * are the host side). No library device stands behind MVM_PORT_DEMO or
+ * MVM_MMIO_DEMO_ADDR, so each access is a plain exit a tool can show.
+ *
+ * Timing markers are 4-byte writes to MVM_MMIO_DEMO_ADDR: the host
+ * timestamps the exits of MVM_DEMO_MARK_BEGIN(n) and MVM_DEMO_MARK_END(n)
+ * (n = 0..255), so the guest's own clock is never trusted. MMIO rather
+ * than a port because it works from ring 3, where OUT needs IOPL = 3 or
+ * the TSS I/O bitmap (Intel SDM Vol. 1, 19.5). The values spell "mk" in
+ * their top bytes, easy to spot in an exit log.
+ */
+#define MVM_DEMO_MARK_BEGIN(n) (0x6d6b0100u + (unsigned)(n))
+#define MVM_DEMO_MARK_END(n)   (0x6d6b0200u + (unsigned)(n))
+/* "I am finished and cannot halt" (ring-3 code cannot execute HLT). */
+#define MVM_DEMO_STOP	       0x6d6b0300u
+
+#define MVM_DEMO_IS_BEGIN(v) (((v)&0xffffff00u) == 0x6d6b0100u)
+#define MVM_DEMO_IS_END(v)   (((v)&0xffffff00u) == 0x6d6b0200u)
+#define MVM_DEMO_MARK_ID(v)  ((v)&0xffu)
+
+/* The made-up MSR the exit tour reads. Intel marks 40000000H-400000FFH
+ * as a reserved range no processor will implement (Intel SDM Vol. 4,
+ * Table 2-2; Vol. 3C Table 35-2 in older editions); hypervisors
+ * (Hyper-V, KVM's Hyper-V emulation) use the low end, so the tour takes
+ * the last index. The host must ask KVM to send accesses to it to user
+ * space (an MSR filter, KVM_X86_SET_MSR_FILTER). */
+#define MVM_DEMO_MSR 0x400000ffu
 
 #endif
