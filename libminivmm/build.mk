@@ -13,6 +13,7 @@ LIB_SRCS := \
 	libminivmm/src/exitexplain.c \
 	libminivmm/src/debug.c \
 	libminivmm/src/modes.c \
+	libminivmm/src/gdt.c \
 	libminivmm/src/check.c \
 	libminivmm/src/checkseg.c \
 	libminivmm/src/pagetable.c \
