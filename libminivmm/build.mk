@@ -63,8 +63,11 @@ $(LIB_SO): $(LIB_OBJS)
 	$(Q)$(CC) -shared -Wl,-soname,libminivmm.so.0 $(HOST_LDFLAGS) \
 		-o $@ $^ $(LIB_LIBS)
 
+# `make install`: headers, both libraries, pkg-config file, and the two
+# programs - mvm and the debugger mvmdbg (named by path: debugger/build.mk
+# and mvm/build.mk define them).
 .PHONY: install
-install: $(LIB_A) $(LIB_SO) $(BUILD)/mvm
+install: $(LIB_A) $(LIB_SO) $(BUILD)/mvm $(BUILD)/mvmdbg
 	install -d $(DESTDIR)$(PREFIX)/include/minivmm $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 libminivmm/include/minivmm/*.h \
@@ -72,6 +75,6 @@ install: $(LIB_A) $(LIB_SO) $(BUILD)/mvm
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libminivmm.so.0
 	ln -sf libminivmm.so.0 $(DESTDIR)$(PREFIX)/lib/libminivmm.so
-	install -m 755 $(BUILD)/mvm $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/mvm $(BUILD)/mvmdbg $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|' libminivmm/minivmm.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/minivmm.pc
