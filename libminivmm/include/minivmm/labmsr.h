@@ -12,7 +12,7 @@
  *
  * The numbers are in 40000000H-400000FFH, which Intel promises never to
  * use for hardware MSRs (SDM Vol. 4, 2.1); the low end of that range is
- * used by Hyper-V's MSRs and examples/runtime/demo.h takes 400000FFH, so
+ * used by Hyper-V's MSRs and layout.h's MVM_DEMO_MSR takes 400000FFH, so
  * these sit in between.
  */
 #ifndef MINIVMM_LABMSR_H
