@@ -70,14 +70,16 @@ debugger-test: build-all $(DBG_TEST_BINS)
 
 # `make demo`: the debugger on the exit-tour guest. Without a terminal
 # (CI, a pipe) it runs a short batch script instead of waiting for keys.
+# 4 KiB pages so `pt` shows the full four-level walk in the lecture.
 DEMO_IMAGE := $(BUILD)/examples/exit-tour.elf
+DEMO_FLAGS := --pages 4k
 
 .PHONY: demo
 demo: build-all
 	$(Q)if [ -t 0 ] && [ -t 1 ]; then \
-		$(DBG_BIN) $(DEMO_IMAGE); \
+		$(DBG_BIN) $(DEMO_FLAGS) $(DEMO_IMAGE); \
 	else \
 		echo "make demo: no terminal; showing a batch run instead"; \
-		printf 'step 4\nregs\ncode\nexits\n' | \
-			$(DBG_BIN) --batch - $(DEMO_IMAGE); \
+		printf 'step 4\nregs\ncode\npt\nexits\n' | \
+			$(DBG_BIN) $(DEMO_FLAGS) --batch - $(DEMO_IMAGE); \
 	fi
