@@ -84,6 +84,7 @@ static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
 	int r;
 
 	/* Read the events first: if that fails, RIP is still untouched. */
+	/* [slide:inject-event] */
 	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
 	r = skip_bytes(vcpu, skip);
@@ -102,6 +103,7 @@ static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
 	}
 	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
+	/* [/slide:inject-event] */
 	return 0;
 }
 

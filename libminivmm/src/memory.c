@@ -184,6 +184,7 @@ int mvm_memmap_write(const struct mvm_memmap *m, uint64_t gpa, const void *buf,
 #define PAGE_SIZE 4096ULL
 
 /* KVM_SET_USER_MEMORY_REGION for memmap slot s (size 0 deletes it). */
+/* [slide:memslot] */
 static int kvm_set_slot(struct mvm_vm *vm, const struct mvm_slot *s,
 			uint64_t size)
 {
@@ -210,6 +211,7 @@ static int kvm_set_slot(struct mvm_vm *vm, const struct mvm_slot *s,
 	}
 	return 0;
 }
+/* [/slide:memslot] */
 
 /* KVM on Intel keeps three private pages at MVM_KVM_TSS_ADDR (vm.c); a
  * slot there would silently break real mode, so refuse it by name. */
@@ -321,6 +323,7 @@ int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
 
 /* Bit i of the bitmap (word i / 64, bit i % 64) is page i of the slot,
  * counted from its first byte; KVM clears the log as it copies it out. */
+/* [slide:dirty-log] */
 int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
 {
 	struct kvm_dirty_log d = {.slot = (uint32_t)slot,
@@ -338,6 +341,7 @@ int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
 		return -errno;
 	return 0;
 }
+/* [/slide:dirty-log] */
 
 int mvm_vm_read(struct mvm_vm *vm, uint64_t gpa, void *buf, size_t len)
 {

@@ -272,6 +272,7 @@ int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 			    (unsigned long long)gva);
 	if (f->kind != PT_4LEVEL)
 		w->gva = gva &= 0xffffffffULL; /* 32-bit linear addresses */
+	/* [slide:pt-walk-loop] */
 	w->writable = w->user = 1;
 	table = cr3 & f->cr3_mask; /* low bits: PWT/PCD or the PCID */
 	for (level = f->top; level >= 1; level--) {
@@ -287,6 +288,7 @@ int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 		}
 		table = l->entry & (f->esz == 4 ? 0xfffff000ULL : MVM_PTE_ADDR);
 	}
+	/* [/slide:pt-walk-loop] */
 	return -EFAULT; /* not reached: level 1 is always a leaf */
 }
 

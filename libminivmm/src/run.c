@@ -81,6 +81,7 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	 * thread runs at that moment; if this thread ran another vCPU then,
 	 * the kick landed there. A deadline that has passed ends the step
 	 * without entering the guest, so no kick is ever lost. */
+	/* [slide:kvm-run-core] */
 	r = deadline_passed(vcpu) ? -EINTR : run_guest(vcpu);
 	if (trace->enabled)
 		t_exit = mvm_now_ns();
@@ -94,6 +95,7 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		mvm_exit_decode(vcpu, exit);
 		mvm_exit_dispatch(vcpu, exit);
 	}
+	/* [/slide:kvm-run-core] */
 	if (trace->enabled || exit->stop)
 		fill_rip(vcpu, exit);
 	if (trace->enabled)

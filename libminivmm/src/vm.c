@@ -83,6 +83,7 @@ static int vm_ioctl(struct mvm_vm *vm, unsigned long req, unsigned long arg,
 	return 0;
 }
 
+/* [slide:irqchip] */
 /* In-kernel PIC + IOAPIC + LAPIC and the 8254 PIT; before any vCPU. */
 static int create_irqchip(struct mvm_vm *vm)
 {
@@ -95,6 +96,7 @@ static int create_irqchip(struct mvm_vm *vm)
 			     "KVM_CREATE_PIT2");
 	return r;
 }
+/* [/slide:irqchip] */
 
 /* The steps after the VM object exists, in the order KVM needs them. */
 static int build_vm(struct mvm_vm *vm, const struct mvm_vm_config *cfg)
@@ -144,6 +146,7 @@ int mvm_vm_create(const struct mvm_vm_config *cfg, struct mvm_vm **out)
 	vm->kvm_fd = -1;
 	mvm_bus_init(&vm->pio, "pio");
 	mvm_bus_init(&vm->mmio, "mmio");
+	/* [slide:create-vm] */
 	vm->kvm_fd = mvm_kvm_open(&vm->log);
 	if (vm->kvm_fd < 0) {
 		r = vm->kvm_fd;
@@ -156,6 +159,7 @@ int mvm_vm_create(const struct mvm_vm_config *cfg, struct mvm_vm **out)
 			 strerror(-r));
 		goto err;
 	}
+	/* [/slide:create-vm] */
 	r = build_vm(vm, cfg);
 	if (r < 0)
 		goto err;

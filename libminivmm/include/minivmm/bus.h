@@ -23,6 +23,7 @@
  * (e.g. the guest said "done"); mvm_vcpu_run() then returns. */
 #define MVM_IO_STOP 1
 
+/* [slide:dev-ops] */
 struct mvm_dev_ops {
 	const char *name; /* short, for logs and the debugger: "uart8250" */
 	/*
@@ -39,6 +40,7 @@ struct mvm_dev_ops {
 	int (*save)(void *dev, void *buf, size_t len);
 	int (*load)(void *dev, const void *buf, size_t len);
 };
+/* [/slide:dev-ops] */
 
 #define MVM_BUS_MAX_DEVS 32
 
