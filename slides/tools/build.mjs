@@ -86,6 +86,10 @@ function extractRegion(where, spec) {
 	let body = asHandout(lines.slice(starts[0] + 1, ends[0]))
 		.filter((l) => !/\[\/?slide:[\w-]+\]/.test(l))
 		.map((l) => l.replace(/\t/g, '    ').replace(/\s+$/, ''));
+	// An excerpt from inside a function starts indented: shift it left.
+	const indent = Math.min(...body.filter((l) => l.trim())
+		.map((l) => /^ */.exec(l)[0].length));
+	if (indent > 0 && indent < Infinity) body = body.map((l) => l.slice(indent));
 	while (body.length && body[0] === '') body.shift();
 	while (body.length && body[body.length - 1] === '') body.pop();
 	if (body.length === 0)
