@@ -236,6 +236,18 @@ static int step_insn(struct dbg_session *s, struct mvm_exit *e)
 	return 0;
 }
 
+/* Every run command starts the same way: refuse when the guest cannot
+ * run, then keep the current state so the panes can show what changed. */
+static int begin_run(struct dbg_session *s)
+{
+	int rc = can_run(s);
+	if (rc)
+		return rc;
+	s->prev = s->cur;
+	s->have_prev = 1;
+	return 0;
+}
+
 /* Single-stepping arrived at a RIP breakpoint (single-step #DBs carry
  * DR6.BS, not B0-B3, so dbg_bp_match does not see it): count and say. */
 static int at_rip_bp(struct dbg_session *s)
@@ -252,11 +264,9 @@ static int at_rip_bp(struct dbg_session *s)
 
 int dbg_stepi(struct dbg_session *s, unsigned n)
 {
-	int rc = can_run(s);
+	int rc = begin_run(s);
 	if (rc)
 		return rc;
-	s->prev = s->cur;
-	s->have_prev = 1;
 	for (unsigned i = 0; i < n; i++) {
 		struct mvm_exit e;
 		rc = step_insn(s, &e);
@@ -298,11 +308,9 @@ static int check_bp(struct dbg_session *s, const struct mvm_exit *e)
 
 int dbg_step_exit(struct dbg_session *s, unsigned n)
 {
-	int rc = can_run(s);
+	int rc = begin_run(s);
 	if (rc)
 		return rc;
-	s->prev = s->cur;
-	s->have_prev = 1;
 	for (unsigned i = 0; i < n; i++) {
 		struct mvm_exit e;
 		rc = next_exit(s, &e);
@@ -336,11 +344,9 @@ static int cont_stepping(struct dbg_session *s)
 
 int dbg_cont(struct dbg_session *s)
 {
-	int rc = can_run(s);
+	int rc = begin_run(s);
 	if (rc)
 		return rc;
-	s->prev = s->cur;
-	s->have_prev = 1;
 	for (int i = 0; i < s->bps.n; i++)
 		if (s->bps.bp[i].kind == DBG_BP_MODE)
 			return cont_stepping(s);
