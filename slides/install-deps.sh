@@ -17,29 +17,5 @@ poppler-utils"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
-missing=""
-for p in $PKGS; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
-done
-
-if [ -z "$missing" ]; then
-	exit 0
-fi
-
-if [ "$(id -u)" -eq 0 ]; then
-	SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-	SUDO="sudo"
-else
-	echo "slides/install-deps.sh: need root (or sudo) to install:$missing" >&2
-	exit 1
-fi
-
-echo "slides/install-deps.sh: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing
+exec "$(dirname "$0")/../scripts/apt-install.sh" -q slides/install-deps.sh $PKGS
