@@ -10,31 +10,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "panes.h"
-
-static struct dbg_text t;
-
-static int setup(void **state)
-{
-	(void)state;
-	dbg_text_init(&t);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dbg_text_free(&t);
-	return 0;
-}
-
-static void has(const char *s)
-{
-	if (dbg_text_find(&t, s) < 0) {
-		dbg_text_print(&t, stderr);
-		fail_msg("pane lacks \"%s\"", s);
-	}
-}
+#include "pane_text.h"
 
 static void code_bits_follow_cr0_efer_and_cs(void **state)
 {

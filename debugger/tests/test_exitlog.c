@@ -9,31 +9,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "panes.h"
-
-static struct dbg_text t;
-
-static int setup(void **state)
-{
-	(void)state;
-	dbg_text_init(&t);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dbg_text_free(&t);
-	return 0;
-}
-
-static void has(const char *s)
-{
-	if (dbg_text_find(&t, s) < 0) {
-		dbg_text_print(&t, stderr);
-		fail_msg("pane lacks \"%s\"", s);
-	}
-}
+#include "pane_text.h"
 
 static struct mvm_exit io_out(uint64_t seq, char c)
 {
