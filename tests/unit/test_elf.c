@@ -20,6 +20,8 @@
 
 #include "minivmm/minivmm.h"
 
+#include "hostram.h"
+
 #define RAM_SIZE 0x10000 /* 64 KiB of guest RAM at GPA 0 */
 #define FILL	 0xaa	 /* what untouched guest memory holds */
 #define FILE_MAX 0x2000
@@ -69,10 +71,8 @@ static int env_setup(void **state)
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
-	e->ram = aligned_alloc(4096, RAM_SIZE);
+	e->ram = hostram_map(&e->mem, RAM_SIZE, FILL);
 	assert_non_null(e->ram);
-	memset(e->ram, FILL, RAM_SIZE);
-	assert_int_equal(mvm_memmap_add(&e->mem, 0, RAM_SIZE, e->ram, 0), 0);
 	e->lg.fn = capture;
 	e->lg.ctx = e;
 	*state = e;

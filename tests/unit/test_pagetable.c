@@ -16,6 +16,8 @@
 
 #include "minivmm/minivmm.h"
 
+#include "hostram.h"
+
 #define MEM_SIZE (1ULL << 20) /* guest RAM at GPA 0 in these tests */
 #define AREA	 MVM_PT_ADDR
 #define DIR	 (MVM_PTE_P | MVM_PTE_RW)
@@ -31,10 +33,10 @@ static int setup(void **state)
 
 	if (!c)
 		return -1;
-	c->ram = aligned_alloc(4096, MEM_SIZE);
-	if (!c->ram || mvm_memmap_add(&c->mem, 0, MEM_SIZE, c->ram, 0) < 0)
+	/* 0xaa: junk the builder must clear */
+	c->ram = hostram_map(&c->mem, MEM_SIZE, 0xaa);
+	if (!c->ram)
 		return -1;
-	memset(c->ram, 0xaa, MEM_SIZE); /* junk the builder must clear */
 	*state = c;
 	return 0;
 }

@@ -18,6 +18,8 @@
 
 #include "minivmm/minivmm.h"
 
+#include "hostram.h"
+
 #define MEM_SIZE (4ULL << 20)
 #define PML4	 0x1000ULL
 #define PDPT	 0x2000ULL
@@ -51,10 +53,9 @@ static int setup(void **state)
 
 	if (!c)
 		return -1;
-	c->ram = aligned_alloc(4096, MEM_SIZE);
-	if (!c->ram || mvm_memmap_add(&c->mem, 0, MEM_SIZE, c->ram, 0) < 0)
+	c->ram = hostram_map(&c->mem, MEM_SIZE, 0);
+	if (!c->ram)
 		return -1;
-	memset(c->ram, 0, MEM_SIZE);
 	put(c, PML4, 0, PDPT | P | RW | US);
 	put(c, PDPT, 0, PD | P | RW | US);
 	put(c, PD, 0, PT | P | RW | US);

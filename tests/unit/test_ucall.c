@@ -14,6 +14,8 @@
 
 #include "minivmm/minivmm.h"
 
+#include "hostram.h"
+
 #define RAM_SIZE 0x10000
 #define UC_GPA	 0x4000 /* where the tests put the guest's struct */
 
@@ -52,10 +54,8 @@ static int env_setup(void **state)
 	struct mvm_log lg = {log_fn, e};
 
 	assert_non_null(e);
-	e->ram = aligned_alloc(4096, RAM_SIZE);
+	e->ram = hostram_map(&e->mem, RAM_SIZE, 0);
 	assert_non_null(e->ram);
-	memset(e->ram, 0, RAM_SIZE);
-	assert_int_equal(mvm_memmap_add(&e->mem, 0, RAM_SIZE, e->ram, 0), 0);
 	assert_int_equal(mvm_ucall_create(&e->mem, out_fn, e, &lg, &e->dev), 0);
 	*state = e;
 	return 0;
