@@ -21,6 +21,14 @@ struct harness_run {
 	char log[8192];		   /* the runtime's log messages */
 };
 
+/* In a graded test (labs/common/grade.h): fail, pointing at the log the
+ * runtime printed, unless the container started. A macro so the failure
+ * names the test's own line. */
+#define HARNESS_EXPECT_STARTED(r)                                             \
+	GRADE_EXPECT((r)->rc == 0,                                            \
+		     "the container did not start (rc %d; its log is above)", \
+		     (r)->rc)
+
 /* cmocka skip(), with the reason printed, unless this machine can run
  * containers: root, build/rootfs (or $MVM_ROOTFS), namespaces. */
 void harness_require(void);
