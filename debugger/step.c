@@ -306,21 +306,30 @@ static int check_bp(struct dbg_session *s, const struct mvm_exit *e)
 	return 1;
 }
 
+/* Run up to n exits; stop early at a breakpoint, at the end of the run
+ * or when the user interrupts. Returns 1 when it stopped early, 0 after
+ * all n exits, or the -errno of a failed run. */
+static int run_exits(struct dbg_session *s, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct mvm_exit e;
+		int rc = next_exit(s, &e);
+		if (rc)
+			return rc;
+		if (check_bp(s, &e) || ends_run(&e) || s->dead ||
+		    interrupted(s))
+			return 1;
+	}
+	return 0;
+}
+
 int dbg_step_exit(struct dbg_session *s, unsigned n)
 {
 	int rc = begin_run(s);
 	if (rc)
 		return rc;
-	for (unsigned i = 0; i < n; i++) {
-		struct mvm_exit e;
-		rc = next_exit(s, &e);
-		if (rc)
-			return rc;
-		if (check_bp(s, &e) || ends_run(&e) || s->dead ||
-		    interrupted(s))
-			break;
-	}
-	return 0;
+	rc = run_exits(s, n);
+	return rc < 0 ? rc : 0;
 }
 
 /* `cont` with a mode breakpoint: single-step and watch the mode. */
@@ -350,15 +359,9 @@ int dbg_cont(struct dbg_session *s)
 	for (int i = 0; i < s->bps.n; i++)
 		if (s->bps.bp[i].kind == DBG_BP_MODE)
 			return cont_stepping(s);
-	for (unsigned i = 0; i < DBG_CONT_MAX_EXITS; i++) {
-		struct mvm_exit e;
-		rc = next_exit(s, &e);
-		if (rc)
-			return rc;
-		if (check_bp(s, &e) || ends_run(&e) || s->dead ||
-		    interrupted(s))
-			return 0;
-	}
+	rc = run_exits(s, DBG_CONT_MAX_EXITS);
+	if (rc)
+		return rc < 0 ? rc : 0;
 	dbg_status(s, 0, "stopped after %d exits without a breakpoint",
 		   DBG_CONT_MAX_EXITS);
 	return 0;
