@@ -121,6 +121,17 @@ int harness_sh(struct harness_run *r, struct mvm_ctr_config *cfg,
 	return r->rc;
 }
 
+int harness_sh_holding_host_root(struct harness_run *r,
+				 struct mvm_ctr_config *cfg, const char *script)
+{
+	int fd = open("/", O_RDONLY | O_DIRECTORY); /* no O_CLOEXEC */
+
+	assert_true(fd >= 0);
+	harness_sh(r, cfg, script);
+	close(fd);
+	return r->rc;
+}
+
 long harness_value(const struct harness_run *r, const char *key)
 {
 	const char *p = strstr(r->out, key);

@@ -44,6 +44,13 @@ void harness_config(struct mvm_ctr_config *cfg, struct harness_run *r);
 int harness_sh(struct harness_run *r, struct mvm_ctr_config *cfg,
 	       const char *script);
 
+/* harness_sh() while the test holds a descriptor of the host's "/"
+ * opened without O_CLOEXEC: the runtime must close every inherited
+ * descriptor, or the container reaches host files through it. */
+int harness_sh_holding_host_root(struct harness_run *r,
+				 struct mvm_ctr_config *cfg,
+				 const char *script);
+
 /* The value after "key" in r->out ("pid=1" -> harness_value(r, "pid=")),
  * or -1 if the key is missing. */
 long harness_value(const struct harness_run *r, const char *key);
