@@ -20,3 +20,25 @@ uint8_t *hostram_map(struct mvm_memmap *mem, size_t size, int fill)
 	}
 	return ram;
 }
+
+struct hostram *hostram_new(size_t size, int fill)
+{
+	struct hostram *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->ram = hostram_map(&h->mem, size, fill);
+	if (!h->ram) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void hostram_free(struct hostram *h)
+{
+	if (!h)
+		return;
+	free(h->ram);
+	free(h);
+}

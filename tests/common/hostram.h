@@ -21,4 +21,14 @@
  */
 uint8_t *hostram_map(struct mvm_memmap *mem, size_t size, int fill);
 
+/* A memory map holding just such RAM, for tests that need no more. */
+struct hostram {
+	struct mvm_memmap mem;
+	uint8_t *ram;
+};
+
+/* hostram_map() into a new struct hostram; NULL on failure. */
+struct hostram *hostram_new(size_t size, int fill);
+void hostram_free(struct hostram *h);
+
 #endif

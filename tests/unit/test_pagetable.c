@@ -22,20 +22,12 @@
 #define AREA	 MVM_PT_ADDR
 #define DIR	 (MVM_PTE_P | MVM_PTE_RW)
 
-struct ctx {
-	struct mvm_memmap mem;
-	uint8_t *ram;
-};
-
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	/* 0xaa: junk the builder must clear */
+	struct hostram *c = hostram_new(MEM_SIZE, 0xaa);
 
 	if (!c)
-		return -1;
-	/* 0xaa: junk the builder must clear */
-	c->ram = hostram_map(&c->mem, MEM_SIZE, 0xaa);
-	if (!c->ram)
 		return -1;
 	*state = c;
 	return 0;
@@ -43,14 +35,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	free(c->ram);
-	free(c);
+	hostram_free(*state);
 	return 0;
 }
 
-static uint64_t entry(struct ctx *c, uint64_t table, unsigned i)
+static uint64_t entry(struct hostram *c, uint64_t table, unsigned i)
 {
 	uint64_t v;
 
@@ -72,7 +61,7 @@ static void tables_needed_counts_every_level(void **state)
 
 static void build_2m_maps_64m_with_three_tables(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	uint64_t cr3 = 0;
 	unsigned i;
 
@@ -93,7 +82,7 @@ static void build_2m_maps_64m_with_three_tables(void **state)
 
 static void build_4k_uses_page_tables_after_the_pds(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	uint64_t cr3 = 0, pd = AREA + 0x2000, pt0 = AREA + 0x3000;
 
 	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
@@ -111,7 +100,7 @@ static void build_4k_uses_page_tables_after_the_pds(void **state)
 
 static void build_above_4g_fills_several_pdpt_entries(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	uint64_t cr3 = 0, pdpt = AREA + 0x1000;
 
 	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
@@ -125,7 +114,7 @@ static void build_above_4g_fills_several_pdpt_entries(void **state)
 
 static void build_reports_enospc_without_writing(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	uint64_t cr3 = 0x1234;
 
 	/* 64 MiB with 2 MiB pages needs 3 tables; give it 2. */
@@ -142,7 +131,7 @@ static void build_reports_enospc_without_writing(void **state)
 
 static void build_rejects_bad_sizes_and_alignment(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	uint64_t cr3;
 
 	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
@@ -167,7 +156,7 @@ static void build_rejects_bad_sizes_and_alignment(void **state)
 
 static void build_outside_guest_memory_is_efault(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	uint64_t cr3;
 
 	assert_int_equal(mvm_pt_build_identity(&c->mem, 2ULL << 20, 4ULL << 20,
@@ -177,7 +166,7 @@ static void build_outside_guest_memory_is_efault(void **state)
 
 static void built_tables_walk_to_the_same_address(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	const uint64_t va[] = {0, 0x7c00, 0x1fffff, 0x200000, 0x7ffffff};
 	uint64_t cr3;
 	struct mvm_pt_walk w;

@@ -37,24 +37,16 @@
 #define EFER 0x500ULL
 #define NXE  0x800ULL
 
-struct ctx {
-	struct mvm_memmap mem;
-	uint8_t *ram;
-};
-
-static void put(struct ctx *c, uint64_t table, unsigned i, uint64_t v)
+static void put(struct hostram *c, uint64_t table, unsigned i, uint64_t v)
 {
 	memcpy(c->ram + table + i * 8, &v, 8);
 }
 
 static int setup(void **state)
 {
-	struct ctx *c = calloc(1, sizeof(*c));
+	struct hostram *c = hostram_new(MEM_SIZE, 0);
 
 	if (!c)
-		return -1;
-	c->ram = hostram_map(&c->mem, MEM_SIZE, 0);
-	if (!c->ram)
 		return -1;
 	put(c, PML4, 0, PDPT | P | RW | US);
 	put(c, PDPT, 0, PD | P | RW | US);
@@ -65,14 +57,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
-	free(c->ram);
-	free(c);
+	hostram_free(*state);
 	return 0;
 }
 
-static int walk(struct ctx *c, uint64_t efer, uint64_t va,
+static int walk(struct hostram *c, uint64_t efer, uint64_t va,
 		struct mvm_pt_walk *w)
 {
 	return mvm_pt_walk(&c->mem, CR0, PML4, CR4, efer, va, w);
@@ -80,7 +69,7 @@ static int walk(struct ctx *c, uint64_t efer, uint64_t va,
 
 static void walk_4k_page_uses_four_levels(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	put(c, PT, 5, 0x123000 | P | RW);
@@ -101,7 +90,7 @@ static void walk_4k_page_uses_four_levels(void **state)
 
 static void walk_2m_page_stops_at_the_pd(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	put(c, PD, 1, 0x400000 | P | RW | US | PS);
@@ -114,7 +103,7 @@ static void walk_2m_page_stops_at_the_pd(void **state)
 
 static void walk_1g_page_stops_at_the_pdpt(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	put(c, PDPT, 1, 0x80000000ULL | P | PS);
@@ -125,7 +114,7 @@ static void walk_1g_page_stops_at_the_pdpt(void **state)
 	assert_false(w.writable);
 }
 
-static void expect_fault(struct ctx *c, uint64_t efer, uint64_t va,
+static void expect_fault(struct hostram *c, uint64_t efer, uint64_t va,
 			 enum mvm_pt_fault f, int nlevels, const char *why)
 {
 	struct mvm_pt_walk w;
@@ -138,7 +127,7 @@ static void expect_fault(struct ctx *c, uint64_t efer, uint64_t va,
 
 static void not_present_is_reported_at_each_level(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 
 	expect_fault(c, EFER, 1ULL << 39, MVM_PT_NOT_PRESENT, 1,
 		     "PML4E 1 at 0x1008 is not present (P=0)");
@@ -152,7 +141,7 @@ static void not_present_is_reported_at_each_level(void **state)
 
 static void reserved_bits_are_faults(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	put(c, PML4, 2, PDPT | P | RW | PS); /* PS is reserved in a PML4E */
@@ -170,7 +159,7 @@ static void reserved_bits_are_faults(void **state)
 
 static void noncanonical_address_is_refused(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	expect_fault(c, EFER, 0x0000800000000000ULL, MVM_PT_NONCANONICAL, 0,
@@ -184,7 +173,7 @@ static void noncanonical_address_is_refused(void **state)
 
 static void table_outside_memory_is_bad_table(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 
 	put(c, PDPT, 3, 0x80000000ULL | P | RW);
 	expect_fault(c, EFER, 3ULL << 30, MVM_PT_BAD_TABLE, 2,
@@ -193,7 +182,7 @@ static void table_outside_memory_is_bad_table(void **state)
 
 static void permissions_combine_along_the_walk(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	/* RW = 0 high up makes the page read-only even if the PTE says RW. */
@@ -212,14 +201,14 @@ static void permissions_combine_along_the_walk(void **state)
 	assert_false(w.user);
 }
 
-static void put32(struct ctx *c, uint64_t table, unsigned i, uint32_t v)
+static void put32(struct hostram *c, uint64_t table, unsigned i, uint32_t v)
 {
 	memcpy(c->ram + table + i * 4, &v, 4);
 }
 
 static void paging_off_is_identity_and_la57_unsupported(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	assert_int_equal(mvm_pt_walk(&c->mem, 0x11, 0, 0, 0, 0x1234, &w), 0);
@@ -236,7 +225,7 @@ static void paging_off_is_identity_and_la57_unsupported(void **state)
 /* 32-bit paging: PD at 0x10000, PT at 0x11000, 4-byte entries. */
 static void walk_32bit_paging_4k_and_4m_pages(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	const uint64_t pse = 0x10; /* CR4.PSE */
 	struct mvm_pt_walk w;
 
@@ -270,7 +259,7 @@ static void walk_32bit_paging_4k_and_4m_pages(void **state)
 /* PAE paging: a 4-entry PDPT at 0x12020 (32-byte aligned CR3). */
 static void walk_pae_paging(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct mvm_pt_walk w;
 
 	put(c, 0x12020, 0, 0x13000 | P);
@@ -328,7 +317,7 @@ static int collect(void *ctx, const struct mvm_pt_range *r)
 
 static void ranges_merge_contiguous_pages_with_equal_rights(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct seen s = {0};
 	unsigned i;
 
@@ -355,7 +344,7 @@ static void ranges_merge_contiguous_pages_with_equal_rights(void **state)
 
 static void ranges_split_on_holes_rights_and_jumps(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct seen s = {0};
 
 	put(c, PD, 0, 0); /* drop the PT */
@@ -375,7 +364,7 @@ static void ranges_split_on_holes_rights_and_jumps(void **state)
 
 static void ranges_stop_when_callback_says_so(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct seen s = {.stop_after = 1};
 
 	put(c, PD, 0, 0);
@@ -387,7 +376,7 @@ static void ranges_stop_when_callback_says_so(void **state)
 
 static void ranges_refuse_bad_and_looping_tables(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	struct seen s = {0};
 	unsigned i;
 
@@ -418,7 +407,7 @@ static int covered(const struct seen *s, uint64_t va)
  * and "translates" must be the same answer. */
 static void ranges_and_walk_agree_on_reserved_entries(void **state)
 {
-	struct ctx *c = *state;
+	struct hostram *c = *state;
 	const uint64_t va[] = {1ULL << 21, 2ULL << 21, 3ULL << 21, 4ULL << 21,
 			       2ULL << 39};
 	const uint64_t efers[] = {EFER | NXE, EFER};
