@@ -15,16 +15,9 @@
 #include <string.h>
 
 #include "panes.h"
+#include "pt_layout.h"
 
-#define RAM    (4ULL << 20)
-#define PML4   0x1000ULL
-#define PDPT   0x2000ULL
-#define PD     0x3000ULL
-#define PT     0x4000ULL
-#define P      MVM_PTE_P
-#define RW     MVM_PTE_RW
-#define US     MVM_PTE_US
-#define PS     MVM_PTE_PS
+#define RAM    PT_RAM_SIZE
 #define CR0_PE (1ULL << 0)
 #define CR0_PG (1ULL << 31)
 
@@ -37,7 +30,7 @@ struct world {
 
 static void set(struct world *w, uint64_t table, int index, uint64_t v)
 {
-	memcpy(w->ram + table + 8 * (uint64_t)index, &v, 8);
+	pt_set(w->ram, table, (unsigned)index, v);
 }
 
 static int setup(void **state)

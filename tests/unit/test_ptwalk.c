@@ -20,15 +20,9 @@
 
 #include "hostram.h"
 
-#define MEM_SIZE (4ULL << 20)
-#define PML4	 0x1000ULL
-#define PDPT	 0x2000ULL
-#define PD	 0x3000ULL
-#define PT	 0x4000ULL
-#define P	 MVM_PTE_P
-#define RW	 MVM_PTE_RW
-#define US	 MVM_PTE_US
-#define PS	 MVM_PTE_PS
+#include "pt_layout.h"
+
+#define MEM_SIZE PT_RAM_SIZE
 #define NX	 MVM_PTE_NX
 
 /* Paging state of a 64-bit guest: CR0.PE|PG, CR4.PAE, EFER.LME|LMA. */
@@ -39,7 +33,7 @@
 
 static void put(struct hostram *c, uint64_t table, unsigned i, uint64_t v)
 {
-	memcpy(c->ram + table + i * 8, &v, 8);
+	pt_set(c->ram, table, i, v);
 }
 
 static int setup(void **state)
