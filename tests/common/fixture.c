@@ -221,6 +221,21 @@ void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base)
 	assert_int_equal(mvm_vcpu_set_regs(f->vcpu, &regs), 0);
 }
 
+void fixture_real_code(struct fixture *f, const void *code, size_t len,
+		       uint64_t ds_base)
+{
+	assert_int_equal(mvm_vm_write(f->vm, MVM_REAL_LOAD_ADDR, code, len), 0);
+	fixture_real_mode(f, MVM_REAL_LOAD_ADDR, ds_base);
+}
+
+uint64_t fixture_rax(struct fixture *f)
+{
+	struct kvm_regs regs;
+
+	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &regs), 0);
+	return regs.rax;
+}
+
 static void backstop(int sig)
 {
 	static const char msg[] =

@@ -54,6 +54,15 @@ void fixture_load_code(struct fixture *f, enum mvm_cpu_mode mode, uint64_t gpa,
  * the run step on hand-assembled guests. */
 void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base);
 
+/* Copy hand-assembled 16-bit code to MVM_REAL_LOAD_ADDR and enter it
+ * there with fixture_real_mode(). Fails the test on error. */
+void fixture_real_code(struct fixture *f, const void *code, size_t len,
+		       uint64_t ds_base);
+
+/* The vCPU's RAX (where the test guests leave a result); fails the test
+ * when the registers cannot be read. */
+uint64_t fixture_rax(struct fixture *f);
+
 /* mvm_vcpu_run() with timeout_ms plus an alarm() backstop a few seconds
  * later (the process dies with a message if even the deadline fails).
  * Returns mvm_vcpu_run()'s result. */

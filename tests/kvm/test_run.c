@@ -21,22 +21,6 @@
 #define ENTRY  MVM_REAL_LOAD_ADDR
 #define RUN_MS 5000 /* generous: real-mode code is emulated here */
 
-/* Load code at 0x7c00 and enter real mode there with DS base ds_base. */
-static void load(struct fixture *f, const uint8_t *code, size_t len,
-		 uint64_t ds_base)
-{
-	assert_int_equal(mvm_vm_write(f->vm, ENTRY, code, len), 0);
-	fixture_real_mode(f, ENTRY, ds_base);
-}
-
-static uint64_t reg_rax(struct fixture *f)
-{
-	struct kvm_regs regs;
-
-	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &regs), 0);
-	return regs.rax;
-}
-
 /* --- a test device that counts accesses --------------------------------- */
 
 struct probe {
@@ -84,7 +68,7 @@ static void hlt_stops_the_run_with_rip_after_it(void **state)
 	static const uint8_t code[] = {0xf4}; /* hlt */
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_true(e.stop);
@@ -102,7 +86,7 @@ static void out_to_unclaimed_port_is_logged_and_not_fatal(void **state)
 	};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	assert_int_equal(e.u.io.port, MVM_PORT_DEMO);
@@ -127,7 +111,7 @@ static void unclaimed_access_warnings_are_capped(void **state)
 	struct mvm_exit e;
 	int warnings = 0;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	for (const char *p = f->log; (p = strstr(p, "warning: unclaimed")); p++)
@@ -147,7 +131,7 @@ static void in_from_unclaimed_port_reads_all_ones(void **state)
 	};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	assert_int_equal(e.u.io.is_write, 0);
@@ -156,7 +140,7 @@ static void in_from_unclaimed_port_reads_all_ones(void **state)
 	assert_non_null(strstr(f->log, "unclaimed port read 0x500 size 4"));
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
-	assert_int_equal(reg_rax(f) & 0xffffffff, 0xffffffff);
+	assert_int_equal(fixture_rax(f) & 0xffffffff, 0xffffffff);
 }
 
 static void rep_outsb_delivers_every_byte_to_the_device(void **state)
@@ -172,7 +156,7 @@ static void rep_outsb_delivers_every_byte_to_the_device(void **state)
 	};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c80, "hello", 5), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
@@ -197,7 +181,7 @@ static void rep_insb_fills_memory_from_the_device(void **state)
 	assert_int_equal(mvm_bus_register(mvm_vm_pio_bus(f->vm), 0x600, 1,
 					  &probe_ops, &p),
 			 0);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(p.reads, 4);
@@ -222,7 +206,7 @@ static void mmio_write_and_read_reach_the_device(void **state)
 					  MVM_MMIO_DEMO_ADDR, 0x1000,
 					  &probe_ops, &p),
 			 0);
-	load(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
+	fixture_real_code(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
 	assert_int_equal(e.u.mmio.addr, MVM_MMIO_DEMO_ADDR + 0x10);
@@ -234,7 +218,7 @@ static void mmio_write_and_read_reach_the_device(void **state)
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(p.reads, 1);
 	assert_int_equal(p.last_off, 0x20);
-	assert_int_equal(reg_rax(f) & 0xffffffff, 0x14131211);
+	assert_int_equal(fixture_rax(f) & 0xffffffff, 0x14131211);
 }
 
 static void unclaimed_mmio_read_returns_all_ones(void **state)
@@ -247,10 +231,10 @@ static void unclaimed_mmio_read_returns_all_ones(void **state)
 	};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
+	fixture_real_code(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
-	assert_int_equal(reg_rax(f) & 0xffffffff, 0xffffffff);
+	assert_int_equal(fixture_rax(f) & 0xffffffff, 0xffffffff);
 	assert_non_null(strstr(f->log, "unclaimed MMIO read 0xd0000000"));
 }
 
@@ -269,7 +253,7 @@ static void device_stop_request_ends_the_run(void **state)
 
 	assert_int_equal(mvm_vm_write(f->vm, MVM_UCALL_ADDR, &uc, sizeof(uc)),
 			 0);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	assert_true(e.stop);
@@ -283,7 +267,7 @@ static void deadline_stops_a_guest_that_never_exits(void **state)
 	struct mvm_exit e;
 	uint64_t t0, ms;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	t0 = mvm_now_ns();
 	assert_int_equal(fixture_run(f, 200, &e), -ETIMEDOUT);
 	ms = (mvm_now_ns() - t0) / 1000000;
@@ -292,7 +276,7 @@ static void deadline_stops_a_guest_that_never_exits(void **state)
 	assert_in_range(e.rip, ENTRY, ENTRY + 1);
 	/* Disarmed afterwards: the next run is not cut short. */
 	static const uint8_t hlt[] = {0xf4};
-	load(f, hlt, sizeof(hlt), 0);
+	fixture_real_code(f, hlt, sizeof(hlt), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 }
@@ -309,7 +293,7 @@ static void single_step_reports_each_instruction(void **state)
 	static const uint64_t want[] = {ENTRY + 1, ENTRY + 3, ENTRY + 4};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
@@ -329,7 +313,7 @@ static void hw_breakpoint_fires_at_its_address(void **state)
 	const uint64_t bp = ENTRY + 3;
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 0, &bp, 1), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_DEBUG);
@@ -364,7 +348,7 @@ static void injected_exception_runs_the_guest_handler(void **state)
 	const uint16_t ivt6[2] = {0x7c40, 0};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, ud_handler, 5), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 6 * 4, ivt6, 4), 0);
 	assert_int_equal(mvm_vcpu_inject_exception(f->vcpu, 6, 0, 0, 2), 0);
@@ -399,7 +383,7 @@ static void int3_and_int_n_reach_real_mode_ivt_handlers(void **state)
 	const uint16_t ivt3[2] = {0x7c40, 0}, ivt30[2] = {0x7c60, 0};
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, bp_handler, 5), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c60, int30_handler, 5), 0);
 	/* Real-mode IVT: vector n at 4 * n, offset then segment. */
@@ -554,7 +538,7 @@ static void exits_are_counted_with_tracing_off_and_no_rip_is_read(void **state)
 	struct mvm_exit e;
 
 	assert_false(t->enabled);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.seq, 1);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
@@ -582,7 +566,7 @@ static void tracing_on_records_rip_and_handler_time(void **state)
 	struct mvm_exit e;
 
 	mvm_trace_enable(t, 1);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	/* The OUT is at ENTRY + 2. Mainline KVM completes it (and moves
@@ -669,7 +653,7 @@ static void user_space_msr_read_and_write_reach_the_handler(void **state)
 		skip();
 	}
 	assert_int_equal(r, 0);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
 	assert_int_equal(e.u.msr.index, TEST_MSR);
@@ -703,14 +687,14 @@ static void msr_filter_sends_a_known_msr_to_user_space(void **state)
 		skip();
 	}
 	assert_int_equal(r, 0);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
 	assert_int_equal(e.u.msr.index, 0x10);
 	assert_int_equal(e.u.msr.why, KVM_MSR_EXIT_REASON_FILTER);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
-	assert_int_equal(reg_rax(f) & 0xffffffff, 0xcafebabe);
+	assert_int_equal(fixture_rax(f) & 0xffffffff, 0xcafebabe);
 }
 
 static void msr_without_handler_gives_the_guest_gp(void **state)
@@ -734,7 +718,7 @@ static void msr_without_handler_gives_the_guest_gp(void **state)
 		skip();
 	}
 	assert_int_equal(r, 0);
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, gp_handler, 5), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 13 * 4, ivt13, 4), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);

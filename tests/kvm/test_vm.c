@@ -17,25 +17,9 @@
 
 #include "fixture.h"
 
-#define ENTRY	 MVM_REAL_LOAD_ADDR
 #define RUN_MS	 5000
 #define SLOT_GPA 0x8000000ULL /* 128 MiB: above RAM, below MMIO */
 #define PAGE	 4096ULL
-
-static void load(struct fixture *f, const uint8_t *code, size_t len,
-		 uint64_t ds_base)
-{
-	assert_int_equal(mvm_vm_write(f->vm, ENTRY, code, len), 0);
-	fixture_real_mode(f, ENTRY, ds_base);
-}
-
-static uint32_t reg_eax(struct fixture *f)
-{
-	struct kvm_regs regs;
-
-	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &regs), 0);
-	return (uint32_t)regs.rax;
-}
 
 static void skip_without_kvm(void)
 {
@@ -174,7 +158,7 @@ static void guest_cpuid_reports_the_host_vendor(void **state)
 	struct kvm_regs regs;
 	struct mvm_exit e;
 
-	load(f, code, sizeof(code), 0);
+	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &regs), 0);
@@ -201,10 +185,10 @@ static void guest_reads_a_rom_slot(void **state)
 	assert_int_equal(mvm_vm_write(f->vm, SLOT_GPA + 8, &v, 4), -EROFS);
 	assert_int_equal(
 		mvm_memmap_write(mvm_vm_mem(f->vm), SLOT_GPA + 8, &v, 4, 1), 0);
-	load(f, code, sizeof(code), SLOT_GPA);
+	fixture_real_code(f, code, sizeof(code), SLOT_GPA);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
-	assert_int_equal(reg_eax(f), v);
+	assert_int_equal((uint32_t)fixture_rax(f), v);
 }
 
 static void guest_write_to_rom_exits_as_mmio_and_changes_nothing(void **state)
@@ -220,7 +204,7 @@ static void guest_write_to_rom_exits_as_mmio_and_changes_nothing(void **state)
 
 	assert_true(mvm_vm_mem_add(f->vm, SLOT_GPA, PAGE, MVM_MEM_READONLY) >
 		    0);
-	load(f, code, sizeof(code), SLOT_GPA);
+	fixture_real_code(f, code, sizeof(code), SLOT_GPA);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
 	assert_int_equal(e.u.mmio.addr, SLOT_GPA + 0x10);
@@ -250,14 +234,14 @@ static void removed_slot_turns_into_mmio(void **state)
 	assert_int_equal(mvm_vm_mem_remove(f->vm, slot), 0);
 	assert_int_equal(mvm_vm_mem_remove(f->vm, slot), -ENOENT);
 	assert_int_equal(mvm_vm_read(f->vm, SLOT_GPA, &got, 4), -EFAULT);
-	load(f, code, sizeof(code), SLOT_GPA);
+	fixture_real_code(f, code, sizeof(code), SLOT_GPA);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
 	assert_int_equal(e.u.mmio.addr, SLOT_GPA);
 	assert_false(e.u.mmio.is_write);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
-	assert_int_equal(reg_eax(f), 0xffffffff);
+	assert_int_equal((uint32_t)fixture_rax(f), 0xffffffff);
 }
 
 static void dirty_log_marks_exactly_the_written_pages(void **state)
@@ -277,7 +261,7 @@ static void dirty_log_marks_exactly_the_written_pages(void **state)
 	slot = mvm_vm_mem_add(f->vm, SLOT_GPA, 16 * PAGE, MVM_MEM_LOG_DIRTY);
 	assert_true(slot > 0);
 	assert_int_equal(mvm_vm_dirty_log(f->vm, slot, bm), 0);
-	load(f, code, sizeof(code), SLOT_GPA);
+	fixture_real_code(f, code, sizeof(code), SLOT_GPA);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(mvm_vm_dirty_log(f->vm, slot, bm), 0);
