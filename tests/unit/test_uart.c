@@ -15,6 +15,8 @@
 
 #include "minivmm/minivmm.h"
 
+#include "capture.h"
+
 enum {
 	RBR = 0,
 	THR = 0,
@@ -42,9 +44,7 @@ static void out_fn(void *ctx, const char *buf, size_t len)
 {
 	struct env *e = ctx;
 
-	assert_true(e->out_len + len <= sizeof(e->out));
-	memcpy(e->out + e->out_len, buf, len);
-	e->out_len += len;
+	capture_append(e->out, sizeof(e->out), &e->out_len, buf, len);
 }
 
 static void irq_fn(void *ctx, int level)

@@ -14,6 +14,7 @@
 
 #include "minivmm/minivmm.h"
 
+#include "capture.h"
 #include "hostram.h"
 
 #define RAM_SIZE 0x10000
@@ -33,9 +34,7 @@ static void out_fn(void *ctx, const char *buf, size_t len)
 {
 	struct env *e = ctx;
 
-	assert_true(e->out_len + len <= sizeof(e->out));
-	memcpy(e->out + e->out_len, buf, len);
-	e->out_len += len;
+	capture_append(e->out, sizeof(e->out), &e->out_len, buf, len);
 }
 
 static void log_fn(void *ctx, enum mvm_log_level level, const char *msg)
