@@ -60,6 +60,27 @@ struct smp {
 	struct mvm_vm *vm;
 };
 
+/* Load code0 for r0's vCPU at CODE0 and code1 for r1's at CODE1, then
+ * run both at once, one thread each, until both runs return (an alarm
+ * backstops a deadline that fails). */
+static void run_pair(struct smp *s, struct runner *r0, const void *code0,
+		     size_t len0, struct runner *r1, const void *code1,
+		     size_t len1)
+{
+	pthread_t t0, t1;
+
+	assert_int_equal(mvm_vm_write(s->vm, CODE0, code0, len0), 0);
+	assert_int_equal(mvm_vm_write(s->vm, CODE1, code1, len1), 0);
+	real_mode_at(r0->vcpu, CODE0);
+	real_mode_at(r1->vcpu, CODE1);
+	alarm(20);
+	assert_int_equal(pthread_create(&t0, NULL, run_thread, r0), 0);
+	assert_int_equal(pthread_create(&t1, NULL, run_thread, r1), 0);
+	pthread_join(t0, NULL);
+	pthread_join(t1, NULL);
+	alarm(0);
+}
+
 static int smp_setup(void **state)
 {
 	static struct smp s;
@@ -90,18 +111,8 @@ static void deadline_of_one_vcpu_does_not_stop_the_other(void **state)
 	};
 	struct runner r0 = {mvm_vm_vcpu(s->vm, 0), 200, 0, {0}, 0};
 	struct runner r1 = {mvm_vm_vcpu(s->vm, 1), 1200, 0, {0}, 0};
-	pthread_t t0, t1;
 
-	assert_int_equal(mvm_vm_write(s->vm, CODE0, spin, sizeof(spin)), 0);
-	assert_int_equal(mvm_vm_write(s->vm, CODE1, count, sizeof(count)), 0);
-	real_mode_at(r0.vcpu, CODE0);
-	real_mode_at(r1.vcpu, CODE1);
-	alarm(20);
-	assert_int_equal(pthread_create(&t0, NULL, run_thread, &r0), 0);
-	assert_int_equal(pthread_create(&t1, NULL, run_thread, &r1), 0);
-	pthread_join(t0, NULL);
-	pthread_join(t1, NULL);
-	alarm(0);
+	run_pair(s, &r0, spin, sizeof(spin), &r1, count, sizeof(count));
 	assert_int_equal(r0.rc, -ETIMEDOUT);
 	assert_int_equal(r1.rc, -ETIMEDOUT);
 	assert_in_range(r0.ms, 190, 1000);
@@ -139,7 +150,6 @@ static void two_vcpus_run_in_parallel_through_one_bus(void **state)
 	struct tally t0 = {0}, t1 = {0};
 	struct runner r0 = {mvm_vm_vcpu(s->vm, 0), 5000, 0, {0}, 0};
 	struct runner r1 = {mvm_vm_vcpu(s->vm, 1), 5000, 0, {0}, 0};
-	pthread_t h0, h1;
 
 	assert_int_equal(mvm_bus_register(mvm_vm_pio_bus(s->vm), 0x600, 1,
 					  &tally_ops, &t0),
@@ -147,16 +157,7 @@ static void two_vcpus_run_in_parallel_through_one_bus(void **state)
 	assert_int_equal(mvm_bus_register(mvm_vm_pio_bus(s->vm), 0x601, 1,
 					  &tally_ops, &t1),
 			 0);
-	assert_int_equal(mvm_vm_write(s->vm, CODE0, c0, sizeof(c0)), 0);
-	assert_int_equal(mvm_vm_write(s->vm, CODE1, c1, sizeof(c1)), 0);
-	real_mode_at(r0.vcpu, CODE0);
-	real_mode_at(r1.vcpu, CODE1);
-	alarm(20);
-	assert_int_equal(pthread_create(&h0, NULL, run_thread, &r0), 0);
-	assert_int_equal(pthread_create(&h1, NULL, run_thread, &r1), 0);
-	pthread_join(h0, NULL);
-	pthread_join(h1, NULL);
-	alarm(0);
+	run_pair(s, &r0, c0, sizeof(c0), &r1, c1, sizeof(c1));
 	assert_int_equal(r0.rc, 0);
 	assert_int_equal(r1.rc, 0);
 	assert_int_equal(t0.writes, 50);
