@@ -120,6 +120,16 @@ static void forge_io(struct harness *h, uint8_t size, uint32_t count,
 	h->run->io.data_offset = data_offset;
 }
 
+/* One MMIO exit as KVM would describe it (len is the test's to spoil). */
+static void forge_mmio(struct harness *h, uint64_t gpa, uint32_t len,
+		       uint8_t is_write)
+{
+	h->run->exit_reason = KVM_EXIT_MMIO;
+	h->run->mmio.phys_addr = gpa;
+	h->run->mmio.len = len;
+	h->run->mmio.is_write = is_write;
+}
+
 static void step(struct harness *h, struct mvm_exit *e)
 {
 	memset(e, 0, sizeof(*e));
@@ -197,10 +207,7 @@ static void mmio_exit_longer_than_8_bytes_stops(void **state)
 	struct harness *h = *state;
 	struct mvm_exit e;
 
-	h->run->exit_reason = KVM_EXIT_MMIO;
-	h->run->mmio.phys_addr = 0xd0000000;
-	h->run->mmio.len = 9;
-	h->run->mmio.is_write = 1;
+	forge_mmio(h, 0xd0000000, 9, 1);
 	step(h, &e);
 	assert_true(e.stop);
 	assert_int_equal(h->accesses, 0);
@@ -212,10 +219,7 @@ static void mmio_read_of_8_bytes_returns_the_device_value(void **state)
 	struct harness *h = *state;
 	struct mvm_exit e;
 
-	h->run->exit_reason = KVM_EXIT_MMIO;
-	h->run->mmio.phys_addr = 0xd0000008;
-	h->run->mmio.len = 8;
-	h->run->mmio.is_write = 0;
+	forge_mmio(h, 0xd0000008, 8, 0);
 	step(h, &e);
 	assert_false(e.stop);
 	assert_int_equal(h->accesses, 1);
