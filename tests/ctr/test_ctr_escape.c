@@ -46,8 +46,7 @@ static void init_holds_no_descriptor_of_the_host(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.flags |= MVM_CTR_INIT;
 	harness_sh_holding_host_root(
 		&r, &cfg,

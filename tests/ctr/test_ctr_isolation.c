@@ -35,8 +35,7 @@ static void host_file_descriptors_do_not_leak_in(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	harness_sh_holding_host_root(
 		&r, &cfg, "echo fds=$(ls /proc/self/fd | tr '\\n' ' ')");
 	assert_int_equal(r.rc, 0);
@@ -103,8 +102,7 @@ static void proc_sys_is_read_only_and_host_files_are_hidden(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	assert_int_equal(harness_sh(&r, &cfg,
 				    "(echo x > /proc/sys/kernel/hostname) "
 				    "2>/dev/null && echo sysctl-writable; "
@@ -125,8 +123,7 @@ static void veth_pair_connects_container_and_host(void **state)
 	char ifname[32];
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.veth = "10.231.0.1/24,10.231.0.2/24";
 	cfg.flags |= MVM_CTR_KEEP_CAPS;
 	assert_int_equal(harness_sh(&r, &cfg,
@@ -146,8 +143,7 @@ static void veth_spec_is_checked_before_anything_starts(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.veth = "10.231.0.1/33,10.231.0.2/24";
 	assert_int_equal(harness_sh(&r, &cfg, "true"), -EINVAL);
 	assert_non_null(strstr(r.log, "want HOSTADDR/LEN,CTRADDR/LEN"));
@@ -163,8 +159,7 @@ static void cpu_quota_throttles_a_busy_loop(void **state)
 	char *p;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.cpu_millis = 100;
 	assert_int_equal(harness_sh(&r, &cfg,
 				    "time sh -c 'i=0; while [ $i -lt 60000 ]; "

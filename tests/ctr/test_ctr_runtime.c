@@ -104,8 +104,7 @@ static void exit_status_of_the_command_is_the_result(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	assert_int_equal(harness_sh(&r, &cfg, "exit 42"), 0);
 	assert_true(r.res.exited);
 	assert_int_equal(r.res.status, 42);
@@ -119,8 +118,7 @@ static void pid1_survives_sigkill_from_inside_its_namespace(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	assert_int_equal(harness_sh(&r, &cfg, "kill -9 $$; echo survived"), 0);
 	assert_non_null(strstr(r.out, "survived"));
 	assert_int_equal(r.res.status, 0);
@@ -134,8 +132,7 @@ static void missing_command_is_enoexec_with_its_name(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.argv = argv;
 	assert_int_equal(mvm_ctr_run(&cfg, &res), -ENOEXEC);
 	assert_non_null(strstr(r.log, "exec: /no/such/program"));
@@ -170,8 +167,7 @@ static void overlay_writes_never_reach_the_rootfs(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.flags |= MVM_CTR_OVERLAY;
 	assert_int_equal(harness_sh(&r, &cfg,
 				    "echo hi > /etc/ctr-overlay-test && "
@@ -216,8 +212,7 @@ static void read_only_root_refuses_writes_but_tmp_works(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.flags |= MVM_CTR_READONLY;
 	assert_int_equal(harness_sh(&r, &cfg,
 				    "touch /etc/x 2>&1; echo t > /tmp/t && "
@@ -234,8 +229,7 @@ static void user_namespace_maps_root_to_the_invoking_user(void **state)
 	char want[64];
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.flags |= MVM_CTR_USERNS;
 	assert_int_equal(
 		harness_sh(&r, &cfg,
@@ -254,8 +248,7 @@ static void timeout_kills_a_container_that_hangs(void **state)
 	struct timespec a, b;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.timeout_ms = 300;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	assert_int_equal(harness_sh(&r, &cfg, "sleep 30"), 0);
@@ -271,8 +264,7 @@ static void init_runs_the_command_as_pid2_and_reaps_orphans(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.flags |= MVM_CTR_INIT;
 	/* The orphaned sleep is re-parented to PID 1, which must reap it
 	 * for `ps` not to show a zombie ('Z'). */
@@ -304,8 +296,7 @@ static void init_forwards_sigterm_to_the_command(void **state)
 	char buf[256] = "";
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.argv = argv;
 	cfg.flags |= MVM_CTR_INIT | MVM_CTR_STDIO;
 	cfg.stdio[0] = cfg.stdio[1] = cfg.stdio[2] = out;

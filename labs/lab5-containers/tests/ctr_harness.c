@@ -85,6 +85,12 @@ void harness_config(struct mvm_ctr_config *cfg, struct harness_run *r)
 	cfg->log = (struct mvm_log){capture_log, r};
 }
 
+void harness_start(struct mvm_ctr_config *cfg, struct harness_run *r)
+{
+	harness_require();
+	harness_config(cfg, r);
+}
+
 int harness_sh(struct harness_run *r, struct mvm_ctr_config *cfg,
 	       const char *script)
 {

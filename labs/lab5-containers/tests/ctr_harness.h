@@ -40,6 +40,9 @@ const char *harness_rootfs(void);
  * captured into r->log). Change fields, then call harness_sh(). */
 void harness_config(struct mvm_ctr_config *cfg, struct harness_run *r);
 
+/* harness_require(), then harness_config(): how most tests begin. */
+void harness_start(struct mvm_ctr_config *cfg, struct harness_run *r);
+
 /* Run `/bin/sh -c script` in a container; fills *r; returns r->rc. */
 int harness_sh(struct harness_run *r, struct mvm_ctr_config *cfg,
 	       const char *script);

@@ -22,8 +22,7 @@ static void fork_storm_stops_at_pids_limit(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.pids_max = PIDS_MAX;
 	/* 64 sleepers; with pids.max = 16 most forks must fail. Counting
 	 * uses only shell built-ins: a full pids budget leaves no fork
@@ -48,8 +47,7 @@ static void allocation_past_memory_limit_is_killed_and_reported(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.memory_max = 32 << 20;
 	/* dd allocates and fills a 96 MiB buffer: 3x the limit. */
 	harness_sh(&r, &cfg,

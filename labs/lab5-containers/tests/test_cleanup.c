@@ -61,8 +61,7 @@ static void nothing_left_behind_after_limits_and_overlay(void **state)
 	long mnt, net;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.memory_max = 64 << 20;
 	cfg.pids_max = 32;
 	cfg.flags |= MVM_CTR_OVERLAY;

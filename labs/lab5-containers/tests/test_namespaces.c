@@ -47,8 +47,7 @@ static void command_is_pid1_and_host_processes_are_invisible(void **state)
 	char script[256];
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	/* Our own (host) PID must not exist in the container's /proc. */
 	snprintf(script, sizeof(script),
 		 "echo pid=$$; echo procs=$(ls -d /proc/[0-9]* | wc -l); "
@@ -74,8 +73,7 @@ static void network_namespace_has_only_loopback_and_it_is_up(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	harness_sh(&r, &cfg,
 		   "echo links=$(ls /proc/sys/net/ipv4/conf | grep -v -e all "
 		   "-e default | tr '\\n' ' '); "
@@ -98,8 +96,7 @@ static void cgroup_namespace_shows_own_group_as_root(void **state)
 	const char *want;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	/* No limits (task 3 need not be done): as root the runtime makes
 	 * the container a cgroup of its own anyway, and says so. */
 	harness_sh(&r, &cfg, "cat /proc/self/cgroup");

@@ -25,8 +25,7 @@ static void denied_syscall_returns_eperm(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	cfg.flags |= MVM_CTR_KEEP_CAPS | MVM_CTR_NO_SECCOMP;
 	harness_sh(&r, &cfg, script);
 	GRADE_EXPECT(r.rc == 0 && strstr(r.out, "mounted"),
@@ -151,8 +150,7 @@ static void no_capability_beyond_documented_set(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	harness_sh(&r, &cfg,
 		   "sed -n 's/^\\(Cap[A-Za-z]*\\|NoNewPrivs\\):\\t/\\1=0x/p' "
 		   "/proc/self/status");

@@ -102,8 +102,7 @@ static void proc_is_fresh_and_dev_is_minimal(void **state)
 	struct harness_run r;
 
 	(void)state;
-	harness_require();
-	harness_config(&cfg, &r);
+	harness_start(&cfg, &r);
 	harness_sh(&r, &cfg,
 		   "echo dev=$(ls /dev | tr '\\n' ' '); "
 		   "echo self=$(readlink /proc/self); "
