@@ -236,6 +236,20 @@ uint64_t fixture_rax(struct fixture *f)
 	return regs.rax;
 }
 
+void fixture_user_msr(struct fixture *f, const uint32_t *filter, int n,
+		      mvm_msr_fn *fn, void *ctx)
+{
+	int rc = mvm_vm_enable_user_msr(f->vm, filter, n, fn, ctx);
+
+	if (rc == -EOPNOTSUPP) {
+		print_message("SKIP: KVM lacks user-space MSR exits (%s)\n",
+			      n ? "KVM_CAP_X86_USER_SPACE_MSR/MSR_FILTER"
+				: "KVM_CAP_X86_USER_SPACE_MSR");
+		skip();
+	}
+	assert_int_equal(rc, 0);
+}
+
 static void backstop(int sig)
 {
 	static const char msg[] =

@@ -59,6 +59,12 @@ void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base);
 void fixture_real_code(struct fixture *f, const void *code, size_t len,
 		       uint64_t ds_base);
 
+/* mvm_vm_enable_user_msr(); cmocka skip(), with the reason printed, when
+ * this KVM cannot send MSR accesses to user space (or, with a filter,
+ * lacks MSR filters); any other error fails the test. */
+void fixture_user_msr(struct fixture *f, const uint32_t *filter, int n,
+		      mvm_msr_fn *fn, void *ctx);
+
 /* The vCPU's RAX (where the test guests leave a result); fails the test
  * when the registers cannot be read. */
 uint64_t fixture_rax(struct fixture *f);

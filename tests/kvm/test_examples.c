@@ -202,14 +202,8 @@ static void exit_tour_makes_one_announced_exit_per_step(void **state)
 	struct fixture *f = *state;
 	uint32_t msr = MVM_DEMO_MSR, data;
 	struct mvm_exit seen[16];
-	int rc = mvm_vm_enable_user_msr(f->vm, &msr, 1, test_msr, NULL);
 
-	if (rc == -EOPNOTSUPP) {
-		print_message("skip: KVM lacks user-space MSR exits "
-			      "(KVM_CAP_X86_USER_SPACE_MSR/MSR_FILTER)\n");
-		skip();
-	}
-	assert_int_equal(rc, 0);
+	fixture_user_msr(f, &msr, 1, test_msr, NULL);
 	fixture_load(f, "exit-tour.elf", MVM_MODE_LONG64);
 	assert_int_equal(collect_tour(f, seen, 16), 6);
 	assert_io(&seen[0], 1, 0x42);

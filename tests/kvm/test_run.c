@@ -645,14 +645,8 @@ static void user_space_msr_read_and_write_reach_the_handler(void **state)
 	};
 	struct msr_log l = {0};
 	struct mvm_exit e;
-	int r;
 
-	r = mvm_vm_enable_user_msr(f->vm, NULL, 0, msr_handler, &l);
-	if (r == -EOPNOTSUPP) {
-		print_message("SKIP: no KVM_CAP_X86_USER_SPACE_MSR\n");
-		skip();
-	}
-	assert_int_equal(r, 0);
+	fixture_user_msr(f, NULL, 0, msr_handler, &l);
 	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
@@ -679,14 +673,8 @@ static void msr_filter_sends_a_known_msr_to_user_space(void **state)
 	};
 	struct msr_log l = {0};
 	struct mvm_exit e;
-	int r;
 
-	r = mvm_vm_enable_user_msr(f->vm, filter, 1, msr_handler, &l);
-	if (r == -EOPNOTSUPP) {
-		print_message("SKIP: no user-space MSR / MSR filter support\n");
-		skip();
-	}
-	assert_int_equal(r, 0);
+	fixture_user_msr(f, filter, 1, msr_handler, &l);
 	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
@@ -710,14 +698,8 @@ static void msr_without_handler_gives_the_guest_gp(void **state)
 	};
 	const uint16_t ivt13[2] = {0x7c40, 0};
 	struct mvm_exit e;
-	int r;
 
-	r = mvm_vm_enable_user_msr(f->vm, NULL, 0, NULL, NULL);
-	if (r == -EOPNOTSUPP) {
-		print_message("SKIP: no KVM_CAP_X86_USER_SPACE_MSR\n");
-		skip();
-	}
-	assert_int_equal(r, 0);
+	fixture_user_msr(f, NULL, 0, NULL, NULL);
 	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, gp_handler, 5), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 13 * 4, ivt13, 4), 0);
