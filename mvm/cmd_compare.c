@@ -87,9 +87,9 @@ static int measure_container(const char *rootfs, char *why, size_t len)
 	err = mvm_ctr_run(&cfg, &res);
 	if (err || res.status != 0) {
 		snprintf(why, len,
-			 "container did not run (%s); root and "
+			 "container in %s did not run (%s); root and "
 			 "`make rootfs` needed",
-			 err ? strerror(-err) : "non-zero exit");
+			 rootfs, err ? strerror(-err) : "non-zero exit");
 		return STATUS_SKIP;
 	}
 	return 0;
@@ -299,9 +299,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
+/*
+ * `make rootfs` puts the root file system next to the mvm binary
+ * (build/mvm, build/rootfs), so find it from /proc/self/exe rather than
+ * the current directory: `mvm compare` then works from anywhere.
+ */
+static const char *default_rootfs(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	char *slash;
+
+	if (n <= 0)
+		return "build/rootfs";
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash || (size_t)(slash - buf) + sizeof("/rootfs") > len)
+		return "build/rootfs";
+	strcpy(slash, "/rootfs");
+	return buf;
+}
+
 int cmd_compare(int argc, char **argv)
 {
-	struct options o = {20, "build/rootfs", "compare.csv"};
+	char rootfs_buf[4096];
+	struct options o = {20, default_rootfs(rootfs_buf, sizeof(rootfs_buf)),
+			    "compare.csv"};
 	char machine[512];
 	size_t i;
 	int rc, k;
