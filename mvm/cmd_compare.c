@@ -235,8 +235,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mvm compare [--runs N] [--rootfs DIR] [--csv FILE]"
 		   "\n\nStart a process, a container and a minimal VM N "
 		   "times each (default 20)\nand print median/min/max time "
-		   "and peak memory. The container uses\nDIR (default "
-		   "build/rootfs, from `make rootfs`); the CSV goes to FILE\n"
+		   "and peak memory. The container uses\nDIR (default: "
+		   "rootfs next to the mvm binary, i.e. build/rootfs from\n"
+		   "`make rootfs`); the CSV goes to FILE\n"
 		   "(default compare.csv).\n");
 }
 
