@@ -22,7 +22,14 @@ if [ -z "$bb" ]; then
 	# apt-get download writes into the current directory. The _apt user
 	# may be unable to write to a root-owned scratch dir; that only
 	# produces a warning, the download still succeeds.
-	(cd "$scratch" && apt-get download -q busybox-static >/dev/null 2>&1) ||
+	# A fresh machine or container may have empty package lists: as
+	# root, refresh them once and try again.
+	fetch() {
+		(cd "$scratch" && apt-get download -q busybox-static \
+			>/dev/null 2>&1)
+	}
+	fetch || { [ "$(id -u)" -eq 0 ] && apt-get update -q >/dev/null 2>&1 &&
+		fetch; } ||
 		{ echo "make-rootfs: 'apt-get download busybox-static' failed" \
 			"(no network or no Debian/Ubuntu apt?); set" \
 			"BUSYBOX=/path/to/static/busybox" >&2; exit 1; }
