@@ -43,6 +43,17 @@ int cli_bad_option(const char *cmd, char **argv, int ret)
 	return MVM_EXIT_USAGE;
 }
 
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+	extern int optind;
+
+	if (optind >= argc)
+		return -1;
+	cli_error(cmd, "unexpected argument '%s' (try '%s --help')",
+		  argv[optind], cmd);
+	return MVM_EXIT_USAGE;
+}
+
 /* Binary suffixes (K = 2^10 ...), as memory sizes always are here. The
  * shift-back test catches values that overflow 64 bits ("99999999999G").
  * strtoull base 0 also accepts hex ("0x4000000"). */

@@ -24,6 +24,13 @@ void cli_error(const char *cmd, const char *fmt, ...)
  */
 int cli_bad_option(const char *cmd, char **argv, int ret);
 
+/*
+ * For subcommands that take no operands: after option parsing, return -1
+ * when nothing is left, else print one line naming the first stray
+ * argument and return MVM_EXIT_USAGE.
+ */
+int cli_no_operands(const char *cmd, int argc, char **argv);
+
 /* "64M", "1G", "65536", "512K" -> bytes. -EINVAL on junk or overflow. */
 int cli_parse_size(const char *s, uint64_t *bytes);
 

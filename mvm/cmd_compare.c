@@ -293,11 +293,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return cli_bad_option(CMD, argv, c);
 		}
 	}
-	if (optind < argc) {
-		cli_error(CMD, "unexpected argument '%s'", argv[optind]);
-		return MVM_EXIT_USAGE;
-	}
-	return -1;
+	return cli_no_operands(CMD, argc, argv);
 }
 
 /*

@@ -255,11 +255,9 @@ int cmd_doctor(int argc, char **argv)
 		}
 		return cli_bad_option(CMD, argv, c);
 	}
-	if (optind < argc) {
-		cli_error(CMD, "unexpected argument '%s' (try '%s --help')",
-			  argv[optind], CMD);
-		return MVM_EXIT_USAGE;
-	}
+	c = cli_no_operands(CMD, argc, argv);
+	if (c >= 0)
+		return c;
 	int ok = check_device();
 	if (ok)
 		ok = check_api_and_caps();
