@@ -262,15 +262,32 @@ static void backstop(int sig)
 	_exit(124);
 }
 
+/* Arm the alarm() backstop a few seconds past the run's own deadline. */
+static void backstop_arm(unsigned timeout_ms)
+{
+	signal(SIGALRM, backstop);
+	alarm((timeout_ms ? timeout_ms / 1000 : 60) + BACKSTOP_SLACK_S);
+}
+
 int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e)
 {
-	unsigned secs =
-		(timeout_ms ? timeout_ms / 1000 : 60) + BACKSTOP_SLACK_S;
 	int r;
 
-	signal(SIGALRM, backstop);
-	alarm(secs);
+	backstop_arm(timeout_ms);
 	r = mvm_vcpu_run(f->vcpu, timeout_ms, e);
+	alarm(0);
+	return r;
+}
+
+int fixture_run_once(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e)
+{
+	int r;
+
+	backstop_arm(timeout_ms);
+	r = mvm_vcpu_set_deadline(f->vcpu, timeout_ms);
+	if (r == 0)
+		r = mvm_vcpu_run_once(f->vcpu, e);
+	mvm_vcpu_set_deadline(f->vcpu, 0);
 	alarm(0);
 	return r;
 }

@@ -9,8 +9,9 @@
  *   };
  *
  * fixture_setup() skips, with the reason printed, when /dev/kvm is
- * missing or unusable (see fixture_require_kvm()). Every guest run goes through fixture_run(),
- * which arms the run deadline and an alarm() backstop.
+ * missing or unusable (see fixture_require_kvm()). Every guest run goes
+ * through fixture_run() or fixture_run_once(), which arm the run deadline
+ * and an alarm() backstop.
  */
 #ifndef MINIVMM_TEST_FIXTURE_H
 #define MINIVMM_TEST_FIXTURE_H
@@ -73,6 +74,12 @@ uint64_t fixture_rax(struct fixture *f);
  * later (the process dies with a message if even the deadline fails).
  * Returns mvm_vcpu_run()'s result. */
 int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e);
+
+/* One mvm_vcpu_run_once() under the same deadline and backstop, for tests
+ * that assert on a single exit. Returns its result (-ETIMEDOUT when the
+ * guest did not exit within timeout_ms). */
+int fixture_run_once(struct fixture *f, unsigned timeout_ms,
+		     struct mvm_exit *e);
 
 /* For setup functions of KVM tests: if KVM is not usable, print the
  * reason and end the program with a SKIPPED line (cmocka 1.1.5 cannot

@@ -214,7 +214,7 @@ static void int3_fixup_exit_is_handled_with_rip_after_the_int3(void **state)
 
 	mvm_trace_enable(mvm_vcpu_trace(f->vcpu), 1);
 	long_mode_with_idt(f, code, sizeof(code));
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	if (e.reason != KVM_EXIT_INTERNAL_ERROR) {
 		print_message("SKIP: this KVM emulates int3 itself (reason "
 			      "%s): no fix-up needed\n",

@@ -58,7 +58,7 @@ static void user_space_msr_read_and_write_reach_the_handler(void **state)
 
 	fixture_user_msr(f, NULL, 0, msr_handler, &l);
 	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
 	assert_int_equal(e.u.msr.index, TEST_MSR);
 	/* KVM reports an MSR it has never heard of as UNKNOWN or, if it
@@ -86,7 +86,7 @@ static void msr_filter_sends_a_known_msr_to_user_space(void **state)
 
 	fixture_user_msr(f, filter, 1, msr_handler, &l);
 	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
 	assert_int_equal(e.u.msr.index, 0x10);
 	assert_int_equal(e.u.msr.why, KVM_MSR_EXIT_REASON_FILTER);
@@ -113,7 +113,7 @@ static void msr_without_handler_gives_the_guest_gp(void **state)
 	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 0x7c40, gp_handler, 5), 0);
 	assert_int_equal(mvm_vm_write(f->vm, 13 * 4, ivt13, 4), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_X86_RDMSR);
 	assert_false(e.handled);
 	assert_int_equal(e.u.msr.error, 1);

@@ -88,7 +88,7 @@ static void out_to_unclaimed_port_is_logged_and_not_fatal(void **state)
 	struct mvm_exit e;
 
 	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	assert_int_equal(e.u.io.port, MVM_PORT_DEMO);
 	assert_int_equal(e.u.io.is_write, 1);
@@ -133,7 +133,7 @@ static void in_from_unclaimed_port_reads_all_ones(void **state)
 	struct mvm_exit e;
 
 	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	assert_int_equal(e.u.io.is_write, 0);
 	assert_int_equal(e.u.io.size, 4);
@@ -208,7 +208,7 @@ static void mmio_write_and_read_reach_the_device(void **state)
 					  &probe_ops, &p),
 			 0);
 	fixture_real_code(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
 	assert_int_equal(e.u.mmio.addr, MVM_MMIO_DEMO_ADDR + 0x10);
 	assert_int_equal(e.u.mmio.len, 4);
@@ -296,7 +296,7 @@ static void exits_are_counted_with_tracing_off_and_no_rip_is_read(void **state)
 
 	assert_false(t->enabled);
 	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.seq, 1);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	assert_int_equal(e.rip, 0); /* cheap step: no KVM_GET_REGS */
@@ -324,7 +324,7 @@ static void tracing_on_records_rip_and_handler_time(void **state)
 
 	mvm_trace_enable(t, 1);
 	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
 	/* The OUT is at ENTRY + 2. Mainline KVM completes it (and moves
 	 * RIP past it) on the next KVM_RUN; kvm_pvm has already moved RIP

@@ -205,7 +205,7 @@ static void guest_write_to_rom_exits_as_mmio_and_changes_nothing(void **state)
 	assert_true(mvm_vm_mem_add(f->vm, SLOT_GPA, PAGE, MVM_MEM_READONLY) >
 		    0);
 	fixture_real_code(f, code, sizeof(code), SLOT_GPA);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
 	assert_int_equal(e.u.mmio.addr, SLOT_GPA + 0x10);
 	assert_true(e.u.mmio.is_write);
@@ -235,7 +235,7 @@ static void removed_slot_turns_into_mmio(void **state)
 	assert_int_equal(mvm_vm_mem_remove(f->vm, slot), -ENOENT);
 	assert_int_equal(mvm_vm_read(f->vm, SLOT_GPA, &got, 4), -EFAULT);
 	fixture_real_code(f, code, sizeof(code), SLOT_GPA);
-	assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
+	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
 	assert_int_equal(e.u.mmio.addr, SLOT_GPA);
 	assert_false(e.u.mmio.is_write);
