@@ -262,8 +262,7 @@ static void backstop(int sig)
 	_exit(124);
 }
 
-/* Arm the alarm() backstop a few seconds past the run's own deadline. */
-static void backstop_arm(unsigned timeout_ms)
+void fixture_backstop(unsigned timeout_ms)
 {
 	signal(SIGALRM, backstop);
 	alarm((timeout_ms ? timeout_ms / 1000 : 60) + BACKSTOP_SLACK_S);
@@ -273,7 +272,7 @@ int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e)
 {
 	int r;
 
-	backstop_arm(timeout_ms);
+	fixture_backstop(timeout_ms);
 	r = mvm_vcpu_run(f->vcpu, timeout_ms, e);
 	alarm(0);
 	return r;
@@ -283,7 +282,7 @@ int fixture_run_once(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e)
 {
 	int r;
 
-	backstop_arm(timeout_ms);
+	fixture_backstop(timeout_ms);
 	r = mvm_vcpu_set_deadline(f->vcpu, timeout_ms);
 	if (r == 0)
 		r = mvm_vcpu_run_once(f->vcpu, e);

@@ -75,6 +75,12 @@ uint64_t fixture_rax(struct fixture *f);
  * Returns mvm_vcpu_run()'s result. */
 int fixture_run(struct fixture *f, unsigned timeout_ms, struct mvm_exit *e);
 
+/* Arm the alarm() backstop BACKSTOP_SLACK_S seconds past a run deadline of
+ * timeout_ms (0: past 60 s): if even the deadline fails, the process exits
+ * with a message instead of hanging. alarm(0) disarms it. For tests that
+ * drive several run steps under one mvm_vcpu_set_deadline(). */
+void fixture_backstop(unsigned timeout_ms);
+
 /* One mvm_vcpu_run_once() under the same deadline and backstop, for tests
  * that assert on a single exit. Returns its result (-ETIMEDOUT when the
  * guest did not exit within timeout_ms). */

@@ -23,18 +23,8 @@
 #include "fixture.h"
 
 #define RUN_MS	     10000 /* generous: ring-0 code is emulated here */
-#define BACKSTOP_S   30
 #define MAX_EXITS    4096
 #define TEST_MSR_VAL 0x1122334455667788ULL
-
-static void backstop(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_examples: guest run hung; aborting\n";
-	ssize_t r = write(2, msg, sizeof(msg) - 1);
-	(void)r;
-	_exit(1);
-}
 
 /* Guest output so far, NUL-terminated, for strstr and messages. */
 static const char *out_str(struct fixture *f)
@@ -139,8 +129,7 @@ static int collect_tour(struct fixture *f, struct mvm_exit *seen, int max)
 	struct mvm_exit e;
 	int n = 0, announced = 0;
 
-	signal(SIGALRM, backstop);
-	alarm(BACKSTOP_S);
+	fixture_backstop(RUN_MS);
 	assert_int_equal(mvm_vcpu_set_deadline(f->vcpu, RUN_MS), 0);
 	for (int i = 0; i < MAX_EXITS; i++) {
 		assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
@@ -278,8 +267,7 @@ static void cpl_compute_host_times_the_loop_at_cpl0_and_cpl3(void **state)
 	uint32_t v;
 
 	fixture_load(f, "cpl-compute.elf", MVM_MODE_LONG64);
-	signal(SIGALRM, backstop);
-	alarm(BACKSTOP_S);
+	fixture_backstop(2 * RUN_MS);
 	assert_int_equal(mvm_vcpu_set_deadline(f->vcpu, 2 * RUN_MS), 0);
 	for (int i = 0; i < MAX_EXITS && !m.stopped; i++) {
 		assert_int_equal(mvm_vcpu_run_once(f->vcpu, &e), 0);
