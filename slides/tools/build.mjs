@@ -5,7 +5,7 @@
 // them this script expands three directives, so that nothing on a slide
 // can drift away from the project it describes:
 //
-//   <!-- include: libminivmm/src/run.c#kvm-run-loop -->
+//   <!-- include: libminivmm/src/core/run.c#kvm-run-loop -->
 //        the lines between `[slide:kvm-run-loop]` and `[/slide:kvm-run-loop]`
 //        in that file, as a fenced code block. A missing file or marker
 //        fails the build; a lab solution inside the region is shown as

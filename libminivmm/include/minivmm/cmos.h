@@ -1,7 +1,7 @@
 /*
  * cmos.h - a CMOS RTC and NVRAM in the style of the Motorola MC146818A,
  * the clock chip of the IBM PC/AT. Lab 1 (task 3) writes its register
- * logic in libminivmm/src/cmos.c.
+ * logic in libminivmm/src/devices/cmos.c.
  *
  * The guest sees two ports (layout.h: MVM_PORT_CMOS):
  *

@@ -2,7 +2,7 @@
  * hypercall.h - minivmm's hypercall ABI: a guest asks the VMM to do
  * something for it. Shared by the host library and guests (freestanding:
  * fixed-width types only). Lab 1 (task 4) writes the host side in
- * libminivmm/src/hypercall.c.
+ * libminivmm/src/devices/hypercall.c.
  *
  * Real hypervisors use a dedicated instruction (VMCALL on Intel, VMMCALL
  * on AMD; KVM's ABI is in Documentation/virt/kvm/x86/hypercalls.rst: the

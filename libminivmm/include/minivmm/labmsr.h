@@ -1,6 +1,6 @@
 /*
  * labmsr.h - three made-up model-specific registers that minivmm
- * emulates in user space (Lab 1, task 5: libminivmm/src/labmsr.c).
+ * emulates in user space (Lab 1, task 5: libminivmm/src/devices/labmsr.c).
  * Freestanding: guests include it too.
  *
  * RDMSR/WRMSR are privileged and name an MSR by number in ECX (Intel SDM
