@@ -84,14 +84,16 @@ static void build_guest(struct bench *b)
 
 /* A device that only counts what it is given: the cheapest handler the
  * bus can call, so (b) measures the step, not a device model. */
-static int sink_write(void *dev, uint64_t off, const void *data, uint32_t len)
+static int sink_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		      const void *data, uint32_t len)
 {
 	(void)off;
 	((struct bench *)dev)->sink += *(const uint8_t *)data + len;
 	return 0;
 }
 
-static int sink_read(void *dev, uint64_t off, void *data, uint32_t len)
+static int sink_read(void *dev, struct mvm_vcpu *vcpu, uint64_t off, void *data,
+		     uint32_t len)
 {
 	(void)dev;
 	(void)off;

@@ -24,7 +24,8 @@ void demo_dev_init(struct demo_dev *d, FILE *out)
  * back through the VMM: proof that the exit was handled in user space.
  * The bus hands over offsets from the device's base (STYLE.md 4); every
  * offset reads the same register. */
-static int demo_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int demo_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		     void *data, uint32_t len)
 {
 	struct demo_dev *d = dev;
 
@@ -56,8 +57,8 @@ static int demo_marker(struct demo_dev *d, uint32_t v)
 	return 0;
 }
 
-static int demo_write(void *dev, uint64_t offset, const void *data,
-		      uint32_t len)
+static int demo_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		      const void *data, uint32_t len)
 {
 	struct demo_dev *d = dev;
 	uint32_t v32;

@@ -47,7 +47,8 @@ static void out_stdout(void *ctx, const char *buf, size_t len)
 
 /* The measure port: IN tells the guest how many iterations to run; OUT
  * does nothing at all, so what we time is the exit itself. */
-static int measure_read(void *dev, uint64_t off, void *data, uint32_t len)
+static int measure_read(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+			void *data, uint32_t len)
 {
 	uint32_t n = *(const uint32_t *)dev;
 
@@ -56,8 +57,8 @@ static int measure_read(void *dev, uint64_t off, void *data, uint32_t len)
 	return 0;
 }
 
-static int measure_write(void *dev, uint64_t off, const void *data,
-			 uint32_t len)
+static int measure_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+			 const void *data, uint32_t len)
 {
 	(void)dev, (void)off, (void)data, (void)len;
 	return 0;
@@ -211,7 +212,8 @@ struct marks {
 	uint64_t begin[2], end[2];
 };
 
-static int marks_write(void *dev, uint64_t off, const void *data, uint32_t len)
+static int marks_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		       const void *data, uint32_t len)
 {
 	struct marks *m = dev;
 	uint32_t v = 0;

@@ -31,7 +31,8 @@ struct probe {
 	uint8_t next; /* reads return next, next + 1, ... */
 };
 
-static int probe_read(void *dev, uint64_t off, void *data, uint32_t len)
+static int probe_read(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		      void *data, uint32_t len)
 {
 	struct probe *p = dev;
 
@@ -43,7 +44,8 @@ static int probe_read(void *dev, uint64_t off, void *data, uint32_t len)
 	return 0;
 }
 
-static int probe_write(void *dev, uint64_t off, const void *data, uint32_t len)
+static int probe_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		       const void *data, uint32_t len)
 {
 	struct probe *p = dev;
 

@@ -127,7 +127,8 @@ struct tally {
 	uint8_t last;
 };
 
-static int tally_write(void *dev, uint64_t off, const void *data, uint32_t len)
+static int tally_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		       const void *data, uint32_t len)
 {
 	struct tally *t = dev;
 

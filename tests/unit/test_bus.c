@@ -21,7 +21,8 @@ struct rec {
 	int ret; /* what read/write return */
 };
 
-static int rec_read(void *dev, uint64_t off, void *data, uint32_t len)
+static int rec_read(void *dev, struct mvm_vcpu *vcpu, uint64_t off, void *data,
+		    uint32_t len)
 {
 	struct rec *r = dev;
 
@@ -32,7 +33,8 @@ static int rec_read(void *dev, uint64_t off, void *data, uint32_t len)
 	return r->ret;
 }
 
-static int rec_write(void *dev, uint64_t off, const void *data, uint32_t len)
+static int rec_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		     const void *data, uint32_t len)
 {
 	struct rec *r = dev;
 
@@ -132,13 +134,13 @@ static void access_passes_offset_from_device_base(void **state)
 	(void)state;
 	mvm_bus_init(&bus, "pio");
 	assert_int_equal(mvm_bus_register(&bus, 0x3f8, 8, &rec_ops, &a), 0);
-	assert_int_equal(mvm_bus_access(&bus, 0x3fd, 1, &v, 2), 0);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x3fd, 1, &v, 2), 0);
 	assert_int_equal(a.writes, 1);
 	assert_int_equal(a.off, 5);
 	assert_int_equal(a.len, 2);
 	assert_int_equal(a.value, 0xabcd);
 	a.value = 0x60;
-	assert_int_equal(mvm_bus_access(&bus, 0x3f8, 0, &b, 1), 0);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x3f8, 0, &b, 1), 0);
 	assert_int_equal(a.off, 0);
 	assert_int_equal(b, 0x60);
 }
@@ -154,9 +156,9 @@ static void straddling_access_belongs_to_nobody(void **state)
 	assert_int_equal(mvm_bus_register(&bus, 0x100, 2, &rec_ops, &a), 0);
 	assert_int_equal(mvm_bus_register(&bus, 0x102, 2, &rec_ops, &b), 0);
 	assert_null(mvm_bus_find(&bus, 0x101, 2));
-	assert_int_equal(mvm_bus_access(&bus, 0x101, 0, &v, 2), -ENOENT);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x101, 0, &v, 2), -ENOENT);
 	assert_int_equal(v, 0xffff);
-	assert_int_equal(mvm_bus_access(&bus, 0x103, 1, &v, 4), -ENOENT);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x103, 1, &v, 4), -ENOENT);
 	assert_int_equal(a.reads + a.writes + b.reads + b.writes, 0);
 	assert_null(mvm_bus_find(&bus, 0x100, 0));
 }
@@ -168,10 +170,12 @@ static void unclaimed_read_returns_all_ones(void **state)
 
 	(void)state;
 	mvm_bus_init(&bus, "mmio");
-	assert_int_equal(mvm_bus_access(&bus, 0xd0000000, 0, &v, 8), -ENOENT);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0xd0000000, 0, &v, 8),
+			 -ENOENT);
 	assert_true(v == UINT64_MAX);
 	v = 0;
-	assert_int_equal(mvm_bus_access(&bus, 0xd0000000, 1, &v, 8), -ENOENT);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0xd0000000, 1, &v, 8),
+			 -ENOENT);
 	assert_true(v == 0); /* a write's data is left alone */
 }
 
@@ -184,7 +188,7 @@ static void failing_device_read_returns_all_ones(void **state)
 	(void)state;
 	mvm_bus_init(&bus, "pio");
 	assert_int_equal(mvm_bus_register(&bus, 0x60, 1, &rec_ops, &a), 0);
-	assert_int_equal(mvm_bus_access(&bus, 0x60, 0, &v, 1), -EIO);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x60, 0, &v, 1), -EIO);
 	assert_int_equal(v & 0xff, 0xff);
 }
 
@@ -197,7 +201,8 @@ static void device_without_write_refuses_writes(void **state)
 	(void)state;
 	mvm_bus_init(&bus, "pio");
 	assert_int_equal(mvm_bus_register(&bus, 0x60, 1, &readonly_ops, &a), 0);
-	assert_int_equal(mvm_bus_access(&bus, 0x60, 1, &v, 1), -EOPNOTSUPP);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x60, 1, &v, 1),
+			 -EOPNOTSUPP);
 	assert_int_equal(a.writes, 0);
 }
 
@@ -210,7 +215,8 @@ static void stop_request_is_passed_through(void **state)
 	(void)state;
 	mvm_bus_init(&bus, "pio");
 	assert_int_equal(mvm_bus_register(&bus, 0x60, 1, &rec_ops, &a), 0);
-	assert_int_equal(mvm_bus_access(&bus, 0x60, 1, &v, 1), MVM_IO_STOP);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x60, 1, &v, 1),
+			 MVM_IO_STOP);
 }
 
 static void unregister_frees_the_range(void **state)
@@ -226,8 +232,8 @@ static void unregister_frees_the_range(void **state)
 	assert_int_equal(mvm_bus_unregister(&bus, 0x61), -ENOENT);
 	assert_int_equal(mvm_bus_unregister(&bus, 0x60), 0);
 	assert_int_equal(bus.n, 1);
-	assert_int_equal(mvm_bus_access(&bus, 0x60, 0, &v, 1), -ENOENT);
-	assert_int_equal(mvm_bus_access(&bus, 0x70, 0, &v, 1), 0);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x60, 0, &v, 1), -ENOENT);
+	assert_int_equal(mvm_bus_access(&bus, NULL, 0x70, 0, &v, 1), 0);
 	assert_int_equal(mvm_bus_register(&bus, 0x60, 4, &rec_ops, &a), 0);
 }
 

@@ -32,8 +32,8 @@ static void debugcon_write_goes_to_output(void **state)
 
 	(void)state;
 	assert_int_equal(mvm_debugcon_create(out_fn, &s, &d), 0);
-	assert_int_equal(mvm_debugcon_ops.write(d, 0, "O", 1), 0);
-	assert_int_equal(mvm_debugcon_ops.write(d, 0, "K", 1), 0);
+	assert_int_equal(mvm_debugcon_ops.write(d, NULL, 0, "O", 1), 0);
+	assert_int_equal(mvm_debugcon_ops.write(d, NULL, 0, "K", 1), 0);
 	assert_int_equal(s.len, 2);
 	assert_memory_equal(s.buf, "OK", 2);
 	mvm_debugcon_destroy(d);
@@ -46,7 +46,7 @@ static void debugcon_read_returns_0xe9_for_detection(void **state)
 
 	(void)state;
 	assert_int_equal(mvm_debugcon_create(NULL, NULL, &d), 0);
-	assert_int_equal(mvm_debugcon_ops.read(d, 0, &v, 1), 0);
+	assert_int_equal(mvm_debugcon_ops.read(d, NULL, 0, &v, 1), 0);
 	assert_int_equal(v, 0xe9);
 	mvm_debugcon_destroy(d);
 }
@@ -57,7 +57,7 @@ static void debugcon_without_output_drops_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(mvm_debugcon_create(NULL, NULL, &d), 0);
-	assert_int_equal(mvm_debugcon_ops.write(d, 0, "x", 1), 0);
+	assert_int_equal(mvm_debugcon_ops.write(d, NULL, 0, "x", 1), 0);
 	mvm_debugcon_destroy(d);
 	mvm_debugcon_destroy(NULL);
 }
@@ -77,8 +77,10 @@ static void debugcon_on_the_bus_at_its_port(void **state)
 	assert_int_equal(mvm_bus_register(&bus, MVM_PORT_DEBUGCON, 1,
 					  &mvm_debugcon_ops, d),
 			 0);
-	assert_int_equal(mvm_bus_access(&bus, MVM_PORT_DEBUGCON, 1, &c, 1), 0);
-	assert_int_equal(mvm_bus_access(&bus, MVM_PORT_DEBUGCON, 0, &v, 1), 0);
+	assert_int_equal(
+		mvm_bus_access(&bus, NULL, MVM_PORT_DEBUGCON, 1, &c, 1), 0);
+	assert_int_equal(
+		mvm_bus_access(&bus, NULL, MVM_PORT_DEBUGCON, 0, &v, 1), 0);
 	assert_int_equal(v, 0xe9);
 	assert_int_equal(s.len, 1);
 	assert_int_equal(s.buf[0], '!');

@@ -35,7 +35,8 @@ struct harness {
 	char log[4096];
 };
 
-static int dev_write(void *dev, uint64_t off, const void *data, uint32_t len)
+static int dev_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		     const void *data, uint32_t len)
 {
 	struct harness *h = dev;
 
@@ -46,7 +47,8 @@ static int dev_write(void *dev, uint64_t off, const void *data, uint32_t len)
 	return 0;
 }
 
-static int dev_read(void *dev, uint64_t off, void *data, uint32_t len)
+static int dev_read(void *dev, struct mvm_vcpu *vcpu, uint64_t off, void *data,
+		    uint32_t len)
 {
 	struct harness *h = dev;
 

@@ -78,13 +78,13 @@ static uint8_t rd(struct env *e, unsigned reg)
 {
 	uint8_t v = 0x5a;
 
-	assert_int_equal(mvm_uart_ops.read(e->u, reg, &v, 1), 0);
+	assert_int_equal(mvm_uart_ops.read(e->u, NULL, reg, &v, 1), 0);
 	return v;
 }
 
 static void wr(struct env *e, unsigned reg, uint8_t v)
 {
-	assert_int_equal(mvm_uart_ops.write(e->u, reg, &v, 1), 0);
+	assert_int_equal(mvm_uart_ops.write(e->u, NULL, reg, &v, 1), 0);
 }
 
 static void uart_thr_write_goes_to_output(void **state)
@@ -345,7 +345,7 @@ static void uart_wide_access_touches_consecutive_registers(void **state)
 	uint16_t v = 0;
 
 	wr(e, MCR, 0x03);
-	assert_int_equal(mvm_uart_ops.read(e->u, LCR, &v, 2), 0);
+	assert_int_equal(mvm_uart_ops.read(e->u, NULL, LCR, &v, 2), 0);
 	assert_int_equal(v, 0x0300); /* LCR = 0, MCR = 3 */
 }
 

@@ -79,7 +79,7 @@ static int guest_call(struct env *e, uint32_t gpa, uint64_t cmd, uint64_t a0,
 	snprintf(uc.text, sizeof(uc.text), "%s", text);
 	if (gpa + sizeof(uc) <= RAM_SIZE)
 		memcpy(e->ram + gpa, &uc, sizeof(uc));
-	return mvm_ucall_ops.write(e->dev, 0, &gpa, 4);
+	return mvm_ucall_ops.write(e->dev, NULL, 0, &gpa, 4);
 }
 
 static void ucall_print_goes_to_output_and_guest_continues(void **state)
@@ -128,7 +128,8 @@ static void ucall_unterminated_text_is_cut_by_the_host(void **state)
 
 	memset(uc.text, 'A', sizeof(uc.text));
 	memcpy(e->ram + gpa, &uc, sizeof(uc));
-	assert_int_equal(mvm_ucall_ops.write(e->dev, 0, &gpa, 4), MVM_IO_STOP);
+	assert_int_equal(mvm_ucall_ops.write(e->dev, NULL, 0, &gpa, 4),
+			 MVM_IO_STOP);
 	mvm_ucall_last(e->dev, &uc);
 	assert_int_equal(strlen(uc.text), MVM_UCALL_TEXT - 1);
 }
@@ -148,7 +149,7 @@ static void ucall_struct_crossing_end_of_ram_is_ignored(void **state)
 	uint32_t gpa = RAM_SIZE - 8; /* cmd fits, the rest does not */
 
 	e->ram[gpa] = MVM_UCALL_DONE;
-	assert_int_equal(mvm_ucall_ops.write(e->dev, 0, &gpa, 4), 0);
+	assert_int_equal(mvm_ucall_ops.write(e->dev, NULL, 0, &gpa, 4), 0);
 	assert_int_equal(mvm_ucall_last(e->dev, NULL), MVM_UCALL_NONE);
 	assert_non_null(strstr(e->log, "not in guest RAM"));
 }
@@ -161,8 +162,8 @@ static void ucall_non_four_byte_write_is_ignored(void **state)
 
 	guest_call(e, UC_GPA, MVM_UCALL_PRINT, 0, "x"); /* struct in place */
 	e->out_len = 0;
-	assert_int_equal(mvm_ucall_ops.write(e->dev, 0, &b, 1), 0);
-	assert_int_equal(mvm_ucall_ops.write(e->dev, 0, &w, 2), 0);
+	assert_int_equal(mvm_ucall_ops.write(e->dev, NULL, 0, &b, 1), 0);
+	assert_int_equal(mvm_ucall_ops.write(e->dev, NULL, 0, &w, 2), 0);
 	assert_int_equal(e->out_len, 0);
 	assert_non_null(strstr(e->log, "1-byte write"));
 	assert_non_null(strstr(e->log, "2-byte write"));
@@ -186,7 +187,8 @@ static void ucall_bad_calls_are_capped_at_warning_level(void **state)
 	int i;
 
 	for (i = 0; i < 100; i++)
-		assert_int_equal(mvm_ucall_ops.write(e->dev, 0, &b, 1), 0);
+		assert_int_equal(mvm_ucall_ops.write(e->dev, NULL, 0, &b, 1),
+				 0);
 	assert_int_equal(e->nlog[MVM_LOG_WARN], 32 + 1);
 	assert_int_equal(e->nlog[MVM_LOG_DEBUG], 100 - 32);
 	assert_non_null(strstr(e->log, "further ones are logged at debug"));
@@ -220,7 +222,7 @@ static void ucall_seen_counts_every_accepted_call(void **state)
 	assert_int_equal(uc.cmd, MVM_UCALL_SYNC);
 	assert_int_equal(uc.args[0], 5);
 	/* Ignored: bad size, unknown command, address outside RAM. */
-	mvm_ucall_ops.write(e->dev, 0, &b, 1);
+	mvm_ucall_ops.write(e->dev, NULL, 0, &b, 1);
 	guest_call(e, UC_GPA, 99, 0, "");
 	guest_call(e, 0xc0000000u, MVM_UCALL_DONE, 0, "");
 	assert_int_equal(mvm_ucall_seen(e->dev, NULL), 2);

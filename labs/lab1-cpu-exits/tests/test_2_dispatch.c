@@ -22,7 +22,8 @@ struct rec {
 	uint8_t next; /* value the next read returns; then incremented */
 };
 
-static int rec_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int rec_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		    void *data, uint32_t len)
 {
 	struct rec *r = dev;
 
@@ -33,7 +34,8 @@ static int rec_read(void *dev, uint64_t offset, void *data, uint32_t len)
 	return 0;
 }
 
-static int rec_write(void *dev, uint64_t offset, const void *data, uint32_t len)
+static int rec_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		     const void *data, uint32_t len)
 {
 	struct rec *r = dev;
 
@@ -116,16 +118,16 @@ static void bus_access_passes_offset_from_device_base(void **state)
 	(void)state;
 	mvm_bus_init(&bus, "pio");
 	assert_int_equal(mvm_bus_register(&bus, 0x3f8, 8, &rec_ops, &a), 0);
-	mvm_bus_access(&bus, 0x3fd, 1, &v, 1);
+	mvm_bus_access(&bus, NULL, 0x3fd, 1, &v, 1);
 	GRADE_EXPECT_EQ(a.writes, 1, "writes the device saw");
 	GRADE_EXPECT_EQ(a.offset, 5, "offset of port 0x3fd from base 0x3f8");
 	GRADE_EXPECT_EQ(a.written, 0x99, "byte the device received");
 	v = 0;
-	mvm_bus_access(&bus, 0x3fa, 0, &v, 1);
+	mvm_bus_access(&bus, NULL, 0x3fa, 0, &v, 1);
 	GRADE_EXPECT_EQ(a.reads, 1, "reads the device saw");
 	GRADE_EXPECT_EQ(a.offset, 2, "offset of port 0x3fa from base 0x3f8");
 	GRADE_EXPECT_EQ(v, 0x41, "byte read back from the device");
-	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x500, 0, &w, 4), -ENOENT,
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, NULL, 0x500, 0, &w, 4), -ENOENT,
 			"result of a read nobody claims (-ENOENT)");
 	GRADE_EXPECT_EQ(w, 0xffffffff,
 			"value of a read nobody claims "
@@ -135,14 +137,15 @@ static void bus_access_passes_offset_from_device_base(void **state)
 /* A device that answers every access with a fixed result code. */
 static int result_code;
 
-static int code_write(void *dev, uint64_t offset, const void *data,
-		      uint32_t len)
+static int code_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		      const void *data, uint32_t len)
 {
 	(void)dev, (void)offset, (void)data, (void)len;
 	return result_code;
 }
 
-static int code_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int code_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		     void *data, uint32_t len)
 {
 	(void)dev, (void)offset;
 	memset(data, 0x12, len);
@@ -174,22 +177,24 @@ static void bus_access_returns_what_the_device_returned(void **state)
 	assert_int_equal(
 		mvm_bus_register(&bus, 0x520, 4, &write_only_ops, NULL), 0);
 	result_code = MVM_IO_STOP;
-	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x511, 1, &v, 1), MVM_IO_STOP,
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, NULL, 0x511, 1, &v, 1),
+			MVM_IO_STOP,
 			"result of a write whose device returned MVM_IO_STOP "
 			"(return what the write op returned: that is how a "
 			"guest's DONE/SYNC ucall stops the run loop)");
 	result_code = -EIO;
-	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x512, 1, &v, 1), -EIO,
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, NULL, 0x512, 1, &v, 1), -EIO,
 			"result of a write whose device returned -EIO");
-	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x510, 0, &w, 2), -EIO,
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, NULL, 0x510, 0, &w, 2), -EIO,
 			"result of a read whose device returned -EIO");
 	GRADE_EXPECT_EQ(w, 0xffff,
 			"value of a read the device failed "
 			"(all ones)");
-	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x520, 0, &w, 2), -EOPNOTSUPP,
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, NULL, 0x520, 0, &w, 2),
+			-EOPNOTSUPP,
 			"result of a read from a device without a read op");
 	result_code = 0;
-	GRADE_EXPECT_EQ(mvm_bus_access(&bus, 0x510, 0, &w, 2), 0,
+	GRADE_EXPECT_EQ(mvm_bus_access(&bus, NULL, 0x510, 0, &w, 2), 0,
 			"result of a read the device answered");
 	GRADE_EXPECT_EQ(w, 0x1212, "value the device answered");
 }

@@ -35,15 +35,15 @@ static uint8_t rd(struct mvm_cmos *c, uint8_t reg)
 {
 	uint8_t v = 0xee;
 
-	mvm_cmos_ops.write(c, MVM_CMOS_PORT_INDEX, &reg, 1);
-	mvm_cmos_ops.read(c, MVM_CMOS_PORT_DATA, &v, 1);
+	mvm_cmos_ops.write(c, NULL, MVM_CMOS_PORT_INDEX, &reg, 1);
+	mvm_cmos_ops.read(c, NULL, MVM_CMOS_PORT_DATA, &v, 1);
 	return v;
 }
 
 static void wr(struct mvm_cmos *c, uint8_t reg, uint8_t v)
 {
-	mvm_cmos_ops.write(c, MVM_CMOS_PORT_INDEX, &reg, 1);
-	mvm_cmos_ops.write(c, MVM_CMOS_PORT_DATA, &v, 1);
+	mvm_cmos_ops.write(c, NULL, MVM_CMOS_PORT_INDEX, &reg, 1);
+	mvm_cmos_ops.write(c, NULL, MVM_CMOS_PORT_DATA, &v, 1);
 }
 
 static void cmos_time_registers_read_in_bcd_at_power_on(void **state)
@@ -120,12 +120,12 @@ static void cmos_nvram_and_status_registers_behave(void **state)
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_STATUS_A), 0x7f,
 			"status A after writing 0xff (UIP is read-only, 0)");
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_STATUS_C), 0, "status C (no IRQs)");
-	mvm_cmos_ops.write(c, MVM_CMOS_PORT_INDEX, &idx, 1);
-	mvm_cmos_ops.read(c, MVM_CMOS_PORT_DATA, &v, 1);
+	mvm_cmos_ops.write(c, NULL, MVM_CMOS_PORT_INDEX, &idx, 1);
+	mvm_cmos_ops.read(c, NULL, MVM_CMOS_PORT_DATA, &v, 1);
 	GRADE_EXPECT_EQ(
 		v, MVM_CMOS_D_VRT,
 		"index 0x8d (NMI mask bit 7 set) selects register 0x0d");
-	mvm_cmos_ops.read(c, MVM_CMOS_PORT_INDEX, &v, 1);
+	mvm_cmos_ops.read(c, NULL, MVM_CMOS_PORT_INDEX, &v, 1);
 	GRADE_EXPECT_EQ(v, 0xff, "a read of the write-only index port");
 	mvm_cmos_destroy(c);
 }

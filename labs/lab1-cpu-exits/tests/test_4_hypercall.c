@@ -186,11 +186,11 @@ static void hcall_port_answers_even_an_unreadable_request(void **state)
 	int64_t ret = 0;
 
 	memcpy(w->ram + gpa, &req, sizeof(req));
-	mvm_hcall_ops.write(w->dev, 0, &gpa, 4);
+	mvm_hcall_ops.write(w->dev, NULL, 0, &gpa, 4);
 	memcpy(&ret, w->ram + gpa + offsetof(struct mvm_hcall, ret), 8);
 	LAB1_EXPECT_RESULT(ret, 42, "ret field of a request made via the port");
-	mvm_hcall_ops.write(w->dev, 0, &bad, 4);
-	mvm_hcall_ops.read(w->dev, 0, &status, 4);
+	mvm_hcall_ops.write(w->dev, NULL, 0, &bad, 4);
+	mvm_hcall_ops.read(w->dev, NULL, 0, &status, 4);
 	LAB1_EXPECT_RESULT(status, -EFAULT,
 			   "IN after a request at 0x150000 (not RAM)");
 }

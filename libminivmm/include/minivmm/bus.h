@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mvm_vcpu;
+
 /* A device's write handler may return this to ask the run loop to stop
  * (e.g. the guest said "done"); mvm_vcpu_run() then returns. */
 #define MVM_IO_STOP 1
@@ -29,11 +31,16 @@ struct mvm_dev_ops {
 	/*
 	 * Guest reads `len` (1, 2, 4 or 8) bytes at `offset`. Fill data.
 	 * Return 0 or -errno (logged; the guest then reads all ones).
+	 * `vcpu` is the vCPU whose exit this is (NULL when the VMM itself
+	 * pokes the device, e.g. a test or the debugger). With several
+	 * vCPUs, two threads may call one device at once: a device guards
+	 * its own state (machine.h, "Threads").
 	 */
-	int (*read)(void *dev, uint64_t offset, void *data, uint32_t len);
+	int (*read)(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		    void *data, uint32_t len);
 	/* Guest writes. Return 0, MVM_IO_STOP, or -errno (logged). */
-	int (*write)(void *dev, uint64_t offset, const void *data,
-		     uint32_t len);
+	int (*write)(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		     const void *data, uint32_t len);
 	/* Back to power-on state. Optional. */
 	void (*reset)(void *dev);
 	/* Snapshot support: bytes written/read, or -errno. Optional. */
@@ -78,8 +85,8 @@ const struct mvm_bus_entry *mvm_bus_find(const struct mvm_bus *bus,
  * device claims, data is filled with all ones (0xff bytes), as an ISA bus
  * with nothing driving it reads.
  */
-int mvm_bus_access(const struct mvm_bus *bus, uint64_t addr, int is_write,
-		   void *data, uint32_t len);
+int mvm_bus_access(const struct mvm_bus *bus, struct mvm_vcpu *vcpu,
+		   uint64_t addr, int is_write, void *data, uint32_t len);
 
 /* Call every device's reset. */
 void mvm_bus_reset(const struct mvm_bus *bus);

@@ -106,8 +106,8 @@ const struct mvm_bus_entry *mvm_bus_find(const struct mvm_bus *bus,
 /* [/slide:bus-find] */
 
 /* [slide:bus-access] */
-int mvm_bus_access(const struct mvm_bus *bus, uint64_t addr, int is_write,
-		   void *data, uint32_t len)
+int mvm_bus_access(const struct mvm_bus *bus, struct mvm_vcpu *vcpu,
+		   uint64_t addr, int is_write, void *data, uint32_t len)
 {
 	const struct mvm_bus_entry *e = mvm_bus_find(bus, addr, len);
 	int r;
@@ -121,13 +121,13 @@ int mvm_bus_access(const struct mvm_bus *bus, uint64_t addr, int is_write,
 	if (is_write) {
 		if (!e->ops->write)
 			return -EOPNOTSUPP; /* a read-only register block */
-		return e->ops->write(e->dev, addr - e->base, data, len);
+		return e->ops->write(e->dev, vcpu, addr - e->base, data, len);
 	}
 	if (!e->ops->read) {
 		memset(data, 0xff, len);
 		return -EOPNOTSUPP;
 	}
-	r = e->ops->read(e->dev, addr - e->base, data, len);
+	r = e->ops->read(e->dev, vcpu, addr - e->base, data, len);
 	/* LAB(1) STUB
 	// LAB 1 (task 2): call the device's write (is_write) or read op with
 	// the offset of addr from the device's own base, so a UART sees

@@ -173,7 +173,7 @@ static void handle_io(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	/* rep outs/ins: `count` accesses, all to the same port. */
 	/* LAB(1, dispatch-io) BEGIN */
 	for (uint32_t i = 0; i < io->count; i++) {
-		r = mvm_bus_access(&vcpu->vm->pio, io->port, io->is_write,
+		r = mvm_bus_access(&vcpu->vm->pio, vcpu, io->port, io->is_write,
 				   p + (size_t)i * io->size, io->size);
 		claimed &= r != -ENOENT;
 		device_result(vcpu, exit, &vcpu->vm->pio, io->port, r);
@@ -209,7 +209,7 @@ static void handle_mmio(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		exit->stop = 1;
 		return;
 	}
-	r = mvm_bus_access(&vcpu->vm->mmio, m->addr, m->is_write,
+	r = mvm_bus_access(&vcpu->vm->mmio, vcpu, m->addr, m->is_write,
 			   run->mmio.data, m->len);
 	memcpy(m->data, run->mmio.data, m->len);
 	device_result(vcpu, exit, &vcpu->vm->mmio, m->addr, r);

@@ -262,7 +262,8 @@ LAB(1) END */
 
 /* Port offset 0 is the index, 1 the data port; only byte accesses exist
  * on this 8-bit ISA device. */
-static int cmos_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int cmos_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		     void *data, uint32_t len)
 {
 	struct mvm_cmos *c = dev;
 
@@ -275,8 +276,8 @@ static int cmos_read(void *dev, uint64_t offset, void *data, uint32_t len)
 	return 0;
 }
 
-static int cmos_write(void *dev, uint64_t offset, const void *data,
-		      uint32_t len)
+static int cmos_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		      const void *data, uint32_t len)
 {
 	struct mvm_cmos *c = dev;
 	uint8_t v = *(const uint8_t *)data;

@@ -26,7 +26,8 @@ struct mvm_debugcon {
 	void *ctx;	    /* passed to out */
 };
 
-static int debugcon_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int debugcon_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+			 void *data, uint32_t len)
 {
 	(void)dev;
 	(void)offset;
@@ -34,8 +35,8 @@ static int debugcon_read(void *dev, uint64_t offset, void *data, uint32_t len)
 	return 0;
 }
 
-static int debugcon_write(void *dev, uint64_t offset, const void *data,
-			  uint32_t len)
+static int debugcon_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+			  const void *data, uint32_t len)
 {
 	struct mvm_debugcon *d = dev;
 

@@ -138,8 +138,8 @@ LAB(1) END */
 
 /* OUT: the guest gives a request's address. Copy the request in once; if
  * even that fails, the guest learns it through an IN of the port. */
-static int hcall_write(void *dev, uint64_t offset, const void *data,
-		       uint32_t len)
+static int hcall_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		       const void *data, uint32_t len)
 {
 	struct mvm_hcall_dev *d = dev;
 	struct mvm_hcall req;
@@ -169,7 +169,8 @@ static int hcall_write(void *dev, uint64_t offset, const void *data,
 }
 
 /* IN: the last result, truncated to the 32 bits of the access. */
-static int hcall_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int hcall_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		      void *data, uint32_t len)
 {
 	const struct mvm_hcall_dev *d = dev;
 	int32_t v = (int32_t)d->last_ret;

@@ -331,7 +331,8 @@ static int uart_load(void *dev, const void *buf, size_t len)
 
 /* The bus may hand us any length; a UART register is one byte wide, so
  * wider accesses touch consecutive registers, as on an 8-bit ISA bus. */
-static int uart_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int uart_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		     void *data, uint32_t len)
 {
 	struct mvm_uart *u = dev;
 	uint8_t *p = data;
@@ -343,8 +344,8 @@ static int uart_read(void *dev, uint64_t offset, void *data, uint32_t len)
 }
 
 /* [slide:uart-ops] */
-static int uart_write(void *dev, uint64_t offset, const void *data,
-		      uint32_t len)
+static int uart_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		      const void *data, uint32_t len)
 {
 	struct mvm_uart *u = dev;
 	const uint8_t *p = data;

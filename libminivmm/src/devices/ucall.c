@@ -60,7 +60,8 @@ const char *mvm_ucall_cmd_name(uint64_t cmd)
 }
 
 /* The port reads as zero: there is nothing to read back. */
-static int ucall_read(void *dev, uint64_t offset, void *data, uint32_t len)
+static int ucall_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		      void *data, uint32_t len)
 {
 	(void)dev;
 	(void)offset;
@@ -108,8 +109,8 @@ static int ucall_fetch(struct mvm_ucall_dev *u, uint32_t gpa,
 }
 /* [/slide:ucall-fetch] */
 
-static int ucall_write(void *dev, uint64_t offset, const void *data,
-		       uint32_t len)
+static int ucall_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
+		       const void *data, uint32_t len)
 {
 	struct mvm_ucall_dev *u = dev;
 	struct mvm_ucall uc;
