@@ -114,6 +114,47 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
 int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms);
 
 /*
+ * Force the vCPU out of KVM_RUN, from any thread: its current or next
+ * run step returns 0 with reason KVM_EXIT_INTR without losing the kick,
+ * however it races with the guest entry (kick.c explains how). A vCPU
+ * waiting in HLT wakes up. The thread that runs a vCPU keeps the kick
+ * signal (SIGRTMIN + 1) blocked outside KVM_RUN; a kick may cost one
+ * extra KVM_EXIT_INTR step later, never a lost one.
+ */
+void mvm_vcpu_kick(struct mvm_vcpu *vcpu);
+
+/*
+ * What a HLT exit does. STOP (the default): the exit stops a run loop,
+ * as in the first labs, where HLT means "finished". WAIT: the run step
+ * sleeps until mvm_vcpu_wake() (an interrupt controller has an
+ * interrupt for this vCPU), a kick or the deadline, then returns the HLT
+ * exit as handled; the next step re-enters the guest after the HLT. With
+ * the in-kernel irqchip KVM waits by itself and HLT never exits.
+ */
+enum mvm_hlt_policy { MVM_HLT_STOP, MVM_HLT_WAIT };
+int mvm_vcpu_set_hlt(struct mvm_vcpu *vcpu, enum mvm_hlt_policy policy);
+void mvm_vcpu_wake(struct mvm_vcpu *vcpu);
+
+/*
+ * The pre-entry hook: called by the run step, in the vCPU's thread,
+ * right before every KVM_RUN. It is where a user-space interrupt
+ * controller injects (KVM_INTERRUPT when the guest can take one, see
+ * mvm_vcpu_irq_ready(), or asks for an interrupt window) and where
+ * pending events are written with KVM_SET_VCPU_EVENTS. A non-zero
+ * return ends the step with that -errno before the guest runs. NULL
+ * removes the hook.
+ */
+typedef int mvm_pre_entry_fn(void *ctx, struct mvm_vcpu *vcpu);
+void mvm_vcpu_set_pre_entry(struct mvm_vcpu *vcpu, mvm_pre_entry_fn *fn,
+			    void *ctx);
+
+/* kvm_run's interrupt fields (api.rst 5, "kvm_run"): whether KVM_INTERRUPT
+ * would be accepted now (ready_for_interrupt_injection and IF set), and
+ * the request for a KVM_EXIT_IRQ_WINDOW_OPEN exit as soon as it would. */
+int mvm_vcpu_irq_ready(const struct mvm_vcpu *vcpu);
+void mvm_vcpu_request_irq_window(struct mvm_vcpu *vcpu, int on);
+
+/*
  * Run until an exit with exit->stop set (HLT, SHUTDOWN, FAIL_ENTRY,
  * INTERNAL_ERROR, a device's MVM_IO_STOP, a DEBUG exit) or until
  * timeout_ms passes (-ETIMEDOUT; 0 = no timeout). *exit holds the last

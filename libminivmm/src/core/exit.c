@@ -303,6 +303,16 @@ void mvm_exit_dispatch(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		if (!fixup_soft_int(vcpu, exit))
 			exit->stop = 1;
 		break;
+	case KVM_EXIT_HLT:
+		/* HLT policy WAIT: sleep like a halted CPU until an
+		 * interrupt is pending, then let the guest go on. */
+		if (vcpu->hlt == MVM_HLT_WAIT) {
+			mvm_vcpu_hlt_wait(vcpu);
+			exit->handled = 1;
+		} else {
+			exit->stop = 1;
+		}
+		break;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		/* The caller asked for it to inject an interrupt now. */
 		break;
