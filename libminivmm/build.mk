@@ -13,6 +13,7 @@ LIB_SRCS := \
 	libminivmm/src/core/vm.c \
 	libminivmm/src/core/vcpu.c \
 	libminivmm/src/core/kick.c \
+	libminivmm/src/core/msr.c \
 	libminivmm/src/core/run.c \
 	libminivmm/src/core/exit.c \
 	libminivmm/src/core/trace.c \

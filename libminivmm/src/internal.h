@@ -35,6 +35,14 @@ struct mvm_vcpu {
 	unsigned unclaimed;   /* unclaimed accesses logged so far */
 };
 
+/* One MSR handler's range (msr.c). */
+struct mvm_msr_range {
+	uint32_t first; /* first MSR index */
+	uint32_t count; /* MSRs in the range */
+	mvm_msr_fn *fn; /* the handler */
+	void *ctx;	/* its argument */
+};
+
 struct mvm_vm {
 	struct mvm_log log;    /* where messages go */
 	int kvm_fd;	       /* /dev/kvm */
@@ -45,9 +53,12 @@ struct mvm_vm {
 	struct mvm_memmap mem; /* slots, mirrored to KVM */
 	struct mvm_bus pio;    /* port I/O devices */
 	struct mvm_bus mmio;   /* MMIO devices */
-	mvm_msr_fn *msr_fn;    /* user-space MSR handler, or NULL */
+	mvm_msr_fn *msr_fn;    /* default MSR handler, or NULL (msr.c) */
 	void *msr_ctx;	       /* passed to msr_fn */
-	int ncpus;	       /* entries used in vcpu[] */
+	int user_msr;	       /* KVM_CAP_X86_USER_SPACE_MSR enabled */
+	int nmsr;	       /* entries used in msr[] */
+	struct mvm_msr_range msr[MVM_MSR_HANDLERS_MAX]; /* by range */
+	int ncpus; /* entries used in vcpu[] */
 	struct mvm_vcpu *vcpu[MVM_MAX_VCPUS];
 };
 
@@ -67,6 +78,9 @@ void mvm_vcpu_hlt_wait(struct mvm_vcpu *vcpu);
  * (debug.c; the int n fix-up in exit.c). */
 int mvm_vcpu_inject_soft_int(struct mvm_vcpu *vcpu, unsigned vector,
 			     unsigned skip);
+
+/* The MSR handler for index (msr.c); NULL if none. */
+mvm_msr_fn *mvm_msr_lookup(const struct mvm_vm *vm, uint32_t index, void **ctx);
 
 /* Exit handling split out of run.c (dispatch to the bus, defaults). */
 void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit);

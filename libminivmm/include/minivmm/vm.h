@@ -164,16 +164,24 @@ int mvm_vcpu_run(struct mvm_vcpu *vcpu, unsigned timeout_ms,
 		 struct mvm_exit *exit);
 
 /*
- * User-space MSR emulation (KVM_CAP_X86_USER_SPACE_MSR). After this call,
- * RDMSR/WRMSR of an MSR KVM does not know (and of every MSR in `filter`,
- * n entries; may be NULL) exit to user space as KVM_EXIT_X86_RDMSR /
- * KVM_EXIT_X86_WRMSR; the run step calls fn, which fills msr->data for a
- * read or sets msr->error to make the guest take #GP. Without a handler
- * (fn NULL) such accesses get #GP, as on hardware. -EOPNOTSUPP when KVM
- * lacks the capability.
+ * User-space MSR emulation (KVM_CAP_X86_USER_SPACE_MSR; msr.c). A
+ * handler fills msr->data for a read, or sets msr->error to make the
+ * guest take #GP. mvm_vm_add_msr_handler() sends the MSRs [first, first +
+ * count) to fn: handlers coexist by range like devices on a bus
+ * (overlaps: -EEXIST; at most MVM_MSR_HANDLERS_MAX ranges of at most
+ * MVM_MSR_RANGE_MAX MSRs: -ENOSPC, -E2BIG). -EOPNOTSUPP when KVM lacks
+ * the capability. Change handlers only while no vCPU runs.
+ *
+ * mvm_vm_enable_user_msr() is the older form: each of the n MSRs in
+ * `filter` goes to fn; with n == 0, fn becomes the default handler for
+ * MSRs KVM does not know (NULL: they get #GP, as on hardware).
  */
+#define MVM_MSR_HANDLERS_MAX 16 /* KVM_MSR_FILTER_MAX_RANGES */
+#define MVM_MSR_RANGE_MAX    4096
 typedef int mvm_msr_fn(void *ctx, struct mvm_vcpu *vcpu,
 		       struct mvm_exit_msr *msr);
+int mvm_vm_add_msr_handler(struct mvm_vm *vm, uint32_t first, uint32_t count,
+			   mvm_msr_fn *fn, void *ctx);
 int mvm_vm_enable_user_msr(struct mvm_vm *vm, const uint32_t *filter, int n,
 			   mvm_msr_fn *fn, void *ctx);
 

@@ -225,9 +225,11 @@ static void handle_msr(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	struct mvm_vm *vm = vcpu->vm;
 	struct mvm_exit_msr *m = &exit->u.msr;
+	void *ctx;
+	mvm_msr_fn *fn = mvm_msr_lookup(vm, m->index, &ctx);
 
-	if (vm->msr_fn) {
-		if (vm->msr_fn(vm->msr_ctx, vcpu, m) < 0)
+	if (fn) {
+		if (fn(ctx, vcpu, m) < 0)
 			m->error = 1;
 		exit->handled = 1;
 	} else {
