@@ -58,7 +58,12 @@ struct mvm_vm {
 	int user_msr;	       /* KVM_CAP_X86_USER_SPACE_MSR enabled */
 	int nmsr;	       /* entries used in msr[] */
 	struct mvm_msr_range msr[MVM_MSR_HANDLERS_MAX]; /* by range */
-	int ncpus; /* entries used in vcpu[] */
+	struct {
+		uint64_t cr3;  /* long-mode tables built; 0 = none */
+		uint64_t page; /* their page size */
+		uint64_t map;  /* and map size (0 = default) */
+	} pt;		       /* shared by all vCPUs (modes.c) */
+	int ncpus;	       /* entries used in vcpu[] */
 	struct mvm_vcpu *vcpu[MVM_MAX_VCPUS];
 };
 

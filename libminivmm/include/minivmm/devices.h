@@ -48,6 +48,10 @@ int mvm_ucall_create(const struct mvm_memmap *mem, mvm_output_fn *out,
 void mvm_ucall_destroy(struct mvm_ucall_dev *dev);
 /* The last ucall received (cmd MVM_UCALL_NONE if none); returns cmd. */
 int mvm_ucall_last(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc);
+/* The last SYNC/ASSERT/DONE of vCPU `vcpu` (its index); -EINVAL for an
+ * index out of range. */
+int mvm_ucall_last_of(const struct mvm_ucall_dev *dev, int vcpu,
+		      struct mvm_ucall *uc);
 /* Forget the last ucall. */
 void mvm_ucall_clear(struct mvm_ucall_dev *dev);
 /* Every call the device accepted counts here, PRINT included (a
