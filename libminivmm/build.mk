@@ -19,6 +19,13 @@ LIB_SRCS := \
 	libminivmm/src/core/trace.c \
 	libminivmm/src/core/stats.c
 
+# The machine layer: one machine from one config, threads (machine.h).
+LIB_SRCS += \
+	libminivmm/src/machine/machine.c \
+	libminivmm/src/machine/load.c \
+	libminivmm/src/machine/verdict.c \
+	libminivmm/src/machine/mthread.c
+
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \
 	libminivmm/src/cpu/gdt.c \
@@ -41,7 +48,8 @@ LIB_SRCS += \
 	libminivmm/src/devices/debugcon.c \
 	libminivmm/src/devices/ucall.c \
 	libminivmm/src/devices/uart.c \
-	libminivmm/src/devices/stddevs.c
+	libminivmm/src/devices/stddevs.c \
+	libminivmm/src/devices/demo.c
 
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
@@ -66,7 +74,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src
 LIB_A := $(BUILD)/libminivmm.a
 LIB_SO := $(BUILD)/libminivmm.so
-LIB_LIBS := -lrt
+LIB_LIBS := -lrt -lpthread
 
 ALL_TARGETS += $(LIB_A) $(LIB_SO)
 

@@ -76,6 +76,7 @@ void mvm_vcpu_destroy(struct mvm_vcpu *vcpu);
  * pending in this thread; free the timer and wake fd; wait in HLT. */
 int mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu);
 void mvm_vcpu_drain_kicks(void);
+void mvm_vcpu_unbind_thread(struct mvm_vcpu *vcpu);
 void mvm_vcpu_kick_release(struct mvm_vcpu *vcpu);
 void mvm_vcpu_hlt_wait(struct mvm_vcpu *vcpu);
 

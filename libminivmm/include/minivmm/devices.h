@@ -75,6 +75,26 @@ void mvm_uart_destroy(struct mvm_uart *dev);
  * Returns bytes accepted (the FIFO holds 16). */
 size_t mvm_uart_input(struct mvm_uart *dev, const char *buf, size_t len);
 
+/* --- the demo device (exit tour) -------------------------------------- */
+/*
+ * A scratch register behind MVM_PORT_DEMO and MVM_MMIO_DEMO_ADDR (a read
+ * returns the last value written), the demo MSR, timing markers and the
+ * STOP marker (layout.h). mark(ctx, n, ns) is called, from the vCPU's
+ * thread, when the interval of marker n ends.
+ */
+struct mvm_demo;
+struct mvm_vcpu;
+struct mvm_exit_msr;
+extern const struct mvm_dev_ops mvm_demo_ops;
+typedef void mvm_demo_mark_fn(void *ctx, unsigned id, uint64_t ns);
+int mvm_demo_create(mvm_demo_mark_fn *mark, void *ctx, struct mvm_demo **out);
+void mvm_demo_destroy(struct mvm_demo *d);
+/* An MSR handler (vm.h) for MVM_DEMO_MSR. */
+int mvm_demo_msr(void *ctx, struct mvm_vcpu *vcpu, struct mvm_exit_msr *msr);
+/* Interval of marker id in ns (0 = not measured); did the guest STOP? */
+uint64_t mvm_demo_took_ns(struct mvm_demo *d, unsigned id);
+int mvm_demo_stopped(struct mvm_demo *d);
+
 /* --- the standard set ------------------------------------------------- */
 struct mvm_std_devices {
 	struct mvm_debugcon *debugcon; /* at MVM_PORT_DEBUGCON */

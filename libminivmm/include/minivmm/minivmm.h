@@ -12,7 +12,8 @@
  *   modes.h      real/protected/long mode setup and the state checker
  *   pagetable.h  building and walking page tables
  *   loader.h     flat and ELF images
- *   devices.h    debug console, ucall, 8250 UART
+ *   devices.h    debug console, ucall, 8250 UART, the demo device
+ *   machine.h    one whole machine from one config; threads, pause
  *   trace.h      exit trace, counters, KVM's binary statistics
  *   cmos.h       Lab 1: CMOS RTC and NVRAM (index/data ports)
  *   hypercall.h  Lab 1: guest -> host requests over a port
@@ -33,6 +34,7 @@
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
+#include "machine.h"
 #include "trace.h"
 #include "cmos.h"
 #include "hypercall.h"

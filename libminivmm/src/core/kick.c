@@ -301,3 +301,16 @@ void mvm_vcpu_request_irq_window(struct mvm_vcpu *vcpu, int on)
 {
 	vcpu->run->request_interrupt_window = on ? 1 : 0;
 }
+
+/* A vCPU thread ends: no kick may be sent to its (soon reused) thread
+ * id, and the deadline timer aimed at it goes. The next thread to run
+ * the vCPU binds afresh. */
+void mvm_vcpu_unbind_thread(struct mvm_vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->bound_tid, 0, __ATOMIC_RELEASE);
+	if (vcpu->timer_tid)
+		timer_delete((timer_t)vcpu->timer);
+	vcpu->timer_tid = 0;
+	vcpu->timer_armed = 0;
+	mvm_vcpu_drain_kicks();
+}
