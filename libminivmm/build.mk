@@ -41,6 +41,8 @@ LIB_SRCS += \
 	libminivmm/src/devices/uart.c \
 	libminivmm/src/devices/stddevs.c
 
+LIB_SRCS += libminivmm/src/irq/kvmirq.c libminivmm/src/irq/line.c
+
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
 	libminivmm/src/container/util.c \
