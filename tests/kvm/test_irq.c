@@ -1,16 +1,17 @@
 /*
- * test_irq.c - interrupt lines and KVM's eventfd wrappers (irq.h), seen
- * from a guest.
+ * test_irq.c - interrupt lines (irq.h) seen from a guest: KVM_IRQ_LINE,
+ * irqfd edges and resampled levels, GSI routing, KVM_SIGNAL_MSI.
  *
- * The interrupt tests run a hand-assembled real-mode guest on a VM with
+ * The line tests run a hand-assembled real-mode guest on a VM with
  * the in-kernel irqchip. It programs the master 8259A itself (ICW1-4,
  * vectors 0x20-0x27, every input but IRQ 5 masked), points IVT entry 0x25
  * at a handler, says "R" on the debug console and waits in `sti; hlt`.
  * With an in-kernel irqchip that HLT never exits to user space: only an
  * interrupt wakes the vCPU, inside the kernel, and the handler's "I" on
- * the debug console is the first exit we see. The ioeventfd tests check
- * the opposite direction: a guest write that is handled in the kernel.
- * Every run has a deadline (fixture_run_once).
+ * the debug console is the first exit we see. The MSI test has its own
+ * guest, which enables its local APIC. Every run has a deadline
+ * (fixture_run_once). ioeventfd, the other direction, is tested in
+ * test_ioeventfd.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,18 +22,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
 
-#define RUN_MS	  5000 /* generous: real-mode code is emulated here */
-#define QUIET_MS  300  /* how long "no interrupt arrives" is watched */
-#define TEST_IRQ  5    /* a free ISA line: master 8259A input IR5 */
-#define TEST_PORT 0x530
-#define MSI_ADDR  0xfee00000ULL /* MSI to APIC ID 0 (SDM Vol. 3, 11.11.1) */
-#define MSI_VEC	  0x40
+#define RUN_MS	 5000	       /* generous: real-mode code is emulated here */
+#define QUIET_MS 300	       /* how long "no interrupt arrives" is watched */
+#define TEST_IRQ 5	       /* a free ISA line: master 8259A input IR5 */
+#define MSI_ADDR 0xfee00000ULL /* MSI to APIC ID 0 (SDM Vol. 3, 11.11.1) */
+#define MSI_VEC	 0x40
 
 /*
  * The 8259A guest. ICW1 0x11: edge triggered, cascade, ICW4 follows;
@@ -102,7 +101,7 @@ static void require_cap(struct fixture *f, int cap, const char *name)
 	}
 }
 
-/* --- (a) KVM_IRQ_LINE ------------------------------------------------------ */
+/* --- KVM_IRQ_LINE ------------------------------------------------------ */
 
 static void kernel_line_raise_runs_the_guest_handler(void **state)
 {
@@ -143,7 +142,7 @@ static void kernel_line_without_irqchip_fails_with_a_log(void **state)
 	mvm_irq_line_destroy(line);
 }
 
-/* --- (b) irqfd -------------------------------------------------------------- */
+/* --- irqfd -------------------------------------------------------------- */
 
 /* Pulse the line from a thread of its own after the vCPU has had time to
  * block in HLT. It is given only the line: no VM, no vCPU. */
@@ -178,18 +177,34 @@ static void irqfd_pulse_from_another_thread_runs_the_handler(void **state)
 	mvm_irq_line_destroy(line);
 }
 
-static void irqfd_line_refuses_to_hold_a_level(void **state)
+/*
+ * A level over an irqfd (KVM_IRQFD_FLAG_RESAMPLE): while the line is high
+ * every EOI of the guest's handler brings the interrupt back (the
+ * resampler re-asserts it); once lowered, the next EOI ends it.
+ */
+static void irqfd_level_line_interrupts_again_until_lowered(void **state)
 {
 	struct fixture *f = *state;
 	struct mvm_irq_line *line;
 
 	require_cap(f, KVM_CAP_IRQFD, "KVM_CAP_IRQFD");
+	require_cap(f, KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE");
 	assert_int_equal(mvm_irq_line_create(f->vm, MVM_IRQ_IRQFD, TEST_IRQ,
 					     NULL, &line),
 			 0);
-	assert_int_equal(mvm_irq_raise(line), -EOPNOTSUPP);
-	assert_int_equal(mvm_irq_level(line), 0);
+	start_pic_guest(f);
+	assert_int_equal(mvm_irq_raise(line), 0);
+	assert_int_equal(mvm_irq_level(line), 1);
+	expect_handler(f, "RI");
+	/* The handler's EOI: KVM drops the GSI, the resampler raises it. */
+	expect_handler(f, "RII");
+	expect_handler(f, "RIII");
 	assert_int_equal(mvm_irq_lower(line), 0);
+	/* This EOI is the last one: the line stays low. */
+	expect_quiet(f);
+	assert_string_equal(f->out, "RIII");
+	assert_int_equal(mvm_irq_raise(line), 0);
+	expect_handler(f, "RIIII");
 	mvm_irq_line_destroy(line);
 }
 
@@ -204,139 +219,7 @@ static void irqfd_line_without_irqchip_is_refused(void **state)
 	assert_non_null(strstr(f->log, "error: KVM_IRQFD"));
 }
 
-/* --- (c) ioeventfd ---------------------------------------------------------- */
-
-/* OUT 0x5a to TEST_PORT, then "D" on the debug console, then HLT. */
-static const uint8_t pio_guest[] = {
-	0xba, 0x30, 0x05, /* mov dx, TEST_PORT */
-	0xb0, 0x5a,	  /* mov al, 0x5a */
-	0xee,		  /* out dx, al */
-	0xb0, 0x44,	  /* mov al, 'D' */
-	0xe6, 0xe9,	  /* out 0xe9, al */
-	0xf4,		  /* hlt */
-};
-
-/* The same write as a 1-byte MMIO store to DS:0x10 (DS base set by the
- * test to MVM_MMIO_DEMO_ADDR). */
-static const uint8_t mmio_guest[] = {
-	0xb0, 0x5a,	  /* mov al, 0x5a */
-	0xa2, 0x10, 0x00, /* mov [0x10], al */
-	0xb0, 0x44,	  /* mov al, 'D' */
-	0xe6, 0xe9,	  /* out 0xe9, al */
-	0xf4,		  /* hlt */
-};
-
-/* The eventfd's counter (read resets it); 0 when nothing was signalled. */
-static uint64_t efd_count(int efd)
-{
-	uint64_t n = 0;
-
-	if (read(efd, &n, sizeof(n)) != (ssize_t)sizeof(n))
-		assert_int_equal(errno, EAGAIN);
-	return n;
-}
-
-/* Run the guest; the first exit must be the debug console's "D". */
-static void expect_first_exit_is_debugcon(struct fixture *f)
-{
-	struct mvm_exit e;
-
-	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
-	assert_int_equal(e.reason, KVM_EXIT_IO);
-	assert_int_equal(e.u.io.port, MVM_PORT_DEBUGCON);
-	assert_string_equal(f->out, "D");
-}
-
-static void ioeventfd_port_write_stays_in_the_kernel(void **state)
-{
-	struct fixture *f = *state;
-	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	require_cap(f, KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD");
-	assert_true(efd >= 0);
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, NULL, efd, 0),
-			 0);
-	fixture_real_code(f, pio_guest, sizeof(pio_guest), 0);
-	expect_first_exit_is_debugcon(f);
-	assert_int_equal(efd_count(efd), 1);
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, NULL, efd, 1),
-			 0);
-	close(efd);
-}
-
-static void ioeventfd_mmio_write_stays_in_the_kernel(void **state)
-{
-	struct fixture *f = *state;
-	uint64_t match = 0x5a;
-	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	require_cap(f, KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD");
-	assert_true(efd >= 0);
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, MVM_MMIO_DEMO_ADDR + 0x10, 1,
-					  0, &match, efd, 0),
-			 0);
-	fixture_real_code(f, mmio_guest, sizeof(mmio_guest),
-			  MVM_MMIO_DEMO_ADDR);
-	expect_first_exit_is_debugcon(f);
-	assert_int_equal(efd_count(efd), 1);
-	close(efd);
-}
-
-/* The guest's write must exit to user space, leaving efd untouched. */
-static void expect_port_exit(struct fixture *f, int efd)
-{
-	struct mvm_exit e;
-
-	fixture_real_code(f, pio_guest, sizeof(pio_guest), 0);
-	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
-	assert_int_equal(e.reason, KVM_EXIT_IO);
-	assert_int_equal(e.u.io.port, TEST_PORT);
-	assert_int_equal(e.u.io.data[0], 0x5a);
-	assert_int_equal(efd_count(efd), 0);
-}
-
-static void ioeventfd_datamatch_mismatch_exits_to_user_space(void **state)
-{
-	struct fixture *f = *state;
-	uint64_t other = 0x11;
-	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	require_cap(f, KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD");
-	assert_true(efd >= 0);
-	assert_int_equal(
-		mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, &other, efd, 0), 0);
-	/* An any-data eventfd on the same port would overlap it. */
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, NULL, efd, 0),
-			 -EEXIST);
-	assert_non_null(strstr(f->log, "error: KVM_IOEVENTFD: File exists"));
-	/* The guest writes 0x5a, not 0x11. */
-	expect_port_exit(f, efd);
-	close(efd);
-}
-
-static void ioeventfd_deassigned_port_exits_again(void **state)
-{
-	struct fixture *f = *state;
-	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	require_cap(f, KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD");
-	assert_true(efd >= 0);
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, NULL, efd, 0),
-			 0);
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, NULL, efd, 1),
-			 0);
-	expect_port_exit(f, efd);
-	/* Removing one that is not there is an error, and logged. */
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, TEST_PORT, 1, 1, NULL, efd, 1),
-			 -ENOENT);
-	assert_non_null(strstr(f->log, "error: KVM_IOEVENTFD (deassign)"));
-	/* Ports are 16 bits. */
-	assert_int_equal(mvm_vm_ioeventfd(f->vm, 0x10000, 1, 1, NULL, efd, 0),
-			 -EINVAL);
-	close(efd);
-}
-
-/* --- (d) GSI routing and MSI ------------------------------------------------ */
+/* --- GSI routing and MSI ------------------------------------------------ */
 
 static void gsi_routing_accepts_a_table_and_rejects_bad_entries(void **state)
 {
@@ -466,12 +349,8 @@ int main(void)
 		IRQCHIP(kernel_line_raise_runs_the_guest_handler),
 		PLAIN(kernel_line_without_irqchip_fails_with_a_log),
 		IRQCHIP(irqfd_pulse_from_another_thread_runs_the_handler),
-		IRQCHIP(irqfd_line_refuses_to_hold_a_level),
+		IRQCHIP(irqfd_level_line_interrupts_again_until_lowered),
 		PLAIN(irqfd_line_without_irqchip_is_refused),
-		PLAIN(ioeventfd_port_write_stays_in_the_kernel),
-		PLAIN(ioeventfd_mmio_write_stays_in_the_kernel),
-		PLAIN(ioeventfd_datamatch_mismatch_exits_to_user_space),
-		PLAIN(ioeventfd_deassigned_port_exits_again),
 		IRQCHIP(gsi_routing_accepts_a_table_and_rejects_bad_entries),
 		IRQCHIP(gsi_routing_table_still_delivers_irq_line),
 		IRQCHIP(signal_msi_reaches_the_guest_lapic),

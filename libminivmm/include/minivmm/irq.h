@@ -6,7 +6,7 @@
  * controller the machine has (src/irq/line.c explains the three paths):
  *
  *   MVM_IRQ_KERNEL  KVM_IRQ_LINE into the in-kernel PIC/IOAPIC
- *   MVM_IRQ_IRQFD   an eventfd KVM watches (KVM_IRQFD): a write to it
+ *   MVM_IRQ_IRQFD   eventfds KVM watches (KVM_IRQFD): a write to one
  *                   injects without the VMM's run loop on the path
  *   MVM_IRQ_USER    a user-space interrupt controller (Lab 3's 8259A)
  *
@@ -22,7 +22,9 @@
  * MVM_IRQ_USER line runs: a sink may take its controller's lock but must
  * not call back into the same line. No call here waits for a vCPU.
  * Create and destroy a line from one thread, while no other thread uses
- * it (device setup and teardown).
+ * it (device setup and teardown). An MVM_IRQ_IRQFD line that is ever
+ * raised owns one helper thread (the resampler, all signals blocked) that
+ * only reads and writes the line's eventfds; destroy joins it.
  */
 #ifndef MINIVMM_IRQ_H
 #define MINIVMM_IRQ_H
@@ -72,7 +74,7 @@ int mvm_vm_signal_msi(struct mvm_vm *vm, uint64_t addr, uint32_t data);
 
 enum mvm_irq_kind {
 	MVM_IRQ_KERNEL, /* KVM_IRQ_LINE into the in-kernel PIC/IOAPIC */
-	MVM_IRQ_IRQFD,	/* an eventfd registered with KVM_IRQFD; edge only */
+	MVM_IRQ_IRQFD,	/* eventfds registered with KVM_IRQFD */
 	MVM_IRQ_USER,	/* a user-space controller, through a sink */
 };
 
@@ -95,17 +97,23 @@ int mvm_irq_line_create(struct mvm_vm *vm, enum mvm_irq_kind kind, unsigned gsi,
 			const struct mvm_irq_sink *sink,
 			struct mvm_irq_line **out);
 
-/* Deassign the irqfd (IRQFD lines), close and free; accepts NULL. */
+/* Stop the resampler, deassign the irqfds (IRQFD lines), close and
+ * free; accepts NULL. Destroy a VM's lines before the VM. */
 void mvm_irq_line_destroy(struct mvm_irq_line *line);
 
 /*
  * Set the line high (raise), low (lower), or high then low (pulse: one
  * edge, which is what an edge-triggered input latches). Returns 0 or
- * -errno. On an MVM_IRQ_IRQFD line only pulse delivers (one eventfd
- * write; KVM asserts then deasserts the GSI itself); raise returns
- * -EOPNOTSUPP, since a level held through an irqfd needs a resample
- * eventfd and someone to re-raise on it (KVM_IRQFD_FLAG_RESAMPLE), which
- * this library does not do yet; lower is a no-op there.
+ * -errno.
+ *
+ * On an MVM_IRQ_IRQFD line, pulse is one write to an edge irqfd (KVM
+ * asserts and deasserts the GSI itself). raise and lower use a second,
+ * level irqfd with KVM_IRQFD_FLAG_RESAMPLE, set up on the first raise
+ * with its resampler thread: KVM holds the GSI until the guest's EOI,
+ * and the resampler re-asserts it after each EOI while the line is
+ * high. KVM can only drop the GSI at an EOI, so a lower takes effect at
+ * the guest's next EOI and an interrupt already asserted is delivered
+ * once more. raise returns -EOPNOTSUPP without KVM_CAP_IRQFD_RESAMPLE.
  */
 int mvm_irq_raise(struct mvm_irq_line *line);
 int mvm_irq_lower(struct mvm_irq_line *line);
@@ -115,8 +123,9 @@ int mvm_irq_pulse(struct mvm_irq_line *line);
 unsigned mvm_irq_gsi(const struct mvm_irq_line *line);
 int mvm_irq_level(const struct mvm_irq_line *line);
 
-/* The eventfd of an MVM_IRQ_IRQFD line (-1 for other kinds): writing 1 to
- * it is a pulse, for code that only has the fd. */
+/* The edge eventfd of an MVM_IRQ_IRQFD line (-1 for other kinds):
+ * writing 1 to it is a pulse, for code that only has the fd (an I/O
+ * thread, another process). */
 int mvm_irq_eventfd(const struct mvm_irq_line *line);
 
 #endif

@@ -16,10 +16,10 @@
  *    from the kernel's eventfd wake-up. The writer needs no access to the
  *    VM at all: an I/O thread, another process (vhost), or a device's
  *    worker can interrupt the guest without the VMM's run loop on the
- *    path. That is an edge. A level-triggered line needs the resample
- *    flag: KVM holds the GSI until the guest's EOI, then drops it and
- *    signals a second eventfd so the VMM can re-assert it if the device
- *    still wants service. This library does edges only for now (irq.h).
+ *    path. That is an edge, and mvm_irq_pulse() uses it. A level that
+ *    stays high until the guest has serviced it needs KVM's resample
+ *    flag and a thread that re-asserts after each EOI (resample.c);
+ *    mvm_irq_raise()/lower() use that.
  *
  * 3. A user-space controller (no in-kernel irqchip): the line calls a
  *    sink, the controller model's input pin (Lab 3's 8259A), which later
@@ -32,30 +32,26 @@
  * LTIM = 0). The thread contract is in irq.h.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "minivmm/irq.h"
-#include "minivmm/vm.h"
+#include "irq/line_internal.h"
 
-struct mvm_irq_line {
-	struct mvm_vm *vm;	  /* owner; NULL allowed for MVM_IRQ_USER */
-	enum mvm_irq_kind kind;	  /* which path to the guest */
-	unsigned gsi;		  /* controller input */
-	struct mvm_irq_sink sink; /* MVM_IRQ_USER: the controller's pin */
-	int efd;		  /* MVM_IRQ_IRQFD: the eventfd; else -1 */
-	int assigned;		  /* efd is registered with KVM_IRQFD */
-	atomic_int level;	  /* last level set, read without the lock */
-	pthread_mutex_t lock;	  /* orders deliveries on this line */
-};
-
-static const struct mvm_log *line_log(const struct mvm_irq_line *line)
+const struct mvm_log *mvm_irq_line_log(const struct mvm_irq_line *line)
 {
 	return line->vm ? mvm_vm_log(line->vm) : NULL;
+}
+
+int mvm_irq_kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) == (ssize_t)sizeof(one))
+		return 0;
+	/* EAGAIN would mean 2^64 - 2 kicks nobody consumed. */
+	return -errno;
 }
 
 /* Register a fresh eventfd for the line's GSI as an edge irqfd. */
@@ -66,8 +62,8 @@ static int irqfd_open(struct mvm_irq_line *line)
 	line->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (line->efd < 0) {
 		r = -errno;
-		mvm_logf(line_log(line), MVM_LOG_ERROR, "irq %u: eventfd: %s",
-			 line->gsi, strerror(-r));
+		mvm_logf(mvm_irq_line_log(line), MVM_LOG_ERROR,
+			 "irq %u: eventfd: %s", line->gsi, strerror(-r));
 		return r;
 	}
 	r = mvm_vm_irqfd(line->vm, line->gsi, line->efd, -1, 0);
@@ -76,35 +72,36 @@ static int irqfd_open(struct mvm_irq_line *line)
 	return r;
 }
 
-static int check_args(struct mvm_vm *vm, enum mvm_irq_kind kind,
-		      const struct mvm_irq_sink *sink)
+/* Why a line cannot be made from these arguments, or NULL if it can. */
+static const char *bad_args(struct mvm_vm *vm, enum mvm_irq_kind kind,
+			    const struct mvm_irq_sink *sink)
 {
 	switch (kind) {
 	case MVM_IRQ_KERNEL:
 	case MVM_IRQ_IRQFD:
-		return vm ? 0 : -EINVAL;
+		return vm ? NULL : "a kernel or irqfd line needs a VM";
 	case MVM_IRQ_USER:
-		return sink && sink->set_level ? 0 : -EINVAL;
+		return sink && sink->set_level ? NULL
+					       : "a user line needs a sink";
 	}
-	return -EINVAL;
+	return "unknown kind of line";
 }
 
 int mvm_irq_line_create(struct mvm_vm *vm, enum mvm_irq_kind kind, unsigned gsi,
 			const struct mvm_irq_sink *sink,
 			struct mvm_irq_line **out)
 {
+	const char *why = bad_args(vm, kind, sink);
 	struct mvm_irq_line *line;
 	int r;
 
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	r = check_args(vm, kind, sink);
-	if (r < 0) {
+	if (why) {
 		mvm_logf(vm ? mvm_vm_log(vm) : NULL, MVM_LOG_ERROR,
-			 "irq %u: bad line (kind %d, %s)", gsi, (int)kind,
-			 vm ? "no sink" : "no VM");
-		return r;
+			 "irq %u: %s", gsi, why);
+		return -EINVAL;
 	}
 	line = calloc(1, sizeof(*line));
 	if (!line)
@@ -112,7 +109,7 @@ int mvm_irq_line_create(struct mvm_vm *vm, enum mvm_irq_kind kind, unsigned gsi,
 	line->vm = vm;
 	line->kind = kind;
 	line->gsi = gsi;
-	line->efd = -1;
+	line->efd = line->lfd = line->rfd = line->stopfd = -1;
 	atomic_init(&line->level, 0);
 	if (kind == MVM_IRQ_USER)
 		line->sink = *sink;
@@ -138,23 +135,13 @@ void mvm_irq_line_destroy(struct mvm_irq_line *line)
 		return;
 	/* Deassign before closing: KVM would notice the close too, but
 	 * only later, from a work item (api.rst 4.75). */
+	mvm_irq_resample_stop(line);
 	if (line->assigned)
 		mvm_vm_irqfd(line->vm, line->gsi, line->efd, -1, 1);
 	if (line->efd >= 0)
 		close(line->efd);
 	pthread_mutex_destroy(&line->lock);
 	free(line);
-}
-
-/* One eventfd write of 1: KVM asserts and deasserts the GSI. */
-static int irqfd_kick(struct mvm_irq_line *line)
-{
-	uint64_t one = 1;
-
-	if (write(line->efd, &one, sizeof(one)) == (ssize_t)sizeof(one))
-		return 0;
-	/* EAGAIN would mean 2^64 - 2 kicks KVM never consumed. */
-	return -errno;
 }
 
 /* Store the level and carry it to the controller; lock held. */
@@ -170,9 +157,12 @@ static int deliver(struct mvm_irq_line *line, int level)
 		line->sink.set_level(line->sink.ctx, line->gsi, level);
 		break;
 	case MVM_IRQ_IRQFD:
-		/* Only edges travel through an irqfd without resampling;
-		 * callers go through pulse. */
-		return level ? -EOPNOTSUPP : 0;
+		/* High: assert the resample irqfd (resample.c). Low: the
+		 * resampler stops re-asserting; KVM drops the line at the
+		 * guest's next EOI. */
+		if (level)
+			r = mvm_irq_resample_assert(line);
+		break;
 	}
 	if (r == 0)
 		atomic_store(&line->level, level);
@@ -188,11 +178,6 @@ static int set_level(struct mvm_irq_line *line, int level)
 	pthread_mutex_lock(&line->lock);
 	r = deliver(line, level);
 	pthread_mutex_unlock(&line->lock);
-	if (r == -EOPNOTSUPP)
-		mvm_logf(line_log(line), MVM_LOG_ERROR,
-			 "irq %u: an irqfd line cannot hold a level (no "
-			 "resample support); use mvm_irq_pulse",
-			 line->gsi);
 	return r;
 }
 
@@ -214,7 +199,10 @@ int mvm_irq_pulse(struct mvm_irq_line *line)
 		return -EINVAL;
 	pthread_mutex_lock(&line->lock);
 	if (line->kind == MVM_IRQ_IRQFD) {
-		r = irqfd_kick(line);
+		/* One edge through the edge irqfd; a held level ends. */
+		r = mvm_irq_kick(line->efd);
+		if (r == 0)
+			atomic_store(&line->level, 0);
 	} else {
 		r = deliver(line, 1);
 		if (r == 0)
@@ -222,8 +210,8 @@ int mvm_irq_pulse(struct mvm_irq_line *line)
 	}
 	pthread_mutex_unlock(&line->lock);
 	if (r < 0)
-		mvm_logf(line_log(line), MVM_LOG_ERROR, "irq %u: pulse: %s",
-			 line->gsi, strerror(-r));
+		mvm_logf(mvm_irq_line_log(line), MVM_LOG_ERROR,
+			 "irq %u: pulse: %s", line->gsi, strerror(-r));
 	return r;
 }
 
