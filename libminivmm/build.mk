@@ -51,6 +51,12 @@ LIB_SRCS += \
 	libminivmm/src/devices/stddevs.c \
 	libminivmm/src/devices/demo.c
 
+# Interrupt lines and KVM's interrupt ioctls (irq.h).
+LIB_SRCS += \
+	libminivmm/src/irq/kvmirq.c \
+	libminivmm/src/irq/line.c \
+	libminivmm/src/irq/resample.c
+
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
 	libminivmm/src/container/util.c \

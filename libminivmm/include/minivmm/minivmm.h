@@ -9,6 +9,7 @@
  *   bus.h        devices on the port and MMIO buses
  *   exit.h       one decoded VM exit
  *   vm.h         VM and vCPU lifecycle and the run step
+ *   irq.h        interrupt lines; KVM_IRQ_LINE, irqfd, ioeventfd, MSI
  *   modes.h      real/protected/long mode setup and the state checker
  *   pagetable.h  building and walking page tables
  *   loader.h     flat and ELF images
@@ -29,6 +30,7 @@
 #include "bus.h"
 #include "exit.h"
 #include "vm.h"
+#include "irq.h"
 #include "modes.h"
 #include "pagetable.h"
 #include "loader.h"
