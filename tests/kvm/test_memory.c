@@ -204,6 +204,62 @@ static void bad_file_slots_are_refused_with_a_message(void **state)
 	close(rw);
 }
 
+/* Restoring a snapshot: RAM's memfd is replaced, in place, by a private
+ * mapping of a RAM file; the guest sees the file, the file never sees
+ * the guest's writes, and a logging RAM reports every page changed. */
+static void ram_replaced_by_a_private_file_keeps_running(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/minivmm-test-ram-XXXXXX";
+	const uint32_t saved = 0x0badf00d, before = 0x12345678;
+	const int old_fd = mvm_vm_ram_fd(f->vm);
+	uint64_t *bm = calloc(WORDS, sizeof(*bm));
+	const struct mvm_slot *s = &mvm_vm_mem(f->vm)->slots[RAM_SLOT];
+	void *ram = mvm_vm_ram(f->vm), *mine;
+	int fd = mkstemp(path), slot;
+
+	assert_non_null(bm);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(ftruncate(fd, (off_t)FIXTURE_RAM), 0);
+	assert_int_equal(pwrite(fd, &saved, 4, DATA), 4);
+	/* the guest has the old page mapped when its backing changes */
+	assert_int_equal(mvm_vm_write(f->vm, DATA, &before, 4), 0);
+	fixture_real_code(f, read_inc_write, sizeof(read_inc_write), DATA);
+	run_to_hlt(f);
+	assert_int_equal((uint32_t)fixture_rax(f), before + 1);
+	assert_int_equal(
+		mvm_vm_mem_set_flags(f->vm, RAM_SLOT, MVM_MEM_LOG_DIRTY), 0);
+	assert_int_equal(
+		mvm_vm_mem_replace_fd(f->vm, RAM_SLOT, fd, 0, MVM_MEM_PRIVATE),
+		0);
+	assert_ptr_equal(mvm_vm_ram(f->vm), ram);
+	assert_true(mvm_vm_ram_fd(f->vm) != old_fd &&
+		    mvm_vm_ram_fd(f->vm) != fd);
+	assert_int_equal(s->flags, MVM_MEM_LOG_DIRTY | MVM_MEM_PRIVATE);
+	assert_int_equal(mvm_vm_dirty_log(f->vm, RAM_SLOT, bm), 0);
+	for (uint64_t w = 0; w < WORDS; w++)
+		assert_int_equal(bm[w], ~0ULL);
+	free(bm);
+	/* the code went with the old RAM: load it again */
+	fixture_real_code(f, read_inc_write, sizeof(read_inc_write), DATA);
+	run_to_hlt(f);
+	assert_int_equal((uint32_t)fixture_rax(f), saved + 1);
+	assert_int_equal(file32(fd, DATA + 4), 0);
+	/* a slot the caller mapped, or a flag other than PRIVATE: refused */
+	assert_int_equal(mvm_vm_mem_replace_fd(f->vm, RAM_SLOT, fd, 0,
+					       MVM_MEM_LOG_DIRTY),
+			 -EINVAL);
+	mine = aligned_alloc(PAGE, PAGE);
+	assert_non_null(mine);
+	slot = mvm_vm_mem_add_hva(f->vm, SLOT_GPA, PAGE, mine, 0);
+	assert_true(slot > 0);
+	assert_int_equal(mvm_vm_mem_replace_fd(f->vm, slot, fd, 0, 0), -EINVAL);
+	assert_int_equal(mvm_vm_mem_remove(f->vm, slot), 0);
+	free(mine);
+	close(fd);
+}
+
 /* --- dirty logging switched at run time ------------------------------------ */
 
 /* Read RAM's dirty log and check it is exactly pages[0..n-1]. */
@@ -340,6 +396,7 @@ int main(void)
 		T(private_file_slot_reads_the_file_and_keeps_writes),
 		T(shared_file_slot_writes_through_to_the_file),
 		T(bad_file_slots_are_refused_with_a_message),
+		T(ram_replaced_by_a_private_file_keeps_running),
 		T(ram_log_is_the_union_of_guest_and_vmm_writes),
 		T(switching_logging_off_stops_recording),
 		T(readonly_and_private_cannot_change_on_a_live_slot),

@@ -95,6 +95,18 @@ int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 int mvm_vm_mem_remove(struct mvm_vm *vm, int slot);
 
 /*
+ * Replace the memory behind a slot the library mapped (RAM included) by
+ * as many bytes of fd, from `offset`, at the same guest-physical
+ * and host addresses: flags 0 (shared) or MVM_MEM_PRIVATE (copy-on-write,
+ * the way a snapshot's RAM file is restored without reading it first).
+ * The old contents are gone; mvm_vm_ram() stays valid. Same pause rule
+ * as above. Returns 0 or -errno (-EINVAL: caller-mapped slot, other
+ * flags, or no KVM_CAP_SYNC_MMU); on failure the slot is unchanged.
+ */
+int mvm_vm_mem_replace_fd(struct mvm_vm *vm, int slot, int fd, uint64_t offset,
+			  unsigned flags);
+
+/*
  * Change a slot's flags: KVM_SET_USER_MEMORY_REGION again with the new
  * flags (api.rst 4.35). Only MVM_MEM_LOG_DIRTY may change, on any slot
  * including RAM; a change of MVM_MEM_READONLY or MVM_MEM_PRIVATE is

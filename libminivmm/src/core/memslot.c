@@ -294,6 +294,56 @@ int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
 }
 
 /*
+ * Put fd's pages behind an existing slot without touching KVM's slot:
+ * mmap(MAP_FIXED) over the same host range. With KVM_CAP_SYNC_MMU "an
+ * mmap() that affects the region will be made visible immediately"
+ * (api.rst 4.35), so the guest sees the new backing on its next access.
+ * Everything changed, so a logging slot reports every page.
+ */
+int mvm_vm_mem_replace_fd(struct mvm_vm *vm, int slot, int fd, uint64_t offset,
+			  unsigned flags)
+{
+	struct mvm_slot *s;
+	int share = (flags & MVM_MEM_PRIVATE) ? MAP_PRIVATE : MAP_SHARED;
+	int own, r;
+
+	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
+		return -ENOENT;
+	s = &vm->mem.slots[slot];
+	if (!s->owned || (flags & ~MVM_MEM_PRIVATE) ||
+	    mvm_kvm_check_cap(vm->fd, KVM_CAP_SYNC_MMU) <= 0) {
+		mvm_logf(&vm->log, MVM_LOG_ERROR,
+			 "slot %d: cannot replace its memory (only memory the "
+			 "library mapped, only MVM_MEM_PRIVATE, and KVM needs "
+			 "KVM_CAP_SYNC_MMU)",
+			 slot);
+		return -EINVAL;
+	}
+	r = check_file(vm, fd, offset, s->size);
+	if (r < 0)
+		return r;
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (own < 0)
+		return -errno;
+	if (mmap(s->hva, s->size, PROT_READ | PROT_WRITE,
+		 share | MAP_NORESERVE | MAP_FIXED, own,
+		 (off_t)offset) == MAP_FAILED) {
+		r = -errno;
+		mvm_logf(&vm->log, MVM_LOG_ERROR, "mmap over slot %d: %s", slot,
+			 strerror(-r));
+		close(own); /* on failure the old mapping is still there */
+		return r;
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = own;
+	s->fd_offset = offset;
+	s->flags = (s->flags & ~MVM_MEM_PRIVATE) | flags;
+	mvm_memmap_mark_dirty(&vm->mem, s->gpa, s->size);
+	return 0;
+}
+
+/*
  * An existing slot keeps its place and size, but its flags may change
  * (api.rst 4.35). KVM refuses to flip KVM_MEM_READONLY on a live slot
  * (EINVAL), and MVM_MEM_PRIVATE is how the host mapped the memory, so
