@@ -186,3 +186,14 @@ int mvm_memmap_write(const struct mvm_memmap *m, uint64_t gpa, const void *buf,
 		mvm_memmap_mark_dirty(m, gpa, len);
 	return r;
 }
+
+/* The same on a VM's map (vm.h); writes to read-only slots give -EROFS. */
+int mvm_vm_read(struct mvm_vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	return mvm_memmap_read(&vm->mem, gpa, buf, len);
+}
+
+int mvm_vm_write(struct mvm_vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	return mvm_memmap_write(&vm->mem, gpa, buf, len, 0);
+}

@@ -294,8 +294,8 @@ int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
 }
 
 /*
- * Put fd's pages behind an existing slot without touching KVM's slot:
- * mmap(MAP_FIXED) over the same host range. With KVM_CAP_SYNC_MMU "an
+ * Put fd's pages behind an existing slot without touching KVM's slot: a
+ * new mapping moved over the same host range. With KVM_CAP_SYNC_MMU "an
  * mmap() that affects the region will be made visible immediately"
  * (api.rst 4.35), so the guest sees the new backing on its next access.
  * Everything changed, so a logging slot reports every page.
@@ -305,6 +305,7 @@ int mvm_vm_mem_replace_fd(struct mvm_vm *vm, int slot, int fd, uint64_t offset,
 {
 	struct mvm_slot *s;
 	int share = (flags & MVM_MEM_PRIVATE) ? MAP_PRIVATE : MAP_SHARED;
+	void *p;
 	int own, r;
 
 	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
@@ -325,13 +326,20 @@ int mvm_vm_mem_replace_fd(struct mvm_vm *vm, int slot, int fd, uint64_t offset,
 	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (own < 0)
 		return -errno;
-	if (mmap(s->hva, s->size, PROT_READ | PROT_WRITE,
-		 share | MAP_NORESERVE | MAP_FIXED, own,
-		 (off_t)offset) == MAP_FAILED) {
+	/* Map it elsewhere first, where failing costs nothing; then move it
+	 * over the slot in one step (mremap(2) MREMAP_FIXED). */
+	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, share | MAP_NORESERVE,
+		 own, (off_t)offset);
+	if (p == MAP_FAILED ||
+	    mremap(p, s->size, s->size, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   s->hva) == MAP_FAILED) {
 		r = -errno;
-		mvm_logf(&vm->log, MVM_LOG_ERROR, "mmap over slot %d: %s", slot,
+		mvm_logf(&vm->log, MVM_LOG_ERROR,
+			 "mapping fd %d over slot %d: %s", fd, slot,
 			 strerror(-r));
-		close(own); /* on failure the old mapping is still there */
+		if (p != MAP_FAILED)
+			munmap(p, s->size);
+		close(own);
 		return r;
 	}
 	if (s->fd >= 0)
@@ -384,14 +392,4 @@ int mvm_vm_mem_set_flags(struct mvm_vm *vm, int slot, unsigned flags)
 		mvm_logf(&vm->log, MVM_LOG_ERROR,
 			 "slot %d: no memory for the dirty bitmap", slot);
 	return r;
-}
-
-int mvm_vm_read(struct mvm_vm *vm, uint64_t gpa, void *buf, size_t len)
-{
-	return mvm_memmap_read(&vm->mem, gpa, buf, len);
-}
-
-int mvm_vm_write(struct mvm_vm *vm, uint64_t gpa, const void *buf, size_t len)
-{
-	return mvm_memmap_write(&vm->mem, gpa, buf, len, 0);
 }
