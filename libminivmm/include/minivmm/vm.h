@@ -125,7 +125,9 @@ int mvm_vm_mem_set_flags(struct mvm_vm *vm, int slot, unsigned flags);
  * (or since logging was switched on): KVM_GET_DIRTY_LOG for the guest's
  * writes, ORed with the VMM's own writes (memory.h, the dirty rule).
  * bitmap holds MVM_DIRTY_WORDS(slot size) words, bit i = page i of the
- * slot. Clears both logs. Safe while vCPUs and devices run (api.rst 4.8).
+ * slot. Clears both logs. May be called while vCPUs and devices run:
+ * the VMM's bits are taken atomically (dirty.c), so a page written during
+ * the call shows up now or in the next call, never not at all.
  */
 int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap);
 
