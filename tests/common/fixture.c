@@ -94,7 +94,10 @@ void fixture_require_kvm(void)
 	exit(0);
 }
 
-static int setup_flags(void **state, unsigned flags)
+/* The fixture's machine is the one every tool builds (machine.h): the
+ * default devices, output and log captured in the fixture. */
+static int setup_machine(void **state, enum mvm_irqchip irqchip,
+			 unsigned devices)
 {
 	struct fixture *f;
 	int r;
@@ -102,41 +105,45 @@ static int setup_flags(void **state, unsigned flags)
 	fixture_require_kvm();
 	f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	struct mvm_vm_config cfg = {
+	struct mvm_machine_config cfg = {
 		.ram_size = FIXTURE_RAM,
 		.ncpus = 1,
-		.flags = flags,
+		.irqchip = irqchip,
+		.devices = devices,
+		.out = fixture_output,
+		.out_ctx = f,
 		.log = {fixture_log_fn, f},
 	};
-	r = mvm_vm_create(&cfg, &f->vm);
+	r = mvm_machine_create(&cfg, &f->m);
 	if (r < 0) {
 		/* KVM is usable, so this is a real failure: say why. */
-		print_message("mvm_vm_create: %s\n%s", strerror(-r), f->log);
-		free(f);
-		return -1;
-	}
-	f->vcpu = mvm_vm_vcpu(f->vm, 0);
-	r = mvm_std_devices_attach(f->vm, fixture_output, f, &f->devs);
-	if (r < 0) {
-		/* fail_msg() would jump out and leak the VM's fds */
-		print_message("mvm_std_devices_attach: %s\n%s", strerror(-r),
+		print_message("mvm_machine_create: %s\n%s", strerror(-r),
 			      f->log);
-		mvm_vm_destroy(f->vm);
 		free(f);
 		return -1;
 	}
+	f->vm = mvm_machine_vm(f->m);
+	f->vcpu = mvm_machine_vcpu(f->m, 0);
+	f->devs = *mvm_machine_devices(f->m);
 	*state = f;
 	return 0;
 }
 
 int fixture_setup(void **state)
 {
-	return setup_flags(state, 0);
+	return setup_machine(state, MVM_IRQCHIP_NONE, 0);
+}
+
+int fixture_setup_no_demo(void **state)
+{
+	return setup_machine(state, MVM_IRQCHIP_NONE,
+			     MVM_MDEV_DEBUGCON | MVM_MDEV_UCALL |
+				     MVM_MDEV_UART);
 }
 
 int fixture_setup_irqchip(void **state)
 {
-	return setup_flags(state, MVM_VM_IRQCHIP);
+	return setup_machine(state, MVM_IRQCHIP_KERNEL, 0);
 }
 
 int fixture_teardown(void **state)
@@ -145,50 +152,35 @@ int fixture_teardown(void **state)
 
 	if (!f)
 		return 0;
-	if (f->vm)
-		mvm_std_devices_detach(f->vm, &f->devs);
-	mvm_vm_destroy(f->vm);
+	mvm_machine_destroy(f->m);
 	free(f);
 	*state = NULL;
 	return 0;
 }
 
-static void setup_mode(struct fixture *f, enum mvm_cpu_mode mode,
-		       uint64_t entry)
-{
-	struct mvm_mode_config mc = {.mode = mode, .entry = entry};
-	int r = mvm_vcpu_setup_mode(f->vcpu, &mc);
-
-	if (r < 0)
-		fail_msg("mvm_vcpu_setup_mode(%s): %s\n%s", mvm_mode_name(mode),
-			 strerror(-r), f->log);
-}
-
 void fixture_load(struct fixture *f, const char *name, enum mvm_cpu_mode mode)
 {
 	char path[4096];
-	uint64_t flat =
-		mode == MVM_MODE_REAL ? MVM_REAL_LOAD_ADDR : MVM_LOAD_ADDR;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", MVM_GUEST_DIR, name);
-	r = mvm_load_file(mvm_vm_mem(f->vm), path, flat, &f->img,
-			  mvm_vm_log(f->vm));
+	r = mvm_machine_load(f->m, path, (int)mode);
 	if (r < 0)
-		fail_msg("loading %s: %s\n%s", path, strerror(-r), f->log);
-	setup_mode(f, mode, f->img.entry);
+		fail_msg("loading %s in %s mode: %s\n%s", path,
+			 mvm_mode_name(mode), strerror(-r), f->log);
+	f->img = *mvm_machine_image(f->m);
 }
 
 void fixture_load_code(struct fixture *f, enum mvm_cpu_mode mode, uint64_t gpa,
 		       const void *code, size_t len)
 {
-	int r = mvm_load_flat(mvm_vm_mem(f->vm), gpa, code, len, &f->img,
-			      mvm_vm_log(f->vm));
+	int r = mvm_machine_load_buf(f->m, code, len, gpa, (int)mode);
 
 	if (r < 0)
-		fail_msg("loading %zu bytes at 0x%llx: %s\n%s", len,
-			 (unsigned long long)gpa, strerror(-r), f->log);
-	setup_mode(f, mode, gpa);
+		fail_msg("loading %zu bytes at 0x%llx in %s mode: %s\n%s", len,
+			 (unsigned long long)gpa, mvm_mode_name(mode),
+			 strerror(-r), f->log);
+	f->img = *mvm_machine_image(f->m);
 }
 
 static void real_seg(struct kvm_segment *s, uint64_t base, int code)

@@ -25,9 +25,10 @@
 #define FIXTURE_RAM (64ULL << 20)
 
 struct fixture {
-	struct mvm_vm *vm;
-	struct mvm_vcpu *vcpu; /* vCPU 0 */
-	struct mvm_std_devices devs;
+	struct mvm_machine *m;	     /* from the machine layer */
+	struct mvm_vm *vm;	     /* its VM */
+	struct mvm_vcpu *vcpu;	     /* vCPU 0 */
+	struct mvm_std_devices devs; /* its standard devices (not owned) */
 	char out[65536]; /* guest output: debugcon, UART, ucall PRINT */
 	size_t out_len;
 	char log[16384]; /* library log, one "level: message" per line */
@@ -35,9 +36,12 @@ struct fixture {
 	struct mvm_image_info img; /* the last image loaded */
 };
 
-/* cmocka setup/teardown: VM of FIXTURE_RAM, 1 vCPU, standard devices. */
+/* cmocka setup/teardown: the machine every tool builds (machine.h) with
+ * FIXTURE_RAM, 1 vCPU and the default devices (debug port, ucall, UART,
+ * demo device); _irqchip adds KVM's in-kernel irqchip. */
 int fixture_setup(void **state);
 int fixture_setup_irqchip(void **state); /* same with MVM_VM_IRQCHIP */
+int fixture_setup_no_demo(void **state); /* without the demo device */
 int fixture_teardown(void **state);
 
 /* Load MVM_GUEST_DIR "/" name (ELF, or flat at the mode's load address)

@@ -82,10 +82,11 @@ static void long64_default_map_reaches_mmio_window(void **state)
 {
 	struct fixture *f = *state;
 	const uint8_t code[] = {
-		0x48, 0xb8, 0x00, 0x00, 0x00, 0xd0, 0, 0, 0, 0, /* mov rax, */
-		0x8b, 0x00, /* mov eax,[rax] */
-		0xe6, 0xe9, /* out 0xe9, al */
-		0xf4,	    /* hlt */
+		/* mov rax, 0xd0100000: in the window, no device there */
+		0x48, 0xb8, 0x00, 0x00, 0x10, 0xd0,
+		0,    0,    0,	  0,	0x8b, 0x00, /* mov eax,[rax] */
+		0xe6, 0xe9,			    /* out 0xe9, al */
+		0xf4,				    /* hlt */
 	};
 	struct mvm_exit e;
 

@@ -19,6 +19,11 @@
 
 #include "fixture.h"
 
+/* A port and an MMIO page no device of the fixture's machine claims (the
+ * demo device sits at MVM_PORT_DEMO and MVM_MMIO_DEMO_ADDR). */
+#define UNCLAIMED_PORT 0x0600
+#define TEST_MMIO      0xd0100000ULL
+
 #define ENTRY  MVM_REAL_LOAD_ADDR
 #define RUN_MS 5000 /* generous: real-mode code is emulated here */
 
@@ -83,7 +88,7 @@ static void out_to_unclaimed_port_is_logged_and_not_fatal(void **state)
 	struct fixture *f = *state;
 	static const uint8_t code[] = {
 		0xb0, 0x42,	  /* mov al, 0x42 */
-		0xba, 0x00, 0x05, /* mov dx, MVM_PORT_DEMO */
+		0xba, 0x00, 0x06, /* mov dx, UNCLAIMED_PORT */
 		0xee,		  /* out dx, al */
 		0xf4,		  /* hlt */
 	};
@@ -92,12 +97,12 @@ static void out_to_unclaimed_port_is_logged_and_not_fatal(void **state)
 	fixture_real_code(f, code, sizeof(code), 0);
 	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_IO);
-	assert_int_equal(e.u.io.port, MVM_PORT_DEMO);
+	assert_int_equal(e.u.io.port, UNCLAIMED_PORT);
 	assert_int_equal(e.u.io.is_write, 1);
 	assert_int_equal(e.u.io.data[0], 0x42);
 	assert_false(e.handled);
 	assert_false(e.stop);
-	assert_non_null(strstr(f->log, "warning: unclaimed port write 0x500"));
+	assert_non_null(strstr(f->log, "warning: unclaimed port write 0x600"));
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 }
@@ -128,7 +133,7 @@ static void in_from_unclaimed_port_reads_all_ones(void **state)
 	struct fixture *f = *state;
 	static const uint8_t code[] = {
 		0x66, 0x31, 0xc0, /* xor eax, eax */
-		0xba, 0x00, 0x05, /* mov dx, MVM_PORT_DEMO */
+		0xba, 0x00, 0x06, /* mov dx, UNCLAIMED_PORT */
 		0x66, 0xed,	  /* in eax, dx */
 		0xf4,		  /* hlt */
 	};
@@ -140,7 +145,7 @@ static void in_from_unclaimed_port_reads_all_ones(void **state)
 	assert_int_equal(e.u.io.is_write, 0);
 	assert_int_equal(e.u.io.size, 4);
 	assert_memory_equal(e.u.io.data, "\xff\xff\xff\xff", 4);
-	assert_non_null(strstr(f->log, "unclaimed port read 0x500 size 4"));
+	assert_non_null(strstr(f->log, "unclaimed port read 0x600 size 4"));
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(fixture_rax(f) & 0xffffffff, 0xffffffff);
@@ -195,7 +200,7 @@ static void rep_insb_fills_memory_from_the_device(void **state)
 static void mmio_write_and_read_reach_the_device(void **state)
 {
 	struct fixture *f = *state;
-	/* DS base = MVM_MMIO_DEMO_ADDR, so [0x10] is the device's offset. */
+	/* DS base = TEST_MMIO, so [0x10] is the device's offset. */
 	static const uint8_t code[] = {
 		0x66, 0xb8, 0x0d, 0xf0, 0xfe, 0xca, /* mov eax, 0xcafef00d */
 		0x66, 0xa3, 0x10, 0x00,		    /* mov [0x10], eax */
@@ -205,14 +210,13 @@ static void mmio_write_and_read_reach_the_device(void **state)
 	struct probe p = {.next = 0x11};
 	struct mvm_exit e;
 
-	assert_int_equal(mvm_bus_register(mvm_vm_mmio_bus(f->vm),
-					  MVM_MMIO_DEMO_ADDR, 0x1000,
-					  &probe_ops, &p),
+	assert_int_equal(mvm_bus_register(mvm_vm_mmio_bus(f->vm), TEST_MMIO,
+					  0x1000, &probe_ops, &p),
 			 0);
-	fixture_real_code(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
+	fixture_real_code(f, code, sizeof(code), TEST_MMIO);
 	assert_int_equal(fixture_run_once(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_MMIO);
-	assert_int_equal(e.u.mmio.addr, MVM_MMIO_DEMO_ADDR + 0x10);
+	assert_int_equal(e.u.mmio.addr, TEST_MMIO + 0x10);
 	assert_int_equal(e.u.mmio.len, 4);
 	assert_true(e.u.mmio.is_write);
 	assert_true(e.handled);
@@ -234,11 +238,11 @@ static void unclaimed_mmio_read_returns_all_ones(void **state)
 	};
 	struct mvm_exit e;
 
-	fixture_real_code(f, code, sizeof(code), MVM_MMIO_DEMO_ADDR);
+	fixture_real_code(f, code, sizeof(code), TEST_MMIO);
 	assert_int_equal(fixture_run(f, RUN_MS, &e), 0);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(fixture_rax(f) & 0xffffffff, 0xffffffff);
-	assert_non_null(strstr(f->log, "unclaimed MMIO read 0xd0000000"));
+	assert_non_null(strstr(f->log, "unclaimed MMIO read 0xd0100000"));
 }
 
 static void device_stop_request_ends_the_run(void **state)
