@@ -15,7 +15,8 @@ LIB_SRCS := \
 	libminivmm/src/core/run.c \
 	libminivmm/src/core/exit.c \
 	libminivmm/src/core/trace.c \
-	libminivmm/src/core/stats.c
+	libminivmm/src/core/stats.c \
+	libminivmm/src/core/layout.c
 
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \
