@@ -90,7 +90,13 @@ int mvm_load_image(struct mvm_memmap *mem, const void *img, size_t len,
 int mvm_file_read(const char *path, size_t max, void **buf, size_t *len,
 		  const struct mvm_log *log);
 
-/* Read and load a file: mvm_load_image() with no flags. */
+/*
+ * Read and load a file for a program that made the file itself (tests,
+ * Lab 1's tools): mvm_load_image() with MVM_LOAD_FLAT, so the content
+ * decides (a 0x7f first byte is ELF, anything else flat at flat_gpa).
+ * Tools that load a user's file should read it and call
+ * mvm_load_image() with the name rule instead.
+ */
 int mvm_load_file(struct mvm_memmap *mem, const char *path, uint64_t flat_gpa,
 		  struct mvm_image_info *info, const struct mvm_log *log);
 

@@ -222,7 +222,8 @@ int mvm_load_file(struct mvm_memmap *mem, const char *path, uint64_t flat_gpa,
 	rc = mvm_file_read(path, MVM_IMAGE_MAX, &img, &len, log);
 	if (rc)
 		return rc;
-	rc = mvm_load_image(mem, img, len, path, flat_gpa, 0, info, log);
+	rc = mvm_load_image(mem, img, len, path, flat_gpa, MVM_LOAD_FLAT, info,
+			    log);
 	if (rc)
 		mvm_logf(log, MVM_LOG_ERROR, "%s: could not load the image",
 			 path);
