@@ -51,6 +51,7 @@ LIB_SRCS += \
 	libminivmm/src/container/cgroup.c \
 	libminivmm/src/container/caps.c \
 	libminivmm/src/container/seccomp.c \
+	libminivmm/src/container/syscalls.c \
 	libminivmm/src/container/net.c \
 	libminivmm/src/container/child.c \
 	libminivmm/src/container/ctr.c

@@ -112,7 +112,12 @@ int mvm_ctr_run(const struct mvm_ctr_config *cfg, struct mvm_ctr_result *res);
 /* The capabilities a container keeps (caps.c), as CAP_* numbers; n set. */
 const int *mvm_ctr_kept_caps(int *n);
 
-/* The system calls the seccomp filter denies with EPERM (seccomp.c). */
+/* The system calls the seccomp filter allows (an allowlist: every other
+ * call is refused; seccomp.c, syscalls.c). */
+const char *const *mvm_ctr_allowed_syscalls(int *n);
+
+/* Notable calls the filter refuses with EPERM, for docs and tests (not
+ * allowed, so refused like every other call not in the allowlist). */
 const char *const *mvm_ctr_denied_syscalls(int *n);
 
 /* Parse "64M", "1G", "512k", "1000" into bytes. 0 or -EINVAL. */
