@@ -45,6 +45,17 @@ struct mvm_ctr;
 #define MVM_CTR_NO_CGROUP  (1u << 6) /* no cgroup at all (no limits) */
 #define MVM_CTR_STDIO	   (1u << 7) /* use cfg.stdio[] as fds 0, 1, 2 */
 
+/*
+ * Limits `mvm ctr run` applies when the user gives none (--pids 0 and
+ * --memory 0 lift them). The library's own default is no limit (0), so
+ * programs and tests that build a config say what they want. 1024 tasks
+ * stop a fork bomb long before the host's pid_max; 512 MiB is plenty
+ * for the busybox rootfs and stops a runaway allocation before it
+ * pushes the host into its own OOM killer.
+ */
+#define MVM_CTR_DEFAULT_PIDS   1024L
+#define MVM_CTR_DEFAULT_MEMORY (512ULL << 20)
+
 /* Which cgroup hierarchy to use. */
 enum mvm_cgroup_version {
 	MVM_CGROUP_AUTO, /* v2 if it has the controllers we need, else v1 */
