@@ -12,7 +12,8 @@
  *   cgroup.c   resource limits on cgroup v2 or v1 (cgroup_detect.c:
  *              which version this machine offers)
  *   caps.c     capabilities (bounding, ambient, effective sets)
- *   seccomp.c  the system call filter (classic BPF)
+ *   seccomp.c  the system call filter (classic BPF; an allowlist whose
+ *              calls, and notable refusals, are in syscalls.c)
  *   net.c      the optional veth pair (rtnetlink)
  *   child.c    the setup sequence run inside the new namespaces
  *   ctr.c      the runtime side: clone(), sync, wait, cleanup

@@ -30,10 +30,12 @@
  *
  * allowed[] and the documented refusals denied[] (modify_ldt, kcmp,
  * pidfd_getfd, mount, unshare, setns, keyctl, bpf, ptrace, ...) are in
- * syscalls.c, with their sources. The program is head[] plus two
- * instructions per allowed call, about 560 instructions; a call walks the
- * list until its number matches (numbers ascend, so read and write, 0 and
- * 1, match first).
+ * syscalls.c, with their sources. The program is head[] (32
+ * instructions) plus two per allowed call (278 calls): 589 instructions.
+ * A call walks the list until its number matches; the list starts with
+ * read and write, the most frequent calls, so they pay least (measured
+ * on a loaded nested-KVM host: read within noise of no filter, a call
+ * near the end about 0.2-0.3 us more).
  *
  * Installing a filter needs no_new_privs (prctl(2) PR_SET_NO_NEW_PRIVS)
  * unless we have CAP_SYS_ADMIN: otherwise a set-user-ID program could be
@@ -41,7 +43,7 @@
  * also stops set-user-ID programs from gaining privileges in the container.
  * Lab 5, task 4 (capabilities and seccomp) is cut from this file.
  * Students edit only the "LAB 5:" stubs; keep the function signatures
- * and the tables in syscalls.c, which the grader checks against.
+ * and the tables in syscalls.c, which the tests check against.
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -172,8 +174,12 @@ int ctr_seccomp_install(const struct mvm_log *log)
 	size_t i, n = 0;
 	int err;
 
-	if (HEAD_LEN + 2 * (size_t)ctr_syscalls_n_allowed + 1 > PROG_MAX)
+	if (HEAD_LEN + 2 * (size_t)ctr_syscalls_n_allowed + 1 > PROG_MAX) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "seccomp: %d allowed calls do not fit PROG_MAX",
+			 ctr_syscalls_n_allowed);
 		return -E2BIG; /* a longer syscalls.c needs a larger PROG_MAX */
+	}
 	/* LAB(5, seccomp) BEGIN */
 	for (i = 0; i < HEAD_LEN; i++)
 		prog[n++] = head[i];
