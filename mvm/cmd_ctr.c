@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		"  --memory SIZE       memory limit, e.g. 64M (default 512M;\n"
 		"                      0 = no limit)\n"
 		"  --pids N            at most N tasks (default 1024; 0 = no\n"
-		"                      limit)\n"
+		"                      limit; defaults apply as root only)\n"
 		"  --cpus N            CPU quota, e.g. 0.5 or 2\n"
 		"  --cgroup V          auto, v1 or v2 (default auto)\n"
 		"  --read-only         mount the root file system read-only\n"
@@ -285,6 +285,10 @@ static int ctr_run(int argc, char **argv)
 	rc = parse_run(argc, argv, &cfg, &lc);
 	if (rc >= 0)
 		return rc;
+	/* Untouched defaults must not stop a rootless run (container.h). */
+	if (cfg.memory_max == MVM_CTR_DEFAULT_MEMORY &&
+	    cfg.pids_max == MVM_CTR_DEFAULT_PIDS && !cfg.cpu_millis)
+		cfg.flags |= MVM_CTR_SOFT_LIMITS;
 	cfg.log = (struct mvm_log){cli_log, &lc};
 	install_forwarding();
 	err = mvm_ctr_start(&cfg, &ctr);

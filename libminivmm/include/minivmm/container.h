@@ -37,18 +37,23 @@
 struct mvm_ctr;
 
 /* Flags for struct mvm_ctr_config. */
-#define MVM_CTR_USERNS	   (1u << 0) /* new user namespace (auto if !root) */
-#define MVM_CTR_READONLY   (1u << 1) /* root file system mounted read-only */
-#define MVM_CTR_OVERLAY	   (1u << 2) /* rootfs is the lower overlay layer */
-#define MVM_CTR_INIT	   (1u << 3) /* PID 1 is a mini init, cmd is PID 2 */
-#define MVM_CTR_NO_SECCOMP (1u << 4) /* skip the seccomp filter (teaching) */
-#define MVM_CTR_KEEP_CAPS  (1u << 5) /* skip dropping capabilities */
-#define MVM_CTR_NO_CGROUP  (1u << 6) /* no cgroup at all (no limits) */
-#define MVM_CTR_STDIO	   (1u << 7) /* use cfg.stdio[] as fds 0, 1, 2 */
+#define MVM_CTR_USERNS	    (1u << 0) /* new user namespace (auto if !root) */
+#define MVM_CTR_READONLY    (1u << 1) /* root file system mounted read-only */
+#define MVM_CTR_OVERLAY	    (1u << 2) /* rootfs is the lower overlay layer */
+#define MVM_CTR_INIT	    (1u << 3) /* PID 1 is a mini init, cmd is PID 2 */
+#define MVM_CTR_NO_SECCOMP  (1u << 4) /* skip the seccomp filter (teaching) */
+#define MVM_CTR_KEEP_CAPS   (1u << 5) /* skip dropping capabilities */
+#define MVM_CTR_NO_CGROUP   (1u << 6) /* no cgroup at all (no limits) */
+#define MVM_CTR_STDIO	    (1u << 7) /* use cfg.stdio[] as fds 0, 1, 2 */
+/* The limits are defaults nobody asked for: where no cgroup can be made
+ * (no root, no delegated subtree) warn and run without them. */
+#define MVM_CTR_SOFT_LIMITS (1u << 8)
 
 /*
  * Limits `mvm ctr run` applies when the user gives none (--pids 0 and
- * --memory 0 lift them). The library's own default is no limit (0), so
+ * --memory 0 lift them), with MVM_CTR_SOFT_LIMITS so that a rootless run
+ * without cgroup delegation still starts. The library's own default is
+ * no limit (0), so
  * programs and tests that build a config say what they want. 1024 tasks
  * stop a fork bomb long before the host's pid_max; 512 MiB is plenty
  * for the busybox rootfs and stops a runaway allocation before it
