@@ -56,7 +56,8 @@ $(CTR_TEST_BINS): $(BUILD)/tests/ctr/%: $(BUILD)/tests/ctr/%.o \
 
 # test_ctr_escape runs the Lab 5 escape probe (labs/lab5-containers/
 # lab.mk builds it; named by path, as that fragment is read after this).
-$(BUILD)/tests/ctr/test_ctr_escape: $(BUILD)/labs/lab5-containers/escape-probe
+$(BUILD)/tests/ctr/test_ctr_escape: $(BUILD)/labs/lab5-containers/escape-probe \
+	$(BUILD)/labs/lab5-containers/syscall-probe
 
 # The Lab 5 grader's tests are the runtime's escape and limit tests;
 # labs/lab5-containers/lab.mk adds them to `make test` as well.

@@ -19,7 +19,8 @@ LIB_SRCS := \
 	libminivmm/src/core/run.c \
 	libminivmm/src/core/exit.c \
 	libminivmm/src/core/trace.c \
-	libminivmm/src/core/stats.c
+	libminivmm/src/core/stats.c \
+	libminivmm/src/core/layout.c
 
 # The machine layer: one machine from one config, threads (machine.h).
 LIB_SRCS += \
@@ -68,6 +69,7 @@ LIB_SRCS += \
 	libminivmm/src/container/cgroup.c \
 	libminivmm/src/container/caps.c \
 	libminivmm/src/container/seccomp.c \
+	libminivmm/src/container/syscalls.c \
 	libminivmm/src/container/net.c \
 	libminivmm/src/container/child.c \
 	libminivmm/src/container/ctr.c

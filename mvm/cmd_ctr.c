@@ -2,7 +2,8 @@
  * cmd_ctr.c - `mvm ctr`: run a command in a container.
  *
  *   mvm ctr run [options] ROOTFS [--] CMD [ARGS...]
- *   mvm ctr info        cgroup version, kept capabilities, denied calls
+ *   mvm ctr info        cgroup version, kept capabilities, allowed and
+ *                       notable refused system calls, default limits
  *
  * The runtime is the library's (container.h); this file only parses the
  * command line, prints, forwards signals and turns the result into an
@@ -42,8 +43,10 @@ static void usage(FILE *f)
 		"Run CMD as PID 1 of a new container whose root is ROOTFS\n"
 		"(make one with `make rootfs`: build/rootfs).\n\n"
 		"  --hostname NAME     UTS host name (default minivmm)\n"
-		"  --memory SIZE       memory limit, e.g. 64M\n"
-		"  --pids N            at most N tasks\n"
+		"  --memory SIZE       memory limit, e.g. 64M (default 512M;\n"
+		"                      0 = no limit)\n"
+		"  --pids N            at most N tasks (default 1024; 0 = no\n"
+		"                      limit; defaults apply as root only)\n"
 		"  --cpus N            CPU quota, e.g. 0.5 or 2\n"
 		"  --cgroup V          auto, v1 or v2 (default auto)\n"
 		"  --read-only         mount the root file system read-only\n"
@@ -57,7 +60,8 @@ static void usage(FILE *f)
 		"  --userns            new user namespace even as root\n"
 		"  --init              PID 1 is a mini init; CMD is PID 2\n"
 		"  --timeout SECONDS   kill the container after this long\n"
-		"  --no-seccomp        do not install the seccomp filter\n"
+		"  --no-seccomp        do not install the seccomp filter (an\n"
+		"                      allowlist: `mvm ctr info` lists it)\n"
 		"  --keep-caps         do not drop capabilities\n"
 		"  -v, --verbose       show the runtime's progress messages\n\n"
 		"Signals go to CMD; a second Ctrl-C (or SIGTERM) kills it.\n"
@@ -111,15 +115,22 @@ static int parse_value(int c, const char *arg, struct mvm_ctr_config *cfg)
 
 	switch (c) {
 	case 'm':
+		if (!strcmp(arg, "0")) { /* lift the default limit */
+			cfg->memory_max = 0;
+			return 0;
+		}
 		if (mvm_ctr_parse_size(arg, &cfg->memory_max) == 0)
 			return 0;
-		cli_error(CMD, "--memory '%s': want a size like 64M", arg);
+		cli_error(CMD,
+			  "--memory '%s': want a size like 64M (0 = no limit)",
+			  arg);
 		return MVM_EXIT_USAGE;
 	case 'p':
 		cfg->pids_max = strtol(arg, &end, 10);
-		if (*arg && !*end && cfg->pids_max > 0)
+		if (*arg && !*end && cfg->pids_max >= 0)
 			return 0;
-		cli_error(CMD, "--pids '%s': want a positive number", arg);
+		cli_error(CMD, "--pids '%s': want a number (0 = no limit)",
+			  arg);
 		return MVM_EXIT_USAGE;
 	case 'c':
 		if (mvm_ctr_parse_cpus(arg, &cfg->cpu_millis) == 0)
@@ -265,7 +276,8 @@ static int report(const struct mvm_ctr_config *cfg,
 static int ctr_run(int argc, char **argv)
 {
 	struct cli_log_ctx lc = {CMD, MVM_LOG_WARN};
-	struct mvm_ctr_config cfg = {0};
+	struct mvm_ctr_config cfg = {.memory_max = MVM_CTR_DEFAULT_MEMORY,
+				     .pids_max = MVM_CTR_DEFAULT_PIDS};
 	struct mvm_ctr_result res;
 	struct mvm_ctr *ctr;
 	int rc, err;
@@ -273,6 +285,10 @@ static int ctr_run(int argc, char **argv)
 	rc = parse_run(argc, argv, &cfg, &lc);
 	if (rc >= 0)
 		return rc;
+	/* Untouched defaults must not stop a rootless run (container.h). */
+	if (cfg.memory_max == MVM_CTR_DEFAULT_MEMORY &&
+	    cfg.pids_max == MVM_CTR_DEFAULT_PIDS && !cfg.cpu_millis)
+		cfg.flags |= MVM_CTR_SOFT_LIMITS;
 	cfg.log = (struct mvm_log){cli_log, &lc};
 	install_forwarding();
 	err = mvm_ctr_start(&cfg, &ctr);
@@ -341,6 +357,23 @@ static const char *const cap_names[] = {
 _Static_assert(NCAP_NAMES == CAP_CHECKPOINT_RESTORE + 1,
 	       "cap_names[] must name every capability up to 40");
 
+/* words[0..n) on lines of at most 72 columns, indented by 2. */
+static void print_words(const char *const *words, int n)
+{
+	int i, col = 0;
+
+	for (i = 0; i < n; i++) {
+		int len = (int)strlen(words[i]);
+
+		if (col && col + 1 + len > 72) {
+			printf("\n");
+			col = 0;
+		}
+		col += printf("%s%s", col ? " " : "  ", words[i]);
+	}
+	printf("\n");
+}
+
 /* What this machine offers, and what a container keeps and loses. */
 static int ctr_info(void)
 {
@@ -363,10 +396,15 @@ static int ctr_info(void)
 			       ? cap_names[caps[i]]
 			       : "?",
 		       i + 1 < n ? " " : "\n");
+	calls = mvm_ctr_allowed_syscalls(&n);
+	printf("allowed calls: %d (every other call gets EPERM):\n", n);
+	print_words(calls, n);
 	calls = mvm_ctr_denied_syscalls(&n);
-	printf("denied calls:  ");
-	for (i = 0; i < n; i++)
-		printf("%s%s", calls[i], i + 1 < n ? " " : "\n");
+	printf("refused, among others:\n");
+	print_words(calls, n);
+	printf("default limits: --memory %lluM --pids %ld\n",
+	       (unsigned long long)(MVM_CTR_DEFAULT_MEMORY >> 20),
+	       MVM_CTR_DEFAULT_PIDS);
 	return MVM_EXIT_OK;
 }
 

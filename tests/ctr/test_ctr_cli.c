@@ -96,6 +96,46 @@ static void oom_kill_is_reported_on_stderr(void **state)
 	assert_non_null(strstr(out, "OOM killer"));
 }
 
+/* With no --pids and no --memory the CLI still limits both: a fork
+ * storm stops at 1024 tasks, a 600 MiB allocation is OOM-killed. */
+static void default_limits_stop_fork_storm_and_large_allocation(void **st)
+{
+	char out[4096];
+
+	(void)st;
+	harness_require();
+	run(out, sizeof(out),
+	    MVM " ctr run %s -- /bin/sh -c '(i=0; while [ $i -lt 1100 ]; "
+		"do sleep 3 & i=$((i+1)); done) 2>/dev/null; "
+		"set -- /proc/[0-9]*; echo running=$#'",
+	    harness_rootfs());
+	if (!strstr(out, "pids limit (1024) reached"))
+		fail_msg("no default pids limit of 1024: %s", out);
+	assert_true(atoi(strstr(out, "running=") + 8) <= 1024);
+	assert_int_equal(run(out, sizeof(out),
+			     MVM " ctr run %s -- /bin/dd if=/dev/zero "
+				 "of=/dev/null bs=600M count=1",
+			     harness_rootfs()),
+			 128 + 9);
+	if (!strstr(out, "memory limit (536870912 bytes)"))
+		fail_msg("no default memory limit of 512M: %s", out);
+}
+
+/* --pids 0 --memory 0 lift the defaults. */
+static void zero_limits_lift_the_defaults(void **st)
+{
+	char out[2048];
+
+	(void)st;
+	harness_require();
+	assert_int_equal(run(out, sizeof(out),
+			     MVM " ctr run --pids 0 --memory 0 %s -- /bin/dd "
+				 "if=/dev/zero of=/dev/null bs=600M count=1",
+			     harness_rootfs()),
+			 0);
+	assert_null(strstr(out, "OOM killer"));
+}
+
 static void compare_prints_machine_table_and_csv(void **state)
 {
 	char out[4096], csv[] = "/tmp/ctr-compare-XXXXXX", buf[512];
@@ -128,6 +168,9 @@ int main(void)
 		cmocka_unit_test(
 			exit_status_passes_through_and_setup_errors_are_125),
 		cmocka_unit_test(oom_kill_is_reported_on_stderr),
+		cmocka_unit_test(
+			default_limits_stop_fork_storm_and_large_allocation),
+		cmocka_unit_test(zero_limits_lift_the_defaults),
 		cmocka_unit_test(compare_prints_machine_table_and_csv),
 	};
 

@@ -34,7 +34,8 @@
 
 #include "../../labs/lab5-containers/tests/ctr_harness.h"
 
-#define PROBE MVM_BUILD_DIR "/labs/lab5-containers/escape-probe"
+#define PROBE	  MVM_BUILD_DIR "/labs/lab5-containers/escape-probe"
+#define SYS_PROBE MVM_BUILD_DIR "/labs/lab5-containers/syscall-probe"
 
 /* The init's descriptors, seen by the command through /proc/1/fd: only
  * stdio. Before the fix the host's "/" opened here was /proc/1/fd/N, and
@@ -151,6 +152,56 @@ static void terminal_input_cannot_be_injected(void **state)
 		fail_msg("TIOCSTI should get EPERM from the filter: %s", r.out);
 }
 
+/*
+ * The default container (capabilities dropped, the allowlist filter on)
+ * against the Lab 5 syscall probe (labs/lab5-containers/probe/
+ * syscalls.c): every call it must refuse gets EPERM, or, for the i386
+ * ABI, kills the caller with SIGSYS (31); every ordinary call works, and
+ * so does busybox's shell around it. Rows: "r:name=RESULT", "o:...".
+ */
+static void default_filter_refuses_every_probed_escape_call(void **state)
+{
+	char dir[] = "/tmp/ctr-sysprobe-XXXXXX", upper[128];
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	const char *p;
+	int refused = 0;
+
+	(void)state;
+	harness_require();
+	harness_probe_layer(dir, upper, sizeof(upper), SYS_PROBE,
+			    "syscall-probe");
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_OVERLAY;
+	cfg.overlay_upper = upper;
+	harness_sh(&r, &cfg, "/bin/syscall-probe; echo sh-ok");
+	harness_remove_dir(dir);
+	assert_int_equal(r.rc, 0);
+	if (!strstr(r.out, "probe-done\nsh-ok"))
+		fail_msg("probe or shell did not finish: %s", r.out);
+	for (p = r.out; (p = strstr(p, "r:")); p++) {
+		const char *v = strchr(p, '=');
+
+		/* SIGSEGV for i386: a kernel without ia32 emulation */
+		if (!strncmp(p, "r:i386_getpid=killed:11\n", 24))
+			continue;
+		if (!v || (strncmp(v, "=EPERM\n", 7) &&
+			   strncmp(v, "=killed:31\n", 11)))
+			fail_msg("not refused: %.60s\nfull output: %s", p,
+				 r.out);
+		refused++;
+	}
+	for (p = r.out; (p = strstr(p, "o:")); p++) {
+		const char *v = strchr(p, '=');
+
+		if (!v || strncmp(v, "=ok\n", 4))
+			fail_msg("ordinary call broken: %.60s", p);
+	}
+	assert_true(refused >= 35);
+	if (!strstr(r.out, "r:i386_getpid=killed:"))
+		fail_msg("an i386 call should kill the caller: %s", r.out);
+}
+
 /* Start a container on an empty directory of the given mode: setup
  * fails (no /proc in it), but the configuration check logs first. */
 static void run_on_empty_rootfs(struct harness_run *r, mode_t mode,
@@ -190,6 +241,8 @@ int main(void)
 		cmocka_unit_test(init_holds_no_descriptor_of_the_host),
 		cmocka_unit_test(kill_zero_reaches_only_the_container),
 		cmocka_unit_test(terminal_input_cannot_be_injected),
+		cmocka_unit_test(
+			default_filter_refuses_every_probed_escape_call),
 		cmocka_unit_test(rootfs_open_to_other_users_is_warned_about),
 	};
 

@@ -82,6 +82,41 @@ static void denied_list_names_the_dangerous_calls(void **state)
 	}
 }
 
+static int listed(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return 1;
+	return 0;
+}
+
+/* The filter is an allowlist: no documented refusal may be on it, and
+ * what a shell needs must be. */
+static void allowlist_and_refusals_are_disjoint(void **state)
+{
+	const char *need[] = {"read",	    "write",	    "openat",
+			      "execve",	    "clone",	    "wait4",
+			      "exit_group", "rt_sigaction", "mmap"};
+	const char *never[] = {"modify_ldt", "kcmp", "pidfd_getfd",
+			       "io_uring_setup", "open_by_handle_at"};
+	const char *const *allowed, *const *denied;
+	int na, nd;
+
+	(void)state;
+	allowed = mvm_ctr_allowed_syscalls(&na);
+	denied = mvm_ctr_denied_syscalls(&nd);
+	assert_true(na > 200 && nd > 40);
+	for (int i = 0; i < nd; i++)
+		if (listed(allowed, na, denied[i]))
+			fail_msg("%s is both allowed and refused", denied[i]);
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!listed(allowed, na, need[i]))
+			fail_msg("%s is not allowed", need[i]);
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (!listed(denied, nd, never[i]))
+			fail_msg("%s is not among the refusals", never[i]);
+}
+
 static void start_without_rootfs_names_the_step_and_leaves_nothing(void **st)
 {
 	struct mvm_ctr_config cfg;
@@ -323,6 +358,7 @@ int main(void)
 			parse_size_accepts_binary_suffixes_and_rejects_junk),
 		cmocka_unit_test(parse_cpus_gives_millis_and_rejects_zero),
 		cmocka_unit_test(denied_list_names_the_dangerous_calls),
+		cmocka_unit_test(allowlist_and_refusals_are_disjoint),
 		cmocka_unit_test(
 			start_without_rootfs_names_the_step_and_leaves_nothing),
 		cmocka_unit_test(exit_status_of_the_command_is_the_result),

@@ -22,19 +22,20 @@
 
 #include "hostram.h"
 
-#define RAM_SIZE 0x10000 /* 64 KiB of guest RAM at GPA 0 */
-#define FILL	 0xaa	 /* what untouched guest memory holds */
+#define RAM_SIZE 0x100000 /* 1 MiB of guest RAM at GPA 0 */
+#define FILL	 0xaa	  /* what untouched guest memory holds */
 #define FILE_MAX 0x2000
 #define PH_MAX	 80
 
-/* The valid image every test starts from: text + data with a bss tail. */
+/* The valid image every test starts from: text + data with a bss tail,
+ * between the reserved regions of layout.h (free: 0x5000-0x10000). */
 #define TEXT_OFF   0x1000
 #define TEXT_SIZE  0x100
-#define TEXT_PADDR 0x2000
+#define TEXT_PADDR 0x8000
 #define DATA_OFF   0x1100
 #define DATA_FILE  0x80
 #define DATA_MEM   0x1000
-#define DATA_PADDR 0x3000
+#define DATA_PADDR 0x9000
 #define ENTRY	   (TEXT_PADDR + 0x10)
 #define FILE_LEN   (DATA_OFF + DATA_FILE)
 
@@ -256,22 +257,48 @@ BAD(elf32_rejects_segment_offset_that_overflows, 0, -ENOEXEC,
 BAD(elf_rejects_filesz_larger_than_memsz, 1, -ENOEXEC,
     "p_filesz 0x80 larger than p_memsz 0x40", im->ph[1].p_memsz = 0x40)
 BAD(elf_rejects_segment_beyond_ram, 1, -EFAULT,
-    "segment 1 at guest-physical 0xf800+0x1000 is not inside guest RAM",
-    im->ph[1].p_paddr = 0xf800)
+    "segment 1 at guest-physical 0xff800+0x1000 is not inside guest RAM",
+    im->ph[1].p_paddr = 0xff800)
 BAD(elf_rejects_segment_far_outside_ram, 0, -EFAULT, "not inside guest RAM",
     im->ph[0].p_paddr = 0xc0000000;
     im->eh.e_entry = 0xc0000010)
 BAD(elf64_rejects_segment_address_that_wraps, 1, -EFAULT,
     "not inside guest RAM", im->ph[1].p_paddr = UINT64_MAX - 0x100)
 BAD(elf_rejects_overlapping_segments, 1, -ENOEXEC,
-    "segments 0 (0x2000+0x100) and 1 (0x2080+0x1000) overlap",
+    "segments 0 (0x8000+0x100) and 1 (0x8080+0x1000) overlap",
     im->ph[1].p_paddr = TEXT_PADDR + 0x80)
 BAD(elf32_rejects_overlapping_segments, 0, -ENOEXEC, "overlap",
     im->ph[0].p_paddr = DATA_PADDR + 0xff0)
 BAD(elf_rejects_entry_outside_segments, 1, -ENOEXEC,
-    "entry point 0x9000 is not inside", im->eh.e_entry = 0x9000)
+    "entry point 0xb000 is not inside", im->eh.e_entry = 0xb000)
 BAD(elf_rejects_entry_in_data_segment, 1, -ENOEXEC,
     "not inside a loaded executable", im->eh.e_entry = DATA_PADDR)
+/* The VMM's own structures (layout.h): mode setup would overwrite them. */
+BAD(elf_rejects_segment_over_gdt, 1, -ENOEXEC,
+    "segment 1 at guest-physical 0x800+0x1000 overlaps the GDT "
+    "(0x1000+0x1000)",
+    im->ph[1].p_paddr = 0x800)
+BAD(elf_rejects_segment_over_tss, 0, -ENOEXEC,
+    "segment 0 at guest-physical 0x3f80+0x100 overlaps the TSS "
+    "(0x3000+0x1000)",
+    im->ph[0].p_paddr = 0x3f80;
+    im->eh.e_entry = 0x3f80)
+BAD(elf_rejects_segment_over_ucall_mailbox, 1, -ENOEXEC,
+    "overlaps the ucall mailbox (0x4000+0x1000)", im->ph[1].p_paddr = 0x4fff)
+BAD(elf_rejects_bss_reaching_into_page_tables, 1, -ENOEXEC,
+    "segment 1 at guest-physical 0x9000+0x8000 overlaps the page tables "
+    "(0x10000+0x70000)",
+    im->ph[1].p_memsz = 0x8000)
+BAD(elf_rejects_segment_over_initial_stack, 1, -ENOEXEC,
+    "overlaps the initial stack (0x80000+0x1f000)", im->ph[1].p_paddr = 0x9e000)
+BAD(elf_rejects_segment_over_kvm_tss, 1, -ENOEXEC,
+    "overlaps the KVM real-mode TSS (0xfffbd000+0x3000)",
+    im->ph[1].p_paddr = 0xfffbc800)
+BAD(elf_rejects_entry_matching_only_p_vaddr, 1, -ENOEXEC,
+    "entry point 0xffffffff81000010 is inside a PF_X segment by virtual "
+    "address only (p_vaddr 0xffffffff81000000, p_paddr 0x8000)",
+    im->ph[0].p_vaddr = 0xffffffff81000000ull;
+    im->eh.e_entry = 0xffffffff81000010ull)
 BAD(elf_rejects_file_without_pt_load, 1, -ENOEXEC, "no PT_LOAD",
     im->ph[0].p_type = PT_NOTE;
     im->ph[1].p_type = PT_GNU_STACK)
@@ -347,8 +374,9 @@ static void elf32_valid_image_loads_and_zeroes_bss(void **state)
 	check_valid_load(*state, 0);
 }
 
-/* Linux's vmlinux: p_vaddr high, p_paddr physical, entry virtual. */
-static void elf_loads_at_paddr_and_accepts_virtual_entry(void **state)
+/* Linux's vmlinux style: p_vaddr high, p_paddr physical; the entry is
+ * physical (a loader for such a kernel jumps to its physical start). */
+static void elf_loads_at_paddr_with_physical_entry(void **state)
 {
 	struct env *e = *state;
 	struct img *im = malloc(sizeof(*im));
@@ -357,18 +385,48 @@ static void elf_loads_at_paddr_and_accepts_virtual_entry(void **state)
 	assert_non_null(im);
 	build(im, 1);
 	im->ph[0].p_vaddr = 0xffffffff81000000ull;
-	im->eh.e_entry = 0xffffffff81000010ull;
 	im->ph[2] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = 0x7fffffff};
-	im->ph[3] = (Elf64_Phdr){.p_type = PT_LOAD, .p_paddr = 0x8000};
+	im->ph[3] = (Elf64_Phdr){.p_type = PT_LOAD, .p_paddr = 0xc000};
 	im->eh.e_phnum = 4;
 	serialize(im);
 	assert_int_equal(mvm_load_elf(&e->mem, im->file, im->len, &info, NULL),
 			 0);
-	assert_int_equal(info.entry, 0xffffffff81000010ull);
+	assert_int_equal(info.entry, ENTRY);
 	assert_memory_equal(e->ram + TEXT_PADDR, im->file + TEXT_OFF,
 			    TEXT_SIZE);
-	assert_int_equal(e->ram[0x8000], FILL); /* empty segment: no write */
+	assert_int_equal(e->ram[0xc000], FILL); /* empty segment: no write */
 	free(im);
+}
+
+/* The table loaders and docs share: sorted, disjoint, named, and the
+ * overlap query exact at both edges. */
+static void reserved_regions_are_sorted_named_and_queried_exactly(void **state)
+{
+	size_t n = 0;
+	const struct mvm_region *r = mvm_layout_reserved(&n);
+
+	(void)state;
+	assert_true(n >= 5);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(r[i].name && r[i].name[0]);
+		assert_true(r[i].size > 0);
+		if (i > 0)
+			assert_true(r[i - 1].base + r[i - 1].size <= r[i].base);
+		assert_ptr_equal(mvm_layout_reserved_overlap(r[i].base, 1),
+				 &r[i]);
+		assert_ptr_equal(mvm_layout_reserved_overlap(
+					 r[i].base + r[i].size - 1, 1),
+				 &r[i]);
+		if (i == 0 || r[i - 1].base + r[i - 1].size < r[i].base)
+			assert_null(
+				mvm_layout_reserved_overlap(r[i].base - 1, 1));
+	}
+	assert_null(mvm_layout_reserved_overlap(MVM_LOAD_ADDR, 0x100000));
+	assert_null(mvm_layout_reserved_overlap(MVM_GDT_ADDR, 0));
+	assert_string_equal(mvm_layout_reserved_overlap(0, 0x2000)->name,
+			    "GDT");
+	/* a range that wraps reaches everything above its base */
+	assert_non_null(mvm_layout_reserved_overlap(0xa0000, UINT64_MAX));
 }
 
 static void elf_magic_detection(void **state)
@@ -448,6 +506,13 @@ int main(void)
 		T(elf32_rejects_overlapping_segments),
 		T(elf_rejects_entry_outside_segments),
 		T(elf_rejects_entry_in_data_segment),
+		T(elf_rejects_segment_over_gdt),
+		T(elf_rejects_segment_over_tss),
+		T(elf_rejects_segment_over_ucall_mailbox),
+		T(elf_rejects_bss_reaching_into_page_tables),
+		T(elf_rejects_segment_over_initial_stack),
+		T(elf_rejects_segment_over_kvm_tss),
+		T(elf_rejects_entry_matching_only_p_vaddr),
 		T(elf_rejects_file_without_pt_load),
 		T(elf_rejects_file_shorter_than_ident),
 		T(elf64_rejects_file_shorter_than_header),
@@ -455,7 +520,8 @@ int main(void)
 		T(elf_truncated_at_any_length_is_rejected),
 		T(elf64_valid_image_loads_and_zeroes_bss),
 		T(elf32_valid_image_loads_and_zeroes_bss),
-		T(elf_loads_at_paddr_and_accepts_virtual_entry),
+		T(elf_loads_at_paddr_with_physical_entry),
+		T(reserved_regions_are_sorted_named_and_queried_exactly),
 		T(elf_magic_detection),
 		T(elf_random_mutants_never_crash),
 	};

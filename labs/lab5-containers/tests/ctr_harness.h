@@ -54,6 +54,17 @@ int harness_sh_holding_host_root(struct harness_run *r,
 				 struct mvm_ctr_config *cfg,
 				 const char *script);
 
+/* Make an overlay upper layer holding bin/<name>, a copy of the host
+ * program at probe, so the program appears inside a container (with
+ * MVM_CTR_OVERLAY and cfg.overlay_upper = upper) without touching the
+ * rootfs. dir is a mkdtemp() template, filled in; remove it with
+ * harness_remove_dir(). Fails the test if the probe is not built. */
+void harness_probe_layer(char *dir, char *upper, size_t len, const char *probe,
+			 const char *name);
+
+/* rm -rf dir (a harness_probe_layer() directory). */
+void harness_remove_dir(const char *dir);
+
 /* The value after "key" in r->out ("pid=1" -> harness_value(r, "pid=")),
  * or -1 if the key is missing. */
 long harness_value(const struct harness_run *r, const char *key);

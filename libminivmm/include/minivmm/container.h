@@ -12,7 +12,8 @@
  *   cgroup.c   resource limits on cgroup v2 or v1 (cgroup_detect.c:
  *              which version this machine offers)
  *   caps.c     capabilities (bounding, ambient, effective sets)
- *   seccomp.c  the system call filter (classic BPF)
+ *   seccomp.c  the system call filter (classic BPF; an allowlist whose
+ *              calls, and notable refusals, are in syscalls.c)
  *   net.c      the optional veth pair (rtnetlink)
  *   child.c    the setup sequence run inside the new namespaces
  *   ctr.c      the runtime side: clone(), sync, wait, cleanup
@@ -36,14 +37,30 @@
 struct mvm_ctr;
 
 /* Flags for struct mvm_ctr_config. */
-#define MVM_CTR_USERNS	   (1u << 0) /* new user namespace (auto if !root) */
-#define MVM_CTR_READONLY   (1u << 1) /* root file system mounted read-only */
-#define MVM_CTR_OVERLAY	   (1u << 2) /* rootfs is the lower overlay layer */
-#define MVM_CTR_INIT	   (1u << 3) /* PID 1 is a mini init, cmd is PID 2 */
-#define MVM_CTR_NO_SECCOMP (1u << 4) /* skip the seccomp filter (teaching) */
-#define MVM_CTR_KEEP_CAPS  (1u << 5) /* skip dropping capabilities */
-#define MVM_CTR_NO_CGROUP  (1u << 6) /* no cgroup at all (no limits) */
-#define MVM_CTR_STDIO	   (1u << 7) /* use cfg.stdio[] as fds 0, 1, 2 */
+#define MVM_CTR_USERNS	    (1u << 0) /* new user namespace (auto if !root) */
+#define MVM_CTR_READONLY    (1u << 1) /* root file system mounted read-only */
+#define MVM_CTR_OVERLAY	    (1u << 2) /* rootfs is the lower overlay layer */
+#define MVM_CTR_INIT	    (1u << 3) /* PID 1 is a mini init, cmd is PID 2 */
+#define MVM_CTR_NO_SECCOMP  (1u << 4) /* skip the seccomp filter (teaching) */
+#define MVM_CTR_KEEP_CAPS   (1u << 5) /* skip dropping capabilities */
+#define MVM_CTR_NO_CGROUP   (1u << 6) /* no cgroup at all (no limits) */
+#define MVM_CTR_STDIO	    (1u << 7) /* use cfg.stdio[] as fds 0, 1, 2 */
+/* The limits are defaults nobody asked for: where no cgroup can be made
+ * (no root, no delegated subtree) warn and run without them. */
+#define MVM_CTR_SOFT_LIMITS (1u << 8)
+
+/*
+ * Limits `mvm ctr run` applies when the user gives none (--pids 0 and
+ * --memory 0 lift them), with MVM_CTR_SOFT_LIMITS so that a rootless run
+ * without cgroup delegation still starts. The library's own default is
+ * no limit (0), so
+ * programs and tests that build a config say what they want. 1024 tasks
+ * stop a fork bomb long before the host's pid_max; 512 MiB is plenty
+ * for the busybox rootfs and stops a runaway allocation before it
+ * pushes the host into its own OOM killer.
+ */
+#define MVM_CTR_DEFAULT_PIDS   1024L
+#define MVM_CTR_DEFAULT_MEMORY (512ULL << 20)
 
 /* Which cgroup hierarchy to use. */
 enum mvm_cgroup_version {
@@ -112,7 +129,12 @@ int mvm_ctr_run(const struct mvm_ctr_config *cfg, struct mvm_ctr_result *res);
 /* The capabilities a container keeps (caps.c), as CAP_* numbers; n set. */
 const int *mvm_ctr_kept_caps(int *n);
 
-/* The system calls the seccomp filter denies with EPERM (seccomp.c). */
+/* The system calls the seccomp filter allows (an allowlist: every other
+ * call is refused; seccomp.c, syscalls.c). */
+const char *const *mvm_ctr_allowed_syscalls(int *n);
+
+/* Notable calls the filter refuses with EPERM, for docs and tests (not
+ * allowed, so refused like every other call not in the allowlist). */
 const char *const *mvm_ctr_denied_syscalls(int *n);
 
 /* Parse "64M", "1G", "512k", "1000" into bytes. 0 or -EINVAL. */

@@ -65,11 +65,12 @@
 #ifndef MINIVMM_LAYOUT_H
 #define MINIVMM_LAYOUT_H
 
-/* Host-built CPU structures. */
+/* Host-built CPU structures, one 4 KiB page each. */
 #define MVM_GDT_ADDR   0x1000ULL
 #define MVM_IDT_ADDR   0x2000ULL
 #define MVM_TSS_ADDR   0x3000ULL
 #define MVM_UCALL_ADDR 0x4000ULL
+#define MVM_PAGE_SIZE  0x1000ULL
 
 /* Where images are loaded. */
 #define MVM_REAL_LOAD_ADDR 0x7c00ULL
@@ -113,6 +114,48 @@
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */
 #define MVM_KVM_TSS_ADDR 0xfffbd000ULL
+#define MVM_KVM_TSS_SIZE (3 * MVM_PAGE_SIZE)
+
+/*
+ * Reserved regions: guest-physical ranges the VMM itself writes or uses
+ * (mode setup rewrites them, the vCPU pushes onto the stack, the host
+ * reads the ucall mailbox). An image loaded over one is destroyed by the
+ * first mode setup, so the loaders refuse it and name the region
+ * (loader.h). X(name, base, size) per region: add a line here to reserve
+ * more (per-vCPU stacks, say); the table in src/core/layout.c and every
+ * check follow. The IDT page is not listed: it is guest-owned (the host
+ * only points IDTR at it and writes nothing there), and the first page
+ * (real-mode IVT) is free because there is no BIOS.
+ */
+#define MVM_RESERVED_REGIONS(X)                                    \
+	X("GDT", MVM_GDT_ADDR, MVM_PAGE_SIZE)                      \
+	X("TSS", MVM_TSS_ADDR, MVM_PAGE_SIZE)                      \
+	X("ucall mailbox", MVM_UCALL_ADDR, MVM_PAGE_SIZE)          \
+	X("page tables", MVM_PT_ADDR, MVM_PT_END - MVM_PT_ADDR)    \
+	X("initial stack", MVM_PT_END, MVM_STACK_TOP - MVM_PT_END) \
+	X("KVM real-mode TSS", MVM_KVM_TSS_ADDR, MVM_KVM_TSS_SIZE)
+
+/* C declarations only for C: this header is also read by the assembler
+ * (examples/hello-real.S) and by cpp for the guests' linker script, which
+ * runs with -undef and so without __GNUC__. */
+#if defined(__GNUC__) && !defined(__ASSEMBLER__)
+#include <stddef.h>
+#include <stdint.h>
+
+struct mvm_region {
+	const char *name; /* what the VMM keeps there, for messages */
+	uint64_t base;	  /* first guest-physical byte */
+	uint64_t size;	  /* length in bytes */
+};
+
+/* The reserved regions above, lowest address first; *n gets the count. */
+const struct mvm_region *mvm_layout_reserved(size_t *n);
+
+/* The first reserved region [base, base + size) overlaps, or NULL.
+ * A range that wraps past 2^64 overlaps everything above base. */
+const struct mvm_region *mvm_layout_reserved_overlap(uint64_t base,
+						     uint64_t size);
+#endif
 
 /* I/O ports. */
 #define MVM_PORT_DEBUGCON 0x00e9

@@ -205,8 +205,11 @@ static int set_limits(struct mvm_ctr *c)
 	// first memory.limit_in_bytes.
 	(void)v2; (void)val; (void)set_limit; (void)set_swap;
 	(void)set_cpu_quota;
+	// Until then limits are ignored, loudly (`mvm ctr run` sets a
+	// default memory and pids limit, so an error would stop every run).
 	if (cfg->memory_max || cfg->pids_max || cfg->cpu_millis)
-		err = -ENOSYS;
+		mvm_logf(&c->log, MVM_LOG_WARN, "cgroup: limits not applied "
+			 "(set_limits() is Lab 5's task 3)");
 	LAB(5) END */
 	return err;
 }

@@ -123,12 +123,18 @@ static int prepare(struct mvm_ctr *c)
 				 "cgroup: limits need a cgroup");
 			return -EINVAL;
 		}
+	} else if ((cfg->flags & MVM_CTR_SOFT_LIMITS) && geteuid() != 0) {
+		/* a delegated subtree works too, if the user asks for it */
+		mvm_logf(&c->log, MVM_LOG_WARN,
+			 "cgroup: default limits not applied without root "
+			 "(explicit limits use a delegated subtree)");
 	} else if (limits || geteuid() == 0) {
 		err = ctr_cgroup_create(c);
-		if (err && !limits) {
+		if (err && (!limits || (cfg->flags & MVM_CTR_SOFT_LIMITS))) {
 			mvm_logf(&c->log, MVM_LOG_WARN,
-				 "cgroup: running without one (no limits "
-				 "asked)");
+				 "cgroup: running without one (%s)",
+				 limits ? "default limits not applied"
+					: "no limits asked");
 			err = 0;
 		}
 	}

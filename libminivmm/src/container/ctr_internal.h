@@ -118,6 +118,16 @@ int ctr_rootfs_setup(const struct mvm_ctr *c, const struct mvm_log *log);
 int ctr_caps_drop(const struct mvm_log *log);
 int ctr_seccomp_install(const struct mvm_log *log);
 
+/* syscalls.c: the seccomp allowlist and the documented refusals. */
+struct ctr_syscall {
+	int nr;		  /* x86_64 system call number */
+	const char *name; /* for documentation and `mvm ctr info` */
+};
+extern const struct ctr_syscall ctr_syscalls_allowed[];
+extern const int ctr_syscalls_n_allowed;
+extern const struct ctr_syscall ctr_syscalls_denied[];
+extern const int ctr_syscalls_n_denied;
+
 /* net.c */
 int ctr_veth_parse(struct mvm_ctr *c);
 int ctr_veth_create(struct mvm_ctr *c, pid_t pid);

@@ -22,9 +22,16 @@
  * writes physical memory.
  *
  * Entry point policy: e_entry must lie inside a loaded, executable
- * (PF_X) segment, either by physical or virtual address. Anything else is
- * an error (-ENOEXEC), not a warning: a wrong entry shows up later as a
- * baffling triple fault, and it is kinder to say so at load time.
+ * (PF_X) segment by physical address, because the VMM starts the vCPU at
+ * RIP = e_entry on identity-mapped (or no) paging. An entry that only
+ * matches p_vaddr (a vmlinux's) would start in unmapped or unbacked
+ * memory. Anything else is an error (-ENOEXEC), not a warning: a wrong
+ * entry shows up later as a baffling triple fault, and it is kinder to
+ * say so at load time.
+ *
+ * Segments must also stay off the VMM's reserved regions (layout.h):
+ * mode setup writes the GDT, TSS and page tables after loading, so an
+ * image there would be overwritten before it ran.
  */
 #include <elf.h>
 #include <errno.h>
@@ -224,6 +231,8 @@ static int check_segment(const struct elf_file *f, unsigned i,
 			 const struct elf_seg *s, const struct mvm_memmap *mem,
 			 const struct mvm_log *log)
 {
+	const struct mvm_region *r;
+
 	if (s->offset > f->len || f->len - s->offset < s->filesz) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "ELF: segment %u file range 0x%llx+0x%llx runs past "
@@ -238,6 +247,17 @@ static int check_segment(const struct elf_file *f, unsigned i,
 			 "p_memsz 0x%llx",
 			 i, (unsigned long long)s->filesz,
 			 (unsigned long long)s->memsz);
+		return -ENOEXEC;
+	}
+	r = mvm_layout_reserved_overlap(s->paddr, s->memsz);
+	if (r) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "ELF: segment %u at guest-physical 0x%llx+0x%llx "
+			 "overlaps the %s (0x%llx+0x%llx), which the VMM owns",
+			 i, (unsigned long long)s->paddr,
+			 (unsigned long long)s->memsz, r->name,
+			 (unsigned long long)r->base,
+			 (unsigned long long)r->size);
 		return -ENOEXEC;
 	}
 	/* mvm_memmap_hva() refuses ranges that wrap or leave one slot. */
@@ -290,11 +310,25 @@ static int check_entry(const struct elf_file *f, const struct elf_seg *seg,
 		       int n, const struct mvm_log *log)
 {
 	for (int i = 0; i < n; i++) {
-		if (!(seg[i].flags & PF_X))
-			continue;
-		if (in_range(f->entry, seg[i].paddr, seg[i].memsz) ||
-		    in_range(f->entry, seg[i].vaddr, seg[i].memsz))
+		if ((seg[i].flags & PF_X) &&
+		    in_range(f->entry, seg[i].paddr, seg[i].memsz))
 			return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if ((seg[i].flags & PF_X) &&
+		    in_range(f->entry, seg[i].vaddr, seg[i].memsz)) {
+			mvm_logf(log, MVM_LOG_ERROR,
+				 "ELF: entry point 0x%llx is inside a PF_X "
+				 "segment by virtual address only (p_vaddr "
+				 "0x%llx, "
+				 "p_paddr 0x%llx); the vCPU starts at a "
+				 "physical address, so link with p_paddr == "
+				 "p_vaddr",
+				 (unsigned long long)f->entry,
+				 (unsigned long long)seg[i].vaddr,
+				 (unsigned long long)seg[i].paddr);
+			return -ENOEXEC;
+		}
 	}
 	mvm_logf(log, MVM_LOG_ERROR,
 		 "ELF: entry point 0x%llx is not inside a loaded executable "

@@ -6,14 +6,17 @@
  * are flat (they start at MVM_REAL_LOAD_ADDR like a PC boot sector); the
  * protected and long mode guests are ELF executables (elf.c).
  *
- * mvm_load_file() decides by the first four bytes: "\x7fELF" means ELF,
- * anything else is flat. Files are read whole, with a size cap so that a
- * wrong path (a disk image, /dev/zero) is an error, not an OOM.
+ * Which is which is decided by mvm_image_kind_guess() (the rule is in
+ * loader.h): content first (a 0x7f first byte is ELF, always), then the
+ * caller's flag or a ".bin" name. Files are read whole, with a size cap
+ * so that a wrong path (a disk image, /dev/zero) is an error, not an OOM.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +26,22 @@
  * with debug information, small enough to catch a wrong file. */
 #define MVM_IMAGE_MAX (512ULL << 20)
 
+/* The VMM's own structures (layout.h) are rewritten by mode setup, so
+ * an image there would be destroyed before its first instruction. */
+static int check_reserved(uint64_t gpa, size_t len, const struct mvm_log *log)
+{
+	const struct mvm_region *r = mvm_layout_reserved_overlap(gpa, len);
+
+	if (!r)
+		return 0;
+	mvm_logf(log, MVM_LOG_ERROR,
+		 "flat image at guest-physical 0x%llx+0x%zx overlaps the %s "
+		 "(0x%llx+0x%llx), which the VMM owns",
+		 (unsigned long long)gpa, len, r->name,
+		 (unsigned long long)r->base, (unsigned long long)r->size);
+	return -ENOEXEC;
+}
+
 /* A flat image has no header, so its entry point is its first byte, as
  * for a PC boot sector at 0x7c00. */
 int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
@@ -30,6 +49,7 @@ int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
 		  const struct mvm_log *log)
 {
 	void *hva;
+	int rc;
 
 	if (!mem || !img || !info)
 		return -EINVAL;
@@ -37,6 +57,16 @@ int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
 		mvm_logf(log, MVM_LOG_ERROR, "flat image is empty");
 		return -EINVAL;
 	}
+	/* 0x7f opens "\x7fELF": a damaged ELF file, not code to run */
+	if (((const uint8_t *)img)[0] == ELFMAG0) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "flat image starts with 0x7f like an ELF file; "
+			 "refusing to run it as code (load it as ELF)");
+		return -ENOEXEC;
+	}
+	rc = check_reserved(gpa, len, log);
+	if (rc)
+		return rc;
 	/* one slot, no wrap: mvm_memmap_hva() checks both */
 	hva = mvm_memmap_hva(mem, gpa, len);
 	if (!hva) {
@@ -145,6 +175,44 @@ out:
 	return rc;
 }
 
+/* "name.bin" (any case of "bin"), by name only. */
+static int has_bin_suffix(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+
+	return n > 4 && strcasecmp(path + n - 4, ".bin") == 0;
+}
+
+enum mvm_image_kind mvm_image_kind_guess(const void *img, size_t len,
+					 const char *path, unsigned flags)
+{
+	/* Rule 1: any prefix of "\x7fELF" (even the lone byte) is ELF. */
+	if (img && len > 0 && ((const uint8_t *)img)[0] == ELFMAG0)
+		return MVM_IMAGE_ELF;
+	if ((flags & MVM_LOAD_FLAT) || has_bin_suffix(path))
+		return MVM_IMAGE_FLAT;
+	return MVM_IMAGE_ELF;
+}
+
+int mvm_load_image(struct mvm_memmap *mem, const void *img, size_t len,
+		   const char *path, uint64_t flat_gpa, unsigned flags,
+		   struct mvm_image_info *info, const struct mvm_log *log)
+{
+	const char *name = path ? path : "image";
+
+	if (mvm_image_kind_guess(img, len, path, flags) == MVM_IMAGE_FLAT)
+		return mvm_load_flat(mem, flat_gpa, img, len, info, log);
+	if (img && len > 0 && ((const uint8_t *)img)[0] != ELFMAG0) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "%s: not an ELF file (no \\x7fELF magic); a flat "
+			 "binary needs a name ending in .bin or the --flat "
+			 "option",
+			 name);
+		return -ENOEXEC;
+	}
+	return mvm_load_elf(mem, img, len, info, log);
+}
+
 int mvm_load_file(struct mvm_memmap *mem, const char *path, uint64_t flat_gpa,
 		  struct mvm_image_info *info, const struct mvm_log *log)
 {
@@ -155,10 +223,8 @@ int mvm_load_file(struct mvm_memmap *mem, const char *path, uint64_t flat_gpa,
 	rc = mvm_file_read(path, MVM_IMAGE_MAX, &img, &len, log);
 	if (rc)
 		return rc;
-	if (mvm_image_is_elf(img, len))
-		rc = mvm_load_elf(mem, img, len, info, log);
-	else
-		rc = mvm_load_flat(mem, flat_gpa, img, len, info, log);
+	rc = mvm_load_image(mem, img, len, path, flat_gpa, MVM_LOAD_FLAT, info,
+			    log);
 	if (rc)
 		mvm_logf(log, MVM_LOG_ERROR, "%s: could not load the image",
 			 path);
