@@ -34,6 +34,7 @@ struct run_opts {
 	int trace;		/* --trace: print every exit */
 	int stats;		/* --stats: table at the end */
 	int verbose;		/* -v: show the library's debug messages */
+	int flat;		/* --flat: a flat binary whatever its name */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
 };
@@ -54,8 +55,13 @@ static void usage(FILE *f)
 		   "at the end\n"
 		   "  -T, --timeout SEC   stop the guest after SEC seconds "
 		   "(default: none)\n"
+		   "  -f, --flat          IMAGE is a flat binary whatever its "
+		   "name\n"
 		   "  -v, --verbose       show the library's debug messages\n"
 		   "  -h, --help          this text\n\n"
+		   "IMAGE is an ELF executable, or a flat binary when its name "
+		   "ends in .bin\n(or with --flat); a file that starts with "
+		   "0x7f is always taken as ELF.\n"
 		   "Flat images load at 0x7c00 in real mode, else at 1 MiB. "
 		   "Guest output\n(debug port, UART, ucall PRINT) goes to "
 		   "stdout; everything else to stderr.\n"
@@ -108,19 +114,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{"stats", no_argument, NULL, 's'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"flat", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:tsT:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:tsT:vfh", opts, NULL)) !=
+	       -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return MVM_EXIT_OK;
-		} else if (c == 't' || c == 's' || c == 'v') {
+		} else if (c == 't' || c == 's' || c == 'v' || c == 'f') {
 			*(c == 't'   ? &o->trace
 			  : c == 's' ? &o->stats
+			  : c == 'f' ? &o->flat
 				     : &o->verbose) = 1;
 		} else if (c == 'm' || c == 'M' || c == 'T') {
 			if (parse_value(o, c, optarg) < 0)
@@ -170,6 +179,7 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.ncpus = 1,
 		/* Handler times need timestamps, which only tracing takes. */
 		.trace = o->trace || o->stats,
+		.load_flags = o->flat ? MVM_LOAD_FLAT : 0,
 		.out = out_stdout,
 		.mark = on_mark,
 		.log = {cli_log, logctx},

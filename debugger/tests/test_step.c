@@ -46,8 +46,8 @@ static void open_code(const uint8_t *code, size_t len)
 		       "real guests\n");
 		skip();
 	}
-	snprintf(path, sizeof(path), "/tmp/mvmdbg-step-XXXXXX");
-	int fd = mkstemp(path);
+	snprintf(path, sizeof(path), "/tmp/mvmdbg-step-XXXXXX.bin");
+	int fd = mkstemps(path, 4); /* .bin: a flat image (loader.h) */
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, code, len), (ssize_t)len);
 	close(fd);

@@ -91,6 +91,8 @@ struct mvm_machine_config {
 	unsigned devices;	  /* MVM_MDEV_*; 0 = MVM_MDEV_DEFAULT */
 	unsigned vm_flags;	  /* extra MVM_VM_* (vm.h) */
 	const char *image;	  /* ELF or flat image to load; NULL = later */
+	unsigned load_flags;	  /* MVM_LOAD_FLAT: a flat image whatever
+				     its name (loader.h) */
 	int mode;		  /* enum mvm_cpu_mode or MVM_MODE_AUTO */
 	uint64_t page_size;	  /* long mode: 4096 or 2 MiB; 0 = 2 MiB */
 	uint64_t map_size;	  /* long mode: bytes mapped; 0 = default */
@@ -110,8 +112,9 @@ int mvm_machine_create(const struct mvm_machine_config *cfg,
 /* Stop threads, free everything; accepts NULL. */
 void mvm_machine_destroy(struct mvm_machine *m);
 
-/* Load an image file (ELF, or flat: at MVM_REAL_LOAD_ADDR for real mode,
- * else MVM_LOAD_ADDR) and set every vCPU up in `mode` (or the image's,
+/* Load an image file (ELF, or flat by loader.h's rule: a ".bin" name or
+ * MVM_LOAD_FLAT; at MVM_REAL_LOAD_ADDR for real mode, else MVM_LOAD_ADDR)
+ * and set every vCPU up in `mode` (or the image's,
  * MVM_MODE_AUTO) at its entry, each with its own stack and TSS. */
 int mvm_machine_load(struct mvm_machine *m, const char *path, int mode);
 /* The same from memory: a flat image goes to flat_gpa. */

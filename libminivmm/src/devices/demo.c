@@ -82,7 +82,7 @@ static int demo_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
 {
 	struct mvm_demo *d = dev;
 	uint64_t took = 0;
-	uint32_t v32;
+	uint32_t v32 = 0;
 	int r = 0;
 
 	if (len > sizeof(d->scratch))

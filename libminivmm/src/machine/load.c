@@ -54,20 +54,18 @@ static int check_mode(struct mvm_machine *m, int mode)
 	return -EINVAL;
 }
 
-int mvm_machine_load_buf(struct mvm_machine *m, const void *buf, size_t len,
-			 uint64_t flat_gpa, int mode)
+/* Load buf (read from path, which may be NULL) by the loader's rule and
+ * set the vCPUs up. */
+static int load_kind(struct mvm_machine *m, const void *buf, size_t len,
+		     const char *path, unsigned flags, uint64_t flat_gpa,
+		     int mode)
 {
-	struct mvm_memmap *mem = mvm_vm_mem(m->vm);
-	int rc = check_mode(m, mode);
+	int rc;
 
-	if (rc)
-		return rc;
 	if (m->started)
 		return -EBUSY;
-	if (mvm_image_is_elf(buf, len))
-		rc = mvm_load_elf(mem, buf, len, &m->img, &m->log);
-	else
-		rc = mvm_load_flat(mem, flat_gpa, buf, len, &m->img, &m->log);
+	rc = mvm_load_image(mvm_vm_mem(m->vm), buf, len, path, flat_gpa, flags,
+			    &m->img, &m->log);
 	if (rc)
 		return rc;
 	if (mode != MVM_MODE_AUTO && m->img.kind != MVM_IMAGE_FLAT &&
@@ -79,6 +77,18 @@ int mvm_machine_load_buf(struct mvm_machine *m, const void *buf, size_t len,
 			 mvm_mode_name((enum mvm_cpu_mode)mode));
 	return setup_all(m, mode == MVM_MODE_AUTO ? mode_of(&m->img)
 						  : (enum mvm_cpu_mode)mode);
+}
+
+/* From memory: the caller gives the bytes and where a flat image goes,
+ * so anything without the ELF magic is flat. */
+int mvm_machine_load_buf(struct mvm_machine *m, const void *buf, size_t len,
+			 uint64_t flat_gpa, int mode)
+{
+	int rc = check_mode(m, mode);
+
+	if (rc)
+		return rc;
+	return load_kind(m, buf, len, NULL, MVM_LOAD_FLAT, flat_gpa, mode);
 }
 
 int mvm_machine_load(struct mvm_machine *m, const char *path, int mode)
@@ -95,7 +105,10 @@ int mvm_machine_load(struct mvm_machine *m, const char *path, int mode)
 				   &m->log);
 	if (rc)
 		return rc;
-	rc = mvm_machine_load_buf(m, buf, len, flat_gpa, mode);
+	/* ELF or flat by the loader's rule (loader.h): a ".bin" name or
+	 * the config's MVM_LOAD_FLAT makes a file flat, the ELF magic
+	 * always makes it ELF, anything else is an error naming the rule. */
+	rc = load_kind(m, buf, len, path, m->cfg.load_flags, flat_gpa, mode);
 	free(buf);
 	return rc;
 }
