@@ -8,6 +8,7 @@
 LIB_SRCS := \
 	libminivmm/src/core/log.c \
 	libminivmm/src/core/kvm.c \
+	libminivmm/src/core/quirks.c \
 	libminivmm/src/core/memory.c \
 	libminivmm/src/core/bus.c \
 	libminivmm/src/core/vm.c \

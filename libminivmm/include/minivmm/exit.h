@@ -73,7 +73,7 @@ struct mvm_exit {
 			       a HLT; for IO and MMIO mainline KVM (5.2+)
 			       still points at the instruction, which it
 			       completes on the next KVM_RUN, while some
-			       backends (kvm_pvm) are already past it.
+			       backends (quirks.h) are already past it.
 			       Read only when tracing is on or the exit
 			       stops, else 0 (see run.c) */
 	int handled;	    /* a device (or the library) claimed it */

@@ -4,7 +4,9 @@
  * Read the headers in this order; each builds on the one before:
  *   log.h        how the library reports errors without printing
  *   layout.h     the guest-physical memory map, ports and IRQs
+ *   x86.h        named bits of CR0, CR4, EFER, RFLAGS and CPUID
  *   kvm.h        /dev/kvm, API version, capabilities
+ *   quirks.h     which KVM backend, and where it differs from hardware
  *   memory.h     memory slots and guest-physical -> host translation
  *   bus.h        devices on the port and MMIO buses
  *   exit.h       one decoded VM exit
@@ -23,7 +25,9 @@
 
 #include "log.h"
 #include "layout.h"
+#include "x86.h"
 #include "kvm.h"
+#include "quirks.h"
 #include "memory.h"
 #include "bus.h"
 #include "exit.h"
