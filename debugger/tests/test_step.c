@@ -171,7 +171,7 @@ static void mode_breakpoint_stops_when_cr0_pe_is_set(void **state)
 	open_code(code, sizeof(code));
 	assert_int_equal(dbg_exec(&s, "break mode"), 0);
 	assert_int_equal(dbg_exec(&s, "cont"), 0);
-	assert_true(s.cur.sregs.cr0 & 1);
+	assert_true(s.cur.sregs.cr0 & MVM_CR0_PE);
 	assert_true(s.cur.regs.rip == 0x7c08); /* right after mov cr0 */
 	assert_non_null(strstr(s.status, "mode change"));
 	assert_non_null(strstr(s.status, "protected"));
