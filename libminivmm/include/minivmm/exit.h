@@ -14,6 +14,9 @@
 #ifndef MINIVMM_EXIT_H
 #define MINIVMM_EXIT_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,5 +119,7 @@ int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len);
  * emulate). Other exits get a one-line text. Returns the length.
  */
 int mvm_exit_explain(const struct mvm_exit *e, char *buf, size_t len);
+
+#pragma GCC visibility pop
 
 #endif

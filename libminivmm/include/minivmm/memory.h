@@ -19,6 +19,9 @@
 #ifndef MINIVMM_MEMORY_H
 #define MINIVMM_MEMORY_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,5 +77,7 @@ int mvm_memmap_read(const struct mvm_memmap *m, uint64_t gpa, void *buf,
 		    size_t len);
 int mvm_memmap_write(const struct mvm_memmap *m, uint64_t gpa, const void *buf,
 		     size_t len, int force);
+
+#pragma GCC visibility pop
 
 #endif

@@ -60,6 +60,9 @@
 #ifndef MINIVMM_QUIRKS_H
 #define MINIVMM_QUIRKS_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 struct mvm_vm;
 
 /* One bit per quirk; MVM_QUIRK_COUNT of them, bit i = 1u << i. */
@@ -99,5 +102,7 @@ const struct mvm_backend *mvm_vm_backend(const struct mvm_vm *vm);
  * bit. */
 const char *mvm_quirk_name(unsigned quirk);
 const char *mvm_quirk_symptom(unsigned quirk);
+
+#pragma GCC visibility pop
 
 #endif
