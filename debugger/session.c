@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "replay.h"
-
 #define PAGE 4096ULL
 
 void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
