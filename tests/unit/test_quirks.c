@@ -89,8 +89,8 @@ static void hardware_modules_have_no_quirks(void **state)
 	assert_int_equal(be.quirks, 0);
 }
 
-/* kvm_pvm can be loaded next to a vendor module; it is the one that
- * serves /dev/kvm then, so its quirks apply. */
+/* With kvm_pvm listed next to a vendor module, its workarounds apply
+ * (they are harmless on hardware KVM; quirks.c). */
 static void pvm_wins_over_a_vendor_module(void **state)
 {
 	struct modules *m = *state;

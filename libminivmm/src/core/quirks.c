@@ -3,8 +3,10 @@
  *
  * The backend is the vendor module that is loaded; each known module
  * comes with a fixed set of quirks, described in quirks.h. kvm_pvm is
- * looked for first: on the hosts where it is loaded it is the one that
- * serves /dev/kvm.
+ * looked for first, so a host that lists it next to kvm_intel/kvm_amd
+ * gets its workarounds: the safe side, since each of them is harmless on
+ * hardware KVM (the int3 fix-up never triggers there, a hidden CPUID bit
+ * only costs a feature, a skipped test only costs coverage).
  */
 #include <errno.h>
 #include <stdio.h>
