@@ -13,10 +13,19 @@ LIB_SRCS := \
 	libminivmm/src/core/bus.c \
 	libminivmm/src/core/vm.c \
 	libminivmm/src/core/vcpu.c \
+	libminivmm/src/core/kick.c \
+	libminivmm/src/core/msr.c \
 	libminivmm/src/core/run.c \
 	libminivmm/src/core/exit.c \
 	libminivmm/src/core/trace.c \
 	libminivmm/src/core/stats.c
+
+# The machine layer: one machine from one config, threads (machine.h).
+LIB_SRCS += \
+	libminivmm/src/machine/machine.c \
+	libminivmm/src/machine/load.c \
+	libminivmm/src/machine/verdict.c \
+	libminivmm/src/machine/mthread.c
 
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \
@@ -40,7 +49,14 @@ LIB_SRCS += \
 	libminivmm/src/devices/debugcon.c \
 	libminivmm/src/devices/ucall.c \
 	libminivmm/src/devices/uart.c \
-	libminivmm/src/devices/stddevs.c
+	libminivmm/src/devices/stddevs.c \
+	libminivmm/src/devices/demo.c
+
+# Interrupt lines and KVM's interrupt ioctls (irq.h).
+LIB_SRCS += \
+	libminivmm/src/irq/kvmirq.c \
+	libminivmm/src/irq/line.c \
+	libminivmm/src/irq/resample.c
 
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
@@ -65,7 +81,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a
 LIB_SO := $(BUILD)/libminivmm.so
-LIB_LIBS := -lrt
+LIB_LIBS := -lrt -lpthread
 
 ALL_TARGETS += $(LIB_A) $(LIB_SO)
 

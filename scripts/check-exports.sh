@@ -15,6 +15,17 @@ inc=$2
 cc=${CC:-cc}
 
 # Names starting with "__" belong to the compiler (ASan's __odr_asan.*).
+# Each public header switches default visibility on; one that does not
+# would silently drop its API from the shared library.
+for h in "$inc"/minivmm/*.h; do
+	if ! grep -q '^#pragma GCC visibility push(default)' "$h" ||
+		! grep -q '^#pragma GCC visibility pop' "$h"; then
+		echo "check-exports: $h lacks #pragma GCC visibility" \
+			"push(default)/pop around its declarations" >&2
+		exit 1
+	fi
+done
+
 syms=$(nm -D --defined-only "$so" | awk 'NF == 3 && $3 !~ /^__/ { print $3 }')
 if [ -z "$syms" ]; then
 	echo "check-exports: $so exports no symbols at all" >&2

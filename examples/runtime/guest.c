@@ -125,17 +125,20 @@ void guest_print_dec(uint64_t v)
 }
 
 /*
- * The ucall mailbox lives at the fixed address MVM_UCALL_ADDR (layout.h),
- * not in the image: then even a guest whose own memory is not writable
- * can make calls, and the host knows where to look in a memory dump.
- * Identity mapping makes the virtual and guest-physical address equal.
+ * The ucall mailbox lives at a fixed address (layout.h), not in the
+ * image: then even a guest whose own memory is not writable can make
+ * calls, and the host knows where to look in a memory dump. Each vCPU
+ * has its own, MVM_UCALL_ADDR_OF(its index), so two vCPUs calling at
+ * once do not overwrite each other's text. Identity mapping makes the
+ * virtual and guest-physical address equal.
  */
 /* [slide:guest-ucall] */
 void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 		 uint64_t a2, uint64_t a3)
 {
+	uint64_t gpa = MVM_UCALL_ADDR_OF(guest_cpu());
 	volatile struct mvm_ucall *uc =
-		(volatile struct mvm_ucall *)(uintptr_t)MVM_UCALL_ADDR;
+		(volatile struct mvm_ucall *)(uintptr_t)gpa;
 	size_t i = 0;
 
 	uc->cmd = cmd;
@@ -148,7 +151,7 @@ void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 	uc->text[i] = '\0';
 	/* One 4-byte OUT of the mailbox's address is the whole call; the
 	 * "memory" clobber in outl() orders the stores above before it. */
-	outl(MVM_PORT_UCALL, (uint32_t)MVM_UCALL_ADDR);
+	outl(MVM_PORT_UCALL, (uint32_t)gpa);
 }
 /* [/slide:guest-ucall] */
 

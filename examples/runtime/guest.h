@@ -103,6 +103,13 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 }
 
 /* RDMSR/WRMSR: ECX selects the MSR, EDX:EAX hold the value (SDM 2B). */
+/* This vCPU's index: its initial APIC ID, CPUID leaf 1 EBX[31:24] (Intel
+ * SDM Vol. 2A, CPUID), which the VMM sets to the vCPU number. */
+static inline unsigned guest_cpu(void)
+{
+	return cpuid(1, 0).ebx >> 24;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

@@ -14,19 +14,33 @@
 #include "minivmm/minivmm.h"
 
 struct mvm_vcpu {
-	struct mvm_vm *vm;	/* owner */
-	int index;		/* 0 .. ncpus - 1 */
-	int fd;			/* from KVM_CREATE_VCPU; -1 if not yet */
-	struct kvm_run *run;	/* shared page(s) mmap'ed from fd */
-	size_t run_size;	/* KVM_GET_VCPU_MMAP_SIZE */
-	struct mvm_trace trace; /* recent exits and counters */
-	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0 = none */
-	int timer_armed;	/* a POSIX timer is pending for this vCPU */
-	void *timer;		/* timer_t, kept opaque here */
-	int timer_tid;		/* thread the timer signals; 0 = no timer */
-	unsigned debug_flags;	/* KVM_GUESTDBG_* last set; 0 = not debugged */
-	int sync_regs;		/* KVM can copy regs into kvm_run on exit */
-	unsigned unclaimed;	/* unclaimed accesses logged so far */
+	struct mvm_vm *vm;	 /* owner */
+	int index;		 /* 0 .. ncpus - 1 */
+	int fd;			 /* from KVM_CREATE_VCPU; -1 if not yet */
+	struct kvm_run *run;	 /* shared page(s) mmap'ed from fd */
+	size_t run_size;	 /* KVM_GET_VCPU_MMAP_SIZE */
+	struct mvm_trace trace;	 /* recent exits and counters */
+	uint64_t deadline_ns;	 /* CLOCK_MONOTONIC; 0 = none */
+	int timer_armed;	 /* a POSIX timer is pending for this vCPU */
+	void *timer;		 /* timer_t, kept opaque here */
+	int timer_tid;		 /* thread the timer signals; 0 = no timer */
+	int bound_tid;		 /* thread that runs it (kick.c); atomic */
+	int kicked;		 /* mvm_vcpu_kick() pending; atomic */
+	int wake_fd;		 /* eventfd for the HLT wait; -1 = none */
+	enum mvm_hlt_policy hlt; /* what a HLT exit does */
+	mvm_pre_entry_fn *pre_entry; /* called before each KVM_RUN */
+	void *pre_entry_ctx;	     /* its argument */
+	unsigned debug_flags; /* KVM_GUESTDBG_* last set; 0 = not debugged */
+	int sync_regs;	      /* KVM can copy regs into kvm_run on exit */
+	unsigned unclaimed;   /* unclaimed accesses logged so far */
+};
+
+/* One MSR handler's range (msr.c). */
+struct mvm_msr_range {
+	uint32_t first; /* first MSR index */
+	uint32_t count; /* MSRs in the range */
+	mvm_msr_fn *fn; /* the handler */
+	void *ctx;	/* its argument */
 };
 
 struct mvm_vm {
@@ -39,8 +53,16 @@ struct mvm_vm {
 	struct mvm_memmap mem; /* slots, mirrored to KVM */
 	struct mvm_bus pio;    /* port I/O devices */
 	struct mvm_bus mmio;   /* MMIO devices */
-	mvm_msr_fn *msr_fn;    /* user-space MSR handler, or NULL */
+	mvm_msr_fn *msr_fn;    /* default MSR handler, or NULL (msr.c) */
 	void *msr_ctx;	       /* passed to msr_fn */
+	int user_msr;	       /* KVM_CAP_X86_USER_SPACE_MSR enabled */
+	int nmsr;	       /* entries used in msr[] */
+	struct mvm_msr_range msr[MVM_MSR_HANDLERS_MAX]; /* by range */
+	struct {
+		uint64_t cr3;  /* long-mode tables built; 0 = none */
+		uint64_t page; /* their page size */
+		uint64_t map;  /* and map size (0 = default) */
+	} pt;		       /* shared by all vCPUs (modes.c) */
 	int ncpus;	       /* entries used in vcpu[] */
 	struct mvm_vcpu *vcpu[MVM_MAX_VCPUS];
 	/* The KVM backend and its quirks, found at creation (quirks.h). */
@@ -51,13 +73,22 @@ struct mvm_vm {
  * mvm_vcpu_destroy accepts a half-built vCPU and NULL. */
 int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out);
 void mvm_vcpu_destroy(struct mvm_vcpu *vcpu);
-/* Point the deadline signal of this thread at vcpu's kvm_run (vcpu.c). */
-void mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu);
+/* kick.c: make the calling thread the vCPU's runner (blocks the kick
+ * signal here, KVM unblocks it during KVM_RUN); drop kicks that are
+ * pending in this thread; free the timer and wake fd; wait in HLT. */
+int mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu);
+void mvm_vcpu_drain_kicks(void);
+void mvm_vcpu_unbind_thread(struct mvm_vcpu *vcpu);
+void mvm_vcpu_kick_release(struct mvm_vcpu *vcpu);
+void mvm_vcpu_hlt_wait(struct mvm_vcpu *vcpu);
 
 /* Deliver `int n` as a software interrupt after skipping `skip` bytes
  * (debug.c; the int n fix-up in exit.c). */
 int mvm_vcpu_inject_soft_int(struct mvm_vcpu *vcpu, unsigned vector,
 			     unsigned skip);
+
+/* The MSR handler for index (msr.c); NULL if none. */
+mvm_msr_fn *mvm_msr_lookup(const struct mvm_vm *vm, uint32_t index, void **ctx);
 
 /* Exit handling split out of run.c (dispatch to the bus, defaults). */
 void mvm_exit_decode(struct mvm_vcpu *vcpu, struct mvm_exit *exit);

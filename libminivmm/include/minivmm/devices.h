@@ -51,6 +51,10 @@ int mvm_ucall_create(const struct mvm_memmap *mem, mvm_output_fn *out,
 void mvm_ucall_destroy(struct mvm_ucall_dev *dev);
 /* The last ucall received (cmd MVM_UCALL_NONE if none); returns cmd. */
 int mvm_ucall_last(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc);
+/* The last SYNC/ASSERT/DONE of vCPU `vcpu` (its index); -EINVAL for an
+ * index out of range. */
+int mvm_ucall_last_of(const struct mvm_ucall_dev *dev, int vcpu,
+		      struct mvm_ucall *uc);
 /* Forget the last ucall. */
 void mvm_ucall_clear(struct mvm_ucall_dev *dev);
 /* Every call the device accepted counts here, PRINT included (a
@@ -73,6 +77,26 @@ void mvm_uart_destroy(struct mvm_uart *dev);
 /* Queue bytes the guest will read from RBR (host keyboard -> guest).
  * Returns bytes accepted (the FIFO holds 16). */
 size_t mvm_uart_input(struct mvm_uart *dev, const char *buf, size_t len);
+
+/* --- the demo device (exit tour) -------------------------------------- */
+/*
+ * A scratch register behind MVM_PORT_DEMO and MVM_MMIO_DEMO_ADDR (a read
+ * returns the last value written), the demo MSR, timing markers and the
+ * STOP marker (layout.h). mark(ctx, n, ns) is called, from the vCPU's
+ * thread, when the interval of marker n ends.
+ */
+struct mvm_demo;
+struct mvm_vcpu;
+struct mvm_exit_msr;
+extern const struct mvm_dev_ops mvm_demo_ops;
+typedef void mvm_demo_mark_fn(void *ctx, unsigned id, uint64_t ns);
+int mvm_demo_create(mvm_demo_mark_fn *mark, void *ctx, struct mvm_demo **out);
+void mvm_demo_destroy(struct mvm_demo *d);
+/* An MSR handler (vm.h) for MVM_DEMO_MSR. */
+int mvm_demo_msr(void *ctx, struct mvm_vcpu *vcpu, struct mvm_exit_msr *msr);
+/* Interval of marker id in ns (0 = not measured); did the guest STOP? */
+uint64_t mvm_demo_took_ns(struct mvm_demo *d, unsigned id);
+int mvm_demo_stopped(struct mvm_demo *d);
 
 /* --- the standard set ------------------------------------------------- */
 struct mvm_std_devices {

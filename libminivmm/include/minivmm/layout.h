@@ -15,9 +15,9 @@
  *   0x0000_2000 +------------------------------+  MVM_IDT_ADDR
  *               | IDT (guest-owned, optional)  |
  *   0x0000_3000 +------------------------------+  MVM_TSS_ADDR
- *               | TSS (64-bit mode)            |
+ *               | TSS, one per vCPU            |
  *   0x0000_4000 +------------------------------+  MVM_UCALL_ADDR
- *               | ucall mailbox (scratch)      |
+ *               | ucall mailbox, one per vCPU  |
  *   0x0000_7c00 +------------------------------+  MVM_REAL_LOAD_ADDR
  *               | real-mode image (boot-sector |
  *               | style, CS:IP = 0000:7c00)    |
@@ -25,7 +25,8 @@
  *               | page tables built by host    |
  *               | (PML4, PDPT, PDs, PTs)       |
  *   0x0008_0000 +------------------------------+  MVM_PT_END
- *               |  ...  stack grows down  ...  |
+ *               |  ...  stacks grow down ...   |
+ *               |  (12 KiB per vCPU)           |
  *   0x0009_f000 +------------------------------+  MVM_STACK_TOP
  *               | (legacy VGA/ROM hole, free)  |
  *   0x0010_0000 +------------------------------+  MVM_LOAD_ADDR (1 MiB)
@@ -64,6 +65,9 @@
 #ifndef MINIVMM_LAYOUT_H
 #define MINIVMM_LAYOUT_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 /* Host-built CPU structures. */
 #define MVM_GDT_ADDR   0x1000ULL
 #define MVM_IDT_ADDR   0x2000ULL
@@ -80,6 +84,23 @@
 
 /* Initial stack pointer for protected and long mode (grows down). */
 #define MVM_STACK_TOP 0x9f000ULL
+
+/*
+ * Per-vCPU structures. Each vCPU needs its own TSS (its ring-0 stack),
+ * its own stack and its own ucall mailbox, or two vCPUs would overwrite
+ * each other's. vCPU i's live at fixed offsets from the addresses above:
+ * TSSs 128 bytes apart in the TSS page, mailboxes 256 bytes apart in the
+ * ucall page, stacks MVM_STACK_SIZE apart below MVM_STACK_TOP (vCPU 0's
+ * is the one single-vCPU guests always had). A guest finds its index in
+ * its initial APIC ID (CPUID leaf 1, EBX[31:24]; Intel SDM Vol. 2A).
+ */
+#define MVM_LAYOUT_MAX_VCPUS 8
+#define MVM_TSS_STRIDE	     0x80ULL
+#define MVM_UCALL_STRIDE     0x100ULL
+#define MVM_STACK_SIZE	     0x3000ULL
+#define MVM_TSS_ADDR_OF(i)   (MVM_TSS_ADDR + (i)*MVM_TSS_STRIDE)
+#define MVM_UCALL_ADDR_OF(i) (MVM_UCALL_ADDR + (i)*MVM_UCALL_STRIDE)
+#define MVM_STACK_TOP_OF(i)  (MVM_STACK_TOP - (i)*MVM_STACK_SIZE)
 
 /* RAM starts at 0 and must end below the MMIO window. */
 #define MVM_RAM_DEFAULT (64ULL << 20)
@@ -142,5 +163,7 @@
  * the last index. The host must ask KVM to send accesses to it to user
  * space (an MSR filter, KVM_X86_SET_MSR_FILTER). */
 #define MVM_DEMO_MSR 0x400000ffu
+
+#pragma GCC visibility pop
 
 #endif

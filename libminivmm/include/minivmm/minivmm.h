@@ -11,10 +11,12 @@
  *   bus.h        devices on the port and MMIO buses
  *   exit.h       one decoded VM exit
  *   vm.h         VM and vCPU lifecycle and the run step
+ *   irq.h        interrupt lines; KVM_IRQ_LINE, irqfd, ioeventfd, MSI
  *   modes.h      real/protected/long mode setup and the state checker
  *   pagetable.h  building and walking page tables
  *   loader.h     flat and ELF images
- *   devices.h    debug console, ucall, 8250 UART
+ *   devices.h    debug console, ucall, 8250 UART, the demo device
+ *   machine.h    one whole machine from one config; threads, pause
  *   trace.h      exit trace, counters, KVM's binary statistics
  *   cmos.h       Lab 1: CMOS RTC and NVRAM (index/data ports)
  *   hypercall.h  Lab 1: guest -> host requests over a port
@@ -22,6 +24,9 @@
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
+
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
 
 #include "log.h"
 #include "layout.h"
@@ -32,14 +37,18 @@
 #include "bus.h"
 #include "exit.h"
 #include "vm.h"
+#include "irq.h"
 #include "modes.h"
 #include "pagetable.h"
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
+#include "machine.h"
 #include "trace.h"
 #include "cmos.h"
 #include "hypercall.h"
 #include "labmsr.h"
+
+#pragma GCC visibility pop
 
 #endif

@@ -30,7 +30,8 @@ enum mvm_cpu_mode {
 struct mvm_mode_config {
 	enum mvm_cpu_mode mode;
 	uint64_t entry;	    /* first RIP */
-	uint64_t stack;	    /* initial RSP; 0 = MVM_STACK_TOP */
+	uint64_t stack;	    /* initial RSP; 0 = the vCPU's own,
+			       MVM_STACK_TOP_OF(index) (layout.h) */
 	uint64_t map_size;  /* long mode: bytes identity-mapped from 0;
 			       0 = the low 4 GiB (RAM and the MMIO window)
 			       with 2 MiB pages, all of RAM with 4 KiB */
@@ -43,14 +44,16 @@ struct mvm_mode_config {
  * SYSRET): STAR[47:32] = MVM_SEL_CODE64 gives kernel CS/SS = 0x10/0x18;
  * STAR[63:48] = MVM_SEL_UCODE32 | 3 gives user SS/CS = 0x2b/0x33.
  */
-#define MVM_SEL_CODE32	0x08 /* ring-0 32-bit code, flat */
-#define MVM_SEL_CODE64	0x10 /* ring-0 64-bit code (L=1) */
-#define MVM_SEL_DATA	0x18 /* ring-0 data, flat, writable */
-#define MVM_SEL_UCODE32 0x20 /* ring-3 32-bit code (use with RPL 3) */
-#define MVM_SEL_UDATA	0x28 /* ring-3 data */
-#define MVM_SEL_UCODE64 0x30 /* ring-3 64-bit code */
-#define MVM_SEL_TSS	0x38 /* TSS at MVM_TSS_ADDR (16 bytes in long mode) */
-#define MVM_GDT_ENTRIES 9    /* 8-byte slots, the TSS takes two */
+#define MVM_SEL_CODE32	  0x08 /* ring-0 32-bit code, flat */
+#define MVM_SEL_CODE64	  0x10 /* ring-0 64-bit code (L=1) */
+#define MVM_SEL_DATA	  0x18 /* ring-0 data, flat, writable */
+#define MVM_SEL_UCODE32	  0x20 /* ring-3 32-bit code (use with RPL 3) */
+#define MVM_SEL_UDATA	  0x28 /* ring-3 data */
+#define MVM_SEL_UCODE64	  0x30 /* ring-3 64-bit code */
+#define MVM_SEL_TSS	  0x38 /* vCPU 0's TSS (16 bytes in long mode) */
+/* vCPU i's TSS descriptor: two 8-byte slots each, one after another. */
+#define MVM_SEL_TSS_OF(i) (MVM_SEL_TSS + 16 * (i))
+#define MVM_GDT_ENTRIES	  (7 + 2 * MVM_MAX_VCPUS)
 
 /* "real", "prot", "long" <-> enum. parse returns -EINVAL on others. */
 const char *mvm_mode_name(enum mvm_cpu_mode mode);

@@ -117,6 +117,47 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit);
 int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms);
 
 /*
+ * Force the vCPU out of KVM_RUN, from any thread: its current or next
+ * run step returns 0 with reason KVM_EXIT_INTR without losing the kick,
+ * however it races with the guest entry (kick.c explains how). A vCPU
+ * waiting in HLT wakes up. The thread that runs a vCPU keeps the kick
+ * signal (SIGRTMIN + 1) blocked outside KVM_RUN; a kick may cost one
+ * extra KVM_EXIT_INTR step later, never a lost one.
+ */
+void mvm_vcpu_kick(struct mvm_vcpu *vcpu);
+
+/*
+ * What a HLT exit does. STOP (the default): the exit stops a run loop,
+ * as in the first labs, where HLT means "finished". WAIT: the run step
+ * sleeps until mvm_vcpu_wake() (an interrupt controller has an
+ * interrupt for this vCPU), a kick or the deadline, then returns the HLT
+ * exit as handled; the next step re-enters the guest after the HLT. With
+ * the in-kernel irqchip KVM waits by itself and HLT never exits.
+ */
+enum mvm_hlt_policy { MVM_HLT_STOP, MVM_HLT_WAIT };
+int mvm_vcpu_set_hlt(struct mvm_vcpu *vcpu, enum mvm_hlt_policy policy);
+void mvm_vcpu_wake(struct mvm_vcpu *vcpu);
+
+/*
+ * The pre-entry hook: called by the run step, in the vCPU's thread,
+ * right before every KVM_RUN. It is where a user-space interrupt
+ * controller injects (KVM_INTERRUPT when the guest can take one, see
+ * mvm_vcpu_irq_ready(), or asks for an interrupt window) and where
+ * pending events are written with KVM_SET_VCPU_EVENTS. A non-zero
+ * return ends the step with that -errno before the guest runs. NULL
+ * removes the hook.
+ */
+typedef int mvm_pre_entry_fn(void *ctx, struct mvm_vcpu *vcpu);
+void mvm_vcpu_set_pre_entry(struct mvm_vcpu *vcpu, mvm_pre_entry_fn *fn,
+			    void *ctx);
+
+/* kvm_run's interrupt fields (api.rst 5, "kvm_run"): whether KVM_INTERRUPT
+ * would be accepted now (ready_for_interrupt_injection and IF set), and
+ * the request for a KVM_EXIT_IRQ_WINDOW_OPEN exit as soon as it would. */
+int mvm_vcpu_irq_ready(const struct mvm_vcpu *vcpu);
+void mvm_vcpu_request_irq_window(struct mvm_vcpu *vcpu, int on);
+
+/*
  * Run until an exit with exit->stop set (HLT, SHUTDOWN, FAIL_ENTRY,
  * INTERNAL_ERROR, a device's MVM_IO_STOP, a DEBUG exit) or until
  * timeout_ms passes (-ETIMEDOUT; 0 = no timeout). *exit holds the last
@@ -126,16 +167,24 @@ int mvm_vcpu_run(struct mvm_vcpu *vcpu, unsigned timeout_ms,
 		 struct mvm_exit *exit);
 
 /*
- * User-space MSR emulation (KVM_CAP_X86_USER_SPACE_MSR). After this call,
- * RDMSR/WRMSR of an MSR KVM does not know (and of every MSR in `filter`,
- * n entries; may be NULL) exit to user space as KVM_EXIT_X86_RDMSR /
- * KVM_EXIT_X86_WRMSR; the run step calls fn, which fills msr->data for a
- * read or sets msr->error to make the guest take #GP. Without a handler
- * (fn NULL) such accesses get #GP, as on hardware. -EOPNOTSUPP when KVM
- * lacks the capability.
+ * User-space MSR emulation (KVM_CAP_X86_USER_SPACE_MSR; msr.c). A
+ * handler fills msr->data for a read, or sets msr->error to make the
+ * guest take #GP. mvm_vm_add_msr_handler() sends the MSRs [first, first +
+ * count) to fn: handlers coexist by range like devices on a bus
+ * (overlaps: -EEXIST; at most MVM_MSR_HANDLERS_MAX ranges of at most
+ * MVM_MSR_RANGE_MAX MSRs: -ENOSPC, -E2BIG). -EOPNOTSUPP when KVM lacks
+ * the capability. Change handlers only while no vCPU runs.
+ *
+ * mvm_vm_enable_user_msr() is the older form: each of the n MSRs in
+ * `filter` goes to fn; with n == 0, fn becomes the default handler for
+ * MSRs KVM does not know (NULL: they get #GP, as on hardware).
  */
+#define MVM_MSR_HANDLERS_MAX 16 /* KVM_MSR_FILTER_MAX_RANGES */
+#define MVM_MSR_RANGE_MAX    4096
 typedef int mvm_msr_fn(void *ctx, struct mvm_vcpu *vcpu,
 		       struct mvm_exit_msr *msr);
+int mvm_vm_add_msr_handler(struct mvm_vm *vm, uint32_t first, uint32_t count,
+			   mvm_msr_fn *fn, void *ctx);
 int mvm_vm_enable_user_msr(struct mvm_vm *vm, const uint32_t *filter, int n,
 			   mvm_msr_fn *fn, void *ctx);
 

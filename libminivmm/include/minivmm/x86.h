@@ -10,6 +10,9 @@
 #ifndef MINIVMM_X86_H
 #define MINIVMM_X86_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 /* CR0 (SDM Vol. 3A 2.5). */
 #define MVM_CR0_PE (1ULL << 0)	/* protection enable */
 #define MVM_CR0_ET (1ULL << 4)	/* extension type: always 1 on modern CPUs */
@@ -38,5 +41,7 @@
 /* CPUID feature bits (SDM Vol. 2A, CPUID). */
 #define MVM_CPUID_01_ECX_CX16	       (1u << 13) /* cmpxchg16b */
 #define MVM_CPUID_80000001_EDX_PAGE1GB (1u << 26) /* 1 GiB pages */
+
+#pragma GCC visibility pop
 
 #endif

@@ -225,9 +225,11 @@ static void handle_msr(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	struct mvm_vm *vm = vcpu->vm;
 	struct mvm_exit_msr *m = &exit->u.msr;
+	void *ctx;
+	mvm_msr_fn *fn = mvm_msr_lookup(vm, m->index, &ctx);
 
-	if (vm->msr_fn) {
-		if (vm->msr_fn(vm->msr_ctx, vcpu, m) < 0)
+	if (fn) {
+		if (fn(ctx, vcpu, m) < 0)
 			m->error = 1;
 		exit->handled = 1;
 	} else {
@@ -302,6 +304,16 @@ void mvm_exit_dispatch(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	case KVM_EXIT_INTERNAL_ERROR:
 		if (!fixup_soft_int(vcpu, exit))
 			exit->stop = 1;
+		break;
+	case KVM_EXIT_HLT:
+		/* HLT policy WAIT: sleep like a halted CPU until an
+		 * interrupt is pending, then let the guest go on. */
+		if (vcpu->hlt == MVM_HLT_WAIT) {
+			mvm_vcpu_hlt_wait(vcpu);
+			exit->handled = 1;
+		} else {
+			exit->stop = 1;
+		}
 		break;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		/* The caller asked for it to inject an interrupt now. */

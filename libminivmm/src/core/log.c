@@ -6,6 +6,7 @@
  * struct mvm_log: the CLI prints to stderr, the debugger shows a status
  * line, tests capture the text and assert on it.
  */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "internal.h"
@@ -31,6 +32,8 @@ const char *mvm_log_level_name(enum mvm_log_level level)
 	return level_names[level];
 }
 
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void mvm_vlogf(const struct mvm_log *log, enum mvm_log_level level,
 	       const char *fmt, va_list ap)
 {
@@ -44,7 +47,12 @@ void mvm_vlogf(const struct mvm_log *log, enum mvm_log_level level,
 		return;
 	if ((size_t)n >= sizeof(line))
 		snprintf(line + sizeof(line) - 4, 4, "...");
+	/* vCPU and device threads log at the same time; one lock for all
+	 * logs keeps callbacks (a test's buffer, a debugger pane) simple.
+	 * A callback must not log through the library itself. */
+	pthread_mutex_lock(&log_lock);
 	log->fn(log->ctx, level, line);
+	pthread_mutex_unlock(&log_lock);
 }
 
 void mvm_logf(const struct mvm_log *log, enum mvm_log_level level,

@@ -5,6 +5,7 @@
  * runs a guest through mvm_vcpu_run_once(); there is no other loop
  * (STYLE.md 6). One step is:
  *
+ *   0. the pre-entry hook, if any (an interrupt controller injects here);
  *   1. ioctl(KVM_RUN): the guest runs until something needs the VMM
  *      (Documentation/virt/kvm/api.rst 4.10);
  *   2. mvm_exit_decode(): copy kvm_run's exit union into struct mvm_exit;
@@ -31,17 +32,32 @@ static int deadline_passed(const struct mvm_vcpu *vcpu)
 	return vcpu->deadline_ns && mvm_now_ns() >= vcpu->deadline_ns;
 }
 
-/* KVM_RUN returned EINTR: a signal, possibly our deadline timer. */
-static int interrupted(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
+/* KVM_RUN returned EINTR (a kick, the deadline timer, another signal),
+ * or the step did not enter the guest because one was already due. */
+static int interrupted(struct mvm_vcpu *vcpu, struct mvm_exit *exit,
+		       int entered)
 {
-	vcpu->run->immediate_exit = 0;
+	int kicked = __atomic_exchange_n(&vcpu->kicked, 0, __ATOMIC_SEQ_CST);
+
+	if (!entered && kicked)
+		mvm_vcpu_drain_kicks(); /* its signal has nothing left to do */
 	exit->reason = KVM_EXIT_INTR;
 	exit->handled = 1;
 	if (deadline_passed(vcpu)) {
+		if (!entered)
+			mvm_vcpu_drain_kicks();
 		exit->stop = 1;
 		return -ETIMEDOUT;
 	}
-	return 0; /* some other signal: the caller may simply run again */
+	return 0; /* a kick or another signal: the caller may run again */
+}
+
+/* Before KVM_RUN: is a kick or the deadline already due? Then do not
+ * enter at all, so none is ever lost. */
+static int must_not_enter(struct mvm_vcpu *vcpu)
+{
+	return __atomic_load_n(&vcpu->kicked, __ATOMIC_SEQ_CST) ||
+	       deadline_passed(vcpu);
 }
 
 /* With tracing on, KVM copies the registers into kvm_run->s.regs on every
@@ -70,23 +86,24 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	struct mvm_trace *trace = &vcpu->trace;
 	uint64_t t_exit = 0;
-	int r;
+	int r, entered;
 
 	memset(exit, 0, sizeof(*exit));
 	exit->seq = trace->seq + 1;
-	mvm_vcpu_bind_thread(vcpu);
+	r = mvm_vcpu_bind_thread(vcpu);
+	if (r == 0 && vcpu->pre_entry)
+		r = vcpu->pre_entry(vcpu->pre_entry_ctx, vcpu);
+	if (r < 0)
+		return r;
 	vcpu->run->kvm_valid_regs =
 		trace->enabled && vcpu->sync_regs ? KVM_SYNC_X86_REGS : 0;
-	/* The deadline signal marks the kvm_run of whichever vCPU its
-	 * thread runs at that moment; if this thread ran another vCPU then,
-	 * the kick landed there. A deadline that has passed ends the step
-	 * without entering the guest, so no kick is ever lost. */
 	/* [slide:kvm-run-core] */
-	r = deadline_passed(vcpu) ? -EINTR : run_guest(vcpu);
+	entered = !must_not_enter(vcpu);
+	r = entered ? run_guest(vcpu) : -EINTR;
 	if (trace->enabled)
 		t_exit = mvm_now_ns();
 	if (r == -EINTR) {
-		r = interrupted(vcpu, exit);
+		r = interrupted(vcpu, exit, entered);
 	} else if (r < 0) {
 		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
 			 "KVM_RUN on vCPU %d: %s", vcpu->index, strerror(-r));

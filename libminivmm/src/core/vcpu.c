@@ -8,11 +8,8 @@
  * reads zero. We give the guest what KVM_GET_SUPPORTED_CPUID says the
  * host can virtualize, with this vCPU's APIC ID filled in.
  *
- * The deadline: a guest in `jmp $` never exits. A per-vCPU POSIX timer
- * sends a signal to the thread running the vCPU; the handler sets
- * kvm_run->immediate_exit, so KVM_RUN returns EINTR whether the signal
- * arrives during KVM_RUN or just before it (api.rst 5, "immediate_exit";
- * this closes the race that a plain signal would leave open).
+ * Getting a vCPU out of KVM_RUN (the deadline, kicks, the HLT wait) is
+ * in kick.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,13 +23,6 @@
 #include "internal.h"
 
 #define CPUID_MAX_ENTRIES 256
-
-/* The kvm_run page of the vCPU this thread runs, for the signal handler.
- * initial-exec: the variable then lives in static TLS, so reading it in
- * a signal handler never has to allocate (dynamic TLS may, which is not
- * async-signal-safe). */
-static __thread struct kvm_run *volatile thread_run
-	__attribute__((tls_model("initial-exec")));
 
 /* CPUID leaf 1 EBX[31:24] and leaf 0xB EDX hold the initial APIC ID
  * (Intel SDM Vol. 2A, CPUID). */
@@ -144,6 +134,7 @@ int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out)
 		return -ENOMEM;
 	vcpu->vm = vm;
 	vcpu->index = index;
+	vcpu->wake_fd = -1;
 	mvm_trace_init(&vcpu->trace, 0);
 	vcpu->fd = ioctl(vm->fd, KVM_CREATE_VCPU, index);
 	if (vcpu->fd < 0) {
@@ -170,129 +161,13 @@ void mvm_vcpu_destroy(struct mvm_vcpu *vcpu)
 {
 	if (!vcpu)
 		return;
-	if (vcpu->timer_tid)
-		timer_delete((timer_t)vcpu->timer);
+	mvm_vcpu_kick_release(vcpu);
 	if (vcpu->run) {
-		if (thread_run == vcpu->run)
-			thread_run = NULL;
 		munmap(vcpu->run, vcpu->run_size);
 	}
 	if (vcpu->fd >= 0)
 		close(vcpu->fd);
 	free(vcpu);
-}
-
-/* --- the deadline ------------------------------------------------------- */
-
-/* A real-time signal: never merged with the program's own SIGALRM. */
-#define KICK_SIGNAL (SIGRTMIN + 1)
-
-/* Runs in the vCPU's thread when its deadline passes. If the thread is
- * inside KVM_RUN, the signal alone makes it return EINTR; if it is just
- * about to enter, immediate_exit makes KVM_RUN return at once. */
-static void kick_handler(int sig)
-{
-	struct kvm_run *run = thread_run;
-
-	(void)sig;
-	if (run)
-		run->immediate_exit = 1;
-}
-
-/* Install the handler once per process. No SA_RESTART: KVM_RUN must
- * return EINTR rather than be restarted. */
-static int install_handler(void)
-{
-	static volatile int installed;
-	struct sigaction sa;
-
-	if (installed)
-		return 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick_handler;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
-		return -errno;
-	installed = 1;
-	return 0;
-}
-
-/* (Re)create the timer so that it signals the calling thread: a plain
- * process-directed signal could be delivered to any thread, and a kick
- * to the wrong thread would leave the guest spinning. */
-static int make_timer(struct mvm_vcpu *vcpu)
-{
-	struct sigevent sev;
-	timer_t t;
-	int tid = gettid();
-
-	if (vcpu->timer_tid == tid)
-		return 0;
-	if (vcpu->timer_tid)
-		timer_delete((timer_t)vcpu->timer);
-	vcpu->timer_tid = 0;
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = KICK_SIGNAL;
-#ifdef sigev_notify_thread_id
-	sev.sigev_notify_thread_id = tid;
-#else
-	sev._sigev_un._tid = tid; /* glibc < 2.35 has no name for it */
-#endif
-	if (timer_create(CLOCK_MONOTONIC, &sev, &t) < 0)
-		return -errno;
-	vcpu->timer = (void *)t;
-	vcpu->timer_tid = tid;
-	return 0;
-}
-
-/* [slide:deadline] */
-int mvm_vcpu_set_deadline(struct mvm_vcpu *vcpu, unsigned ms)
-{
-	struct itimerspec its = {{0, 0}, {0, 0}};
-	uint64_t deadline;
-	int r;
-
-	thread_run = vcpu->run;
-	if (ms == 0 && !vcpu->timer_armed)
-		return 0;
-	r = install_handler();
-	if (r == 0)
-		r = make_timer(vcpu);
-	if (r < 0) {
-		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
-			 "cannot arm the run deadline: %s", strerror(-r));
-		return r;
-	}
-	/* One absolute time for both the timer and the run step's "has it
-	 * passed?" test: with a relative timer and a deadline read from the
-	 * clock afterwards, the signal could come a little before
-	 * deadline_ns, be taken for some other signal, and the one-shot
-	 * timer would never fire again. */
-	deadline = ms ? mvm_now_ns() + (uint64_t)ms * 1000000ULL : 0;
-	its.it_value.tv_sec = (time_t)(deadline / 1000000000ULL);
-	its.it_value.tv_nsec = (long)(deadline % 1000000000ULL);
-	if (timer_settime((timer_t)vcpu->timer, TIMER_ABSTIME, &its, NULL) <
-	    0) {
-		r = -errno;
-		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
-			 "timer_settime for the run deadline: %s",
-			 strerror(-r));
-		return r;
-	}
-	vcpu->timer_armed = ms != 0;
-	vcpu->deadline_ns = deadline;
-	if (ms == 0)
-		vcpu->run->immediate_exit = 0; /* a kick that came too late */
-	return 0;
-}
-/* [/slide:deadline] */
-
-/* Called by the run step before KVM_RUN: the signal handler must find
- * this vCPU's kvm_run. */
-void mvm_vcpu_bind_thread(struct mvm_vcpu *vcpu)
-{
-	thread_run = vcpu->run;
 }
 
 /* --- accessors and registers ------------------------------------------- */

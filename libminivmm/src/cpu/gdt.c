@@ -67,14 +67,15 @@ static uint64_t descriptor(const struct kvm_segment *s)
 	return d;
 }
 
-/* TR: a busy TSS at MVM_TSS_ADDR. LTR would mark the descriptor busy; we
- * write it busy so the GDT matches the hidden part (SDM 3A 8.2.2). */
-static struct kvm_segment tss_segment(void)
+/* TR of vCPU `index`: a busy TSS at MVM_TSS_ADDR_OF(index). LTR would
+ * mark the descriptor busy; we write it busy so the GDT matches the
+ * hidden part (SDM 3A 8.2.2). */
+static struct kvm_segment tss_segment(int index)
 {
 	struct kvm_segment s = {
-		.base = MVM_TSS_ADDR,
+		.base = MVM_TSS_ADDR_OF(index),
 		.limit = TSS_LIMIT,
-		.selector = MVM_SEL_TSS,
+		.selector = MVM_SEL_TSS_OF(index),
 		.type = TYPE_TSS_BUSY,
 		.present = 1,
 	};
@@ -99,21 +100,28 @@ static int write_gdt(struct mvm_memmap *mem)
 		[MVM_SEL_UDATA >> 3] = flat(MVM_SEL_UDATA, TYPE_DATA_RW, 3, 0),
 		[MVM_SEL_UCODE64 >> 3] =
 			flat(MVM_SEL_UCODE64, TYPE_CODE_RX, 3, 1),
-		[MVM_SEL_TSS >> 3] = tss_segment(),
 	};
 	uint64_t gdt[MVM_GDT_ENTRIES] = {0}; /* entry 0: the null descriptor */
 	unsigned i;
 
 	for (i = 1; i < sizeof(seg) / sizeof(seg[0]); i++)
 		gdt[i] = descriptor(&seg[i]);
-	gdt[(MVM_SEL_TSS >> 3) + 1] = MVM_TSS_ADDR >> 32;
+	/* One TSS descriptor per vCPU, all written busy: each vCPU's TR
+	 * points at its own (a TSS is per CPU, SDM 3A 8.2.1). */
+	for (i = 0; i < MVM_MAX_VCPUS; i++) {
+		struct kvm_segment t = tss_segment((int)i);
+
+		gdt[MVM_SEL_TSS_OF(i) >> 3] = descriptor(&t);
+		gdt[(MVM_SEL_TSS_OF(i) >> 3) + 1] = t.base >> 32;
+	}
 	return mvm_memmap_write(mem, MVM_GDT_ADDR, gdt, sizeof(gdt), 0);
 }
 
 /* A TSS whose ring-0 stack is `stack` (used when an interrupt arrives in
  * ring 3). 64-bit: RSP0 at offset 4 (SDM 3A 8.7); 32-bit: ESP0 at 4 and
  * SS0 at 8 (SDM 3A 8.2.1). */
-static int write_tss(struct mvm_memmap *mem, uint64_t stack, int is64)
+static int write_tss(struct mvm_memmap *mem, int index, uint64_t stack,
+		     int is64)
 {
 	uint8_t tss[TSS_LIMIT + 1] = {0};
 	uint16_t iomap = sizeof(tss), ss0 = MVM_SEL_DATA;
@@ -126,16 +134,17 @@ static int write_tss(struct mvm_memmap *mem, uint64_t stack, int is64)
 		memcpy(tss + TSS_SS0, &ss0, 2);
 	}
 	memcpy(tss + TSS_IOMAP, &iomap, 2);
-	return mvm_memmap_write(mem, MVM_TSS_ADDR, tss, sizeof(tss), 0);
+	return mvm_memmap_write(mem, MVM_TSS_ADDR_OF(index), tss, sizeof(tss),
+				0);
 }
 
-int mvm_gdt_setup(struct mvm_vm *vm, uint64_t stack, int is64,
+int mvm_gdt_setup(struct mvm_vm *vm, int index, uint64_t stack, int is64,
 		  struct kvm_sregs *s)
 {
 	int rc = write_gdt(&vm->mem);
 
 	if (rc == 0)
-		rc = write_tss(&vm->mem, stack, is64);
+		rc = write_tss(&vm->mem, index, stack, is64);
 	if (rc) {
 		mvm_logf(&vm->log, MVM_LOG_ERROR,
 			 "mode setup: GDT at 0x%llx or TSS at 0x%llx is not "
@@ -147,7 +156,7 @@ int mvm_gdt_setup(struct mvm_vm *vm, uint64_t stack, int is64,
 		     : flat(MVM_SEL_CODE32, TYPE_CODE_RX, 0, 0);
 	s->ds = s->es = s->fs = s->gs = s->ss =
 		flat(MVM_SEL_DATA, TYPE_DATA_RW, 0, 0);
-	s->tr = tss_segment();
+	s->tr = tss_segment(index);
 	s->gdt.base = MVM_GDT_ADDR;
 	s->gdt.limit = MVM_GDT_ENTRIES * 8 - 1;
 	/* An empty IDT: until the guest loads its own, any exception is a

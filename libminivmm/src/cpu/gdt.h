@@ -17,12 +17,13 @@ struct mvm_vm;
 #define TYPE_CODE_RX 0xb /* execute/read, accessed */
 
 /*
- * Write the GDT (layout in modes.h) at MVM_GDT_ADDR and a TSS whose
- * ring-0 stack is `stack` at MVM_TSS_ADDR, then point *s at them: flat
+ * Write the GDT (layout in modes.h) at MVM_GDT_ADDR and vCPU `index`'s
+ * TSS, whose ring-0 stack is `stack`, at MVM_TSS_ADDR_OF(index), then
+ * point *s at them: flat
  * ring-0 CS (64-bit when is64), DS/ES/FS/GS/SS, TR, GDTR, and an empty
  * IDTR. Returns 0, or -errno after logging (the tables are not in RAM).
  */
-int mvm_gdt_setup(struct mvm_vm *vm, uint64_t stack, int is64,
+int mvm_gdt_setup(struct mvm_vm *vm, int index, uint64_t stack, int is64,
 		  struct kvm_sregs *s);
 
 #endif

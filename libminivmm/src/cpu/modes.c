@@ -22,6 +22,9 @@
 #include "gdt.h"
 #include "internal.h"
 
+_Static_assert(MVM_MAX_VCPUS <= MVM_LAYOUT_MAX_VCPUS,
+	       "layout.h has per-vCPU room for MVM_MAX_VCPUS");
+
 #define PAGE_2M (2ULL << 20)
 
 static const char *const mode_names[] = {
@@ -101,8 +104,9 @@ static int setup_real(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 
 /* 32-bit protected mode, flat segments, no paging: CR0.PE is the only
  * switch (SDM 3A 9.9.1). */
-static int setup_prot(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
-		      uint64_t stack, struct kvm_regs *r, struct kvm_sregs *s)
+static int setup_prot(struct mvm_vm *vm, int index,
+		      const struct mvm_mode_config *cfg, uint64_t stack,
+		      struct kvm_regs *r, struct kvm_sregs *s)
 {
 	if (cfg->entry > 0xffffffffULL || stack > 0xffffffffULL) {
 		mvm_logf(&vm->log, MVM_LOG_ERROR,
@@ -116,7 +120,7 @@ static int setup_prot(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 	s->cr3 = s->cr4 = s->efer = 0;
 	r->rip = cfg->entry;
 	r->rsp = stack;
-	return mvm_gdt_setup(vm, stack, 0, s);
+	return mvm_gdt_setup(vm, index, stack, 0, s);
 }
 
 /*
@@ -161,15 +165,40 @@ static int build_tables(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 	return rc;
 }
 
+/*
+ * All vCPUs of a VM share one set of identity tables (one CR3), as the
+ * CPUs of a machine share its kernel's. vCPU 0 builds them; another vCPU
+ * set up with the same page and map size reuses them instead of
+ * rewriting memory the others may already be running on.
+ */
+static int shared_tables(struct mvm_vm *vm, int index,
+			 const struct mvm_mode_config *cfg, uint64_t *cr3)
+{
+	uint64_t page = cfg->page_size ? cfg->page_size : PAGE_2M;
+	int rc;
+
+	if (index > 0 && vm->pt.cr3 && vm->pt.page == page &&
+	    vm->pt.map == cfg->map_size) {
+		*cr3 = vm->pt.cr3;
+		return 0;
+	}
+	rc = build_tables(vm, cfg, cr3);
+	vm->pt.cr3 = rc ? 0 : *cr3;
+	vm->pt.page = page;
+	vm->pt.map = cfg->map_size;
+	return rc;
+}
+
 /* [slide:long-mode-sregs] */
 /* Long mode, as at the end of SDM 3A 9.8.5 "Initializing IA-32e Mode":
  * PAE tables in CR3, CR4.PAE, EFER.LME, then CR0.PG, which makes the CPU
  * set EFER.LMA; a CS with L=1 selects 64-bit code (SDM 3A 5.2.1). */
-static int setup_long(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
-		      uint64_t stack, struct kvm_regs *r, struct kvm_sregs *s)
+static int setup_long(struct mvm_vm *vm, int index,
+		      const struct mvm_mode_config *cfg, uint64_t stack,
+		      struct kvm_regs *r, struct kvm_sregs *s)
 {
 	uint64_t cr3;
-	int rc = build_tables(vm, cfg, &cr3);
+	int rc = shared_tables(vm, index, cfg, &cr3);
 
 	if (rc)
 		return rc;
@@ -179,7 +208,7 @@ static int setup_long(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 	s->cr0 = MVM_CR0_PE | MVM_CR0_ET | MVM_CR0_NE | MVM_CR0_WP | MVM_CR0_PG;
 	r->rip = cfg->entry;
 	r->rsp = stack;
-	return mvm_gdt_setup(vm, stack, 1, s);
+	return mvm_gdt_setup(vm, index, stack, 1, s);
 }
 /* [/slide:long-mode-sregs] */
 
@@ -209,7 +238,7 @@ int mvm_vcpu_setup_mode(struct mvm_vcpu *vcpu,
 
 	if (!vcpu || !cfg)
 		return -EINVAL;
-	stack = cfg->stack ? cfg->stack : MVM_STACK_TOP;
+	stack = cfg->stack ? cfg->stack : MVM_STACK_TOP_OF(vcpu->index);
 	/* Start from KVM's reset state: it keeps fields we do not set
 	 * (APIC base, LDTR, pending interrupts). */
 	rc = mvm_vcpu_get_sregs(vcpu, &sregs);
@@ -222,10 +251,12 @@ int mvm_vcpu_setup_mode(struct mvm_vcpu *vcpu,
 		rc = setup_real(vcpu->vm, cfg, stack, &regs, &sregs);
 		break;
 	case MVM_MODE_PROT32:
-		rc = setup_prot(vcpu->vm, cfg, stack, &regs, &sregs);
+		rc = setup_prot(vcpu->vm, vcpu->index, cfg, stack, &regs,
+				&sregs);
 		break;
 	case MVM_MODE_LONG64:
-		rc = setup_long(vcpu->vm, cfg, stack, &regs, &sregs);
+		rc = setup_long(vcpu->vm, vcpu->index, cfg, stack, &regs,
+				&sregs);
 		break;
 	default:
 		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,

@@ -24,6 +24,7 @@
  * an I/O exit without reading the guest's mailbox a second time.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,13 @@ struct mvm_ucall_dev {
 	mvm_output_fn *out;	      /* PRINT text; NULL drops it */
 	void *ctx;		      /* passed to out */
 	struct mvm_log log;	      /* bad calls are reported here */
+	pthread_mutex_t lock;	      /* guards the fields below: vCPU
+					 threads call at the same time */
 	struct mvm_ucall last;	      /* last SYNC/ASSERT/DONE */
-	struct mvm_ucall seen;	      /* last accepted call of any kind */
-	uint64_t seq;		      /* calls accepted so far */
-	unsigned warned;	      /* bad calls logged as warnings */
+	struct mvm_ucall last_of[MVM_MAX_VCPUS]; /* the same per vCPU */
+	struct mvm_ucall seen; /* last accepted call of any kind */
+	uint64_t seq;	       /* calls accepted so far */
+	unsigned warned;       /* bad calls logged as warnings */
 };
 
 /* Bad calls logged at WARN; later ones go to DEBUG. The cap is the one
@@ -126,10 +130,18 @@ static int ucall_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
 	memcpy(&gpa, data, sizeof(gpa));
 	if (ucall_fetch(u, gpa, &uc))
 		return 0;
+	pthread_mutex_lock(&u->lock);
 	if (uc.cmd != MVM_UCALL_NONE && uc.cmd < MVM_UCALL_NR) {
 		u->seen = uc;
 		u->seq++;
 	}
+	if (uc.cmd == MVM_UCALL_SYNC || uc.cmd == MVM_UCALL_ASSERT ||
+	    uc.cmd == MVM_UCALL_DONE) {
+		u->last = uc;
+		if (vcpu)
+			u->last_of[mvm_vcpu_index(vcpu)] = uc;
+	}
+	pthread_mutex_unlock(&u->lock);
 	switch (uc.cmd) {
 	case MVM_UCALL_PRINT:
 		if (u->out)
@@ -138,7 +150,6 @@ static int ucall_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
 	case MVM_UCALL_SYNC:
 	case MVM_UCALL_ASSERT:
 	case MVM_UCALL_DONE:
-		u->last = uc;
 		return MVM_IO_STOP;
 	default:
 		bad_call(u, "ucall: unknown command %llu at 0x%x; ignored",
@@ -170,6 +181,7 @@ int mvm_ucall_create(const struct mvm_memmap *mem, mvm_output_fn *out,
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
+	pthread_mutex_init(&u->lock, NULL);
 	u->mem = mem;
 	u->out = out;
 	u->ctx = ctx;
@@ -181,24 +193,57 @@ int mvm_ucall_create(const struct mvm_memmap *mem, mvm_output_fn *out,
 
 void mvm_ucall_destroy(struct mvm_ucall_dev *dev)
 {
+	if (dev)
+		pthread_mutex_destroy(&dev->lock);
 	free(dev);
+}
+
+/* The readers take the lock through a cast: reading is logically const,
+ * but a vCPU thread may be writing the struct at that moment. */
+static int copy_last(const struct mvm_ucall_dev *dev,
+		     const struct mvm_ucall *src, struct mvm_ucall *uc)
+{
+	struct mvm_ucall_dev *u = (struct mvm_ucall_dev *)dev;
+	int cmd;
+
+	pthread_mutex_lock(&u->lock);
+	if (uc)
+		*uc = *src;
+	cmd = (int)src->cmd;
+	pthread_mutex_unlock(&u->lock);
+	return cmd;
 }
 
 int mvm_ucall_last(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc)
 {
-	if (uc)
-		*uc = dev->last;
-	return (int)dev->last.cmd;
+	return copy_last(dev, &dev->last, uc);
+}
+
+int mvm_ucall_last_of(const struct mvm_ucall_dev *dev, int vcpu,
+		      struct mvm_ucall *uc)
+{
+	if (vcpu < 0 || vcpu >= MVM_MAX_VCPUS)
+		return -EINVAL;
+	return copy_last(dev, &dev->last_of[vcpu], uc);
 }
 
 uint64_t mvm_ucall_seen(const struct mvm_ucall_dev *dev, struct mvm_ucall *uc)
 {
+	struct mvm_ucall_dev *u = (struct mvm_ucall_dev *)dev;
+	uint64_t seq;
+
+	pthread_mutex_lock(&u->lock);
 	if (uc)
 		*uc = dev->seen;
-	return dev->seq;
+	seq = dev->seq;
+	pthread_mutex_unlock(&u->lock);
+	return seq;
 }
 
 void mvm_ucall_clear(struct mvm_ucall_dev *dev)
 {
+	pthread_mutex_lock(&dev->lock);
 	memset(&dev->last, 0, sizeof(dev->last));
+	memset(dev->last_of, 0, sizeof(dev->last_of));
+	pthread_mutex_unlock(&dev->lock);
 }
