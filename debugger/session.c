@@ -76,77 +76,36 @@ void dbg_session_init(struct dbg_session *s)
 }
 
 /*
- * The exit tour reads a made-up MSR (MVM_DEMO_MSR, layout.h). KVM
- * handles RDMSR in the kernel unless asked to send an index to user
- * space (api.rst, KVM_X86_SET_MSR_FILTER and KVM_CAP_X86_USER_SPACE_MSR);
- * we ask, so the access shows up in the exit log as an X86_RDMSR exit.
- * The register keeps what the guest last wrote; other filtered MSRs get
- * #GP.
+ * Build the machine for the image: the same one `mvm run` and the tests
+ * build (machine.h), so the exit tour's demo port answers 0x42 here too
+ * and cpl-compute stops at its STOP marker. Guest output goes to the
+ * output pane, library messages to the status line, and tracing is on so
+ * the run step times each exit's handling.
  */
-static int demo_msr(void *ctx, struct mvm_vcpu *vcpu, struct mvm_exit_msr *msr)
-{
-	struct dbg_session *s = ctx;
-	(void)vcpu;
-	if (msr->index != MVM_DEMO_MSR) {
-		msr->error = 1;
-		return 0;
-	}
-	if (msr->is_write)
-		s->demo_msr = msr->data;
-	else
-		msr->data = s->demo_msr;
-	return 0;
-}
-
-/* Mode for an image whose mode the user did not give. */
-static enum mvm_cpu_mode mode_for(const struct mvm_image_info *info)
-{
-	return info->kind == MVM_IMAGE_ELF64   ? MVM_MODE_LONG64
-	       : info->kind == MVM_IMAGE_ELF32 ? MVM_MODE_PROT32
-					       : MVM_MODE_REAL;
-}
-
-/* Load the image and put the vCPU into its mode at the image's entry.
- * A flat image goes where its mode expects it (layout.h). */
-static int load(struct dbg_session *s, const char *image, int mode,
-		struct mvm_image_info *info, struct mvm_mode_config *mc)
-{
-	uint64_t flat_gpa = mode < 0 || mode == MVM_MODE_REAL
-				    ? MVM_REAL_LOAD_ADDR
-				    : MVM_LOAD_ADDR;
-	int rc = mvm_load_file(mvm_vm_mem(s->vm), image, flat_gpa, info,
-			       mvm_vm_log(s->vm));
-	if (rc)
-		return rc;
-	*mc = (struct mvm_mode_config){
-		.mode = mode >= 0 ? (enum mvm_cpu_mode)mode : mode_for(info),
-		.entry = info->entry,
-		.page_size = s->page_size,
-	};
-	return mvm_vcpu_setup_mode(s->vcpu, mc);
-}
-
 int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 {
-	struct mvm_vm_config cfg = {.ncpus = 1, .log = {log_to_status, s}};
-	struct mvm_image_info info;
-	struct mvm_mode_config mc;
-	static const uint32_t msr = MVM_DEMO_MSR;
+	struct mvm_machine_config cfg = {
+		.ncpus = 1,
+		.page_size = s->page_size,
+		.trace = 1,
+		.out = output_cb,
+		.out_ctx = s,
+		.log = {log_to_status, s},
+	};
+	const struct mvm_image_info *info;
+	int rc;
+
 	snprintf(s->image, sizeof(s->image), "%s", image);
-	int rc = mvm_vm_create(&cfg, &s->vm);
+	rc = mvm_machine_create(&cfg, &s->m);
 	if (rc)
 		return rc;
-	s->vcpu = mvm_vm_vcpu(s->vm, 0);
-	rc = mvm_std_devices_attach(s->vm, output_cb, s, &s->devs);
+	s->vm = mvm_machine_vm(s->m);
+	s->vcpu = mvm_machine_vcpu(s->m, 0);
+	s->devs = *mvm_machine_devices(s->m);
+	rc = mvm_machine_load(s->m, image, mode < 0 ? MVM_MODE_AUTO : mode);
 	if (rc)
 		return rc;
-	if (mvm_vm_enable_user_msr(s->vm, &msr, 1, demo_msr, s) < 0)
-		dbg_status(s, 0, "note: no user-space MSR exits on this host");
-	rc = load(s, image, mode, &info, &mc);
-	if (rc)
-		return rc;
-	/* Tracing on: the run step then times each exit's handling. */
-	mvm_trace_enable(mvm_vcpu_trace(s->vcpu), 1);
+	info = mvm_machine_image(s->m);
 	rc = dbg_session_refresh(s);
 	s->mode_sig = dbg_mode_sig(&s->cur.sregs);
 	/* The file name only: batch output must not depend on where the
@@ -154,8 +113,8 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	dbg_status(s, 0,
 		   "loaded %s in %s mode at 0x%llx; F8 next exit, F7 "
 		   "stepi, `help`",
-		   basename(s->image), mvm_mode_name(mc.mode),
-		   (unsigned long long)info.entry);
+		   basename(s->image), mvm_mode_name(mvm_machine_mode(s->m)),
+		   (unsigned long long)info->entry);
 	return rc;
 }
 
@@ -164,11 +123,10 @@ void dbg_session_close(struct dbg_session *s)
 	for (int i = 0; i < 2; i++)
 		if (s->stats_fd[i] > 0)
 			close(s->stats_fd[i]);
-	if (s->vm) {
-		mvm_std_devices_detach(s->vm, &s->devs);
-		mvm_vm_destroy(s->vm);
-	}
+	mvm_machine_destroy(s->m);
+	s->m = NULL;
 	s->vm = NULL;
+	memset(&s->devs, 0, sizeof(s->devs));
 	s->vcpu = NULL;
 	dbg_replay_free(s->rp);
 	s->rp = NULL;

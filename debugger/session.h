@@ -53,10 +53,11 @@ struct dbg_replay;
 void dbg_replay_free(struct dbg_replay *rp); /* NULL is fine */
 
 struct dbg_session {
-	/* The target: a live VM, or a replayed trace (vm == NULL). */
-	struct mvm_vm *vm;
-	struct mvm_vcpu *vcpu;
-	struct mvm_std_devices devs;
+	/* The target: a live machine, or a replayed trace (vm == NULL). */
+	struct mvm_machine *m;	     /* from the machine layer */
+	struct mvm_vm *vm;	     /* its VM */
+	struct mvm_vcpu *vcpu;	     /* its vCPU 0 */
+	struct mvm_std_devices devs; /* its standard devices (not owned) */
 	struct dbg_replay *rp;
 	char image[256]; /* what is being debugged, for the title */
 
@@ -76,7 +77,6 @@ struct dbg_session {
 	uint64_t steps;	       /* instructions single-stepped */
 	struct dbg_bps bps;    /* breakpoints */
 	unsigned mode_sig;     /* CR0.PE, CR0.PG, EFER.LMA at last check */
-	uint64_t demo_msr;     /* the exit tour's made-up MSR */
 	char out[DBG_OUT_MAX]; /* guest output (debugcon, UART, PRINT) */
 	size_t out_len;
 

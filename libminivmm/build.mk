@@ -10,6 +10,8 @@ LIB_SRCS := \
 	libminivmm/src/core/kvm.c \
 	libminivmm/src/core/quirks.c \
 	libminivmm/src/core/memory.c \
+	libminivmm/src/core/memslot.c \
+	libminivmm/src/core/dirty.c \
 	libminivmm/src/core/bus.c \
 	libminivmm/src/core/vm.c \
 	libminivmm/src/core/vcpu.c \

@@ -79,29 +79,37 @@ static void print_assert(const struct mvm_ucall *uc)
 			(long long)uc->args[3]);
 }
 
-/* The ucall device keeps the last SYNC/ASSERT/DONE (PRINTs it prints
- * itself); clearing it makes the next exit's ucall unambiguous. */
-int report_ucall(struct mvm_ucall_dev *u, int trace)
+/*
+ * Say how the run ended (the machine layer's verdict, machine.h) or, for
+ * a SYNC under --trace, how far the guest got. A ucall's details are in
+ * the ucall device, which keeps each vCPU's last call.
+ */
+void report_verdict(struct mvm_machine *m, enum mvm_verdict v,
+		    const struct mvm_exit *e, int trace)
 {
-	struct mvm_ucall uc;
-	int cmd = mvm_ucall_last(u, &uc);
+	const struct mvm_std_devices *d = mvm_machine_devices(m);
+	struct mvm_ucall uc = {0};
+	int ucall = e->reason == KVM_EXIT_IO &&
+		    e->u.io.port == MVM_PORT_UCALL && d->ucall;
 
-	mvm_ucall_clear(u);
-	switch (cmd) {
-	case MVM_UCALL_DONE:
+	if (ucall)
+		mvm_ucall_last_of(d->ucall, 0, &uc);
+	if (v == MVM_SYNC && trace)
+		fprintf(stderr, "%s: guest reached stage %llu\n", CMD,
+			(unsigned long long)uc.args[0]);
+	else if (v == MVM_DONE && ucall)
 		fprintf(stderr, "%s: guest finished (DONE)\n", CMD);
-		return RUN_OK;
-	case MVM_UCALL_ASSERT:
+	else if (v == MVM_DONE && e->reason == KVM_EXIT_HLT)
+		fprintf(stderr, "%s: guest halted (HLT, RIP %#llx)\n", CMD,
+			(unsigned long long)e->rip);
+	else if (v == MVM_DONE && e->reason == KVM_EXIT_SYSTEM_EVENT)
+		fprintf(stderr, "%s: guest powered off\n", CMD);
+	else if (v == MVM_DONE)
+		fprintf(stderr, "%s: guest wrote the STOP marker\n", CMD);
+	else if (v == MVM_FAILED && ucall)
 		print_assert(&uc);
-		return RUN_FAIL;
-	case MVM_UCALL_SYNC:
-		if (trace)
-			fprintf(stderr, "%s: guest reached stage %llu\n", CMD,
-				(unsigned long long)uc.args[0]);
-		return RUN_CONTINUE;
-	default: /* PRINT (the device printed it) or a rejected call */
-		return RUN_CONTINUE;
-	}
+	else if (v == MVM_FAILED || v == MVM_DEBUG)
+		report_stop(e);
 }
 
 /* mvm_exit_explain() ends with a newline; drop it so the message is

@@ -7,15 +7,9 @@
 
 #include "minivmm/devices.h"
 #include "minivmm/exit.h"
+#include "minivmm/machine.h"
 
 struct mvm_vcpu;
-
-/* Verdict after one exit. */
-enum run_verdict {
-	RUN_CONTINUE, /* keep running */
-	RUN_OK,	      /* the guest finished: HLT, DONE, STOP marker */
-	RUN_FAIL,     /* assertion, triple fault, emulation error, ... */
-};
 
 struct mvm_vm;
 
@@ -23,9 +17,10 @@ struct mvm_vm;
  * A ucall exit also shows the call, read from guest memory in vm. */
 void report_trace(struct mvm_vm *vm, const struct mvm_exit *e);
 
-/* Act on the ucall the guest just made (and forget it); returns the
- * verdict: DONE -> RUN_OK, ASSERT -> RUN_FAIL (printed), else go on. */
-int report_ucall(struct mvm_ucall_dev *u, int trace);
+/* Say how the run ended: DONE, HLT, STOP marker, an assertion (with its
+ * values), a fatal exit explained; SYNC stages only with trace. */
+void report_verdict(struct mvm_machine *m, enum mvm_verdict v,
+		    const struct mvm_exit *e, int trace);
 
 /* Print mvm_exit_explain() for an exit that stopped the guest. */
 void report_stop(const struct mvm_exit *e);

@@ -38,7 +38,7 @@
  *   0xc000_0000 +------------------------------+  MVM_MMIO_BASE
  *               | MMIO window: devices and     |
  *               | MVM_MMIO_DEMO_ADDR (unbacked,|
- *               | no device: "exit tour")      |
+ *               | demo device: "exit tour")    |
  *   0xfec0_0000 | IOAPIC (in-kernel irqchip)   |  MVM_IOAPIC_ADDR
  *   0xfee0_0000 | local APIC                   |  MVM_LAPIC_ADDR
  *   0xffff_ffff +------------------------------+
@@ -47,7 +47,7 @@
  *     0x0070  CMOS RTC index/data (2 ports; Lab 1)
  *     0x00e9  debug console             4  COM1
  *     0x03f8  COM1 8250 UART (8 ports)
- *     0x0500  demo port ("exit tour", no device)
+ *     0x0500  demo port ("exit tour", the demo device)
  *     0x0510  hypercall (4-byte OUT of a request GPA; Lab 1)
  *     0x0520  Lab 1 measurement: exit to user space
  *     0x0524  Lab 1 measurement: ioeventfd doorbell (in-kernel)
@@ -136,9 +136,10 @@
 
 /*
  * The demo registers the example guests poke (examples/runtime/demo.h
- * tells the guest side; `mvm run`, mvmdbg, Lab 1's measure and the tests
- * are the host side). No library device stands behind MVM_PORT_DEMO or
- * MVM_MMIO_DEMO_ADDR, so each access is a plain exit a tool can show.
+ * tells the guest side; the library's demo device, devices/demo.c, is the
+ * host side, in every machine the machine layer builds). Each access is
+ * a plain exit a tool can show, and the device answers it: a read gives
+ * back the last value written.
  *
  * Timing markers are 4-byte writes to MVM_MMIO_DEMO_ADDR: the host
  * timestamps the exits of MVM_DEMO_MARK_BEGIN(n) and MVM_DEMO_MARK_END(n)

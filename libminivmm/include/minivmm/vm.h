@@ -64,18 +64,74 @@ struct mvm_vcpu *mvm_vm_vcpu(struct mvm_vm *vm, int index);
 void *mvm_vm_ram(struct mvm_vm *vm); /* host address of GPA 0 */
 
 /*
- * Memory slots beyond RAM. mvm_vm_mem_add() mmaps `size` bytes of
- * anonymous memory (zeroed) and maps it at gpa; returns the slot index or
- * -errno. mvm_vm_mem_add_hva() maps caller-owned memory instead.
+ * The memfd behind RAM (slot 0), or -1 before RAM exists. mmap(fd,
+ * MAP_SHARED) in this or another process shows the guest's own pages
+ * (offset = guest-physical address). The VM keeps the fd: dup() it to
+ * keep it past mvm_vm_destroy(). Every slot's fd is in struct mvm_slot.
+ */
+int mvm_vm_ram_fd(const struct mvm_vm *vm);
+
+/*
+ * Memory slots beyond RAM; each returns the slot index or -errno, and
+ * the log says why. Like every change to the memory map, these may only
+ * be called while no vCPU is in KVM_RUN and no device thread runs (the
+ * machine layer's pause, or before the first run).
+ *
+ *   mvm_vm_mem_add()      `size` bytes of new zeroed memory in a memfd
+ *                         (MAP_SHARED; only touched pages cost memory)
+ *   mvm_vm_mem_add_fd()   `size` bytes of fd from `offset` (4 KiB
+ *                         aligned). Shared: guest writes reach the file
+ *                         (fd must be open O_RDWR). With MVM_MEM_PRIVATE:
+ *                         copy-on-write, the guest reads the file and its
+ *                         writes stay in this process (snapshot restore).
+ *                         The slot keeps a dup of fd; close yours freely.
+ *   mvm_vm_mem_add_hva()  memory the caller mapped and keeps owning
+ *
+ * flags: MVM_MEM_READONLY, MVM_MEM_LOG_DIRTY, MVM_MEM_PRIVATE (memory.h).
  */
 int mvm_vm_mem_add(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 		   unsigned flags);
+int mvm_vm_mem_add_fd(struct mvm_vm *vm, uint64_t gpa, uint64_t size, int fd,
+		      uint64_t offset, unsigned flags);
 int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
 		       void *hva, unsigned flags);
 int mvm_vm_mem_remove(struct mvm_vm *vm, int slot);
 
-/* KVM_GET_DIRTY_LOG for a slot created with MVM_MEM_LOG_DIRTY: one bit per
- * 4 KiB page, bitmap sized (pages + 63) / 64 words. Clears the log. */
+/*
+ * Replace the memory behind a slot the library mapped (RAM included) by
+ * as many bytes of fd, from `offset`, at the same guest-physical
+ * and host addresses: flags 0 (shared) or MVM_MEM_PRIVATE (copy-on-write,
+ * the way a snapshot's RAM file is restored without reading it first).
+ * The old contents are gone; mvm_vm_ram() stays valid. Same pause rule
+ * as above. Returns 0 or -errno (-EINVAL: caller-mapped slot, other
+ * flags, or no KVM_CAP_SYNC_MMU); on failure the slot is unchanged.
+ */
+int mvm_vm_mem_replace_fd(struct mvm_vm *vm, int slot, int fd, uint64_t offset,
+			  unsigned flags);
+
+/*
+ * Change a slot's flags: KVM_SET_USER_MEMORY_REGION again with the new
+ * flags (api.rst 4.35). Only MVM_MEM_LOG_DIRTY may change, on any slot
+ * including RAM; a change of MVM_MEM_READONLY or MVM_MEM_PRIVATE is
+ * refused with -EINVAL and a log message. Logging starts clear.
+ *
+ * Contract: the caller has every vCPU out of KVM_RUN and every device
+ * thread parked (the machine layer's pause guarantees it). The VMM's
+ * dirty bitmap is allocated or freed here, which a concurrent writer
+ * must not see half done. Returns 0, -ENOENT, -EINVAL, -ENOMEM or the
+ * ioctl's -errno (the slot is then unchanged).
+ */
+int mvm_vm_mem_set_flags(struct mvm_vm *vm, int slot, unsigned flags);
+
+/*
+ * The pages of a slot with MVM_MEM_LOG_DIRTY written since the last call
+ * (or since logging was switched on): KVM_GET_DIRTY_LOG for the guest's
+ * writes, ORed with the VMM's own writes (memory.h, the dirty rule).
+ * bitmap holds MVM_DIRTY_WORDS(slot size) words, bit i = page i of the
+ * slot. Clears both logs. May be called while vCPUs and devices run:
+ * the VMM's bits are taken atomically (dirty.c), so a page written during
+ * the call shows up now or in the next call, never not at all.
+ */
 int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap);
 
 /* Guest memory helpers: mvm_memmap_read/write on the VM's map. */

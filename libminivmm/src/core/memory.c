@@ -1,10 +1,12 @@
 /*
- * memory.c - the VMM's table of guest memory slots, and the VM's slots.
+ * memory.c - the VMM's table of guest memory slots.
  *
  * KVM maps guest-physical ranges onto host memory one slot at a time
  * (KVM_SET_USER_MEMORY_REGION, Documentation/virt/kvm/api.rst 4.35).
  * This file keeps the VMM's own copy of that table and is the only
- * place that turns a guest-physical address into a host pointer.
+ * place that turns a guest-physical address into a host pointer. The
+ * VM's slots (the table mirrored to KVM, RAM in a memfd) are in
+ * memslot.c; the dirty bitmap of the VMM's own writes in dirty.c.
  *
  * That makes it the security boundary between guest and host (STYLE.md
  * 5): the guest chooses the addresses it hands us (a ucall struct, a
@@ -13,9 +15,8 @@
  * computed before we know it cannot wrap past 2^64.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -38,7 +39,7 @@ int mvm_memmap_add(struct mvm_memmap *m, uint64_t gpa, uint64_t size, void *hva,
 		return -EINVAL;
 	if (gpa + size < gpa && gpa + size != 0)
 		return -EINVAL; /* wraps (ending exactly at 2^64 is fine) */
-	if (flags & ~(MVM_MEM_READONLY | MVM_MEM_LOG_DIRTY))
+	if (flags & ~MVM_MEM_FLAGS)
 		return -EINVAL;
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
 		const struct mvm_slot *s = &m->slots[i];
@@ -59,9 +60,19 @@ int mvm_memmap_add(struct mvm_memmap *m, uint64_t gpa, uint64_t size, void *hva,
 		.gpa = gpa,
 		.size = size,
 		.hva = hva,
-		.flags = flags,
+		.flags = flags & ~MVM_MEM_LOG_DIRTY,
 		.owned = 0,
+		.fd = -1,
 	};
+	/* Logging starts the one way it can be switched on later. */
+	if (flags & MVM_MEM_LOG_DIRTY) {
+		int r = mvm_memmap_set_flags(m, free_idx, flags);
+
+		if (r < 0) {
+			mvm_memmap_remove(m, free_idx);
+			return r;
+		}
+	}
 	return free_idx;
 }
 
@@ -69,6 +80,7 @@ int mvm_memmap_remove(struct mvm_memmap *m, int slot)
 {
 	if (!m || slot < 0 || slot >= MVM_MAX_SLOTS || !m->slots[slot].used)
 		return -ENOENT;
+	free(m->slots[slot].dirty);
 	memset(&m->slots[slot], 0, sizeof(m->slots[slot]));
 	return 0;
 }
@@ -168,181 +180,14 @@ int mvm_memmap_write(const struct mvm_memmap *m, uint64_t gpa, const void *buf,
 	r = walk(m, gpa, (uint8_t *)buf, len, 1, force, 0);
 	if (r < 0)
 		return r;
-	return walk(m, gpa, (uint8_t *)buf, len, 1, force, 1);
+	r = walk(m, gpa, (uint8_t *)buf, len, 1, force, 1);
+	/* After the copy, never before (memory.h, the dirty rule). */
+	if (r == 0)
+		mvm_memmap_mark_dirty(m, gpa, len);
+	return r;
 }
 
-/* --- the VM's slots, mirrored to KVM -------------------------------------
- *
- * struct mvm_vm keeps a memmap and every change goes to KVM as well with
- * KVM_SET_USER_MEMORY_REGION (api.rst 4.35): a slot is created by giving
- * it a non-zero size and deleted by setting the size to 0. KVM_MEM_READONLY
- * makes guest writes exit as MMIO (4.35, needs KVM_CAP_READONLY_MEM);
- * KVM_MEM_LOG_DIRTY_PAGES makes KVM record every page the guest writes,
- * the basis of live migration (KVM_GET_DIRTY_LOG, 4.8).
- */
-
-#define PAGE_SIZE 4096ULL
-
-/* KVM_SET_USER_MEMORY_REGION for memmap slot s (size 0 deletes it). */
-/* [slide:memslot] */
-static int kvm_set_slot(struct mvm_vm *vm, const struct mvm_slot *s,
-			uint64_t size)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = s->id,
-		.guest_phys_addr = s->gpa,
-		.memory_size = size,
-		.userspace_addr = (uintptr_t)s->hva,
-	};
-
-	if (s->flags & MVM_MEM_READONLY)
-		r.flags |= KVM_MEM_READONLY;
-	if (s->flags & MVM_MEM_LOG_DIRTY)
-		r.flags |= KVM_MEM_LOG_DIRTY_PAGES;
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-		int err = errno;
-
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "KVM_SET_USER_MEMORY_REGION slot %u gpa 0x%llx size "
-			 "0x%llx: %s",
-			 s->id, (unsigned long long)s->gpa,
-			 (unsigned long long)size, strerror(err));
-		return -err;
-	}
-	return 0;
-}
-/* [/slide:memslot] */
-
-/* KVM on Intel keeps three private pages at MVM_KVM_TSS_ADDR (vm.c); a
- * slot there would silently break real mode, so refuse it by name. */
-static int hits_kvm_tss(uint64_t gpa, uint64_t size)
-{
-	const uint64_t tss_end = MVM_KVM_TSS_ADDR + 3 * 4096;
-
-	return gpa < tss_end && gpa + (size - 1) >= MVM_KVM_TSS_ADDR;
-}
-
-/* Record the slot first, then tell KVM; if KVM refuses, forget it again,
- * so the VMM's table and KVM's never disagree. */
-int mvm_vm_mem_add_hva(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
-		       void *hva, unsigned flags)
-{
-	int idx, r;
-
-	if ((flags & MVM_MEM_READONLY) &&
-	    mvm_kvm_check_cap(vm->fd, KVM_CAP_READONLY_MEM) <= 0) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "KVM_CAP_READONLY_MEM missing: no read-only slots");
-		return -EOPNOTSUPP;
-	}
-	if (size && gpa + (size - 1) >= gpa && hits_kvm_tss(gpa, size)) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "cannot add memory at gpa 0x%llx size 0x%llx: "
-			 "overlaps KVM's private TSS pages at 0x%llx",
-			 (unsigned long long)gpa, (unsigned long long)size,
-			 MVM_KVM_TSS_ADDR);
-		return -EEXIST;
-	}
-	idx = mvm_memmap_add(&vm->mem, gpa, size, hva, flags);
-	if (idx < 0) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "cannot add memory at gpa 0x%llx size 0x%llx: %s",
-			 (unsigned long long)gpa, (unsigned long long)size,
-			 idx == -EEXIST	  ? "overlaps an existing slot"
-			 : idx == -ENOSPC ? "no free slot"
-					  : "gpa, size and hva must be 4 KiB "
-					    "aligned and not wrap");
-		return idx;
-	}
-	r = kvm_set_slot(vm, &vm->mem.slots[idx], size);
-	if (r < 0) {
-		mvm_memmap_remove(&vm->mem, idx);
-		return r;
-	}
-	return idx;
-}
-
-/* Memory the library allocates (and frees on remove/destroy): anonymous
- * pages read as zero, and MAP_NORESERVE lets a large, sparsely used guest
- * cost only the pages it touches. */
-int mvm_vm_mem_add(struct mvm_vm *vm, uint64_t gpa, uint64_t size,
-		   unsigned flags)
-{
-	void *p;
-	int idx;
-
-	if (size == 0 || size % PAGE_SIZE || size > MVM_RAM_MAX) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "bad slot size 0x%llx: must be a non-zero multiple "
-			 "of 4 KiB",
-			 (unsigned long long)size);
-		return -EINVAL;
-	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED) {
-		int err = errno;
-
-		mvm_logf(&vm->log, MVM_LOG_ERROR, "mmap of %llu bytes: %s",
-			 (unsigned long long)size, strerror(err));
-		return -err;
-	}
-	idx = mvm_vm_mem_add_hva(vm, gpa, size, p, flags);
-	if (idx < 0) {
-		munmap(p, size);
-		return idx;
-	}
-	vm->mem.slots[idx].owned = 1;
-	return idx;
-}
-
-/* Tell KVM first: once KVM no longer maps the slot the guest cannot
- * reach the memory (accesses exit as MMIO), and only then may the host
- * unmap it. */
-int mvm_vm_mem_remove(struct mvm_vm *vm, int slot)
-{
-	struct mvm_slot s;
-	int r;
-
-	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
-		return -ENOENT;
-	if (vm->ram && vm->mem.slots[slot].hva == vm->ram) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "slot %d is the VM's RAM and cannot be removed", slot);
-		return -EBUSY;
-	}
-	s = vm->mem.slots[slot];
-	r = kvm_set_slot(vm, &s, 0);
-	if (r < 0)
-		return r;
-	mvm_memmap_remove(&vm->mem, slot);
-	if (s.owned)
-		munmap(s.hva, s.size);
-	return 0;
-}
-
-/* Bit i of the bitmap (word i / 64, bit i % 64) is page i of the slot,
- * counted from its first byte; KVM clears the log as it copies it out. */
-/* [slide:dirty-log] */
-int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
-{
-	struct kvm_dirty_log d = {.slot = (uint32_t)slot,
-				  .dirty_bitmap = bitmap};
-
-	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
-		return -ENOENT;
-	if (!(vm->mem.slots[slot].flags & MVM_MEM_LOG_DIRTY)) {
-		mvm_logf(&vm->log, MVM_LOG_ERROR,
-			 "slot %d was not created with MVM_MEM_LOG_DIRTY",
-			 slot);
-		return -EINVAL;
-	}
-	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &d) < 0)
-		return -errno;
-	return 0;
-}
-/* [/slide:dirty-log] */
-
+/* The same on a VM's map (vm.h); writes to read-only slots give -EROFS. */
 int mvm_vm_read(struct mvm_vm *vm, uint64_t gpa, void *buf, size_t len)
 {
 	return mvm_memmap_read(&vm->mem, gpa, buf, len);

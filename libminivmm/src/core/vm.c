@@ -5,14 +5,15 @@
  * api.rst, sections 4.2, 4.7, 4.24, 4.35):
  *
  *   open /dev/kvm -> KVM_CREATE_VM -> KVM_SET_TSS_ADDR
- *     -> RAM: mmap + KVM_SET_USER_MEMORY_REGION (slot 0 at GPA 0)
+ *     -> RAM: memfd + mmap + KVM_SET_USER_MEMORY_REGION (slot 0 at GPA 0)
  *     -> [KVM_CREATE_IRQCHIP + KVM_CREATE_PIT2]   (before any vCPU)
  *     -> KVM_CREATE_VCPU for each vCPU (vcpu.c)
  *
  * Each step that fails logs which step and why, and everything built so
  * far is released by the one mvm_vm_destroy(), which accepts a half-built
- * VM (STYLE.md 3). Memory slots (the VMM's table and its mirror in KVM)
- * live in memory.c, the run step in run.c and exit.c.
+ * VM (STYLE.md 3). Memory slots live in memory.c (the VMM's table),
+ * memslot.c (its mirror in KVM) and dirty.c (dirty logging); the run
+ * step in run.c and exit.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,9 +56,9 @@ static int check_config(const struct mvm_vm_config *cfg,
 	return 0;
 }
 
-/* Give the VM its RAM: slot 0 at GPA 0. The mapping is anonymous and
- * MAP_NORESERVE (memory.c), so the host only spends memory on the pages
- * the guest actually touches. */
+/* Give the VM its RAM: slot 0 at GPA 0, in a memfd (memslot.c) that
+ * another process can map too. The host only spends memory on the pages
+ * that are actually touched. */
 static int add_ram(struct mvm_vm *vm, uint64_t size)
 {
 	int idx = mvm_vm_mem_add(vm, 0, size, 0);
@@ -189,8 +190,12 @@ void mvm_vm_destroy(struct mvm_vm *vm)
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
 		const struct mvm_slot *s = &vm->mem.slots[i];
 
-		if (s->used && s->owned)
+		if (s->used && s->owned) {
 			munmap(s->hva, s->size);
+			if (s->fd >= 0)
+				close(s->fd);
+		}
+		mvm_memmap_remove(&vm->mem, i); /* frees the dirty bitmap */
 	}
 	free(vm);
 }
@@ -251,4 +256,11 @@ struct mvm_vcpu *mvm_vm_vcpu(struct mvm_vm *vm, int index)
 void *mvm_vm_ram(struct mvm_vm *vm)
 {
 	return vm->ram;
+}
+
+int mvm_vm_ram_fd(const struct mvm_vm *vm)
+{
+	const struct mvm_slot *s = mvm_memmap_find(&vm->mem, 0);
+
+	return vm->ram && s ? s->fd : -1;
 }

@@ -349,6 +349,7 @@ static void load_segments(const struct elf_file *f,
 		hva = mvm_memmap_hva(mem, s->paddr, s->memsz);
 		memcpy(hva, f->img + s->offset, s->filesz);
 		memset(hva + s->filesz, 0, s->memsz - s->filesz);
+		mvm_memmap_mark_dirty(mem, s->paddr, s->memsz); /* logging */
 		if (s->paddr < info->lo)
 			info->lo = s->paddr;
 		if (s->paddr + s->memsz > info->hi)

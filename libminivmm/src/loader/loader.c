@@ -47,6 +47,7 @@ int mvm_load_flat(struct mvm_memmap *mem, uint64_t gpa, const void *img,
 		return -EFAULT;
 	}
 	memcpy(hva, img, len);
+	mvm_memmap_mark_dirty(mem, gpa, len); /* for dirty logging */
 	info->kind = MVM_IMAGE_FLAT;
 	info->entry = gpa;
 	info->lo = gpa;

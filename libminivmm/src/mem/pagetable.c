@@ -134,6 +134,9 @@ int mvm_pt_build_identity(struct mvm_memmap *mem, uint64_t area,
 			rc = fill_level(mem, pt, map_size / PAGE_4K, 0, PAGE_4K,
 					dir);
 	}
+	/* The tables were written through host pointers: record them for
+	 * dirty logging (memory.h), even after a failure part-way. */
+	mvm_memmap_mark_dirty(mem, area, (uint64_t)need * PAGE_4K);
 	if (rc == 0)
 		*cr3 = area;
 	return rc;
