@@ -22,9 +22,9 @@
  * as a hint of how noisy the machine was. The library's goal is (b)/(a) < 1.03; the
  * figure is printed, not asserted, because it depends on the machine.
  *
- * On a nested/software backend (kvm_pvm) the guest's ring-0 loop is run
- * by KVM's instruction emulator, so (a) is larger there and the ratios
- * smaller than on VT-x/AMD-V hardware.
+ * On a nested/software backend (MVM_QUIRK_RING0_EMULATED in quirks.h)
+ * the guest's ring-0 loop is run by KVM's instruction emulator, so (a)
+ * is larger there and the ratios smaller than on VT-x/AMD-V hardware.
  *
  *   make bench          or   build/bench/bench_exit [-n EXITS] [-r ROUNDS]
  */

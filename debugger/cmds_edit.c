@@ -80,8 +80,8 @@ int cmd_break(struct dbg_session *s, struct dbg_cmdline *c)
 		bp.kind = DBG_BP_MODE;
 	} else if (!strcmp(k, "watch") || !strcmp(k, "data")) {
 		dbg_status(s, 1,
-			   "break: data watchpoints are not offered: "
-			   "KVM backends like kvm_pvm never deliver them");
+			   "break: data watchpoints are not offered: some "
+			   "KVM backends never deliver them (quirks.h)");
 		return -EOPNOTSUPP;
 	} else {
 		/* "break rip EXPR" or just "break EXPR". */

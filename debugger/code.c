@@ -18,15 +18,13 @@
 
 #include "panes.h"
 
-#define CR0_PE	  (1ULL << 0)
-#define EFER_LMA  (1ULL << 10)
 #define MAX_SHOWN 64 /* instructions one call renders at most */
 
 int dbg_code_bits(const struct kvm_sregs *sregs)
 {
-	if (!(sregs->cr0 & CR0_PE))
+	if (!(sregs->cr0 & MVM_CR0_PE))
 		return 16;
-	if ((sregs->efer & EFER_LMA) && sregs->cs.l)
+	if ((sregs->efer & MVM_EFER_LMA) && sregs->cs.l)
 		return 64;
 	return sregs->cs.db ? 32 : 16;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "replay.h"
 #include "session.h"
 
 int dbg_batch(struct dbg_session *s, FILE *in, FILE *out);

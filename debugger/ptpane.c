@@ -15,11 +15,6 @@
 
 #include "panes.h"
 
-#define CR0_PE	 (1ULL << 0)
-#define CR0_PG	 (1ULL << 31)
-#define EFER_LMA (1ULL << 10)
-#define CR4_PAE	 (1ULL << 5)
-
 static const char *level_name(int level)
 {
 	static const char *const names[] = {"?",    "PT",   "PD",
@@ -88,11 +83,11 @@ static void landing_row(struct dbg_text *t, const struct mvm_memmap *mem,
 /* Without paging there is nothing to walk; say what translation is. */
 static int unpaged(struct dbg_text *t, const struct kvm_sregs *s)
 {
-	if (!(s->cr0 & CR0_PE))
+	if (!(s->cr0 & MVM_CR0_PE))
 		dbg_text_line(t, DBG_A_TITLE,
 			      "real mode: no page tables; linear address = "
 			      "segment base + offset (segment * 16)");
-	else if (!(s->cr0 & CR0_PG))
+	else if (!(s->cr0 & MVM_CR0_PG))
 		dbg_text_line(t, DBG_A_TITLE,
 			      "protected mode, paging off (CR0.PG = 0): "
 			      "linear address = physical address");
@@ -113,9 +108,9 @@ void dbg_render_walk(const struct mvm_memmap *mem,
 	int rc = mvm_pt_walk(mem, sregs->cr0, sregs->cr3, sregs->cr4,
 			     sregs->efer, gva, &w);
 	/* Which format CR4.PAE and EFER.LMA select (SDM Vol. 3A 4.1.1). */
-	const char *kind = (sregs->efer & EFER_LMA) ? "4-level paging"
-			   : (sregs->cr4 & CR4_PAE) ? "PAE paging"
-						    : "32-bit paging";
+	const char *kind = (sregs->efer & MVM_EFER_LMA) ? "4-level paging"
+			   : (sregs->cr4 & MVM_CR4_PAE) ? "PAE paging"
+							: "32-bit paging";
 	dbg_text_line(t, DBG_A_TITLE, "walk of 0x%016llx from CR3 0x%llx (%s)",
 		      (unsigned long long)gva, (unsigned long long)sregs->cr3,
 		      kind);
@@ -168,7 +163,7 @@ void dbg_render_ptmap(const struct mvm_memmap *mem,
 {
 	if (unpaged(t, sregs))
 		return;
-	if (!(sregs->efer & EFER_LMA)) {
+	if (!(sregs->efer & MVM_EFER_LMA)) {
 		dbg_text_line(t, DBG_A_ERROR,
 			      "only 4-level (long mode) tables are listed");
 		return;

@@ -13,12 +13,14 @@
 
 #include "session.h"
 
+/* Replay a JSONL trace: the session's target becomes the recording
+ * (s->vm stays NULL). Returns 0 or -errno with the status set. */
+int dbg_session_open_replay(struct dbg_session *s, const char *path);
 /* Advance one record (exits_only: skip single-step records). Returns 0,
  * or -ENODATA at the end of the trace (status says so). */
 int dbg_replay_advance(struct dbg_session *s, int exits_only);
 /* Records in the trace and the index of the current one. */
 int dbg_replay_pos(const struct dbg_session *s, int *total);
-void dbg_replay_free(struct dbg_replay *rp);
 
 /* --- the JSON reader (json.c), exposed for tests ------------------------ */
 

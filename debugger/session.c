@@ -17,12 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "replay.h"
-
-#define CR0_PE	 (1ULL << 0)
-#define CR0_PG	 (1ULL << 31)
-#define EFER_LMA (1ULL << 10)
-#define PAGE	 4096ULL
+#define PAGE 4096ULL
 
 void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 {
@@ -160,8 +155,8 @@ int dbg_translate(struct dbg_session *s, uint64_t gva, uint64_t *gpa, char *err,
 		  size_t errlen)
 {
 	const struct kvm_sregs *sr = &s->cur.sregs;
-	if (!(sr->cr0 & CR0_PG)) {
-		*gpa = (sr->efer & EFER_LMA) ? gva : gva & 0xffffffffULL;
+	if (!(sr->cr0 & MVM_CR0_PG)) {
+		*gpa = (sr->efer & MVM_EFER_LMA) ? gva : gva & 0xffffffffULL;
 		return 0;
 	}
 	if (!s->vm) {
@@ -272,6 +267,7 @@ void dbg_session_note_pc(struct dbg_session *s)
 
 unsigned dbg_mode_sig(const struct kvm_sregs *sr)
 {
-	return (unsigned)((sr->cr0 & CR0_PE) ? 1 : 0) |
-	       ((sr->cr0 & CR0_PG) ? 2u : 0) | ((sr->efer & EFER_LMA) ? 4u : 0);
+	return (unsigned)((sr->cr0 & MVM_CR0_PE) ? 1 : 0) |
+	       ((sr->cr0 & MVM_CR0_PG) ? 2u : 0) |
+	       ((sr->efer & MVM_EFER_LMA) ? 4u : 0);
 }

@@ -46,7 +46,11 @@ struct dbg_codewin {
 	uint8_t bytes[DBG_CODE_BEFORE + DBG_CODE_AFTER];
 };
 
-struct dbg_replay; /* replay.c */
+/* A replayed trace, opened by dbg_session_open_replay() (replay.h). The
+ * session owns it and frees it on close; that is all it knows of it, so
+ * session.c does not depend on replay.h (replay.c depends on this file). */
+struct dbg_replay;
+void dbg_replay_free(struct dbg_replay *rp); /* NULL is fine */
 
 struct dbg_session {
 	/* The target: a live machine, or a replayed trace (vm == NULL). */
@@ -101,8 +105,6 @@ struct dbg_session {
  * long mode from its class; flat: real mode at MVM_REAL_LOAD_ADDR unless
  * `mode` >= 0 says otherwise). Returns 0 or -errno with s->status set. */
 int dbg_session_open(struct dbg_session *s, const char *image, int mode);
-/* Replay a JSONL trace (replay.c). */
-int dbg_session_open_replay(struct dbg_session *s, const char *path);
 void dbg_session_close(struct dbg_session *s);
 /* Common init (zero state, panes' defaults). */
 void dbg_session_init(struct dbg_session *s);

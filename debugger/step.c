@@ -5,12 +5,13 @@
  * call of the library's run step, mvm_vcpu_run_once() - the same step
  * `mvm run` and the tests use (STYLE.md 6). What this file adds is the
  * debugger's policy, including work-arounds for KVM backends that
- * differ from hardware (see /work/shared notes and debugger/README.md):
+ * differ from hardware (minivmm/quirks.h, debugger/README.md):
  *
  *  - Single-step is KVM_GUESTDBG_SINGLESTEP: one KVM_EXIT_DEBUG per
  *    instruction (RFLAGS.TF semantics, Intel SDM Vol. 3B 18.3.1.4).
- *    Some backends step over HLT as if it were a NOP, so before each
- *    step we look at the byte at RIP and, for HLT (0xF4), report the
+ *    Backends with MVM_QUIRK_STEP_SKIPS_HLT step over HLT as if it were
+ *    a NOP (symptom: no HLT exit while stepping), so there, before each
+ *    step, we look at the byte at RIP and, for HLT (0xF4), report the
  *    halt ourselves instead of stepping.
  *  - A hardware breakpoint fires before its instruction executes and
  *    fires again on resume, so resuming from one means: single-step that
@@ -192,13 +193,17 @@ static int can_run(struct dbg_session *s)
 }
 
 /* [slide:mvmdbg-hlt-quirk] */
-/* HLT at RIP while single-stepping: report the halt and move RIP past
- * it, which is where a real HLT exit leaves RIP. */
+/* HLT at RIP while single-stepping on a backend that would step over it
+ * (MVM_QUIRK_STEP_SKIPS_HLT): report the halt and move RIP past it,
+ * which is where a real HLT exit leaves RIP. */
 static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
 {
 	uint8_t op;
 	char err[160];
 	uint64_t pc = dbg_linear_pc(&s->cur);
+	if (!s->vm ||
+	    !(mvm_vm_backend(s->vm)->quirks & MVM_QUIRK_STEP_SKIPS_HLT))
+		return 0;
 	if (dbg_read_virt(s, pc, &op, 1, err, sizeof(err)) || op != HLT_OPCODE)
 		return 0;
 	struct kvm_regs r = s->cur.regs;

@@ -3,10 +3,11 @@
  *
  * What it teaches: "trap and emulate" has a price, and where it is paid
  * depends on the hypervisor. With VT-x or AMD-V both loops run at native
- * speed. On a software/nested KVM backend (see KVM-BACKEND-NOTES.md:
- * kvm_pvm) guest ring-0 code is run by KVM's instruction emulator, about
- * a microsecond per instruction, while ring-3 code runs natively - the
- * ratio printed by `mvm run` is then in the thousands.
+ * speed. On a software/nested KVM backend (such as kvm_pvm; see
+ * MVM_QUIRK_RING0_EMULATED in minivmm/quirks.h) guest ring-0 code is run
+ * by KVM's instruction emulator, about a microsecond per instruction,
+ * while ring-3 code runs natively - the ratio printed by `mvm run` is
+ * then in the thousands.
  *
  * How it is measured: the guest writes a BEGIN and an END marker (demo.h)
  * around each loop. Each marker is an MMIO exit and the host timestamps

@@ -184,11 +184,9 @@ static int cmp_u64(const void *a, const void *b)
 /* "CPU model, N CPUs; Linux 6.1; KVM backend kvm_intel" */
 static void describe_machine(char *buf, size_t len)
 {
-	static const char *const backends[] = {"kvm_intel", "kvm_amd",
-					       "kvm_pvm"};
-	char line[256], cpu[128] = "unknown CPU", backend[32] = "none";
+	char line[256], cpu[128] = "unknown CPU";
+	struct mvm_backend be;
 	struct utsname u;
-	size_t i;
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
 	while (f && fgets(line, sizeof(line), f))
@@ -196,15 +194,13 @@ static void describe_machine(char *buf, size_t len)
 			break;
 	if (f)
 		fclose(f);
-	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		snprintf(line, sizeof(line), "/sys/module/%s", backends[i]);
-		if (access(line, F_OK) == 0)
-			snprintf(backend, sizeof(backend), "%s", backends[i]);
-	}
+	mvm_backend_detect(&be);
 	uname(&u);
+	/* The figures are only comparable across machines with the same
+	 * RING0_EMULATED quirk (quirks.h): say so next to them. */
 	snprintf(buf, len, "%s, %ld CPUs; Linux %s; KVM backend %s%s", cpu,
-		 sysconf(_SC_NPROCESSORS_ONLN), u.release, backend,
-		 !strcmp(backend, "kvm_pvm")
+		 sysconf(_SC_NPROCESSORS_ONLN), u.release, be.name,
+		 (be.quirks & MVM_QUIRK_RING0_EMULATED)
 			 ? " (nested, software: real-mode guest code is "
 			   "emulated)"
 			 : "");

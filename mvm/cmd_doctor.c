@@ -11,8 +11,9 @@
  *      4.4), listed in the library's mvm_caps[] table with why each is
  *      needed.
  * It also looks at what kind of KVM this is: hardware-assisted (vmx/svm
- * in /proc/cpuinfo) or a software/nested backend such as kvm_pvm, where
- * ring-0 guest code is emulated instruction by instruction.
+ * in /proc/cpuinfo) or a software/nested backend, and prints the quirks
+ * the library detected for it (quirks.h), such as ring-0 guest code
+ * being emulated instruction by instruction.
  *
  * Exit status: 0 when everything required is there, 1 otherwise.
  */
@@ -29,6 +30,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "minivmm/kvm.h"
+#include "minivmm/quirks.h"
 
 #define CMD "mvm doctor"
 
@@ -68,17 +70,6 @@ static int file_has_word(const char *path, const char *word)
 	}
 	fclose(f);
 	return found;
-}
-
-/* A loaded module has a directory in /sys/module (built-in ones may
- * too); /proc/modules is not always there (containers, some kernels). */
-static int module_loaded(const char *name)
-{
-	char path[128];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/sys/module/%s", name);
-	return stat(path, &st) == 0 || file_has_word("/proc/modules", name);
 }
 
 static const char *group_name(gid_t gid)
@@ -207,30 +198,33 @@ static int check_api_and_caps(void)
  * "hypervisor" CPUID bit (shown as a cpuinfo flag) says we are inside a
  * VM; vmx/svm say whether hardware virtualization is visible to us. A
  * nested setup without them can still offer /dev/kvm through a software
- * backend such as kvm_pvm (see KVM-BACKEND-NOTES.md).
+ * backend; the library's detection (quirks.h) names it and lists where it
+ * differs from hardware.
  */
 static void check_backend(void)
 {
 	int vmx = file_has_word("/proc/cpuinfo", "vmx");
 	int svm = file_has_word("/proc/cpuinfo", "svm");
 	int in_vm = file_has_word("/proc/cpuinfo", "hypervisor");
+	struct mvm_backend be;
 
 	printf("       CPU: %s%s\n",
 	       vmx ? "Intel VT-x (vmx)"
 		   : (svm ? "AMD-V (svm)" : "no vmx/svm flag"),
 	       in_vm ? ", running inside a virtual machine" : "");
-	if (module_loaded("kvm_pvm")) {
-		printf("[NOTE] backend kvm_pvm: a software, page-table based "
-		       "KVM for nested use.\n"
-		       "       Guest ring-0 and real-mode code is run by "
-		       "KVM's instruction emulator\n"
-		       "       (~1 us per instruction); ring-3 code runs "
-		       "natively. Examples work,\n"
-		       "       but kernel-heavy guests are thousands of "
-		       "times slower than on VT-x/AMD-V.\n");
-	} else if (module_loaded("kvm_intel") || module_loaded("kvm_amd")) {
-		printf("[ OK ] hardware-assisted backend (kvm_intel/"
-		       "kvm_amd): guests run at native speed\n");
+	mvm_backend_detect(&be);
+	if (be.quirks) {
+		printf("[NOTE] KVM backend %s differs from hardware "
+		       "here:\n",
+		       be.name);
+		for (int i = 0; i < MVM_QUIRK_COUNT; i++)
+			if (be.quirks & (1u << i))
+				printf("       - %s\n",
+				       mvm_quirk_symptom(1u << i));
+	} else if (strcmp(be.name, "unknown")) {
+		printf("[ OK ] KVM backend %s (hardware-assisted): guests "
+		       "run at native speed\n",
+		       be.name);
 	} else if (!vmx && !svm) {
 		printf("[NOTE] no vmx/svm CPU flag: hardware virtualization "
 		       "is off or hidden\n"

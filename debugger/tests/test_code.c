@@ -21,7 +21,7 @@ static void code_bits_follow_cr0_efer_and_cs(void **state)
 	assert_int_equal(dbg_code_bits(&s), 16); /* 16-bit protected */
 	s.cs.db = 1;
 	assert_int_equal(dbg_code_bits(&s), 32);
-	s.efer = 0x500;
+	s.efer = MVM_EFER_LMA | MVM_EFER_LME;
 	s.cs.l = 1;
 	s.cs.db = 0;
 	assert_int_equal(dbg_code_bits(&s), 64);
@@ -35,7 +35,7 @@ static void linear_pc_adds_cs_base_outside_long_mode(void **state)
 	st.regs.rip = 0x10005; /* IP is 16 bits in real mode */
 	assert_true(dbg_linear_pc(&st) == 0x7c05);
 	st.sregs.cr0 = 1;
-	st.sregs.efer = 0x500;
+	st.sregs.efer = MVM_EFER_LMA | MVM_EFER_LME;
 	st.sregs.cs.l = 1;
 	st.regs.rip = 0xffff800000001000ULL; /* CS.base ignored */
 	assert_true(dbg_linear_pc(&st) == 0xffff800000001000ULL);

@@ -17,9 +17,7 @@
 #include "panes.h"
 #include "pt_layout.h"
 
-#define RAM    PT_RAM_SIZE
-#define CR0_PE (1ULL << 0)
-#define CR0_PG (1ULL << 31)
+#define RAM PT_RAM_SIZE
 
 struct world {
 	uint8_t *ram;
@@ -46,10 +44,10 @@ static int setup(void **state)
 	set(w, PD, 1, 0x200000 | P | RW | PS);	      /* 2 MiB page */
 	set(w, PD, 2, 0x400000 | P | PS | (1 << 13)); /* reserved bit */
 	set(w, PT, 5, 0x6000 | P);		      /* read-only */
-	w->sregs.cr0 = CR0_PE | CR0_PG;
+	w->sregs.cr0 = MVM_CR0_PE | MVM_CR0_PG;
 	w->sregs.cr3 = PML4;
 	w->sregs.cr4 = 1 << 5; /* PAE */
-	w->sregs.efer = 0x500; /* LME | LMA */
+	w->sregs.efer = MVM_EFER_LME | MVM_EFER_LMA;
 	dbg_text_init(&w->t);
 	*state = w;
 	return 0;
@@ -157,7 +155,7 @@ static void real_and_unpaged_modes_say_there_is_no_walk(void **state)
 	walk(w, 0x7c00);
 	has(w, "real mode");
 	has(w, "gpa 0x7c00: slot 0");
-	w->sregs.cr0 = CR0_PE;
+	w->sregs.cr0 = MVM_CR0_PE;
 	walk(w, 0x100000);
 	has(w, "paging off");
 	assert_int_equal(dbg_text_find(&w->t, "PML4"), -1);

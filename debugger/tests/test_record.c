@@ -70,8 +70,8 @@ static void write_trace(const char *path)
 	assert_non_null(s.rec);
 	s.cur.regs.rip = 0x100000;
 	s.cur.regs.rflags = 2;
-	s.cur.sregs.cr0 = 0x80000011;
-	s.cur.sregs.efer = 0x500;
+	s.cur.sregs.cr0 = MVM_CR0_PG | MVM_CR0_ET | MVM_CR0_PE;
+	s.cur.sregs.efer = MVM_EFER_LMA | MVM_EFER_LME;
 	s.cur.sregs.cs = (struct kvm_segment){
 		.selector = 0x10, .l = 1, .s = 1, .type = 0xb, .present = 1};
 	const uint8_t code[] = {0xb0, 0x48, 0xe6, 0xe9, 0xf4};

@@ -90,7 +90,9 @@ static void stepi_onto_hlt_reports_the_halt_instead_of_skipping_it(void **state)
 	/* Stopped at the first HLT: not stepped over like a NOP. */
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_true(s.cur.regs.rip == 0x7c02); /* after HLT, as KVM leaves it */
-	assert_non_null(strstr(s.status, "HLT: guest halted"));
+	/* Where KVM would step over it, the debugger found it itself. */
+	if (mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_STEP_SKIPS_HLT)
+		assert_non_null(strstr(s.status, "HLT: guest halted"));
 	assert_true(s.halted);
 	/* Running again resumes after the HLT and meets the next one. */
 	assert_int_equal(dbg_exec(&s, "step"), 0);
@@ -171,7 +173,7 @@ static void mode_breakpoint_stops_when_cr0_pe_is_set(void **state)
 	open_code(code, sizeof(code));
 	assert_int_equal(dbg_exec(&s, "break mode"), 0);
 	assert_int_equal(dbg_exec(&s, "cont"), 0);
-	assert_true(s.cur.sregs.cr0 & 1);
+	assert_true(s.cur.sregs.cr0 & MVM_CR0_PE);
 	assert_true(s.cur.regs.rip == 0x7c08); /* right after mov cr0 */
 	assert_non_null(strstr(s.status, "mode change"));
 	assert_non_null(strstr(s.status, "protected"));

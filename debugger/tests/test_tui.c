@@ -101,8 +101,8 @@ static int setup_loop(void **state)
 {
 	(void)state;
 	static const unsigned char code[] = {0xe6, 0xe9, 0xeb, 0xfc};
-	snprintf(loop_image, sizeof(loop_image), "/tmp/mvmdbg-loop-XXXXXX");
-	int fd = mkstemp(loop_image);
+	snprintf(loop_image, sizeof(loop_image), "/tmp/mvmdbg-loop-XXXXXX.bin");
+	int fd = mkstemps(loop_image, 4); /* .bin: flat (loader.h) */
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, code, sizeof(code)), (ssize_t)sizeof(code));
 	close(fd);

@@ -262,20 +262,14 @@ static int measure_cpl(const char *path, struct results *res)
 	return r;
 }
 
-/* Which KVM module runs the guest: kvm_pvm (a software backend for
- * nested use, see the guide) or kvm_intel/kvm_amd (VT-x/SVM)? Loaded
- * modules, and built-in ones with parameters, appear in /sys/module. */
+/* Which KVM backend runs the guest (quirks.h): a software backend for
+ * nested use, or kvm_intel/kvm_amd (VT-x/SVM)? */
 static const char *backend(void)
 {
-	static const char *const mods[] = {"kvm_pvm", "kvm_intel", "kvm_amd"};
-	char path[64];
+	struct mvm_backend be;
 
-	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-		snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
-		if (access(path, F_OK) == 0)
-			return mods[i];
-	}
-	return "unknown";
+	mvm_backend_detect(&be);
+	return be.name;
 }
 
 static void print_results(const struct results *r, uint32_t n)

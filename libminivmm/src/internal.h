@@ -65,6 +65,8 @@ struct mvm_vm {
 	} pt;		       /* shared by all vCPUs (modes.c) */
 	int ncpus;	       /* entries used in vcpu[] */
 	struct mvm_vcpu *vcpu[MVM_MAX_VCPUS];
+	/* The KVM backend and its quirks, found at creation (quirks.h). */
+	struct mvm_backend backend;
 };
 
 /* vCPU creation and teardown, called by mvm_vm_create/destroy (vcpu.c).

@@ -141,6 +141,11 @@ int fixture_setup_no_demo(void **state)
 				     MVM_MDEV_UART);
 }
 
+int fixture_setup_bare(void **state)
+{
+	return setup_machine(state, MVM_IRQCHIP_NONE, MVM_MDEV_NONE);
+}
+
 int fixture_setup_irqchip(void **state)
 {
 	return setup_machine(state, MVM_IRQCHIP_KERNEL, 0);
@@ -208,7 +213,7 @@ void fixture_real_mode(struct fixture *f, uint64_t entry, uint64_t ds_base)
 	real_seg(&sregs.fs, 0, 0);
 	real_seg(&sregs.gs, 0, 0);
 	real_seg(&sregs.ss, 0, 0);
-	sregs.cr0 &= ~1ULL; /* CR0.PE = 0: real mode */
+	sregs.cr0 &= ~MVM_CR0_PE; /* real mode */
 	assert_int_equal(mvm_vcpu_set_sregs(f->vcpu, &sregs), 0);
 	assert_int_equal(mvm_vcpu_set_regs(f->vcpu, &regs), 0);
 }

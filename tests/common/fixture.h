@@ -42,6 +42,7 @@ struct fixture {
 int fixture_setup(void **state);
 int fixture_setup_irqchip(void **state); /* same with MVM_VM_IRQCHIP */
 int fixture_setup_no_demo(void **state); /* without the demo device */
+int fixture_setup_bare(void **state);	 /* without any device */
 int fixture_teardown(void **state);
 
 /* Load MVM_GUEST_DIR "/" name (ELF, or flat at the mode's load address)

@@ -213,9 +213,9 @@ static void walk_agrees_with_kvm_translate_4k(void **state)
 }
 
 /*
- * Legacy paging formats, compared without running (the nested backend
- * here triple-faults in 32-bit paged mode): hand-built tables, protected
- * mode plus CR0.PG, then KVM_TRANSLATE against the host walk.
+ * Legacy paging formats, compared without running: hand-built tables,
+ * protected mode plus CR0.PG, then KVM_TRANSLATE against the host walk.
+ * Skipped where the backend has MVM_QUIRK_NO_LEGACY_PAGING (quirks.h).
  */
 static void put_entry(struct fixture *f, uint64_t gpa, uint64_t v, size_t n)
 {
@@ -230,22 +230,20 @@ static void legacy_walk_agrees(struct fixture *f, uint64_t cr3, uint64_t cr4)
 	struct kvm_sregs s;
 	unsigned i;
 
+	if (mvm_vm_backend(f->vm)->quirks & MVM_QUIRK_NO_LEGACY_PAGING) {
+		print_message("skip: KVM backend %s: %s\n",
+			      mvm_vm_backend(f->vm)->name,
+			      mvm_quirk_symptom(MVM_QUIRK_NO_LEGACY_PAGING));
+		skip();
+	}
 	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, &cfg), 0);
 	assert_int_equal(mvm_vcpu_get_sregs(f->vcpu, &s), 0);
-	s.cr0 |= 1ULL << 31;
+	s.cr0 |= MVM_CR0_PG;
 	s.cr3 = cr3;
 	s.cr4 = cr4;
 	assert_int_equal(mvm_vcpu_set_sregs(f->vcpu, &s), 0);
 	assert_int_equal(mvm_vcpu_get_sregs(f->vcpu, &s), 0);
-	if (!(s.cr0 & (1ULL << 31))) {
-		/* Seen on the nested kvm_pvm backend (KVM-BACKEND-NOTES.md):
-		 * it keeps CR0.PG clear outside long mode. */
-		print_message("skip: KVM dropped CR0.PG for 32-bit paging "
-			      "(cr0 = 0x%llx); this backend has no legacy "
-			      "paging\n",
-			      (unsigned long long)s.cr0);
-		skip();
-	}
+	assert_true(s.cr0 & MVM_CR0_PG);
 	for (i = 0; i < sizeof(gvas) / sizeof(gvas[0]); i++)
 		check_translation(f, &s, gvas[i]);
 }
@@ -257,7 +255,7 @@ static void walk_agrees_with_kvm_translate_32bit(void **state)
 	put_entry(f, 0x200000, 0x201000 | 7, 4);	 /* PDE 0 -> PT */
 	put_entry(f, 0x201000 + 5 * 4, 0x123000 | 3, 4); /* PTE 5 */
 	put_entry(f, 0x200004, 0xc00000 | 0x83, 4);	 /* 4 MiB page */
-	legacy_walk_agrees(f, 0x200000, 0x10 /* PSE */);
+	legacy_walk_agrees(f, 0x200000, MVM_CR4_PSE);
 }
 
 static void walk_agrees_with_kvm_translate_pae(void **state)
@@ -268,7 +266,7 @@ static void walk_agrees_with_kvm_translate_pae(void **state)
 	put_entry(f, 0x201000, 0x202000 | 3, 8);	    /* PDE 0 -> PT */
 	put_entry(f, 0x202000 + 5 * 8, 0x123000 | 3, 8);    /* PTE 5 */
 	put_entry(f, 0x201000 + 2 * 8, 0x800000 | 0x83, 8); /* 2 MiB */
-	legacy_walk_agrees(f, 0x200000, 0x20 /* PAE */);
+	legacy_walk_agrees(f, 0x200000, MVM_CR4_PAE);
 }
 
 /* -ENOSPC, with the math in the log, when the tables cannot fit. */

@@ -50,7 +50,7 @@ static void real_mode_at(struct mvm_vcpu *vcpu, uint64_t entry)
 	assert_int_equal(mvm_vcpu_get_sregs(vcpu, &s), 0);
 	s.cs.base = s.ds.base = s.es.base = s.ss.base = 0;
 	s.cs.selector = s.ds.selector = s.es.selector = s.ss.selector = 0;
-	s.cr0 &= ~1ULL;
+	s.cr0 &= ~MVM_CR0_PE;
 	assert_int_equal(mvm_vcpu_set_sregs(vcpu, &s), 0);
 	assert_int_equal(mvm_vcpu_set_regs(vcpu, &regs), 0);
 }

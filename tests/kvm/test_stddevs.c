@@ -40,19 +40,25 @@ static void stddevs_second_attach_fails_and_keeps_the_first(void **state)
 	assert_ptr_equal(port_entry(f, MVM_PORT_COM1 + 5)->dev, f->devs.uart);
 }
 
+/* On a machine built without devices: attach a set, detach it, and the
+ * ports are free for the next set. */
 static void stddevs_detach_frees_the_ports_for_reattach(void **state)
 {
 	struct fixture *f = *state;
+	struct mvm_std_devices d;
 
-	mvm_std_devices_detach(f->vm, &f->devs);
-	assert_null(f->devs.uart);
+	assert_null(port_entry(f, MVM_PORT_DEBUGCON));
+	assert_int_equal(mvm_std_devices_attach(f->vm, NULL, NULL, &d), 0);
+	assert_ptr_equal(port_entry(f, MVM_PORT_UCALL)->dev, d.ucall);
+	mvm_std_devices_detach(f->vm, &d);
+	assert_null(d.uart);
 	assert_null(port_entry(f, MVM_PORT_DEBUGCON));
 	assert_null(port_entry(f, MVM_PORT_UCALL));
 	assert_null(port_entry(f, MVM_PORT_COM1));
-	assert_int_equal(mvm_std_devices_attach(f->vm, NULL, NULL, &f->devs),
-			 0);
+	assert_int_equal(mvm_std_devices_attach(f->vm, NULL, NULL, &d), 0);
 	assert_non_null(port_entry(f, MVM_PORT_COM1 + 7));
 	assert_null(port_entry(f, MVM_PORT_COM1 + 8));
+	mvm_std_devices_detach(f->vm, &d);
 }
 
 /* A real-mode guest uses COM1 as a driver would: write THR, poll LSR. */
@@ -118,7 +124,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(stddevs_second_attach_fails_and_keeps_the_first),
-		T(stddevs_detach_frees_the_ports_for_reattach),
+		cmocka_unit_test_setup_teardown(
+			stddevs_detach_frees_the_ports_for_reattach,
+			fixture_setup_bare, fixture_teardown),
 		T(uart_guest_writes_thr_and_reads_lsr),
 		T(elf32_example_guest_runs_to_done),
 		T(elf64_example_guest_runs_to_done),

@@ -43,13 +43,13 @@ static void real_state(struct kvm_regs *r, struct kvm_sregs *s)
 	memset(r, 0, sizeof(*r));
 	memset(s, 0, sizeof(*s));
 	r->rip = MVM_REAL_LOAD_ADDR;
-	r->rflags = 2;
+	r->rflags = MVM_RFLAGS_FIXED;
 	s->cs = seg(0, 0xb, 0xffff, 0);
 	s->cs.db = 0;
 	s->ds = s->es = s->fs = s->gs = s->ss = seg(0, 0x3, 0xffff, 0);
 	s->ds.db = s->es.db = s->fs.db = s->gs.db = s->ss.db = 0;
 	s->tr = busy_tss();
-	s->cr0 = 0x10; /* ET */
+	s->cr0 = MVM_CR0_ET;
 }
 
 static void prot_state(struct kvm_regs *r, struct kvm_sregs *s)
@@ -59,7 +59,7 @@ static void prot_state(struct kvm_regs *r, struct kvm_sregs *s)
 	s->cs = seg(MVM_SEL_CODE32, 0xb, 0xffffffff, 1);
 	s->ds = s->es = s->fs = s->gs = s->ss =
 		seg(MVM_SEL_DATA, 0x3, 0xffffffff, 1);
-	s->cr0 = 0x31; /* PE ET NE */
+	s->cr0 = MVM_CR0_PE | MVM_CR0_ET | MVM_CR0_NE;
 }
 
 static void long_state(struct kvm_regs *r, struct kvm_sregs *s)
@@ -68,10 +68,10 @@ static void long_state(struct kvm_regs *r, struct kvm_sregs *s)
 	s->cs = seg(MVM_SEL_CODE64, 0xb, 0xffffffff, 1);
 	s->cs.l = 1;
 	s->cs.db = 0;
-	s->cr0 = 0x80010031; /* PG WP NE ET PE */
+	s->cr0 = MVM_CR0_PG | MVM_CR0_WP | MVM_CR0_NE | MVM_CR0_ET | MVM_CR0_PE;
 	s->cr3 = MVM_PT_ADDR;
-	s->cr4 = 0x20;	 /* PAE */
-	s->efer = 0xd00; /* NXE LMA LME */
+	s->cr4 = MVM_CR4_PAE;
+	s->efer = MVM_EFER_NXE | MVM_EFER_LMA | MVM_EFER_LME;
 }
 
 /* Exactly one problem, with this rule id, a reference and a message. */
@@ -109,7 +109,7 @@ static void valid_states_have_no_problems(void **state)
 	s.cs.base = 0xffff0000;
 	s.cs.selector = 0xf000;
 	r.rip = 0xfff0;
-	s.cr0 = 0x60000010;
+	s.cr0 = MVM_CR0_CD | MVM_CR0_NW | MVM_CR0_ET;
 	assert_int_equal(mvm_check_state(&r, &s, &rep), 0);
 }
 
@@ -131,7 +131,7 @@ static void pg_without_pe(void **state)
 
 	(void)state;
 	real_state(&r, &s);
-	s.cr0 |= 1ULL << 31;
+	s.cr0 |= MVM_CR0_PG;
 	expect_rule(&r, &s, "pg-without-pe");
 }
 
@@ -142,7 +142,7 @@ static void lma_clear(void **state)
 
 	(void)state;
 	long_state(&r, &s);
-	s.efer &= ~(1ULL << 10);
+	s.efer &= ~MVM_EFER_LMA;
 	s.cs.l = 0; /* else cs-l-outside-long fires too */
 	s.cs.db = 1;
 	expect_rule(&r, &s, "lma-clear");
@@ -155,7 +155,7 @@ static void long_without_paging(void **state)
 
 	(void)state;
 	long_state(&r, &s);
-	s.cr0 &= ~(1ULL << 31);
+	s.cr0 &= ~MVM_CR0_PG;
 	expect_rule(&r, &s, "long-without-paging");
 }
 
@@ -266,7 +266,7 @@ static void cr0_nw_without_cd(void **state)
 
 	(void)state;
 	prot_state(&r, &s);
-	s.cr0 |= 1ULL << 29;
+	s.cr0 |= MVM_CR0_NW;
 	expect_rule(&r, &s, "cr0-nw-without-cd");
 }
 
@@ -290,7 +290,7 @@ static void rflags_reserved(void **state)
 	long_state(&r, &s);
 	r.rflags = 0;
 	expect_rule(&r, &s, "rflags-reserved");
-	r.rflags = 2 | (1ULL << 15);
+	r.rflags = MVM_RFLAGS_FIXED | (1ULL << 15); /* reserved */
 	expect_rule(&r, &s, "rflags-reserved");
 }
 
@@ -301,10 +301,10 @@ static void rflags_vm(void **state)
 
 	(void)state;
 	long_state(&r, &s);
-	r.rflags |= 1ULL << 17;
+	r.rflags |= MVM_RFLAGS_VM;
 	expect_rule(&r, &s, "rflags-vm");
 	real_state(&r, &s);
-	r.rflags |= 1ULL << 17;
+	r.rflags |= MVM_RFLAGS_VM;
 	expect_rule(&r, &s, "rflags-vm");
 }
 

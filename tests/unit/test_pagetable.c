@@ -176,9 +176,12 @@ static void built_tables_walk_to_the_same_address(void **state)
 					       128ULL << 20, 4096, &cr3),
 			 0);
 	for (i = 0; i < sizeof(va) / sizeof(va[0]); i++) {
-		assert_int_equal(mvm_pt_walk(&c->mem, 0x80000011, cr3, 0x20,
-					     0x500, va[i], &w),
-				 0);
+		assert_int_equal(
+			mvm_pt_walk(&c->mem,
+				    MVM_CR0_PG | MVM_CR0_ET | MVM_CR0_PE, cr3,
+				    MVM_CR4_PAE, MVM_EFER_LMA | MVM_EFER_LME,
+				    va[i], &w),
+			0);
 		assert_int_equal(w.gpa, va[i]);
 		assert_int_equal(w.page_size, 4096);
 		assert_true(w.writable);

@@ -26,10 +26,10 @@
 #define NX	 MVM_PTE_NX
 
 /* Paging state of a 64-bit guest: CR0.PE|PG, CR4.PAE, EFER.LME|LMA. */
-#define CR0  0x80000011ULL
-#define CR4  0x20ULL
-#define EFER 0x500ULL
-#define NXE  0x800ULL
+#define CR0  (MVM_CR0_PG | MVM_CR0_ET | MVM_CR0_PE)
+#define CR4  MVM_CR4_PAE
+#define EFER (MVM_EFER_LMA | MVM_EFER_LME)
+#define NXE  MVM_EFER_NXE
 
 static void put(struct hostram *c, uint64_t table, unsigned i, uint64_t v)
 {
@@ -209,8 +209,8 @@ static void paging_off_is_identity_and_la57_unsupported(void **state)
 	assert_int_equal(w.fault, MVM_PT_NO_PAGING);
 	assert_int_equal(w.gpa, 0x1234);
 	assert_string_equal(w.why, "paging off (CR0.PG=0): virtual = physical");
-	assert_int_equal(mvm_pt_walk(&c->mem, CR0, PML4, CR4 | (1 << 12), EFER,
-				     0x1234, &w),
+	assert_int_equal(mvm_pt_walk(&c->mem, CR0, PML4, CR4 | MVM_CR4_LA57,
+				     EFER, 0x1234, &w),
 			 -EFAULT);
 	assert_int_equal(w.fault, MVM_PT_UNSUPPORTED);
 	assert_non_null(strstr(w.why, "5-level"));
@@ -220,7 +220,7 @@ static void paging_off_is_identity_and_la57_unsupported(void **state)
 static void walk_32bit_paging_4k_and_4m_pages(void **state)
 {
 	struct hostram *c = *state;
-	const uint64_t pse = 0x10; /* CR4.PSE */
+	const uint64_t pse = MVM_CR4_PSE;
 	struct mvm_pt_walk w;
 
 	put32(c, 0x10000, 0, 0x11000 | P | RW | US);

@@ -16,6 +16,9 @@
 #ifndef MINIVMM_BUS_H
 #define MINIVMM_BUS_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +93,7 @@ int mvm_bus_access(const struct mvm_bus *bus, struct mvm_vcpu *vcpu,
 
 /* Call every device's reset. */
 void mvm_bus_reset(const struct mvm_bus *bus);
+
+#pragma GCC visibility pop
 
 #endif

@@ -34,6 +34,9 @@
 #ifndef MINIVMM_CMOS_H
 #define MINIVMM_CMOS_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 
 #include "bus.h"
@@ -79,5 +82,7 @@ extern const struct mvm_dev_ops mvm_cmos_ops;
 int mvm_cmos_create(mvm_clock_fn *clock, void *ctx, const struct mvm_log *log,
 		    struct mvm_cmos **dev);
 void mvm_cmos_destroy(struct mvm_cmos *dev);
+
+#pragma GCC visibility pop
 
 #endif

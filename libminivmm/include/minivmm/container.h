@@ -29,6 +29,9 @@
 #ifndef MINIVMM_CONTAINER_H
 #define MINIVMM_CONTAINER_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -148,5 +151,7 @@ int mvm_ctr_parse_cpus(const char *s, unsigned *millis);
 int mvm_ctr_cgroup_detect(const struct mvm_ctr_config *cfg,
 			  enum mvm_cgroup_version *version, char *root,
 			  size_t len);
+
+#pragma GCC visibility pop
 
 #endif

@@ -17,6 +17,9 @@
 #ifndef MINIVMM_DEVICES_H
 #define MINIVMM_DEVICES_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,5 +111,7 @@ int mvm_std_devices_attach(struct mvm_vm *vm, mvm_output_fn *out, void *ctx,
 			   struct mvm_std_devices *d);
 /* Unregister and destroy (accepts a partly filled struct). */
 void mvm_std_devices_detach(struct mvm_vm *vm, struct mvm_std_devices *d);
+
+#pragma GCC visibility pop
 
 #endif

@@ -14,6 +14,9 @@
 #ifndef MINIVMM_EXIT_H
 #define MINIVMM_EXIT_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,7 +76,7 @@ struct mvm_exit {
 			       a HLT; for IO and MMIO mainline KVM (5.2+)
 			       still points at the instruction, which it
 			       completes on the next KVM_RUN, while some
-			       backends (kvm_pvm) are already past it.
+			       backends (quirks.h) are already past it.
 			       Read only when tracing is on or the exit
 			       stops, else 0 (see run.c) */
 	int handled;	    /* a device (or the library) claimed it */
@@ -116,5 +119,7 @@ int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len);
  * emulate). Other exits get a one-line text. Returns the length.
  */
 int mvm_exit_explain(const struct mvm_exit *e, char *buf, size_t len);
+
+#pragma GCC visibility pop
 
 #endif

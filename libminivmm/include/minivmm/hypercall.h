@@ -28,6 +28,9 @@
 #ifndef MINIVMM_HYPERCALL_H
 #define MINIVMM_HYPERCALL_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 
 enum mvm_hcall_nr {
@@ -96,5 +99,7 @@ uint64_t mvm_hcall_count(const struct mvm_hcall_dev *dev);
 int64_t mvm_hcall_service(struct mvm_hcall_dev *dev,
 			  const struct mvm_hcall *req);
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -29,6 +29,9 @@
 #ifndef MINIVMM_IRQ_H
 #define MINIVMM_IRQ_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <linux/kvm.h>
 #include <stdint.h>
 
@@ -127,5 +130,7 @@ int mvm_irq_level(const struct mvm_irq_line *line);
  * writing 1 to it is a pulse, for code that only has the fd (an I/O
  * thread, another process). */
 int mvm_irq_eventfd(const struct mvm_irq_line *line);
+
+#pragma GCC visibility pop
 
 #endif

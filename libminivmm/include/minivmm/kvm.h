@@ -10,6 +10,9 @@
 #ifndef MINIVMM_KVM_H
 #define MINIVMM_KVM_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 
 #include "log.h"
@@ -51,5 +54,7 @@ int mvm_kvm_probe(struct mvm_kvm_info *info);
 
 /* KVM_CHECK_EXTENSION on any KVM fd: > 0 supported (value), 0 not. */
 int mvm_kvm_check_cap(int fd, int cap);
+
+#pragma GCC visibility pop
 
 #endif

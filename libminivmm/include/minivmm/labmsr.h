@@ -18,6 +18,9 @@
 #ifndef MINIVMM_LABMSR_H
 #define MINIVMM_LABMSR_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 
 #define MVM_LABMSR_ID	   0x400000e0u /* read-only: MVM_LABMSR_ID_VALUE */
@@ -54,5 +57,7 @@ int mvm_labmsr_handle(void *ctx, struct mvm_vcpu *vcpu,
  * lacks KVM_CAP_X86_USER_SPACE_MSR / KVM_CAP_X86_MSR_FILTER. */
 int mvm_labmsr_enable(struct mvm_vm *vm, struct mvm_labmsr *m);
 #endif
+
+#pragma GCC visibility pop
 
 #endif

@@ -142,6 +142,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 struct mvm_region {
 	const char *name; /* what the VMM keeps there, for messages */
 	uint64_t base;	  /* first guest-physical byte */
@@ -155,6 +158,8 @@ const struct mvm_region *mvm_layout_reserved(size_t *n);
  * A range that wraps past 2^64 overlaps everything above base. */
 const struct mvm_region *mvm_layout_reserved_overlap(uint64_t base,
 						     uint64_t size);
+
+#pragma GCC visibility pop
 #endif
 
 /* I/O ports. */

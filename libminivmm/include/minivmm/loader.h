@@ -29,6 +29,9 @@
 #ifndef MINIVMM_LOADER_H
 #define MINIVMM_LOADER_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,5 +102,7 @@ int mvm_file_read(const char *path, size_t max, void **buf, size_t *len,
  */
 int mvm_load_file(struct mvm_memmap *mem, const char *path, uint64_t flat_gpa,
 		  struct mvm_image_info *info, const struct mvm_log *log);
+
+#pragma GCC visibility pop
 
 #endif

@@ -9,6 +9,9 @@
 #ifndef MINIVMM_LOG_H
 #define MINIVMM_LOG_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdarg.h>
 
 enum mvm_log_level {
@@ -34,5 +37,7 @@ void mvm_vlogf(const struct mvm_log *log, enum mvm_log_level level,
 
 /* "error", "warning", ... */
 const char *mvm_log_level_name(enum mvm_log_level level);
+
+#pragma GCC visibility pop
 
 #endif

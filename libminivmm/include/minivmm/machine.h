@@ -48,6 +48,9 @@
 #ifndef MINIVMM_MACHINE_H
 #define MINIVMM_MACHINE_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -203,5 +206,7 @@ int mvm_machine_stop(struct mvm_machine *m);
 typedef void mvm_pause_fn(void *ctx);
 int mvm_machine_add_pause_hook(struct mvm_machine *m, mvm_pause_fn *pause,
 			       mvm_pause_fn *resume, void *ctx);
+
+#pragma GCC visibility pop
 
 #endif

@@ -28,6 +28,9 @@
 #ifndef MINIVMM_MEMORY_H
 #define MINIVMM_MEMORY_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -131,5 +134,7 @@ int mvm_memmap_dirty_collect(const struct mvm_memmap *m, int slot,
  * flag would change) or -ENOMEM.
  */
 int mvm_memmap_set_flags(struct mvm_memmap *m, int slot, unsigned flags);
+
+#pragma GCC visibility pop
 
 #endif

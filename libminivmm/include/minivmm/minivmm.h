@@ -4,7 +4,9 @@
  * Read the headers in this order; each builds on the one before:
  *   log.h        how the library reports errors without printing
  *   layout.h     the guest-physical memory map, ports and IRQs
+ *   x86.h        named bits of CR0, CR4, EFER, RFLAGS and CPUID
  *   kvm.h        /dev/kvm, API version, capabilities
+ *   quirks.h     which KVM backend, and where it differs from hardware
  *   memory.h     memory slots and guest-physical -> host translation
  *   bus.h        devices on the port and MMIO buses
  *   exit.h       one decoded VM exit
@@ -23,9 +25,14 @@
 #ifndef MINIVMM_H
 #define MINIVMM_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include "log.h"
 #include "layout.h"
+#include "x86.h"
 #include "kvm.h"
+#include "quirks.h"
 #include "memory.h"
 #include "bus.h"
 #include "exit.h"
@@ -41,5 +48,7 @@
 #include "cmos.h"
 #include "hypercall.h"
 #include "labmsr.h"
+
+#pragma GCC visibility pop
 
 #endif

@@ -12,6 +12,9 @@
 #ifndef MINIVMM_MODES_H
 #define MINIVMM_MODES_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,5 +97,7 @@ int mvm_check_state(const struct kvm_regs *regs, const struct kvm_sregs *sregs,
 
 /* The CPU mode in words: "64-bit long mode, CPL 0, paging on". */
 int mvm_describe_mode(const struct kvm_sregs *sregs, char *buf, size_t len);
+
+#pragma GCC visibility pop
 
 #endif

@@ -13,6 +13,9 @@
 #ifndef MINIVMM_PAGETABLE_H
 #define MINIVMM_PAGETABLE_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,5 +113,7 @@ int mvm_pte_flags_str(uint64_t entry, int level, char *buf, size_t len);
 
 /* "not present", ... */
 const char *mvm_pt_fault_name(enum mvm_pt_fault f);
+
+#pragma GCC visibility pop
 
 #endif

@@ -15,6 +15,9 @@
 #ifndef MINIVMM_TRACE_H
 #define MINIVMM_TRACE_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,5 +72,7 @@ int mvm_stats_open(int kvm_obj_fd);
 int mvm_stats_read(int stats_fd, const char *name, uint64_t *value);
 /* Read up to max statistics into out; returns how many, or -errno. */
 int mvm_stats_read_all(int stats_fd, struct mvm_stat *out, int max);
+
+#pragma GCC visibility pop
 
 #endif

@@ -18,6 +18,9 @@
 #ifndef MINIVMM_UCALL_H
 #define MINIVMM_UCALL_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 
 enum mvm_ucall_cmd {
@@ -38,5 +41,7 @@ struct mvm_ucall {
 	uint64_t args[MVM_UCALL_NARGS]; /* values that go with cmd */
 	char text[MVM_UCALL_TEXT];	/* message; the host NUL-terminates */
 };
+
+#pragma GCC visibility pop
 
 #endif

@@ -15,6 +15,9 @@
 #ifndef MINIVMM_VM_H
 #define MINIVMM_VM_H
 
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
 #include <linux/kvm.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -256,5 +259,7 @@ int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
  */
 int mvm_vcpu_inject_exception(struct mvm_vcpu *vcpu, unsigned vector,
 			      int has_error, uint32_t error, unsigned skip);
+
+#pragma GCC visibility pop
 
 #endif

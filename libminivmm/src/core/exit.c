@@ -10,7 +10,7 @@
  *                          accesses of a rep ins/outs)
  *   KVM_EXIT_MMIO          access to a GPA no slot covers -> the mmio bus
  *   KVM_EXIT_X86_RDMSR/WRMSR  -> the VM's MSR handler (none: #GP)
- *   KVM_EXIT_INTERNAL_ERROR   int3/int n fix-up, else stop
+ *   KVM_EXIT_INTERNAL_ERROR   int3/int n fix-up (quirks.h), else stop
  *   HLT, SHUTDOWN, FAIL_ENTRY, DEBUG, SYSTEM_EVENT, unknown -> stop
  *
  * Data for an IN or an MMIO read is written back into kvm_run; KVM
@@ -244,14 +244,13 @@ static void handle_msr(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 }
 
 /*
- * The int3 / int n fix-up. On the course machines' nested backend
- * (kvm_pvm, see /work/shared/KVM-BACKEND-NOTES.md "Exits seen in user
- * space") `int3` and `int n` at ring 0 in protected or long mode are not
- * emulated (real mode is fine): KVM_RUN returns
+ * The int3 / int n fix-up, for backends with MVM_QUIRK_SOFT_INT_EMULATION
+ * (quirks.h). Symptom: `int3` and `int n` at ring 0 in protected or long
+ * mode are not emulated (real mode is fine): KVM_RUN returns
  * INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION with the instruction
  * bytes (0xCC, or 0xCD nn). On ordinary KVM the guest's own IDT handler
- * would run. We do what the CPU would have done: step over the
- * instruction and inject #BP (vector 3) or the soft interrupt
+ * runs and this never triggers. We do what the CPU would have done: step
+ * over the instruction and inject #BP (vector 3) or the soft interrupt
  * (KVM_SET_VCPU_EVENTS), so the handler sees the right return address
  * (Intel SDM Vol. 2A, INT n/INT3). A debugger owns int3 while guest debug
  * is on, so then we leave the exit alone.
@@ -262,7 +261,8 @@ static int fixup_soft_int(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	const uint8_t *insn = run->emulation_failure.insn_bytes;
 	unsigned vector, len;
 
-	if (vcpu->debug_flags ||
+	if (!(vcpu->vm->backend.quirks & MVM_QUIRK_SOFT_INT_EMULATION) ||
+	    vcpu->debug_flags ||
 	    run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
 	    run->emulation_failure.ndata < 3 ||
 	    !(run->emulation_failure.flags &

@@ -39,6 +39,23 @@ static void set_apic_id(struct kvm_cpuid2 *c, int index)
 	}
 }
 
+/* Hide features this backend lists but cannot run (quirks.h): the
+ * symptoms are a triple fault on the first 1 GiB page (NO_1G_PAGES) and
+ * an emulation failure on cmpxchg16b (NO_CMPXCHG16B). Bits per Intel SDM
+ * Vol. 2A, CPUID: 80000001H EDX[26] Page1GB, 01H ECX[13] CX16. */
+static void hide_features(struct kvm_cpuid2 *c, unsigned quirks)
+{
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 0x80000001 &&
+		    (quirks & MVM_QUIRK_NO_1G_PAGES))
+			e->edx &= ~MVM_CPUID_80000001_EDX_PAGE1GB;
+		if (e->function == 1 && (quirks & MVM_QUIRK_NO_CMPXCHG16B))
+			e->ecx &= ~MVM_CPUID_01_ECX_CX16;
+	}
+}
+
 static int set_cpuid(struct mvm_vcpu *vcpu)
 {
 	struct kvm_cpuid2 *c;
@@ -56,6 +73,7 @@ static int set_cpuid(struct mvm_vcpu *vcpu)
 		goto out;
 	}
 	set_apic_id(c, vcpu->index);
+	hide_features(c, vcpu->vm->backend.quirks);
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0) {
 		r = -errno;
 		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,

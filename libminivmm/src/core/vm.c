@@ -161,6 +161,7 @@ int mvm_vm_create(const struct mvm_vm_config *cfg, struct mvm_vm **out)
 		goto err;
 	}
 	/* [/slide:create-vm] */
+	mvm_backend_detect(&vm->backend); /* before vCPUs: CPUID (quirks.h) */
 	r = build_vm(vm, cfg);
 	if (r < 0)
 		goto err;

@@ -23,15 +23,6 @@
 
 #include "checkrules.h"
 
-#define CR0_PE	  (1ULL << 0)
-#define CR0_NW	  (1ULL << 29)
-#define CR0_CD	  (1ULL << 30)
-#define CR0_PG	  (1ULL << 31)
-#define CR4_PAE	  (1ULL << 5)
-#define EFER_LME  (1ULL << 8)
-#define EFER_LMA  (1ULL << 10)
-#define RFLAGS_VM (1ULL << 17)
-
 /* Reserved RFLAGS bits (Intel SDM Vol. 1 3.4.3): 63:22, 15, 5, 3 must
  * be 0 and bit 1 must be 1. */
 #define RFLAGS_MBZ \
@@ -95,7 +86,7 @@ static int long_without_paging(const struct check_state *st, char *m, size_t n)
  * (CD=1); the combination CD=0, NW=1 is invalid (SDM 3A Table 11-5). */
 static int cr0_nw_without_cd(const struct check_state *st, char *m, size_t n)
 {
-	if (!(st->s->cr0 & CR0_NW) || (st->s->cr0 & CR0_CD))
+	if (!(st->s->cr0 & MVM_CR0_NW) || (st->s->cr0 & MVM_CR0_CD))
 		return 0;
 	snprintf(m, n,
 		 "CR0.NW=1 with CR0.CD=0 is an invalid cache mode "
@@ -148,7 +139,7 @@ static int rflags_reserved(const struct check_state *st, char *m, size_t n)
 {
 	uint64_t f = st->r->rflags;
 
-	if ((f & 2) && !(f & RFLAGS_MBZ))
+	if ((f & MVM_RFLAGS_FIXED) && !(f & RFLAGS_MBZ))
 		return 0;
 	snprintf(m, n,
 		 "RFLAGS 0x%llx: bit 1 must be 1 and bits 63:22, 15, "
@@ -161,7 +152,7 @@ static int rflags_reserved(const struct check_state *st, char *m, size_t n)
  * (SDM 3A 20.2); with PE=0 or in long mode VM must be 0. */
 static int rflags_vm(const struct check_state *st, char *m, size_t n)
 {
-	if (!(st->r->rflags & RFLAGS_VM) || (st->pe && !st->lma))
+	if (!(st->r->rflags & MVM_RFLAGS_VM) || (st->pe && !st->lma))
 		return 0;
 	snprintf(m, n, "RFLAGS.VM (virtual-8086) is set %s",
 		 st->lma ? "in long mode, which has no virtual-8086 mode"
@@ -214,11 +205,11 @@ int mvm_check_state(const struct kvm_regs *regs, const struct kvm_sregs *sregs,
 
 	if (!regs || !sregs)
 		return -EINVAL;
-	st.pe = !!(sregs->cr0 & CR0_PE);
-	st.pg = !!(sregs->cr0 & CR0_PG);
-	st.pae = !!(sregs->cr4 & CR4_PAE);
-	st.lme = !!(sregs->efer & EFER_LME);
-	st.lma = !!(sregs->efer & EFER_LMA);
+	st.pe = !!(sregs->cr0 & MVM_CR0_PE);
+	st.pg = !!(sregs->cr0 & MVM_CR0_PG);
+	st.pae = !!(sregs->cr4 & MVM_CR4_PAE);
+	st.lme = !!(sregs->efer & MVM_EFER_LME);
+	st.lma = !!(sregs->efer & MVM_EFER_LMA);
 	st.code64 = st.lma && sregs->cs.l;
 	n = run_rules(&st, cr_rules, sizeof(cr_rules) / sizeof(cr_rules[0]),
 		      rep, 0);
@@ -237,13 +228,13 @@ int mvm_describe_mode(const struct kvm_sregs *sregs, char *buf, size_t len)
 
 	if (!sregs || !buf || len == 0)
 		return -EINVAL;
-	paging = (sregs->cr0 & CR0_PG) ? "paging on" : "paging off";
-	if (!(sregs->cr0 & CR0_PE))
+	paging = (sregs->cr0 & MVM_CR0_PG) ? "paging on" : "paging off";
+	if (!(sregs->cr0 & MVM_CR0_PE))
 		return snprintf(buf, len, "16-bit real mode");
-	if ((sregs->efer & EFER_LMA) && sregs->cs.l)
+	if ((sregs->efer & MVM_EFER_LMA) && sregs->cs.l)
 		return snprintf(buf, len, "64-bit long mode, CPL %u, %s", cpl,
 				paging);
-	if (sregs->efer & EFER_LMA)
+	if (sregs->efer & MVM_EFER_LMA)
 		return snprintf(buf, len,
 				"compatibility mode (%s-bit code in long "
 				"mode), CPL %u, %s",

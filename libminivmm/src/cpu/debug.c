@@ -7,10 +7,11 @@
  * KVM_EXIT_DEBUG. The breakpoints use the x86 debug registers (Intel SDM
  * Vol. 3B 18.2): DR0-DR3 hold linear addresses, DR7 enables them.
  *
- * Notes from the course machines (KVM-BACKEND-NOTES.md, "Debugging"):
- * single-step steps over HLT like a NOP, a hardware breakpoint re-fires
- * until it is disabled and the instruction stepped over, and data
- * watchpoints never fire, so minivmm only offers execute breakpoints.
+ * A hardware breakpoint fires before its instruction and re-fires until
+ * it is disabled and the instruction stepped over (SDM Vol. 3B 18.3.1.1).
+ * Some backends step over HLT like a NOP and never fire data watchpoints
+ * (MVM_QUIRK_STEP_SKIPS_HLT, MVM_QUIRK_NO_WATCHPOINTS in quirks.h), so
+ * minivmm only offers execute breakpoints.
  */
 #include <errno.h>
 #include <sys/ioctl.h>

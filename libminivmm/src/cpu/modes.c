@@ -25,18 +25,6 @@
 _Static_assert(MVM_MAX_VCPUS <= MVM_LAYOUT_MAX_VCPUS,
 	       "layout.h has per-vCPU room for MVM_MAX_VCPUS");
 
-/* Control-register bits: Intel SDM Vol. 3A 2.5 (CR0, CR4) and 2.2.1
- * (IA32_EFER). */
-#define CR0_PE	 (1ULL << 0)  /* protection enable */
-#define CR0_ET	 (1ULL << 4)  /* extension type: always 1 on modern CPUs */
-#define CR0_NE	 (1ULL << 5)  /* native x87 error reporting */
-#define CR0_WP	 (1ULL << 16) /* ring 0 honours read-only pages */
-#define CR0_PG	 (1ULL << 31) /* paging */
-#define CR4_PAE	 (1ULL << 5)  /* 64-bit page-table entries */
-#define EFER_LME (1ULL << 8)  /* long mode enable */
-#define EFER_LMA (1ULL << 10) /* long mode active (CPU sets it) */
-#define EFER_NXE (1ULL << 11) /* honour the NX bit in page tables */
-
 #define PAGE_2M (2ULL << 20)
 
 static const char *const mode_names[] = {
@@ -107,7 +95,7 @@ static int setup_real(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 	s->ss = real_seg(ss, TYPE_DATA_RW);
 	s->idt.base = 0; /* the real-mode interrupt vector table */
 	s->idt.limit = 0x3ff;
-	s->cr0 = CR0_ET;
+	s->cr0 = MVM_CR0_ET;
 	s->cr3 = s->cr4 = s->efer = 0;
 	r->rip = cfg->entry;
 	r->rsp = (stack - ((uint64_t)ss << 4)) & 0xffff;
@@ -128,7 +116,7 @@ static int setup_prot(struct mvm_vm *vm, int index,
 			 (unsigned long long)stack);
 		return -EINVAL;
 	}
-	s->cr0 = CR0_PE | CR0_ET | CR0_NE;
+	s->cr0 = MVM_CR0_PE | MVM_CR0_ET | MVM_CR0_NE;
 	s->cr3 = s->cr4 = s->efer = 0;
 	r->rip = cfg->entry;
 	r->rsp = stack;
@@ -215,9 +203,9 @@ static int setup_long(struct mvm_vm *vm, int index,
 	if (rc)
 		return rc;
 	s->cr3 = cr3;
-	s->cr4 = CR4_PAE;
-	s->efer = EFER_LME | EFER_LMA | EFER_NXE;
-	s->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s->cr4 = MVM_CR4_PAE;
+	s->efer = MVM_EFER_LME | MVM_EFER_LMA | MVM_EFER_NXE;
+	s->cr0 = MVM_CR0_PE | MVM_CR0_ET | MVM_CR0_NE | MVM_CR0_WP | MVM_CR0_PG;
 	r->rip = cfg->entry;
 	r->rsp = stack;
 	return mvm_gdt_setup(vm, index, stack, 1, s);
@@ -257,7 +245,7 @@ int mvm_vcpu_setup_mode(struct mvm_vcpu *vcpu,
 	if (rc)
 		return rc;
 	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 0x2; /* bit 1 is reserved and always 1 */
+	regs.rflags = MVM_RFLAGS_FIXED; /* bit 1 is reserved and always 1 */
 	switch (cfg->mode) {
 	case MVM_MODE_REAL:
 		rc = setup_real(vcpu->vm, cfg, stack, &regs, &sregs);

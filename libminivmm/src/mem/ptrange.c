@@ -19,10 +19,6 @@
 #include "internal.h"
 #include "ptwalk.h"
 
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-
 struct range_walk {
 	const struct mvm_memmap *mem;
 	mvm_pt_range_fn *fn;
@@ -134,5 +130,5 @@ int mvm_pt_for_each_range(const struct mvm_memmap *mem, uint64_t cr3,
 			  mvm_pt_range_fn *fn, void *ctx)
 {
 	return mvm_pt_for_each_range_efer(
-		mem, cr3, EFER_LME | EFER_LMA | EFER_NXE, fn, ctx);
+		mem, cr3, MVM_EFER_LME | MVM_EFER_LMA | MVM_EFER_NXE, fn, ctx);
 }

@@ -29,14 +29,6 @@
 #include "internal.h"
 #include "ptwalk.h"
 
-#define CR0_PG	 (1ULL << 31)
-#define CR4_PSE	 (1ULL << 4)
-#define CR4_PAE	 (1ULL << 5)
-#define CR4_LA57 (1ULL << 12)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-
 /*
  * MAXPHYADDR: entry address bits at or above it are reserved (SDM Vol. 3A
  * 4.5, Tables 4-14..4-20, "must be 0"). The guest's value comes from its
@@ -92,7 +84,7 @@ static uint64_t reserved_bits(const struct pt_format *f, int level, int leaf,
 		return leaf && level == 2 ? 1ULL << 21 : 0;
 	if (MAXPHYADDR < 52)
 		rsv |= ((1ULL << 52) - 1) & ~((1ULL << MAXPHYADDR) - 1);
-	if (!(efer & EFER_NXE))
+	if (!(efer & MVM_EFER_NXE))
 		rsv |= MVM_PTE_NX; /* SDM Vol. 3A 4.6.1: NX reserved */
 	if (f->kind == PT_PAE && level == 3) /* Table 4-8: PDPTE */
 		rsv |= MVM_PTE_NX | 0x1e6ULL;
@@ -115,7 +107,7 @@ static int is_leaf(const struct pt_format *f, int level, uint64_t e,
 	if (!(e & MVM_PTE_PS))
 		return 0;
 	if (f->kind == PT_32BIT)
-		return level == 2 && (cr4 & CR4_PSE);
+		return level == 2 && (cr4 & MVM_CR4_PSE);
 	return level == 2 || (level == 3 && f->kind == PT_4LEVEL);
 }
 
@@ -154,7 +146,7 @@ static const struct pt_format *paging_mode(uint64_t cr0, uint64_t cr4,
 					   uint64_t efer, struct mvm_pt_walk *w,
 					   int *rc)
 {
-	if (!(cr0 & CR0_PG)) {
+	if (!(cr0 & MVM_CR0_PG)) {
 		/* No translation at all: the address is the physical one.
 		 * That is a valid answer, so rc = 0 with gpa = gva. */
 		w->gpa = w->gva;
@@ -164,11 +156,11 @@ static const struct pt_format *paging_mode(uint64_t cr0, uint64_t cr4,
 		*rc = 0;
 		return NULL;
 	}
-	if (!(cr4 & CR4_PAE))
+	if (!(cr4 & MVM_CR4_PAE))
 		return &formats[PT_32BIT];
-	if (!(efer & (EFER_LMA | EFER_LME)))
+	if (!(efer & (MVM_EFER_LMA | MVM_EFER_LME)))
 		return &formats[PT_PAE];
-	if (!(cr4 & CR4_LA57))
+	if (!(cr4 & MVM_CR4_LA57))
 		return &formats[PT_4LEVEL];
 	*rc = fail(w, MVM_PT_UNSUPPORTED,
 		   "5-level paging (CR4.LA57=1) is not walked here");
@@ -298,8 +290,8 @@ enum mvm_pt_fault mvm_pt_entry_check64(int level, uint64_t e, uint64_t efer,
 {
 	uint64_t rsv;
 
-	return entry_check(&formats[PT_4LEVEL], level, e, CR4_PAE, efer, leaf,
-			   &rsv);
+	return entry_check(&formats[PT_4LEVEL], level, e, MVM_CR4_PAE, efer,
+			   leaf, &rsv);
 }
 
 const char *mvm_pt_fault_name(enum mvm_pt_fault f)
