@@ -28,7 +28,8 @@ LIB_SRCS += \
 	libminivmm/src/machine/machine.c \
 	libminivmm/src/machine/load.c \
 	libminivmm/src/machine/verdict.c \
-	libminivmm/src/machine/mthread.c
+	libminivmm/src/machine/mthread.c \
+	libminivmm/src/machine/devctx.c
 
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \

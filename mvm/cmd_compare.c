@@ -8,7 +8,7 @@
  *   process     fork() + execve("/bin/true") + wait
  *   container   the same /bin/true as PID 1 of a container (mvm_ctr_run:
  *               namespaces, pivot_root, cgroup, caps, seccomp, cleanup)
- *   vm          a VM (mvm_vm_create: /dev/kvm, memory slot, vCPU) whose
+ *   vm          a machine (mvm_machine_create: /dev/kvm, RAM, vCPU) whose
  *               one-byte real-mode guest (HLT) runs to its first exit
  *
  * Each row runs N times (after one warm-up run), the rows taking turns;
@@ -98,22 +98,27 @@ static int measure_container(const char *rootfs, char *why, size_t len)
 /* [slide:compare-minimal-vm] */
 static int measure_vm(const char *rootfs, char *why, size_t len)
 {
-	struct mvm_vm_config vc = {.ram_size = VM_RAM, .ncpus = 1};
-	struct mvm_mode_config mc = {.mode = MVM_MODE_REAL,
-				     .entry = MVM_REAL_LOAD_ADDR};
+	/* The smallest machine: RAM, one vCPU, no devices; the guest is
+	 * one HLT in real mode. */
+	struct mvm_machine_config mc = {.ram_size = VM_RAM,
+					.ncpus = 1,
+					.devices = MVM_MDEV_NONE};
 	static const uint8_t hlt = 0xf4; /* the whole guest */
 	struct mvm_exit exit = {0};
-	struct mvm_vm *vm = NULL;
+	struct mvm_machine *m = NULL;
+	enum mvm_verdict v = MVM_FAILED;
 	int err;
 
 	(void)rootfs;
-	err = mvm_vm_create(&vc, &vm);
-	err = err ? err : mvm_vm_write(vm, MVM_REAL_LOAD_ADDR, &hlt, 1);
-	err = err ? err : mvm_vcpu_setup_mode(mvm_vm_vcpu(vm, 0), &mc);
-	err = err ? err : mvm_vcpu_run(mvm_vm_vcpu(vm, 0), VM_TIMEOUT, &exit);
-	mvm_vm_destroy(vm);
+	err = mvm_machine_create(&mc, &m);
+	err = err ? err
+		  : mvm_machine_load_buf(m, &hlt, 1, MVM_REAL_LOAD_ADDR,
+					 MVM_MODE_REAL);
+	if (!err)
+		v = mvm_machine_run(m, 0, VM_TIMEOUT, 0, NULL, NULL, &exit);
+	mvm_machine_destroy(m);
 	/* [/slide:compare-minimal-vm] */
-	if (err || exit.reason != KVM_EXIT_HLT) {
+	if (err || v != MVM_DONE || exit.reason != KVM_EXIT_HLT) {
 		snprintf(why, len, "VM did not reach HLT (%s)",
 			 err ? strerror(-err)
 			     : mvm_exit_reason_name(exit.reason));

@@ -18,6 +18,8 @@
  *               | TSS, one per vCPU            |
  *   0x0000_4000 +------------------------------+  MVM_UCALL_ADDR
  *               | ucall mailbox, one per vCPU  |
+ *   0x0000_5000 +------------------------------+  MVM_SCRATCH_ADDR
+ *               | scratch (examples and tests) |
  *   0x0000_7c00 +------------------------------+  MVM_REAL_LOAD_ADDR
  *               | real-mode image (boot-sector |
  *               | style, CS:IP = 0000:7c00)    |
@@ -71,6 +73,10 @@
 #define MVM_TSS_ADDR   0x3000ULL
 #define MVM_UCALL_ADDR 0x4000ULL
 #define MVM_PAGE_SIZE  0x1000ULL
+
+/* A scratch page examples and tests share with the host by address
+ * (smp-count's counters); the VMM keeps nothing there. */
+#define MVM_SCRATCH_ADDR 0x5000ULL
 
 /* Where images are loaded. */
 #define MVM_REAL_LOAD_ADDR 0x7c00ULL

@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "devices.h"
+#include "irq.h"
 #include "exit.h"
 #include "loader.h"
 #include "log.h"
@@ -139,6 +140,43 @@ struct mvm_demo *mvm_machine_demo(struct mvm_machine *m);
 struct mvm_cmos *mvm_machine_cmos(struct mvm_machine *m);
 struct mvm_hcall_dev *mvm_machine_hcall(struct mvm_machine *m);
 struct mvm_labmsr *mvm_machine_labmsr(struct mvm_machine *m);
+
+/* --- what devices get: guest memory and interrupt lines ------------------ */
+
+/* GSIs a machine hands out lines for: the IOAPIC's 24 inputs (ISA IRQs
+ * 0-15 are GSIs 0-15 under KVM's default routing). */
+#define MVM_MACHINE_GSIS 24
+
+/*
+ * A device's view of its machine: guest memory through the checked
+ * accessor (VMM writes dirty-logged, memory.h) and its interrupt line,
+ * which raises/lowers into whatever controller the machine has (irq.h).
+ * mvm_machine_dev_ctx() fills it; gsi -1 means no line. -ENODEV when the
+ * machine has no interrupt controller (MVM_IRQCHIP_NONE), or a user one
+ * that was not installed yet.
+ */
+struct mvm_irq_line;
+struct mvm_irq_sink;
+struct mvm_dev_ctx {
+	struct mvm_machine *machine; /* the owner */
+	struct mvm_memmap *mem;	     /* guest-physical memory accessor */
+	struct mvm_irq_line *irq;    /* the device's line, or NULL */
+	const struct mvm_log *log;   /* the machine's log */
+};
+int mvm_machine_dev_ctx(struct mvm_machine *m, int gsi,
+			struct mvm_dev_ctx *ctx);
+/* The machine's line for gsi (one per GSI, owned by the machine). */
+int mvm_machine_irq_line(struct mvm_machine *m, unsigned gsi,
+			 struct mvm_irq_line **out);
+/* MVM_IRQCHIP_USER: the user-space interrupt controller lines deliver to
+ * (Lab 3's PIC); install it before any line is asked for. */
+int mvm_machine_set_irq_sink(struct mvm_machine *m,
+			     const struct mvm_irq_sink *sink);
+/* Register a device while no vCPU runs (before start, or paused):
+ * -EBUSY otherwise. bus: 0 port I/O, 1 MMIO. */
+int mvm_machine_add_device(struct mvm_machine *m, int mmio, uint64_t base,
+			   uint64_t len, const struct mvm_dev_ops *ops,
+			   void *dev);
 
 /* --- how a run ends ------------------------------------------------------ */
 

@@ -32,20 +32,22 @@ static int deadline_passed(const struct mvm_vcpu *vcpu)
 	return vcpu->deadline_ns && mvm_now_ns() >= vcpu->deadline_ns;
 }
 
-/* KVM_RUN returned EINTR (a kick, the deadline timer, another signal),
- * or the step did not enter the guest because one was already due. */
-static int interrupted(struct mvm_vcpu *vcpu, struct mvm_exit *exit,
-		       int entered)
+/*
+ * KVM_RUN returned EINTR (a kick, the deadline timer, another signal),
+ * or the step did not enter the guest because one was already due.
+ * KVM puts the thread's own signal mask back when KVM_RUN returns, and
+ * there the kick signal is blocked: a kick that made KVM_RUN return
+ * without being delivered would stay pending and end every later
+ * KVM_RUN at once. So eat pending kicks here (QEMU does the same); the
+ * kicked flag and the deadline time, not the signal, say what happened.
+ */
+static int interrupted(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
-	int kicked = __atomic_exchange_n(&vcpu->kicked, 0, __ATOMIC_SEQ_CST);
-
-	if (!entered && kicked)
-		mvm_vcpu_drain_kicks(); /* its signal has nothing left to do */
+	__atomic_store_n(&vcpu->kicked, 0, __ATOMIC_SEQ_CST);
+	mvm_vcpu_drain_kicks();
 	exit->reason = KVM_EXIT_INTR;
 	exit->handled = 1;
 	if (deadline_passed(vcpu)) {
-		if (!entered)
-			mvm_vcpu_drain_kicks();
 		exit->stop = 1;
 		return -ETIMEDOUT;
 	}
@@ -103,7 +105,7 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	if (trace->enabled)
 		t_exit = mvm_now_ns();
 	if (r == -EINTR) {
-		r = interrupted(vcpu, exit, entered);
+		r = interrupted(vcpu, exit);
 	} else if (r < 0) {
 		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
 			 "KVM_RUN on vCPU %d: %s", vcpu->index, strerror(-r));

@@ -99,7 +99,11 @@ static int attach_std(struct mvm_machine *m, const struct mvm_machine_config *c)
 				    d->ucall);
 	}
 	if (!rc && (m->devices & MVM_MDEV_UART)) {
-		rc = mvm_uart_create(c->out, c->out_ctx, NULL, NULL, &d->uart);
+		void *irq_ctx;
+		mvm_irq_fn *irq = mvm_machine_uart_irq(m, &irq_ctx);
+
+		rc = mvm_uart_create(c->out, c->out_ctx, irq, irq_ctx,
+				     &d->uart);
 		if (!rc)
 			rc = attach(m, pio, MVM_PORT_COM1, MVM_PORT_COM1_LEN,
 				    &mvm_uart_ops, d->uart);
@@ -160,6 +164,8 @@ int mvm_machine_create(const struct mvm_machine_config *cfg,
 	m->log = cfg->log;
 	m->cfg = *cfg;
 	m->devices = cfg->devices ? cfg->devices : MVM_MDEV_DEFAULT;
+	/* A user-space controller arrives later (set_irq_sink), and the
+	 * UART's line with it: attach the UART without one for now. */
 	vc = (struct mvm_vm_config){cfg->ram_size, cfg->ncpus, vm_flags(cfg),
 				    cfg->log};
 	rc = mvm_vm_create(&vc, &m->vm);
@@ -183,7 +189,9 @@ void mvm_machine_destroy(struct mvm_machine *m)
 	if (!m)
 		return;
 	mvm_machine_stop(m);
-	/* The VM goes first: its fd closes before the devices it used. */
+	/* Lines before the VM (an irqfd needs the VM fd to be removed),
+	 * then the VM: its fd closes before the devices it used. */
+	mvm_machine_lines_destroy(m);
 	mvm_vm_destroy(m->vm);
 	mvm_debugcon_destroy(m->devs.debugcon);
 	mvm_ucall_destroy(m->devs.ucall);
@@ -194,6 +202,24 @@ void mvm_machine_destroy(struct mvm_machine *m)
 		mvm_hcall_destroy(m->hcall);
 	mvm_machine_threads_fini(m);
 	free(m);
+}
+
+int mvm_machine_add_device(struct mvm_machine *m, int mmio, uint64_t base,
+			   uint64_t len, const struct mvm_dev_ops *ops,
+			   void *dev)
+{
+	int rc = -EBUSY;
+
+	pthread_mutex_lock(&m->lock);
+	/* The buses change only while no vCPU runs (machine.h, rule 1). */
+	if (!m->started ||
+	    (m->pause_depth > 0 && pthread_equal(m->pauser, pthread_self())))
+		rc = attach(m,
+			    mmio ? mvm_vm_mmio_bus(m->vm)
+				 : mvm_vm_pio_bus(m->vm),
+			    base, len, ops, dev);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 /* --- accessors ----------------------------------------------------------- */

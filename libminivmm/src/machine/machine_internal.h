@@ -46,7 +46,11 @@ struct mvm_machine {
 	struct mvm_hcall_dev *hcall;   /* Lab 1, or NULL */
 	struct mvm_labmsr labmsr;      /* Lab 1 */
 	struct mvm_image_info img;     /* last image loaded */
-	enum mvm_cpu_mode mode;	       /* mode of the last load */
+	struct mvm_irq_sink sink;      /* MVM_IRQCHIP_USER's controller */
+	int have_sink;		       /* sink was installed */
+	int nlines;		       /* lines made so far */
+	struct mvm_irq_line *line[MVM_MACHINE_GSIS]; /* by GSI (devctx.c) */
+	enum mvm_cpu_mode mode;			     /* mode of the last load */
 
 	/* Threads (mthread.c). */
 	pthread_mutex_t lock;		  /* guards the fields below */
@@ -63,6 +67,10 @@ struct mvm_machine {
 	int nhooks;			  /* entries in hooks[] */
 	struct mvm_pause_hook hooks[MVM_PAUSE_HOOKS_MAX];
 };
+
+/* devctx.c: COM1's interrupt wiring (NULL: none), and the lines' end. */
+mvm_irq_fn *mvm_machine_uart_irq(struct mvm_machine *m, void **ctx);
+void mvm_machine_lines_destroy(struct mvm_machine *m);
 
 void mvm_machine_threads_init(struct mvm_machine *m);
 void mvm_machine_threads_fini(struct mvm_machine *m);
