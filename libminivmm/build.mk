@@ -62,6 +62,12 @@ LIB_SRCS += \
 	libminivmm/src/irq/line.c \
 	libminivmm/src/irq/resample.c
 
+# Full VM state: vCPUs, the VM's in-kernel devices, device blobs (state.h).
+LIB_SRCS += \
+	libminivmm/src/state/vcpu_state.c \
+	libminivmm/src/state/vm_state.c \
+	libminivmm/src/state/devstate.c
+
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
 	libminivmm/src/container/util.c \

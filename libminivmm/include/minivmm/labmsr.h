@@ -32,6 +32,8 @@
 #define MVM_LABMSR_ID_VALUE 0x314d564dULL /* "MVM1" in little-endian */
 
 #if __STDC_HOSTED__ /* the host side; guests stop here */
+#include <stddef.h>
+
 #include "exit.h"
 
 struct mvm_vm;
@@ -56,6 +58,11 @@ int mvm_labmsr_handle(void *ctx, struct mvm_vcpu *vcpu,
  * mvm_labmsr_handle() with an MSR filter. 0, or -EOPNOTSUPP when KVM
  * lacks KVM_CAP_X86_USER_SPACE_MSR / KVM_CAP_X86_MSR_FILTER. */
 int mvm_labmsr_enable(struct mvm_vm *vm, struct mvm_labmsr *m);
+
+/* Snapshot the state into a versioned blob (state.h) / take one back:
+ * bytes, or -ENOSPC / -EINVAL. ctx is the struct mvm_labmsr. */
+int mvm_labmsr_save(void *ctx, void *buf, size_t len);
+int mvm_labmsr_load(void *ctx, const void *buf, size_t len);
 #endif
 
 #pragma GCC visibility pop

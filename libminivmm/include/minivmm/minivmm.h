@@ -21,6 +21,7 @@
  *   cmos.h       Lab 1: CMOS RTC and NVRAM (index/data ports)
  *   hypercall.h  Lab 1: guest -> host requests over a port
  *   labmsr.h     Lab 1: made-up MSRs emulated in user space
+ *   state.h      a VM's whole state: vCPUs, in-kernel devices, blobs
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -48,6 +49,7 @@
 #include "cmos.h"
 #include "hypercall.h"
 #include "labmsr.h"
+#include "state.h"
 
 #pragma GCC visibility pop
 

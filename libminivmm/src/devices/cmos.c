@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "minivmm/cmos.h"
+#include "minivmm/state.h"
 
 struct mvm_cmos {
 	uint8_t index;	  /* register selected by the last index write */
@@ -299,11 +300,61 @@ static void cmos_reset(void *dev)
 	power_on(dev);
 }
 
+/*
+ * Save/load (outside the lab's regions): the selected index, the NMI
+ * mask bit, every register byte and the guest clock's offset from the
+ * host's. The time registers themselves are not saved: they follow from
+ * the offset, so a restored guest's clock keeps running.
+ */
+#define CMOS_MAGIC   MVM_DEVSTATE_MAGIC('C', 'M', 'O', 'S')
+#define CMOS_VERSION 1
+
+struct cmos_state {
+	int64_t offset;		     /* guest time minus host time */
+	uint8_t index;		     /* 0-127 */
+	uint8_t nmi_mask;	     /* 0 or 0x80 */
+	uint8_t reg[MVM_CMOS_NREGS]; /* status, alarm and NVRAM bytes */
+};
+
+static int cmos_save(void *dev, void *buf, size_t len)
+{
+	struct mvm_cmos *c = dev;
+	struct cmos_state s;
+
+	memset(&s, 0, sizeof(s));
+	s.offset = c->offset;
+	s.index = c->index;
+	s.nmi_mask = c->nmi_mask;
+	memcpy(s.reg, c->reg, sizeof(s.reg));
+	return mvm_devstate_put(buf, len, CMOS_MAGIC, CMOS_VERSION, &s,
+				sizeof(s));
+}
+
+static int cmos_load(void *dev, const void *buf, size_t len)
+{
+	struct mvm_cmos *c = dev;
+	struct cmos_state s;
+	int r = mvm_devstate_take(buf, len, CMOS_MAGIC, CMOS_VERSION, &s,
+				  sizeof(s));
+
+	if (r < 0)
+		return r;
+	if (s.index >= MVM_CMOS_NREGS || (s.nmi_mask & 0x7f))
+		return -EINVAL;
+	c->offset = s.offset;
+	c->index = s.index;
+	c->nmi_mask = s.nmi_mask;
+	memcpy(c->reg, s.reg, sizeof(c->reg));
+	return (int)len;
+}
+
 const struct mvm_dev_ops mvm_cmos_ops = {
 	.name = "cmos-rtc",
 	.read = cmos_read,
 	.write = cmos_write,
 	.reset = cmos_reset,
+	.save = cmos_save,
+	.load = cmos_load,
 };
 
 int mvm_cmos_create(mvm_clock_fn *clock, void *ctx, const struct mvm_log *log,

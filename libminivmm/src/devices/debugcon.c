@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "minivmm/state.h"
 
 /* What a read of the port returns: the port number, so a guest can tell
  * the console from an empty bus (which reads 0xff). */
@@ -46,10 +47,43 @@ static int debugcon_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
 	return 0;
 }
 
+/*
+ * Save/load: the console has no guest-visible state (a byte written is
+ * gone), so its blob is the header alone, and load only checks that the
+ * blob is a debugcon's (state.h).
+ */
+#define DEBUGCON_MAGIC	 MVM_DEVSTATE_MAGIC('E', '9', 'C', 'N')
+#define DEBUGCON_VERSION 1
+
+struct debugcon_state {
+	uint8_t none; /* nothing to keep; C needs one member */
+};
+
+static int debugcon_save(void *dev, void *buf, size_t len)
+{
+	struct debugcon_state s = {0};
+
+	(void)dev;
+	return mvm_devstate_put(buf, len, DEBUGCON_MAGIC, DEBUGCON_VERSION, &s,
+				sizeof(s));
+}
+
+static int debugcon_load(void *dev, const void *buf, size_t len)
+{
+	struct debugcon_state s;
+	int r = mvm_devstate_take(buf, len, DEBUGCON_MAGIC, DEBUGCON_VERSION,
+				  &s, sizeof(s));
+
+	(void)dev;
+	return r < 0 ? r : (int)len;
+}
+
 const struct mvm_dev_ops mvm_debugcon_ops = {
 	.name = "debugcon",
 	.read = debugcon_read,
 	.write = debugcon_write,
+	.save = debugcon_save,
+	.load = debugcon_load,
 };
 
 int mvm_debugcon_create(mvm_output_fn *out, void *ctx,

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "minivmm/state.h"
 
 #define DEMO_MARKS 256
 
@@ -113,11 +114,64 @@ static void demo_reset(void *dev)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/*
+ * Save/load: what the guest can read back (the scratch register, the
+ * demo MSR) and whether it asked to stop. Timing marks are not state:
+ * they are host timestamps, meaningless in another process, so a load
+ * clears them (an interval open at save time is simply never closed).
+ */
+#define DEMO_MAGIC   MVM_DEVSTATE_MAGIC('D', 'E', 'M', 'O')
+#define DEMO_VERSION 1
+
+struct demo_state {
+	uint64_t scratch; /* last value written */
+	uint64_t msr;	  /* the demo MSR */
+	uint32_t stopped; /* 0 or 1 */
+	uint32_t pad;	  /* zero */
+};
+
+static int demo_save(void *dev, void *buf, size_t len)
+{
+	struct mvm_demo *d = dev;
+	struct demo_state s = {0};
+
+	pthread_mutex_lock(&d->lock);
+	s.scratch = d->scratch;
+	s.msr = d->msr;
+	s.stopped = d->stopped ? 1 : 0;
+	pthread_mutex_unlock(&d->lock);
+	return mvm_devstate_put(buf, len, DEMO_MAGIC, DEMO_VERSION, &s,
+				sizeof(s));
+}
+
+static int demo_load(void *dev, const void *buf, size_t len)
+{
+	struct mvm_demo *d = dev;
+	struct demo_state s;
+	int r = mvm_devstate_take(buf, len, DEMO_MAGIC, DEMO_VERSION, &s,
+				  sizeof(s));
+
+	if (r < 0)
+		return r;
+	if (s.stopped > 1 || s.pad)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	d->scratch = s.scratch;
+	d->msr = s.msr;
+	d->stopped = (int)s.stopped;
+	memset(d->begin_ns, 0, sizeof(d->begin_ns));
+	memset(d->took_ns, 0, sizeof(d->took_ns));
+	pthread_mutex_unlock(&d->lock);
+	return (int)len;
+}
+
 const struct mvm_dev_ops mvm_demo_ops = {
 	.name = "demo",
 	.read = demo_read,
 	.write = demo_write,
 	.reset = demo_reset,
+	.save = demo_save,
+	.load = demo_load,
 };
 
 /* The MSR handler: the demo MSR reads back what was last written; the

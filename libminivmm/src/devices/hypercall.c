@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "minivmm/hypercall.h"
+#include "minivmm/state.h"
 
 _Static_assert(MVM_HCALL_EFAULT == EFAULT && MVM_HCALL_EINVAL == EINVAL &&
 		       MVM_HCALL_ENOSYS == ENOSYS && MVM_HCALL_E2BIG == E2BIG,
@@ -189,11 +190,49 @@ static void hcall_reset(void *dev)
 	d->calls = 0;
 }
 
+/*
+ * Save/load (outside the lab's regions): what the guest can observe,
+ * the last result (an IN from the port) and the number of calls served
+ * (MVM_HCALL_INFO reports it).
+ */
+#define HCALL_MAGIC   MVM_DEVSTATE_MAGIC('H', 'C', 'A', 'L')
+#define HCALL_VERSION 1
+
+struct hcall_state {
+	int64_t last_ret; /* what an IN from the port reads */
+	uint64_t calls;	  /* requests served */
+};
+
+static int hcall_save(void *dev, void *buf, size_t len)
+{
+	struct mvm_hcall_dev *h = dev;
+	struct hcall_state s = {h->last_ret, h->calls};
+
+	return mvm_devstate_put(buf, len, HCALL_MAGIC, HCALL_VERSION, &s,
+				sizeof(s));
+}
+
+static int hcall_load(void *dev, const void *buf, size_t len)
+{
+	struct mvm_hcall_dev *h = dev;
+	struct hcall_state s;
+	int r = mvm_devstate_take(buf, len, HCALL_MAGIC, HCALL_VERSION, &s,
+				  sizeof(s));
+
+	if (r < 0)
+		return r;
+	h->last_ret = s.last_ret;
+	h->calls = s.calls;
+	return (int)len;
+}
+
 const struct mvm_dev_ops mvm_hcall_ops = {
 	.name = "hypercall",
 	.read = hcall_read,
 	.write = hcall_write,
 	.reset = hcall_reset,
+	.save = hcall_save,
+	.load = hcall_load,
 };
 
 int mvm_hcall_create(const struct mvm_memmap *mem, mvm_output_fn *out,

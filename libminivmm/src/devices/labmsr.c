@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "minivmm/labmsr.h"
+#include "minivmm/state.h"
 #include "minivmm/vm.h"
 
 static const uint32_t lab_msrs[] = {
@@ -90,4 +91,32 @@ int mvm_labmsr_enable(struct mvm_vm *vm, struct mvm_labmsr *m)
 	return mvm_vm_enable_user_msr(
 		vm, lab_msrs, (int)(sizeof(lab_msrs) / sizeof(lab_msrs[0])),
 		mvm_labmsr_handle, m);
+}
+
+/*
+ * Save/load: the two values the guest can read back. The MSRs are not a
+ * bus device, so these have the signature of mvm_dev_ops.save/load but
+ * are called directly (ctx is the struct mvm_labmsr).
+ */
+#define LABMSR_MAGIC   MVM_DEVSTATE_MAGIC('L', 'M', 'S', 'R')
+#define LABMSR_VERSION 1
+
+int mvm_labmsr_save(void *ctx, void *buf, size_t len)
+{
+	const struct mvm_labmsr *m = ctx;
+
+	return mvm_devstate_put(buf, len, LABMSR_MAGIC, LABMSR_VERSION, m,
+				sizeof(*m));
+}
+
+int mvm_labmsr_load(void *ctx, const void *buf, size_t len)
+{
+	struct mvm_labmsr s;
+	int r = mvm_devstate_take(buf, len, LABMSR_MAGIC, LABMSR_VERSION, &s,
+				  sizeof(s));
+
+	if (r < 0)
+		return r;
+	*(struct mvm_labmsr *)ctx = s;
+	return (int)len;
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "minivmm/state.h"
 
 struct mvm_ucall_dev {
 	const struct mvm_memmap *mem; /* guest memory the struct is read from */
@@ -163,11 +164,79 @@ static void ucall_reset(void *dev)
 	mvm_ucall_clear(dev);
 }
 
+/*
+ * Save/load: the guest cannot read anything back from this port, but the
+ * host's view is state a restored test or debugger relies on: the last
+ * SYNC/ASSERT/DONE (of all vCPUs and of each), the last call of any
+ * kind and the count.
+ */
+#define UCALL_MAGIC   MVM_DEVSTATE_MAGIC('U', 'C', 'A', 'L')
+#define UCALL_VERSION 1
+
+struct ucall_state {
+	struct mvm_ucall last;			 /* mvm_ucall_last() */
+	struct mvm_ucall last_of[MVM_MAX_VCPUS]; /* the same per vCPU */
+	struct mvm_ucall seen;			 /* mvm_ucall_seen() */
+	uint64_t seq;				 /* calls accepted */
+};
+
+static int ucall_save(void *dev, void *buf, size_t len)
+{
+	struct mvm_ucall_dev *u = dev;
+	struct ucall_state s;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_lock(&u->lock);
+	s.last = u->last;
+	memcpy(s.last_of, u->last_of, sizeof(s.last_of));
+	s.seen = u->seen;
+	s.seq = u->seq;
+	pthread_mutex_unlock(&u->lock);
+	return mvm_devstate_put(buf, len, UCALL_MAGIC, UCALL_VERSION, &s,
+				sizeof(s));
+}
+
+/* A saved call is checked as a guest's would be: known command, text
+ * NUL-terminated by us. */
+static int take_call(struct mvm_ucall *uc)
+{
+	if (uc->cmd >= MVM_UCALL_NR)
+		return -EINVAL;
+	uc->text[MVM_UCALL_TEXT - 1] = '\0';
+	return 0;
+}
+
+static int ucall_load(void *dev, const void *buf, size_t len)
+{
+	struct mvm_ucall_dev *u = dev;
+	struct ucall_state s;
+	int r = mvm_devstate_take(buf, len, UCALL_MAGIC, UCALL_VERSION, &s,
+				  sizeof(s));
+
+	if (r == 0)
+		r = take_call(&s.last);
+	if (r == 0)
+		r = take_call(&s.seen);
+	for (int i = 0; r == 0 && i < MVM_MAX_VCPUS; i++)
+		r = take_call(&s.last_of[i]);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&u->lock);
+	u->last = s.last;
+	memcpy(u->last_of, s.last_of, sizeof(u->last_of));
+	u->seen = s.seen;
+	u->seq = s.seq;
+	pthread_mutex_unlock(&u->lock);
+	return (int)len;
+}
+
 const struct mvm_dev_ops mvm_ucall_ops = {
 	.name = "ucall",
 	.read = ucall_read,
 	.write = ucall_write,
 	.reset = ucall_reset,
+	.save = ucall_save,
+	.load = ucall_load,
 };
 
 int mvm_ucall_create(const struct mvm_memmap *mem, mvm_output_fn *out,
