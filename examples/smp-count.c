@@ -34,6 +34,9 @@ int main(void)
 	gbuf_str(&b, " counted to ");
 	gbuf_dec(&b, slot[cpu]);
 	gbuf_str(&b, "\n");
-	guest_print(b.s);
+	/* One PRINT ucall per line: the line arrives whole through this
+	 * vCPU's own mailbox. (Byte by byte to the debug port, two vCPUs'
+	 * lines would interleave, as on a shared serial port.) */
+	GUEST_PRINT(b.s);
 	return slot[cpu] == SMP_COUNT_TO ? 0 : 1;
 }

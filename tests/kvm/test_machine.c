@@ -93,16 +93,20 @@ static void set_slot(struct mvm_machine *m, int i, uint64_t v)
 }
 
 /* Both vCPUs count in parallel, one thread each; the machine is paused
- * (counters stand still), both vCPUs' registers go out, get clobbered
- * and come back, and after resume both count to the end and say DONE. */
+ * (counters stand still), each vCPU's complete state and the VM's go
+ * out, the registers get clobbered, everything goes back in, and after
+ * resume both count to the end and say DONE. With the in-kernel irqchip,
+ * so the LAPIC, PIC, IOAPIC, PIT and clock travel too. */
 static void two_vcpus_pause_save_restore_resume(void **state)
 {
 	char path[4096];
 	struct box b = {0};
-	struct mvm_machine_config cfg = {.ncpus = 2};
+	struct mvm_machine_config cfg = {.ncpus = 2,
+					 .irqchip = MVM_IRQCHIP_KERNEL};
 	struct mvm_machine *m = make(&b, &cfg);
-	struct kvm_regs regs[2], junk = {.rip = 0xdead, .rflags = 2};
-	struct kvm_sregs sregs[2];
+	static struct mvm_vcpu_state st[2];
+	static struct mvm_vm_state vst;
+	struct kvm_regs junk = {.rip = 0xdead, .rflags = 2}, r;
 	enum mvm_verdict v;
 	uint64_t c0, c1;
 
@@ -121,16 +125,21 @@ static void two_vcpus_pause_save_restore_resume(void **state)
 	usleep(20000);
 	assert_int_equal(slot(m, 0), c0); /* paused: nothing moves */
 	assert_int_equal(slot(m, 1), c1);
+	assert_int_equal(mvm_vm_state_get(mvm_machine_vm(m), &vst), 0);
 	for (int i = 0; i < 2; i++) {
 		struct mvm_vcpu *vcpu = mvm_machine_vcpu(m, i);
 
-		assert_int_equal(mvm_vcpu_get_regs(vcpu, &regs[i]), 0);
-		assert_int_equal(mvm_vcpu_get_sregs(vcpu, &sregs[i]), 0);
+		assert_int_equal(mvm_vcpu_state_get(vcpu, &st[i]), 0);
+		assert_true(st[i].have & MVM_STATE_LAPIC);
 		assert_int_equal(mvm_vcpu_set_regs(vcpu, &junk), 0);
-		assert_int_equal(mvm_vcpu_set_regs(vcpu, &regs[i]), 0);
-		assert_int_equal(mvm_vcpu_set_sregs(vcpu, &sregs[i]), 0);
+		assert_int_equal(mvm_vcpu_get_regs(vcpu, &r), 0);
+		assert_int_equal(r.rip, 0xdead);
 	}
-	assert_int_not_equal(regs[0].rsp, regs[1].rsp); /* own stacks */
+	assert_int_not_equal(st[0].regs.rsp, st[1].regs.rsp); /* own stacks */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+			mvm_vcpu_state_set(mvm_machine_vcpu(m, i), &st[i]), 0);
+	assert_int_equal(mvm_vm_state_set(mvm_machine_vm(m), &vst), 0);
 	assert_int_equal(mvm_machine_resume(m), 0);
 	while (slot(m, 0) < SMP_COUNT_TO || slot(m, 1) < SMP_COUNT_TO)
 		usleep(1000);
@@ -141,6 +150,8 @@ static void two_vcpus_pause_save_restore_resume(void **state)
 		assert_int_equal(v, MVM_DONE);
 	}
 	alarm(0);
+	if (!strstr(b.out, "vCPU 0 counted to 20000"))
+		fail_msg("output:\n%s\nlog:\n%s", b.out, b.log);
 	assert_non_null(strstr(b.out, "vCPU 0 counted to 20000"));
 	assert_non_null(strstr(b.out, "vCPU 1 counted to 20000"));
 	mvm_machine_destroy(m);
