@@ -31,6 +31,12 @@ ifeq ($(SANITIZE),1)
 BUILD ?= build/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
+else ifeq ($(SANITIZE),thread)
+# ThreadSanitizer: `make SANITIZE=thread test` runs the threaded tests
+# (TSAN_TESTS below); any data race fails them (halt_on_error).
+BUILD ?= build/tsan
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+export TSAN_OPTIONS ?= halt_on_error=1 second_deadlock_stack=1
 else
 BUILD ?= build
 SAN_FLAGS :=
@@ -65,6 +71,16 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(HOST_CFLAGS) -fPIC -c $< -o $@
+
+# The tests that run threads (vCPU threads, device threads, pause and
+# kicks); under SANITIZE=thread `make test` runs only these.
+TSAN_TESTS := tests/kvm/test_machine tests/kvm/test_smp tests/kvm/test_irq \
+	tests/kvm/test_ioeventfd tests/unit/test_irqline tests/unit/test_dirty \
+	tests/kvm/test_memory
+ifeq ($(SANITIZE),thread)
+TEST_BINS := $(addprefix $(BUILD)/,$(TSAN_TESTS))
+TEST_EXTRA :=
+endif
 
 .PHONY: test
 test: build-all $(TEST_BINS)

@@ -275,7 +275,7 @@ int mvm_machine_result(struct mvm_machine *m, int index, enum mvm_verdict *v,
 
 int mvm_machine_stop(struct mvm_machine *m)
 {
-	int n = mvm_vm_ncpus(m->vm);
+	int n = mvm_vm_ncpus(m->vm), join[MVM_MAX_VCPUS] = {0};
 
 	pthread_mutex_lock(&m->lock);
 	if (!m->started) {
@@ -283,13 +283,15 @@ int mvm_machine_stop(struct mvm_machine *m)
 		return 0;
 	}
 	m->stopping = 1;
-	for (int i = 0; i < n; i++)
-		if (m->vt[i].state != VT_IDLE)
+	for (int i = 0; i < n; i++) {
+		join[i] = m->vt[i].state != VT_IDLE;
+		if (join[i])
 			mvm_vcpu_kick(mvm_vm_vcpu(m->vm, i));
+	}
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	for (int i = 0; i < n; i++)
-		if (m->vt[i].state != VT_IDLE)
+		if (join[i])
 			pthread_join(m->vt[i].tid, NULL);
 	pthread_mutex_lock(&m->lock);
 	for (int i = 0; i < n; i++)
