@@ -120,9 +120,9 @@ const char *const *mvm_ctr_allowed_syscalls(int *n)
  * 32 bits, which LOAD reads, are all of it.
  */
 
-/* [slide:seccomp-head] */
 /* The fixed head of the program; the allowlist follows it, with the
  * call number loaded. */
+/* [slide:seccomp-head] */
 static const struct sock_filter head[] = {
 	LOAD(offsetof(struct seccomp_data, arch)),
 	JEQ(AUDIT_ARCH_X86_64, 1, 0),
@@ -138,6 +138,7 @@ static const struct sock_filter head[] = {
 	LOAD(ARG_LO(0)),
 	JSET(CLONE_NS_FLAGS, 0, 1),
 	EPERM_RET,
+	/* [/slide:seccomp-head] */
 	LOAD(NR_OFF),
 	/* ioctl(fd, TIOCSTI or TIOCLINUX, ...): see TTY injection above. */
 	JEQ(__NR_ioctl, 0, 5),
@@ -163,7 +164,6 @@ static const struct sock_filter head[] = {
 	JGT(NEWEST_KNOWN_NR, 0, 1),
 	RET(SECCOMP_RET_ERRNO | ENOSYS),
 };
-/* [/slide:seccomp-head] */
 
 #define HEAD_LEN (sizeof(head) / sizeof(head[0]))
 

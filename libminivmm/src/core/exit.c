@@ -287,6 +287,18 @@ static int fixup_soft_int(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	return 1;
 }
 
+/* HLT: the end of the run (policy STOP), or sleep like a halted CPU
+ * until an interrupt is pending and let the guest go on (WAIT). */
+static void handle_hlt(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
+{
+	if (vcpu->hlt == MVM_HLT_WAIT) {
+		mvm_vcpu_hlt_wait(vcpu);
+		exit->handled = 1;
+	} else {
+		exit->stop = 1;
+	}
+}
+
 /* [slide:exit-dispatch] */
 void mvm_exit_dispatch(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
@@ -306,21 +318,11 @@ void mvm_exit_dispatch(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 			exit->stop = 1;
 		break;
 	case KVM_EXIT_HLT:
-		/* HLT policy WAIT: sleep like a halted CPU until an
-		 * interrupt is pending, then let the guest go on. */
-		if (vcpu->hlt == MVM_HLT_WAIT) {
-			mvm_vcpu_hlt_wait(vcpu);
-			exit->handled = 1;
-		} else {
-			exit->stop = 1;
-		}
+		handle_hlt(vcpu, exit);
 		break;
-	case KVM_EXIT_IRQ_WINDOW_OPEN:
-		/* The caller asked for it to inject an interrupt now. */
+	case KVM_EXIT_IRQ_WINDOW_OPEN: /* asked for: inject an IRQ now */
 		break;
-	default:
-		/* HLT, SHUTDOWN, FAIL_ENTRY, DEBUG, SYSTEM_EVENT and reasons
-		 * we do not know: give control back to the caller. */
+	default: /* SHUTDOWN, FAIL_ENTRY, DEBUG, ...: to the caller */
 		exit->stop = 1;
 		break;
 	}
