@@ -100,9 +100,8 @@ static int measure_vm(const char *rootfs, char *why, size_t len)
 {
 	/* The smallest machine: RAM, one vCPU, no devices; the guest is
 	 * one HLT in real mode. */
-	struct mvm_machine_config mc = {.ram_size = VM_RAM,
-					.ncpus = 1,
-					.devices = MVM_MDEV_NONE};
+	struct mvm_machine_config mc = {
+		.ram_size = VM_RAM, .ncpus = 1, .devices = MVM_MDEV_NONE};
 	static const uint8_t hlt = 0xf4; /* the whole guest */
 	struct mvm_exit exit = {0};
 	struct mvm_machine *m = NULL;
