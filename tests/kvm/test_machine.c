@@ -447,6 +447,88 @@ static void devices_are_added_only_while_paused(void **state)
 	mvm_machine_destroy(m);
 }
 
+/* A device that, on its first write, plugs in a second device: what a
+ * guest's PCI BAR write does. It runs in a vCPU thread, so it must park
+ * the other vCPUs first (mvm_machine_paused()). */
+struct plug {
+	struct mvm_machine *m;
+	pthread_mutex_t lock;
+	int plugged, hits;
+};
+
+static int count_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		       const void *data, uint32_t len)
+{
+	struct plug *p = dev;
+
+	(void)vcpu, (void)off, (void)data, (void)len;
+	pthread_mutex_lock(&p->lock);
+	p->hits++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static const struct mvm_dev_ops count_ops = {.name = "counter",
+					     .write = count_write};
+
+static int plug_in(struct mvm_machine *m, void *ctx)
+{
+	struct plug *p = ctx;
+
+	if (p->plugged++)
+		return 0; /* the other vCPU was first */
+	return mvm_machine_add_device(m, 0, 0x601, 1, &count_ops, p);
+}
+
+static int plug_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
+		      const void *data, uint32_t len)
+{
+	struct plug *p = dev;
+
+	(void)vcpu, (void)off, (void)data, (void)len;
+	return mvm_machine_paused(p->m, plug_in, p);
+}
+
+static const struct mvm_dev_ops plug_ops = {.name = "plug",
+					    .write = plug_write};
+
+static void a_vcpu_thread_changes_the_bus_inside_a_pause(void **state)
+{
+	static const uint8_t code[] = {
+		0xba, 0x00, 0x06, /* mov dx, 0x600 */
+		0xee,		  /* out dx, al: plug in 0x601 */
+		0x42,		  /* inc dx */
+		0xee,		  /* out dx, al: the new device */
+		0xf4,		  /* hlt */
+	};
+	struct box b = {0};
+	struct mvm_machine_config cfg = {.ncpus = 2};
+	struct mvm_machine *m = make(&b, &cfg);
+	struct plug p = {.m = m};
+	enum mvm_verdict v;
+
+	(void)state;
+	pthread_mutex_init(&p.lock, NULL);
+	assert_int_equal(mvm_machine_add_device(m, 0, 0x600, 1, &plug_ops, &p),
+			 0);
+	assert_int_equal(mvm_machine_load_buf(m, code, sizeof(code),
+					      MVM_REAL_LOAD_ADDR,
+					      MVM_MODE_REAL),
+			 0);
+	fixture_backstop(RUN_MS);
+	assert_int_equal(mvm_machine_start(m, RUN_MS, NULL, NULL), 0);
+	assert_int_equal(mvm_machine_wait(m, RUN_MS), 0);
+	alarm(0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(mvm_machine_result(m, i, &v, NULL), 0);
+		assert_int_equal(v, MVM_DONE);
+	}
+	assert_int_equal(p.plugged, 2);
+	assert_int_equal(p.hits, 2); /* both vCPUs reached the new device */
+	assert_null(strstr(b.log, "unclaimed"));
+	mvm_machine_destroy(m);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -457,6 +539,7 @@ int main(void)
 		cmocka_unit_test(msr_handlers_by_range_coexist),
 		cmocka_unit_test(two_devices_with_interrupt_lines_coexist),
 		cmocka_unit_test(devices_are_added_only_while_paused),
+		cmocka_unit_test(a_vcpu_thread_changes_the_bus_inside_a_pause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
