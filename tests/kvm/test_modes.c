@@ -98,6 +98,33 @@ static void long64_default_map_reaches_mmio_window(void **state)
 	assert_int_equal((uint8_t)f->out[0], 0xff);
 }
 
+/* With 4 KiB pages the default map is RAM in 4 KiB pages plus the MMIO
+ * window in 2 MiB pages: the same read reaches the window (the exit tour
+ * under `mvmdbg --pages 4k` used to triple-fault here). */
+static void long64_4k_map_reaches_mmio_window(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t code[] = {
+		/* mov rax, 0xd0100000: in the window, no device there */
+		0x48, 0xb8, 0x00, 0x00, 0x10, 0xd0,
+		0,    0,    0,	  0,	0x8b, 0x00, /* mov eax,[rax] */
+		0xe6, 0xe9,			    /* out 0xe9, al */
+		0xf4,				    /* hlt */
+	};
+	struct mvm_mode_config mc = {.mode = MVM_MODE_LONG64,
+				     .entry = MVM_LOAD_ADDR,
+				     .page_size = 4096};
+	struct mvm_exit e;
+
+	assert_int_equal(mvm_vm_write(f->vm, MVM_LOAD_ADDR, code, sizeof(code)),
+			 0);
+	assert_int_equal(mvm_vcpu_setup_mode(f->vcpu, &mc), 0);
+	assert_int_equal(fixture_run(f, 5000, &e), 0);
+	assert_int_equal(e.reason, KVM_EXIT_HLT);
+	assert_int_equal(f->out_len, 1);
+	assert_int_equal((uint8_t)f->out[0], 0xff);
+}
+
 /* Real mode reaches the 0x9f000 stack top as SS:SP = 9000:f000. */
 static void real_mode_stack_uses_ss_for_high_top(void **state)
 {
@@ -320,6 +347,7 @@ int main(void)
 		T(long64_guest_writes_marker_and_halts),
 		T(long64_gdt_matches_loaded_segments),
 		T(long64_default_map_reaches_mmio_window),
+		T(long64_4k_map_reaches_mmio_window),
 		T(real_mode_stack_uses_ss_for_high_top),
 		T(real_mode_stack_top_on_64k_boundary_pushes_below_it),
 		T(walk_agrees_with_kvm_translate_2m),

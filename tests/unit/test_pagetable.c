@@ -189,6 +189,48 @@ static void built_tables_walk_to_the_same_address(void **state)
 	}
 }
 
+/* 4 KiB pages for RAM, 2 MiB leaves on top for the MMIO window: the
+ * window gets a page directory of its own, RAM keeps its 4 KiB pages. */
+static void map_2m_adds_the_mmio_window_to_a_4k_map(void **state)
+{
+	struct hostram *c = *state;
+	uint64_t cr3, next;
+	long used = mvm_pt_tables_needed(64ULL << 20, 4096);
+	struct mvm_pt_walk w;
+	const uint64_t cr0 = MVM_CR0_PG | MVM_CR0_ET | MVM_CR0_PE;
+	const uint64_t efer = MVM_EFER_LMA | MVM_EFER_LME;
+
+	assert_int_equal(mvm_pt_build_identity(&c->mem, AREA, MVM_PT_END,
+					       64ULL << 20, 4096, &cr3),
+			 0);
+	next = AREA + (uint64_t)used * 4096;
+	assert_int_equal(mvm_pt_map_2m(&c->mem, cr3, &next, MVM_PT_END,
+				       MVM_MMIO_BASE,
+				       (4ULL << 30) - MVM_MMIO_BASE),
+			 0);
+	assert_int_equal(next, AREA + (uint64_t)(used + 1) * 4096);
+	assert_int_equal(mvm_pt_walk(&c->mem, cr0, cr3, MVM_CR4_PAE, efer,
+				     MVM_MMIO_DEMO_ADDR + 0x123, &w),
+			 0);
+	assert_int_equal(w.gpa, MVM_MMIO_DEMO_ADDR + 0x123);
+	assert_int_equal(w.page_size, 2ULL << 20);
+	assert_int_equal(
+		mvm_pt_walk(&c->mem, cr0, cr3, MVM_CR4_PAE, efer, 0x7c00, &w),
+		0);
+	assert_int_equal(w.page_size, 4096);
+	/* Between RAM and the window nothing is mapped. */
+	mvm_pt_walk(&c->mem, cr0, cr3, MVM_CR4_PAE, efer, 1ULL << 30, &w);
+	assert_int_equal(w.fault, MVM_PT_NOT_PRESENT);
+	/* No room left for a new page directory: -ENOSPC. */
+	next = MVM_PT_END;
+	assert_int_equal(mvm_pt_map_2m(&c->mem, cr3, &next, MVM_PT_END,
+				       2ULL << 30, 2ULL << 20),
+			 -ENOSPC);
+	assert_int_equal(mvm_pt_map_2m(&c->mem, cr3, &next, MVM_PT_END, 4096,
+				       2ULL << 20),
+			 -EINVAL);
+}
+
 static void flags_str_names_set_bits_per_level(void **state)
 {
 	char buf[64];
@@ -222,6 +264,7 @@ int main(void)
 		T(build_rejects_bad_sizes_and_alignment),
 		T(build_outside_guest_memory_is_efault),
 		T(built_tables_walk_to_the_same_address),
+		T(map_2m_adds_the_mmio_window_to_a_4k_map),
 		T(flags_str_names_set_bits_per_level),
 	};
 

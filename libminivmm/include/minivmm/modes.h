@@ -33,8 +33,9 @@ struct mvm_mode_config {
 	uint64_t stack;	    /* initial RSP; 0 = the vCPU's own,
 			       MVM_STACK_TOP_OF(index) (layout.h) */
 	uint64_t map_size;  /* long mode: bytes identity-mapped from 0;
-			       0 = the low 4 GiB (RAM and the MMIO window)
-			       with 2 MiB pages, all of RAM with 4 KiB */
+			       0 = the low 4 GiB (RAM and the MMIO window):
+			       with 2 MiB pages all of it, with 4 KiB pages
+			       RAM, plus the MMIO window in 2 MiB pages */
 	uint64_t page_size; /* long mode: 4096 or 2 MiB; 0 = 2 MiB */
 };
 

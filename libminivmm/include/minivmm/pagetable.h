@@ -44,6 +44,12 @@ int mvm_pt_build_identity(struct mvm_memmap *mem, uint64_t area,
 			  uint64_t area_end, uint64_t map_size,
 			  uint64_t page_size, uint64_t *cr3);
 
+/* Add identity 2 MiB leaves for [base, base + size) (2 MiB aligned) to
+ * tables built at cr3, new page directories taken from [*next, area_end);
+ * entries already present are kept. 0, -EINVAL, -ENOSPC or -EFAULT. */
+int mvm_pt_map_2m(struct mvm_memmap *mem, uint64_t cr3, uint64_t *next,
+		  uint64_t area_end, uint64_t base, uint64_t size);
+
 /* Number of 4 KiB tables mvm_pt_build_identity() needs for map_size with
  * page_size pages, or -EINVAL for sizes it refuses. */
 long mvm_pt_tables_needed(uint64_t map_size, uint64_t page_size);

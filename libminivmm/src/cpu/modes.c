@@ -129,6 +129,23 @@ static int setup_prot(struct mvm_vm *vm, int index,
  * tables (PML4, PDPT, 4 page directories). With 4 KiB pages the default is
  * RAM only, which is what fits between MVM_PT_ADDR and MVM_PT_END.
  */
+/* The default 4 KiB-page map covers RAM with 4 KiB pages; the MMIO
+ * window (devices, the exit tour's demo register, the APICs) gets 2 MiB
+ * pages on top, so a guest reaches the same addresses whatever the page
+ * size. */
+static int map_mmio_window(struct mvm_vm *vm, uint64_t cr3, long used)
+{
+	uint64_t next = MVM_PT_ADDR + (uint64_t)used * 4096;
+	int rc = mvm_pt_map_2m(&vm->mem, cr3, &next, MVM_PT_END, MVM_MMIO_BASE,
+			       (4ULL << 30) - MVM_MMIO_BASE);
+
+	if (rc)
+		mvm_logf(&vm->log, MVM_LOG_ERROR,
+			 "long mode: mapping the MMIO window at 0x%llx: %s",
+			 MVM_MMIO_BASE, strerror(-rc));
+	return rc;
+}
+
 static int build_tables(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 			uint64_t *cr3)
 {
@@ -162,6 +179,8 @@ static int build_tables(struct mvm_vm *vm, const struct mvm_mode_config *cfg,
 		mvm_logf(&vm->log, MVM_LOG_ERROR,
 			 "long mode: page tables at 0x%llx: %s", MVM_PT_ADDR,
 			 strerror(-rc));
+	if (rc == 0 && !cfg->map_size && page != PAGE_2M)
+		rc = map_mmio_window(vm, *cr3, need);
 	return rc;
 }
 

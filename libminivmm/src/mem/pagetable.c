@@ -142,6 +142,49 @@ int mvm_pt_build_identity(struct mvm_memmap *mem, uint64_t area,
 	return rc;
 }
 
+/*
+ * Add identity 2 MiB leaves for [base, base + size) to tables built by
+ * mvm_pt_build_identity() at cr3, taking any page directory still
+ * missing from [*next, area_end) (*next moves past what was used). A PD
+ * entry already present (a RAM range mapped with 4 KiB pages) is kept.
+ * This is how a 4 KiB-page map of RAM still reaches the MMIO window: its
+ * devices and APICs need no fine pages, and 4 GiB of 4 KiB pages would
+ * take 2048 page tables.
+ */
+int mvm_pt_map_2m(struct mvm_memmap *mem, uint64_t cr3, uint64_t *next,
+		  uint64_t area_end, uint64_t base, uint64_t size)
+{
+	const uint64_t dir = MVM_PTE_P | MVM_PTE_RW;
+	uint64_t *pml4 = table_at(mem, cr3), *pdpt, *pd, a;
+
+	if (!pml4 || base % PAGE_2M || size % PAGE_2M ||
+	    base + size > MAP_LIMIT || base + size < base)
+		return -EINVAL;
+	for (a = base; a < base + size; a += PAGE_2M) {
+		if (!(pml4[a >> 39 & 511] & MVM_PTE_P))
+			return -EINVAL; /* beyond what the builder mapped */
+		pdpt = table_at(mem, pml4[a >> 39 & 511] & MVM_PTE_ADDR);
+		if (!pdpt)
+			return -EFAULT;
+		if (!(pdpt[a >> 30 & 511] & MVM_PTE_P)) {
+			if (*next + PAGE_4K > area_end)
+				return -ENOSPC;
+			if (zero_tables(mem, *next, 1))
+				return -EFAULT;
+			pdpt[a >> 30 & 511] = *next | dir;
+			mvm_memmap_mark_dirty(mem, *next, PAGE_4K);
+			*next += PAGE_4K;
+		}
+		pd = table_at(mem, pdpt[a >> 30 & 511] & MVM_PTE_ADDR);
+		if (!pd)
+			return -EFAULT;
+		if (!(pd[a >> 21 & 511] & MVM_PTE_P))
+			pd[a >> 21 & 511] = a | dir | MVM_PTE_PS;
+	}
+	mvm_memmap_mark_dirty(mem, cr3, PAGE_4K);
+	return 0;
+}
+
 /* Names of entry bits 0..8; bit 7 is PS in a PDPTE/PDE but PAT in a PTE
  * (SDM Vol. 3A Table 4-20), and reserved in a PML4E. */
 static const char *const bit_names[9] = {
