@@ -125,6 +125,7 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/exit-tour.elf,examples/exit-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/triple-fault.elf,examples/triple-fault.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/cpl-compute.elf,examples/cpl-compute.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ucall-tour.elf,examples/ucall-tour.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/echo.elf,examples/echo.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))
