@@ -59,7 +59,7 @@ static const struct {
 } keys[] = {
 	{'x', CONSOLE_QUIT, "stop the VM and exit (status 0)"},
 	{'h', CONSOLE_HELP, "this list"},
-	{'s', CONSOLE_SNAPSHOT, "take a snapshot of the VM"},
+	{'s', CONSOLE_SNAPSHOT, "take a snapshot (not available yet)"},
 	{CONSOLE_PREFIX, CONSOLE_SEND, "send a literal Ctrl-A to the guest"},
 };
 
