@@ -258,9 +258,8 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
 		rc = mvm_machine_step(m, 0, &e, &v); /* one exit */
 		if (o->trace && rc == 0)
 			report_trace(mvm_machine_vm(m), &e);
-		if (v != MVM_GO_ON)
-			console_end_line(
-				con); /* our words on a line of their own */
+		if (v != MVM_GO_ON && (v != MVM_SYNC || o->trace))
+			console_end_line(con); /* our words on their own line */
 		report_verdict(m, v, &e, o->trace);
 	}
 	mvm_vcpu_set_deadline(vcpu, 0);
