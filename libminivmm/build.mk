@@ -7,6 +7,7 @@
 # sits in src/ itself, which is on the include path of library objects.
 LIB_SRCS := \
 	libminivmm/src/core/log.c \
+	libminivmm/src/core/escape.c \
 	libminivmm/src/core/kvm.c \
 	libminivmm/src/core/quirks.c \
 	libminivmm/src/core/memory.c \

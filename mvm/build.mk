@@ -7,6 +7,7 @@ MVM_SRCS := \
 	mvm/cli.c \
 	mvm/cmd_run.c \
 	mvm/run_report.c \
+	mvm/console.c \
 	mvm/cmd_doctor.c \
 	mvm/cmd_ctr.c \
 	mvm/cmd_compare.c
@@ -28,3 +29,11 @@ $(MVM_BIN): $(MVM_OBJS) $(LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(MVM_OBJS) $(LIB_A) $(LIB_LIBS) \
 		$(MVM_LIBS)
+
+# The console's key parser is a pure function, unit-tested without a
+# terminal (tests/unit/test_console_keys.c): that test links console.o,
+# then the library again for the symbols console.o needs.
+$(BUILD)/tests/unit/test_console_keys.o: HOST_CFLAGS += -Imvm
+$(BUILD)/tests/unit/test_console_keys: $(BUILD)/mvm.objs/console.o
+$(BUILD)/tests/unit/test_console_keys: TEST_EXTRA_LIBS += \
+	$(BUILD)/mvm.objs/console.o $(LIB_A) $(LIB_LIBS)

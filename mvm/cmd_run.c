@@ -10,8 +10,14 @@
  * and the loop drives the library's single run step (STYLE.md 6), so
  * what --trace prints is exactly what the debugger and the tests see.
  *
- * Exit status: 0 when the guest halted or said DONE, 1 when it failed
- * (assertion, triple fault, emulation error, timeout), 2 on usage errors.
+ * The terminal belongs to the console (console.c): stdin goes to the
+ * guest's UART, Ctrl-A starts a VMM command (Ctrl-A x quits), and guest
+ * output is escaped so it cannot drive the terminal.
+ *
+ * Exit status: 0 when the guest halted or said DONE, or the user quit
+ * with Ctrl-A x; 1 when it failed (assertion, triple fault, emulation
+ * error, timeout) or a signal (SIGINT, SIGTERM) stopped it; 2 on usage
+ * errors.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +28,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "console.h"
 #include "minivmm/minivmm.h"
 #include "run_report.h"
 
@@ -35,6 +42,7 @@ struct run_opts {
 	int stats;		/* --stats: table at the end */
 	int verbose;		/* -v: show the library's debug messages */
 	int flat;		/* --flat: a flat binary whatever its name */
+	int raw;		/* --raw: guest output not escaped */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
 };
@@ -57,6 +65,10 @@ static void usage(FILE *f)
 		   "(default: none)\n"
 		   "  -f, --flat          IMAGE is a flat binary whatever its "
 		   "name\n"
+		   "  -r, --raw           pass guest output to the terminal "
+		   "untouched (default:\n"
+		   "                      control characters are shown "
+		   "escaped, ESC as \\x1b)\n"
 		   "  -v, --verbose       show the library's debug messages\n"
 		   "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
@@ -65,8 +77,14 @@ static void usage(FILE *f)
 		   "Flat images load at 0x7c00 in real mode, else at 1 MiB. "
 		   "Guest output\n(debug port, UART, ucall PRINT) goes to "
 		   "stdout; everything else to stderr.\n"
-		   "Exit status: 0 halted/DONE, 1 guest failed or timed out, "
-		   "2 usage error.\n");
+		   "Console: stdin goes to the guest's serial port (COM1), "
+		   "Ctrl-C included\n(a terminal is put in raw mode). Escape "
+		   "keys:\n");
+	console_print_keys(f, "  ");
+	fprintf(f, "From a pipe, EOF stops input (the guest runs on) and "
+		   "SIGINT stops the VM.\n"
+		   "Exit status: 0 halted/DONE or Ctrl-A x, 1 guest failed, "
+		   "timed out or was\nstopped by a signal, 2 usage error.\n");
 }
 
 /*
@@ -115,21 +133,24 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{"timeout", required_argument, NULL, 'T'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"flat", no_argument, NULL, 'f'},
+		{"raw", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:tsT:vfh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:M:tsT:vfrh", opts, NULL)) !=
 	       -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return MVM_EXIT_OK;
-		} else if (c == 't' || c == 's' || c == 'v' || c == 'f') {
+		} else if (c == 't' || c == 's' || c == 'v' || c == 'f' ||
+			   c == 'r') {
 			*(c == 't'   ? &o->trace
 			  : c == 's' ? &o->stats
 			  : c == 'f' ? &o->flat
+			  : c == 'r' ? &o->raw
 				     : &o->verbose) = 1;
 		} else if (c == 'm' || c == 'M' || c == 'T') {
 			if (parse_value(o, c, optarg) < 0)
@@ -149,15 +170,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-/* Guest output goes straight to stdout, unbuffered, so it interleaves
- * correctly with --trace lines on stderr. */
-static void out_stdout(void *ctx, const char *buf, size_t len)
-{
-	(void)ctx;
-	fwrite(buf, 1, len, stdout);
-	fflush(stdout);
-}
-
 /* The demo device timed a marker interval (cpl-compute's loops). */
 static void on_mark(void *ctx, unsigned id, uint64_t ns)
 {
@@ -172,7 +184,7 @@ static void on_mark(void *ctx, unsigned id, uint64_t ns)
  * told apart.
  */
 static int machine_build(struct mvm_machine **m, const struct run_opts *o,
-			 struct cli_log_ctx *logctx)
+			 struct cli_log_ctx *logctx, struct console *con)
 {
 	struct mvm_machine_config cfg = {
 		.ram_size = o->mem,
@@ -180,7 +192,8 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		/* Handler times need timestamps, which only tracing takes. */
 		.trace = o->trace || o->stats,
 		.load_flags = o->flat ? MVM_LOAD_FLAT : 0,
-		.out = out_stdout,
+		.out = console_output,
+		.out_ctx = con,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
 	};
@@ -211,6 +224,19 @@ static void report_markers(struct mvm_machine *m)
 			CMD, (double)a / (double)b);
 }
 
+/* The user stopped the VM (console.c): Ctrl-A x is a normal way out,
+ * a signal is not (the guest did not finish). */
+static int report_quit(struct console *con)
+{
+	if (console_quit(con) == CONSOLE_BY_KEY) {
+		fprintf(stderr, "%s: stopped with Ctrl-A x\n", CMD);
+		return MVM_EXIT_OK;
+	}
+	fprintf(stderr, "%s: stopped by SIG%s\n", CMD,
+		sigabbrev_np(con->signo));
+	return MVM_EXIT_FAIL;
+}
+
 /*
  * The run loop. A guest that never exits (`jmp $`) would keep KVM_RUN
  * busy forever, so --timeout arms the vCPU's deadline: a timer signal
@@ -218,7 +244,8 @@ static void report_markers(struct mvm_machine *m)
  * is over is the machine's verdict, the same in every tool.
  */
 /* [slide:mvm-run-loop] */
-static int run_guest(struct mvm_machine *m, const struct run_opts *o)
+static int run_guest(struct mvm_machine *m, const struct run_opts *o,
+		     struct console *con)
 {
 	struct mvm_vcpu *vcpu = mvm_machine_vcpu(m, 0);
 	enum mvm_verdict v = MVM_GO_ON;
@@ -227,14 +254,19 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o)
 
 	if (o->timeout_ms)
 		mvm_vcpu_set_deadline(vcpu, o->timeout_ms);
-	while (v == MVM_GO_ON || v == MVM_SYNC) {
+	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con)) {
 		rc = mvm_machine_step(m, 0, &e, &v); /* one exit */
 		if (o->trace && rc == 0)
 			report_trace(mvm_machine_vm(m), &e);
+		if (v != MVM_GO_ON && (v != MVM_SYNC || o->trace))
+			console_end_line(con); /* our words on their own line */
 		report_verdict(m, v, &e, o->trace);
 	}
 	mvm_vcpu_set_deadline(vcpu, 0);
 	/* [/slide:mvm-run-loop] */
+	console_stop(con);
+	if (console_quit(con))
+		return report_quit(con);
 	if (rc == -ETIMEDOUT)
 		cli_error(CMD, "timed out after %.3g s (guest RIP %#llx)",
 			  o->timeout_ms / 1000.0, (unsigned long long)e.rip);
@@ -254,15 +286,24 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = {.mem = MVM_RAM_DEFAULT};
 	struct cli_log_ctx logctx = {CMD, MVM_LOG_WARN};
 	struct mvm_machine *m = NULL;
-	int status = parse_args(argc, argv, &o);
+	struct console con;
+	int rc, status = parse_args(argc, argv, &o);
 
 	if (status >= 0)
 		return status;
 	if (o.verbose)
 		logctx.level = MVM_LOG_DEBUG;
 	status = MVM_EXIT_FAIL;
-	if (machine_build(&m, &o, &logctx) == 0)
-		status = run_guest(m, &o);
+	console_init(&con, o.raw);
+	if (machine_build(&m, &o, &logctx, &con) == 0) {
+		rc = console_start(&con, m);
+		if (rc < 0)
+			cli_error(CMD, "cannot start the console: %s",
+				  strerror(-rc));
+		else
+			status = run_guest(m, &o, &con);
+	}
+	console_stop(&con);
 	mvm_machine_destroy(m);
 	return status;
 }

@@ -1,6 +1,9 @@
 /*
  * run_report.c - the human-readable side of `mvm run` (see run_report.h).
  * Everything goes to stderr; stdout carries only the guest's output.
+ * Text that comes from the guest (ucall texts, assertion messages) is
+ * passed through mvm_escape() (log.h) first: a guest must not be able
+ * to put terminal control sequences into what mvm says about it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 static void describe_ucall(struct mvm_vm *vm, const struct mvm_exit *e,
 			   char *out, size_t len)
 {
+	char text[4 * MVM_UCALL_TEXT + 1];
 	struct mvm_ucall uc;
 	uint32_t gpa;
 
@@ -32,8 +36,9 @@ static void describe_ucall(struct mvm_vm *vm, const struct mvm_exit *e,
 		return;
 	uc.text[MVM_UCALL_TEXT - 1] = '\0';
 	uc.text[strcspn(uc.text, "\n")] = '\0';
+	mvm_escape(text, sizeof(text), uc.text, strlen(uc.text), 0);
 	snprintf(out, len, "  [ucall %s \"%s\"]", mvm_ucall_cmd_name(uc.cmd),
-		 uc.text);
+		 text);
 }
 
 /* One line per exit: sequence number, RIP, host time spent handling it,
@@ -41,7 +46,7 @@ static void describe_ucall(struct mvm_vm *vm, const struct mvm_exit *e,
  * handler time are only filled when tracing is on, which --trace does. */
 void report_trace(struct mvm_vm *vm, const struct mvm_exit *e)
 {
-	char buf[256], call[MVM_UCALL_TEXT + 32] = "";
+	char buf[256], call[4 * MVM_UCALL_TEXT + 32] = "";
 
 	mvm_exit_describe(e, buf, sizeof(buf));
 	describe_ucall(vm, e, call, sizeof(call));
@@ -57,11 +62,12 @@ void report_trace(struct mvm_vm *vm, const struct mvm_exit *e)
  */
 static void print_assert(const struct mvm_ucall *uc)
 {
-	char text[MVM_UCALL_TEXT + 1];
+	char raw[MVM_UCALL_TEXT + 1], text[4 * MVM_UCALL_TEXT + 1];
 	char *at;
 
-	memcpy(text, uc->text, MVM_UCALL_TEXT);
-	text[MVM_UCALL_TEXT] = '\0';
+	memcpy(raw, uc->text, MVM_UCALL_TEXT);
+	raw[MVM_UCALL_TEXT] = '\0';
+	mvm_escape(text, sizeof(text), raw, strlen(raw), 0);
 	at = strrchr(text, '@');
 	if (at) {
 		*at = '\0';

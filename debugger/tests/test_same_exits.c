@@ -80,8 +80,8 @@ static void run_runner(const char *image)
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd),
-		 "%s run --trace --timeout 60 %s 2>&1 >/dev/null", MVM_BIN,
-		 image);
+		 "%s run --trace --timeout 60 %s 2>&1 >/dev/null </dev/null",
+		 MVM_BIN, image);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	runner.n = 0;
@@ -128,10 +128,15 @@ static void compare(const char *name)
 	assert_true(runner.n > 0);
 }
 
+/* Every example, except echo.elf: it polls the UART for input, so how
+ * many polls it makes depends on when the input arrives, not on the
+ * tool (tests/kvm/test_console.c checks it with real input). */
 static int is_example(const char *name)
 {
 	size_t n = strlen(name);
 
+	if (!strcmp(name, "echo.elf"))
+		return 0;
 	return (n > 4 && !strcmp(name + n - 4, ".elf")) ||
 	       (n > 4 && !strcmp(name + n - 4, ".bin"));
 }

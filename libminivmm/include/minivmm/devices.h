@@ -75,7 +75,8 @@ int mvm_uart_create(mvm_output_fn *out, void *ctx, mvm_irq_fn *irq,
 		    void *irq_ctx, struct mvm_uart **dev);
 void mvm_uart_destroy(struct mvm_uart *dev);
 /* Queue bytes the guest will read from RBR (host keyboard -> guest).
- * Returns bytes accepted (the FIFO holds 16). */
+ * Returns bytes accepted (the FIFO holds 16). Any thread may call it
+ * while a vCPU runs: the UART locks its own state. */
 size_t mvm_uart_input(struct mvm_uart *dev, const char *buf, size_t len);
 
 /* --- the demo device (exit tour) -------------------------------------- */

@@ -13,6 +13,7 @@
 #pragma GCC visibility push(default)
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum mvm_log_level {
 	MVM_LOG_ERROR, /* an operation failed; the message says why */
@@ -37,6 +38,19 @@ void mvm_vlogf(const struct mvm_log *log, enum mvm_log_level level,
 
 /* "error", "warning", ... */
 const char *mvm_log_level_name(enum mvm_log_level level);
+
+/*
+ * Guest text made safe for a terminal (escape.c has the rule): printable
+ * ASCII is kept, every other byte becomes a visible escape (ESC is the
+ * four characters \x1b), so a guest cannot move the cursor, erase or
+ * forge what a tool prints. With MVM_ESCAPE_KEEP_NL, newline and tab are
+ * kept too (console output); without it, the result is one line. Writes
+ * at most size bytes, NUL included, never cutting an escape in half;
+ * returns the full length the result needs, as snprintf does.
+ */
+#define MVM_ESCAPE_KEEP_NL (1u << 0)
+size_t mvm_escape(char *dst, size_t size, const void *src, size_t len,
+		  unsigned flags);
 
 #pragma GCC visibility pop
 

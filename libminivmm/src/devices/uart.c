@@ -23,8 +23,15 @@
  * INTR pin reaches the interrupt controller only while MCR.OUT2 is set
  * (the board gates it), which is why Linux sets OUT2; the model does the
  * same gating and calls the irq callback whenever the line changes.
+ *
+ * Locking (machine.h, rule 2): the vCPU's run step reads and writes the
+ * registers while `mvm run`'s console thread feeds the receive FIFO with
+ * mvm_uart_input(), so every entry point below takes u->lock around the
+ * state. The irq callback is called with the lock held: it must not call
+ * back into this UART.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,12 +108,13 @@ struct uart_regs {
 };
 
 struct mvm_uart {
-	struct uart_regs r; /* register state */
-	mvm_output_fn *out; /* transmitted bytes */
-	void *ctx;	    /* passed to out */
-	mvm_irq_fn *irq;    /* interrupt line changes; may be NULL */
-	void *irq_ctx;	    /* passed to irq */
-	int irq_level;	    /* last level reported */
+	pthread_mutex_t lock; /* guards everything below */
+	struct uart_regs r;   /* register state */
+	mvm_output_fn *out;   /* transmitted bytes */
+	void *ctx;	      /* passed to out */
+	mvm_irq_fn *irq;      /* interrupt line changes; may be NULL */
+	void *irq_ctx;	      /* passed to irq */
+	int irq_level;	      /* last level reported */
 };
 
 /* [slide:uart-irq] */
@@ -293,9 +301,11 @@ static void uart_reset(void *dev)
 {
 	struct mvm_uart *u = dev;
 
+	pthread_mutex_lock(&u->lock);
 	memset(&u->r, 0, sizeof(u->r));
 	u->r.msr = uart_msr_inputs(0);
 	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
 }
 
 static int uart_save(void *dev, void *buf, size_t len)
@@ -304,7 +314,9 @@ static int uart_save(void *dev, void *buf, size_t len)
 
 	if (len < sizeof(u->r))
 		return -ENOSPC;
+	pthread_mutex_lock(&u->lock);
 	memcpy(buf, &u->r, sizeof(u->r));
+	pthread_mutex_unlock(&u->lock);
 	return (int)sizeof(u->r);
 }
 
@@ -323,8 +335,10 @@ static int uart_load(void *dev, const void *buf, size_t len)
 	r.ier &= IER_MASK;
 	r.mcr &= MCR_MASK;
 	r.fcr &= FCR_ENABLE;
+	pthread_mutex_lock(&u->lock);
 	u->r = r;
 	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
 	return (int)sizeof(r);
 }
 /* [/slide:uart-load] */
@@ -337,9 +351,11 @@ static int uart_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
 	struct mvm_uart *u = dev;
 	uint8_t *p = data;
 
+	pthread_mutex_lock(&u->lock);
 	for (uint32_t i = 0; i < len; i++)
 		p[i] = uart_read_reg(u, (unsigned)((offset + i) & 7));
 	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
 
@@ -350,9 +366,11 @@ static int uart_write(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,
 	struct mvm_uart *u = dev;
 	const uint8_t *p = data;
 
+	pthread_mutex_lock(&u->lock);
 	for (uint32_t i = 0; i < len; i++)
 		uart_write_reg(u, (unsigned)((offset + i) & 7), p[i]);
 	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
 	return 0;
 }
 
@@ -380,6 +398,7 @@ int mvm_uart_create(mvm_output_fn *out, void *ctx, mvm_irq_fn *irq,
 	u->ctx = ctx;
 	u->irq = irq;
 	u->irq_ctx = irq_ctx;
+	pthread_mutex_init(&u->lock, NULL);
 	uart_reset(u);
 	*dev = u;
 	return 0;
@@ -387,6 +406,8 @@ int mvm_uart_create(mvm_output_fn *out, void *ctx, mvm_irq_fn *irq,
 
 void mvm_uart_destroy(struct mvm_uart *dev)
 {
+	if (dev)
+		pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
 
@@ -394,9 +415,11 @@ size_t mvm_uart_input(struct mvm_uart *dev, const char *buf, size_t len)
 {
 	size_t n = 0;
 
+	pthread_mutex_lock(&dev->lock);
 	/* stop at a full FIFO: the host keeps the rest (no overrun) */
 	while (n < len && dev->r.rx_len < UART_FIFO)
 		rx_push(&dev->r, (uint8_t)buf[n++]);
 	uart_update_irq(dev);
+	pthread_mutex_unlock(&dev->lock);
 	return n;
 }
