@@ -13,6 +13,8 @@
 # labs/labN-<name>/lab.mk for its guests and tools, setting
 #   LAB_DEPS_<N>  targets to build before grading lab N (guests, tools)
 #   LAB_LIBS_<N>  extra libraries for lab N's test programs
+#   LAB_OBJS_<N>  student objects (outside the library) that lab N's
+#                 test programs link; objcheck.sh checks them
 # This fragment is read before libminivmm/ and tests/ (alphabetical
 # order), so prerequisites here name files by path, not by their
 # variables.
@@ -50,11 +52,13 @@ LAB_HELPERS_$(1) := $(patsubst %.c,$(BUILD)/%.o,$(filter-out \
 	$(2)/tests/test_%.c,$(sort $(wildcard $(2)/tests/*.c))))
 LAB_DEPS_$(1) ?=
 LAB_LIBS_$(1) ?=
+LAB_OBJS_$(1) ?=
 $(BUILD)/$(2)/tests/test_%: $(BUILD)/$(2)/tests/test_%.o \
-		$$(LAB_HELPERS_$(1)) $(LAB_LINK_OBJS)
+		$$(LAB_HELPERS_$(1)) $$(LAB_OBJS_$(1)) $(LAB_LINK_OBJS)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(HOST_LDFLAGS) -o $$@ $$< $$(LAB_HELPERS_$(1)) \
-		$(LAB_LINK_OBJS) -lcmocka $$(LIB_LIBS) $$(LAB_LIBS_$(1))
+		$$(LAB_OBJS_$(1)) $(LAB_LINK_OBJS) -lcmocka $$(LIB_LIBS) \
+		$$(LAB_LIBS_$(1))
 endef
 -include $(wildcard labs/lab[0-9]*-*/lab.mk)
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_num,$(d)),$(d))))
@@ -70,9 +74,16 @@ grade: $(GRADER) $(foreach n,$(GRADE_LABS),$(LAB_TESTS_$(n)) \
 	$(Q)$(if $(LAB),$(if $(call lab_dir,$(LAB)),true,\
 		echo "make grade: lab $(LAB) does not exist (labs here: $(LAB_NUMS))" >&2; exit 2),\
 		$(if $(LAB_NUMS),true,echo "make grade: no labs found" >&2; exit 2))
-	$(Q)$(GRADER) $(if $(JSON),--json $(JSON)) \
+	$(Q)refuse=; if $(if $(filter 1,$(SANITIZE)),false,true) && \
+		! labs/common/objcheck.sh $(BUILD)/libminivmm.a \
+		$(foreach n,$(GRADE_LABS),$(LAB_OBJS_$(n))); then \
+		refuse="objcheck: student code that runs before main() or replaces a library function (see the objcheck lines above)"; fi; \
+	$(GRADER) $(if $(JSON),--json $(JSON)) $${refuse:+--refuse "$$refuse"} \
 		$(foreach n,$(GRADE_LABS),--lab $(notdir $(call lab_dir,$(n))) \
 		$(LAB_TESTS_$(n)))
+
+# (SANITIZE=1 objects carry the sanitizer's own constructors, so the
+# object check runs only in the plain build, the one that grades.)
 
 handout:
 	$(Q)if [ -z "$(LAB)" ] || [ -z "$(OUT)" ]; then \
@@ -102,7 +113,8 @@ $(BUILD)/labs/common/tests/test_%: $(BUILD)/labs/common/tests/test_%.o \
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) -lcmocka
 
 # Keep the test objects (make would delete them as intermediates).
-.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n))) \
+.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n)) \
+	$(LAB_OBJS_$(n))) \
 	$(filter %.o,$(LAB_LINK_OBJS))
 # test_grader runs the grader on itself.
 $(BUILD)/labs/common/tests/test_grader: $(GRADER)

@@ -59,6 +59,10 @@ struct grade_test {
 	{                                              \
 #f, (pts), (task), f, NULL, NULL, 1, 0 \
 	}
+#define GRADE_TEST_SERIAL_SETUP(f, pts, task, su, td)  \
+	{                                              \
+#f, (pts), (task), f, (su), (td), 1, 0 \
+	}
 #define GRADE_N(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
