@@ -66,7 +66,7 @@ $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_num,$(d)),$(d))))
 LAB_ALL_TESTS := $(foreach n,$(LAB_NUMS),$(LAB_TESTS_$(n)))
 GRADE_LABS := $(if $(LAB),$(LAB),$(LAB_NUMS))
 
-.PHONY: lab-tests grade handout lab-honesty
+.PHONY: lab-tests grade handout lab-honesty print-test-programs
 lab-tests: $(GRADER) $(LAB_ALL_TESTS) $(foreach n,$(LAB_NUMS),$(LAB_DEPS_$(n)))
 
 grade: $(GRADER) $(foreach n,$(GRADE_LABS),$(LAB_TESTS_$(n)) \
@@ -77,13 +77,19 @@ grade: $(GRADER) $(foreach n,$(GRADE_LABS),$(LAB_TESTS_$(n)) \
 	$(Q)refuse=; if $(if $(filter 1,$(SANITIZE)),false,true) && \
 		! labs/common/objcheck.sh $(BUILD)/libminivmm.a \
 		$(foreach n,$(GRADE_LABS),$(LAB_OBJS_$(n))); then \
-		refuse="objcheck: student code that runs before main() or replaces a library function (see the objcheck lines above)"; fi; \
+		refuse="refused by objcheck.sh, see its lines above"; fi; \
 	$(GRADER) $(if $(JSON),--json $(JSON)) $${refuse:+--refuse "$$refuse"} \
 		$(foreach n,$(GRADE_LABS),--lab $(notdir $(call lab_dir,$(n))) \
 		$(LAB_TESTS_$(n)))
 
 # (SANITIZE=1 objects carry the sanitizer's own constructors, so the
 # object check runs only in the plain build, the one that grades.)
+
+# Every test program `make test` and `make grade` build (the honesty
+# check builds them in each handout: `make test` must build there too).
+# In a recipe, so TEST_BINS is complete (later fragments add to it).
+print-test-programs:
+	@echo $(TEST_BINS) $(LAB_ALL_TESTS)
 
 handout:
 	$(Q)if [ -z "$(LAB)" ] || [ -z "$(OUT)" ]; then \
