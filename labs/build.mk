@@ -32,7 +32,8 @@ LAB_LINK_OBJS := $(LAB_GRADE_OBJ) \
 	$(BUILD)/libminivmm.a
 GRADER := $(BUILD)/labs/grader
 GRADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,labs/common/grader.c \
-	labs/common/grader_child.c labs/common/grader_report.c)
+	labs/common/grader_child.c labs/common/grader_report.c \
+	labs/common/grader_where.c)
 
 ALL_TARGETS += $(GRADER)
 

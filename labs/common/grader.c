@@ -154,12 +154,16 @@ static void judge(struct grade_result *t)
 	}
 }
 
-/* The part of a task string that names the task: "task 5". */
+/* The part of a task string that names the task: "task 5" of "task 5
+ * (and tasks 1-2): the MSR handler"; the whole text up to a colon when
+ * it does not start with "task N". */
 static size_t task_key_len(const char *task)
 {
-	const char *colon = strchr(task, ':');
+	size_t n = strcspn(task, ":");
 
-	return colon ? (size_t)(colon - task) : strlen(task);
+	if (strncmp(task, "task ", 5) == 0)
+		n = 5 + strspn(task + 5, "0123456789");
+	return n;
 }
 
 /* Why test i may not start (NULL: it may), given the tests before it. */

@@ -28,6 +28,8 @@ struct grade_child {
 	char token[GRADE_TOKEN_LEN + 1]; /* the secret the verdict must carry */
 	char verdict[128];		 /* what came over the verdict socket */
 	size_t vlen;
+	const char *prog; /* argv[0], for grade_where() */
+	char where[640];  /* where a hung child was: "in f() at x.c:12" */
 };
 
 long long grade_now_ms(void);
@@ -41,6 +43,10 @@ int grade_child_start(struct grade_child *c, char *const argv[],
  * reap the ones that ended and kill (whole group) the ones past their
  * deadline. */
 void grade_child_pump(struct grade_child *const *cs, int n, int wait_ms);
+/* Where the (running) child pid of program prog is executing, in words
+ * ("in mvm_bus_find() at libminivmm/src/core/bus.c:81"); "" if unknown.
+ * See grader_where.c. */
+void grade_where(pid_t pid, const char *prog, char *where, size_t len);
 /* Start, and pump until it is done (no verdict socket). */
 void grade_child_run(char *const argv[], unsigned timeout_s,
 		     struct grade_child *c);

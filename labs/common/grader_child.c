@@ -89,6 +89,7 @@ int grade_child_start(struct grade_child *c, char *const argv[],
 		goto err;
 	}
 	c->timeout_s = timeout_s;
+	c->prog = argv[0];
 	c->deadline_ms = grade_now_ms() + 1000LL * timeout_s;
 	c->pid = fork();
 	if (c->pid == 0)
@@ -213,6 +214,8 @@ void grade_child_pump(struct grade_child *const *cs, int n, int wait_ms)
 			finish(c, st);
 		} else if (grade_now_ms() >= c->deadline_ms) {
 			c->timed_out = 1;
+			grade_where(c->pid, c->prog, c->where,
+				    sizeof(c->where));
 			kill(-c->pid, SIGKILL);
 			while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 				;
