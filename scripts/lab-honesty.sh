@@ -22,6 +22,11 @@
 #      is printed.
 # A lab whose tests are skipped on this machine (no /dev/kvm, say) cannot
 # show full marks; that is reported, loudly, and only failures count.
+#
+# lab-honesty.sh --hangs N... (`make lab-hangs`, not part of `make test`:
+# it takes a minute or two) puts an endless loop at the start of every
+# region of a copy of the reference tree and requires each lab to grade
+# to zero in under HANG_BUDGET seconds (default 120).
 set -u
 MAKE=${MAKE:-make}
 # Each make below is a fresh top-level run: drop the caller's jobserver.
@@ -156,11 +161,7 @@ check_attack() {
 # check_regions N...: 4. above.
 check_regions() {
 	r="$tmp/regions-tree"
-	mkdir -p "$r"
-	git ls-files -co --exclude-standard | while IFS= read -r f; do
-		[ -f "$f" ] && printf '%s\n' "$f"
-	done | grep -v '^build/' | tar -cf - -T - | tar -xf - -C "$r"
-	share_rootfs "$r"
+	copy_reference "$r"
 	if ! build_tree "$r"; then
 		echo "honesty: FAIL the copy of the reference tree does not build"
 		bad=1
@@ -202,6 +203,62 @@ check_regions() {
 	done <"$tmp/region-list"
 }
 
+# copy_reference DIR: a copy of the reference tree's files (not built).
+copy_reference() {
+	mkdir -p "$1"
+	git ls-files -co --exclude-standard | while IFS= read -r f; do
+		[ -f "$f" ] && printf '%s\n' "$f"
+	done | grep -v '^build/' | tar -cf - -T - | tar -xf - -C "$1"
+	share_rootfs "$1"
+}
+
+# check_hangs N...: see --hangs above.
+check_hangs() {
+	r="$tmp/hang-tree"
+	copy_reference "$r"
+	grep -rlE --include='*.[chS]' 'LAB\([0-9]+, *[A-Za-z0-9_-]+\) BEGIN' \
+		libminivmm labs | while IFS= read -r f; do
+		# the loop goes first in the region's code: right after BEGIN
+		# inside a function, after each function body's "{" when the
+		# region holds whole functions
+		awk '/LAB\([0-9]+, *[A-Za-z0-9_-]+\) BEGIN/ {
+				print
+				if ($0 ~ /^[ \t]/)
+					print "\tfor (;;) __asm__ volatile(\"\");"
+				else
+					whole = 1
+				next
+			}
+			/LAB\([0-9]+\) STUB/ { whole = 0 }
+			whole && /^\{$/ { print; print "\tfor (;;) __asm__ volatile(\"\");"; next }
+			{ print }' "$f" >"$r/$f"
+	done
+	if ! build_tree "$r"; then
+		echo "honesty: FAIL the tree with endless loops does not build:"
+		grep -E 'error' "$tmp/b.log" | head -n 10 | sed 's/^/    /'
+		exit 1
+	fi
+	for n in "$@"; do
+		name=$(labname "$n")
+		t0=$(date +%s)
+		mk -C "$r" grade LAB="$n" >"$tmp/g.log" 2>&1
+		secs=$(($(date +%s) - t0))
+		score=$(field "$tmp/g.log" "$name" score)
+		if [ -z "$score" ] || [ "$score" -ne 0 ] ||
+			[ "$secs" -ge "${HANG_BUDGET:-120}" ]; then
+			echo "honesty: FAIL every region of $name looping: ${score:-no score} in $secs s (budget ${HANG_BUDGET:-120} s)"
+			bad=1
+		else
+			echo "honesty: ok   every region of $name looping: graded $score/100 in $secs s"
+		fi
+	done
+}
+
+if [ "${1:-}" = --hangs ]; then
+	shift
+	check_hangs "$@"
+	exit "$bad"
+fi
 if [ $# -eq 0 ]; then
 	echo "honesty: no labs"
 	exit 0
