@@ -140,7 +140,7 @@ static int run_group(const char *group, const struct grade_test *t,
 	}
 	for (size_t i = 0; i < count; i++) {
 		ct[i].name = t[i].name;
-		ct[i].test_func = count == 1 ? run_noting_return : t[i].fn;
+		ct[i].test_func = current ? run_noting_return : t[i].fn;
 		ct[i].setup_func = t[i].setup;
 		ct[i].teardown_func = t[i].teardown;
 	}
