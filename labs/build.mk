@@ -13,6 +13,8 @@
 # labs/labN-<name>/lab.mk for its guests and tools, setting
 #   LAB_DEPS_<N>  targets to build before grading lab N (guests, tools)
 #   LAB_LIBS_<N>  extra libraries for lab N's test programs
+#   LAB_OBJS_<N>  student objects (outside the library) that lab N's
+#                 test programs link; objcheck.sh checks them
 # This fragment is read before libminivmm/ and tests/ (alphabetical
 # order), so prerequisites here name files by path, not by their
 # variables.
@@ -30,7 +32,8 @@ LAB_LINK_OBJS := $(LAB_GRADE_OBJ) \
 	$(BUILD)/libminivmm.a
 GRADER := $(BUILD)/labs/grader
 GRADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,labs/common/grader.c \
-	labs/common/grader_child.c labs/common/grader_report.c)
+	labs/common/grader_child.c labs/common/grader_report.c \
+	labs/common/grader_where.c)
 
 ALL_TARGETS += $(GRADER)
 
@@ -50,11 +53,13 @@ LAB_HELPERS_$(1) := $(patsubst %.c,$(BUILD)/%.o,$(filter-out \
 	$(2)/tests/test_%.c,$(sort $(wildcard $(2)/tests/*.c))))
 LAB_DEPS_$(1) ?=
 LAB_LIBS_$(1) ?=
+LAB_OBJS_$(1) ?=
 $(BUILD)/$(2)/tests/test_%: $(BUILD)/$(2)/tests/test_%.o \
-		$$(LAB_HELPERS_$(1)) $(LAB_LINK_OBJS)
+		$$(LAB_HELPERS_$(1)) $$(LAB_OBJS_$(1)) $(LAB_LINK_OBJS)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $$(HOST_LDFLAGS) -o $$@ $$< $$(LAB_HELPERS_$(1)) \
-		$(LAB_LINK_OBJS) -lcmocka $$(LIB_LIBS) $$(LAB_LIBS_$(1))
+		$$(LAB_OBJS_$(1)) $(LAB_LINK_OBJS) -lcmocka $$(LIB_LIBS) \
+		$$(LAB_LIBS_$(1))
 endef
 -include $(wildcard labs/lab[0-9]*-*/lab.mk)
 $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_num,$(d)),$(d))))
@@ -62,7 +67,7 @@ $(foreach d,$(LAB_DIRS),$(eval $(call LAB_RULES,$(call lab_num,$(d)),$(d))))
 LAB_ALL_TESTS := $(foreach n,$(LAB_NUMS),$(LAB_TESTS_$(n)))
 GRADE_LABS := $(if $(LAB),$(LAB),$(LAB_NUMS))
 
-.PHONY: lab-tests grade handout lab-honesty
+.PHONY: lab-tests grade handout lab-honesty print-test-programs
 lab-tests: $(GRADER) $(LAB_ALL_TESTS) $(foreach n,$(LAB_NUMS),$(LAB_DEPS_$(n)))
 
 grade: $(GRADER) $(foreach n,$(GRADE_LABS),$(LAB_TESTS_$(n)) \
@@ -70,9 +75,22 @@ grade: $(GRADER) $(foreach n,$(GRADE_LABS),$(LAB_TESTS_$(n)) \
 	$(Q)$(if $(LAB),$(if $(call lab_dir,$(LAB)),true,\
 		echo "make grade: lab $(LAB) does not exist (labs here: $(LAB_NUMS))" >&2; exit 2),\
 		$(if $(LAB_NUMS),true,echo "make grade: no labs found" >&2; exit 2))
-	$(Q)$(GRADER) $(if $(JSON),--json $(JSON)) \
+	$(Q)refuse=; if $(if $(filter 1,$(SANITIZE)),false,true) && \
+		! labs/common/objcheck.sh $(BUILD)/libminivmm.a \
+		$(foreach n,$(GRADE_LABS),$(LAB_OBJS_$(n))); then \
+		refuse="refused by objcheck.sh, see its lines above"; fi; \
+	$(GRADER) $(if $(JSON),--json $(JSON)) $${refuse:+--refuse "$$refuse"} \
 		$(foreach n,$(GRADE_LABS),--lab $(notdir $(call lab_dir,$(n))) \
 		$(LAB_TESTS_$(n)))
+
+# (SANITIZE=1 objects carry the sanitizer's own constructors, so the
+# object check runs only in the plain build, the one that grades.)
+
+# Every test program `make test` and `make grade` build (the honesty
+# check builds them in each handout: `make test` must build there too).
+# In a recipe, so TEST_BINS is complete (later fragments add to it).
+print-test-programs:
+	@echo $(TEST_BINS) $(LAB_ALL_TESTS)
 
 handout:
 	$(Q)if [ -z "$(LAB)" ] || [ -z "$(OUT)" ]; then \
@@ -88,6 +106,12 @@ else
 	$(Q)MAKE="$(MAKE)" scripts/lab-honesty.sh $(LAB_NUMS)
 endif
 
+# Every region an endless loop: each lab must still grade in under two
+# minutes (slow, so not part of `make test`).
+.PHONY: lab-hangs
+lab-hangs: $(GRADER)
+	$(Q)MAKE="$(MAKE)" scripts/lab-honesty.sh --hangs $(LAB_NUMS)
+
 ifeq ($(wildcard labs/HANDOUT),)
 TEST_EXTRA += lab-honesty
 endif
@@ -102,7 +126,8 @@ $(BUILD)/labs/common/tests/test_%: $(BUILD)/labs/common/tests/test_%.o \
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) -lcmocka
 
 # Keep the test objects (make would delete them as intermediates).
-.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n))) \
+.SECONDARY: $(LAB_ALL_TESTS:%=%.o) $(foreach n,$(LAB_NUMS),$(LAB_HELPERS_$(n)) \
+	$(LAB_OBJS_$(n))) \
 	$(filter %.o,$(LAB_LINK_OBJS))
 # test_grader runs the grader on itself.
 $(BUILD)/labs/common/tests/test_grader: $(GRADER)

@@ -1,6 +1,7 @@
 # labcut.awk - cut lab solution regions out of one C/asm source file.
 #
-#   awk -v lab=N [-v dropped=FILE] [-v regions=FILE] -f labcut.awk SRC
+#   awk -v lab=N [-v only=NAME] [-v dropped=FILE] [-v regions=FILE] \
+#       -f labcut.awk SRC
 #
 # Writes SRC as a student handout for lab N to stdout. A region is
 #
@@ -12,7 +13,9 @@
 #
 # For n >= N the solution is dropped and the stub lines are kept (the
 # marker lines themselves disappear); for n < N the solution stays and
-# the stub and the markers disappear. Markers must stand alone on their
+# the stub and the markers disappear. With -v only=NAME just the region
+# called NAME is cut, whatever its lab, and every other keeps its
+# solution (the honesty check cuts regions one at a time this way). Markers must stand alone on their
 # line, regions do not nest, and every region is closed; anything else
 # is an error naming the file and line (exit status 2), so a broken
 # region can never produce a handout that silently leaks or loses code.
@@ -70,6 +73,7 @@ state == "out" {
 	if (regions != "")
 		printf "%d\t%s\t%s\n", n, name, FILENAME >> regions
 	begin_line = FNR
+	cut = only != "" ? name == only : n >= lab
 	state = "sol"
 	next
 }
@@ -85,7 +89,7 @@ state == "sol" {
 		state = "stub"
 		next
 	}
-	if (n < lab)
+	if (!cut)
 		print
 	else if (dropped != "")
 		printf "%s\t%d\t%s\n", FILENAME, FNR, $0 >> dropped
@@ -103,7 +107,7 @@ state == "stub" {
 	}
 	if (index($0, "*/") > 0)
 		fail("stub line contains '*/', which would end the stub comment early in the reference tree")
-	if (n >= lab) {
+	if (cut) {
 		print
 		if (stubs != "")
 			print >> stubs

@@ -41,20 +41,33 @@ struct grade_test {
 	CMUnitTestFunction fn;	 /* the test */
 	CMFixtureFunction setup; /* may be NULL */
 	CMFixtureFunction teardown; /* may be NULL */
+	int serial;		    /* 1: run alone (it measures time) */
+	unsigned timeout_s;	    /* 0: the grader's default (10 s) */
 };
 
-#define GRADE_TEST(f, pts, task)                 \
-	{                                        \
-#f, (pts), (task), f, NULL, NULL \
+#define GRADE_TEST(f, pts, task)                       \
+	{                                              \
+#f, (pts), (task), f, NULL, NULL, 0, 0 \
 	}
-#define GRADE_TEST_SETUP(f, pts, task, su, td)   \
-	{                                        \
-#f, (pts), (task), f, (su), (td) \
+#define GRADE_TEST_SETUP(f, pts, task, su, td)         \
+	{                                              \
+#f, (pts), (task), f, (su), (td), 0, 0 \
+	}
+/* A test that times something: the grader runs it while no other test
+ * runs, so parallel tests do not disturb the numbers. */
+#define GRADE_TEST_SERIAL(f, pts, task)                \
+	{                                              \
+#f, (pts), (task), f, NULL, NULL, 1, 0 \
+	}
+#define GRADE_TEST_SERIAL_SETUP(f, pts, task, su, td)  \
+	{                                              \
+#f, (pts), (task), f, (su), (td), 1, 0 \
 	}
 #define GRADE_N(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * `prog` runs all tests; `prog --list` prints "NAME POINTS TASK" lines;
+ * `prog` runs all tests; `prog --list` prints "NAME POINTS FLAGS TASK"
+ * lines (FLAGS: "-", or "serial" and/or "t=SECONDS", comma-separated);
  * `prog --run NAME` runs one test. Returns the exit status for main().
  */
 int grade_main(int argc, char **argv, const struct grade_test *tests, size_t n);

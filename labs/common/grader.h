@@ -7,17 +7,47 @@
 
 #include <stddef.h>
 
-/* What happened to one child process. */
+#include <sys/types.h>
+
+#define GRADE_TOKEN_LEN 32 /* hex digits; grade.c reads exactly this many */
+#define GRADE_MAX_JOBS	16 /* children running at once, at most */
+
+/* One child process: running, or what happened to it. */
 struct grade_child {
-	int exited;   /* 1: exited normally, status valid */
-	int status;   /* exit status */
-	char why[96]; /* "crashed: Segmentation fault", "timed out ..." */
-	char *out;    /* stdout + stderr, NUL-terminated (caller frees) */
+	pid_t pid;
+	int running, done; /* started and not reaped / reaped */
+	int exited;	   /* 1: exited normally, status valid */
+	int status;	   /* exit status */
+	int timed_out;	   /* killed at its deadline */
+	unsigned timeout_s;
+	long long deadline_ms;	/* grade_now_ms() when it is killed */
+	char why[96];		/* "crashed: Segmentation fault", "hung ..." */
+	char *out;		/* stdout + stderr, NUL-terminated (owned) */
+	size_t len;		/* bytes in out */
+	int out_fd, verdict_fd; /* parent's ends, -1 when closed */
+	char token[GRADE_TOKEN_LEN + 1]; /* the secret the verdict must carry */
+	char verdict[128];		 /* what came over the verdict socket */
+	size_t vlen;
+	const char *prog; /* argv[0], for grade_where() */
+	char where[640];  /* where a hung child was: "in f() at x.c:12" */
 };
 
-/* Run argv (argv[0] is a path) with a timeout, capturing its output. The
- * child gets its own process group; on timeout the whole group is
- * killed. */
+long long grade_now_ms(void);
+
+/* Start argv (argv[0] is a path) in its own process group with a
+ * deadline; verdict: also give it a verdict socket with a fresh token
+ * (see grade.c). 0, or -1 with c->why set and c->done. */
+int grade_child_start(struct grade_child *c, char *const argv[],
+		      unsigned timeout_s, int verdict);
+/* Wait up to wait_ms for any of the n children, collect their output,
+ * reap the ones that ended and kill (whole group) the ones past their
+ * deadline. */
+void grade_child_pump(struct grade_child *const *cs, int n, int wait_ms);
+/* Where the (running) child pid of program prog is executing, in words
+ * ("in mvm_bus_find() at libminivmm/src/core/bus.c:81"); "" if unknown.
+ * See grader_where.c. */
+void grade_where(pid_t pid, const char *prog, char *where, size_t len);
+/* Start, and pump until it is done (no verdict socket). */
 void grade_child_run(char *const argv[], unsigned timeout_s,
 		     struct grade_child *c);
 
@@ -31,8 +61,12 @@ struct grade_result {
 	int points;	/* max */
 	int score;	/* points earned */
 	enum grade_state state;
-	char why[96]; /* short reason when not PASS */
-	char *output; /* captured output (owned) */
+	char why[256];	    /* short reason when not PASS */
+	char *output;	    /* captured output (owned) */
+	int serial;	    /* runs alone (a measurement) */
+	unsigned timeout_s; /* its own limit, 0: the grader's default */
+	int started, finished;
+	struct grade_child child; /* while it runs */
 };
 
 #define GRADE_MAX_TESTS 512

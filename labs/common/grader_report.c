@@ -26,8 +26,10 @@ struct grade_result *grade_run_add(struct grade_run *r)
 
 void grade_run_free(struct grade_run *r)
 {
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
 		free(r->t[i].output);
+		free(r->t[i].child.out);
+	}
 	r->n = 0;
 }
 
@@ -112,6 +114,17 @@ void grade_print_result(const struct grade_run *r, int i)
 	printf("\n");
 	if (t->state == GRADE_FAIL)
 		printf("        checks %s\n", t->task);
+	if (t->child.timed_out && t->child.where[0])
+		printf("        hint: your code did not return: when the "
+		       "grader "
+		       "stopped it, it was %s; tests of %.*s not started "
+		       "yet are not run.\n",
+		       t->child.where, (int)strcspn(t->task, ":"), t->task);
+	else if (t->child.timed_out)
+		printf("        hint: your code did not return: an endless "
+		       "loop (or a wait that never ends) in the code of "
+		       "%.*s? Its tests not started yet are not run.\n",
+		       (int)strcspn(t->task, ":"), t->task);
 	print_detail(t->output, t->state == GRADE_PASS);
 	fflush(stdout);
 }

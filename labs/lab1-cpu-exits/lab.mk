@@ -27,6 +27,17 @@ $(LAB1_RUN): $(BUILD)/$(LAB1_DIR)/run.o $(BUILD)/libminivmm.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+# The grader links task 6's code into its own test, without the tool's
+# main(): LAB_OBJS_1 are student objects linked into every Lab 1 test
+# program (and checked by labs/common/objcheck.sh before grading).
+LAB1_MEASURE_LIB := $(LAB1_OUT)/measure-lib.o
+LAB_OBJS_1 := $(LAB1_MEASURE_LIB)
+$(LAB1_MEASURE_LIB): $(LAB1_DIR)/measure.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (no main)")
+	$(Q)$(CC) $(HOST_CFLAGS) $(LAB_CFLAGS) -Iexamples/runtime \
+		-DLAB1_MEASURE_NO_MAIN -c $< -o $@
+
 LAB_DEPS_1 := $(LAB1_GUEST_ELFS) $(LAB1_MEASURE) $(LAB1_RUN) \
 	$(BUILD)/examples/cpl-compute.elf
 # demo.h (cpl-compute's marker values) lives with the guest runtime.

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +43,12 @@ static void t_hangs(void **s)
 {
 	(void)s;
 	for (;;)
-		pause();
+		__asm__ volatile(""); /* a loop that does not end */
+}
+
+static void t_hangs_too(void **s)
+{
+	(void)s; /* with one job, never run: its task already hung */
 }
 
 static void t_skips(void **s)
@@ -52,16 +58,46 @@ static void t_skips(void **s)
 	skip();
 }
 
+/* What code under test could do to fake a pass: print cmocka's lines
+ * and leave before the test fails ... */
+static void t_forges_ok_lines(void **s)
+{
+	(void)s;
+	printf("[       OK ] t_forges_ok_lines\n[  PASSED  ] 1 test(s).\n");
+	fflush(stdout);
+	_exit(0);
+}
+
+/* ... or write a verdict line, without the token, to every fd. */
+static void t_forges_a_verdict(void **s)
+{
+	(void)s;
+	for (int fd = 0; fd < 64; fd++)
+		dprintf(fd, "PASS %032d\n", 0);
+	_exit(0);
+}
+
 static const struct grade_test lab[] = {
 	GRADE_TEST(t_passes, 10, "task 1: passing"),
-	GRADE_TEST(t_fails, 20, "task 2: arithmetic"),
-	GRADE_TEST(t_crashes, 30, "task 3: crashing"),
-	GRADE_TEST(t_hangs, 30, "task 4: hanging"),
+	GRADE_TEST(t_fails, 10, "task 2: arithmetic"),
+	GRADE_TEST(t_crashes, 10, "task 3: crashing"),
+	GRADE_TEST(t_hangs, 20, "task 4: hanging"),
+	GRADE_TEST(t_hangs_too, 10, "task 4: hanging"),
 	GRADE_TEST(t_skips, 10, "task 5: skipping"),
+	GRADE_TEST(t_forges_ok_lines, 15, "task 6: forging"),
+	GRADE_TEST(t_forges_a_verdict, 15, "task 6: forging"),
 };
 
 /* --- the tests of the grader ------------------------------------------- */
 static char self[4096];
+
+static long long grade_now_ms_for_test(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Run a shell command; returns its exit status, output in out. */
 static int run(const char *cmd, char *out, size_t len)
@@ -94,16 +130,31 @@ static void grader_charges_each_outcome_its_own_points(void **state)
 	char cmd[8192], out[16384];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "%s --timeout 1 --lab selftest %s 2>&1",
-		 GRADER, self);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --jobs 1 --timeout 1 --lab selftest %s 2>&1", GRADER,
+		 self);
 	assert_int_equal(run(cmd, out, sizeof(out)), 1); /* below full */
 	expect_line(out, "t_passes ", "PASS 10/10");
-	expect_line(out, "t_fails ", "FAIL  0/20");
+	expect_line(out, "t_fails ", "FAIL  0/10");
 	assert_non_null(strstr(out, "one plus one: expected 0x3 (3), got "
 				    "0x2 (2)"));
 	assert_non_null(strstr(out, "checks task 2: arithmetic"));
 	expect_line(out, "t_crashes ", "(crashed: Killed)");
-	expect_line(out, "t_hangs ", "(timed out after 1 s)");
+	expect_line(out, "t_hangs ", "(hung (killed after 1 s))");
+	/* the hint names the function and line the test was stuck in */
+	assert_non_null(strstr(out, "when the grader stopped it, it was in "
+				    "t_hangs() at "));
+	assert_non_null(strstr(out, "labs/common/tests/test_grader.c:"));
+	expect_line(out, "t_hangs_too ",
+		    "(not run: t_hangs of the same task "
+		    "hung)");
+	/* printed pass lines and token-less verdicts earn nothing */
+	expect_line(out, "t_forges_ok_lines ",
+		    "FAIL  0/15  (the test never "
+		    "finished");
+	expect_line(out, "t_forges_a_verdict ",
+		    "FAIL  0/15  (its verdict "
+		    "was forged");
 	expect_line(out, "t_skips ", "SKIP  0/10");
 	assert_non_null(strstr(out, "SKIP: no frobnicator here"));
 	assert_non_null(strstr(out, "NOTE: measured 42"));
@@ -127,7 +178,7 @@ static void grader_writes_gradescope_results_json(void **state)
 	assert_non_null(strstr(out, "\"score\": 10,"));
 	assert_non_null(strstr(out, "\"name\": \"selftest/test_grader/"
 				    "t_fails\""));
-	assert_non_null(strstr(out, "\"max_score\": 30"));
+	assert_non_null(strstr(out, "\"max_score\": 15"));
 	assert_non_null(strstr(out, "\"status\": \"passed\""));
 	/* the failure text is inside a JSON string: quotes escaped */
 	assert_non_null(strstr(out, "one plus one: expected 0x3"));
@@ -149,12 +200,47 @@ static void grader_refuses_bad_usage_with_a_message(void **state)
 				    "/nonexistent/test"));
 }
 
+/* Two hanging tests of different tasks hang side by side: with two jobs
+ * the whole run takes about one timeout, not two. */
+static void grader_runs_tests_in_parallel(void **state)
+{
+	char cmd[8192], out[16384];
+	long long t0 = grade_now_ms_for_test();
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+		 "%s --jobs 8 --timeout 2 --lab selftest %s 2>&1", GRADER,
+		 self);
+	run(cmd, out, sizeof(out));
+	/* all eight start at once: t_hangs_too runs (and passes) too */
+	assert_non_null(strstr(out, "\nScore: 20/100\n"));
+	/* t_hangs (2 s) runs beside everything else: well under 2 x 2 s */
+	assert_true(grade_now_ms_for_test() - t0 < 3500);
+}
+
+/* --refuse (an object check failed): nothing is run, everything 0. */
+static void grader_refuse_scores_nothing(void **state)
+{
+	char cmd[8192], out[16384];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+		 "%s --refuse 'a constructor in exit.o' --lab selftest %s "
+		 "2>&1",
+		 GRADER, self);
+	assert_int_equal(run(cmd, out, sizeof(out)), 1);
+	expect_line(out, "t_passes ", "FAIL  0/10  (a constructor in exit.o)");
+	assert_non_null(strstr(out, "\nScore: 0/100\n"));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grader_charges_each_outcome_its_own_points),
 		cmocka_unit_test(grader_writes_gradescope_results_json),
 		cmocka_unit_test(grader_refuses_bad_usage_with_a_message),
+		cmocka_unit_test(grader_runs_tests_in_parallel),
+		cmocka_unit_test(grader_refuse_scores_nothing),
 	};
 	ssize_t n;
 

@@ -34,8 +34,10 @@ static const char two_regions[] =
 		   "int g(void)\n{\n" B(2, "memory") "\treturn 7;\n" S(
 			   2) "\treturn -38;\n" E(2) "}\n";
 
-/* Cut `src` for lab `lab`; returns awk's exit status, output in out. */
-static int cut(const char *src, int lab, char *out, size_t outlen)
+/* Cut `src` for lab `lab` (only: just the region of that name, or
+ * NULL); returns awk's exit status, output in out. */
+static int cut_only(const char *src, int lab, const char *only, char *out,
+		    size_t outlen)
 {
 	char path[] = "/tmp/labcut-XXXXXX", cmd[512];
 	int fd = mkstemp(path), st;
@@ -46,8 +48,8 @@ static int cut(const char *src, int lab, char *out, size_t outlen)
 	assert_int_equal(write(fd, src, strlen(src)), (ssize_t)strlen(src));
 	close(fd);
 	snprintf(cmd, sizeof(cmd),
-		 "awk -v lab=%d -f %s/scripts/labcut.awk %s 2>&1", lab,
-		 MVM_SRC_DIR, path);
+		 "awk -v lab=%d -v only='%s' -f %s/scripts/labcut.awk %s 2>&1",
+		 lab, only ? only : "", MVM_SRC_DIR, path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(out, 1, outlen - 1, p);
@@ -55,6 +57,26 @@ static int cut(const char *src, int lab, char *out, size_t outlen)
 	st = pclose(p);
 	unlink(path);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int cut(const char *src, int lab, char *out, size_t outlen)
+{
+	return cut_only(src, lab, NULL, out, outlen);
+}
+
+/* The honesty check cuts one region at a time, whatever its lab. */
+static void labcut_only_cuts_just_the_named_region(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(cut_only(two_regions, 1, "memory", out, sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "return 42; /* solution */"));
+	assert_null(strstr(out, "return 7;"));
+	assert_non_null(strstr(out, "return -38;"));
+	assert_null(strstr(out, "your code here"));
+	assert_null(strstr(out, "LAB("));
 }
 
 static void labcut_replaces_current_and_later_labs_by_stubs(void **state)
@@ -263,6 +285,7 @@ int main(void)
 			labcut_rejects_unclosed_region_naming_its_line),
 		cmocka_unit_test(labcut_rejects_nested_and_mismatched_regions),
 		cmocka_unit_test(labcut_rejects_marker_sharing_a_line),
+		cmocka_unit_test(labcut_only_cuts_just_the_named_region),
 		cmocka_unit_test(labcut_rejects_comment_end_inside_stub),
 		cmocka_unit_test_setup_teardown(
 			handout_cuts_regions_and_leaves_out_later_labs,
