@@ -112,58 +112,49 @@ static const struct mvm_dev_ops measure_ops = {
 	.write = measure_write,
 };
 
-/* Create a VM with the standard devices and load a guest in long mode. */
-static int make_vm(const char *path, struct mvm_vm **vm,
-		   struct mvm_std_devices *devs)
+/* The machine every tool builds (machine.h), with a guest loaded in
+ * long mode. */
+static int make_machine(const char *path, struct mvm_machine **m)
 {
-	struct mvm_vm_config cfg = {.log = {log_stderr, NULL}};
-	struct mvm_mode_config mode = {.mode = MVM_MODE_LONG64};
-	struct mvm_image_info img;
-	int r;
+	struct mvm_machine_config cfg = {
+		.image = path,
+		.mode = MVM_MODE_LONG64,
+		.out = out_stdout,
+		.log = {log_stderr, NULL},
+	};
+	int r = mvm_machine_create(&cfg, m);
 
-	r = mvm_vm_create(&cfg, vm);
-	if (r == 0)
-		r = mvm_std_devices_attach(*vm, out_stdout, NULL, devs);
-	if (r == 0)
-		r = mvm_load_file(mvm_vm_mem(*vm), path, MVM_LOAD_ADDR, &img,
-				  mvm_vm_log(*vm));
-	if (r == 0) {
-		mode.entry = img.entry;
-		r = mvm_vcpu_setup_mode(mvm_vm_vcpu(*vm, 0), &mode);
-	}
 	if (r < 0)
 		fprintf(stderr, "lab1-measure: %s: %s\n", path, strerror(-r));
 	return r;
 }
 
 /* Run until the guest says DONE, timestamping SYNC k into t[k]. */
-static int run_stages(struct mvm_vm *vm, struct mvm_std_devices *devs,
-		      uint64_t t[STAGES])
+static int run_stages(struct mvm_machine *m, uint64_t t[STAGES])
 {
-	struct mvm_vcpu *vcpu = mvm_vm_vcpu(vm, 0);
+	const struct mvm_std_devices *devs = mvm_machine_devices(m);
 	struct mvm_ucall uc;
 	struct mvm_exit e;
-	int r;
 
 	for (;;) {
-		r = mvm_vcpu_run(vcpu, 120000, &e);
-		if (r < 0)
-			return r;
-		switch (mvm_ucall_last(devs->ucall, &uc)) {
-		case MVM_UCALL_SYNC:
+		switch (mvm_machine_run(m, 0, 120000, 1, NULL, NULL, &e)) {
+		case MVM_SYNC:
+			mvm_ucall_last_of(devs->ucall, 0, &uc);
 			if (uc.args[0] < STAGES)
 				t[uc.args[0]] = mvm_now_ns();
-			mvm_ucall_clear(devs->ucall);
 			break;
-		case MVM_UCALL_DONE:
+		case MVM_DONE:
 			return 0;
-		case MVM_UCALL_ASSERT:
-			fprintf(stderr, "lab1-measure: guest assertion: %s\n",
-				uc.text);
-			return -EPROTO;
 		default:
-			fprintf(stderr, "lab1-measure: guest stopped: %s\n",
-				mvm_exit_reason_name(e.reason));
+			if (mvm_ucall_last_of(devs->ucall, 0, &uc) ==
+			    MVM_UCALL_ASSERT)
+				fprintf(stderr,
+					"lab1-measure: guest assertion: %s\n",
+					uc.text);
+			else
+				fprintf(stderr,
+					"lab1-measure: guest stopped: %s\n",
+					mvm_exit_reason_name(e.reason));
 			return -EPROTO;
 		}
 	}
@@ -178,26 +169,25 @@ struct results {
 
 static int measure_exits(const char *dir, uint32_t n, struct results *res)
 {
-	struct mvm_std_devices devs = {0};
-	struct mvm_vm *vm = NULL;
+	struct mvm_machine *m = NULL;
 	uint64_t t[STAGES] = {0};
 	char path[4096];
 	int r, efd = -1;
 
 	snprintf(path, sizeof(path), "%s/guests/lab1-measure.elf", dir);
-	r = make_vm(path, &vm, &devs);
+	r = make_machine(path, &m);
 	if (r == 0)
-		r = mvm_bus_register(mvm_vm_pio_bus(vm), MVM_PORT_MEASURE, 4,
-				     &measure_ops, &n);
+		r = mvm_machine_add_device(m, 0, MVM_PORT_MEASURE, 4,
+					   &measure_ops, &n);
 	if (r == 0) {
-		efd = lab1_setup_doorbell(vm);
+		efd = lab1_setup_doorbell(mvm_machine_vm(m));
 		if (efd < 0)
 			fprintf(stderr,
 				"lab1-measure: no ioeventfd (%s): the doorbell "
 				"OUTs exit to user space and are not "
 				"reported\n",
 				strerror(-efd));
-		r = run_stages(vm, &devs, t);
+		r = run_stages(m, t);
 	}
 	if (r == 0) {
 		res->loop_ns = (double)(t[2] - t[1]) / n;
@@ -210,63 +200,34 @@ static int measure_exits(const char *dir, uint32_t n, struct results *res)
 	}
 	if (efd >= 0)
 		close(efd);
-	mvm_std_devices_detach(vm, &devs);
-	mvm_vm_destroy(vm);
+	mvm_machine_destroy(m);
 	return r;
 }
 
-/* cpl-compute's markers: MMIO writes of BEGIN(n)/END(n)/STOP. */
-struct marks {
-	uint64_t begin[2], end[2];
-};
-
-static int marks_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
-		       const void *data, uint32_t len)
-{
-	struct marks *m = dev;
-	uint32_t v = 0;
-
-	(void)off;
-	memcpy(&v, data, len < 4 ? len : 4);
-	if (v == MVM_DEMO_STOP)
-		return MVM_IO_STOP;
-	if (MVM_DEMO_IS_BEGIN(v) && MVM_DEMO_MARK_ID(v) < 2)
-		m->begin[MVM_DEMO_MARK_ID(v)] = mvm_now_ns();
-	if (MVM_DEMO_IS_END(v) && MVM_DEMO_MARK_ID(v) < 2)
-		m->end[MVM_DEMO_MARK_ID(v)] = mvm_now_ns();
-	return 0;
-}
-
-static const struct mvm_dev_ops marks_ops = {
-	.name = "cpl-marks",
-	.write = marks_write,
-};
-
+/* cpl-compute brackets its two loops with markers (MMIO writes of
+ * BEGIN(n)/END(n), then STOP); the machine's demo device timestamps them
+ * in its exit handler (devices/demo.c). */
 static int measure_cpl(const char *path, struct results *res)
 {
-	struct mvm_std_devices devs = {0};
-	struct mvm_vm *vm = NULL;
-	struct marks m = {{0}, {0}};
+	struct mvm_machine *m = NULL;
+	struct mvm_demo *d;
 	struct mvm_exit e;
-	int r;
+	int r = make_machine(path, &m);
 
-	r = make_vm(path, &vm, &devs);
-	if (r == 0)
-		r = mvm_bus_register(mvm_vm_mmio_bus(vm), MVM_MMIO_DEMO_ADDR, 4,
-				     &marks_ops, &m);
-	if (r == 0)
-		r = mvm_vcpu_run(mvm_vm_vcpu(vm, 0), 120000, &e);
-	if (r == 0 && (!m.end[0] || !m.end[1])) {
+	if (r == 0 &&
+	    mvm_machine_run(m, 0, 120000, 0, NULL, NULL, &e) != MVM_DONE)
+		r = -EPROTO;
+	d = m ? mvm_machine_demo(m) : NULL;
+	if (r == 0 && (!mvm_demo_took_ns(d, 0) || !mvm_demo_took_ns(d, 1))) {
 		fprintf(stderr, "lab1-measure: cpl-compute stopped early: %s\n",
 			mvm_exit_reason_name(e.reason));
 		r = -EPROTO;
 	}
 	if (r == 0) {
-		res->cpl0_ms = (double)(m.end[0] - m.begin[0]) / 1e6;
-		res->cpl3_ms = (double)(m.end[1] - m.begin[1]) / 1e6;
+		res->cpl0_ms = (double)mvm_demo_took_ns(d, 0) / 1e6;
+		res->cpl3_ms = (double)mvm_demo_took_ns(d, 1) / 1e6;
 	}
-	mvm_std_devices_detach(vm, &devs);
-	mvm_vm_destroy(vm);
+	mvm_machine_destroy(m);
 	return r;
 }
 

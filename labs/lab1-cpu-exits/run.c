@@ -3,8 +3,8 @@
  *
  *   build/labs/lab1-cpu-exits/lab1-run [--trace] IMAGE
  *
- * The machine is the standard one (debug console, ucall, UART) plus
- * what Lab 1 adds: the CMOS clock at MVM_PORT_CMOS (tasks 3), the
+ * The machine is the standard one every tool builds (machine.h: debug
+ * console, ucall, UART, demo device) plus what Lab 1 adds: the CMOS clock at MVM_PORT_CMOS (tasks 3), the
  * hypercall port at MVM_PORT_HCALL (task 4) and the made-up MSRs (task
  * 5). With --trace every exit is printed as the run step returns it, so
  * you can watch your decode (task 1) and dispatch (task 2) at work:
@@ -18,14 +18,6 @@
 #include <string.h>
 
 #include "minivmm/minivmm.h"
-
-struct lab1_machine {
-	struct mvm_vm *vm;
-	struct mvm_std_devices devs;
-	struct mvm_cmos *cmos;
-	struct mvm_hcall_dev *hcall;
-	struct mvm_labmsr msr;
-};
 
 static void log_stderr(void *ctx, enum mvm_log_level level, const char *msg)
 {
@@ -42,107 +34,67 @@ static void out_stdout(void *ctx, const char *buf, size_t len)
 	fflush(stdout);
 }
 
-/* Build the machine; on failure the caller still calls teardown(). */
-static int setup(struct lab1_machine *m, const char *image)
+/* The machine every tool builds (machine.h) plus Lab 1's devices
+ * (MVM_MDEV_LAB1), the image in long mode. */
+static int setup(struct mvm_machine **m, const char *image)
 {
-	struct mvm_vm_config cfg = {.log = {log_stderr, NULL}};
-	struct mvm_mode_config mode = {.mode = MVM_MODE_LONG64};
-	struct mvm_image_info img;
-	int r;
+	struct mvm_machine_config cfg = {
+		.devices = MVM_MDEV_DEFAULT | MVM_MDEV_LAB1,
+		.image = image,
+		.mode = MVM_MODE_LONG64,
+		.out = out_stdout,
+		.log = {log_stderr, NULL},
+	};
 
-	r = mvm_vm_create(&cfg, &m->vm);
-	if (r == 0)
-		r = mvm_std_devices_attach(m->vm, out_stdout, NULL, &m->devs);
-	if (r == 0)
-		r = mvm_cmos_create(NULL, NULL, mvm_vm_log(m->vm), &m->cmos);
-	if (r == 0)
-		r = mvm_bus_register(mvm_vm_pio_bus(m->vm), MVM_PORT_CMOS,
-				     MVM_PORT_CMOS_LEN, &mvm_cmos_ops, m->cmos);
-	if (r == 0)
-		r = mvm_hcall_create(mvm_vm_mem(m->vm), out_stdout, NULL,
-				     mvm_vm_log(m->vm), &m->hcall);
-	if (r == 0)
-		r = mvm_bus_register(mvm_vm_pio_bus(m->vm), MVM_PORT_HCALL, 4,
-				     &mvm_hcall_ops, m->hcall);
-	if (r == 0 && mvm_labmsr_enable(m->vm, &m->msr) < 0)
-		fprintf(stderr, "lab1-run: no user-space MSR exits on this "
-				"KVM: the lab MSRs will #GP\n");
-	if (r == 0)
-		r = mvm_load_file(mvm_vm_mem(m->vm), image, MVM_LOAD_ADDR, &img,
-				  mvm_vm_log(m->vm));
-	if (r == 0) {
-		mode.entry = img.entry;
-		r = mvm_vcpu_setup_mode(mvm_vm_vcpu(m->vm, 0), &mode);
-	}
-	return r;
+	return mvm_machine_create(&cfg, m);
 }
 
-static void teardown(struct lab1_machine *m)
+/* --trace: every exit as the run step returns it. */
+static void trace(void *ctx, struct mvm_vcpu *vcpu, const struct mvm_exit *e)
 {
-	if (m->vm) {
-		mvm_bus_unregister(mvm_vm_pio_bus(m->vm), MVM_PORT_CMOS);
-		mvm_bus_unregister(mvm_vm_pio_bus(m->vm), MVM_PORT_HCALL);
-	}
-	mvm_std_devices_detach(m->vm, &m->devs);
-	mvm_cmos_destroy(m->cmos);
-	if (m->hcall)
-		mvm_hcall_destroy(m->hcall);
-	mvm_vm_destroy(m->vm);
+	char line[512];
+
+	(void)ctx, (void)vcpu;
+	mvm_exit_describe(e, line, sizeof(line));
+	fprintf(stderr, "exit %4llu  %s\n", (unsigned long long)e->seq, line);
 }
 
-/* Run to DONE, ASSERT, HLT or a fatal exit; 0 when the guest succeeded. */
-static int run(struct lab1_machine *m, int trace)
+/* Run to DONE, ASSERT, HLT or a fatal exit; 0 when the guest succeeded.
+ * How a run ends is the machine's verdict, as in every tool. */
+static int run(struct mvm_machine *m, int do_trace)
 {
-	struct mvm_vcpu *vcpu = mvm_vm_vcpu(m->vm, 0);
 	struct mvm_ucall uc;
 	struct mvm_exit e;
-	char line[512];
-	int r;
+	char line[2048];
+	enum mvm_verdict v;
 
-	mvm_vcpu_set_deadline(vcpu, 60000);
-	for (;;) {
-		r = mvm_vcpu_run_once(vcpu, &e);
-		if (r < 0) {
-			fprintf(stderr, "lab1-run: %s\n", strerror(-r));
-			return 1;
-		}
-		if (trace) {
-			mvm_exit_describe(&e, line, sizeof(line));
-			fprintf(stderr, "exit %4llu  %s\n",
-				(unsigned long long)e.seq, line);
-		}
-		if (!e.stop)
-			continue;
-		switch (mvm_ucall_last(m->devs.ucall, &uc)) {
-		case MVM_UCALL_DONE:
-			return 0;
-		case MVM_UCALL_ASSERT:
-			fprintf(stderr,
-				"lab1-run: guest assertion failed: %s\n",
-				uc.text);
-			return 1;
-		case MVM_UCALL_SYNC:
-			mvm_ucall_clear(m->devs.ucall);
-			continue;
-		default:
-			mvm_exit_explain(&e, line, sizeof(line));
-			fprintf(stderr, "lab1-run: guest stopped: %s\n", line);
-			return e.reason == KVM_EXIT_HLT ? 0 : 1;
-		}
+	v = mvm_machine_run(m, 0, 60000, 0, do_trace ? trace : NULL, NULL, &e);
+	if (v == MVM_DONE)
+		return 0;
+	if (e.reason == KVM_EXIT_IO && e.u.io.port == MVM_PORT_UCALL &&
+	    mvm_ucall_last_of(mvm_machine_devices(m)->ucall, 0, &uc) ==
+		    MVM_UCALL_ASSERT) {
+		fprintf(stderr, "lab1-run: guest assertion failed: %s\n",
+			uc.text);
+		return 1;
 	}
+	mvm_exit_explain(&e, line, sizeof(line));
+	fprintf(stderr, "lab1-run: guest stopped (%s): %s\n",
+		mvm_verdict_name(v), line);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	struct lab1_machine m = {0};
-	int trace = argc == 3 && strcmp(argv[1], "--trace") == 0;
+	struct mvm_machine *m = NULL;
+	int do_trace = argc == 3 && strcmp(argv[1], "--trace") == 0;
 	int rc;
 
-	if (argc != 2 + trace || argv[1 + trace][0] == '-') {
+	if (argc != 2 + do_trace || argv[1 + do_trace][0] == '-') {
 		fprintf(stderr, "usage: lab1-run [--trace] IMAGE.elf\n");
 		return 2;
 	}
-	rc = setup(&m, argv[1 + trace]) < 0 ? 1 : run(&m, trace);
-	teardown(&m);
+	rc = setup(&m, argv[1 + do_trace]) < 0 ? 1 : run(m, do_trace);
+	mvm_machine_destroy(m);
 	return rc;
 }
