@@ -529,6 +529,66 @@ static void a_vcpu_thread_changes_the_bus_inside_a_pause(void **state)
 	mvm_machine_destroy(m);
 }
 
+/* The issue's "done means" in one VM: two devices with interrupt lines
+ * and several MSR handlers (the demo device's, Lab 1's, a test's) side
+ * by side, all reached by one guest. */
+static void lines_and_msr_handlers_share_one_vm(void **state)
+{
+	static const uint8_t code[] = {
+		0xba, 0x00, 0x06,		    /* mov dx, 0x600 */
+		0xee,				    /* out dx, al */
+		0x42,				    /* inc dx */
+		0xee,				    /* out dx, al */
+		0x66, 0xb9, 0xe0, 0x00, 0x00, 0x40, /* mov ecx, lab ID MSR */
+		0x0f, 0x32,			    /* rdmsr */
+		0x66, 0x89, 0xc6,		    /* mov esi, eax */
+		0x66, 0xb9, 0x10, 0x00, 0x00, 0x40, /* mov ecx, TEST_MSR */
+		0x0f, 0x32,			    /* rdmsr */
+		0xf4,				    /* hlt */
+	};
+	struct levels lv = {0};
+	struct mvm_irq_sink sink = {record_level, &lv};
+	struct box b = {0};
+	struct mvm_machine_config cfg = {.irqchip = MVM_IRQCHIP_USER,
+					 .devices = MVM_MDEV_DEFAULT |
+						    MVM_MDEV_LAB1};
+	struct mvm_machine *m = make(&b, &cfg);
+	struct mvm_dev_ctx d5, d6;
+	struct kvm_regs r;
+	struct mvm_exit e;
+
+	(void)state;
+	if (strstr(b.log, "no user-space MSR exits")) {
+		mvm_machine_destroy(m);
+		skip();
+	}
+	assert_int_equal(mvm_machine_set_irq_sink(m, &sink), 0);
+	assert_int_equal(mvm_machine_dev_ctx(m, 5, &d5), 0);
+	assert_int_equal(mvm_machine_dev_ctx(m, 6, &d6), 0);
+	assert_int_equal(
+		mvm_machine_add_device(m, 0, 0x600, 1, &pulse_ops, &d5), 0);
+	assert_int_equal(
+		mvm_machine_add_device(m, 0, 0x601, 1, &pulse_ops, &d6), 0);
+	assert_int_equal(mvm_vm_add_msr_handler(mvm_machine_vm(m), TEST_MSR, 1,
+						test_msr, NULL),
+			 0);
+	assert_int_equal(mvm_machine_load_buf(m, code, sizeof(code),
+					      MVM_REAL_LOAD_ADDR,
+					      MVM_MODE_REAL),
+			 0);
+	fixture_backstop(RUN_MS);
+	assert_int_equal(mvm_machine_run(m, 0, RUN_MS, 0, NULL, NULL, &e),
+			 MVM_DONE);
+	alarm(0);
+	assert_int_equal(lv.n, 4);
+	assert_int_equal(lv.gsi[0], 5);
+	assert_int_equal(lv.gsi[2], 6);
+	assert_int_equal(mvm_vcpu_get_regs(mvm_machine_vcpu(m, 0), &r), 0);
+	assert_int_equal(r.rsi & 0xffffffff, MVM_LABMSR_ID_VALUE);
+	assert_int_equal(r.rax & 0xffffffff, TEST_MSR_VAL & 0xffffffff);
+	mvm_machine_destroy(m);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -540,6 +600,7 @@ int main(void)
 		cmocka_unit_test(two_devices_with_interrupt_lines_coexist),
 		cmocka_unit_test(devices_are_added_only_while_paused),
 		cmocka_unit_test(a_vcpu_thread_changes_the_bus_inside_a_pause),
+		cmocka_unit_test(lines_and_msr_handlers_share_one_vm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
