@@ -28,17 +28,27 @@
 static char session[64];
 static char screen[SCREEN_MAX];
 
-static void tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tmux(const char *fmt, ...)
+/* A tmux server of our own (-L): other tmux users on the machine, or a
+ * server that is just exiting after the last session was killed, cannot
+ * take our commands. */
+static char sock[64];
+
+static int tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int tmux(const char *fmt, ...)
 {
 	char args[512], cmd[700];
 	va_list ap;
+	int rc;
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "tmux %s >/dev/null 2>&1", args);
-	if (system(cmd) < 0)
+	if (!sock[0])
+		snprintf(sock, sizeof(sock), "mvmdbg-test-%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "tmux -L %s %s >/dev/null 2>&1", sock, args);
+	rc = system(cmd);
+	if (rc < 0)
 		perror("tmux");
+	return rc;
 }
 
 static void kill_session(void)
@@ -62,9 +72,9 @@ static void quiet(void *ctx, enum mvm_log_level l, const char *m)
 
 static void capture(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "tmux capture-pane -p -t %s 2>/dev/null",
-		 session);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "tmux -L %s capture-pane -p -t %s 2>/dev/null", sock, session);
 	FILE *p = popen(cmd, "r");
 	size_t n = p ? fread(screen, 1, sizeof(screen) - 1, p) : 0;
 	screen[n] = '\0';
@@ -135,9 +145,15 @@ static void start(const char *image)
 		 ++nth);
 	/* When mvmdbg exits, keep its last words and its status on the
 	 * screen: a failed start shows why instead of an empty screen. */
-	tmux("new-session -d -s %s -x 80 -y 24 "
-	     "'%s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
-	     session, MVMDBG_BIN, image);
+	/* A server that is still exiting after the previous test's session
+	 * refuses a new one: try again a few times. */
+	for (int i = 0; i < 5; i++) {
+		if (tmux("new-session -d -s %s -x 80 -y 24 "
+			 "'%s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
+			 session, MVMDBG_BIN, image) == 0)
+			break;
+		usleep(200 * 1000);
+	}
 	wait_for("(mvmdbg)");
 }
 
