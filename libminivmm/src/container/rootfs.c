@@ -55,8 +55,17 @@ static const char *const dev_nodes[] = {"null",	  "zero",    "full",
  */
 static const char *const proc_readonly[] = {"sys", "sysrq-trigger", "irq",
 					    "bus", "fs"};
-static const char *const proc_masked[] = {"kcore", "keys", "timer_list",
-					  "sched_debug", "latency_stats"};
+/* Host information a container has no business reading (the list
+ * follows Docker's default masked paths, moby oci/defaults.go, plus the
+ * host kernel's command line): files are covered with /dev/null,
+ * directories with an empty read-only tmpfs. */
+static const char *const proc_masked[] = {
+	"kcore",	 "keys",       "timer_list", "sched_debug",
+	"latency_stats", "kpageflags", "kpagecount", "kpagecgroup",
+	"slabinfo",	 "config.gz",  "cmdline",    "timer_stats",
+};
+static const char *const proc_masked_dirs[] = {"acpi", "scsi", "asound",
+					       "firmware"};
 
 /* Log "step: what: strerror" and return -errno (errno read first). */
 static int fail(const struct mvm_log *log, const char *step, const char *what)
@@ -161,8 +170,9 @@ static int mount_dev(const char *root, const struct mvm_log *log)
 	return 0;
 }
 
-/* Bind-mount each proc_readonly[] path onto itself read-only and each
- * proc_masked[] one under /dev/null; paths this kernel lacks are fine. */
+/* Bind-mount each proc_readonly[] path onto itself read-only, each
+ * proc_masked[] file under /dev/null and put an empty read-only tmpfs on
+ * each proc_masked_dirs[] directory; paths this kernel lacks are fine. */
 static int harden_proc(const char *proc, const struct mvm_log *log)
 {
 	const unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
@@ -182,6 +192,16 @@ static int harden_proc(const char *proc, const struct mvm_log *log)
 		ctr_path(path, sizeof(path), "%s/%s", proc, proc_masked[i]);
 		if (access(path, F_OK) == 0 &&
 		    mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+			return fail(log, "rootfs: hide", path);
+	}
+	for (i = 0; i < sizeof(proc_masked_dirs) / sizeof(proc_masked_dirs[0]);
+	     i++) {
+		ctr_path(path, sizeof(path), "%s/%s", proc,
+			 proc_masked_dirs[i]);
+		if (access(path, F_OK) == 0 &&
+		    mount("tmpfs", path, "tmpfs",
+			  MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=0") < 0)
 			return fail(log, "rootfs: hide", path);
 	}
 	return 0;
