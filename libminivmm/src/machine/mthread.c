@@ -94,8 +94,8 @@ static void *vcpu_thread(void *arg)
 	int rc;
 
 	mvm_vcpu_set_deadline(vcpu, m->timeout_ms);
-	/* [slide:vcpu-thread] */
 	pthread_mutex_lock(&m->lock);
+	/* [slide:vcpu-thread] */
 	while (!park(m, vt)) { /* parked while a pause is in force */
 		pthread_mutex_unlock(&m->lock);
 		rc = mvm_vcpu_run_once(vcpu, &e);
