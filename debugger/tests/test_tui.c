@@ -85,12 +85,20 @@ static void wait_for(const char *text)
 	fail_msg("the screen never showed \"%s\"", text);
 }
 
-static void start(const char *image);
+static void start(const char *flags, const char *image);
 
 static int setup(void **state)
 {
 	(void)state;
-	start(IMAGE);
+	start("", IMAGE);
+	return 0;
+}
+
+/* What `make demo` runs (DEMO_FLAGS in debugger/build.mk). */
+static int setup_demo(void **state)
+{
+	(void)state;
+	start("--pages 4k", IMAGE);
 	return 0;
 }
 
@@ -106,11 +114,11 @@ static int setup_loop(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, code, sizeof(code)), (ssize_t)sizeof(code));
 	close(fd);
-	start(loop_image);
+	start("", loop_image);
 	return 0;
 }
 
-static void start(const char *image)
+static void start(const char *flags, const char *image)
 {
 	struct mvm_log log = {quiet, NULL};
 	if (system("command -v tmux >/dev/null 2>&1") != 0) {
@@ -136,8 +144,8 @@ static void start(const char *image)
 	/* When mvmdbg exits, keep its last words and its status on the
 	 * screen: a failed start shows why instead of an empty screen. */
 	tmux("new-session -d -s %s -x 80 -y 24 "
-	     "'%s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
-	     session, MVMDBG_BIN, image);
+	     "'%s %s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
+	     session, MVMDBG_BIN, flags, image);
 	wait_for("(mvmdbg)");
 }
 
@@ -231,6 +239,59 @@ static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
 	assert_null(strstr(screen, "half typed"));
 }
 
+/*
+ * The classroom demo (COURSE.md, "The classroom demo, step by step"):
+ * `make demo` opens the exit tour with 4 KiB pages and the instructor
+ * presses F8 through the whole tour. Every exit's status line is checked
+ * in order, with the extra commands the demo uses at the MMIO exit, up to
+ * the HLT and the guest's DONE: the tour must never triple-fault on the
+ * projector.
+ */
+static const char *const tour[] = {
+	"exit #1 IO ucall PRINT \"step 1: OUT 0x42 to the demo port\"",
+	"exit #2 IO out port 0x0500 size 1 data 0x42 'B'",
+	"exit #3 IO ucall PRINT \"step 2: IN from the demo port\"",
+	"exit #4 IO in port 0x0500 size 1 -> 0x42 'B'",
+	"exit #5 IO ucall PRINT \"step 3: MMIO write 0x12345678",
+	"exit #6 MMIO write 0xd0000000 len 4 data 0x12345678",
+	"exit #7 IO ucall PRINT \"step 4: MMIO read from the demo address\"",
+	"exit #8 MMIO read 0xd0000000 len 4 -> 0x12345678",
+	"exit #9 IO ucall PRINT \"step 5: CPUID leaf 0",
+	"exit #10 IO ucall PRINT \"  CPUID vendor",
+	"exit #11 IO ucall PRINT \"step 6: RDMSR of a made-up MSR\"",
+	"exit #12 RDMSR 0x400000ff -> 0x4f4d45442d4d564d",
+	"exit #13 IO ucall PRINT \"  IN returned 0x42, MMIO read returned "
+	"0x12345678",
+	"exit #14 IO ucall PRINT \"step 7: HLT\"",
+	"exit #15 HLT",
+	"exit #16 IO ucall DONE \"done\"",
+};
+
+static void demo_tour_runs_to_its_end_exit_by_exit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(tour) / sizeof(tour[0]); i++) {
+		tmux("send-keys -t %s F8", session);
+		wait_for(tour[i]);
+		if (i + 1 == 6) { /* step 5 of the demo: the MMIO exit */
+			tmux("send-keys -t %s pt Enter", session);
+			wait_for("PT  [256] @0x00013800");
+			wait_for("=> 0x1006cf (4 KiB page");
+			tmux("send-keys -t %s 'translate 0xd0000000' Enter",
+			     session);
+			wait_for("-> no memory slot (MMIO)");
+			tmux("send-keys -t %s 'pane exits' Enter", session);
+		}
+	}
+	wait_for("#15    HLT       rip 00100992");
+	capture();
+	assert_null(strstr(screen, "SHUTDOWN"));
+	tmux("send-keys -t %s 'pane stats' Enter", session);
+	wait_for("IO                       12");
+	wait_for("MMIO                      2");
+	wait_for("X86_RDMSR                 1");
+}
+
 /* `q` Enter ends mvmdbg with status 0 (the wrapper in start() then
  * prints it), and the terminal is given back: the shell line shows. */
 static void quit_ends_the_program(void **state)
@@ -253,6 +314,9 @@ int main(void)
 			ctrl_c_interrupts_a_long_run_and_clears_the_line,
 			setup_loop, teardown),
 		T(quit_ends_the_program),
+		cmocka_unit_test_setup_teardown(
+			demo_tour_runs_to_its_end_exit_by_exit, setup_demo,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
