@@ -113,9 +113,13 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
  */
 static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 {
-	char buf[2048];
+	char buf[3072];
 	dbg_text_clear(&s->result);
-	if (mvm_exit_explain(e, buf, sizeof(buf)) > 0)
+	/* Live: with the state and memory, so the library can say which
+	 * cause applies (an unmapped page, RIP outside RAM, no IDT). */
+	const struct mvm_memmap *mem = s->vm ? mvm_vm_mem(s->vm) : NULL;
+	if (mvm_exit_explain_state(e, &s->cur.regs, &s->cur.sregs, mem, buf,
+				   sizeof(buf)) > 0)
 		dbg_text_wrap(&s->result, DBG_A_NORMAL, buf, 78);
 	dbg_render_check(&s->cur, &s->result);
 	s->focus = DBG_P_RESULT;
