@@ -23,7 +23,8 @@ struct dbg_rec {
 	struct mvm_exit e;	 /* the exit as the run step decoded it */
 	struct dbg_state st;	 /* registers after the exit */
 	struct dbg_codewin code; /* bytes around RIP, for the code pane */
-	char out[64];		 /* guest output since the previous record */
+	char *out;		 /* guest output since the previous record
+				    (malloc'ed, NULL when none) */
 	size_t out_len;
 	char note[DBG_NOTE_LEN]; /* "ucall PRINT ..." or "" */
 };
@@ -168,9 +169,10 @@ static int parse_rec(const struct dbg_json *j, struct dbg_rec *r, char *err,
 	snprintf(r->note, sizeof(r->note), "%s", note ? note : "");
 	const char *out = dbg_json_get(j, "out");
 	r->out_len = out ? strlen(out) : 0;
-	if (r->out_len > sizeof(r->out))
-		r->out_len = sizeof(r->out);
-	memcpy(r->out, out ? out : "", r->out_len);
+	if (r->out_len && !(r->out = strdup(out))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -290,6 +292,9 @@ int dbg_replay_pos(const struct dbg_session *s, int *total)
 
 void dbg_replay_free(struct dbg_replay *rp)
 {
+	if (rp && rp->r)
+		for (int i = 0; i < rp->n; i++)
+			free(rp->r[i].out);
 	if (rp)
 		free(rp->r);
 	free(rp);

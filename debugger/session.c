@@ -51,8 +51,9 @@ void dbg_session_output(struct dbg_session *s, const char *buf, size_t len)
 	}
 	memcpy(s->out + s->out_len, buf, len);
 	s->out_len += len;
-	/* The next trace record carries what was printed (up to a limit:
-	 * the trace is for stepping through, the full text is on screen). */
+	/* The next trace record carries what was printed, up to
+	 * DBG_REC_OUT_MAX bytes: far more than one exit can print (a ucall
+	 * PRINT or one rep outsb of a page). */
 	size_t room = sizeof(s->rec_out) - s->rec_out_len;
 	size_t n = len < room ? len : room;
 	memcpy(s->rec_out + s->rec_out_len, buf, n);

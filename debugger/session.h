@@ -38,6 +38,7 @@ enum dbg_pane {
 #define DBG_CODE_AFTER	   64	  /* bytes read from RIP on */
 #define DBG_TIMEOUT_MS	   3000	  /* one run without any exit */
 #define DBG_CONT_MAX_EXITS 100000 /* ~1 s: the screen stays live */
+#define DBG_REC_OUT_MAX	   16384  /* guest output one trace record carries */
 
 /* Recorded code bytes around RIP (what replay can disassemble). */
 struct dbg_codewin {
@@ -96,8 +97,8 @@ struct dbg_session {
 	int stable;	     /* no host times/addresses (golden files) */
 	unsigned timeout_ms; /* per run without an exit */
 	FILE *rec;	     /* --record: JSONL of every exit and step */
-	int stats_fd[2];  /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
-	char rec_out[64]; /* guest output not yet in a record */
+	int stats_fd[2]; /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
+	char rec_out[DBG_REC_OUT_MAX]; /* guest output not yet in a record */
 	size_t rec_out_len;
 };
 

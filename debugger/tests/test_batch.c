@@ -51,12 +51,14 @@ static void need_kvm_and(const char *image)
 	}
 }
 
-/* Run mvmdbg on image with the commands in script; output in out[]. */
-static void run(const char *image, const char *script)
+/* Run mvmdbg with flags and the commands in script on image (which may
+ * be empty for --replay); output in out[]. */
+static void run_flags(const char *flags, const char *image, const char *script)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "timeout 60 %s --stable --batch %s %s 2>&1",
-		 MVMDBG_BIN, script, image);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 60 %s --stable %s --batch %s %s 2>&1", MVMDBG_BIN,
+		 flags, script, image);
 	alarm(90);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
@@ -65,6 +67,11 @@ static void run(const char *image, const char *script)
 	int rc = pclose(p);
 	alarm(0);
 	assert_int_not_equal(WEXITSTATUS(rc), 124); /* timeout(1) fired */
+}
+
+static void run(const char *image, const char *script)
+{
+	run_flags("", image, script);
 }
 
 /* Run a script given as text. */
@@ -270,6 +277,43 @@ static void pages_4k_make_pt_show_all_four_levels(void **state)
 	in_order(p);
 }
 
+/* Record the whole exit tour, replay it: the output pane is the same,
+ * including the tour's lines longer than 64 bytes (a record once cut
+ * them there). */
+static void replay_shows_the_whole_output_of_the_recorded_run(void **state)
+{
+	(void)state;
+	char image[512], trace[] = "/tmp/mvmdbg-tour-XXXXXX", flags[600];
+	char script[] = "/tmp/mvmdbg-batch-XXXXXX";
+	static char live[OUT_MAX];
+	const char *long_line = "  IN returned 0x42, MMIO read returned "
+				"0x12345678, RDMSR returned "
+				"0x4f4d45442d4d564d\n";
+	snprintf(image, sizeof(image), "%s/exit-tour.elf", MVM_GUEST_DIR);
+	need_kvm_and(image);
+	int fd = mkstemp(trace);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = mkstemp(script);
+	assert_true(fd >= 0);
+	const char *cmds = "cont\ncont\ncont\ncont\noutput\n";
+	assert_int_equal(write(fd, cmds, strlen(cmds)), (ssize_t)strlen(cmds));
+	close(fd);
+	snprintf(flags, sizeof(flags), "--record %s", trace);
+	run_flags(flags, image, script);
+	const char *o = strstr(out, "(mvmdbg) output\n");
+	assert_non_null(o);
+	assert_non_null(strstr(o, long_line));
+	snprintf(live, sizeof(live), "%s", o);
+	snprintf(flags, sizeof(flags), "--replay %s", trace);
+	run_flags(flags, "", script);
+	o = strstr(out, "(mvmdbg) output\n");
+	assert_non_null(o);
+	assert_string_equal(o, live);
+	unlink(trace);
+	unlink(script);
+}
+
 static void bad_input_gets_one_line_errors_and_the_run_goes_on(void **state)
 {
 	(void)state;
@@ -299,6 +343,8 @@ int main(void)
 		cmocka_unit_test(
 			exits_of_cpl_compute_bracket_both_loops_with_markers),
 		cmocka_unit_test(pages_4k_make_pt_show_all_four_levels),
+		cmocka_unit_test(
+			replay_shows_the_whole_output_of_the_recorded_run),
 		cmocka_unit_test(
 			bad_input_gets_one_line_errors_and_the_run_goes_on),
 	};
