@@ -40,7 +40,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "The page walk for ADDR from CR3 down (default: follow RIP).", cmd_pt},
 	{"translate", "tr", "translate ADDR",
 	 "Guest-virtual -> guest-physical -> host address.", cmd_translate},
-	{"exits", "", "exits", "The exit log and per-reason counters.",
+	{"exits", "", "exits [all|guest]",
+	 "The guest's exits and per-reason counters; `exits all` also "
+	 "shows the debugger's own events (single steps, breakpoint #DBs, "
+	 "synthesized HLTs), `exits guest` hides them again.",
 	 cmd_exits},
 	{"stats", "", "stats",
 	 "Exit counters and KVM's own statistics (KVM_GET_STATS_FD).",

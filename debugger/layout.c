@@ -142,9 +142,13 @@ static void title_bar(struct dbg_session *s, int w)
 	mvhline(0, 0, ' ', w);
 	const char *name = strrchr(s->image, '/');
 	int total, pos = dbg_replay_pos(s, &total);
-	mvprintw(0, 0, " mvmdbg %.30s | %s | exits %llu%s",
+	char ev[32] = "";
+	if (s->events.tr.seq)
+		snprintf(ev, sizeof(ev), " +%llu dbg",
+			 (unsigned long long)s->events.tr.seq);
+	mvprintw(0, 0, " mvmdbg %.30s | %s | exits %llu%s%s",
 		 name ? name + 1 : s->image, mode,
-		 (unsigned long long)s->exits.seq,
+		 (unsigned long long)s->exits.seq, ev,
 		 s->dead     ? " | STOPPED"
 		 : s->halted ? " | HALTED"
 			     : "");

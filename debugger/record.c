@@ -186,6 +186,8 @@ int dbg_record(struct dbg_session *s, const char *kind)
 		hex(&w, "rip", e->rip);
 		num(&w, "stop", (uint64_t)e->stop);
 		num(&w, "handle_ns", s->stable ? 0 : e->handle_ns);
+		if (s->last_event && s->events.synth[e->seq % MVM_TRACE_CAP])
+			num(&w, "synth", 1); /* made up by the debugger */
 		const char *note = dbg_note_get(&s->notes, e->seq);
 		if (note)
 			str(&w, "note", note, strlen(note));

@@ -23,6 +23,7 @@ struct dbg_rec {
 	struct mvm_exit e;	 /* the exit as the run step decoded it */
 	struct dbg_state st;	 /* registers after the exit */
 	struct dbg_codewin code; /* bytes around RIP, for the code pane */
+	int synth;		 /* an event the debugger synthesized */
 	char *out;		 /* guest output since the previous record
 				    (malloc'ed, NULL when none) */
 	size_t out_len;
@@ -158,6 +159,7 @@ static int parse_rec(const struct dbg_json *j, struct dbg_rec *r, char *err,
 		return -EINVAL;
 	}
 	r->is_step = !strcmp(kind, "step");
+	r->synth = get(j, "synth") != 0;
 	r->has_exit = strcmp(kind, "start") != 0;
 	if (r->has_exit)
 		exit_fields(j, &r->e);
@@ -230,16 +232,16 @@ static void show(struct dbg_session *s, int i)
 	dbg_session_output(s, r->out, r->out_len);
 	if (!r->has_exit)
 		return;
-	mvm_trace_record(&s->exits, 0, &r->e);
-	if (r->note[0])
-		dbg_note_set(&s->notes, r->e.seq, r->note);
-	s->last = r->e;
-	s->have_last = 1;
+	struct mvm_exit e = r->e;
+	int event = dbg_session_log(s, &e, r->synth, 0);
+	if (r->note[0] && !event)
+		dbg_note_set(&s->notes, e.seq, r->note);
 	char d[200];
-	mvm_exit_describe(&r->e, d, sizeof(d));
-	dbg_status(s, 0, "record %d/%d: exit #%llu %s%s", i + 1, s->rp->n,
-		   (unsigned long long)r->e.seq, r->note[0] ? "IO " : "",
-		   r->note[0] ? r->note : d);
+	mvm_exit_describe(&e, d, sizeof(d));
+	dbg_status(s, 0, "record %d/%d: %s%llu %s%s%s", i + 1, s->rp->n,
+		   event ? "event D" : "exit #", (unsigned long long)e.seq,
+		   r->note[0] ? "IO " : "", r->note[0] ? r->note : d,
+		   r->synth ? " (synthesized by the debugger)" : "");
 }
 
 int dbg_session_open_replay(struct dbg_session *s, const char *path)

@@ -60,6 +60,25 @@ void dbg_session_output(struct dbg_session *s, const char *buf, size_t len)
 	s->rec_out_len += n;
 }
 
+int dbg_session_log(struct dbg_session *s, struct mvm_exit *e, int synth,
+		    uint64_t t_ns)
+{
+	int event = synth || e->reason == KVM_EXIT_DEBUG;
+	if (event) {
+		e->seq = s->events.tr.seq + 1;
+		s->events.after[e->seq % MVM_TRACE_CAP] = s->exits.seq;
+		s->events.synth[e->seq % MVM_TRACE_CAP] = (uint8_t)synth;
+		mvm_trace_record(&s->events.tr, t_ns, e);
+	} else {
+		e->seq = s->exits.seq + 1;
+		mvm_trace_record(&s->exits, t_ns, e);
+	}
+	s->last = *e;
+	s->have_last = 1;
+	s->last_event = event;
+	return event;
+}
+
 static void output_cb(void *ctx, const char *buf, size_t len)
 {
 	dbg_session_output(ctx, buf, len);
@@ -69,6 +88,7 @@ void dbg_session_init(struct dbg_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	mvm_trace_init(&s->exits, 1);
+	mvm_trace_init(&s->events.tr, 1);
 	dbg_bps_init(&s->bps);
 	s->pt_follow = 1;
 	s->mem_fmt = (struct dbg_xfmt){.count = 64, .fmt = 'x', .unit = 'b'};

@@ -69,10 +69,13 @@ struct dbg_session {
 	struct dbg_known known;	 /* recent RIPs: instruction starts */
 
 	/* What happened. */
-	struct mvm_trace exits; /* every exit the debugger saw */
-	struct dbg_notes notes; /* what some of them meant (ucalls) */
-	struct mvm_exit last;	/* the last one */
+	struct mvm_trace exits;	  /* the guest's own exits, #1 #2 ... */
+	struct dbg_events events; /* the debugger's, D1 D2 ... (panes.h) */
+	int log_all;		  /* the exit log shows events too */
+	struct dbg_notes notes;	  /* what guest exits meant (ucalls) */
+	struct mvm_exit last;	  /* the last exit or event */
 	int have_last;
+	int last_event;	       /* last is a debugger event, not a guest exit */
 	int halted;	       /* stopped in HLT; running resumes after it */
 	int dead;	       /* SHUTDOWN/INTERNAL_ERROR/FAIL_ENTRY: no run */
 	uint64_t steps;	       /* instructions single-stepped */
@@ -117,6 +120,11 @@ void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 /* Re-read registers (live), refresh the code window, update the
  * page-walk address. */
 int dbg_session_refresh(struct dbg_session *s);
+/* Log an exit: a guest exit in s->exits, or a debugger event (a DEBUG
+ * exit, or one the debugger synthesized) in s->events; numbers it
+ * (e->seq) in its own sequence and sets s->last. 1 for an event. */
+int dbg_session_log(struct dbg_session *s, struct mvm_exit *e, int synth,
+		    uint64_t t_ns);
 /* Remember the current RIP as a known instruction start. */
 void dbg_session_note_pc(struct dbg_session *s);
 /* Append guest output (also used by replay). */

@@ -135,13 +135,55 @@ static void stepi_onto_hlt_reports_the_halt_instead_of_skipping_it(void **state)
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_true(s.cur.regs.rip == 0x7c02); /* after HLT, as KVM leaves it */
 	/* Where KVM would step over it, the debugger found it itself. */
-	if (mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_STEP_SKIPS_HLT)
-		assert_non_null(strstr(s.status, "HLT: guest halted"));
+	/* Where KVM would step over it, the debugger found it itself and
+	 * says so: a synthesized event D2 (after the #DB D1), not a guest
+	 * exit. */
+	if (mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_STEP_SKIPS_HLT) {
+		assert_non_null(strstr(s.status, "event D2 HLT, synthesized"));
+		assert_true(s.last_event);
+		assert_int_equal(s.events.synth[2], 1);
+		assert_true(s.exits.seq == 0);
+	}
 	assert_true(s.halted);
-	/* Running again resumes after the HLT and meets the next one. */
+	/* Running again resumes after the HLT and meets the next one: the
+	 * guest's own exit #1. */
 	assert_int_equal(dbg_exec(&s, "step"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_true(s.cur.regs.rip == 0x7c04);
+	assert_false(s.last_event);
+	assert_true(s.exits.seq == 1 && s.last.seq == 1);
+}
+
+/* Single steps are the debugger's events, not the guest's exits: they
+ * have their own numbers and counters, and the exit log hides them
+ * until `exits all`. */
+static void single_steps_are_counted_apart_from_guest_exits(void **state)
+{
+	(void)state;
+	/* nop; nop; out 0xe9, al; hlt */
+	const uint8_t code[] = {0x90, 0x90, 0xe6, 0xe9, 0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "stepi 2"), 0);
+	assert_true(s.events.tr.seq == 2 && s.exits.seq == 0);
+	assert_non_null(strstr(s.status, "event D2 DEBUG"));
+	assert_non_null(strstr(s.status, "not a guest exit"));
+	assert_int_equal(dbg_exec(&s, "step"), 0); /* the OUT */
+	assert_true(s.exits.seq == 1 && s.last.seq == 1);
+	assert_non_null(strstr(s.status, "exit #1 IO"));
+	assert_int_equal(dbg_exec(&s, "exits"), 0);
+	assert_true(dbg_text_find(&s.result, "#1     IO") >= 0);
+	assert_true(dbg_text_find(&s.result, "D1 ") < 0);
+	assert_true(dbg_text_find(&s.result, "`exits all`") >= 0);
+	assert_int_equal(dbg_exec(&s, "exits all"), 0);
+	int d1 = dbg_text_find(&s.result, "D1     DEBUG");
+	int d2 = dbg_text_find(&s.result, "D2     DEBUG");
+	int x1 = dbg_text_find(&s.result, "#1     IO");
+	assert_true(d1 >= 0 && d1 < d2 && d2 < x1); /* in the order they came */
+	assert_true(dbg_text_find(&s.result,
+				  "+ 2 debugger events, not guest exits") >= 0);
+	assert_int_equal(dbg_exec(&s, "exits guest"), 0);
+	assert_true(dbg_text_find(&s.result, "D1 ") < 0);
+	assert_true(dbg_exec(&s, "exits some") < 0);
 }
 
 static void step_runs_to_the_next_exit(void **state)
@@ -255,6 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(stepi_moves_rip_one_instruction),
 		T(stepi_onto_hlt_reports_the_halt_instead_of_skipping_it),
+		T(single_steps_are_counted_apart_from_guest_exits),
 		T(step_runs_to_the_next_exit),
 		T(hw_breakpoint_stops_once_and_is_stepped_over),
 		T(stepi_n_stops_early_at_a_rip_breakpoint),
