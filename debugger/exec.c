@@ -45,6 +45,11 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "shows the debugger's own events (single steps, breakpoint #DBs, "
 	 "synthesized HLTs), `exits guest` hides them again.",
 	 cmd_exits},
+	{"explain", "", "explain [N | DN]",
+	 "What exit #N (default: the last) is: KVM's name for it, what "
+	 "happened in plain words, and where RIP stands after it; DN "
+	 "explains debugger event N.",
+	 cmd_explain},
 	{"stats", "", "stats",
 	 "Exit counters and KVM's own statistics (KVM_GET_STATS_FD).",
 	 cmd_stats},
@@ -78,10 +83,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
-	"step",	  "stepi", "cont",  "regs",	 "sregs", "code",
-	"x",	  "xp",	   "pt",    "translate", "exits", "stats",
-	"output", "info",  "break", "delete",	 "set",	  "check",
-	"pane",	  "help",  "quit",  NULL,
+	"step",	 "stepi",  "cont", "regs",	"sregs",  "code",
+	"x",	 "xp",	   "pt",   "translate", "exits",  "explain",
+	"stats", "output", "info", "break",	"delete", "set",
+	"check", "pane",   "help", "quit",	NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,

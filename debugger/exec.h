@@ -28,6 +28,8 @@ dbg_cmd_fn cmd_step, cmd_stepi, cmd_cont;
 /* cmds_show.c */
 dbg_cmd_fn cmd_regs, cmd_sregs, cmd_code, cmd_x, cmd_pt, cmd_translate,
 	cmd_exits, cmd_stats, cmd_output, cmd_info, cmd_pane, cmd_check;
+/* explain.c */
+dbg_cmd_fn cmd_explain;
 /* cmds_edit.c */
 dbg_cmd_fn cmd_break, cmd_delete, cmd_set;
 

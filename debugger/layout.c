@@ -9,6 +9,7 @@
  *   ── code ──   disassembly around RIP
  *   ── tabs ──   one of: exits | pt | mem | output | sregs | result
  *   status       the last exit, or an error in red
+ *   about        that exit's KVM name, where RIP stands, in words
  *   command      (mvmdbg) ... - GNU Readline
  *   help         the keys
  *
@@ -162,8 +163,15 @@ static void bottom_rows(struct dbg_tui *t, int rows, int w)
 	struct dbg_session *s = t->s;
 	attr_t a = s->status_error ? attr_of(DBG_A_ERROR) : A_NORMAL;
 	attron(a);
-	mvprintw(rows - 3, 0, "%.*s", w, s->status);
+	mvprintw(rows - 4, 0, "%.*s", w, s->status);
 	attroff(a);
+	/* What the last exit is: KVM's name, where RIP stands, and what
+	 * happened in words, as far as the width allows (explain.c). */
+	char about[512];
+	dbg_exit_about(s, about, sizeof(about));
+	attron(attr_of(DBG_A_DIM));
+	mvprintw(rows - 3, 0, "%.*s", w, about);
+	attroff(attr_of(DBG_A_DIM));
 	attron(attr_of(DBG_A_DIM));
 	mvprintw(rows - 1, 0, "%.*s", w,
 		 "F7 stepi  F8 next exit  F9 cont  Tab pane  PgUp/PgDn "
@@ -184,8 +192,9 @@ static const char *code_title(struct dbg_session *s)
 static void narrow(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
-	int free_rows = rows - 14; /* see the map above */
-	int code = free_rows * 2 / 5 > 3 ? free_rows * 2 / 5 : 3;
+	int free_rows = rows - 15; /* see the map above */
+	/* At least 4 code rows: the instruction before RIP too. */
+	int code = free_rows * 2 / 5 > 4 ? free_rows * 2 / 5 : 4;
 	int tab = free_rows - code;
 	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, w);
 	rule(1 + REGS_ROWS, 0, w, code_title(s));
@@ -197,7 +206,7 @@ static void narrow(struct dbg_tui *t, int rows, int w)
 static void wide(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
-	int body = rows - 4; /* title, status, command, help */
+	int body = rows - 5; /* title, status, about, command, help */
 	int lw = w / 2 < LEFT_MAX_COLS ? w / 2 : LEFT_MAX_COLS;
 	int x = lw + 1, rw = w - x;
 	int sregs = 14, out = body - REGS_ROWS - sregs - 2;

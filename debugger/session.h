@@ -148,6 +148,13 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 const char *dbg_pane_name(enum dbg_pane p);
 int dbg_pane_parse(const char *name);
 
+/* explain.c: where RIP stands after e, judged from the instruction at
+ * e->rip (one line, shorter when brief); and the TUI's line about the
+ * last exit. */
+void dbg_exit_rip_line(struct dbg_session *s, const struct mvm_exit *e,
+		       int brief, char *buf, size_t len);
+void dbg_exit_about(struct dbg_session *s, char *buf, size_t len);
+
 /* step.c: the stepping engine. All return 0 or -errno (status says).
  * Setting dbg_interrupt (the TUI's SIGINT handler does) stops a running
  * `cont` or `step N` at the next exit. */

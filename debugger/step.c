@@ -99,7 +99,7 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
 	char d[200];
 	if (s->last_event) {
 		mvm_exit_describe(e, d, sizeof(d));
-		dbg_status(s, 0, "event D%llu %s - mvmdbg's, not a guest exit",
+		dbg_status(s, 0, "event D%llu (mvmdbg's, not a guest exit): %s",
 			   (unsigned long long)e->seq, d);
 		return;
 	}

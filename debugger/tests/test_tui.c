@@ -273,9 +273,20 @@ static void demo_tour_runs_to_its_end_exit_by_exit(void **state)
 	for (size_t i = 0; i < sizeof(tour) / sizeof(tour[0]); i++) {
 		tmux("send-keys -t %s F8", session);
 		wait_for(tour[i]);
+		/* The line under the status says what the exit is and
+		 * where RIP stands (judged from the code at RIP). */
+		if (i + 1 == 2)
+			wait_for("KVM_EXIT_IO | RIP 0x100686 past the OUT");
+		if (i + 1 == 4)
+			wait_for("KVM_EXIT_IO | RIP 0x1006a1 still on the IN");
+		if (i + 1 == 8)
+			wait_for("KVM_EXIT_MMIO | RIP 0x1006f9 still on the "
+				 "load");
 		if (i + 1 == 6) { /* step 5 of the demo: the MMIO exit */
+			wait_for("KVM_EXIT_MMIO | RIP 0x1006cf past the store");
 			tmux("send-keys -t %s pt Enter", session);
 			wait_for("PT  [256] @0x00013800");
+			tmux("send-keys -t %s NPage", session); /* 5 rows */
 			wait_for("=> 0x1006cf (4 KiB page");
 			tmux("send-keys -t %s 'translate 0xd0000000' Enter",
 			     session);

@@ -181,6 +181,28 @@ static void without_state_it_is_the_plain_explanation(void **state)
 	assert_string_equal(g->buf, plain);
 }
 
+/* mvm_exit_meaning(): one plain sentence per exit, direction-aware. */
+static void meaning_says_what_the_guest_did(void **state)
+{
+	struct mvm_exit e = {.reason = KVM_EXIT_IO};
+
+	(void)state;
+	e.u.io.is_write = 1;
+	assert_non_null(strstr(mvm_exit_meaning(&e), "executed OUT"));
+	assert_non_null(strstr(mvm_exit_meaning(&e), "KVM_RUN"));
+	e.u.io.is_write = 0;
+	assert_non_null(strstr(mvm_exit_meaning(&e), "executed IN"));
+	e.reason = KVM_EXIT_MMIO;
+	assert_non_null(strstr(mvm_exit_meaning(&e), "loaded from"));
+	e.u.mmio.is_write = 1;
+	assert_non_null(strstr(mvm_exit_meaning(&e), "stored to"));
+	e.reason = KVM_EXIT_DEBUG;
+	assert_non_null(strstr(mvm_exit_meaning(&e), "debugger asked"));
+	e.reason = 999;
+	assert_non_null(mvm_exit_meaning(&e));
+	assert_non_null(mvm_exit_meaning(NULL));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -193,6 +215,7 @@ int main(void)
 		T(real_mode_rip_past_ram_is_not_in_ram),
 		T(emulation_failure_in_mmio_says_rip_is_not_in_ram),
 		T(without_state_it_is_the_plain_explanation),
+		cmocka_unit_test(meaning_says_what_the_guest_did),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

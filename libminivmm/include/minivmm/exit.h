@@ -111,6 +111,11 @@ int mvm_exit_reason_parse(const char *name);
  */
 int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len);
 
+/* What the exit means, as one plain sentence for students: what the
+ * guest did, that KVM_RUN returned to the VMM and what the VMM does
+ * before the guest resumes. Never NULL; static text. */
+const char *mvm_exit_meaning(const struct mvm_exit *e);
+
 /*
  * Longer explanation (several lines) for exits that stop a guest:
  * SHUTDOWN (what a triple fault is and the usual causes), FAIL_ENTRY
