@@ -28,8 +28,8 @@
 static char session[64];
 static char screen[SCREEN_MAX];
 
-static void tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tmux(const char *fmt, ...)
+static int tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int tmux(const char *fmt, ...)
 {
 	char args[512], cmd[700];
 	va_list ap;
@@ -37,8 +37,10 @@ static void tmux(const char *fmt, ...)
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
 	snprintf(cmd, sizeof(cmd), "tmux %s >/dev/null 2>&1", args);
-	if (system(cmd) < 0)
+	int rc = system(cmd);
+	if (rc < 0)
 		perror("tmux");
+	return rc;
 }
 
 static void kill_session(void)
@@ -143,9 +145,16 @@ static void start(const char *flags, const char *image)
 		 ++nth);
 	/* When mvmdbg exits, keep its last words and its status on the
 	 * screen: a failed start shows why instead of an empty screen. */
-	tmux("new-session -d -s %s -x 80 -y 24 "
-	     "'%s %s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
-	     session, MVMDBG_BIN, flags, image);
+	/* The previous test's kill-session may have ended the tmux server;
+	 * a new-session racing with its exit fails, so check and retry. */
+	for (int try = 0; try < 5; try++) {
+		tmux("new-session -d -s %s -x 80 -y 24 "
+		     "'%s %s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
+		     session, MVMDBG_BIN, flags, image);
+		if (tmux("has-session -t %s", session) == 0)
+			break;
+		usleep(200 * 1000);
+	}
 	wait_for("(mvmdbg)");
 }
 
