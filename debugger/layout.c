@@ -31,32 +31,59 @@
 
 enum { PAIR_CHANGED = 1, PAIR_CURRENT, PAIR_TITLE, PAIR_ERROR, PAIR_DIM };
 
+static enum dbg_theme theme = DBG_THEME_DARK;
+
+int dbg_theme_parse(const char *name)
+{
+	return !strcmp(name, "dark")	? DBG_THEME_DARK
+	       : !strcmp(name, "light") ? DBG_THEME_LIGHT
+	       : !strcmp(name, "mono")	? DBG_THEME_MONO
+					: -1;
+}
+
+void dbg_tui_set_theme(enum dbg_theme t)
+{
+	theme = t;
+}
+
+/* Whether colour pairs are in use: not in mono, not on a terminal
+ * without colours. */
+static int colors(void)
+{
+	return theme != DBG_THEME_MONO && has_colors();
+}
+
 void dbg_tui_colors(void)
 {
-	if (!has_colors())
+	if (!colors())
 		return;
 	start_color();
 	use_default_colors();
-	init_pair(PAIR_CHANGED, COLOR_YELLOW, -1);
+	/* Light backgrounds: yellow and cyan text wash out; use dark
+	 * foregrounds instead. */
+	int light = theme == DBG_THEME_LIGHT;
+	init_pair(PAIR_CHANGED, light ? COLOR_MAGENTA : COLOR_YELLOW, -1);
 	init_pair(PAIR_CURRENT, COLOR_BLACK, COLOR_CYAN);
-	init_pair(PAIR_TITLE, COLOR_CYAN, -1);
+	init_pair(PAIR_TITLE, light ? COLOR_BLUE : COLOR_CYAN, -1);
 	init_pair(PAIR_ERROR, COLOR_RED, -1);
 	init_pair(PAIR_DIM, COLOR_BLUE, -1);
 }
 
 static attr_t attr_of(int a)
 {
+	attr_t c = 0;
 	switch (a) {
 	case DBG_A_CHANGED:
-		return COLOR_PAIR(PAIR_CHANGED) | A_BOLD;
+		c = colors() ? COLOR_PAIR(PAIR_CHANGED) : 0;
+		return c | A_BOLD | A_UNDERLINE;
 	case DBG_A_CURRENT:
-		return COLOR_PAIR(PAIR_CURRENT) | A_REVERSE * !has_colors();
+		return colors() ? COLOR_PAIR(PAIR_CURRENT) : A_REVERSE;
 	case DBG_A_TITLE:
-		return COLOR_PAIR(PAIR_TITLE) | A_BOLD;
+		return (colors() ? COLOR_PAIR(PAIR_TITLE) : 0) | A_BOLD;
 	case DBG_A_ERROR:
-		return COLOR_PAIR(PAIR_ERROR) | A_BOLD;
+		return (colors() ? COLOR_PAIR(PAIR_ERROR) : 0) | A_BOLD;
 	case DBG_A_DIM:
-		return COLOR_PAIR(PAIR_DIM);
+		return colors() ? COLOR_PAIR(PAIR_DIM) : A_NORMAL;
 	default:
 		return A_NORMAL;
 	}

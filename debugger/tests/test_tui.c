@@ -74,6 +74,19 @@ static void capture(void)
 		pclose(p);
 }
 
+/* The screen with its attributes as SGR escape sequences. */
+static void capture_sgr(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "tmux capture-pane -e -p -t %s 2>/dev/null",
+		 session);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(screen, 1, sizeof(screen) - 1, p) : 0;
+	screen[n] = '\0';
+	if (p)
+		pclose(p);
+}
+
 /* Wait until the screen shows text; fail with the screen if it never does. */
 static void wait_for(const char *text)
 {
@@ -88,11 +101,29 @@ static void wait_for(const char *text)
 }
 
 static void start(const char *flags, const char *image);
+static const char *env = ""; /* environment for mvmdbg ("NO_COLOR=1 ") */
 
 static int setup(void **state)
 {
 	(void)state;
 	start("", IMAGE);
+	return 0;
+}
+
+/* With NO_COLOR set: no colours at all (https://no-color.org). */
+static int setup_no_color(void **state)
+{
+	(void)state;
+	env = "NO_COLOR=1 ";
+	start("", IMAGE);
+	env = "";
+	return 0;
+}
+
+static int setup_light(void **state)
+{
+	(void)state;
+	start("--theme light", IMAGE);
 	return 0;
 }
 
@@ -149,8 +180,8 @@ static void start(const char *flags, const char *image)
 	 * a new-session racing with its exit fails, so check and retry. */
 	for (int try = 0; try < 5; try++) {
 		tmux("new-session -d -s %s -x 80 -y 24 "
-		     "'%s %s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
-		     session, MVMDBG_BIN, flags, image);
+		     "'%s%s %s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
+		     session, env, MVMDBG_BIN, flags, image);
 		if (tmux("has-session -t %s", session) == 0)
 			break;
 		usleep(200 * 1000);
@@ -248,6 +279,32 @@ static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
 	assert_null(strstr(screen, "half typed"));
 }
 
+/* A changed register is bold and underlined (SGR 1;4), so it reads on any
+ * background; without colours nothing asks for one (SGR 30-37, 38;5). */
+static void no_color_draws_without_colours_and_underlines_changes(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s F7", session);
+	wait_for("rip 0000000000100001*");
+	capture_sgr();
+	assert_non_null(strstr(screen, "\033[1;4m0000000000100001*"));
+	assert_null(strstr(screen, "\033[33m"));
+	assert_null(strstr(screen, "\033[35m"));
+	assert_null(strstr(screen, "\033[46m"));
+	assert_null(strstr(screen, "38;5"));
+}
+
+/* The light theme: changed values in magenta, bold and underlined. */
+static void light_theme_underlines_changes_in_a_dark_colour(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s F7", session);
+	wait_for("rip 0000000000100001*");
+	capture_sgr();
+	assert_non_null(strstr(screen, "\033[1;4m\033[35m0000000000100001*"));
+	assert_null(strstr(screen, "\033[33m")); /* no yellow */
+}
+
 /*
  * The classroom demo (COURSE.md, "The classroom demo, step by step"):
  * `make demo` opens the exit tour with 4 KiB pages and the instructor
@@ -337,6 +394,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			demo_tour_runs_to_its_end_exit_by_exit, setup_demo,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			no_color_draws_without_colours_and_underlines_changes,
+			setup_no_color, teardown),
+		cmocka_unit_test_setup_teardown(
+			light_theme_underlines_changes_in_a_dark_colour,
+			setup_light, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
