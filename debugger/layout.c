@@ -263,6 +263,10 @@ void dbg_tui_draw(struct dbg_tui *t)
 			 "terminal %dx%d is too small: mvmdbg needs "
 			 "%dx%d",
 			 cols, rows, DBG_MIN_COLS, DBG_MIN_ROWS);
+		/* Keys that would run the guest are refused (tui.c); the
+		 * status says so. */
+		if (rows > 2)
+			mvprintw(2, 0, "%.*s", cols, t->s->status);
 		refresh();
 		return;
 	}

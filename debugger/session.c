@@ -117,6 +117,7 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	int rc;
 
 	snprintf(s->image, sizeof(s->image), "%s", image);
+	s->open_mode = mode;
 	rc = mvm_machine_create(&cfg, &s->m);
 	if (rc)
 		return rc;
@@ -155,6 +156,41 @@ void dbg_session_close(struct dbg_session *s)
 	if (s->rec)
 		fclose(s->rec);
 	s->rec = NULL;
+}
+
+int dbg_session_restart(struct dbg_session *s)
+{
+	static struct dbg_session keep; /* large: not on the stack */
+	if (!s->m) {
+		dbg_status(s, 1,
+			   "restart: a replayed trace cannot restart "
+			   "(open it again with --replay)");
+		return -EPERM;
+	}
+	keep = *s;     /* plain values only are taken from it below */
+	s->rec = NULL; /* not closed: the trace goes on */
+	dbg_session_close(s);
+	dbg_session_init(s);
+	s->page_size = keep.page_size;
+	s->stable = keep.stable;
+	s->timeout_ms = keep.timeout_ms;
+	s->bps = keep.bps;
+	for (int i = 0; i < s->bps.n; i++)
+		s->bps.bp[i].hits = 0;
+	s->focus = keep.focus;
+	s->log_all = keep.log_all;
+	s->mem_addr = keep.mem_addr;
+	s->mem_phys = keep.mem_phys;
+	s->mem_fmt = keep.mem_fmt;
+	s->rec = keep.rec;
+	int rc = dbg_session_open(s, keep.image, keep.open_mode);
+	if (rc)
+		return rc;
+	if (s->rec)
+		dbg_record(s, "start");
+	dbg_status(s, 0, "restarted %s: a fresh machine, %d breakpoint%s kept",
+		   basename(s->image), s->bps.n, s->bps.n == 1 ? "" : "s");
+	return 0;
 }
 
 int dbg_read_phys(struct dbg_session *s, uint64_t gpa, void *buf, size_t len,

@@ -61,6 +61,7 @@ struct dbg_session {
 	struct mvm_std_devices devs; /* its standard devices (not owned) */
 	struct dbg_replay *rp;
 	char image[256]; /* what is being debugged, for the title */
+	int open_mode;	 /* dbg_session_open()'s mode, for restart */
 
 	/* CPU state now and before the last step (for "changed"). */
 	struct dbg_state cur, prev;
@@ -110,6 +111,11 @@ struct dbg_session {
  * `mode` >= 0 says otherwise). Returns 0 or -errno with s->status set. */
 int dbg_session_open(struct dbg_session *s, const char *image, int mode);
 void dbg_session_close(struct dbg_session *s);
+/* Start the same image again in a fresh machine (after SHUTDOWN, DONE,
+ * or any time): options, breakpoints (hit counts cleared) and the pane
+ * shown are kept, the logs and output start over; a --record trace goes
+ * on with a new "start" record. Live sessions only. 0 or -errno. */
+int dbg_session_restart(struct dbg_session *s);
 /* Common init (zero state, panes' defaults). */
 void dbg_session_init(struct dbg_session *s);
 

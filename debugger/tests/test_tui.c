@@ -247,8 +247,12 @@ static void resize_redraws_in_the_new_layout(void **state)
 	wait_for("cr0  0000000080010031  [PE ET NE WP PG]");
 	tmux("resize-window -t %s -x 60 -y 20", session);
 	wait_for("too small");
+	/* Keys do not step the guest unseen: F8 is refused. */
+	tmux("send-keys -t %s F8", session);
+	wait_for("not run: the terminal is too small to show it (60x20");
 	tmux("resize-window -t %s -x 80 -y 24", session);
 	wait_for("rip 0000000000100000\n");
+	wait_for("no exits yet");
 }
 
 static void tab_switches_the_bottom_pane_and_pgdn_scrolls_it(void **state)
@@ -268,7 +272,7 @@ static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
 {
 	(void)state;
 	tmux("send-keys -t %s 'step 1000000' Enter", session);
-	usleep(500 * 1000);
+	wait_for("running step 1000000 ... (Ctrl-C stops it)");
 	tmux("send-keys -t %s C-c", session);
 	wait_for("interrupted (Ctrl-C) at rip 0x7c0");
 	tmux("send-keys -t %s 'half typed'", session);
