@@ -229,7 +229,8 @@ static void show(struct dbg_session *s, int i)
 	s->cur = r->st;
 	s->code = r->code;
 	dbg_session_note_pc(s);
-	dbg_session_output(s, r->out, r->out_len);
+	if (r->out_len)
+		dbg_session_output(s, r->out, r->out_len);
 	if (!r->has_exit)
 		return;
 	struct mvm_exit e = r->e;
