@@ -90,16 +90,22 @@ static attr_t attr_of(int a)
 }
 
 /* Copy lines [first, first + h) of txt into the box at (y, x). */
-static void blit(const struct dbg_text *txt, int first, int y, int x, int h,
-		 int w)
+static void blit_from(const struct dbg_text *txt, int first, int col, int y,
+		      int x, int h, int w)
 {
 	for (int r = 0; r < h && first + r < txt->n; r++) {
 		const struct dbg_line *l = &txt->l[first + r];
 		move(y + r, x);
-		for (int c = 0; c < w && c < l->len; c++)
+		for (int c = col; c - col < w && c < l->len; c++)
 			addch((chtype)(unsigned char)l->s[c] |
 			      attr_of(l->a[c]));
 	}
+}
+
+static void blit(const struct dbg_text *txt, int first, int y, int x, int h,
+		 int w)
+{
+	blit_from(txt, first, 0, y, x, h, w);
 }
 
 /* Render pane p with h rows into the box; lines [first, first + h). */
@@ -134,7 +140,14 @@ static void scrolled_pane(struct dbg_tui *t, int y, int x, int h, int w)
 	int first = home + t->scroll;
 	first = first < 0 ? 0 : first > max ? max : first;
 	t->scroll = first - home;
-	blit(&txt, first, y, x, h, w);
+	/* Shift-Left/Right: long lines (an exit log row, a ucall's text)
+	 * scroll sideways; never past the longest line shown. */
+	int widest = 0;
+	for (int r = first; r < first + h && r < txt.n; r++)
+		widest = txt.l[r].len > widest ? txt.l[r].len : widest;
+	int hmax = widest > w ? widest - w : 0;
+	t->hscroll = t->hscroll < 0 ? 0 : t->hscroll > hmax ? hmax : t->hscroll;
+	blit_from(&txt, first, t->hscroll, y, x, h, w);
 	dbg_text_free(&txt);
 }
 /* "── title ─────" across w columns. */

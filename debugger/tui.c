@@ -263,15 +263,23 @@ static int own_key(int ch)
 	case KEY_NPAGE:
 		tui.scroll += 10;
 		break;
+	case KEY_SRIGHT:
+		tui.hscroll += 20; /* layout.c clamps */
+		break;
+	case KEY_SLEFT:
+		tui.hscroll -= 20;
+		break;
 	case '\t':
 		if (!empty)
 			return 0;
 		tui.s->focus = (tui.s->focus + 1) % DBG_P_NTABS;
 		tui.scroll = 0;
+		tui.hscroll = 0;
 		break;
 	case KEY_BTAB:
 		tui.s->focus = (tui.s->focus + DBG_P_NTABS - 1) % DBG_P_NTABS;
 		tui.scroll = 0;
+		tui.hscroll = 0;
 		break;
 	default:
 		return 0;

@@ -13,6 +13,7 @@
 struct dbg_tui {
 	struct dbg_session *s;
 	int scroll;	    /* bottom pane: lines moved from its home */
+	int hscroll;	    /* bottom pane: columns scrolled sideways */
 	const char *prompt; /* readline prompt */
 	const char *line;   /* the line being edited (rl_line_buffer) */
 	int point;	    /* cursor position in line */

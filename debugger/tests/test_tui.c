@@ -373,6 +373,23 @@ static void demo_tour_runs_to_its_end_exit_by_exit(void **state)
 	wait_for("X86_RDMSR                 1");
 }
 
+/* Shift-Right scrolls the bottom pane sideways: the end of a long exit
+ * row (cut at 80 columns) comes into view; Shift-Left brings it back. */
+static void shift_arrows_scroll_long_log_rows_sideways(void **state)
+{
+	(void)state;
+	const char *tail = "out 0x1000 ucall PRINT \"step 1: OUT 0x42 to the "
+			   "demo port\"";
+	tmux("send-keys -t %s F8", session);
+	wait_for("exit #1 IO ucall PRINT");
+	capture();
+	assert_null(strstr(screen, tail));
+	tmux("send-keys -t %s S-Right", session);
+	wait_for(tail);
+	tmux("send-keys -t %s S-Left", session);
+	wait_for("#1     IO        rip 00100581");
+}
+
 /* `q` Enter ends mvmdbg with status 0 (the wrapper in start() then
  * prints it), and the terminal is given back: the shell line shows. */
 static void quit_ends_the_program(void **state)
@@ -394,6 +411,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			ctrl_c_interrupts_a_long_run_and_clears_the_line,
 			setup_loop, teardown),
+		T(shift_arrows_scroll_long_log_rows_sideways),
 		T(quit_ends_the_program),
 		cmocka_unit_test_setup_teardown(
 			demo_tour_runs_to_its_end_exit_by_exit, setup_demo,
