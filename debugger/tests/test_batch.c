@@ -314,7 +314,10 @@ static void replay_shows_the_whole_output_of_the_recorded_run(void **state)
 	close(fd);
 	fd = mkstemp(script);
 	assert_true(fd >= 0);
-	const char *cmds = "cont\ncont\ncont\ncont\noutput\n";
+	/* Single steps first: debugger events D1-D3 before guest exit #1,
+	 * which must come back as events, without guest exits' notes. */
+	const char *cmds =
+		"stepi 3\ncont\ncont\ncont\ncont\noutput\nexits all\n";
 	assert_int_equal(write(fd, cmds, strlen(cmds)), (ssize_t)strlen(cmds));
 	close(fd);
 	snprintf(flags, sizeof(flags), "--record %s", trace);
@@ -322,6 +325,7 @@ static void replay_shows_the_whole_output_of_the_recorded_run(void **state)
 	const char *o = strstr(out, "(mvmdbg) output\n");
 	assert_non_null(o);
 	assert_non_null(strstr(o, long_line));
+	assert_non_null(strstr(o, "D3     DEBUG"));
 	snprintf(live, sizeof(live), "%s", o);
 	snprintf(flags, sizeof(flags), "--replay %s", trace);
 	run_flags(flags, "", script);
