@@ -231,5 +231,11 @@ int cmd_check(struct dbg_session *s, struct dbg_cmdline *c)
 	(void)c;
 	s->focus = DBG_P_RESULT;
 	dbg_render_check(&s->cur, &s->result);
+	/* The checker sees registers only; a triple fault's cause is often
+	 * in memory (an unmapped page, no IDT), which `explain` looks at. */
+	if (s->dead && s->last.reason == KVM_EXIT_SHUTDOWN)
+		dbg_text_line(&s->result, DBG_A_DIM,
+			      "(registers only: `explain` walks RIP and the "
+			      "stack through the page tables)");
 	return 0;
 }

@@ -211,6 +211,8 @@ static void exits_of_triple_fault_end_in_shutdown(void **state)
 		"the IDT is empty (IDTR limit 0)",
 		"breakpoint 1: exit SHUTDOWN, hit 1 time",
 		"#2     SHUTDOWN",
+		"(mvmdbg) check",
+		"(registers only: `explain` walks RIP and the stack",
 		"(mvmdbg) cont",
 		"error: the guest cannot run after SHUTDOWN",
 		"(mvmdbg) restart",
@@ -223,7 +225,8 @@ static void exits_of_triple_fault_end_in_shutdown(void **state)
 		"#2     SHUTDOWN",
 		NULL};
 	check_guest("triple-fault.elf",
-		    "break exit shutdown\ncont\nexits\ncont\nrestart\ncont\n"
+		    "break exit shutdown\ncont\nexits\ncheck\ncont\nrestart\n"
+		    "cont\n"
 		    "exits\n",
 		    p);
 }
