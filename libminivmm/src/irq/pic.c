@@ -128,16 +128,19 @@ static void chip_set_pin(struct pic_chip *c, unsigned irq, int level)
 	c->pins = level ? c->pins | bit : c->pins & ~bit;
 }
 
-/* The slave's INT output is the master's IR2 input. */
+/* The slave's INT output is the master's IR2 input (unless the master
+ * was told it is alone, ICW1 SNGL: then IR2 is an ordinary input). */
 static void cascade(struct mvm_pic *pic)
 {
+	if (pic->chip[0].single)
+		return;
 	chip_set_pin(&pic->chip[0], PIC_CASCADE_IR,
 		     chip_pending(&pic->chip[1]) >= 0);
 }
 
 void mvm_pic_pair_set_irq(struct mvm_pic *pic, unsigned irq, int level)
 {
-	if (irq >= 16 || irq == PIC_CASCADE_IR)
+	if (irq >= 16 || (irq == PIC_CASCADE_IR && !pic->chip[0].single))
 		return; /* IR2 is wired to the slave, not to a device */
 	chip_set_pin(&pic->chip[irq / 8], irq % 8, level);
 	cascade(pic);
