@@ -9,9 +9,9 @@
  * reach vCPU 0 through its local APIC's LINT0 in ExtINT mode (the
  * power-on state KVM gives the boot CPU). The guest:
  *
- *   1. builds a 64-bit IDT (Intel SDM Vol. 3A 6.14.1): vector 0x20 =
- *      IRQ 0 counts ticks, 0x27 = the master's spurious IR7, exceptions
- *      report and stop;
+ *   1. builds a 64-bit IDT (runtime/irq.h): vector 0x20 = IRQ 0 counts
+ *      ticks, 0x27 = the master's spurious IR7, exceptions report and
+ *      stop;
  *   2. remaps the 8259A pair to vectors 0x20-0x2f (ICW1-ICW4), masks
  *      everything but IRQ 0;
  *   3. programs PIT channel 0 for TICKS_HZ in mode 2;
@@ -22,92 +22,20 @@
  *
  * Every HLT here sleeps: the VMM waits (MVM_HLT_WAIT) or KVM does.
  */
-#include "guest.h"
+#include "irq.h"
 
 #define TICKS_HZ 100
 #define TICKS_N	 50
 #define PIT_DIV	 (1193182 / TICKS_HZ) /* 11931: 100.007 Hz */
-#define VEC_PIC0 0x20		      /* master IR0-7 -> 0x20-0x27 */
-#define VEC_PIC1 0x28		      /* slave IR0-7 -> 0x28-0x2f */
-#define SEL_CODE 0x10		      /* MVM_SEL_CODE64 (modes.h) */
 
-struct idt_gate {
-	uint16_t off0, sel;
-	uint8_t ist, type; /* type: P=1, DPL=0, 0xe = 64-bit interrupt gate */
-	uint16_t off1;
-	uint32_t off2, zero;
-} __attribute__((packed));
-
-struct interrupt_frame;
 static volatile uint64_t ticks;
 
-/* IRQ 0: count, then a non-specific EOI (OCW2 0x20) to the master. */
+/* IRQ 0: count, then a non-specific EOI to the master. */
 __attribute__((interrupt)) static void on_irq0(struct interrupt_frame *f)
 {
 	(void)f;
 	ticks++;
-	outb(MVM_PORT_PIC_MASTER, 0x20);
-}
-
-/* The master's IR7 with nothing in service is spurious: no EOI (8259A
- * data sheet, "Interrupt Sequence"). */
-__attribute__((interrupt)) static void on_spurious(struct interrupt_frame *f)
-{
-	(void)f;
-}
-
-/* Any exception: there is nothing sensible to return to. */
-__attribute__((interrupt)) static void on_fault(struct interrupt_frame *f)
-{
-	(void)f;
-	guest_ucall(MVM_UCALL_ASSERT, "unexpected exception" GUEST_WHERE,
-		    __LINE__, 0, 0, 0);
-	for (;;)
-		hlt();
-}
-
-static void idt_set(unsigned vec, void (*fn)(struct interrupt_frame *))
-{
-	struct idt_gate *idt = (struct idt_gate *)(uintptr_t)MVM_IDT_ADDR;
-	uint64_t a = (uint64_t)(uintptr_t)fn;
-
-	idt[vec] = (struct idt_gate){
-		.off0 = (uint16_t)a,
-		.sel = SEL_CODE,
-		.type = 0x8e,
-		.off1 = (uint16_t)(a >> 16),
-		.off2 = (uint32_t)(a >> 32),
-	};
-}
-
-static void idt_load(void)
-{
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) idtr = {256 * 16 - 1, MVM_IDT_ADDR};
-
-	for (unsigned v = 0; v < 32; v++)
-		idt_set(v, on_fault);
-	idt_set(VEC_PIC0 + 0, on_irq0);
-	idt_set(VEC_PIC0 + 7, on_spurious);
-	__asm__ volatile("lidt %0" : : "m"(idtr));
-}
-
-/* ICW1 (edge, cascade, ICW4 needed), ICW2 (vector base), ICW3 (slave
- * on IR2 / slave id 2), ICW4 (8086 mode), then OCW1: only IRQ 0. */
-static void pic_init(void)
-{
-	outb(MVM_PORT_PIC_MASTER, 0x11);
-	outb(MVM_PORT_PIC_MASTER + 1, VEC_PIC0);
-	outb(MVM_PORT_PIC_MASTER + 1, 1 << 2);
-	outb(MVM_PORT_PIC_MASTER + 1, 0x01);
-	outb(MVM_PORT_PIC_SLAVE, 0x11);
-	outb(MVM_PORT_PIC_SLAVE + 1, VEC_PIC1);
-	outb(MVM_PORT_PIC_SLAVE + 1, 2);
-	outb(MVM_PORT_PIC_SLAVE + 1, 0x01);
-	outb(MVM_PORT_PIC_MASTER + 1, 0xfe);
-	outb(MVM_PORT_PIC_SLAVE + 1, 0xff);
+	outb(MVM_PORT_PIC_MASTER, GUEST_PIC_EOI);
 }
 
 /* Control word 0x34: counter 0, LSB then MSB, mode 2, binary. */
@@ -118,25 +46,19 @@ static void pit_init(void)
 	outb(MVM_PORT_PIT + 0, PIT_DIV >> 8);
 }
 
-/* STI's interrupt shadow covers the HLT (SDM Vol. 2B, STI): no tick can
- * slip in between and leave the CPU halted with a tick already taken. */
-static inline void sti_hlt(void)
-{
-	__asm__ volatile("sti; hlt; cli" : : : "memory");
-}
-
 int main(void)
 {
 	uint64_t hlts = 0;
 
-	idt_load();
-	pic_init();
+	guest_idt_load();
+	guest_idt_set(GUEST_VEC_PIC0 + 0, on_irq0);
+	guest_pic_init(0xfe, 0xff); /* IRQ 0 only */
 	pit_init();
 	while (ticks == 0)
-		sti_hlt();
+		guest_sti_hlt_cli();
 	guest_ucall(MVM_UCALL_SYNC, "first tick", 1, ticks, 0, 0);
 	while (ticks < 1 + TICKS_N) {
-		sti_hlt();
+		guest_sti_hlt_cli();
 		hlts++;
 	}
 	guest_ucall(MVM_UCALL_SYNC, "ticks", 2, ticks, hlts, 0);

@@ -86,7 +86,6 @@ static uint16_t count_now(const struct pit_counter *c)
 	return (uint16_t)(reload_of(c) - clocks % reload_of(c));
 }
 
-/* LAB(3, pit-reload) BEGIN */
 /*
  * Channel 0 got a new count or mode (lock held): arm the timerfd. Modes
  * 2 and 3 are periodic, mode 0 fires once (OUT rises at terminal count);
@@ -96,8 +95,10 @@ static uint16_t count_now(const struct pit_counter *c)
 static void arm(struct mvm_pit *pit)
 {
 	struct pit_counter *c = &pit->c[0];
-	uint64_t ns = (uint64_t)reload_of(c) * NS_PER_S / MVM_PIT_HZ;
 	struct itimerspec its = {0};
+
+	/* LAB(3, pit-reload) BEGIN */
+	uint64_t ns = (uint64_t)reload_of(c) * NS_PER_S / MVM_PIT_HZ;
 
 	if (ns < MVM_PIT_MIN_PERIOD_NS)
 		ns = MVM_PIT_MIN_PERIOD_NS;
@@ -110,10 +111,18 @@ static void arm(struct mvm_pit *pit)
 			pit->period_ns = ns;
 		}
 	}
+	/* LAB(3) STUB
+	// LAB 3: turn the reload value into the timer's period: reload_of(c)
+	// input clocks of MVM_PIT_HZ, in ns, at least MVM_PIT_MIN_PERIOD_NS.
+	// Modes 2 and 3: first expiry and interval both one period, and
+	// pit->period_ns = that period; mode 0: one expiry, period_ns 0;
+	// other modes: its stays zero (disarmed), period_ns 0.
+	// 8254 data sheet, "Mode Definitions"; timerfd_settime(2).
+	pit->period_ns = 0;
+	LAB(3) END */
 	c->start_ns = now_ns();
 	timerfd_settime(pit->tfd, 0, &its, NULL);
 }
-/* LAB(3, pit-reload) END */
 
 static void disarm(struct mvm_pit *pit)
 {

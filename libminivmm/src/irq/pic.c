@@ -2,9 +2,10 @@
  * pic.c - the 8259A itself: IRR, ISR, IMR, priority, EOI, and the
  * master/slave cascade of the PC (pic.h has the picture).
  *
- * Lab 3 edits this file: the LAB(3) region is what the student writes
- * (the priority resolver). Do not change the struct or the function
- * signatures: pic_inject.c and the grader call them.
+ * Lab 3 edits this file: the LAB(3) regions are what the student writes
+ * (the priority resolver, the INTA cycle, the EOI commands). Do not
+ * change the struct or the function signatures: pic_inject.c and the
+ * grader call them.
  *
  * How a request travels through one chip (data sheet, "Interrupt
  * Sequence"):
@@ -53,15 +54,11 @@ void mvm_pic_chip_reset(struct pic_chip *c)
 	c->lowest = 7;
 }
 
-/* LAB(3, pic-priority) BEGIN */
-/* Priority rank of IR `irq`: 0 is the highest, 7 the lowest. */
-static unsigned rank(const struct pic_chip *c, unsigned irq)
-{
-	return (irq - c->lowest - 1) & 7;
-}
-
-/* The highest-priority IR among the bits of mask, or -1. */
-static int highest(const struct pic_chip *c, uint8_t mask)
+/* The highest-priority IR among the bits of mask, or -1: the scan
+ * starts right after the lowest-priority IR (rotation). (Marked unused
+ * only because a handout's stubs do not call it yet.) */
+__attribute__((unused)) static int highest(const struct pic_chip *c,
+					   uint8_t mask)
 {
 	for (unsigned k = 0; k < 8; k++) {
 		unsigned irq = (c->lowest + 1 + k) & 7;
@@ -81,6 +78,7 @@ static int highest(const struct pic_chip *c, uint8_t mask)
  */
 static int chip_pending(const struct pic_chip *c)
 {
+	/* LAB(3, pic-priority) BEGIN */
 	uint8_t in_service = c->isr;
 	int req = highest(c, c->irr & ~c->imr);
 	int cur;
@@ -90,14 +88,27 @@ static int chip_pending(const struct pic_chip *c)
 	if (c->special_mask)
 		in_service &= ~c->imr;
 	cur = highest(c, in_service);
-	if (cur < 0 || rank(c, (unsigned)req) < rank(c, (unsigned)cur))
+	/* Rank 0 is the highest priority: IR(lowest + 1). */
+	if (cur < 0 || ((unsigned)(req - c->lowest - 1) & 7) <
+			       ((unsigned)(cur - c->lowest - 1) & 7))
 		return req;
 	if (c->sfnm && !c->slave && req == PIC_CASCADE_IR &&
 	    cur == PIC_CASCADE_IR)
 		return req;
 	return -1;
+	/* LAB(3) STUB
+	// LAB 3: return the IR (0-7) this chip should interrupt for, or -1:
+	// the highest-priority request in IRR that IMR does not mask, and
+	// only if it has a higher priority than every bit in ISR (a level in
+	// service blocks itself and every lower one until its EOI).
+	// Hint: highest() scans in priority order (it knows the rotation);
+	// the rank of IR n is (n - c->lowest - 1) & 7, 0 the highest. In
+	// special mask mode (c->special_mask) ignore ISR bits that IMR masks.
+	// 8259A data sheet, "Interrupt Sequence" and "Fully Nested Mode".
+	(void)c;
+	return -1;
+	LAB(3) END */
 }
-/* LAB(3, pic-priority) END */
 
 /* The INTA cycle on one chip for IR `irq`: ISR (unless AEOI), and an
  * edge's IRR bit is consumed. */
@@ -152,7 +163,6 @@ int mvm_pic_pair_output(struct mvm_pic *pic)
 	return chip_pending(&pic->chip[0]) >= 0;
 }
 
-/* LAB(3, pic-ack) BEGIN */
 /*
  * The CPU's INTA cycle on the pair. The master resolves first; if it
  * picks the cascade input, the slave supplies the vector. A request that
@@ -161,6 +171,7 @@ int mvm_pic_pair_output(struct mvm_pic *pic)
  */
 uint8_t mvm_pic_pair_ack(struct mvm_pic *pic)
 {
+	/* LAB(3, pic-ack) BEGIN */
 	struct pic_chip *m = &pic->chip[0], *s = &pic->chip[1];
 	int irq, sirq;
 
@@ -182,8 +193,19 @@ uint8_t mvm_pic_pair_ack(struct mvm_pic *pic)
 	chip_ack(s, sirq);
 	cascade(pic);
 	return (uint8_t)(s->vbase + sirq);
+	/* LAB(3) STUB
+	// LAB 3: the INTA cycle. Ask the master which IR it interrupts for
+	// (chip_pending); put it in service (chip_ack) and return its
+	// vector (vbase + IR). If that IR is the cascade input (IR2, and the
+	// master is not single), do the same on the slave and return the
+	// slave's vector. Nothing pending (on either chip): count
+	// pic->stats.spurious and return that chip's IR7 vector without
+	// touching ISR. Call cascade(pic) after the slave changed.
+	// 8259A data sheet, "Interrupt Sequence" and "Cascade Buffer".
+	(void)pic;
+	return 0;
+	LAB(3) END */
 }
-/* LAB(3, pic-ack) END */
 
 /* ICW1 on the command port: start the initialisation sequence. The data
  * sheet: IMR cleared, IR7 lowest priority, special mask mode off, status
@@ -203,10 +225,10 @@ static void write_icw1(struct pic_chip *c, uint8_t val)
 	c->init = PIC_ICW2;
 }
 
-/* LAB(3, pic-eoi) BEGIN */
 /* OCW2: R, SL, EOI in bits 7-5, the level L in bits 2-0. */
 static void write_ocw2(struct pic_chip *c, uint8_t val)
 {
+	/* LAB(3, pic-eoi) BEGIN */
 	unsigned op = val >> 5, l = val & 7;
 	int irq;
 
@@ -236,8 +258,18 @@ static void write_ocw2(struct pic_chip *c, uint8_t val)
 	default: /* 2: no operation */
 		break;
 	}
+	/* LAB(3) STUB
+	// LAB 3: OCW2 (bits 7-5 R, SL, EOI; bits 2-0 the level L). At least:
+	// 001 non-specific EOI clears the highest-priority ISR bit (none
+	// set: nothing), 011 specific EOI clears ISR bit L; 101 and 111 do
+	// the same and then make that level the lowest (c->lowest); 110 sets
+	// c->lowest = L; 100/000 set/clear c->rotate_aeoi; 010 does nothing.
+	// Hint: highest(c, c->isr). 8259A data sheet, "Operation Command
+	// Words", OCW2.
+	(void)c;
+	(void)val;
+	LAB(3) END */
 }
-/* LAB(3, pic-eoi) END */
 
 static void write_ocw3(struct pic_chip *c, uint8_t val)
 {
