@@ -55,6 +55,7 @@ struct mvm_pic_stats {
 	uint64_t injected;   /* vectors given to KVM_INTERRUPT */
 	uint64_t windows;    /* interrupt-window requests made */
 	uint64_t spurious;   /* INTA cycles that found nothing (IR7) */
+	uint64_t merged;     /* edges on an input whose IRR bit was set */
 	uint64_t kicks;	     /* times the INT output rose: vCPU kicked */
 	uint64_t inject_err; /* KVM_INTERRUPT failures (logged) */
 };

@@ -61,10 +61,13 @@ void mvm_pit_set_line(struct mvm_pit *pit, struct mvm_irq_line *line);
 void mvm_pit_write(struct mvm_pit *pit, unsigned offset, uint8_t val);
 uint8_t mvm_pit_read(struct mvm_pit *pit, unsigned offset);
 
-/* Channel 0: period armed (ns, 0 = stopped), mode, ticks delivered. */
+/* Channel 0: period armed (ns, 0 = stopped), mode, pulses delivered,
+ * and periods elapsed: more than the pulses when the timer thread woke
+ * late (a loaded host) and merged several periods into one pulse. */
 uint64_t mvm_pit_period_ns(struct mvm_pit *pit);
 unsigned mvm_pit_mode(struct mvm_pit *pit);
 uint64_t mvm_pit_ticks(struct mvm_pit *pit);
+uint64_t mvm_pit_expirations(struct mvm_pit *pit);
 
 /* Stop / restart deliveries (nests). pause returns once the thread
  * delivers nothing more; expiries while paused are dropped. */

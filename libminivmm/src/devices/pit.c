@@ -57,6 +57,7 @@ struct mvm_pit {
 	struct mvm_irq_line *line; /* IRQ 0, or NULL */
 	uint64_t period_ns;	   /* channel 0's armed period; 0 = off */
 	uint64_t ticks;		   /* pulses delivered */
+	uint64_t expired;	   /* timer periods elapsed (merged or not) */
 	int paused;		   /* pause depth */
 	int tfd;		   /* timerfd */
 	int stopfd;		   /* eventfd: the thread exits */
@@ -150,6 +151,7 @@ static void *timer_thread(void *arg)
 		    read(pit->tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
 			continue;
 		pthread_mutex_lock(&pit->lock);
+		pit->expired += n;
 		if (!pit->paused && pit->line) {
 			mvm_irq_pulse(pit->line);
 			pit->ticks++;
@@ -346,6 +348,7 @@ uint8_t mvm_pit_read(struct mvm_pit *pit, unsigned offset)
 PIT_GETTER(period_ns, uint64_t, pit->period_ns)
 PIT_GETTER(mode, unsigned, pit->c[0].mode)
 PIT_GETTER(ticks, uint64_t, pit->ticks)
+PIT_GETTER(expirations, uint64_t, pit->expired)
 
 void mvm_pit_pause(struct mvm_pit *pit)
 {

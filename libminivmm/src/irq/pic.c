@@ -134,6 +134,8 @@ static void chip_set_pin(struct pic_chip *c, unsigned irq, int level)
 	if (c->level) {
 		c->irr = level ? c->irr | bit : c->irr & ~bit;
 	} else if (level && !(c->pins & bit)) {
+		if (c->irr & bit) /* still pending: two edges, one request */
+			c->pic->stats.merged++;
 		c->irr |= bit; /* edge: latched; a fall does not clear */
 	}
 	c->pins = level ? c->pins | bit : c->pins & ~bit;
