@@ -163,7 +163,12 @@ static void ticks_at_rate(enum mvm_irqchip chip, const char *name)
 		assert_in_range(got + lost, a1.expired - a0.expired - 2,
 				a1.expired - a0.expired + 2);
 	}
-	if (lost == 0)
+	/* KVM's PIT re-injects ticks the guest could not take yet
+	 * (KVM_REINJECT_CONTROL, on by default) in a burst: after a host
+	 * hiccup the in-kernel path runs fast for a while, never slow. */
+	if (!r.pic)
+		assert_true(hz > TICKS_HZ * 0.9);
+	else if (lost == 0)
 		assert_true(hz > TICKS_HZ * 0.9 && hz < TICKS_HZ * 1.1);
 	if (r.pic) {
 		struct mvm_pic_stats st;

@@ -152,10 +152,18 @@ static void same_guest_same_ticks_on_both_paths(void **state)
 	hk = offered_hz(&k);
 	grade_note("in-kernel PIC + PIT: %.1f Hz; user 8259A + 8254: %.1f Hz "
 		   "(%llu ticks + %llu merged in %.3f s)",
-		   hk, hu, (unsigned long long)u.ticks,
+		   hk, hu, (unsigned long long)k.ticks,
 		   (unsigned long long)u.merged, u.secs);
-	GRADE_EXPECT(hu > hk * 0.9 && hu < hk * 1.1,
-		     "user path %.1f Hz vs in-kernel %.1f Hz", hu, hk);
+	/* KVM's PIT re-injects ticks the guest could not take yet
+	 * (KVM_REINJECT_CONTROL, on by default), in a burst: after a host
+	 * hiccup the in-kernel path runs fast for a while, never slow. */
+	GRADE_EXPECT(hk > TICKS_HZ * 0.9,
+		     "the in-kernel path ticked at %.1f Hz, programmed %d", hk,
+		     TICKS_HZ);
+	GRADE_EXPECT(hu > TICKS_HZ * 0.9 && hu < TICKS_HZ * 1.1,
+		     "the same guest on your user path: %.1f Hz (ticks plus "
+		     "merged periods), programmed %d; in-kernel %.1f Hz",
+		     hu, TICKS_HZ, hk);
 }
 
 static void interrupt_raised_under_cli_arrives_right_after_sti(void **state)
