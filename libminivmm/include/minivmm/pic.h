@@ -63,8 +63,8 @@ struct mvm_pic_stats {
 /* A pair in its power-on state (uninitialised, all inputs low). log may
  * be NULL. 0 and *out, or -errno. */
 int mvm_pic_create(const struct mvm_log *log, struct mvm_pic **out);
-/* Accepts NULL. Remove it from the machine first (destroy the machine,
- * or at least stop it: the pre-entry hook points here). */
+/* Accepts NULL. Destroy it after the machine it is attached to: vCPU
+ * 0's pre-entry hook and the machine's lines point here. */
 void mvm_pic_destroy(struct mvm_pic *pic);
 
 /* Input IRQ 0-15 (8-15 on the slave) goes to `level`. Edge mode latches

@@ -61,8 +61,6 @@ void mvm_pic_destroy(struct mvm_pic *pic)
 {
 	if (!pic)
 		return;
-	if (pic->vcpu)
-		mvm_vcpu_set_pre_entry(pic->vcpu, NULL, NULL);
 	pthread_mutex_destroy(&pic->lock);
 	free(pic);
 }
