@@ -8,11 +8,23 @@
 #include "fuzz.h"
 #include "hostram.h"
 
+/* Guest output goes where `mvm run` sends it: through mvm_escape()
+ * (log.h), which must make any bytes safe and fit its buffer. */
 static void drop_output(void *ctx, const char *buf, size_t len)
 {
+	char esc[64];
+	size_t need;
+
 	(void)ctx;
-	(void)buf;
-	(void)len;
+	need = mvm_escape(esc, sizeof(esc), buf, len, len & 1);
+	if (need < len || strnlen(esc, sizeof(esc)) == sizeof(esc))
+		abort(); /* every byte needs at least one; always terminated */
+	for (size_t i = 0; esc[i]; i++) {
+		unsigned char c = (unsigned char)esc[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f)
+			abort(); /* a control or non-ASCII byte got through */
+	}
 }
 
 /* A fixed clock: the CMOS device shows the same time for every input,

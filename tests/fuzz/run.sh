@@ -34,7 +34,7 @@ for n in "$@"; do
 			"$out/corpus/$n" "$seeds" >"$log" 2>&1
 	fi
 	rc=$?
-	done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)' "$log" | tail -n 1)
+	done_line=$(grep -aE '^#[0-9]+[[:space:]]+(DONE|INITED)' "$log" | tail -n 1)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	[ -n "$execs" ] || execs=$(sed -nE 's/^Done ([0-9]+) runs.*/\1/p' "$log")
 	cov=$(echo "$done_line" | sed -nE 's/.*cov: ([0-9]+).*/\1/p')
@@ -44,7 +44,7 @@ for n in "$@"; do
 	if [ "$rc" -ne 0 ]; then
 		status="CRASH (rc=$rc)"
 		failed="$failed $n"
-		grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -n 5
+		grep -aE 'ERROR|SUMMARY|Test unit written' "$log" | head -n 5
 	fi
 	table="$table$(printf '%-10s %12s %7s %7s %7s  %s' "$n" "${execs:-?}" \
 		"${cov:-?}" "${ft:-?}" "${corp:-?}" "$status")
