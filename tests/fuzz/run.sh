@@ -20,11 +20,12 @@ mkdir -p "$out/crash" "$out/log"
 failed=""
 table=""
 for n in "$@"; do
-	bin="$out/fuzz_$n" seeds="tests/fuzz/corpus/$n" log="$out/log/$n.log"
+	bin="$out/fuzz_$n" seeds="tests/fuzz/corpus/$n" log="$out/log/$n-$mode.log"
 	mkdir -p "$out/corpus/$n"
 	if [ "$mode" = corpus ]; then
 		echo "==> $n: $(ls "$seeds" | wc -l) seed inputs"
-		"$bin" -runs=0 "$seeds" >"$log" 2>&1
+		"$bin" -runs=0 -artifact_prefix="$out/crash/$n-" "$seeds" \
+			>"$log" 2>&1
 	else
 		echo "==> $n: ${secs}s"
 		# -timeout: one input running 10 s is a hang (a crash too);
