@@ -8,8 +8,10 @@
  * operations:
  *
  *   byte 0      what: 0 port read, 1 port write, 2 MMIO read, 3 MMIO
- *               write, 4 poke guest RAM, 5 save + load a device's state,
- *               6 load a device's state from the input, 7 UART input
+ *               write, 4 poke guest RAM, 5 save + load a device's state
+ *               (odd bytes 2-3: every device's, mvm_bus_save_all), 6 load
+ *               the rest of the input as one device's state (odd bytes
+ *               2-3: as the whole bus's, mvm_bus_load_all), 7 UART input
  *   byte 1      access size (1, 2, 4 or 8 from its low bits)
  *   bytes 2-3   the port, or the offset into the demo register / RAM
  *   bytes 4-11  the value written
@@ -19,6 +21,7 @@
  */
 #include "fakevm.h"
 #include "fuzz.h"
+#include "minivmm/state.h"
 
 static struct fakevm fake;
 static int ready;
@@ -37,12 +40,19 @@ static const struct mvm_bus_entry *device(unsigned i)
 	return &bus->e[i % (unsigned)bus->n];
 }
 
-/* Save a device's state and load it back: it must accept its own blob. */
+/* Save a device's state (d NULL: every device's) and load it back: it
+ * must accept its own blob. */
 static void roundtrip(const struct mvm_bus_entry *d)
 {
 	uint8_t blob[4096];
 	int n;
 
+	if (!d) {
+		n = mvm_bus_save_all(&fake.vm.pio, blob, sizeof(blob));
+		if (n < 0 || mvm_bus_load_all(&fake.vm.pio, blob, (size_t)n))
+			abort();
+		return;
+	}
 	if (!d->ops->save || !d->ops->load)
 		return;
 	n = d->ops->save(d->dev, blob, sizeof(blob));
@@ -84,13 +94,15 @@ static void one_op(struct fuzz_in *in)
 		memcpy(fake.vm.ram + (where % (FAKEVM_RAM - 8)), val, 8);
 		break;
 	case 5:
-		roundtrip(device(where));
+		roundtrip((where & 1) ? NULL : device(where));
 		break;
 	case 6: {
 		/* The rest of the input is a state blob. */
 		const struct mvm_bus_entry *d = device(where);
 
-		if (d->ops->load)
+		if (where & 1)
+			mvm_bus_load_all(&fake.vm.pio, in->p, in->left);
+		else if (d->ops->load)
 			d->ops->load(d->dev, in->p, in->left);
 		in->left = 0;
 		break;
