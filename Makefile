@@ -5,6 +5,7 @@
 #   make demo            the debugger on the exit-tour guest
 #   make bench           cost of one exit through the run step vs bare KVM_RUN
 #   make SANITIZE=1 ...  the same with ASan + UBSan (objects in build/san)
+#   make fuzz            libFuzzer harnesses, FUZZ_SECONDS each (tests/fuzz/)
 #   make V=1 ...         show the commands
 #   make install PREFIX=/usr/local DESTDIR=
 #   make format / format-check

@@ -99,7 +99,7 @@ int cli_parse_seconds(const char *s, unsigned *ms)
 	errno = 0;
 	double v = strtod(s, &end);
 	/* Below a millisecond rounds to 0 = "no timeout": refuse it. */
-	if (errno || *end != '\0' || v < 0.001 || v > 4000000.0)
+	if (errno || *end != '\0' || v < CLI_SECONDS_MIN || v > CLI_SECONDS_MAX)
 		return -EINVAL;
 	*ms = (unsigned)(v * 1000.0 + 0.5);
 	return 0;

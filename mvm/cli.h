@@ -34,7 +34,11 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
 /* "64M", "1G", "65536", "512K" -> bytes. -EINVAL on junk or overflow. */
 int cli_parse_size(const char *s, uint64_t *bytes);
 
-/* "10", "0.5" (seconds) -> milliseconds, > 0. -EINVAL otherwise. */
+/* "10", "0.5" (seconds) -> milliseconds. -EINVAL outside
+ * CLI_SECONDS_RANGE; error messages quote the range from here. */
+#define CLI_SECONDS_MIN	  0.001
+#define CLI_SECONDS_MAX	  4000000.0 /* milliseconds fit an unsigned */
+#define CLI_SECONDS_RANGE "from 0.001 to 4000000"
 int cli_parse_seconds(const char *s, unsigned *ms);
 
 /*

@@ -164,7 +164,8 @@ static int parse_value(int c, const char *arg, struct mvm_ctr_config *cfg)
 	case 't':
 		if (cli_parse_seconds(arg, &cfg->timeout_ms) == 0)
 			return 0;
-		cli_error(CMD, "--timeout '%s': want seconds", arg);
+		cli_error(CMD, "--timeout '%s': want seconds %s", arg,
+			  CLI_SECONDS_RANGE);
 		return MVM_EXIT_USAGE;
 	}
 	return MVM_EXIT_USAGE;

@@ -126,7 +126,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "%lluM and %lluM",
 			  arg, MVM_RAM_MIN >> 20, MVM_RAM_MAX >> 20);
 	else
-		cli_error(CMD, "bad --timeout '%s': need seconds > 0", arg);
+		cli_error(CMD, "bad --timeout '%s': need seconds %s", arg,
+			  CLI_SECONDS_RANGE);
 	return -EINVAL;
 }
 

@@ -7,6 +7,8 @@ set -eu
 
 PKGS="build-essential make pkg-config libcmocka-dev libncurses-dev
 libreadline-dev libcapstone-dev clang-format tmux"
+# make fuzz: clang and its runtime libraries (libFuzzer, ASan, UBSan).
+PKGS="$PKGS clang libclang-rt-dev"
 PKGS="$PKGS ${MVM_EXTRA_PKGS:-}"
 
 # shellcheck disable=SC2086

@@ -30,3 +30,4 @@ unit-test: $(UNIT_TEST_BINS)
 	$(Q)scripts/run-tests.sh $(UNIT_TEST_BINS)
 kvm-test: build-all $(KVM_TEST_BINS)
 	$(Q)scripts/run-tests.sh $(KVM_TEST_BINS)
+include tests/fuzz/build.mk

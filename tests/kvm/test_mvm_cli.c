@@ -132,6 +132,10 @@ static void bad_option_values_exit_2_naming_the_value(void **state)
 	r = mvm("run --timeout -3 x.elf");
 	assert_status(r, 2);
 	assert_has(r, "bad --timeout '-3'");
+	/* Too long is refused with the real limit, not "need > 0". */
+	r = mvm("run --timeout 99999999 x.elf");
+	assert_status(r, 2);
+	assert_has(r, "need seconds from 0.001 to 4000000");
 	r = mvm("run --timeout");
 	assert_status(r, 2);
 	assert_has(r, "'--timeout' needs a value");

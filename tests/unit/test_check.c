@@ -113,6 +113,28 @@ static void valid_states_have_no_problems(void **state)
 	assert_int_equal(mvm_check_state(&r, &s, &rep), 0);
 }
 
+/* Bit 9 (between LME and LMA) and bit 63 are reserved in IA32_EFER;
+ * AMD's FFXSR (bit 14) is not. */
+static void efer_reserved_bits_are_flagged(void **state)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	struct mvm_check_report rep;
+
+	(void)state;
+	long_state(&r, &s);
+	s.efer |= 1ULL << 9;
+	expect_rule(&r, &s, "efer-reserved");
+	long_state(&r, &s);
+	s.efer |= 1ULL << 63;
+	expect_rule(&r, &s, "efer-reserved");
+	mvm_check_state(&r, &s, &rep);
+	assert_non_null(strstr(rep.p[0].msg, "0x8000000000000000"));
+	long_state(&r, &s);
+	s.efer |= 1ULL << 14;
+	assert_int_equal(mvm_check_state(&r, &s, &rep), 0);
+}
+
 static void lme_without_pae(void **state)
 {
 	struct kvm_regs r;
@@ -395,6 +417,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(valid_states_have_no_problems),
 		cmocka_unit_test(lme_without_pae),
+		cmocka_unit_test(efer_reserved_bits_are_flagged),
 		cmocka_unit_test(pg_without_pe),
 		cmocka_unit_test(lma_clear),
 		cmocka_unit_test(long_without_paging),

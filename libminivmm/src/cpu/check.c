@@ -34,6 +34,16 @@
 	(((1ULL << 15) - 1) | (((1ULL << 26) - 1) & ~((1ULL << 16) - 1)) | \
 	 (1ULL << 28))
 
+/* IA32_EFER (MSR C000_0080H) bits defined by either vendor: SCE (0), LME
+ * (8), LMA (10), NXE (11) in Intel SDM Vol. 3A 2.2.1 (Table 2-1); AMD
+ * adds SVME (12), LMSLE (13), FFXSR (14), TCE (15), MCOMMIT (17), INTWB
+ * (18), UAIE (20) and AIBRSE (21) in AMD APM Vol. 2 3.1.7. Every other
+ * bit is reserved: WRMSR setting one is a #GP, and so is a VM entry that
+ * loads it (Intel SDM Vol. 3C 27.3.1.1). */
+#define EFER_KNOWN                                                    \
+	((1ULL << 0) | (1ULL << 8) | (0x3fULL << 10) | (1ULL << 17) | \
+	 (1ULL << 18) | (1ULL << 20) | (1ULL << 21))
+
 /* Long mode walks 8-byte (PAE-format) entries, so the CPU refuses to set
  * CR0.PG with EFER.LME=1 unless CR4.PAE=1 (#GP; SDM 3A 9.8.5 step 4). */
 static int lme_without_pae(const struct check_state *st, char *m, size_t n)
@@ -133,6 +143,20 @@ static int cr4_reserved(const struct check_state *st, char *m, size_t n)
 	return 1;
 }
 
+/* EFER: a reserved bit is refused by WRMSR and by VM entry alike. */
+static int efer_reserved(const struct check_state *st, char *m, size_t n)
+{
+	uint64_t bad = st->s->efer & ~EFER_KNOWN;
+
+	if (!bad)
+		return 0;
+	snprintf(m, n,
+		 "EFER 0x%llx has reserved bits set (0x%llx): WRMSR with "
+		 "these would #GP",
+		 (unsigned long long)st->s->efer, (unsigned long long)bad);
+	return 1;
+}
+
 /* RFLAGS bit 1 reads as 1 on every x86 since the 8086; several other
  * bits are reserved zeros (SDM Vol. 1 3.4.3, Figure 3-8). */
 static int rflags_reserved(const struct check_state *st, char *m, size_t n)
@@ -168,6 +192,9 @@ static const struct check_rule cr_rules[] = {
 	{"long-without-paging", "Intel SDM Vol. 3A 9.8.5; " APM_VMRUN,
 	 long_without_paging},
 	{"cr4-reserved", "Intel SDM Vol. 3A 2.5 (CR4)", cr4_reserved},
+	{"efer-reserved",
+	 "Intel SDM Vol. 3A 2.2.1; " SDM_GUEST ".1; AMD APM Vol. 2 3.1.7",
+	 efer_reserved},
 	{"cr0-nw-without-cd", "Intel SDM Vol. 3A 2.5, Table 11-5; " APM_VMRUN,
 	 cr0_nw_without_cd},
 	{"cr0-reserved", SDM_GUEST ".1; " APM_VMRUN, cr0_reserved},
