@@ -121,17 +121,34 @@ void report_verdict_of(struct mvm_machine *m, int vcpu, enum mvm_verdict v,
 	else if (v == MVM_FAILED && ucall)
 		print_assert(&uc);
 	else if (v == MVM_FAILED || v == MVM_DEBUG)
-		report_stop(e);
+		report_stop_in(m, vcpu, e);
 }
 
-/* mvm_exit_explain() ends with a newline; drop it so the message is
- * followed by exactly one. */
 void report_stop(const struct mvm_exit *e)
 {
+	report_stop_in(NULL, 0, e);
+}
+
+/* The explanation of a fatal exit, with the guest's state when the
+ * machine is there: then a triple fault names the unmapped page or says
+ * that RIP is not in RAM (mvm_exit_explain_state(), exitexplain.c).
+ * It ends with a newline; drop it so the message is followed by
+ * exactly one. */
+void report_stop_in(struct mvm_machine *m, int vcpu, const struct mvm_exit *e)
+{
+	struct mvm_vcpu *v = m ? mvm_machine_vcpu(m, vcpu) : NULL;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
 	char buf[2048];
 	size_t n;
 
-	mvm_exit_explain(e, buf, sizeof(buf));
+	if (v && mvm_vcpu_get_regs(v, &regs) == 0 &&
+	    mvm_vcpu_get_sregs(v, &sregs) == 0)
+		mvm_exit_explain_state(e, &regs, &sregs,
+				       mvm_vm_mem(mvm_machine_vm(m)), buf,
+				       sizeof(buf));
+	else
+		mvm_exit_explain(e, buf, sizeof(buf));
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';

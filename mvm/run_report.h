@@ -33,6 +33,10 @@ int run_smp(struct mvm_machine *m, unsigned timeout_ms, int trace,
 
 /* Print mvm_exit_explain() for an exit that stopped the guest. */
 void report_stop(const struct mvm_exit *e);
+/* The same with vCPU `vcpu` of machine m at hand: the explanation looks
+ * at its registers and page tables (which page is unmapped, whether RIP
+ * is in RAM). m may be NULL. */
+void report_stop_in(struct mvm_machine *m, int vcpu, const struct mvm_exit *e);
 
 /* Exits by reason (count, mean handler time) and KVM's own counters. */
 void report_stats(struct mvm_vcpu *vcpu);
