@@ -45,6 +45,9 @@ struct run_opts {
 	int raw;		/* --raw: guest output not escaped */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
+	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */
+	int gdb_port;		/* --gdb: 0 = any free port */
+	char gdb_buf[64];	/* --gdb's host part */
 };
 
 static void usage(FILE *f)
@@ -69,6 +72,10 @@ static void usage(FILE *f)
 		   "untouched (default:\n"
 		   "                      control characters are shown "
 		   "escaped, ESC as \\x1b)\n"
+		   "  -g, --gdb [HOST:]PORT  wait for gdb on HOST (default "
+		   "127.0.0.1) and PORT\n"
+		   "                      (0: any free one, printed) before "
+		   "the first instruction\n"
 		   "  -v, --verbose       show the library's debug messages\n"
 		   "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
@@ -85,6 +92,27 @@ static void usage(FILE *f)
 		   "SIGINT stops the VM.\n"
 		   "Exit status: 0 halted/DONE or Ctrl-A x, 1 guest failed, "
 		   "timed out or was\nstopped by a signal, 2 usage error.\n");
+}
+
+/* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one). */
+static int parse_gdb(struct run_opts *o, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	const char *port = colon ? colon + 1 : arg;
+	size_t hlen = colon ? (size_t)(colon - arg) : 0;
+	char *end;
+	long p;
+
+	if (hlen >= sizeof(o->gdb_buf) || !*port)
+		return -EINVAL;
+	p = strtol(port, &end, 10);
+	if (*end || p < 0 || p > 65535)
+		return -EINVAL;
+	memcpy(o->gdb_buf, arg, hlen);
+	o->gdb_buf[hlen] = '\0';
+	o->gdb_host = hlen ? o->gdb_buf : "127.0.0.1";
+	o->gdb_port = (int)p;
+	return 0;
 }
 
 /*
@@ -104,6 +132,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 		      o->mem % 4096;
 	else if (c == 'T')
 		bad = cli_parse_seconds(arg, &o->timeout_ms) < 0;
+	else if (c == 'g')
+		bad = parse_gdb(o, arg) < 0;
 	if (!bad)
 		return 0;
 	if (c == 'm')
@@ -113,6 +143,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "bad --mem '%s': need a multiple of 4K between "
 			  "%lluM and %lluM",
 			  arg, MVM_RAM_MIN >> 20, MVM_RAM_MAX >> 20);
+	else if (c == 'g')
+		cli_error(CMD, "bad --gdb '%s': use [HOST:]PORT", arg);
 	else
 		cli_error(CMD, "bad --timeout '%s': need seconds > 0", arg);
 	return -EINVAL;
@@ -134,13 +166,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"flat", no_argument, NULL, 'f'},
 		{"raw", no_argument, NULL, 'r'},
+		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:tsT:vfrh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:M:tsT:g:vfrh", opts, NULL)) !=
 	       -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -152,7 +185,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			  : c == 'f' ? &o->flat
 			  : c == 'r' ? &o->raw
 				     : &o->verbose) = 1;
-		} else if (c == 'm' || c == 'M' || c == 'T') {
+		} else if (c == 'm' || c == 'M' || c == 'T' || c == 'g') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {
@@ -278,6 +311,52 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
 	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
 
+/* The gdb stub asks when a wait is interrupted: a stop signal or
+ * Ctrl-A x ends the session. */
+static int gdb_should_stop(void *ctx)
+{
+	return console_quit(ctx) != 0;
+}
+
+/*
+ * --gdb: hand the machine to the gdb stub (gdbstub.h) before its first
+ * instruction; no --timeout applies while gdb has it. When gdb detaches
+ * the guest runs on here; 1 = the guest's run is over (*status set).
+ */
+static int run_gdb(struct mvm_machine *m, const struct run_opts *o,
+		   struct cli_log_ctx *logctx, struct console *con, int *status)
+{
+	struct mvm_gdb_config cfg = {
+		.machine = m,
+		.log = {cli_log, logctx},
+		.should_stop = gdb_should_stop,
+		.ctx = con,
+	};
+	struct mvm_gdb *g = NULL;
+	int rc = mvm_gdb_create(&cfg, &g);
+
+	if (rc == 0)
+		rc = mvm_gdb_listen_tcp(g, o->gdb_host, o->gdb_port);
+	if (rc >= 0) {
+		fprintf(stderr, "%s: waiting for gdb on %s:%d\n", CMD,
+			o->gdb_host, rc);
+		rc = mvm_gdb_accept(g);
+	}
+	if (rc == 0)
+		rc = mvm_gdb_serve(g);
+	mvm_gdb_destroy(g);
+	*status = MVM_EXIT_FAIL;
+	if (rc < 0) {
+		cli_error(CMD, "gdb stub: %s", strerror(-rc));
+		return 1;
+	}
+	if (rc == MVM_GDB_GUEST_DONE)
+		*status = MVM_EXIT_OK;
+	if (rc == MVM_GDB_KILLED)
+		fprintf(stderr, "%s: killed by gdb\n", CMD);
+	return rc != MVM_GDB_DETACHED && rc != MVM_GDB_DISCONNECTED;
+}
+
 /* Parse, build the machine (which loads the image and sets up the CPU),
  * run; each step prints its own error, and mvm_machine_destroy() cleans
  * up whatever was built. */
@@ -300,7 +379,7 @@ int cmd_run(int argc, char **argv)
 		if (rc < 0)
 			cli_error(CMD, "cannot start the console: %s",
 				  strerror(-rc));
-		else
+		else if (!o.gdb_host || !run_gdb(m, &o, &logctx, &con, &status))
 			status = run_guest(m, &o, &con);
 	}
 	console_stop(&con);

@@ -22,6 +22,7 @@
  *   hypercall.h  Lab 1: guest -> host requests over a port
  *   labmsr.h     Lab 1: made-up MSRs emulated in user space
  *   state.h      a VM's whole state: vCPUs, in-kernel devices, blobs
+ *   gdbstub.h    a gdb stub: real gdb attaches to a guest
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -50,6 +51,7 @@
 #include "hypercall.h"
 #include "labmsr.h"
 #include "state.h"
+#include "gdbstub.h"
 
 #pragma GCC visibility pop
 
