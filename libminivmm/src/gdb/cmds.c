@@ -179,8 +179,8 @@ static int cmd_xfer(struct mvm_gdb *g, const char *p)
 	static const char pre[] = "features:read:target.xml:";
 	uint64_t off, len;
 	const char *rest;
-	size_t xlen;
-	const char *xml = gdb_target_xml(&xlen);
+	size_t xlen = g->xml_len;
+	const char *xml = g->xml;
 
 	if (strncmp(p, pre, sizeof(pre) - 1) != 0)
 		return gdb_send(g, "");

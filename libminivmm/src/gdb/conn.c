@@ -137,10 +137,11 @@ int mvm_gdb_attach_fd(struct mvm_gdb *g, int fd)
 		close(g->fd);
 	g->fd = fd;
 	g->noack = 0;
+	g->have_last = 0;
 	mvm_gdb_rx_init(&g->rx);
 	/* One small packet per answer: do not let Nagle hold it back. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return 0;
+	return gdb_build_xml(g);
 }
 
 int mvm_gdb_accept(struct mvm_gdb *g)

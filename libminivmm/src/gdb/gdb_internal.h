@@ -45,6 +45,9 @@ struct mvm_gdb {
 	int end;	      /* set when serve should return */
 	struct mvm_exit last; /* last exit of the guest */
 	int have_last;
+	int wide;	/* this connection uses the amd64 set */
+	size_t xml_len; /* the target description in xml[] */
+	char xml[6144];
 	/* Ctrl-C watcher (conn.c): kicks the vCPU when gdb sends a byte. */
 	pthread_t watcher;
 	int watching;	/* the watcher thread exists */
@@ -78,7 +81,7 @@ int gdb_read_regs(struct mvm_gdb *g, char *out);
 int gdb_write_regs(struct mvm_gdb *g, const char *hex);
 int gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out);
 int gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex);
-const char *gdb_target_xml(size_t *len);
+int gdb_build_xml(struct mvm_gdb *g); /* g->xml for this connection */
 /* The linear address of the next instruction (CS base + RIP). */
 uint64_t gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r);
 

@@ -3,139 +3,207 @@
  *
  * gdb learns the register set from an XML target description that it
  * reads once per connection (qXfer:features:read:target.xml; gdb manual,
- * "Target Descriptions"). Ours is gdb's x86-64 core feature (the general
- * registers, rip, eflags, the six selectors and the x87 registers gdb
- * requires there), the segments feature (fs_base, gs_base), and a
- * feature of our own with the control registers cr0, cr2, cr3, cr4 and
- * the EFER MSR. Register n on the wire is row n of the table below.
+ * "Target Descriptions"). Ours is gdb's core feature (the general
+ * registers, the instruction pointer, eflags, the six selectors and the
+ * x87 registers gdb requires there), the segments feature (fs_base,
+ * gs_base), and a feature of our own with the control registers cr0,
+ * cr2, cr3, cr4 and the EFER MSR. Register n on the wire is row n of
+ * the table in use.
  *
- * The answer is the same in every CPU mode: 64-bit registers (in real
- * and protected mode their upper halves are what KVM holds, usually 0).
- * gdb cannot re-read the description when the guest changes mode, so
- * the gdbinit's mode16/mode32 commands only change how gdb disassembles.
+ * Which table is chosen once, when gdb connects, because gdb cannot
+ * re-read the description when the guest changes mode: the amd64 set
+ * (64-bit registers) when the vCPU is in long mode then, else the i386
+ * set (32-bit registers; the upper halves KVM holds are kept on writes).
+ * gdb only lets `set architecture` move between compatible machines,
+ * and between two it keeps the "larger" one (i8086 < i386 < x86-64), so
+ * the description names the smallest one that fits now: i8086 in real
+ * mode, from where the gdbinit's mode32 can move up to i386 and mode16
+ * back; i386 in protected mode; x86-64 alone on an amd64 connection. A
+ * guest that enters long mode later is still seen through the i386 set:
+ * connect again to see 64 bits.
  * We do not manage the guest's FPU (guests are built -mgeneral-regs-only),
  * so the x87 registers are reported unavailable ('x' digits).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gdb_internal.h"
 
 enum reg_kind { R_GPR, R_RIP, R_FLAGS, R_SEL, R_X87, R_BASE, R_CTRL };
 
+/* Features of the description (gdb manual, "Standard Target Features":
+ * i386 core and segments; the third is ours). */
+static const char *const features[] = {
+	"org.gnu.gdb.i386.core",
+	"org.gnu.gdb.i386.segments",
+	"org.minivmm.x86.control",
+};
+
 struct reg_desc {
 	const char *name;
 	unsigned size; /* bytes on the wire */
 	enum reg_kind kind;
-	unsigned idx; /* which one of its kind */
+	unsigned idx;	  /* which one of its kind */
+	const char *type; /* gdb's type name for the XML */
+	unsigned feature; /* index into features[] */
 };
 
-/* Wire order = the order of the XML below; gdb's amd64 core names. */
-static const struct reg_desc regs_tab[] = {
-	{"rax", 8, R_GPR, 0},	   {"rbx", 8, R_GPR, 1},
-	{"rcx", 8, R_GPR, 2},	   {"rdx", 8, R_GPR, 3},
-	{"rsi", 8, R_GPR, 4},	   {"rdi", 8, R_GPR, 5},
-	{"rbp", 8, R_GPR, 6},	   {"rsp", 8, R_GPR, 7},
-	{"r8", 8, R_GPR, 8},	   {"r9", 8, R_GPR, 9},
-	{"r10", 8, R_GPR, 10},	   {"r11", 8, R_GPR, 11},
-	{"r12", 8, R_GPR, 12},	   {"r13", 8, R_GPR, 13},
-	{"r14", 8, R_GPR, 14},	   {"r15", 8, R_GPR, 15},
-	{"rip", 8, R_RIP, 0},	   {"eflags", 4, R_FLAGS, 0},
-	{"cs", 4, R_SEL, 0},	   {"ss", 4, R_SEL, 1},
-	{"ds", 4, R_SEL, 2},	   {"es", 4, R_SEL, 3},
-	{"fs", 4, R_SEL, 4},	   {"gs", 4, R_SEL, 5},
-	{"st0", 10, R_X87, 0},	   {"st1", 10, R_X87, 0},
-	{"st2", 10, R_X87, 0},	   {"st3", 10, R_X87, 0},
-	{"st4", 10, R_X87, 0},	   {"st5", 10, R_X87, 0},
-	{"st6", 10, R_X87, 0},	   {"st7", 10, R_X87, 0},
-	{"fctrl", 4, R_X87, 0},	   {"fstat", 4, R_X87, 0},
-	{"ftag", 4, R_X87, 0},	   {"fiseg", 4, R_X87, 0},
-	{"fioff", 4, R_X87, 0},	   {"foseg", 4, R_X87, 0},
-	{"fooff", 4, R_X87, 0},	   {"fop", 4, R_X87, 0},
-	{"fs_base", 8, R_BASE, 0}, {"gs_base", 8, R_BASE, 1},
-	{"cr0", 8, R_CTRL, 0},	   {"cr2", 8, R_CTRL, 2},
-	{"cr3", 8, R_CTRL, 3},	   {"cr4", 8, R_CTRL, 4},
-	{"efer", 8, R_CTRL, 8},
+#define GPR64(n, i)                        \
+	{                                  \
+		n, 8, R_GPR, i, "int64", 0 \
+	}
+#define GPR32(n, i)                        \
+	{                                  \
+		n, 4, R_GPR, i, "int32", 0 \
+	}
+#define SEL(n, i)                          \
+	{                                  \
+		n, 4, R_SEL, i, "int32", 0 \
+	}
+#define ST(n)                                  \
+	{                                      \
+		n, 10, R_X87, 0, "i387_ext", 0 \
+	}
+#define FPU(n)                           \
+	{                                \
+		n, 4, R_X87, 0, "int", 0 \
+	}
+#define CTRL(n, i)                          \
+	{                                   \
+		n, 8, R_CTRL, i, "int64", 2 \
+	}
+#define X87_REGS                                                               \
+	ST("st0"), ST("st1"), ST("st2"), ST("st3"), ST("st4"), ST("st5"),      \
+		ST("st6"), ST("st7"), FPU("fctrl"), FPU("fstat"), FPU("ftag"), \
+		FPU("fiseg"), FPU("fioff"), FPU("foseg"), FPU("fooff"),        \
+		FPU("fop")
+#define SEL_REGS                                                              \
+	SEL("cs", 0), SEL("ss", 1), SEL("ds", 2), SEL("es", 3), SEL("fs", 4), \
+		SEL("gs", 5)
+#define CTRL_REGS                                                       \
+	CTRL("cr0", 0), CTRL("cr2", 2), CTRL("cr3", 3), CTRL("cr4", 4), \
+		CTRL("efer", 8)
+
+/* gdb's amd64 core names and order (wire order = this order). */
+static const struct reg_desc regs64[] = {
+	GPR64("rax", 0),
+	GPR64("rbx", 1),
+	GPR64("rcx", 2),
+	GPR64("rdx", 3),
+	GPR64("rsi", 4),
+	GPR64("rdi", 5),
+	{"rbp", 8, R_GPR, 6, "data_ptr", 0},
+	{"rsp", 8, R_GPR, 7, "data_ptr", 0},
+	GPR64("r8", 8),
+	GPR64("r9", 9),
+	GPR64("r10", 10),
+	GPR64("r11", 11),
+	GPR64("r12", 12),
+	GPR64("r13", 13),
+	GPR64("r14", 14),
+	GPR64("r15", 15),
+	{"rip", 8, R_RIP, 0, "code_ptr", 0},
+	{"eflags", 4, R_FLAGS, 0, "i386_eflags", 0},
+	SEL_REGS,
+	X87_REGS,
+	{"fs_base", 8, R_BASE, 0, "int", 1},
+	{"gs_base", 8, R_BASE, 1, "int", 1},
+	CTRL_REGS,
 };
-#define NREGS (sizeof(regs_tab) / sizeof(regs_tab[0]))
-_Static_assert(NREGS == 47, "the XML below describes 47 registers");
+_Static_assert(sizeof(regs64) / sizeof(regs64[0]) == 47, "amd64 set");
 
-/* The description (gdb manual, "Standard Target Features": i386 core
- * types i387_ext for st0-7, int for the rest). */
-static const char target_xml[] =
-	"<?xml version=\"1.0\"?>"
-	"<!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
-	"<target version=\"1.0\"><architecture>i386:x86-64</architecture>"
-	"<feature name=\"org.gnu.gdb.i386.core\">"
-	"<flags id=\"x64_eflags\" size=\"4\">"
-	"<field name=\"CF\" start=\"0\" end=\"0\"/>"
-	"<field name=\"PF\" start=\"2\" end=\"2\"/>"
-	"<field name=\"AF\" start=\"4\" end=\"4\"/>"
-	"<field name=\"ZF\" start=\"6\" end=\"6\"/>"
-	"<field name=\"SF\" start=\"7\" end=\"7\"/>"
-	"<field name=\"TF\" start=\"8\" end=\"8\"/>"
-	"<field name=\"IF\" start=\"9\" end=\"9\"/>"
-	"<field name=\"DF\" start=\"10\" end=\"10\"/>"
-	"<field name=\"OF\" start=\"11\" end=\"11\"/>"
-	"<field name=\"VM\" start=\"17\" end=\"17\"/>"
-	"</flags>"
-	"<reg name=\"rax\" bitsize=\"64\" type=\"int64\" regnum=\"0\"/>"
-	"<reg name=\"rbx\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"rcx\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"rdx\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"rsi\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"rdi\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"rbp\" bitsize=\"64\" type=\"data_ptr\"/>"
-	"<reg name=\"rsp\" bitsize=\"64\" type=\"data_ptr\"/>"
-	"<reg name=\"r8\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r9\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r10\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r11\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r12\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r13\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r14\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"r15\" bitsize=\"64\" type=\"int64\"/>"
-	"<reg name=\"rip\" bitsize=\"64\" type=\"code_ptr\"/>"
-	"<reg name=\"eflags\" bitsize=\"32\" type=\"x64_eflags\"/>"
-	"<reg name=\"cs\" bitsize=\"32\" type=\"int32\"/>"
-	"<reg name=\"ss\" bitsize=\"32\" type=\"int32\"/>"
-	"<reg name=\"ds\" bitsize=\"32\" type=\"int32\"/>"
-	"<reg name=\"es\" bitsize=\"32\" type=\"int32\"/>"
-	"<reg name=\"fs\" bitsize=\"32\" type=\"int32\"/>"
-	"<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>"
-	"<reg name=\"st0\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st1\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st2\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st3\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st4\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st5\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st6\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"st7\" bitsize=\"80\" type=\"i387_ext\"/>"
-	"<reg name=\"fctrl\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"fstat\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"ftag\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"fiseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"fioff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"foseg\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>"
-	"</feature>"
-	"<feature name=\"org.gnu.gdb.i386.segments\">"
-	"<reg name=\"fs_base\" bitsize=\"64\" type=\"int\"/>"
-	"<reg name=\"gs_base\" bitsize=\"64\" type=\"int\"/>"
-	"</feature>"
-	"<feature name=\"org.minivmm.x86.control\">"
-	"<reg name=\"cr0\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
-	"<reg name=\"cr2\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
-	"<reg name=\"cr3\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
-	"<reg name=\"cr4\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
-	"<reg name=\"efer\" bitsize=\"64\" type=\"int64\" group=\"system\"/>"
-	"</feature></target>";
+/* gdb's i386 core names and order: eax ecx edx ebx esp ebp esi edi. */
+static const struct reg_desc regs32[] = {
+	GPR32("eax", 0),
+	GPR32("ecx", 2),
+	GPR32("edx", 3),
+	GPR32("ebx", 1),
+	{"esp", 4, R_GPR, 7, "data_ptr", 0},
+	{"ebp", 4, R_GPR, 6, "data_ptr", 0},
+	GPR32("esi", 4),
+	GPR32("edi", 5),
+	{"eip", 4, R_RIP, 0, "code_ptr", 0},
+	{"eflags", 4, R_FLAGS, 0, "i386_eflags", 0},
+	SEL_REGS,
+	X87_REGS,
+	{"fs_base", 4, R_BASE, 0, "int", 2},
+	{"gs_base", 4, R_BASE, 1, "int", 2},
+	CTRL_REGS,
+};
+_Static_assert(sizeof(regs32) / sizeof(regs32[0]) == 39, "i386 set");
 
-const char *gdb_target_xml(size_t *len)
+static const struct reg_desc *table(const struct mvm_gdb *g, unsigned *n)
 {
-	*len = sizeof(target_xml) - 1;
-	return target_xml;
+	*n = g->wide ? sizeof(regs64) / sizeof(regs64[0])
+		     : sizeof(regs32) / sizeof(regs32[0]);
+	return g->wide ? regs64 : regs32;
+}
+
+/* The EFLAGS bits gdb shows by name (Intel SDM Vol. 1 3.4.3). */
+static const char eflags_xml[] = "<flags id=\"i386_eflags\" size=\"4\">"
+				 "<field name=\"CF\" start=\"0\" end=\"0\"/>"
+				 "<field name=\"PF\" start=\"2\" end=\"2\"/>"
+				 "<field name=\"AF\" start=\"4\" end=\"4\"/>"
+				 "<field name=\"ZF\" start=\"6\" end=\"6\"/>"
+				 "<field name=\"SF\" start=\"7\" end=\"7\"/>"
+				 "<field name=\"TF\" start=\"8\" end=\"8\"/>"
+				 "<field name=\"IF\" start=\"9\" end=\"9\"/>"
+				 "<field name=\"DF\" start=\"10\" end=\"10\"/>"
+				 "<field name=\"OF\" start=\"11\" end=\"11\"/>"
+				 "<field name=\"VM\" start=\"17\" end=\"17\"/>"
+				 "</flags>";
+
+/*
+ * Build the description for this connection into g->xml: 64-bit
+ * registers when the vCPU is in long mode now (EFER.LMA), else the i386
+ * set, whose architecture gdb lets the gdbinit switch between i386 and
+ * i8086 (x86-64 and those two are not interchangeable in gdb).
+ */
+int gdb_build_xml(struct mvm_gdb *g)
+{
+	struct kvm_sregs s;
+	const struct reg_desc *t;
+	unsigned n, f = ~0u;
+	size_t len = 0;
+	int rc = mvm_vcpu_get_sregs(g->vcpu, &s);
+
+	if (rc < 0)
+		return rc;
+	g->wide = (s.efer & MVM_EFER_LMA) != 0;
+	t = table(g, &n);
+#define ADD(...)                                                               \
+	len += (size_t)snprintf(                                               \
+		g->xml + len, len < sizeof(g->xml) ? sizeof(g->xml) - len : 0, \
+		__VA_ARGS__)
+	ADD("<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM "
+	    "\"gdb-target.dtd\"><target version=\"1.0\">"
+	    "<architecture>%s</architecture><osabi>none</osabi>",
+	    g->wide		   ? "i386:x86-64"
+	    : (s.cr0 & MVM_CR0_PE) ? "i386"
+				   : "i8086");
+	for (unsigned i = 0; i < n; i++) {
+		if (t[i].feature != f) {
+			ADD("%s<feature name=\"%s\">",
+			    f == ~0u ? "" : "</feature>",
+			    features[t[i].feature]);
+			if (t[i].feature == 0)
+				ADD("%s", eflags_xml);
+			f = t[i].feature;
+		}
+		ADD("<reg name=\"%s\" bitsize=\"%u\" type=\"%s\"%s%s/>",
+		    t[i].name, 8 * t[i].size, t[i].type,
+		    i == 0 ? " regnum=\"0\"" : "",
+		    t[i].kind == R_CTRL			   ? " group=\"system\""
+		    : t[i].kind == R_X87 && t[i].size == 4 ? " group=\"float\""
+							   : "");
+	}
+	ADD("</feature></target>");
+#undef ADD
+	if (len >= sizeof(g->xml))
+		return -ENOSPC;
+	g->xml_len = len;
+	return 0;
 }
 
 uint64_t gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r)
@@ -203,7 +271,12 @@ static int set_one(const struct reg_desc *d, struct kvm_regs *r,
 		   struct kvm_sregs *s, uint64_t v)
 {
 	struct kvm_segment *sg;
+	uint64_t old;
 
+	/* The i386 set writes low halves: keep what is above. */
+	if (d->size == 4 && d->kind != R_SEL && d->kind != R_FLAGS &&
+	    get_one(d, r, s, &old) == 0)
+		v = (old & ~0xffffffffULL) | (v & 0xffffffffULL);
 	switch (d->kind) {
 	case R_GPR:
 		*gpr(r, d->idx) = v;
@@ -260,12 +333,15 @@ int gdb_read_regs(struct mvm_gdb *g, char *out)
 	struct kvm_sregs s;
 	int rc = load(g, &r, &s);
 
+	unsigned nregs;
+	const struct reg_desc *t = table(g, &nregs);
+
 	if (rc)
 		return rc;
-	for (unsigned n = 0; n < NREGS; n++) {
+	for (unsigned n = 0; n < nregs; n++) {
 		uint64_t v = 0;
-		int have = get_one(&regs_tab[n], &r, &s, &v) == 0;
-		out = put_hex(out, &regs_tab[n], have, v);
+		int have = get_one(&t[n], &r, &s, &v) == 0;
+		out = put_hex(out, &t[n], have, v);
 	}
 	*out = '\0';
 	return 0;
@@ -276,15 +352,17 @@ int gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	uint64_t v = 0;
+	unsigned nregs;
+	const struct reg_desc *t = table(g, &nregs);
 	int rc;
 
-	if (n >= NREGS)
+	if (n >= nregs)
 		return -EINVAL;
 	rc = load(g, &r, &s);
 	if (rc)
 		return rc;
-	rc = get_one(&regs_tab[n], &r, &s, &v);
-	*put_hex(out, &regs_tab[n], rc == 0, v) = '\0';
+	rc = get_one(&t[n], &r, &s, &v);
+	*put_hex(out, &t[n], rc == 0, v) = '\0';
 	return 0;
 }
 
@@ -319,12 +397,14 @@ int gdb_write_regs(struct mvm_gdb *g, const char *hex)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	int rc = load(g, &r, &s), have;
+	unsigned nregs;
+	const struct reg_desc *t = table(g, &nregs);
 	uint64_t v;
 
-	for (unsigned n = 0; rc == 0 && n < NREGS && *hex; n++) {
-		rc = take(&hex, &regs_tab[n], &v, &have);
+	for (unsigned n = 0; rc == 0 && n < nregs && *hex; n++) {
+		rc = take(&hex, &t[n], &v, &have);
 		if (rc == 0 && have)
-			rc = set_one(&regs_tab[n], &r, &s, v);
+			rc = set_one(&t[n], &r, &s, v);
 	}
 	return rc ? rc : store(g, &r, &s);
 }
@@ -334,14 +414,16 @@ int gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex)
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	uint64_t v;
+	unsigned nregs;
+	const struct reg_desc *t = table(g, &nregs);
 	int rc, have;
 
-	if (n >= NREGS)
+	if (n >= nregs)
 		return -EINVAL;
 	rc = load(g, &r, &s);
 	if (rc == 0)
-		rc = take(&hex, &regs_tab[n], &v, &have);
+		rc = take(&hex, &t[n], &v, &have);
 	if (rc == 0 && have)
-		rc = set_one(&regs_tab[n], &r, &s, v);
+		rc = set_one(&t[n], &r, &s, v);
 	return rc ? rc : store(g, &r, &s);
 }
