@@ -119,8 +119,7 @@ static void gdb_frame_escapes_and_round_trips(void **state)
 	assert_true(n > 0);
 	assert_null(memchr(out + 1, '$', (size_t)n - 1));
 	mvm_gdb_rx_init(&rx);
-	assert_int_equal(feed_n(&rx, out, (size_t)n, NULL),
-			 MVM_GDB_RX_PACKET);
+	assert_int_equal(feed_n(&rx, out, (size_t)n, NULL), MVM_GDB_RX_PACKET);
 	assert_int_equal(rx.len, sizeof(data));
 	assert_memory_equal(rx.buf, data, sizeof(data));
 	assert_int_equal(mvm_gdb_frame("OK", 2, out, 5), -ENOSPC);
