@@ -76,7 +76,7 @@ $(BUILD)/%.o: %.c
 # kicks); under SANITIZE=thread `make test` runs only these.
 TSAN_TESTS := tests/kvm/test_machine tests/kvm/test_smp tests/kvm/test_irq \
 	tests/kvm/test_ioeventfd tests/unit/test_irqline tests/unit/test_dirty \
-	tests/kvm/test_memory
+	tests/kvm/test_memory tests/kvm/test_gdbproto
 ifeq ($(SANITIZE),thread)
 TEST_BINS := $(addprefix $(BUILD)/,$(TSAN_TESTS))
 TEST_EXTRA :=
