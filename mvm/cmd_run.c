@@ -10,6 +10,9 @@
  * and the loop drives the library's single run step (STYLE.md 6), so
  * what --trace prints is exactly what the debugger and the tests see.
  *
+ * With --gdb the machine is first handed to the gdb stub (gdbstub.h),
+ * which runs it for gdb until gdb detaches; the loop here then runs on.
+ *
  * The terminal belongs to the console (console.c): stdin goes to the
  * guest's UART, Ctrl-A starts a VMM command (Ctrl-A x quits), and guest
  * output is escaped so it cannot drive the terminal.
