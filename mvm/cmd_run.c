@@ -22,6 +22,7 @@
  * error, timeout) or a signal (SIGINT, SIGTERM) stopped it; 2 on usage
  * errors.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 	const char *colon = strrchr(arg, ':');
 	const char *port = colon ? colon + 1 : arg;
 	size_t hlen = colon ? (size_t)(colon - arg) : 0;
+	struct in_addr addr;
 	char *end;
 	long p;
 
@@ -114,6 +116,8 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 	memcpy(o->gdb_buf, arg, hlen);
 	o->gdb_buf[hlen] = '\0';
 	o->gdb_host = hlen ? o->gdb_buf : "127.0.0.1";
+	if (inet_pton(AF_INET, o->gdb_host, &addr) != 1)
+		return -EINVAL; /* an IPv4 address, not a name */
 	o->gdb_port = (int)p;
 	return 0;
 }
@@ -147,7 +151,10 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "%lluM and %lluM",
 			  arg, MVM_RAM_MIN >> 20, MVM_RAM_MAX >> 20);
 	else if (c == 'g')
-		cli_error(CMD, "bad --gdb '%s': use [HOST:]PORT", arg);
+		cli_error(CMD,
+			  "bad --gdb '%s': use [HOST:]PORT, HOST an IPv4 "
+			  "address, PORT 0-65535",
+			  arg);
 	else
 		cli_error(CMD, "bad --timeout '%s': need seconds > 0", arg);
 	return -EINVAL;
