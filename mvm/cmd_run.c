@@ -356,6 +356,10 @@ static int run_gdb(struct mvm_machine *m, const struct run_opts *o,
 		rc = mvm_gdb_serve(g);
 	mvm_gdb_destroy(g);
 	*status = MVM_EXIT_FAIL;
+	if (rc == -EINTR) { /* a stop signal or Ctrl-A x */
+		*status = report_quit(con);
+		return 1;
+	}
 	if (rc < 0) {
 		cli_error(CMD, "gdb stub: %s", strerror(-rc));
 		return 1;

@@ -33,6 +33,7 @@
 
 #define SEND_TRIES    4	   /* '-' answers before we give up */
 #define KICK_EVERY_US 2000 /* watcher: kick again until noticed */
+#define POLL_MS	      200  /* how often a wait asks should_stop */
 
 int mvm_gdb_create(const struct mvm_gdb_config *cfg, struct mvm_gdb **out)
 {
@@ -76,6 +77,25 @@ void mvm_gdb_destroy(struct mvm_gdb *g)
 static int interrupted(struct mvm_gdb *g)
 {
 	return g->cfg.should_stop && g->cfg.should_stop(g->cfg.ctx);
+}
+
+/* Wait until fd is readable, asking should_stop every POLL_MS: signal
+ * handlers installed with SA_RESTART would never let accept() or recv()
+ * return EINTR. 0, -EINTR (the program wants out) or -errno. */
+static int wait_readable(struct mvm_gdb *g, int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	int r;
+
+	for (;;) {
+		r = poll(&p, 1, POLL_MS);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (interrupted(g))
+			return -EINTR;
+	}
 }
 
 int mvm_gdb_listen_tcp(struct mvm_gdb *g, const char *host, int port)
@@ -151,10 +171,13 @@ int mvm_gdb_accept(struct mvm_gdb *g)
 	if (g->lfd < 0)
 		return -EINVAL;
 	for (;;) {
+		int rc = wait_readable(g, g->lfd);
+		if (rc < 0)
+			return rc;
 		fd = accept4(g->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			break;
-		if (errno != EINTR || interrupted(g))
+		if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
 			return -errno;
 	}
 	mvm_logf(g->log, MVM_LOG_INFO, "gdb connected");
@@ -181,12 +204,16 @@ static int read_byte(struct mvm_gdb *g)
 	uint8_t c;
 
 	for (;;) {
-		ssize_t r = recv(g->fd, &c, 1, 0);
+		int rc = wait_readable(g, g->fd);
+		ssize_t r;
+		if (rc < 0)
+			return rc;
+		r = recv(g->fd, &c, 1, 0);
 		if (r == 1)
 			return c;
 		if (r == 0)
 			return -EPIPE;
-		if (errno != EINTR || interrupted(g))
+		if (errno != EINTR && errno != EAGAIN)
 			return -errno;
 	}
 }
