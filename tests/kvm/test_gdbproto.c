@@ -209,6 +209,28 @@ static void stub_survives_random_packets(void **state)
 	assert_string_equal(cmd("qAttached"), "1");
 }
 
+/* Ctrl-C (0x03) while the guest spins in `jmp $`: the watcher thread
+ * kicks the vCPU out of KVM_RUN and the stub reports SIGINT. */
+static void stub_ctrl_c_stops_a_spinning_guest(void **state)
+{
+	char f[16];
+	int n = mvm_gdb_frame("c", 1, f, sizeof(f));
+
+	(void)state;
+	/* no breakpoints left from the tests before */
+	assert_string_equal(cmd("z0,100000,1"), "OK");
+	assert_string_equal(cmd("z0,100010,1"), "OK");
+	assert_string_equal(cmd("z0,100020,1"), "OK");
+	assert_string_equal(cmd("z0,100040,1"), "OK");
+	assert_string_equal(cmd("M100000,2:ebfe"), "OK"); /* jmp $ */
+	assert_int_equal(write(sv[0], f, (size_t)n), n);
+	usleep(300 * 1000);
+	assert_int_equal(write(sv[0], "\x03", 1), 1);
+	assert_string_equal(reply(), "T02thread:1;");
+	/* the guest is still at its jmp */
+	assert_string_equal(cmd("p10"), "0000100000000000");
+}
+
 static void stub_k_ends_the_session_as_killed(void **state)
 {
 	char f[16];
@@ -230,6 +252,7 @@ int main(void)
 		cmocka_unit_test(stub_refuses_bad_memory_and_register_requests),
 		cmocka_unit_test(stub_has_four_hardware_breakpoints),
 		cmocka_unit_test(stub_survives_random_packets),
+		cmocka_unit_test(stub_ctrl_c_stops_a_spinning_guest),
 		cmocka_unit_test(stub_k_ends_the_session_as_killed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
