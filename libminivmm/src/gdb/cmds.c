@@ -30,12 +30,13 @@
 
 static int reply_err(struct mvm_gdb *g, int err)
 {
-	return gdb_sendf(g, "E%02x", (unsigned)(err < 0 ? -err : err) & 0xff);
+	return mvm_gdb_sendf(g, "E%02x",
+			     (unsigned)(err < 0 ? -err : err) & 0xff);
 }
 
 static int reply_rc(struct mvm_gdb *g, int rc)
 {
-	return rc < 0 ? reply_err(g, rc) : gdb_send(g, "OK");
+	return rc < 0 ? reply_err(g, rc) : mvm_gdb_send(g, "OK");
 }
 
 /* --- memory -------------------------------------------------------------- */
@@ -60,8 +61,8 @@ static int translate(struct mvm_gdb *g, const struct kvm_sregs *s,
 	return 0;
 }
 
-int gdb_mem_access(struct mvm_gdb *g, uint64_t addr, void *buf, size_t len,
-		   int write)
+int mvm_gdb_mem_access(struct mvm_gdb *g, uint64_t addr, void *buf, size_t len,
+		       int write)
 {
 	struct kvm_sregs s;
 	size_t done = 0;
@@ -89,8 +90,8 @@ int gdb_mem_access(struct mvm_gdb *g, uint64_t addr, void *buf, size_t len,
 static int addr_len(const char *p, uint64_t *addr, uint64_t *len,
 		    const char **rest)
 {
-	if (gdb_parse_hex(p, &p, addr) < 0 || *p++ != ',' ||
-	    gdb_parse_hex(p, &p, len) < 0)
+	if (mvm_gdb_parse_hex(p, &p, addr) < 0 || *p++ != ',' ||
+	    mvm_gdb_parse_hex(p, &p, len) < 0)
 		return -EINVAL;
 	*rest = p;
 	return 0;
@@ -107,11 +108,11 @@ static int cmd_read_mem(struct mvm_gdb *g, const char *p)
 		return reply_err(g, EINVAL);
 	if (len > MEM_CHUNK) /* a shorter answer is allowed */
 		len = MEM_CHUNK;
-	n = gdb_mem_access(g, addr, buf, len, 0);
+	n = mvm_gdb_mem_access(g, addr, buf, len, 0);
 	if (n < 0)
 		return reply_err(g, n);
-	gdb_hex_encode(g->reply, buf, (size_t)n);
-	return gdb_send(g, g->reply);
+	mvm_gdb_hex_encode(g->reply, buf, (size_t)n);
+	return mvm_gdb_send(g, g->reply);
 }
 
 /* M addr,len:hex and X addr,len:binary (binary already unescaped). */
@@ -129,13 +130,13 @@ static int cmd_write_mem(struct mvm_gdb *g, const char *p, int binary)
 	have = g->rx.len - (uint64_t)(rest - g->rx.buf);
 	if (binary ? have != len
 		   : (strlen(rest) != 2 * len ||
-		      gdb_hex_decode(buf, rest, len) < 0))
+		      mvm_gdb_hex_decode(buf, rest, len) < 0))
 		return reply_err(g, EINVAL);
 	if (binary)
 		memcpy(buf, rest, len);
 	if (len == 0) /* gdb probes X support this way */
-		return gdb_send(g, "OK");
-	n = gdb_mem_access(g, addr, buf, len, 1);
+		return mvm_gdb_send(g, "OK");
+	n = mvm_gdb_mem_access(g, addr, buf, len, 1);
 	return reply_rc(g, n < 0 ? n : (uint64_t)n == len ? 0 : -EFAULT);
 }
 
@@ -148,7 +149,7 @@ static int cmd_breakpoint(struct mvm_gdb *g, const char *p, int insert)
 	int type = p[0] - '0', i;
 
 	if (type > 1 || type < 0 || p[1] != ',')
-		return gdb_send(g, ""); /* watchpoints: not supported */
+		return mvm_gdb_send(g, ""); /* watchpoints: not supported */
 	if (addr_len(p + 2, &addr, &kind, &rest) < 0)
 		return reply_err(g, EINVAL);
 	for (i = 0; i < g->nbp && g->bp[i] != addr; i++)
@@ -156,10 +157,10 @@ static int cmd_breakpoint(struct mvm_gdb *g, const char *p, int insert)
 	if (!insert) {
 		if (i < g->nbp)
 			g->bp[i] = g->bp[--g->nbp];
-		return gdb_send(g, "OK");
+		return mvm_gdb_send(g, "OK");
 	}
 	if (i < g->nbp)
-		return gdb_send(g, "OK");
+		return mvm_gdb_send(g, "OK");
 	if (g->nbp == MVM_HW_BREAKPOINTS) {
 		mvm_logf(g->log, MVM_LOG_WARN,
 			 "gdb: breakpoint at %#llx refused: all %d hardware "
@@ -168,7 +169,7 @@ static int cmd_breakpoint(struct mvm_gdb *g, const char *p, int insert)
 		return reply_err(g, ENOSPC);
 	}
 	g->bp[g->nbp++] = addr;
-	return gdb_send(g, "OK");
+	return mvm_gdb_send(g, "OK");
 }
 
 /* --- queries ------------------------------------------------------------- */
@@ -183,11 +184,11 @@ static int cmd_xfer(struct mvm_gdb *g, const char *p)
 	const char *xml = g->xml;
 
 	if (strncmp(p, pre, sizeof(pre) - 1) != 0)
-		return gdb_send(g, "");
+		return mvm_gdb_send(g, "");
 	if (addr_len(p + sizeof(pre) - 1, &off, &len, &rest) < 0 || *rest)
 		return reply_err(g, EINVAL);
 	if (off >= xlen)
-		return gdb_send(g, "l");
+		return mvm_gdb_send(g, "l");
 	if (len > MVM_GDB_PACKET_MAX - 8)
 		len = MVM_GDB_PACKET_MAX - 8;
 	if (len > xlen - off)
@@ -195,36 +196,37 @@ static int cmd_xfer(struct mvm_gdb *g, const char *p)
 	g->reply[0] = off + len < xlen ? 'm' : 'l';
 	memcpy(g->reply + 1, xml + off, len);
 	g->reply[len + 1] = '\0';
-	return gdb_send(g, g->reply);
+	return mvm_gdb_send(g, g->reply);
 }
 
 static int cmd_query(struct mvm_gdb *g, const char *p)
 {
 	if (strncmp(p, "qSupported", 10) == 0)
-		return gdb_sendf(g,
-				 "PacketSize=%x;qXfer:features:read+;"
-				 "QStartNoAckMode+;hwbreak+;vContSupported+",
-				 MVM_GDB_PACKET_MAX);
+		return mvm_gdb_sendf(
+			g,
+			"PacketSize=%x;qXfer:features:read+;"
+			"QStartNoAckMode+;hwbreak+;vContSupported+",
+			MVM_GDB_PACKET_MAX);
 	if (strcmp(p, "QStartNoAckMode") == 0) {
-		int rc = gdb_send(g, "OK");
+		int rc = mvm_gdb_send(g, "OK");
 		g->noack = 1;
 		return rc;
 	}
 	if (strncmp(p, "qXfer:", 6) == 0)
 		return cmd_xfer(g, p + 6);
 	if (strncmp(p, "qRcmd,", 6) == 0)
-		return gdb_monitor(g, p + 6);
+		return mvm_gdb_monitor(g, p + 6);
 	if (strcmp(p, "qAttached") == 0)
-		return gdb_send(g, "1");
+		return mvm_gdb_send(g, "1");
 	if (strcmp(p, "qC") == 0)
-		return gdb_send(g, "QC1");
+		return mvm_gdb_send(g, "QC1");
 	if (strcmp(p, "qfThreadInfo") == 0)
-		return gdb_send(g, "m1");
+		return mvm_gdb_send(g, "m1");
 	if (strcmp(p, "qsThreadInfo") == 0)
-		return gdb_send(g, "l");
+		return mvm_gdb_send(g, "l");
 	if (strncmp(p, "qSymbol", 7) == 0)
-		return gdb_send(g, "OK");
-	return gdb_send(g, "");
+		return mvm_gdb_send(g, "OK");
+	return mvm_gdb_send(g, "");
 }
 
 /* vCont? / vCont;ACTION[:thread][;...]: one thread, so the first action
@@ -232,13 +234,13 @@ static int cmd_query(struct mvm_gdb *g, const char *p)
 static int cmd_vcont(struct mvm_gdb *g, const char *p)
 {
 	if (strcmp(p, "?") == 0)
-		return gdb_send(g, "vCont;c;C;s;S");
+		return mvm_gdb_send(g, "vCont;c;C;s;S");
 	if (p[0] != ';')
 		return reply_err(g, EINVAL);
 	if (p[1] == 'c' || p[1] == 'C')
-		return gdb_resume(g, 0);
+		return mvm_gdb_resume(g, 0);
 	if (p[1] == 's' || p[1] == 'S')
-		return gdb_resume(g, 1);
+		return mvm_gdb_resume(g, 1);
 	return reply_err(g, EINVAL);
 }
 
@@ -249,10 +251,11 @@ static int cmd_resume(struct mvm_gdb *g, const char *p, int step, int sig)
 	struct kvm_regs r;
 	int rc;
 
-	if (sig && (gdb_parse_hex(p, &p, &ignored) < 0 || (*p && *p++ != ';')))
+	if (sig &&
+	    (mvm_gdb_parse_hex(p, &p, &ignored) < 0 || (*p && *p++ != ';')))
 		return reply_err(g, EINVAL);
 	if (*p) {
-		if (gdb_parse_hex(p, NULL, &addr) < 0)
+		if (mvm_gdb_parse_hex(p, NULL, &addr) < 0)
 			return reply_err(g, EINVAL);
 		rc = mvm_vcpu_get_regs(g->vcpu, &r);
 		if (rc == 0) {
@@ -262,7 +265,7 @@ static int cmd_resume(struct mvm_gdb *g, const char *p, int step, int sig)
 		if (rc < 0)
 			return reply_err(g, rc);
 	}
-	return gdb_resume(g, step);
+	return mvm_gdb_resume(g, step);
 }
 
 static int cmd_regs(struct mvm_gdb *g, char c, const char *p)
@@ -272,29 +275,30 @@ static int cmd_regs(struct mvm_gdb *g, char c, const char *p)
 	int rc;
 
 	if (c == 'g') {
-		rc = gdb_read_regs(g, g->reply);
-		return rc < 0 ? reply_err(g, rc) : gdb_send(g, g->reply);
+		rc = mvm_gdb_read_regs(g, g->reply);
+		return rc < 0 ? reply_err(g, rc) : mvm_gdb_send(g, g->reply);
 	}
 	if (c == 'G')
-		return reply_rc(g, gdb_write_regs(g, p));
-	if (gdb_parse_hex(p, &rest, &n) < 0 || n > 1000)
+		return reply_rc(g, mvm_gdb_write_regs(g, p));
+	if (mvm_gdb_parse_hex(p, &rest, &n) < 0 || n > 1000)
 		return reply_err(g, EINVAL);
 	if (c == 'p') {
-		rc = *rest ? -EINVAL : gdb_read_reg(g, (unsigned)n, g->reply);
-		return rc < 0 ? reply_err(g, rc) : gdb_send(g, g->reply);
+		rc = *rest ? -EINVAL
+			   : mvm_gdb_read_reg(g, (unsigned)n, g->reply);
+		return rc < 0 ? reply_err(g, rc) : mvm_gdb_send(g, g->reply);
 	}
 	if (*rest != '=')
 		return reply_err(g, EINVAL);
-	return reply_rc(g, gdb_write_reg(g, (unsigned)n, rest + 1));
+	return reply_rc(g, mvm_gdb_write_reg(g, (unsigned)n, rest + 1));
 }
 
-int gdb_handle(struct mvm_gdb *g, char *pkt)
+int mvm_gdb_handle(struct mvm_gdb *g, char *pkt)
 {
 	char c = pkt[0];
 
 	switch (c) {
 	case '?':
-		return gdb_stop_reply(g, 5);
+		return mvm_gdb_stop_reply(g, 5);
 	case 'g':
 	case 'G':
 	case 'p':
@@ -316,10 +320,10 @@ int gdb_handle(struct mvm_gdb *g, char *pkt)
 		return cmd_breakpoint(g, pkt + 1, c == 'Z');
 	case 'H':
 	case 'T':
-		return gdb_send(g, "OK");
+		return mvm_gdb_send(g, "OK");
 	case 'D':
 		g->end = MVM_GDB_DETACHED + 1;
-		return gdb_send(g, "OK");
+		return mvm_gdb_send(g, "OK");
 	case 'k':
 		g->end = MVM_GDB_KILLED + 1; /* no reply (manual, "k") */
 		return 0;
@@ -331,10 +335,10 @@ int gdb_handle(struct mvm_gdb *g, char *pkt)
 			return cmd_vcont(g, pkt + 5);
 		if (strncmp(pkt, "vKill", 5) == 0) {
 			g->end = MVM_GDB_KILLED + 1;
-			return gdb_send(g, "OK");
+			return mvm_gdb_send(g, "OK");
 		}
-		return gdb_send(g, "");
+		return mvm_gdb_send(g, "");
 	default:
-		return gdb_send(g, "");
+		return mvm_gdb_send(g, "");
 	}
 }

@@ -65,7 +65,7 @@ void mvm_gdb_destroy(struct mvm_gdb *g)
 {
 	if (!g)
 		return;
-	gdb_watch_stop(g);
+	mvm_gdb_watch_stop(g);
 	if (g->fd >= 0)
 		close(g->fd);
 	if (g->lfd >= 0)
@@ -161,7 +161,7 @@ int mvm_gdb_attach_fd(struct mvm_gdb *g, int fd)
 	mvm_gdb_rx_init(&g->rx);
 	/* One small packet per answer: do not let Nagle hold it back. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return gdb_build_xml(g);
+	return mvm_gdb_build_xml(g);
 }
 
 int mvm_gdb_accept(struct mvm_gdb *g)
@@ -218,7 +218,7 @@ static int read_byte(struct mvm_gdb *g)
 	}
 }
 
-int gdb_send(struct mvm_gdb *g, const char *payload)
+int mvm_gdb_send(struct mvm_gdb *g, const char *payload)
 {
 	int n = mvm_gdb_frame(payload, strlen(payload), g->frame,
 			      sizeof(g->frame));
@@ -244,7 +244,7 @@ int gdb_send(struct mvm_gdb *g, const char *payload)
 	return -EPROTO;
 }
 
-int gdb_sendf(struct mvm_gdb *g, const char *fmt, ...)
+int mvm_gdb_sendf(struct mvm_gdb *g, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -252,23 +252,23 @@ int gdb_sendf(struct mvm_gdb *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return gdb_send(g, buf);
+	return mvm_gdb_send(g, buf);
 }
 
 /* 'O' + hex text: gdb prints it on its console (only valid while gdb
  * waits for a stop reply, or as qRcmd output). */
-int gdb_console(struct mvm_gdb *g, const char *text)
+int mvm_gdb_console(struct mvm_gdb *g, const char *text)
 {
 	size_t n = strlen(text);
 
 	if (n > (sizeof(g->reply) - 2) / 2)
 		n = (sizeof(g->reply) - 2) / 2;
 	g->reply[0] = 'O';
-	gdb_hex_encode(g->reply + 1, text, n);
-	return gdb_send(g, g->reply);
+	mvm_gdb_hex_encode(g->reply + 1, text, n);
+	return mvm_gdb_send(g, g->reply);
 }
 
-int gdb_recv(struct mvm_gdb *g)
+int mvm_gdb_recv(struct mvm_gdb *g)
 {
 	for (;;) {
 		int c = read_byte(g);
@@ -289,7 +289,7 @@ int gdb_recv(struct mvm_gdb *g)
 			mvm_logf(g->log, MVM_LOG_WARN,
 				 "gdb: malformed or too long packet");
 			if ((!g->noack && write_all(g, "+", 1) < 0) ||
-			    gdb_send(g, "E01") < 0)
+			    mvm_gdb_send(g, "E01") < 0)
 				return -EPIPE;
 			break;
 		case MVM_GDB_RX_INTERRUPT:
@@ -319,7 +319,7 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-int gdb_watch_start(struct mvm_gdb *g)
+int mvm_gdb_watch_start(struct mvm_gdb *g)
 {
 	int rc;
 
@@ -336,7 +336,7 @@ int gdb_watch_start(struct mvm_gdb *g)
 	return 0;
 }
 
-int gdb_watch_stop(struct mvm_gdb *g)
+int mvm_gdb_watch_stop(struct mvm_gdb *g)
 {
 	char c = 0;
 
@@ -369,7 +369,7 @@ int mvm_gdb_serve(struct mvm_gdb *g)
 		return -ENOTCONN;
 	g->end = 0;
 	while (!g->end) {
-		rc = gdb_recv(g);
+		rc = mvm_gdb_recv(g);
 		if (rc == -EPIPE || rc == -ECONNRESET) {
 			g->end = MVM_GDB_DISCONNECTED + 1;
 			break;
@@ -377,9 +377,9 @@ int mvm_gdb_serve(struct mvm_gdb *g)
 		if (rc < 0)
 			return rc;
 		if (rc == 1) /* Ctrl-C while stopped: say where we are */
-			rc = gdb_stop_reply(g, 2);
+			rc = mvm_gdb_stop_reply(g, 2);
 		else
-			rc = gdb_handle(g, g->rx.buf);
+			rc = mvm_gdb_handle(g, g->rx.buf);
 		if (rc == -EPIPE || rc == -ECONNRESET)
 			g->end = MVM_GDB_DISCONNECTED + 1;
 		else if (rc < 0)
@@ -387,7 +387,7 @@ int mvm_gdb_serve(struct mvm_gdb *g)
 	}
 	close(g->fd);
 	g->fd = -1;
-	gdb_watch_stop(g);
+	mvm_gdb_watch_stop(g);
 	/* The guest runs on without us: no breakpoints, no stepping. */
 	g->nbp = 0;
 	g->break_exit = GDB_BREAK_EXIT_NONE;

@@ -33,12 +33,12 @@
 #define SIG_TRAP   5
 #define SIG_SEGV   11
 
-int gdb_stop_reply(struct mvm_gdb *g, int signo)
+int mvm_gdb_stop_reply(struct mvm_gdb *g, int signo)
 {
 	if (g->ended)
-		return gdb_sendf(g, "W%02x",
-				 g->ended == MVM_GDB_GUEST_DONE + 1 ? 0 : 1);
-	return gdb_sendf(g, "T%02xthread:1;", signo);
+		return mvm_gdb_sendf(
+			g, "W%02x", g->ended == MVM_GDB_GUEST_DONE + 1 ? 0 : 1);
+	return mvm_gdb_sendf(g, "T%02xthread:1;", signo);
 }
 
 static int msgf(struct mvm_gdb *g, const char *fmt, ...)
@@ -51,7 +51,7 @@ static int msgf(struct mvm_gdb *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return gdb_console(g, buf);
+	return mvm_gdb_console(g, buf);
 }
 
 /* Does exit e match `monitor break-exit`? */
@@ -88,7 +88,7 @@ static int after_exit(struct mvm_gdb *g, int rc, const struct mvm_exit *e,
 		g->ended = MVM_GDB_GUEST_DONE + 1;
 		mvm_exit_describe(e, d, sizeof(d));
 		msgf(g, "minivmm: the guest finished (%s)\n", d);
-		return gdb_stop_reply(g, 0) < 0 ? -EPIPE : 1;
+		return mvm_gdb_stop_reply(g, 0) < 0 ? -EPIPE : 1;
 	}
 	if (v == MVM_FAILED) {
 		g->dead = 1;
@@ -98,17 +98,18 @@ static int after_exit(struct mvm_gdb *g, int rc, const struct mvm_exit *e,
 		else
 			mvm_exit_explain(e, ex, sizeof(ex));
 		msgf(g, "minivmm: the guest failed: %s\n", ex);
-		return gdb_stop_reply(g, SIG_SEGV) < 0 ? -EPIPE : 1;
+		return mvm_gdb_stop_reply(g, SIG_SEGV) < 0 ? -EPIPE : 1;
 	}
 	if (rc == 0 && break_exit_hit(g, e)) {
 		mvm_exit_describe(e, d, sizeof(d));
 		msgf(g, "minivmm: break-exit: exit #%llu %s\n",
 		     (unsigned long long)e->seq, d);
-		return gdb_stop_reply(g, SIG_TRAP) < 0 ? -EPIPE : 1;
+		return mvm_gdb_stop_reply(g, SIG_TRAP) < 0 ? -EPIPE : 1;
 	}
 	if (rc == 0 && e->reason == KVM_EXIT_DEBUG) {
 		int hw = !stepping && (e->u.debug.dr6 & 0xf);
-		return gdb_sendf(g, "T05%sthread:1;", hw ? "hwbreak:;" : "") < 0
+		return mvm_gdb_sendf(g, "T05%sthread:1;",
+				     hw ? "hwbreak:;" : "") < 0
 			       ? -EPIPE
 			       : 1;
 	}
@@ -128,7 +129,7 @@ static int byte_at_pc(struct mvm_gdb *g, const struct kvm_sregs *s,
 	int phys = g->phys, n;
 
 	g->phys = 0;
-	n = gdb_mem_access(g, gdb_linear_pc(s, r), op, 1, 0);
+	n = mvm_gdb_mem_access(g, mvm_gdb_linear_pc(s, r), op, 1, 0);
 	g->phys = phys;
 	return n == 1 ? 0 : -EFAULT;
 }
@@ -201,60 +202,61 @@ static int run_on(struct mvm_gdb *g)
 	enum mvm_verdict v;
 	int rc = mvm_vcpu_set_debug(g->vcpu, 0, g->bp, g->nbp);
 
-	if (rc < 0 || (rc = gdb_watch_start(g)) < 0)
+	if (rc < 0 || (rc = mvm_gdb_watch_start(g)) < 0)
 		return rc;
 	for (;;) {
 		rc = mvm_machine_step(g->m, 0, &e, &v);
 		if (__atomic_load_n(&g->input, __ATOMIC_ACQUIRE)) {
-			gdb_watch_stop(g);
+			mvm_gdb_watch_stop(g);
 			rc = take_input(g);
 			if (rc)
-				return rc < 0				? rc
-				       : gdb_stop_reply(g, SIG_INT) < 0 ? -EPIPE
-									: 1;
-			if ((rc = gdb_watch_start(g)) < 0)
+				return rc < 0 ? rc
+				       : mvm_gdb_stop_reply(g, SIG_INT) < 0
+					       ? -EPIPE
+					       : 1;
+			if ((rc = mvm_gdb_watch_start(g)) < 0)
 				return rc;
 			continue;
 		}
 		if (rc == 0 && e.reason == KVM_EXIT_INTR &&
 		    g->cfg.should_stop && g->cfg.should_stop(g->cfg.ctx)) {
-			gdb_watch_stop(g);
+			mvm_gdb_watch_stop(g);
 			g->end = MVM_GDB_KILLED + 1;
 			return msgf(g, "minivmm: stopped by a signal\n") < 0
 				       ? -EPIPE
-				       : gdb_stop_reply(g, SIG_INT);
+				       : mvm_gdb_stop_reply(g, SIG_INT);
 		}
 		if (v == MVM_GO_ON || v == MVM_SYNC ||
 		    (v == MVM_DEBUG && e.reason != KVM_EXIT_DEBUG)) {
 			if (!break_exit_hit(g, &e))
 				continue;
 		}
-		gdb_watch_stop(g);
+		mvm_gdb_watch_stop(g);
 		rc = after_exit(g, rc, &e, v, 0);
 		if (rc)
 			return rc;
-		if ((rc = gdb_watch_start(g)) < 0)
+		if ((rc = mvm_gdb_watch_start(g)) < 0)
 			return rc;
 	}
 }
 
-int gdb_resume(struct mvm_gdb *g, int step)
+int mvm_gdb_resume(struct mvm_gdb *g, int step)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	int rc;
 
 	if (g->ended)
-		return gdb_stop_reply(g, 0);
+		return mvm_gdb_stop_reply(g, 0);
 	if (g->dead) {
 		g->ended = MVM_GDB_GUEST_FAILED + 1;
 		msgf(g, "minivmm: the guest cannot run after %s\n",
 		     mvm_exit_reason_name(g->last.reason));
-		return gdb_stop_reply(g, 0);
+		return mvm_gdb_stop_reply(g, 0);
 	}
 	rc = load(g, &r, &s);
 	if (rc < 0)
-		return gdb_sendf(g, "E%02x", -rc & 0xff);
+		return mvm_gdb_sendf(g, "E%02x", -rc & 0xff);
 	if ((mvm_vm_backend(mvm_machine_vm(g->m))->quirks &
 	     MVM_QUIRK_RING0_EMULATED) &&
 	    (s.cr0 & MVM_CR0_PE) && (s.cs.selector & 3) == 3) {
@@ -265,13 +267,13 @@ int gdb_resume(struct mvm_gdb *g, int step)
 		     step ? "single-step" : "breakpoints",
 		     step ? "Refusing to step." : "Running without them.");
 		if (step)
-			return gdb_send(g, "E01");
+			return mvm_gdb_send(g, "E01");
 	}
 	if (step) {
 		rc = step_one(g, 1);
 		return rc < 0 ? rc : 0;
 	}
-	if (in_bp(g, gdb_linear_pc(&s, &r))) { /* step off the breakpoint */
+	if (in_bp(g, mvm_gdb_linear_pc(&s, &r))) { /* step off the breakpoint */
 		rc = step_one(g, 0);
 		if (rc)
 			return rc < 0 ? rc : 0;

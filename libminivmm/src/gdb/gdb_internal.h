@@ -59,42 +59,42 @@ struct mvm_gdb {
 };
 
 /* packet.c */
-int gdb_hexval(int c);
-void gdb_hex_encode(char *out, const void *data, size_t len);
-int gdb_hex_decode(void *out, const char *hex, size_t len);
-int gdb_parse_hex(const char *s, const char **end, uint64_t *val);
+int mvm_gdb_hexval(int c);
+void mvm_gdb_hex_encode(char *out, const void *data, size_t len);
+int mvm_gdb_hex_decode(void *out, const char *hex, size_t len);
+int mvm_gdb_parse_hex(const char *s, const char **end, uint64_t *val);
 
 /* conn.c */
-int gdb_send(struct mvm_gdb *g, const char *payload);
-int gdb_sendf(struct mvm_gdb *g, const char *fmt, ...)
+int mvm_gdb_send(struct mvm_gdb *g, const char *payload);
+int mvm_gdb_sendf(struct mvm_gdb *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int gdb_console(struct mvm_gdb *g, const char *text); /* 'O' packet */
+int mvm_gdb_console(struct mvm_gdb *g, const char *text); /* 'O' packet */
 /* Wait for the next packet: 0 with g->rx.buf filled, 1 for a Ctrl-C
  * byte, -errno (-EPIPE: the connection closed). */
-int gdb_recv(struct mvm_gdb *g);
-int gdb_watch_start(struct mvm_gdb *g);
+int mvm_gdb_recv(struct mvm_gdb *g);
+int mvm_gdb_watch_start(struct mvm_gdb *g);
 /* Stop the watcher; returns 1 when gdb sent a Ctrl-C meanwhile. */
-int gdb_watch_stop(struct mvm_gdb *g);
+int mvm_gdb_watch_stop(struct mvm_gdb *g);
 
 /* regs.c */
-int gdb_read_regs(struct mvm_gdb *g, char *out);
-int gdb_write_regs(struct mvm_gdb *g, const char *hex);
-int gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out);
-int gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex);
-int gdb_build_xml(struct mvm_gdb *g); /* g->xml for this connection */
+int mvm_gdb_read_regs(struct mvm_gdb *g, char *out);
+int mvm_gdb_write_regs(struct mvm_gdb *g, const char *hex);
+int mvm_gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out);
+int mvm_gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex);
+int mvm_gdb_build_xml(struct mvm_gdb *g); /* g->xml for this connection */
 /* The linear address of the next instruction (CS base + RIP). */
-uint64_t gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r);
+uint64_t mvm_gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r);
 
 /* cmds.c */
-int gdb_handle(struct mvm_gdb *g, char *pkt);
-int gdb_mem_access(struct mvm_gdb *g, uint64_t addr, void *buf, size_t len,
-		   int write);
+int mvm_gdb_handle(struct mvm_gdb *g, char *pkt);
+int mvm_gdb_mem_access(struct mvm_gdb *g, uint64_t addr, void *buf, size_t len,
+		       int write);
 
 /* exec.c */
-int gdb_resume(struct mvm_gdb *g, int step);
-int gdb_stop_reply(struct mvm_gdb *g, int signo);
+int mvm_gdb_resume(struct mvm_gdb *g, int step);
+int mvm_gdb_stop_reply(struct mvm_gdb *g, int signo);
 
 /* monitor.c */
-int gdb_monitor(struct mvm_gdb *g, const char *hexcmd);
+int mvm_gdb_monitor(struct mvm_gdb *g, const char *hexcmd);
 
 #endif

@@ -36,7 +36,7 @@ static int outf(struct mvm_gdb *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return gdb_console(g, buf);
+	return mvm_gdb_console(g, buf);
 }
 
 static int parse_num(const char *s, uint64_t *v)
@@ -138,7 +138,7 @@ static int mon_pt(struct mvm_gdb *g, const char *arg)
 	if (rc < 0)
 		return outf(g, "cannot read registers: %s\n", strerror(-rc));
 	if (arg && (!strcmp(arg, "rip") || !strcmp(arg, "pc")))
-		va = gdb_linear_pc(&s, &r); /* gdb does not expand $pc */
+		va = mvm_gdb_linear_pc(&s, &r); /* gdb does not expand $pc */
 	else if (parse_num(arg, &va) < 0)
 		return outf(g, "usage: monitor pt ADDR|rip\n");
 	rc = mvm_pt_walk(g->mem, s.cr0, s.cr3, s.cr4, s.efer, va, &w);
@@ -230,15 +230,16 @@ static int dispatch(struct mvm_gdb *g, char *cmd)
 		    word);
 }
 
-int gdb_monitor(struct mvm_gdb *g, const char *hex)
+int mvm_gdb_monitor(struct mvm_gdb *g, const char *hex)
 {
 	char cmd[CMD_MAX + 1];
 	size_t n = strlen(hex) / 2;
 
-	if (n > CMD_MAX || strlen(hex) % 2 || gdb_hex_decode(cmd, hex, n) < 0)
-		return gdb_send(g, "E16");
+	if (n > CMD_MAX || strlen(hex) % 2 ||
+	    mvm_gdb_hex_decode(cmd, hex, n) < 0)
+		return mvm_gdb_send(g, "E16");
 	cmd[n] = '\0';
 	if (dispatch(g, cmd) < 0)
 		return -EPIPE;
-	return gdb_send(g, "OK");
+	return mvm_gdb_send(g, "OK");
 }

@@ -43,7 +43,7 @@ void mvm_gdb_rx_init(struct mvm_gdb_rx *rx)
 	rx->prev = -1;
 }
 
-int gdb_hexval(int c)
+int mvm_gdb_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -106,7 +106,7 @@ static enum mvm_gdb_rx_event idle_byte(struct mvm_gdb_rx *rx, uint8_t c)
 /* The second checksum digit ends the packet. */
 static enum mvm_gdb_rx_event finish(struct mvm_gdb_rx *rx, uint8_t c)
 {
-	int lo = gdb_hexval(c);
+	int lo = mvm_gdb_hexval(c);
 
 	rx->state = RX_IDLE;
 	rx->buf[rx->len < MVM_GDB_PACKET_MAX ? rx->len : MVM_GDB_PACKET_MAX] =
@@ -156,7 +156,7 @@ enum mvm_gdb_rx_event mvm_gdb_rx_byte(struct mvm_gdb_rx *rx, uint8_t c)
 		rx->state = RX_DATA;
 		return MVM_GDB_RX_NONE;
 	case RX_CSUM1:
-		hi = gdb_hexval(c);
+		hi = mvm_gdb_hexval(c);
 		if (hi < 0)
 			rx->bad = 2; /* not a checksum: ask again */
 		rx->want = (uint8_t)((hi < 0 ? 0 : hi) << 4);
@@ -204,7 +204,7 @@ int mvm_gdb_frame(const void *payload, size_t len, char *out, size_t cap)
 
 /* --- hex helpers shared by the commands --------------------------------- */
 
-void gdb_hex_encode(char *out, const void *data, size_t len)
+void mvm_gdb_hex_encode(char *out, const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const uint8_t *p = data;
@@ -216,14 +216,14 @@ void gdb_hex_encode(char *out, const void *data, size_t len)
 	out[2 * len] = '\0';
 }
 
-int gdb_hex_decode(void *out, const char *hex, size_t len)
+int mvm_gdb_hex_decode(void *out, const char *hex, size_t len)
 {
 	uint8_t *p = out;
 
 	for (size_t i = 0; i < len; i++) {
-		int hi = gdb_hexval((unsigned char)hex[2 * i]);
-		int lo =
-			hi < 0 ? -1 : gdb_hexval((unsigned char)hex[2 * i + 1]);
+		int hi = mvm_gdb_hexval((unsigned char)hex[2 * i]);
+		int lo = hi < 0 ? -1
+				: mvm_gdb_hexval((unsigned char)hex[2 * i + 1]);
 		if (lo < 0)
 			return -EINVAL;
 		p[i] = (uint8_t)(hi << 4 | lo);
@@ -233,12 +233,12 @@ int gdb_hex_decode(void *out, const char *hex, size_t len)
 
 /* A hex number ending at any non-hex character; *end points there.
  * -EINVAL for no digits or more than 16. */
-int gdb_parse_hex(const char *s, const char **end, uint64_t *val)
+int mvm_gdb_parse_hex(const char *s, const char **end, uint64_t *val)
 {
 	uint64_t v = 0;
 	int n = 0, d;
 
-	while ((d = gdb_hexval((unsigned char)s[n])) >= 0) {
+	while ((d = mvm_gdb_hexval((unsigned char)s[n])) >= 0) {
 		if (n == 16)
 			return -EINVAL;
 		v = v << 4 | (uint64_t)d;

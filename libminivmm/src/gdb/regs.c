@@ -160,7 +160,7 @@ static const char eflags_xml[] = "<flags id=\"i386_eflags\" size=\"4\">"
  * set, whose architecture gdb lets the gdbinit switch between i386 and
  * i8086 (x86-64 and those two are not interchangeable in gdb).
  */
-int gdb_build_xml(struct mvm_gdb *g)
+int mvm_gdb_build_xml(struct mvm_gdb *g)
 {
 	struct kvm_sregs s;
 	const struct reg_desc *t;
@@ -206,7 +206,7 @@ int gdb_build_xml(struct mvm_gdb *g)
 	return 0;
 }
 
-uint64_t gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r)
+uint64_t mvm_gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r)
 {
 	return s->cs.base + r->rip;
 }
@@ -323,11 +323,11 @@ static char *put_hex(char *out, const struct reg_desc *d, int have, uint64_t v)
 	}
 	for (unsigned i = 0; i < d->size && i < 8; i++)
 		b[i] = (uint8_t)(v >> (8 * i));
-	gdb_hex_encode(out, b, d->size);
+	mvm_gdb_hex_encode(out, b, d->size);
 	return out + 2 * d->size;
 }
 
-int gdb_read_regs(struct mvm_gdb *g, char *out)
+int mvm_gdb_read_regs(struct mvm_gdb *g, char *out)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -347,7 +347,7 @@ int gdb_read_regs(struct mvm_gdb *g, char *out)
 	return 0;
 }
 
-int gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out)
+int mvm_gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -376,7 +376,7 @@ static int take(const char **hex, const struct reg_desc *d, uint64_t *v,
 	if (!*have) {
 		if (strspn(*hex, "x") < 2 * d->size)
 			return -EINVAL;
-	} else if (gdb_hex_decode(b, *hex, d->size) < 0) {
+	} else if (mvm_gdb_hex_decode(b, *hex, d->size) < 0) {
 		return -EINVAL;
 	}
 	*v = 0;
@@ -392,7 +392,7 @@ static int store(struct mvm_gdb *g, struct kvm_regs *r, struct kvm_sregs *s)
 	return rc ? rc : mvm_vcpu_set_regs(g->vcpu, r);
 }
 
-int gdb_write_regs(struct mvm_gdb *g, const char *hex)
+int mvm_gdb_write_regs(struct mvm_gdb *g, const char *hex)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -409,7 +409,7 @@ int gdb_write_regs(struct mvm_gdb *g, const char *hex)
 	return rc ? rc : store(g, &r, &s);
 }
 
-int gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex)
+int mvm_gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
