@@ -89,6 +89,7 @@ LIB_SRCS += \
 	libminivmm/src/gdb/packet.c \
 	libminivmm/src/gdb/conn.c \
 	libminivmm/src/gdb/regs.c \
+	libminivmm/src/gdb/tdesc.c \
 	libminivmm/src/gdb/cmds.c \
 	libminivmm/src/gdb/exec.c \
 	libminivmm/src/gdb/monitor.c

@@ -3,7 +3,8 @@
  *
  *   packet.c   framing, checksums, escapes, run lengths, hex helpers
  *   conn.c     sockets, acks, sending and receiving packets, Ctrl-C
- *   regs.c     the target description and g/G/p/P
+ *   regs.c     the register tables and g/G/p/P
+ *   tdesc.c    the target description built from them
  *   cmds.c     the command dispatch: queries, memory, breakpoints
  *   exec.c     continue and step: run steps until a stop, stop replies
  *   monitor.c  `monitor` commands (qRcmd): exits, break-exit, pt, ...
@@ -76,12 +77,26 @@ int mvm_gdb_watch_start(struct mvm_gdb *g);
 /* Stop the watcher; returns 1 when gdb sent a Ctrl-C meanwhile. */
 int mvm_gdb_watch_stop(struct mvm_gdb *g);
 
-/* regs.c */
+/* regs.c: one register as gdb sees it (row n = register n on the wire). */
+enum mvm_gdb_reg_kind { R_GPR, R_RIP, R_FLAGS, R_SEL, R_X87, R_BASE, R_CTRL };
+
+struct mvm_gdb_reg {
+	const char *name;
+	unsigned size; /* bytes on the wire */
+	enum mvm_gdb_reg_kind kind;
+	unsigned idx;	  /* which one of its kind */
+	const char *type; /* gdb's type name for the XML */
+	unsigned feature; /* index into tdesc.c's features[] */
+};
+
+/* The table this connection uses (g->wide: amd64, else i386). */
+const struct mvm_gdb_reg *mvm_gdb_regs(const struct mvm_gdb *g, unsigned *n);
+
 int mvm_gdb_read_regs(struct mvm_gdb *g, char *out);
 int mvm_gdb_write_regs(struct mvm_gdb *g, const char *hex);
 int mvm_gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out);
 int mvm_gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex);
-int mvm_gdb_build_xml(struct mvm_gdb *g); /* g->xml for this connection */
+
 /* The linear address of the next instruction (CS base + RIP). */
 uint64_t mvm_gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r);
 
@@ -93,6 +108,9 @@ int mvm_gdb_mem_access(struct mvm_gdb *g, uint64_t addr, void *buf, size_t len,
 /* exec.c */
 int mvm_gdb_resume(struct mvm_gdb *g, int step);
 int mvm_gdb_stop_reply(struct mvm_gdb *g, int signo);
+
+/* tdesc.c: g->xml for this connection */
+int mvm_gdb_build_xml(struct mvm_gdb *g);
 
 /* monitor.c */
 int mvm_gdb_monitor(struct mvm_gdb *g, const char *hexcmd);

@@ -30,25 +30,6 @@
 
 #include "gdb_internal.h"
 
-enum reg_kind { R_GPR, R_RIP, R_FLAGS, R_SEL, R_X87, R_BASE, R_CTRL };
-
-/* Features of the description (gdb manual, "Standard Target Features":
- * i386 core and segments; the third is ours). */
-static const char *const features[] = {
-	"org.gnu.gdb.i386.core",
-	"org.gnu.gdb.i386.segments",
-	"org.minivmm.x86.control",
-};
-
-struct reg_desc {
-	const char *name;
-	unsigned size; /* bytes on the wire */
-	enum reg_kind kind;
-	unsigned idx;	  /* which one of its kind */
-	const char *type; /* gdb's type name for the XML */
-	unsigned feature; /* index into features[] */
-};
-
 #define GPR64(n, i)                        \
 	{                                  \
 		n, 8, R_GPR, i, "int64", 0 \
@@ -86,7 +67,7 @@ struct reg_desc {
 		CTRL("efer", 8)
 
 /* gdb's amd64 core names and order (wire order = this order). */
-static const struct reg_desc regs64[] = {
+static const struct mvm_gdb_reg regs64[] = {
 	GPR64("rax", 0),
 	GPR64("rbx", 1),
 	GPR64("rcx", 2),
@@ -114,7 +95,7 @@ static const struct reg_desc regs64[] = {
 _Static_assert(sizeof(regs64) / sizeof(regs64[0]) == 47, "amd64 set");
 
 /* gdb's i386 core names and order: eax ecx edx ebx esp ebp esi edi. */
-static const struct reg_desc regs32[] = {
+static const struct mvm_gdb_reg regs32[] = {
 	GPR32("eax", 0),
 	GPR32("ecx", 2),
 	GPR32("edx", 3),
@@ -133,77 +114,11 @@ static const struct reg_desc regs32[] = {
 };
 _Static_assert(sizeof(regs32) / sizeof(regs32[0]) == 39, "i386 set");
 
-static const struct reg_desc *table(const struct mvm_gdb *g, unsigned *n)
+const struct mvm_gdb_reg *mvm_gdb_regs(const struct mvm_gdb *g, unsigned *n)
 {
 	*n = g->wide ? sizeof(regs64) / sizeof(regs64[0])
 		     : sizeof(regs32) / sizeof(regs32[0]);
 	return g->wide ? regs64 : regs32;
-}
-
-/* The EFLAGS bits gdb shows by name (Intel SDM Vol. 1 3.4.3). */
-static const char eflags_xml[] = "<flags id=\"i386_eflags\" size=\"4\">"
-				 "<field name=\"CF\" start=\"0\" end=\"0\"/>"
-				 "<field name=\"PF\" start=\"2\" end=\"2\"/>"
-				 "<field name=\"AF\" start=\"4\" end=\"4\"/>"
-				 "<field name=\"ZF\" start=\"6\" end=\"6\"/>"
-				 "<field name=\"SF\" start=\"7\" end=\"7\"/>"
-				 "<field name=\"TF\" start=\"8\" end=\"8\"/>"
-				 "<field name=\"IF\" start=\"9\" end=\"9\"/>"
-				 "<field name=\"DF\" start=\"10\" end=\"10\"/>"
-				 "<field name=\"OF\" start=\"11\" end=\"11\"/>"
-				 "<field name=\"VM\" start=\"17\" end=\"17\"/>"
-				 "</flags>";
-
-/*
- * Build the description for this connection into g->xml: 64-bit
- * registers when the vCPU is in long mode now (EFER.LMA), else the i386
- * set, whose architecture gdb lets the gdbinit switch between i386 and
- * i8086 (x86-64 and those two are not interchangeable in gdb).
- */
-int mvm_gdb_build_xml(struct mvm_gdb *g)
-{
-	struct kvm_sregs s;
-	const struct reg_desc *t;
-	unsigned n, f = ~0u;
-	size_t len = 0;
-	int rc = mvm_vcpu_get_sregs(g->vcpu, &s);
-
-	if (rc < 0)
-		return rc;
-	g->wide = (s.efer & MVM_EFER_LMA) != 0;
-	t = table(g, &n);
-#define ADD(...)                                                               \
-	len += (size_t)snprintf(                                               \
-		g->xml + len, len < sizeof(g->xml) ? sizeof(g->xml) - len : 0, \
-		__VA_ARGS__)
-	ADD("<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM "
-	    "\"gdb-target.dtd\"><target version=\"1.0\">"
-	    "<architecture>%s</architecture><osabi>none</osabi>",
-	    g->wide		   ? "i386:x86-64"
-	    : (s.cr0 & MVM_CR0_PE) ? "i386"
-				   : "i8086");
-	for (unsigned i = 0; i < n; i++) {
-		if (t[i].feature != f) {
-			ADD("%s<feature name=\"%s\">",
-			    f == ~0u ? "" : "</feature>",
-			    features[t[i].feature]);
-			if (t[i].feature == 0)
-				ADD("%s", eflags_xml);
-			f = t[i].feature;
-		}
-		ADD("<reg name=\"%s\" bitsize=\"%u\" type=\"%s\"%s%s/>",
-		    t[i].name, 8 * t[i].size, t[i].type,
-		    i == 0 ? " regnum=\"0\"" : "",
-		    t[i].kind == R_CTRL			   ? " group=\"system\""
-		    : t[i].kind == R_X87 && t[i].size == 4 ? " group=\"float\""
-							   : "");
-	}
-	ADD("</feature></target>");
-#undef ADD
-	if (len >= sizeof(g->xml))
-		return -ENOSPC;
-	g->xml_len = len;
-	return 0;
 }
 
 uint64_t mvm_gdb_linear_pc(const struct kvm_sregs *s, const struct kvm_regs *r)
@@ -237,7 +152,7 @@ static __u64 *ctrl(struct kvm_sregs *s, unsigned i)
 
 /* Register n's value (little-endian, d->size bytes); 0 or -ENODATA for
  * a register we do not have (x87). */
-static int get_one(const struct reg_desc *d, struct kvm_regs *r,
+static int get_one(const struct mvm_gdb_reg *d, struct kvm_regs *r,
 		   struct kvm_sregs *s, uint64_t *v)
 {
 	switch (d->kind) {
@@ -267,7 +182,7 @@ static int get_one(const struct reg_desc *d, struct kvm_regs *r,
 /* Put one value; -EPERM for what cannot change this way. A selector may
  * be rewritten in real mode only (base = selector * 16, Intel SDM Vol.
  * 3A 20.1.1); elsewhere it names a descriptor we would have to load. */
-static int set_one(const struct reg_desc *d, struct kvm_regs *r,
+static int set_one(const struct mvm_gdb_reg *d, struct kvm_regs *r,
 		   struct kvm_sregs *s, uint64_t v)
 {
 	struct kvm_segment *sg;
@@ -313,7 +228,8 @@ static int load(struct mvm_gdb *g, struct kvm_regs *r, struct kvm_sregs *s)
 	return rc ? rc : mvm_vcpu_get_sregs(g->vcpu, s);
 }
 
-static char *put_hex(char *out, const struct reg_desc *d, int have, uint64_t v)
+static char *put_hex(char *out, const struct mvm_gdb_reg *d, int have,
+		     uint64_t v)
 {
 	uint8_t b[10] = {0};
 
@@ -334,7 +250,7 @@ int mvm_gdb_read_regs(struct mvm_gdb *g, char *out)
 	int rc = load(g, &r, &s);
 
 	unsigned nregs;
-	const struct reg_desc *t = table(g, &nregs);
+	const struct mvm_gdb_reg *t = mvm_gdb_regs(g, &nregs);
 
 	if (rc)
 		return rc;
@@ -353,7 +269,7 @@ int mvm_gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out)
 	struct kvm_sregs s;
 	uint64_t v = 0;
 	unsigned nregs;
-	const struct reg_desc *t = table(g, &nregs);
+	const struct mvm_gdb_reg *t = mvm_gdb_regs(g, &nregs);
 	int rc;
 
 	if (n >= nregs)
@@ -367,7 +283,7 @@ int mvm_gdb_read_reg(struct mvm_gdb *g, unsigned n, char *out)
 }
 
 /* Decode one register's hex at *hex ('x' digits: leave it alone). */
-static int take(const char **hex, const struct reg_desc *d, uint64_t *v,
+static int take(const char **hex, const struct mvm_gdb_reg *d, uint64_t *v,
 		int *have)
 {
 	uint8_t b[10];
@@ -398,7 +314,7 @@ int mvm_gdb_write_regs(struct mvm_gdb *g, const char *hex)
 	struct kvm_sregs s;
 	int rc = load(g, &r, &s), have;
 	unsigned nregs;
-	const struct reg_desc *t = table(g, &nregs);
+	const struct mvm_gdb_reg *t = mvm_gdb_regs(g, &nregs);
 	uint64_t v;
 
 	for (unsigned n = 0; rc == 0 && n < nregs && *hex; n++) {
@@ -415,7 +331,7 @@ int mvm_gdb_write_reg(struct mvm_gdb *g, unsigned n, const char *hex)
 	struct kvm_sregs s;
 	uint64_t v;
 	unsigned nregs;
-	const struct reg_desc *t = table(g, &nregs);
+	const struct mvm_gdb_reg *t = mvm_gdb_regs(g, &nregs);
 	int rc, have;
 
 	if (n >= nregs)
