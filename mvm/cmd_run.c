@@ -50,6 +50,7 @@ struct run_opts {
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
 	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */
+	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
 	int gdb_port;		/* --gdb: 0 = any free port */
 	char gdb_buf[64];	/* --gdb's host part */
 };
@@ -79,7 +80,8 @@ static void usage(FILE *f)
 		   "  -g, --gdb [HOST:]PORT  wait for gdb on HOST (default "
 		   "127.0.0.1) and PORT\n"
 		   "                      (0: any free one, printed) before "
-		   "the first instruction\n"
+		   "the first instruction;\n"
+		   "      --gdb unix:PATH  the same on a Unix socket\n"
 		   "  -v, --verbose       show the library's debug messages\n"
 		   "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
@@ -98,7 +100,8 @@ static void usage(FILE *f)
 		   "timed out or was\nstopped by a signal, 2 usage error.\n");
 }
 
-/* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one). */
+/* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one);
+ * --gdb unix:PATH: a Unix socket at PATH. */
 static int parse_gdb(struct run_opts *o, const char *arg)
 {
 	const char *colon = strrchr(arg, ':');
@@ -108,6 +111,11 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 	char *end;
 	long p;
 
+	if (strncmp(arg, "unix:", 5) == 0 && arg[5]) {
+		o->gdb_unix = arg + 5;
+		o->gdb_host = "unix";
+		return 0;
+	}
 	if (hlen >= sizeof(o->gdb_buf) || !*port)
 		return -EINVAL;
 	p = strtol(port, &end, 10);
@@ -152,8 +160,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  arg, MVM_RAM_MIN >> 20, MVM_RAM_MAX >> 20);
 	else if (c == 'g')
 		cli_error(CMD,
-			  "bad --gdb '%s': use [HOST:]PORT, HOST an IPv4 "
-			  "address, PORT 0-65535",
+			  "bad --gdb '%s': use [HOST:]PORT (HOST an IPv4 "
+			  "address, PORT 0-65535) or unix:PATH",
 			  arg);
 	else
 		cli_error(CMD, "bad --timeout '%s': need seconds > 0", arg);
@@ -345,11 +353,17 @@ static int run_gdb(struct mvm_machine *m, const struct run_opts *o,
 	struct mvm_gdb *g = NULL;
 	int rc = mvm_gdb_create(&cfg, &g);
 
-	if (rc == 0)
+	if (rc == 0 && o->gdb_unix)
+		rc = mvm_gdb_listen_unix(g, o->gdb_unix);
+	else if (rc == 0)
 		rc = mvm_gdb_listen_tcp(g, o->gdb_host, o->gdb_port);
 	if (rc >= 0) {
-		fprintf(stderr, "%s: waiting for gdb on %s:%d\n", CMD,
-			o->gdb_host, rc);
+		if (o->gdb_unix)
+			fprintf(stderr, "%s: waiting for gdb on %s\n", CMD,
+				o->gdb_unix);
+		else
+			fprintf(stderr, "%s: waiting for gdb on %s:%d\n", CMD,
+				o->gdb_host, rc);
 		rc = mvm_gdb_accept(g);
 	}
 	if (rc == 0)

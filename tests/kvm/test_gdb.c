@@ -38,6 +38,7 @@ struct proc {
 };
 
 static struct proc mvm_p, gdb_p;
+static char unix_path[256];
 
 static void need_kvm_and_gdb(void)
 {
@@ -124,6 +125,20 @@ static int start_mvm(const char *image)
 	return atoi(at + sizeof(key) - 1);
 }
 
+/* `mvm run --gdb unix:PATH IMAGE`, once it waits. */
+static void start_mvm_unix(const char *image, const char *sock)
+{
+	char path[512], arg[300];
+	char *argv[] = {MVM, "run", "--gdb", arg, path, NULL};
+
+	snprintf(path, sizeof(path), "%s/%s", GUESTS, image);
+	snprintf(arg, sizeof(arg), "unix:%s", sock);
+	spawn(&mvm_p, argv);
+	while (!strstr(mvm_p.out, "waiting for gdb on /"))
+		if (!drain(&mvm_p, 10000))
+			fail_msg("mvm did not wait for gdb:\n%s", mvm_p.out);
+}
+
 /*
  * gdb -batch -nx [-ex 'file ELF'] -ex 'target remote ...' -ex CMD ...
  * With sigint: once gdb printed "RUNNING" (an `echo` before its
@@ -132,7 +147,7 @@ static int start_mvm(const char *image)
 static void run_gdb(int port, const char *elf, const char *const *cmds,
 		    int sigint)
 {
-	char *argv[64], target[64], file[512];
+	char *argv[64], target[400], file[512];
 	int n = 0;
 
 	argv[n++] = "gdb";
@@ -143,7 +158,11 @@ static void run_gdb(int port, const char *elf, const char *const *cmds,
 		argv[n++] = "-ex";
 		argv[n++] = file;
 	}
-	snprintf(target, sizeof(target), "target remote 127.0.0.1:%d", port);
+	if (port > 0)
+		snprintf(target, sizeof(target), "target remote 127.0.0.1:%d",
+			 port);
+	else /* a Unix socket: its path is in unix_path */
+		snprintf(target, sizeof(target), "target remote %s", unix_path);
 	argv[n++] = "-ex";
 	argv[n++] = target;
 	for (; *cmds && n < 60; cmds++) {
@@ -352,6 +371,24 @@ static void gdb_sigint_stops_a_spinning_guest(void **state)
 	reap(&mvm_p);
 }
 
+static void gdb_attaches_over_a_unix_socket(void **state)
+{
+	static const char *const cmds[] = {"p/x $pc", "kill", NULL};
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	(void)state;
+	need_kvm_and_gdb();
+	snprintf(unix_path, sizeof(unix_path), "/tmp/mvm-gdb-test-%d.sock",
+		 (int)getpid());
+	entry_state("hello-long.elf", &r, &s);
+	start_mvm_unix("hello-long.elf", unix_path);
+	run_gdb(0, NULL, cmds, 0);
+	assert_value(1, r.rip);
+	reap(&mvm_p);
+	unlink(unix_path);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -365,6 +402,7 @@ int main(void)
 		cmocka_unit_test(gdb_memory_write_is_seen_by_the_guest),
 		cmocka_unit_test(gdb_monitor_exits_lists_a_known_exit),
 		cmocka_unit_test(gdb_sigint_stops_a_spinning_guest),
+		cmocka_unit_test(gdb_attaches_over_a_unix_socket),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
