@@ -100,6 +100,13 @@ LIB_SRCS += \
 	libminivmm/src/devices/hypercall.c \
 	libminivmm/src/devices/labmsr.c
 
+# Lab 3's user-space interrupt controller and timer: the 8259A pair
+# (chip logic, then the path into the vCPU) and the 8254 (pic.h, pit.h).
+LIB_SRCS += \
+	libminivmm/src/irq/pic.c \
+	libminivmm/src/irq/pic_inject.c \
+	libminivmm/src/devices/pit.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

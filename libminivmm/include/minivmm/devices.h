@@ -74,6 +74,9 @@ typedef void mvm_irq_fn(void *ctx, int level);
 int mvm_uart_create(mvm_output_fn *out, void *ctx, mvm_irq_fn *irq,
 		    void *irq_ctx, struct mvm_uart **dev);
 void mvm_uart_destroy(struct mvm_uart *dev);
+/* Connect the interrupt output later (a user-space interrupt controller
+ * installed after the UART was made); the current level is reported. */
+void mvm_uart_set_irq(struct mvm_uart *dev, mvm_irq_fn *irq, void *irq_ctx);
 /* Queue bytes the guest will read from RBR (host keyboard -> guest).
  * Returns bytes accepted (the FIFO holds 16). Any thread may call it
  * while a vCPU runs: the UART locks its own state. */

@@ -46,7 +46,10 @@
  *   0xffff_ffff +------------------------------+
  *
  *   I/O ports                         IRQ lines (ISA numbering)
+ *     0x0020  8259A PIC master (2)      0  PIT channel 0
+ *     0x0040  8254 PIT (4 ports)        2  cascade (slave PIC)
  *     0x0070  CMOS RTC index/data (2 ports; Lab 1)
+ *     0x00a0  8259A PIC slave (2)
  *     0x00e9  debug console             4  COM1
  *     0x03f8  COM1 8250 UART (8 ports)
  *     0x0500  demo port ("exit tour", the demo device)
@@ -182,7 +185,17 @@ const struct mvm_region *mvm_layout_reserved_overlap(uint64_t base,
 #define MVM_PORT_MEASURE  0x0520
 #define MVM_PORT_DOORBELL 0x0524
 
+/* Lab 3's user-space interrupt controller and timer (pic.h, pit.h):
+ * the PC's 8259A pair and 8254 ports (the in-kernel irqchip and PIT of
+ * MVM_IRQCHIP_KERNEL claim the same ports inside KVM). */
+#define MVM_PORT_PIC_MASTER 0x0020
+#define MVM_PORT_PIC_SLAVE  0x00a0
+#define MVM_PORT_PIC_LEN    2
+#define MVM_PORT_PIT	    0x0040
+#define MVM_PORT_PIT_LEN    4
+
 /* IRQ lines. */
+#define MVM_IRQ_PIT  0
 #define MVM_IRQ_COM1 4
 
 /*

@@ -22,6 +22,8 @@
  *   hypercall.h  Lab 1: guest -> host requests over a port
  *   labmsr.h     Lab 1: made-up MSRs emulated in user space
  *   state.h      a VM's whole state: vCPUs, in-kernel devices, blobs
+ *   pic.h        Lab 3: user-space 8259A pair, KVM_INTERRUPT delivery
+ *   pit.h        Lab 3: user-space 8254 timer on a timerfd thread
  *   gdbstub.h    a gdb stub: real gdb attaches to a guest
  */
 #ifndef MINIVMM_H
@@ -51,6 +53,8 @@
 #include "hypercall.h"
 #include "labmsr.h"
 #include "state.h"
+#include "pic.h"
+#include "pit.h"
 #include "gdbstub.h"
 
 #pragma GCC visibility pop

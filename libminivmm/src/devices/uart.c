@@ -411,6 +411,17 @@ void mvm_uart_destroy(struct mvm_uart *dev)
 	free(dev);
 }
 
+void mvm_uart_set_irq(struct mvm_uart *dev, mvm_irq_fn *irq, void *irq_ctx)
+{
+	pthread_mutex_lock(&dev->lock);
+	dev->irq = irq;
+	dev->irq_ctx = irq_ctx;
+	/* The new wire starts low: report the output as it is now. */
+	if (irq && dev->irq_level)
+		irq(irq_ctx, 1);
+	pthread_mutex_unlock(&dev->lock);
+}
+
 size_t mvm_uart_input(struct mvm_uart *dev, const char *buf, size_t len)
 {
 	size_t n = 0;

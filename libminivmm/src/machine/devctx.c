@@ -30,6 +30,14 @@ int mvm_machine_set_irq_sink(struct mvm_machine *m,
 		return -EBUSY; /* lines already point at the old sink */
 	m->sink = *sink;
 	m->have_sink = 1;
+	/* The UART was made before there was a controller: wire it now. */
+	if (m->devs.uart) {
+		void *ctx;
+		mvm_irq_fn *fn = mvm_machine_uart_irq(m, &ctx);
+
+		if (fn)
+			mvm_uart_set_irq(m->devs.uart, fn, ctx);
+	}
 	return 0;
 }
 
