@@ -83,6 +83,17 @@ LIB_SRCS += \
 	libminivmm/src/container/child.c \
 	libminivmm/src/container/ctr.c
 
+# The gdb stub: the remote protocol's packets, and gdb driving vCPU 0
+# (gdbstub.h).
+LIB_SRCS += \
+	libminivmm/src/gdb/packet.c \
+	libminivmm/src/gdb/conn.c \
+	libminivmm/src/gdb/regs.c \
+	libminivmm/src/gdb/tdesc.c \
+	libminivmm/src/gdb/cmds.c \
+	libminivmm/src/gdb/exec.c \
+	libminivmm/src/gdb/monitor.c
+
 # Lab 1's devices: CMOS RTC, hypercall port, made-up MSRs (Lab 1).
 LIB_SRCS += \
 	libminivmm/src/devices/cmos.c \

@@ -10,6 +10,9 @@
  * and the loop drives the library's single run step (STYLE.md 6), so
  * what --trace prints is exactly what the debugger and the tests see.
  *
+ * With --gdb the machine is first handed to the gdb stub (gdbstub.h),
+ * which runs it for gdb until gdb detaches; the loop here then runs on.
+ *
  * The terminal belongs to the console (console.c): stdin goes to the
  * guest's UART, Ctrl-A starts a VMM command (Ctrl-A x quits), and guest
  * output is escaped so it cannot drive the terminal.
@@ -19,6 +22,7 @@
  * error, timeout) or a signal (SIGINT, SIGTERM) stopped it; 2 on usage
  * errors.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -46,6 +50,10 @@ struct run_opts {
 	int cpus;		/* --cpus: vCPUs, each on its own thread */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
+	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */
+	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
+	int gdb_port;		/* --gdb: 0 = any free port */
+	char gdb_buf[64];	/* --gdb's host part */
 };
 
 static void usage(FILE *f)
@@ -73,6 +81,11 @@ static void usage(FILE *f)
 		"untouched (default:\n"
 		"                      control characters are shown "
 		"escaped, ESC as \\x1b)\n"
+		"  -g, --gdb [HOST:]PORT  wait for gdb on HOST (default "
+		"127.0.0.1) and PORT\n"
+		"                      (0: any free one, printed) before "
+		"the first instruction;\n"
+		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
 		"  -v, --verbose       show the library's debug messages\n"
 		"  -h, --help          this text\n\n"
 		"IMAGE is an ELF executable, or a flat binary when its name "
@@ -89,6 +102,36 @@ static void usage(FILE *f)
 		   "SIGINT stops the VM.\n"
 		   "Exit status: 0 halted/DONE or Ctrl-A x, 1 guest failed, "
 		   "timed out or was\nstopped by a signal, 2 usage error.\n");
+}
+
+/* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one);
+ * --gdb unix:PATH: a Unix socket at PATH. */
+static int parse_gdb(struct run_opts *o, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	const char *port = colon ? colon + 1 : arg;
+	size_t hlen = colon ? (size_t)(colon - arg) : 0;
+	struct in_addr addr;
+	char *end;
+	long p;
+
+	if (strncmp(arg, "unix:", 5) == 0 && arg[5]) {
+		o->gdb_unix = arg + 5;
+		o->gdb_host = "unix";
+		return 0;
+	}
+	if (hlen >= sizeof(o->gdb_buf) || !*port)
+		return -EINVAL;
+	p = strtol(port, &end, 10);
+	if (*end || p < 0 || p > 65535)
+		return -EINVAL;
+	memcpy(o->gdb_buf, arg, hlen);
+	o->gdb_buf[hlen] = '\0';
+	o->gdb_host = hlen ? o->gdb_buf : "127.0.0.1";
+	if (inet_pton(AF_INET, o->gdb_host, &addr) != 1)
+		return -EINVAL; /* an IPv4 address, not a name */
+	o->gdb_port = (int)p;
+	return 0;
 }
 
 /*
@@ -111,6 +154,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 	else if (c == 'c')
 		bad = sscanf(arg, "%d%c", &o->cpus, &(char){0}) != 1 ||
 		      o->cpus < 1 || o->cpus > MVM_MAX_VCPUS;
+	else if (c == 'g')
+		bad = parse_gdb(o, arg) < 0;
 	if (!bad)
 		return 0;
 	if (c == 'c') {
@@ -125,6 +170,11 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "bad --mem '%s': need a multiple of 4K between "
 			  "%lluM and %lluM",
 			  arg, MVM_RAM_MIN >> 20, MVM_RAM_MAX >> 20);
+	else if (c == 'g')
+		cli_error(CMD,
+			  "bad --gdb '%s': use [HOST:]PORT (HOST an IPv4 "
+			  "address, PORT 0-65535) or unix:PATH",
+			  arg);
 	else
 		cli_error(CMD, "bad --timeout '%s': need seconds %s", arg,
 			  CLI_SECONDS_RANGE);
@@ -148,13 +198,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"flat", no_argument, NULL, 'f'},
 		{"raw", no_argument, NULL, 'r'},
+		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:vfrh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:g:vfrh", opts, NULL)) !=
 	       -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -166,7 +217,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			  : c == 'f' ? &o->flat
 			  : c == 'r' ? &o->raw
 				     : &o->verbose) = 1;
-		} else if (c == 'm' || c == 'M' || c == 'T' || c == 'c') {
+		} else if (c == 'm' || c == 'M' || c == 'T' || c == 'c' ||
+			   c == 'g') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {
@@ -292,6 +344,62 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
 	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
 
+/* The gdb stub asks when a wait is interrupted: a stop signal or
+ * Ctrl-A x ends the session. */
+static int gdb_should_stop(void *ctx)
+{
+	return console_quit(ctx) != 0;
+}
+
+/*
+ * --gdb: hand the machine to the gdb stub (gdbstub.h) before its first
+ * instruction; no --timeout applies while gdb has it. When gdb detaches
+ * the guest runs on here; 1 = the guest's run is over (*status set).
+ */
+static int run_gdb(struct mvm_machine *m, const struct run_opts *o,
+		   struct cli_log_ctx *logctx, struct console *con, int *status)
+{
+	struct mvm_gdb_config cfg = {
+		.machine = m,
+		.log = {cli_log, logctx},
+		.should_stop = gdb_should_stop,
+		.ctx = con,
+	};
+	struct mvm_gdb *g = NULL;
+	int rc = mvm_gdb_create(&cfg, &g);
+
+	if (rc == 0 && o->gdb_unix)
+		rc = mvm_gdb_listen_unix(g, o->gdb_unix);
+	else if (rc == 0)
+		rc = mvm_gdb_listen_tcp(g, o->gdb_host, o->gdb_port);
+	if (rc >= 0) {
+		if (o->gdb_unix)
+			fprintf(stderr, "%s: waiting for gdb on %s\n", CMD,
+				o->gdb_unix);
+		else
+			fprintf(stderr, "%s: waiting for gdb on %s:%d\n", CMD,
+				o->gdb_host, rc);
+		rc = mvm_gdb_accept(g);
+	}
+	if (rc == 0)
+		rc = mvm_gdb_serve(g);
+	mvm_gdb_destroy(g);
+	*status = MVM_EXIT_FAIL;
+	if (rc == -EINTR) { /* a stop signal or Ctrl-A x */
+		*status = report_quit(con);
+		return 1;
+	}
+	if (rc < 0) {
+		cli_error(CMD, "gdb stub: %s", strerror(-rc));
+		return 1;
+	}
+	if (rc == MVM_GDB_GUEST_DONE)
+		*status = MVM_EXIT_OK;
+	if (rc == MVM_GDB_KILLED)
+		fprintf(stderr, "%s: killed by gdb\n", CMD);
+	return rc != MVM_GDB_DETACHED && rc != MVM_GDB_DISCONNECTED;
+}
+
 /* Parse, build the machine (which loads the image and sets up the CPU),
  * run; each step prints its own error, and mvm_machine_destroy() cleans
  * up whatever was built. */
@@ -305,6 +413,10 @@ int cmd_run(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	if (o.gdb_host && o.cpus > 1) {
+		cli_error(CMD, "--gdb drives one vCPU: leave out --cpus");
+		return MVM_EXIT_USAGE;
+	}
 	if (o.verbose)
 		logctx.level = MVM_LOG_DEBUG;
 	status = MVM_EXIT_FAIL;
@@ -314,6 +426,8 @@ int cmd_run(int argc, char **argv)
 		if (rc < 0)
 			cli_error(CMD, "cannot start the console: %s",
 				  strerror(-rc));
+		else if (o.gdb_host && run_gdb(m, &o, &logctx, &con, &status))
+			; /* the guest's run ended under gdb */
 		else
 			status = o.cpus > 1 ? run_smp(m, o.timeout_ms, o.trace,
 						      &con)

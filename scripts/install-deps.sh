@@ -3,10 +3,11 @@
 #
 # Idempotent: packages already installed are skipped, so the README's
 # commands and CI can call it every time. Uses sudo when not root.
+# gdb: tests/kvm/test_gdb.c drives real gdb against `mvm run --gdb`.
 set -eu
 
 PKGS="build-essential make pkg-config libcmocka-dev libncurses-dev
-libreadline-dev libcapstone-dev clang-format tmux"
+libreadline-dev libcapstone-dev clang-format tmux gdb"
 # make fuzz: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 PKGS="$PKGS clang libclang-rt-dev"
 PKGS="$PKGS ${MVM_EXTRA_PKGS:-}"

@@ -24,6 +24,7 @@
  *   state.h      a VM's whole state: vCPUs, in-kernel devices, blobs
  *   pic.h        Lab 3: user-space 8259A pair, KVM_INTERRUPT delivery
  *   pit.h        Lab 3: user-space 8254 timer on a timerfd thread
+ *   gdbstub.h    a gdb stub: real gdb attaches to a guest
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -54,6 +55,7 @@
 #include "state.h"
 #include "pic.h"
 #include "pit.h"
+#include "gdbstub.h"
 
 #pragma GCC visibility pop
 
