@@ -127,6 +127,7 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/cpl-compute.elf,examples/cpl-compute.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ucall-tour.elf,examples/ucall-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-count.elf,examples/smp-count.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/echo.elf,examples/echo.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/counter.elf,examples/counter.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

@@ -50,6 +50,7 @@
 #include "hypercall.h"
 #include "labmsr.h"
 #include "state.h"
+#include "snapshot.h"
 
 #pragma GCC visibility pop
 
