@@ -41,18 +41,25 @@ static int read_at(int fd, void *buf, size_t len, uint64_t off)
 static int check_file_hdr(struct snap_image *img, const struct mvm_log *log,
 			  struct snap_file_hdr *h)
 {
-	int rc = read_at(img->fd, h, sizeof(*h), 0);
+	int rc;
 
-	if (rc == -ENODATA ||
-	    (!rc && memcmp(h->magic, MVM_SNAP_MAGIC, sizeof(MVM_SNAP_MAGIC)))) {
+	if (img->size < sizeof(*h)) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "snapshot: file header: truncated (a file of %llu "
+			 "bytes)",
+			 (unsigned long long)img->size);
+		return -ENODATA;
+	}
+	rc = read_at(img->fd, h, sizeof(*h), 0);
+	if (rc)
+		return rc;
+	if (memcmp(h->magic, MVM_SNAP_MAGIC, sizeof(MVM_SNAP_MAGIC))) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: file header: not a minivmm snapshot "
 			 "(no \"%s\" magic)",
 			 MVM_SNAP_MAGIC);
 		return -ENOEXEC;
 	}
-	if (rc)
-		return rc;
 	if (h->crc != snap_file_hdr_crc(h)) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: file header: checksum mismatch");
