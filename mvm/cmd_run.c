@@ -31,6 +31,7 @@
 #include "console.h"
 #include "minivmm/minivmm.h"
 #include "run_report.h"
+#include "snapshot_cli.h"
 
 #define CMD "mvm run"
 
@@ -69,8 +70,9 @@ static void usage(FILE *f)
 		   "untouched (default:\n"
 		   "                      control characters are shown "
 		   "escaped, ESC as \\x1b)\n"
-		   "  -v, --verbose       show the library's debug messages\n"
-		   "  -h, --help          this text\n\n"
+		   "  -v, --verbose       show the library's debug messages\n");
+	snapcli_usage(f);
+	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
 		   "ends in .bin\n(or with --flat); a file that starts with "
 		   "0x7f is always taken as ELF.\n"
@@ -135,6 +137,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{"flat", no_argument, NULL, 'f'},
 		{"raw", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
+		SNAPCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -155,6 +158,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		} else if (c == 'm' || c == 'M' || c == 'T') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == SNAPCLI_OPT_ON_EXIT ||
+			   c == SNAPCLI_OPT_AT_EXIT) {
+			if (snapcli_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);
 		}
@@ -167,7 +174,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return MVM_EXIT_USAGE;
 	}
 	o->image = argv[optind];
-	return -1;
+	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
 }
 
 /* The demo device timed a marker interval (cpl-compute's loops). */
@@ -254,7 +261,8 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
 
 	if (o->timeout_ms)
 		mvm_vcpu_set_deadline(vcpu, o->timeout_ms);
-	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con)) {
+	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con) &&
+	       !snapcli_poll(m, con)) {
 		rc = mvm_machine_step(m, 0, &e, &v); /* one exit */
 		if (o->trace && rc == 0)
 			report_trace(mvm_machine_vm(m), &e);
@@ -302,6 +310,7 @@ int cmd_run(int argc, char **argv)
 				  strerror(-rc));
 		else
 			status = run_guest(m, &o, &con);
+		status = snapcli_finish(m, status);
 	}
 	console_stop(&con);
 	mvm_machine_destroy(m);
