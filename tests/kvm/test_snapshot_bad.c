@@ -245,7 +245,7 @@ static void foreign_magic_and_version_are_refused(void **state)
 	assert_int_equal(pread(fd, &h, sizeof(h), 0), sizeof(h));
 	close(fd);
 	h.version = 99;
-	h.crc = snap_file_hdr_crc(&h);
+	h.crc = mvm_snap_file_hdr_crc(&h);
 	poke(0, &h, sizeof(h));
 	expect_refused(0, -EPROTONOSUPPORT, "file header: version 99", NULL);
 }
@@ -263,7 +263,7 @@ static void rewrite_config(uint64_t ram_size, uint32_t ncpus)
 	c.ram_size = ram_size;
 	c.ncpus = ncpus;
 	h.body_crc = mvm_crc32(0, &c, sizeof(c));
-	h.hdr_crc = snap_sect_hdr_crc(&h);
+	h.hdr_crc = mvm_snap_sect_hdr_crc(&h);
 	poke(h.offset, &c, sizeof(c));
 	poke(hdr_at[0], &h, sizeof(h));
 }

@@ -38,13 +38,13 @@ static void ram_crc_skips_zero_pages_and_keeps_places(void **state)
 
 	(void)state;
 	assert_non_null(ram);
-	empty = snap_ram_crc(ram, 4 * SNAP_PAGE);
+	empty = mvm_snap_ram_crc(ram, 4 * SNAP_PAGE);
 	assert_int_equal(empty, 0);
-	assert_int_equal(snap_ram_crc(ram, 2 * SNAP_PAGE), empty);
+	assert_int_equal(mvm_snap_ram_crc(ram, 2 * SNAP_PAGE), empty);
 	ram[SNAP_PAGE + 7] = 1;
-	a = snap_ram_crc(ram, 4 * SNAP_PAGE);
+	a = mvm_snap_ram_crc(ram, 4 * SNAP_PAGE);
 	ram[SNAP_PAGE + 7] = 0, ram[2 * SNAP_PAGE + 7] = 1;
-	b = snap_ram_crc(ram, 4 * SNAP_PAGE);
+	b = mvm_snap_ram_crc(ram, 4 * SNAP_PAGE);
 	assert_int_not_equal(a, empty);
 	assert_int_not_equal(a, b);
 	free(ram);
@@ -67,9 +67,9 @@ static int open_it(void)
 	int rc;
 
 	assert_non_null(img);
-	rc = snap_image_open(img, path, NULL);
+	rc = mvm_snap_image_open(img, path, NULL);
 	if (!rc)
-		snap_image_close(img);
+		mvm_snap_image_close(img);
 	free(img);
 	return rc;
 }
@@ -88,7 +88,7 @@ static void reader_checks_headers_bounds_and_the_end(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/tmp/snapfile-%d", (int)getpid());
-	file.f.crc = snap_file_hdr_crc(&file.f);
+	file.f.crc = mvm_snap_file_hdr_crc(&file.f);
 	file.cfg = (struct snap_sect_hdr){
 		.type = MVM_SNAP_CONFIG,
 		.offset = offsetof(typeof(file), c),
@@ -96,13 +96,13 @@ static void reader_checks_headers_bounds_and_the_end(void **state)
 		.name = "config",
 	};
 	file.cfg.body_crc = mvm_crc32(0, &file.c, sizeof(file.c));
-	file.cfg.hdr_crc = snap_sect_hdr_crc(&file.cfg);
+	file.cfg.hdr_crc = mvm_snap_sect_hdr_crc(&file.cfg);
 	file.end = (struct snap_sect_hdr){
 		.type = MVM_SNAP_END,
 		.offset = sizeof(file),
 		.name = "end",
 	};
-	file.end.hdr_crc = snap_sect_hdr_crc(&file.end);
+	file.end.hdr_crc = mvm_snap_sect_hdr_crc(&file.end);
 	write_file(&file, sizeof(file));
 	assert_int_equal(open_it(), 0);
 	/* END missing: the file promised two sections. */
@@ -110,13 +110,13 @@ static void reader_checks_headers_bounds_and_the_end(void **state)
 	assert_int_equal(open_it(), -ENODATA);
 	/* A body that runs past the end of the file. */
 	file.cfg.length = 1 << 16;
-	file.cfg.hdr_crc = snap_sect_hdr_crc(&file.cfg);
+	file.cfg.hdr_crc = mvm_snap_sect_hdr_crc(&file.cfg);
 	write_file(&file, sizeof(file));
 	assert_int_equal(open_it(), -ENODATA);
 	/* A section of an unknown type. */
 	file.cfg.length = sizeof(file.c);
 	file.cfg.type = 77;
-	file.cfg.hdr_crc = snap_sect_hdr_crc(&file.cfg);
+	file.cfg.hdr_crc = mvm_snap_sect_hdr_crc(&file.cfg);
 	write_file(&file, sizeof(file));
 	assert_int_equal(open_it(), -EINVAL);
 	/* A missing file. */

@@ -39,17 +39,17 @@ uint32_t mvm_crc32(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-uint32_t snap_file_hdr_crc(const struct snap_file_hdr *h)
+uint32_t mvm_snap_file_hdr_crc(const struct snap_file_hdr *h)
 {
 	return mvm_crc32(0, h, offsetof(struct snap_file_hdr, crc));
 }
 
-uint32_t snap_sect_hdr_crc(const struct snap_sect_hdr *s)
+uint32_t mvm_snap_sect_hdr_crc(const struct snap_sect_hdr *s)
 {
 	return mvm_crc32(0, s, offsetof(struct snap_sect_hdr, hdr_crc));
 }
 
-int snap_page_is_zero(const uint8_t *p)
+int mvm_snap_page_is_zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)p;
 
@@ -59,14 +59,14 @@ int snap_page_is_zero(const uint8_t *p)
 	return 1;
 }
 
-uint32_t snap_ram_crc(const uint8_t *hva, uint64_t len)
+uint32_t mvm_snap_ram_crc(const uint8_t *hva, uint64_t len)
 {
 	uint32_t crc = 0;
 
 	for (uint64_t off = 0; off + SNAP_PAGE <= len; off += SNAP_PAGE) {
 		uint64_t index = off / SNAP_PAGE;
 
-		if (snap_page_is_zero(hva + off))
+		if (mvm_snap_page_is_zero(hva + off))
 			continue;
 		crc = mvm_crc32(crc, &index, sizeof(index));
 		crc = mvm_crc32(crc, hva + off, SNAP_PAGE);

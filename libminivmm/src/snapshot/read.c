@@ -60,7 +60,7 @@ static int check_file_hdr(struct snap_image *img, const struct mvm_log *log,
 			 MVM_SNAP_MAGIC);
 		return -ENOEXEC;
 	}
-	if (h->crc != snap_file_hdr_crc(h)) {
+	if (h->crc != mvm_snap_file_hdr_crc(h)) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: file header: checksum mismatch");
 		return -EBADMSG;
@@ -106,7 +106,7 @@ static int check_sect(struct snap_image *img, int i, uint64_t off,
 	}
 	if (rc)
 		return rc;
-	if (s->hdr_crc != snap_sect_hdr_crc(s)) {
+	if (s->hdr_crc != mvm_snap_sect_hdr_crc(s)) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: section %d: header checksum mismatch", i);
 		return -EBADMSG;
@@ -152,8 +152,8 @@ static int read_body(struct snap_image *img, int i, const struct mvm_log *log)
 	return 0;
 }
 
-int snap_image_open(struct snap_image *img, const char *path,
-		    const struct mvm_log *log)
+int mvm_snap_image_open(struct snap_image *img, const char *path,
+			const struct mvm_log *log)
 {
 	struct snap_file_hdr h;
 	struct stat sb;
@@ -190,11 +190,11 @@ int snap_image_open(struct snap_image *img, const char *path,
 		rc = -EINVAL;
 	}
 	if (rc)
-		snap_image_close(img);
+		mvm_snap_image_close(img);
 	return rc;
 }
 
-void snap_image_close(struct snap_image *img)
+void mvm_snap_image_close(struct snap_image *img)
 {
 	for (int i = 0; i < SNAP_MAX_SECTS; i++) {
 		free(img->body[i]);

@@ -140,7 +140,7 @@ static int put_ram(struct mvm_vm *vm, const struct snap_image *img, int i,
 					   img->fd, s->offset, MVM_MEM_PRIVATE);
 	}
 	if (!rc && (flags & MVM_SNAP_VERIFY) &&
-	    snap_ram_crc(slot->hva, slot->size) != s->body_crc) {
+	    mvm_snap_ram_crc(slot->hva, slot->size) != s->body_crc) {
 		SECT_ERR(mvm_vm_log(vm), i, s, "%s",
 			 "RAM checksum mismatch (--verify)");
 		rc = -EBADMSG;
@@ -260,7 +260,7 @@ int mvm_snapshot_restore(const char *path,
 	img = malloc(sizeof(*img));
 	if (!img)
 		return -ENOMEM;
-	rc = snap_image_open(img, path, log);
+	rc = mvm_snap_image_open(img, path, log);
 	if (rc) {
 		free(img);
 		return rc;
@@ -275,7 +275,7 @@ int mvm_snapshot_restore(const char *path,
 		*out = NULL;
 	}
 	/* The slots keep their own dup of the file. */
-	snap_image_close(img);
+	mvm_snap_image_close(img);
 	free(img);
 	return rc;
 }

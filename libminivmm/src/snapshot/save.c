@@ -51,7 +51,7 @@ static int put_hdr(struct writer *w, struct snap_sect_hdr *s)
 {
 	int rc;
 
-	s->hdr_crc = snap_sect_hdr_crc(s);
+	s->hdr_crc = mvm_snap_sect_hdr_crc(s);
 	rc = write_at(w->fd, s, sizeof(*s), w->off);
 	if (rc)
 		return rc;
@@ -183,12 +183,12 @@ static int put_ram(struct writer *w, const struct mvm_slot *s)
 			      s->size) {
 		uint64_t index = off / SNAP_PAGE, run = off;
 
-		if (snap_page_is_zero(s->hva + off)) {
+		if (mvm_snap_page_is_zero(s->hva + off)) {
 			off += SNAP_PAGE;
 			continue;
 		}
 		/* A run of non-zero pages: one write. */
-		while (run < s->size && !snap_page_is_zero(s->hva + run)) {
+		while (run < s->size && !mvm_snap_page_is_zero(s->hva + run)) {
 			crc = mvm_crc32(crc, &index, sizeof(index));
 			crc = mvm_crc32(crc, s->hva + run, SNAP_PAGE);
 			run += SNAP_PAGE, index++;
@@ -287,7 +287,7 @@ static int write_all(struct writer *w, struct mvm_machine *m)
 	if (ftruncate(w->fd, (off_t)w->off) < 0)
 		return -errno;
 	h.nsects = w->nsects;
-	h.crc = snap_file_hdr_crc(&h);
+	h.crc = mvm_snap_file_hdr_crc(&h);
 	return write_at(w->fd, &h, sizeof(h), 0);
 }
 

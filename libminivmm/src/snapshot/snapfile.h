@@ -77,19 +77,19 @@ static inline uint64_t snap_align(uint64_t v, uint64_t a)
 }
 
 /* The header crcs (save.c writes them, read.c checks them). */
-uint32_t snap_file_hdr_crc(const struct snap_file_hdr *h);
-uint32_t snap_sect_hdr_crc(const struct snap_sect_hdr *s);
+uint32_t mvm_snap_file_hdr_crc(const struct snap_file_hdr *h);
+uint32_t mvm_snap_sect_hdr_crc(const struct snap_sect_hdr *s);
 
 /* RAM's crc over [hva, hva + len): the non-zero pages, each with its
  * page index (snapshot.h). */
-uint32_t snap_ram_crc(const uint8_t *hva, uint64_t len);
+uint32_t mvm_snap_ram_crc(const uint8_t *hva, uint64_t len);
 /* 1 if the page at p is all zero. */
-int snap_page_is_zero(const uint8_t *p);
+int mvm_snap_page_is_zero(const uint8_t *p);
 
 /* Open path and check it whole (magic, version, every crc but RAM's,
  * bounds, END last); 0 or -errno with the log naming the section. */
-int snap_image_open(struct snap_image *img, const char *path,
-		    const struct mvm_log *log);
-void snap_image_close(struct snap_image *img);
+int mvm_snap_image_open(struct snap_image *img, const char *path,
+			const struct mvm_log *log);
+void mvm_snap_image_close(struct snap_image *img);
 
 #endif
