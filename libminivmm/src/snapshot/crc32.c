@@ -4,9 +4,11 @@
  *
  * CRC-32 here is the common one (IEEE 802.3, also zlib's and PNG's):
  * polynomial 0x04C11DB7 processed bit-reversed (0xEDB88320), initial
- * value and final XOR all ones. A table of the 256 one-byte steps makes
- * it a byte at a time; "slicing by 8" would be ~4x faster, but only
- * --verify reads a lot of bytes.
+ * value and final XOR all ones. table[0] holds the 256 one-byte steps;
+ * table[k][b] is byte b's contribution k bytes further on, so eight
+ * bytes fold into the crc with eight lookups and no dependency chain
+ * between them ("slicing by 8", Kounavis and Berry, Intel, 2005): about
+ * 4x the byte-at-a-time speed, which is what a RAM-sized save needs.
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -14,7 +16,7 @@
 
 #include "snapfile.h"
 
-static uint32_t table[256];
+static uint32_t table[8][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void table_init(void)
@@ -24,8 +26,12 @@ static void table_init(void)
 
 		for (int k = 0; k < 8; k++)
 			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		table[i] = c;
+		table[0][i] = c;
 	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int k = 1; k < 8; k++)
+			table[k][i] = (table[k - 1][i] >> 8) ^
+				      table[0][table[k - 1][i] & 0xff];
 }
 
 uint32_t mvm_crc32(uint32_t crc, const void *buf, size_t len)
@@ -34,8 +40,19 @@ uint32_t mvm_crc32(uint32_t crc, const void *buf, size_t len)
 
 	pthread_once(&table_once, table_init);
 	crc = ~crc;
+	for (; len >= 8; len -= 8, p += 8) {
+		uint32_t lo, hi;
+
+		memcpy(&lo, p, 4); /* x86: little-endian */
+		memcpy(&hi, p + 4, 4);
+		lo ^= crc;
+		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
+		      table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^
+		      table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^
+		      table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+	}
 	while (len--)
-		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
 
