@@ -92,13 +92,14 @@ static int ref_exits;
 /* The uninterrupted run, once. */
 static void reference(void)
 {
-	struct box *b = calloc(1, sizeof(*b));
+	struct box *b;
 	struct mvm_machine *m;
 	struct mvm_exit e;
 	enum mvm_verdict v;
 
 	if (ref_exits)
 		return;
+	b = calloc(1, sizeof(*b));
 	m = boot(b);
 	ref_exits = steps(m, 0, &v, &e);
 	assert_int_equal(v, MVM_DONE);
