@@ -59,11 +59,14 @@ static struct mvm_machine_config config(struct box *b)
 					   .log = {log_fn, b}};
 }
 
+static enum mvm_irqchip irqchip; /* of the machines boot() makes */
+
 static struct mvm_machine *boot(struct box *b)
 {
 	struct mvm_machine_config cfg = config(b);
 	struct mvm_machine *m = NULL;
 
+	cfg.irqchip = irqchip;
 	cfg.image = MVM_GUEST_DIR "/counter.elf";
 	assert_int_equal(mvm_machine_create(&cfg, &m), 0);
 	return m;
@@ -358,6 +361,33 @@ static void running_machine_must_be_paused_to_save(void **state)
 	free(b);
 }
 
+/* With KVM's irqchip the VM section carries PICs, IOAPIC and PIT and
+ * each vCPU its LAPIC; the restored machine has them too. */
+static void
+irqchip_machine_restores_with_its_interrupt_controllers(void **state)
+{
+	char path[256];
+	struct box *before = calloc(1, sizeof(*before));
+	struct mvm_machine *m = NULL;
+	struct mvm_vm_state vst;
+	struct mvm_exit e;
+
+	(void)state;
+	reference();
+	snap_path(path, sizeof(path), "irqchip");
+	irqchip = MVM_IRQCHIP_KERNEL;
+	run_and_save(400, path, before, &e);
+	irqchip = MVM_IRQCHIP_NONE;
+	assert_int_equal(mvm_snapshot_restore(path, NULL, 0, &m), 0);
+	assert_int_equal(mvm_vm_state_get(mvm_machine_vm(m), &vst), 0);
+	assert_true(vst.have & MVM_VMSTATE_PIT);
+	assert_true(vst.have & MVM_VMSTATE_IOAPIC);
+	mvm_machine_destroy(m);
+	restore_and_finish(path, before, 400, 0);
+	unlink(path);
+	free(before);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -368,6 +398,8 @@ int main(void)
 		cmocka_unit_test(restored_guest_continues_in_another_process),
 		cmocka_unit_test(saving_onto_the_mapped_file_is_refused),
 		cmocka_unit_test(running_machine_must_be_paused_to_save),
+		cmocka_unit_test(
+			irqchip_machine_restores_with_its_interrupt_controllers),
 	};
 
 	fixture_require_kvm();
