@@ -121,13 +121,15 @@ static int put_cpus(struct writer *w, struct mvm_machine *m)
 	return rc;
 }
 
-/* Each device with a save(), by bus, base and name. */
+/* Each device with a save(), by bus, base and name. A blob's size is
+ * a u16 (state.h), so one buffer of that size holds any. */
 static int put_devices(struct writer *w, struct mvm_machine *m)
 {
 	const struct mvm_bus *bus[2] = {mvm_vm_pio_bus(m->vm),
 					mvm_vm_mmio_bus(m->vm)};
-	static __thread uint8_t blob[UINT16_MAX];
-	int rc = 0;
+	const size_t len = UINT16_MAX;
+	uint8_t *blob = malloc(len);
+	int rc = blob ? 0 : -ENOMEM;
 
 	for (unsigned b = 0; b < 2; b++)
 		for (int i = 0; !rc && i < bus[b]->n; i++) {
@@ -136,18 +138,19 @@ static int put_devices(struct writer *w, struct mvm_machine *m)
 
 			if (!e->ops->save)
 				continue;
-			n = e->ops->save(e->dev, blob, sizeof(blob));
+			n = e->ops->save(e->dev, blob, len);
 			rc = n < 0 ? n
 				   : put_section(w, MVM_SNAP_DEVICE, b, e->base,
 						 e->ops->name, blob, (size_t)n);
 		}
 	if (!rc && (m->devices & MVM_MDEV_LAB1)) {
-		int n = mvm_labmsr_save(&m->labmsr, blob, sizeof(blob));
+		int n = mvm_labmsr_save(&m->labmsr, blob, len);
 
 		rc = n < 0 ? n
 			   : put_section(w, MVM_SNAP_LABMSR, 0, 0, "labmsr",
 					 blob, (size_t)n);
 	}
+	free(blob);
 	return rc;
 }
 
