@@ -74,7 +74,8 @@ $(BUILD)/%.o: %.c
 
 # The tests that run threads (vCPU threads, device threads, pause and
 # kicks); under SANITIZE=thread `make test` runs only these.
-TSAN_TESTS := tests/kvm/test_machine tests/kvm/test_smp tests/kvm/test_irq \
+TSAN_TESTS := tests/kvm/test_machine tests/kvm/test_machine_devs \
+	tests/kvm/test_smp tests/kvm/test_irq \
 	tests/kvm/test_ioeventfd tests/unit/test_irqline tests/unit/test_dirty \
 	tests/kvm/test_memory
 ifeq ($(SANITIZE),thread)

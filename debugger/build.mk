@@ -13,6 +13,7 @@ DBG_SRCS := \
 	debugger/ptpane.c \
 	debugger/mem.c \
 	debugger/exitlog.c \
+	debugger/explain.c \
 	debugger/bp.c \
 	debugger/session.c \
 	debugger/view.c \

@@ -1,5 +1,6 @@
 /*
- * cmds_run.c - the commands that move the guest: step, stepi, cont.
+ * cmds_run.c - the commands that move the guest: step, stepi, cont,
+ * and restart.
  * Live sessions go to the stepping engine (step.c); replayed traces
  * move through their records (replay.c) with the same commands.
  */
@@ -57,4 +58,12 @@ int cmd_cont(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	(void)c;
 	return s->rp ? replay_run(s, 0, 0, 1) : dbg_cont(s);
+}
+
+/* `restart`: the same image in a fresh machine, without quitting - after
+ * a SHUTDOWN or the guest's DONE, or to show the tour again. */
+int cmd_restart(struct dbg_session *s, struct dbg_cmdline *c)
+{
+	(void)c;
+	return dbg_session_restart(s);
 }

@@ -129,13 +129,30 @@ int cmd_translate(struct dbg_session *s, struct dbg_cmdline *c)
 	return 0;
 }
 
+/* `exits` shows the guest's own exits; `exits all` mixes in the
+ * debugger's events (single steps, breakpoint #DBs, synthesized HLTs)
+ * and `exits guest` hides them again - in the pane as well. */
 int cmd_exits(struct dbg_session *s, struct dbg_cmdline *c)
 {
-	(void)c;
+	int a = c->argc > 0 && !strcmp(c->argv[0], "info") ? 2 : 1;
+	const char *w = c->argc > a ? c->argv[a] : "";
+	if (!strcmp(w, "all"))
+		s->log_all = 1;
+	else if (!strcmp(w, "guest"))
+		s->log_all = 0;
+	else if (*w) {
+		dbg_status(s, 1, "exits: expected all or guest, not '%s'", w);
+		return -EINVAL;
+	}
 	s->focus = DBG_P_EXITS;
-	dbg_render_exits(&s->exits, &s->notes, MVM_TRACE_CAP, s->stable,
-			 &s->result);
+	if (s->log_all)
+		dbg_render_log(&s->exits, &s->notes, &s->events, MVM_TRACE_CAP,
+			       s->stable, &s->result);
+	else
+		dbg_render_exits(&s->exits, &s->notes, MVM_TRACE_CAP, s->stable,
+				 &s->result);
 	dbg_render_counters(&s->exits, s->stable, &s->result);
+	dbg_render_event_counts(&s->events, s->log_all, &s->result);
 	return 0;
 }
 
@@ -214,5 +231,11 @@ int cmd_check(struct dbg_session *s, struct dbg_cmdline *c)
 	(void)c;
 	s->focus = DBG_P_RESULT;
 	dbg_render_check(&s->cur, &s->result);
+	/* The checker sees registers only; a triple fault's cause is often
+	 * in memory (an unmapped page, no IDT), which `explain` looks at. */
+	if (s->dead && s->last.reason == KVM_EXIT_SHUTDOWN)
+		dbg_text_line(&s->result, DBG_A_DIM,
+			      "(registers only: `explain` walks RIP and the "
+			      "stack through the page tables)");
 	return 0;
 }

@@ -24,6 +24,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	{"cont", "c continue", "cont",
 	 "Run until a breakpoint, HLT, a fatal exit or the guest's DONE. F9.",
 	 cmd_cont},
+	{"restart", "reset run", "restart",
+	 "Start the image again in a fresh machine (after SHUTDOWN, DONE or "
+	 "any time); breakpoints and options are kept.",
+	 cmd_restart},
 	{"regs", "r", "regs", "General registers, RIP, RFLAGS and the mode.",
 	 cmd_regs},
 	{"sregs", "sreg creg", "sregs",
@@ -40,8 +44,16 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "The page walk for ADDR from CR3 down (default: follow RIP).", cmd_pt},
 	{"translate", "tr", "translate ADDR",
 	 "Guest-virtual -> guest-physical -> host address.", cmd_translate},
-	{"exits", "", "exits", "The exit log and per-reason counters.",
+	{"exits", "", "exits [all|guest]",
+	 "The guest's exits and per-reason counters; `exits all` also "
+	 "shows the debugger's own events (single steps, breakpoint #DBs, "
+	 "synthesized HLTs), `exits guest` hides them again.",
 	 cmd_exits},
+	{"explain", "", "explain [N | DN]",
+	 "What exit #N (default: the last) is: KVM's name for it, what "
+	 "happened in plain words, and where RIP stands after it; DN "
+	 "explains debugger event N.",
+	 cmd_explain},
 	{"stats", "", "stats",
 	 "Exit counters and KVM's own statistics (KVM_GET_STATS_FD).",
 	 cmd_stats},
@@ -75,10 +87,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
-	"step",	  "stepi", "cont",  "regs",	 "sregs", "code",
-	"x",	  "xp",	   "pt",    "translate", "exits", "stats",
-	"output", "info",  "break", "delete",	 "set",	  "check",
-	"pane",	  "help",  "quit",  NULL,
+	"step",	   "stepi", "cont",   "restart", "regs",      "sregs",
+	"code",	   "x",	    "xp",     "pt",	 "translate", "exits",
+	"explain", "stats", "output", "info",	 "break",     "delete",
+	"set",	   "check", "pane",   "help",	 "quit",      NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,

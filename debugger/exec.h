@@ -24,10 +24,12 @@ extern const struct dbg_cmd dbg_cmd_table[];
 extern const int dbg_ncmd;
 
 /* cmds_run.c */
-dbg_cmd_fn cmd_step, cmd_stepi, cmd_cont;
+dbg_cmd_fn cmd_step, cmd_stepi, cmd_cont, cmd_restart;
 /* cmds_show.c */
 dbg_cmd_fn cmd_regs, cmd_sregs, cmd_code, cmd_x, cmd_pt, cmd_translate,
 	cmd_exits, cmd_stats, cmd_output, cmd_info, cmd_pane, cmd_check;
+/* explain.c */
+dbg_cmd_fn cmd_explain;
 /* cmds_edit.c */
 dbg_cmd_fn cmd_break, cmd_delete, cmd_set;
 

@@ -28,8 +28,9 @@ const char *dbg_note_get(const struct dbg_notes *n, uint64_t seq)
 	return n && seq && n->seq[i] == seq && n->s[i][0] ? n->s[i] : NULL;
 }
 
-void dbg_render_exit(const struct mvm_exit *e, const char *note, int stable,
-		     struct dbg_text *t)
+/* A row: "#12   " for a guest exit, "D3    " for a debugger event. */
+static void render_row(const struct mvm_exit *e, char tag, const char *note,
+		       int stable, struct dbg_text *t)
 {
 	char desc[160];
 	if (mvm_exit_describe(e, desc, sizeof(desc)) < 0)
@@ -40,7 +41,7 @@ void dbg_render_exit(const struct mvm_exit *e, const char *note, int stable,
 	    e->reason == KVM_EXIT_INTERNAL_ERROR ||
 	    e->reason == KVM_EXIT_FAIL_ENTRY)
 		a = DBG_A_ERROR;
-	dbg_text_line(t, DBG_A_DIM, "#%-5" PRIu64 " ", e->seq);
+	dbg_text_line(t, DBG_A_DIM, "%c%-5" PRIu64 " ", tag, e->seq);
 	dbg_text_add(t, a, "%-9s ", mvm_exit_reason_name(e->reason));
 	dbg_text_add(t, DBG_A_DIM, "rip %08llx ", (unsigned long long)e->rip);
 	if (!stable)
@@ -62,6 +63,79 @@ void dbg_render_exit(const struct mvm_exit *e, const char *note, int stable,
 		dbg_text_add(t, a, "%s", note);
 	else
 		dbg_text_add(t, a, "%s", d);
+}
+
+void dbg_render_exit(const struct mvm_exit *e, const char *note, int stable,
+		     struct dbg_text *t)
+{
+	render_row(e, '#', note, stable, t);
+}
+
+void dbg_render_event(const struct dbg_events *ev, const struct mvm_exit *e,
+		      int stable, struct dbg_text *t)
+{
+	int synth = ev->synth[e->seq % MVM_TRACE_CAP];
+	render_row(e, 'D',
+		   synth ? "[synthesized by mvmdbg] guest at HLT" : NULL,
+		   stable, t);
+}
+
+/* Keep only the last max lines of t (max <= 0: all). */
+static void keep_last(struct dbg_text *t, int max)
+{
+	if (max <= 0 || t->n <= max)
+		return;
+	memmove(t->l, t->l + (t->n - max), (size_t)max * sizeof(t->l[0]));
+	t->n = max;
+}
+
+void dbg_render_log(const struct mvm_trace *tr, const struct dbg_notes *notes,
+		    const struct dbg_events *ev, int max, int stable,
+		    struct dbg_text *t)
+{
+	size_t i = mvm_trace_len(tr), j = mvm_trace_len(&ev->tr);
+	struct dbg_text all;
+	if (i == 0 && j == 0) {
+		dbg_render_exits(tr, notes, max, stable, t);
+		return;
+	}
+	dbg_text_init(&all);
+	/* Both rings are newest-first; walk them oldest-first. An event
+	 * goes before the first guest exit logged after it. */
+	while (i > 0 || j > 0) {
+		const struct mvm_trace_entry *x =
+			i ? mvm_trace_get(tr, i - 1) : NULL;
+		const struct mvm_trace_entry *d =
+			j ? mvm_trace_get(&ev->tr, j - 1) : NULL;
+		if (d && (!x || ev->after[d->exit.seq % MVM_TRACE_CAP] <
+					x->exit.seq)) {
+			dbg_render_event(ev, &d->exit, stable, &all);
+			j--;
+		} else {
+			dbg_render_exit(&x->exit,
+					dbg_note_get(notes, x->exit.seq),
+					stable, &all);
+			i--;
+		}
+	}
+	keep_last(&all, max);
+	dbg_text_append(t, &all);
+	dbg_text_free(&all);
+}
+
+void dbg_render_event_counts(const struct dbg_events *ev, int shown,
+			     struct dbg_text *t)
+{
+	uint64_t n = ev->tr.seq,
+		 dbgx = mvm_trace_count(&ev->tr, KVM_EXIT_DEBUG);
+	if (!n)
+		return;
+	dbg_text_line(t, DBG_A_DIM,
+		      "+ %" PRIu64 " debugger events, not guest exits: %" PRIu64
+		      " #DB, %" PRIu64 " synthesized HLT",
+		      n, dbgx, n - dbgx);
+	if (!shown)
+		dbg_text_line(t, DBG_A_DIM, "  (`exits all` lists them)");
 }
 
 void dbg_render_exits(const struct mvm_trace *tr, const struct dbg_notes *notes,

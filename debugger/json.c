@@ -111,14 +111,18 @@ static int member(struct parser *ps, const char *prefix, int depth)
 		return object(ps, key, depth + 1);
 	if (ps->j->n == DBG_JSON_MAX_KEYS)
 		return fail(ps, "too many keys");
-	int i = ps->j->n;
-	int rc = *ps->p == '"'
-			 ? string(ps, ps->j->val[i], sizeof(ps->j->val[i]))
-			 : scalar(ps, ps->j->val[i], sizeof(ps->j->val[i]));
+	/* Values share one buffer: a long string (guest output) fits as
+	 * long as the whole line's values do. */
+	struct dbg_json *j = ps->j;
+	char *out = j->text + j->used;
+	size_t room = sizeof(j->text) - j->used;
+	int rc = *ps->p == '"' ? string(ps, out, room) : scalar(ps, out, room);
 	if (rc)
 		return rc;
-	memcpy(ps->j->key[i], key, sizeof(key));
-	ps->j->n++;
+	j->val[j->n] = out;
+	j->used += strlen(out) + 1;
+	memcpy(j->key[j->n], key, sizeof(key));
+	j->n++;
 	return 0;
 }
 
@@ -153,6 +157,7 @@ int dbg_json_parse(const char *line, struct dbg_json *j, char *err,
 {
 	struct parser ps = {line, line, j, err, errlen};
 	j->n = 0;
+	j->used = 0;
 	skip_ws(&ps);
 	if (object(&ps, "", 0))
 		return -EINVAL;

@@ -9,6 +9,7 @@
  *   ── code ──   disassembly around RIP
  *   ── tabs ──   one of: exits | pt | mem | output | sregs | result
  *   status       the last exit, or an error in red
+ *   about        that exit's KVM name, where RIP stands, in words
  *   command      (mvmdbg) ... - GNU Readline
  *   help         the keys
  *
@@ -30,48 +31,81 @@
 
 enum { PAIR_CHANGED = 1, PAIR_CURRENT, PAIR_TITLE, PAIR_ERROR, PAIR_DIM };
 
+static enum dbg_theme theme = DBG_THEME_DARK;
+
+int dbg_theme_parse(const char *name)
+{
+	return !strcmp(name, "dark")	? DBG_THEME_DARK
+	       : !strcmp(name, "light") ? DBG_THEME_LIGHT
+	       : !strcmp(name, "mono")	? DBG_THEME_MONO
+					: -1;
+}
+
+void dbg_tui_set_theme(enum dbg_theme t)
+{
+	theme = t;
+}
+
+/* Whether colour pairs are in use: not in mono, not on a terminal
+ * without colours. */
+static int colors(void)
+{
+	return theme != DBG_THEME_MONO && has_colors();
+}
+
 void dbg_tui_colors(void)
 {
-	if (!has_colors())
+	if (!colors())
 		return;
 	start_color();
 	use_default_colors();
-	init_pair(PAIR_CHANGED, COLOR_YELLOW, -1);
+	/* Light backgrounds: yellow and cyan text wash out; use dark
+	 * foregrounds instead. */
+	int light = theme == DBG_THEME_LIGHT;
+	init_pair(PAIR_CHANGED, light ? COLOR_MAGENTA : COLOR_YELLOW, -1);
 	init_pair(PAIR_CURRENT, COLOR_BLACK, COLOR_CYAN);
-	init_pair(PAIR_TITLE, COLOR_CYAN, -1);
+	init_pair(PAIR_TITLE, light ? COLOR_BLUE : COLOR_CYAN, -1);
 	init_pair(PAIR_ERROR, COLOR_RED, -1);
 	init_pair(PAIR_DIM, COLOR_BLUE, -1);
 }
 
 static attr_t attr_of(int a)
 {
+	attr_t c = 0;
 	switch (a) {
 	case DBG_A_CHANGED:
-		return COLOR_PAIR(PAIR_CHANGED) | A_BOLD;
+		c = colors() ? COLOR_PAIR(PAIR_CHANGED) : 0;
+		return c | A_BOLD | A_UNDERLINE;
 	case DBG_A_CURRENT:
-		return COLOR_PAIR(PAIR_CURRENT) | A_REVERSE * !has_colors();
+		return colors() ? COLOR_PAIR(PAIR_CURRENT) : A_REVERSE;
 	case DBG_A_TITLE:
-		return COLOR_PAIR(PAIR_TITLE) | A_BOLD;
+		return (colors() ? COLOR_PAIR(PAIR_TITLE) : 0) | A_BOLD;
 	case DBG_A_ERROR:
-		return COLOR_PAIR(PAIR_ERROR) | A_BOLD;
+		return (colors() ? COLOR_PAIR(PAIR_ERROR) : 0) | A_BOLD;
 	case DBG_A_DIM:
-		return COLOR_PAIR(PAIR_DIM);
+		return colors() ? COLOR_PAIR(PAIR_DIM) : A_NORMAL;
 	default:
 		return A_NORMAL;
 	}
 }
 
 /* Copy lines [first, first + h) of txt into the box at (y, x). */
-static void blit(const struct dbg_text *txt, int first, int y, int x, int h,
-		 int w)
+static void blit_from(const struct dbg_text *txt, int first, int col, int y,
+		      int x, int h, int w)
 {
 	for (int r = 0; r < h && first + r < txt->n; r++) {
 		const struct dbg_line *l = &txt->l[first + r];
 		move(y + r, x);
-		for (int c = 0; c < w && c < l->len; c++)
+		for (int c = col; c - col < w && c < l->len; c++)
 			addch((chtype)(unsigned char)l->s[c] |
 			      attr_of(l->a[c]));
 	}
+}
+
+static void blit(const struct dbg_text *txt, int first, int y, int x, int h,
+		 int w)
+{
+	blit_from(txt, first, 0, y, x, h, w);
 }
 
 /* Render pane p with h rows into the box; lines [first, first + h). */
@@ -106,7 +140,14 @@ static void scrolled_pane(struct dbg_tui *t, int y, int x, int h, int w)
 	int first = home + t->scroll;
 	first = first < 0 ? 0 : first > max ? max : first;
 	t->scroll = first - home;
-	blit(&txt, first, y, x, h, w);
+	/* Shift-Left/Right: long lines (an exit log row, a ucall's text)
+	 * scroll sideways; never past the longest line shown. */
+	int widest = 0;
+	for (int r = first; r < first + h && r < txt.n; r++)
+		widest = txt.l[r].len > widest ? txt.l[r].len : widest;
+	int hmax = widest > w ? widest - w : 0;
+	t->hscroll = t->hscroll < 0 ? 0 : t->hscroll > hmax ? hmax : t->hscroll;
+	blit_from(&txt, first, t->hscroll, y, x, h, w);
 	dbg_text_free(&txt);
 }
 /* "── title ─────" across w columns. */
@@ -142,9 +183,13 @@ static void title_bar(struct dbg_session *s, int w)
 	mvhline(0, 0, ' ', w);
 	const char *name = strrchr(s->image, '/');
 	int total, pos = dbg_replay_pos(s, &total);
-	mvprintw(0, 0, " mvmdbg %.30s | %s | exits %llu%s",
+	char ev[32] = "";
+	if (s->events.tr.seq)
+		snprintf(ev, sizeof(ev), " +%llu dbg",
+			 (unsigned long long)s->events.tr.seq);
+	mvprintw(0, 0, " mvmdbg %.30s | %s | exits %llu%s%s",
 		 name ? name + 1 : s->image, mode,
-		 (unsigned long long)s->exits.seq,
+		 (unsigned long long)s->exits.seq, ev,
 		 s->dead     ? " | STOPPED"
 		 : s->halted ? " | HALTED"
 			     : "");
@@ -158,8 +203,15 @@ static void bottom_rows(struct dbg_tui *t, int rows, int w)
 	struct dbg_session *s = t->s;
 	attr_t a = s->status_error ? attr_of(DBG_A_ERROR) : A_NORMAL;
 	attron(a);
-	mvprintw(rows - 3, 0, "%.*s", w, s->status);
+	mvprintw(rows - 4, 0, "%.*s", w, s->status);
 	attroff(a);
+	/* What the last exit is: KVM's name, where RIP stands, and what
+	 * happened in words, as far as the width allows (explain.c). */
+	char about[512];
+	dbg_exit_about(s, about, sizeof(about));
+	attron(attr_of(DBG_A_DIM));
+	mvprintw(rows - 3, 0, "%.*s", w, about);
+	attroff(attr_of(DBG_A_DIM));
 	attron(attr_of(DBG_A_DIM));
 	mvprintw(rows - 1, 0, "%.*s", w,
 		 "F7 stepi  F8 next exit  F9 cont  Tab pane  PgUp/PgDn "
@@ -180,8 +232,9 @@ static const char *code_title(struct dbg_session *s)
 static void narrow(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
-	int free_rows = rows - 14; /* see the map above */
-	int code = free_rows * 2 / 5 > 3 ? free_rows * 2 / 5 : 3;
+	int free_rows = rows - 15; /* see the map above */
+	/* At least 4 code rows: the instruction before RIP too. */
+	int code = free_rows * 2 / 5 > 4 ? free_rows * 2 / 5 : 4;
 	int tab = free_rows - code;
 	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, w);
 	rule(1 + REGS_ROWS, 0, w, code_title(s));
@@ -193,7 +246,7 @@ static void narrow(struct dbg_tui *t, int rows, int w)
 static void wide(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
-	int body = rows - 4; /* title, status, command, help */
+	int body = rows - 5; /* title, status, about, command, help */
 	int lw = w / 2 < LEFT_MAX_COLS ? w / 2 : LEFT_MAX_COLS;
 	int x = lw + 1, rw = w - x;
 	int sregs = 14, out = body - REGS_ROWS - sregs - 2;
@@ -223,6 +276,10 @@ void dbg_tui_draw(struct dbg_tui *t)
 			 "terminal %dx%d is too small: mvmdbg needs "
 			 "%dx%d",
 			 cols, rows, DBG_MIN_COLS, DBG_MIN_ROWS);
+		/* Keys that would run the guest are refused (tui.c); the
+		 * status says so. */
+		if (rows > 2)
+			mvprintw(2, 0, "%.*s", cols, t->s->status);
 		refresh();
 		return;
 	}

@@ -17,6 +17,7 @@
 
 #include "replay.h"
 #include "session.h"
+#include "tui.h"
 
 int dbg_batch(struct dbg_session *s, FILE *in, FILE *out);
 int dbg_tui(struct dbg_session *s);
@@ -27,6 +28,7 @@ struct opts {
 	int stable;
 	unsigned timeout_ms;
 	uint64_t page_size;
+	int theme; /* enum dbg_theme, or -1: not given */
 };
 
 static void usage(FILE *f)
@@ -47,6 +49,8 @@ static void usage(FILE *f)
 		"files)\n"
 		"  --timeout MS     stop a run with no exit after MS ms "
 		"(default %d)\n"
+		"  --theme T        dark, light (for a projector) or mono; "
+		"NO_COLOR=1 means mono\n"
 		"Type `help` inside for commands; keys: F7 stepi, F8 next "
 		"exit, F9 cont, Tab pane.\n",
 		DBG_TIMEOUT_MS);
@@ -105,6 +109,14 @@ static int option(int c, struct opts *o)
 	case 't':
 	case 'g':
 		return value_option(c, optarg, o);
+	case 'T':
+		o->theme = dbg_theme_parse(optarg);
+		if (o->theme >= 0)
+			return 0;
+		fprintf(stderr,
+			"mvmdbg: bad --theme '%s' (dark, light or mono)\n",
+			optarg);
+		return -1;
 	case 'h':
 		usage(stdout);
 		exit(0);
@@ -124,6 +136,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"stable", no_argument, NULL, 's'},
 		{"timeout", required_argument, NULL, 't'},
 		{"pages", required_argument, NULL, 'g'},
+		{"theme", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -168,7 +181,7 @@ static int start(struct dbg_session *s, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.mode = -1};
+	struct opts o = {.mode = -1, .theme = -1};
 	static struct dbg_session s; /* large: not on the stack */
 	if (parse(argc, argv, &o))
 		return 2;
@@ -196,6 +209,11 @@ int main(int argc, char **argv)
 				fclose(in);
 		}
 	} else {
+		/* https://no-color.org: NO_COLOR set and not empty. */
+		const char *nc = getenv("NO_COLOR");
+		if (o.theme < 0)
+			o.theme = nc && *nc ? DBG_THEME_MONO : DBG_THEME_DARK;
+		dbg_tui_set_theme((enum dbg_theme)o.theme);
 		rc = dbg_tui(&s) ? 1 : 0;
 	}
 	dbg_session_close(&s);

@@ -96,6 +96,30 @@ void dbg_render_exits(const struct mvm_trace *tr, const struct dbg_notes *notes,
 /* exitlog.c: exits per reason (with mean handling time unless stable). */
 void dbg_render_counters(const struct mvm_trace *tr, int stable,
 			 struct dbg_text *t);
+/*
+ * Debugger events: what the debugger itself caused - single-step and
+ * breakpoint #DBs (KVM_EXIT_DEBUG exists only because it asked for
+ * them with KVM_SET_GUEST_DEBUG) - or reported on the guest's behalf (a
+ * HLT found before stepping it, "synthesized"). They are numbered and
+ * counted apart from the guest's own exits, so `exits` counts what the
+ * guest made the VMM do, not how the student looked at it.
+ */
+struct dbg_events {
+	struct mvm_trace tr;	       /* numbered D1, D2 ... on their own */
+	uint64_t after[MVM_TRACE_CAP]; /* guest exits logged before it */
+	uint8_t synth[MVM_TRACE_CAP];  /* 1: made up by the debugger */
+};
+/* exitlog.c: one debugger event as a log row ("D3 ..."). */
+void dbg_render_event(const struct dbg_events *ev, const struct mvm_exit *e,
+		      int stable, struct dbg_text *t);
+/* exitlog.c: the newest `max` rows of guest exits and debugger events
+ * interleaved in the order they happened, oldest first. */
+void dbg_render_log(const struct mvm_trace *tr, const struct dbg_notes *notes,
+		    const struct dbg_events *ev, int max, int stable,
+		    struct dbg_text *t);
+/* exitlog.c: how many debugger events, of which kinds (nothing if none). */
+void dbg_render_event_counts(const struct dbg_events *ev, int shown,
+			     struct dbg_text *t);
 /* exitlog.c: the last max_lines lines of the guest's output. */
 void dbg_render_output(const char *buf, size_t len, int max_lines,
 		       struct dbg_text *t);

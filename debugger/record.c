@@ -186,7 +186,11 @@ int dbg_record(struct dbg_session *s, const char *kind)
 		hex(&w, "rip", e->rip);
 		num(&w, "stop", (uint64_t)e->stop);
 		num(&w, "handle_ns", s->stable ? 0 : e->handle_ns);
-		const char *note = dbg_note_get(&s->notes, e->seq);
+		if (s->last_event && s->events.synth[e->seq % MVM_TRACE_CAP])
+			num(&w, "synth", 1); /* made up by the debugger */
+		/* Notes belong to guest exits; events have their own numbers. */
+		const char *note =
+			s->last_event ? NULL : dbg_note_get(&s->notes, e->seq);
 		if (note)
 			str(&w, "note", note, strlen(note));
 		exit_details(&w, e);

@@ -23,7 +23,9 @@ struct dbg_rec {
 	struct mvm_exit e;	 /* the exit as the run step decoded it */
 	struct dbg_state st;	 /* registers after the exit */
 	struct dbg_codewin code; /* bytes around RIP, for the code pane */
-	char out[64];		 /* guest output since the previous record */
+	int synth;		 /* an event the debugger synthesized */
+	char *out;		 /* guest output since the previous record
+				    (malloc'ed, NULL when none) */
 	size_t out_len;
 	char note[DBG_NOTE_LEN]; /* "ucall PRINT ..." or "" */
 };
@@ -157,6 +159,7 @@ static int parse_rec(const struct dbg_json *j, struct dbg_rec *r, char *err,
 		return -EINVAL;
 	}
 	r->is_step = !strcmp(kind, "step");
+	r->synth = get(j, "synth") != 0;
 	r->has_exit = strcmp(kind, "start") != 0;
 	if (r->has_exit)
 		exit_fields(j, &r->e);
@@ -168,9 +171,10 @@ static int parse_rec(const struct dbg_json *j, struct dbg_rec *r, char *err,
 	snprintf(r->note, sizeof(r->note), "%s", note ? note : "");
 	const char *out = dbg_json_get(j, "out");
 	r->out_len = out ? strlen(out) : 0;
-	if (r->out_len > sizeof(r->out))
-		r->out_len = sizeof(r->out);
-	memcpy(r->out, out ? out : "", r->out_len);
+	if (r->out_len && !(r->out = strdup(out))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -225,19 +229,20 @@ static void show(struct dbg_session *s, int i)
 	s->cur = r->st;
 	s->code = r->code;
 	dbg_session_note_pc(s);
-	dbg_session_output(s, r->out, r->out_len);
+	if (r->out_len)
+		dbg_session_output(s, r->out, r->out_len);
 	if (!r->has_exit)
 		return;
-	mvm_trace_record(&s->exits, 0, &r->e);
-	if (r->note[0])
-		dbg_note_set(&s->notes, r->e.seq, r->note);
-	s->last = r->e;
-	s->have_last = 1;
+	struct mvm_exit e = r->e;
+	int event = dbg_session_log(s, &e, r->synth, 0);
+	if (r->note[0] && !event)
+		dbg_note_set(&s->notes, e.seq, r->note);
 	char d[200];
-	mvm_exit_describe(&r->e, d, sizeof(d));
-	dbg_status(s, 0, "record %d/%d: exit #%llu %s%s", i + 1, s->rp->n,
-		   (unsigned long long)r->e.seq, r->note[0] ? "IO " : "",
-		   r->note[0] ? r->note : d);
+	mvm_exit_describe(&e, d, sizeof(d));
+	dbg_status(s, 0, "record %d/%d: %s%llu %s%s%s", i + 1, s->rp->n,
+		   event ? "event D" : "exit #", (unsigned long long)e.seq,
+		   r->note[0] ? "IO " : "", r->note[0] ? r->note : d,
+		   r->synth ? " (synthesized by the debugger)" : "");
 }
 
 int dbg_session_open_replay(struct dbg_session *s, const char *path)
@@ -290,6 +295,9 @@ int dbg_replay_pos(const struct dbg_session *s, int *total)
 
 void dbg_replay_free(struct dbg_replay *rp)
 {
+	if (rp && rp->r)
+		for (int i = 0; i < rp->n; i++)
+			free(rp->r[i].out);
 	if (rp)
 		free(rp->r);
 	free(rp);

@@ -27,10 +27,17 @@ int dbg_replay_pos(const struct dbg_session *s, int *total);
 #define DBG_JSON_MAX_KEYS 160
 
 /* A flattened object: nested keys are joined with '.' ("regs.rax"). */
+/* Room for all values of one line: a record's guest output (up to
+ * DBG_REC_OUT_MAX bytes) plus its registers and code bytes. */
+#define DBG_JSON_TEXT (DBG_REC_OUT_MAX + 32768)
+
 struct dbg_json {
 	int n;
 	char key[DBG_JSON_MAX_KEYS][32];
-	char val[DBG_JSON_MAX_KEYS][256]; /* strings unescaped; others raw */
+	const char *val[DBG_JSON_MAX_KEYS]; /* into text: strings unescaped,
+					       others raw */
+	size_t used;			    /* bytes of text in use */
+	char text[DBG_JSON_TEXT];
 };
 
 /* Parse one line holding one object. 0 or -EINVAL with err set. */

@@ -51,12 +51,32 @@ void dbg_session_output(struct dbg_session *s, const char *buf, size_t len)
 	}
 	memcpy(s->out + s->out_len, buf, len);
 	s->out_len += len;
-	/* The next trace record carries what was printed (up to a limit:
-	 * the trace is for stepping through, the full text is on screen). */
+	/* The next trace record carries what was printed, up to
+	 * DBG_REC_OUT_MAX bytes: far more than one exit can print (a ucall
+	 * PRINT or one rep outsb of a page). */
 	size_t room = sizeof(s->rec_out) - s->rec_out_len;
 	size_t n = len < room ? len : room;
 	memcpy(s->rec_out + s->rec_out_len, buf, n);
 	s->rec_out_len += n;
+}
+
+int dbg_session_log(struct dbg_session *s, struct mvm_exit *e, int synth,
+		    uint64_t t_ns)
+{
+	int event = synth || e->reason == KVM_EXIT_DEBUG;
+	if (event) {
+		e->seq = s->events.tr.seq + 1;
+		s->events.after[e->seq % MVM_TRACE_CAP] = s->exits.seq;
+		s->events.synth[e->seq % MVM_TRACE_CAP] = (uint8_t)synth;
+		mvm_trace_record(&s->events.tr, t_ns, e);
+	} else {
+		e->seq = s->exits.seq + 1;
+		mvm_trace_record(&s->exits, t_ns, e);
+	}
+	s->last = *e;
+	s->have_last = 1;
+	s->last_event = event;
+	return event;
 }
 
 static void output_cb(void *ctx, const char *buf, size_t len)
@@ -68,6 +88,7 @@ void dbg_session_init(struct dbg_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	mvm_trace_init(&s->exits, 1);
+	mvm_trace_init(&s->events.tr, 1);
 	dbg_bps_init(&s->bps);
 	s->pt_follow = 1;
 	s->mem_fmt = (struct dbg_xfmt){.count = 64, .fmt = 'x', .unit = 'b'};
@@ -96,6 +117,7 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	int rc;
 
 	snprintf(s->image, sizeof(s->image), "%s", image);
+	s->open_mode = mode;
 	rc = mvm_machine_create(&cfg, &s->m);
 	if (rc)
 		return rc;
@@ -134,6 +156,41 @@ void dbg_session_close(struct dbg_session *s)
 	if (s->rec)
 		fclose(s->rec);
 	s->rec = NULL;
+}
+
+int dbg_session_restart(struct dbg_session *s)
+{
+	static struct dbg_session keep; /* large: not on the stack */
+	if (!s->m) {
+		dbg_status(s, 1,
+			   "restart: a replayed trace cannot restart "
+			   "(open it again with --replay)");
+		return -EPERM;
+	}
+	keep = *s;     /* plain values only are taken from it below */
+	s->rec = NULL; /* not closed: the trace goes on */
+	dbg_session_close(s);
+	dbg_session_init(s);
+	s->page_size = keep.page_size;
+	s->stable = keep.stable;
+	s->timeout_ms = keep.timeout_ms;
+	s->bps = keep.bps;
+	for (int i = 0; i < s->bps.n; i++)
+		s->bps.bp[i].hits = 0;
+	s->focus = keep.focus;
+	s->log_all = keep.log_all;
+	s->mem_addr = keep.mem_addr;
+	s->mem_phys = keep.mem_phys;
+	s->mem_fmt = keep.mem_fmt;
+	s->rec = keep.rec;
+	int rc = dbg_session_open(s, keep.image, keep.open_mode);
+	if (rc)
+		return rc;
+	if (s->rec)
+		dbg_record(s, "start");
+	dbg_status(s, 0, "restarted %s: a fresh machine, %d breakpoint%s kept",
+		   basename(s->image), s->bps.n, s->bps.n == 1 ? "" : "s");
+	return 0;
 }
 
 int dbg_read_phys(struct dbg_session *s, uint64_t gpa, void *buf, size_t len,

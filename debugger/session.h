@@ -38,6 +38,7 @@ enum dbg_pane {
 #define DBG_CODE_AFTER	   64	  /* bytes read from RIP on */
 #define DBG_TIMEOUT_MS	   3000	  /* one run without any exit */
 #define DBG_CONT_MAX_EXITS 100000 /* ~1 s: the screen stays live */
+#define DBG_REC_OUT_MAX	   16384  /* guest output one trace record carries */
 
 /* Recorded code bytes around RIP (what replay can disassemble). */
 struct dbg_codewin {
@@ -60,6 +61,7 @@ struct dbg_session {
 	struct mvm_std_devices devs; /* its standard devices (not owned) */
 	struct dbg_replay *rp;
 	char image[256]; /* what is being debugged, for the title */
+	int open_mode;	 /* dbg_session_open()'s mode, for restart */
 
 	/* CPU state now and before the last step (for "changed"). */
 	struct dbg_state cur, prev;
@@ -68,10 +70,13 @@ struct dbg_session {
 	struct dbg_known known;	 /* recent RIPs: instruction starts */
 
 	/* What happened. */
-	struct mvm_trace exits; /* every exit the debugger saw */
-	struct dbg_notes notes; /* what some of them meant (ucalls) */
-	struct mvm_exit last;	/* the last one */
+	struct mvm_trace exits;	  /* the guest's own exits, #1 #2 ... */
+	struct dbg_events events; /* the debugger's, D1 D2 ... (panes.h) */
+	int log_all;		  /* the exit log shows events too */
+	struct dbg_notes notes;	  /* what guest exits meant (ucalls) */
+	struct mvm_exit last;	  /* the last exit or event */
 	int have_last;
+	int last_event;	       /* last is a debugger event, not a guest exit */
 	int halted;	       /* stopped in HLT; running resumes after it */
 	int dead;	       /* SHUTDOWN/INTERNAL_ERROR/FAIL_ENTRY: no run */
 	uint64_t steps;	       /* instructions single-stepped */
@@ -96,8 +101,8 @@ struct dbg_session {
 	int stable;	     /* no host times/addresses (golden files) */
 	unsigned timeout_ms; /* per run without an exit */
 	FILE *rec;	     /* --record: JSONL of every exit and step */
-	int stats_fd[2];  /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
-	char rec_out[64]; /* guest output not yet in a record */
+	int stats_fd[2]; /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
+	char rec_out[DBG_REC_OUT_MAX]; /* guest output not yet in a record */
 	size_t rec_out_len;
 };
 
@@ -106,6 +111,11 @@ struct dbg_session {
  * `mode` >= 0 says otherwise). Returns 0 or -errno with s->status set. */
 int dbg_session_open(struct dbg_session *s, const char *image, int mode);
 void dbg_session_close(struct dbg_session *s);
+/* Start the same image again in a fresh machine (after SHUTDOWN, DONE,
+ * or any time): options, breakpoints (hit counts cleared) and the pane
+ * shown are kept, the logs and output start over; a --record trace goes
+ * on with a new "start" record. Live sessions only. 0 or -errno. */
+int dbg_session_restart(struct dbg_session *s);
 /* Common init (zero state, panes' defaults). */
 void dbg_session_init(struct dbg_session *s);
 
@@ -116,6 +126,11 @@ void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 /* Re-read registers (live), refresh the code window, update the
  * page-walk address. */
 int dbg_session_refresh(struct dbg_session *s);
+/* Log an exit: a guest exit in s->exits, or a debugger event (a DEBUG
+ * exit, or one the debugger synthesized) in s->events; numbers it
+ * (e->seq) in its own sequence and sets s->last. 1 for an event. */
+int dbg_session_log(struct dbg_session *s, struct mvm_exit *e, int synth,
+		    uint64_t t_ns);
 /* Remember the current RIP as a known instruction start. */
 void dbg_session_note_pc(struct dbg_session *s);
 /* Append guest output (also used by replay). */
@@ -138,6 +153,13 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 		     struct dbg_text *t);
 const char *dbg_pane_name(enum dbg_pane p);
 int dbg_pane_parse(const char *name);
+
+/* explain.c: where RIP stands after e, judged from the instruction at
+ * e->rip (one line, shorter when brief); and the TUI's line about the
+ * last exit. */
+void dbg_exit_rip_line(struct dbg_session *s, const struct mvm_exit *e,
+		       int brief, char *buf, size_t len);
+void dbg_exit_about(struct dbg_session *s, char *buf, size_t len);
 
 /* step.c: the stepping engine. All return 0 or -errno (status says).
  * Setting dbg_interrupt (the TUI's SIGINT handler does) stops a running

@@ -92,10 +92,17 @@ static void note_ucall(struct dbg_session *s, const struct mvm_exit *e,
 	dbg_note_set(&s->notes, e->seq, note);
 }
 
-/* Status line for an exit: its note, or the library's description. */
+/* Status line for an exit: its note, or the library's description.
+ * Debugger events say that they are not the guest's exits. */
 static void describe(struct dbg_session *s, const struct mvm_exit *e)
 {
 	char d[200];
+	if (s->last_event) {
+		mvm_exit_describe(e, d, sizeof(d));
+		dbg_status(s, 0, "event D%llu (mvmdbg's, not a guest exit): %s",
+			   (unsigned long long)e->seq, d);
+		return;
+	}
 	const char *note = dbg_note_get(&s->notes, e->seq);
 	if (!note)
 		mvm_exit_describe(e, d, sizeof(d));
@@ -113,9 +120,13 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
  */
 static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 {
-	char buf[2048];
+	char buf[3072];
 	dbg_text_clear(&s->result);
-	if (mvm_exit_explain(e, buf, sizeof(buf)) > 0)
+	/* Live: with the state and memory, so the library can say which
+	 * cause applies (an unmapped page, RIP outside RAM, no IDT). */
+	const struct mvm_memmap *mem = s->vm ? mvm_vm_mem(s->vm) : NULL;
+	if (mvm_exit_explain_state(e, &s->cur.regs, &s->cur.sregs, mem, buf,
+				   sizeof(buf)) > 0)
 		dbg_text_wrap(&s->result, DBG_A_NORMAL, buf, 78);
 	dbg_render_check(&s->cur, &s->result);
 	s->focus = DBG_P_RESULT;
@@ -124,19 +135,17 @@ static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 /* Log an exit: refresh the state it left behind, number it, record it.
  * ucalls_before: the ucall count before the run that made it. */
 static void note_exit(struct dbg_session *s, struct mvm_exit *e,
-		      const char *kind, uint64_t ucalls_before)
+		      const char *kind, uint64_t ucalls_before, int synth)
 {
 	dbg_session_refresh(s);
-	e->seq = s->exits.seq + 1; /* the debugger's own numbering */
-	mvm_trace_record(&s->exits, mvm_now_ns(), e);
-	s->last = *e;
-	s->have_last = 1;
+	dbg_session_log(s, e, synth, mvm_now_ns());
 	s->halted = e->reason == KVM_EXIT_HLT;
 	if (is_fatal(e->reason)) {
 		s->dead = 1;
 		explain_stop(s, e);
 	}
-	note_ucall(s, e, ucalls_before);
+	if (!s->last_event)
+		note_ucall(s, e, ucalls_before);
 	describe(s, e);
 	if (s->rec)
 		dbg_record(s, kind);
@@ -172,7 +181,7 @@ static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 	}
 	note_exit(s, e,
 		  singlestep && e->reason == KVM_EXIT_DEBUG ? "step" : "exit",
-		  before);
+		  before, 0);
 	return 0;
 }
 
@@ -215,11 +224,11 @@ static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
 	e->rip = r.rip;
 	e->handled = 1;
 	e->stop = 1;
-	note_exit(s, e, "exit", ucalls(s));
+	note_exit(s, e, "exit", ucalls(s), 1);
 	dbg_status(s, 0,
-		   "HLT: guest halted (HLT at 0x%llx found before "
-		   "stepping it)",
-		   (unsigned long long)pc);
+		   "event D%llu HLT, synthesized: HLT at 0x%llx found "
+		   "before stepping it (this backend would step over it)",
+		   (unsigned long long)e->seq, (unsigned long long)pc);
 	return 1;
 }
 /* [/slide:mvmdbg-hlt-quirk] */

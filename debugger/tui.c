@@ -99,11 +99,39 @@ static int repeatable(const char *l)
 	return 0;
 }
 
-/* Run a line and pick the pane that shows its result. */
+/* Does the line run the guest (so the screen must show what happens)? */
+static int moves_guest(const char *l)
+{
+	static const char *const words[] = {"cont",    "c",	"continue",
+					    "restart", "reset", "run"};
+	char w[16] = "";
+	sscanf(l, "%15s", w);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(w, words[i]))
+			return 1;
+	return repeatable(l);
+}
+
+/* Run a line and pick the pane that shows its result. A line that runs
+ * the guest is refused while the screen is too small to show it (the
+ * student would step unseen), and says "running" while it runs. */
 static void run_command(const char *line)
 {
 	struct dbg_session *s = tui.s;
 	enum dbg_pane before = s->focus;
+	if (moves_guest(line)) {
+		int rows, cols;
+		getmaxyx(stdscr, rows, cols);
+		if (rows < DBG_MIN_ROWS || cols < DBG_MIN_COLS) {
+			dbg_status(s, 1,
+				   "not run: the terminal is too small to "
+				   "show it (%dx%d, needs %dx%d)",
+				   cols, rows, DBG_MIN_COLS, DBG_MIN_ROWS);
+			return;
+		}
+		dbg_status(s, 0, "running %s ... (Ctrl-C stops it)", line);
+		dbg_tui_draw(&tui);
+	}
 	int rc = dbg_exec(s, line);
 	if (rc == DBG_QUIT)
 		quit = 1;
@@ -235,15 +263,23 @@ static int own_key(int ch)
 	case KEY_NPAGE:
 		tui.scroll += 10;
 		break;
+	case KEY_SRIGHT:
+		tui.hscroll += 20; /* layout.c clamps */
+		break;
+	case KEY_SLEFT:
+		tui.hscroll -= 20;
+		break;
 	case '\t':
 		if (!empty)
 			return 0;
 		tui.s->focus = (tui.s->focus + 1) % DBG_P_NTABS;
 		tui.scroll = 0;
+		tui.hscroll = 0;
 		break;
 	case KEY_BTAB:
 		tui.s->focus = (tui.s->focus + DBG_P_NTABS - 1) % DBG_P_NTABS;
 		tui.scroll = 0;
+		tui.hscroll = 0;
 		break;
 	default:
 		return 0;

@@ -122,6 +122,7 @@ static void kvm_stats(struct dbg_session *s, int which, struct dbg_text *t)
 static void render_stats(struct dbg_session *s, struct dbg_text *t)
 {
 	dbg_render_counters(&s->exits, s->stable, t);
+	dbg_render_event_counts(&s->events, s->log_all, t);
 	if (!s->vm)
 		dbg_text_line(t, DBG_A_DIM,
 			      "replay: KVM statistics were not recorded");
@@ -140,7 +141,12 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 	const struct dbg_state *prev = s->have_prev ? &s->prev : NULL;
 	switch (p) {
 	case DBG_P_EXITS:
-		dbg_render_exits(&s->exits, &s->notes, rows, s->stable, t);
+		if (s->log_all)
+			dbg_render_log(&s->exits, &s->notes, &s->events, rows,
+				       s->stable, t);
+		else
+			dbg_render_exits(&s->exits, &s->notes, rows, s->stable,
+					 t);
 		break;
 	case DBG_P_PT:
 		render_pt(s, t);

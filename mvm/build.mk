@@ -7,6 +7,7 @@ MVM_SRCS := \
 	mvm/cli.c \
 	mvm/cmd_run.c \
 	mvm/run_report.c \
+	mvm/run_smp.c \
 	mvm/console.c \
 	mvm/cmd_doctor.c \
 	mvm/cmd_ctr.c \

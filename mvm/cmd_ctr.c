@@ -50,11 +50,15 @@ static void usage(FILE *f)
 		"  --cpus N            CPU quota, e.g. 0.5 or 2\n"
 		"  --cgroup V          auto, v1 or v2 (default auto)\n"
 		"  --read-only         mount the root file system read-only\n"
-		"  --overlay           ROOTFS is a read-only lower layer; "
+		"  --overlay           ROOTFS is a read-only lower layer and "
 		"writes\n"
-		"                      go to a temporary upper layer\n"
-		"  --keep-upper DIR    with --overlay: keep the upper layer in "
-		"DIR\n"
+		"                      go to a temporary upper layer (the "
+		"default)\n"
+		"  --write-through     no overlay: the container writes into "
+		"ROOTFS\n"
+		"                      itself (a chmod 4755 inside is one on "
+		"the host)\n"
+		"  --keep-upper DIR    keep the overlay's upper layer in DIR\n"
 		"  --net veth:H/L,C/L  veth pair, host end H/L, container C/L\n"
 		"                      (default: loopback only)\n"
 		"  --userns            new user namespace even as root\n"
@@ -177,6 +181,7 @@ static const struct option run_opts[] = {
 	{"keep-upper", required_argument, NULL, 'K'},
 	{"read-only", no_argument, NULL, 'r'},
 	{"overlay", no_argument, NULL, 'o'},
+	{"write-through", no_argument, NULL, 'W'},
 	{"userns", no_argument, NULL, 'U'},
 	{"init", no_argument, NULL, 'i'},
 	{"no-seccomp", no_argument, NULL, 'S'},
@@ -210,7 +215,7 @@ static unsigned flag_of(int c)
 static int parse_run(int argc, char **argv, struct mvm_ctr_config *cfg,
 		     struct cli_log_ctx *lc)
 {
-	int c, rc;
+	int c, rc, write_through = 0;
 
 	opterr = 0;
 	/* '+': stop at ROOTFS, so CMD's own options are left alone. */
@@ -224,6 +229,8 @@ static int parse_run(int argc, char **argv, struct mvm_ctr_config *cfg,
 			cfg->hostname = optarg;
 		} else if (c == 'K') {
 			cfg->overlay_upper = optarg;
+		} else if (c == 'W') {
+			write_through = 1;
 		} else if (flag_of(c)) {
 			cfg->flags |= flag_of(c);
 		} else if (strchr("mpcgnt", c)) {
@@ -234,8 +241,18 @@ static int parse_run(int argc, char **argv, struct mvm_ctr_config *cfg,
 			return cli_bad_option(CMD, argv, c);
 		}
 	}
+	/* Copy-on-write unless asked otherwise: by default nothing a
+	 * container does reaches the rootfs directory on the host. */
+	if (write_through && (cfg->flags & MVM_CTR_OVERLAY)) {
+		cli_error(CMD,
+			  "--write-through and --overlay exclude each other");
+		return MVM_EXIT_USAGE;
+	}
+	if (!write_through && !(cfg->flags & MVM_CTR_READONLY))
+		cfg->flags |= MVM_CTR_OVERLAY;
 	if (cfg->overlay_upper && !(cfg->flags & MVM_CTR_OVERLAY)) {
-		cli_error(CMD, "--keep-upper needs --overlay");
+		cli_error(CMD, "--keep-upper needs the overlay (not "
+			       "--write-through or --read-only)");
 		return MVM_EXIT_USAGE;
 	}
 	if (optind >= argc) {

@@ -44,33 +44,37 @@ struct run_opts {
 	int verbose;		/* -v: show the library's debug messages */
 	int flat;		/* --flat: a flat binary whatever its name */
 	int raw;		/* --raw: guest output not escaped */
+	int cpus;		/* --cpus: vCPUs, each on its own thread */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mvm run [options] IMAGE\n\n"
-		   "Run a guest image (ELF or flat binary) until it halts, "
-		   "says DONE, or fails.\n\n"
-		   "  -m, --mode MODE     real | prot | long (default: ELF64 "
-		   "long, ELF32 prot,\n"
-		   "                      flat binary real)\n"
-		   "  -M, --mem SIZE      guest RAM, e.g. 64M, 1G (default "
-		   "64M)\n"
-		   "  -t, --trace         print every exit to stderr as it "
-		   "happens\n"
-		   "  -s, --stats         print exit counts and handler times "
-		   "at the end\n"
-		   "  -T, --timeout SEC   stop the guest after SEC seconds "
-		   "(default: none)\n"
-		   "  -f, --flat          IMAGE is a flat binary whatever its "
-		   "name\n"
-		   "  -r, --raw           pass guest output to the terminal "
-		   "untouched (default:\n"
-		   "                      control characters are shown "
-		   "escaped, ESC as \\x1b)\n"
-		   "  -v, --verbose       show the library's debug messages\n");
+	fprintf(f,
+		"usage: mvm run [options] IMAGE\n\n"
+		"Run a guest image (ELF or flat binary) until it halts, "
+		"says DONE, or fails.\n\n"
+		"  -m, --mode MODE     real | prot | long (default: ELF64 "
+		"long, ELF32 prot,\n"
+		"                      flat binary real)\n"
+		"  -M, --mem SIZE      guest RAM, e.g. 64M, 1G (default "
+		"64M)\n"
+		"  -t, --trace         print every exit to stderr as it "
+		"happens\n"
+		"  -s, --stats         print exit counts and handler times "
+		"at the end\n"
+		"  -T, --timeout SEC   stop the guest after SEC seconds "
+		"(default: none)\n"
+		"  -f, --flat          IMAGE is a flat binary whatever its "
+		"name\n"
+		"  -c, --cpus N        N vCPUs (1-8), each on its own thread "
+		"(default 1)\n"
+		"  -r, --raw           pass guest output to the terminal "
+		"untouched (default:\n"
+		"                      control characters are shown "
+		"escaped, ESC as \\x1b)\n"
+		"  -v, --verbose       show the library's debug messages\n");
 	snapcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
@@ -106,8 +110,16 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 		      o->mem % 4096;
 	else if (c == 'T')
 		bad = cli_parse_seconds(arg, &o->timeout_ms) < 0;
+	else if (c == 'c')
+		bad = sscanf(arg, "%d%c", &o->cpus, &(char){0}) != 1 ||
+		      o->cpus < 1 || o->cpus > MVM_MAX_VCPUS;
 	if (!bad)
 		return 0;
+	if (c == 'c') {
+		cli_error(CMD, "bad --cpus '%s': need 1 to %d", arg,
+			  MVM_MAX_VCPUS);
+		return -EINVAL;
+	}
 	if (c == 'm')
 		cli_error(CMD, "bad --mode '%s': use real, prot or long", arg);
 	else if (c == 'M')
@@ -129,6 +141,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option opts[] = {
 		{"mode", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'c'},
 		{"mem", required_argument, NULL, 'M'},
 		{"trace", no_argument, NULL, 't'},
 		{"stats", no_argument, NULL, 's'},
@@ -143,7 +156,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:tsT:vfrh", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:vfrh", opts, NULL)) !=
 	       -1) {
 		if (c == 'h') {
 			usage(stdout);
@@ -155,7 +168,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			  : c == 'f' ? &o->flat
 			  : c == 'r' ? &o->raw
 				     : &o->verbose) = 1;
-		} else if (c == 'm' || c == 'M' || c == 'T') {
+		} else if (c == 'm' || c == 'M' || c == 'T' || c == 'c') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
@@ -195,7 +208,7 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 {
 	struct mvm_machine_config cfg = {
 		.ram_size = o->mem,
-		.ncpus = 1,
+		.ncpus = o->cpus,
 		/* Handler times need timestamps, which only tracing takes. */
 		.trace = o->trace || o->stats,
 		.load_flags = o->flat ? MVM_LOAD_FLAT : 0,
@@ -291,7 +304,7 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
  * up whatever was built. */
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = {.mem = MVM_RAM_DEFAULT};
+	struct run_opts o = {.mem = MVM_RAM_DEFAULT, .cpus = 1};
 	struct cli_log_ctx logctx = {CMD, MVM_LOG_WARN};
 	struct mvm_machine *m = NULL;
 	struct console con;
@@ -309,7 +322,13 @@ int cmd_run(int argc, char **argv)
 			cli_error(CMD, "cannot start the console: %s",
 				  strerror(-rc));
 		else
-			status = run_guest(m, &o, &con);
+			status = o.cpus > 1 ? run_smp(m, o.timeout_ms, o.trace,
+						      &con)
+					    : run_guest(m, &o, &con);
+		if (status < 0) {
+			console_stop(&con);
+			status = report_quit(&con);
+		}
 		status = snapcli_finish(m, status);
 	}
 	console_stop(&con);

@@ -93,13 +93,19 @@ static void print_assert(const struct mvm_ucall *uc)
 void report_verdict(struct mvm_machine *m, enum mvm_verdict v,
 		    const struct mvm_exit *e, int trace)
 {
+	report_verdict_of(m, 0, v, e, trace);
+}
+
+void report_verdict_of(struct mvm_machine *m, int vcpu, enum mvm_verdict v,
+		       const struct mvm_exit *e, int trace)
+{
 	const struct mvm_std_devices *d = mvm_machine_devices(m);
 	struct mvm_ucall uc = {0};
 	int ucall = e->reason == KVM_EXIT_IO &&
 		    e->u.io.port == MVM_PORT_UCALL && d->ucall;
 
 	if (ucall)
-		mvm_ucall_last_of(d->ucall, 0, &uc);
+		mvm_ucall_last_of(d->ucall, vcpu, &uc);
 	if (v == MVM_SYNC && trace)
 		fprintf(stderr, "%s: guest reached stage %llu\n", CMD,
 			(unsigned long long)uc.args[0]);

@@ -21,6 +21,15 @@ void report_trace(struct mvm_vm *vm, const struct mvm_exit *e);
  * values), a fatal exit explained; SYNC stages only with trace. */
 void report_verdict(struct mvm_machine *m, enum mvm_verdict v,
 		    const struct mvm_exit *e, int trace);
+/* The same for vCPU `vcpu` (its own ucall mailbox). */
+void report_verdict_of(struct mvm_machine *m, int vcpu, enum mvm_verdict v,
+		       const struct mvm_exit *e, int trace);
+
+/* `mvm run --cpus N` (run_smp.c): a thread per vCPU; the exit status,
+ * or -1 when the console or a signal stopped it. */
+struct console;
+int run_smp(struct mvm_machine *m, unsigned timeout_ms, int trace,
+	    struct console *con);
 
 /* Print mvm_exit_explain() for an exit that stopped the guest. */
 void report_stop(const struct mvm_exit *e);

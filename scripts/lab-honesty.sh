@@ -19,7 +19,9 @@
 #   4. every region is graded: in a copy of the reference tree, each
 #      solution region is cut alone (scripts/labcut.awk -v only=NAME) and
 #      its lab must then score below full marks. A table of the scores
-#      is printed.
+#      is printed. Lab 5's seccomp region is also replaced by a weak
+#      filter (deny mount and unshare, allow the rest), which must earn
+#      no more than the region cut out.
 # A lab whose tests are skipped on this machine (no /dev/kvm, say) cannot
 # show full marks; that is reported, loudly, and only failures count.
 #
@@ -158,6 +160,29 @@ check_attack() {
 	rm -rf "$ag"
 }
 
+# check_weak_filter TREE FILE LAB CUT-SCORE: a filter that only denies
+# mount and unshare (what the old test checked; 6 instructions) in place
+# of Lab 5's allowlist must earn no more than the region cut out.
+check_weak_filter() {
+	awk '/LAB\(5, seccomp\) BEGIN/ { print; print \
+		"\tprog[n++] = (struct sock_filter)LOAD(NR_OFF);"; print \
+		"\tprog[n++] = (struct sock_filter)JEQ(__NR_mount, 2, 0);"; print \
+		"\tprog[n++] = (struct sock_filter)JEQ(__NR_unshare, 1, 0);"; print \
+		"\tprog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);"; print \
+		"\tprog[n++] = (struct sock_filter)EPERM_RET;"; print \
+		"\t(void)i; (void)head;"; skip = 1; next }
+		/LAB\(5\) STUB/ { skip = 0 } !skip' "$2" >"$1/$2"
+	if ! mk -C "$1" -j2 build-all lab-tests >"$tmp/b.log" 2>&1; then
+		echo "honesty: FAIL the weak-filter tree does not build:"
+		grep -E 'error' "$tmp/b.log" | head -n 10 | sed 's/^/    /'
+		bad=1
+		return
+	fi
+	mk -C "$1" grade LAB="$3" >"$tmp/w.log" 2>&1
+	expect_no_gain "$(field "$tmp/w.log" "$(labname "$3")" score)" "$4" \
+		"lab $3, a filter denying only mount and unshare"
+}
+
 # check_regions N...: 4. above.
 check_regions() {
 	r="$tmp/regions-tree"
@@ -197,6 +222,7 @@ check_regions() {
 				printf 'honesty: ok    lab %s  %-18s %-40s %s/%s\n' \
 					"$n" "$region" "$f" "$score" "$max"
 			fi
+			[ "$region" = seccomp ] && check_weak_filter "$r" "$f" "$n" "$score"
 		fi
 		cp "$f" "$r/$f"
 		touch "$r/$f" # newer than the objects built from the cut

@@ -125,6 +125,41 @@ static void replay_steps_through_recorded_exits(void **state)
 	unlink(path);
 }
 
+/* Guest output longer than one line (and than the 64 bytes a record
+ * once kept), with quotes, a newline and a non-ASCII byte, comes back
+ * whole from a replay. */
+static void replay_keeps_long_guest_output_whole(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/mvmdbg-trace-XXXXXX";
+	char text[3000];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	memcpy(text + 100, "\"quoted\"\n", 9);
+	static struct dbg_session w;
+	dbg_session_init(&w);
+	w.rec = fopen(path, "w");
+	assert_non_null(w.rec);
+	w.cur.sregs.cr0 = MVM_CR0_PE;
+	assert_int_equal(dbg_record(&w, "start"), 0);
+	w.last = (struct mvm_exit){.seq = 1, .reason = KVM_EXIT_IO};
+	dbg_session_output(&w, text, sizeof(text));
+	assert_int_equal(dbg_record(&w, "exit"), 0);
+	dbg_session_close(&w);
+
+	static struct dbg_session s;
+	dbg_session_init(&s);
+	assert_int_equal(dbg_session_open_replay(&s, path), 0);
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(s.out_len, sizeof(text));
+	assert_memory_equal(s.out, text, sizeof(text));
+	dbg_session_close(&s);
+	unlink(path);
+}
+
 static void replay_of_a_bad_file_names_the_line(void **state)
 {
 	(void)state;
@@ -206,6 +241,7 @@ int main(void)
 		cmocka_unit_test(json_flattens_nested_objects),
 		cmocka_unit_test(json_bad_lines_name_the_column),
 		cmocka_unit_test(replay_steps_through_recorded_exits),
+		cmocka_unit_test(replay_keeps_long_guest_output_whole),
 		cmocka_unit_test(replay_of_a_bad_file_names_the_line),
 		cmocka_unit_test(commands_report_errors_in_the_status_line),
 		cmocka_unit_test(every_pane_has_a_name_that_parses_back),

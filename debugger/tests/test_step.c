@@ -38,8 +38,10 @@ static int kvm_usable(void)
 	return 1;
 }
 
-/* Open a session on `code` (real mode at 0x7c00). */
-static void open_code(const uint8_t *code, size_t len)
+/* Open a session on `code` in `mode` with `page_size` pages (0: the
+ * default); flat images load at 0x7c00 in real mode, 0x100000 else. */
+static void open_code_in(const uint8_t *code, size_t len, int mode,
+			 uint64_t page_size)
 {
 	if (!kvm_usable()) {
 		printf("SKIP: /dev/kvm missing or unusable; these tests run "
@@ -53,9 +55,51 @@ static void open_code(const uint8_t *code, size_t len)
 	close(fd);
 	dbg_session_init(&s);
 	s.stable = 1;
+	s.page_size = page_size;
 	alarm(30);
-	assert_int_equal(dbg_session_open(&s, path, MVM_MODE_REAL), 0);
+	assert_int_equal(dbg_session_open(&s, path, mode), 0);
+}
+
+/* Open a session on `code` (real mode at 0x7c00). */
+static void open_code(const uint8_t *code, size_t len)
+{
+	open_code_in(code, len, MVM_MODE_REAL, 0);
 	assert_true(s.cur.regs.rip == 0x7c00);
+}
+
+/* mov rax, 0x40000000; jmp rax (long mode) */
+static const uint8_t jump_far[] = {0x48, 0xb8, 0x00, 0x00, 0x00, 0x40,
+				   0x00, 0x00, 0x00, 0x00, 0xff, 0xe0};
+
+/* With 4 KiB pages only RAM and the MMIO window are mapped: the jump
+ * lands on an unmapped page, the #PF has no handler, the CPU shuts down.
+ * The result pane names the page walk's verdict, not only the list. */
+static void triple_fault_explains_the_unmapped_rip_page(void **state)
+{
+	(void)state;
+	open_code_in(jump_far, sizeof(jump_far), MVM_MODE_LONG64, 4096);
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(s.last.reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(s.focus, DBG_P_RESULT);
+	assert_true(dbg_text_find(&s.result,
+				  "RIP 0x40000000 is on an unmapped page") >=
+		    0);
+	assert_true(dbg_text_find(&s.result, "PDPTE 1 at") >= 0);
+	assert_true(dbg_text_find(&s.result, "not present") >= 0);
+}
+
+/* With 2 MiB pages the same address is mapped but has no memory slot:
+ * the fetch fails in KVM's emulator, and the text says RIP is not in
+ * RAM instead of only blaming SSE or x87. */
+static void emulation_failure_says_rip_is_not_in_ram(void **state)
+{
+	(void)state;
+	open_code_in(jump_far, sizeof(jump_far), MVM_MODE_LONG64, 2ULL << 20);
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	if (s.last.reason != KVM_EXIT_INTERNAL_ERROR)
+		skip(); /* hardware that reports this another way */
+	assert_true(dbg_text_find(&s.result, "RIP is not in RAM: 0x40000000") >=
+		    0);
 }
 
 static int teardown(void **state)
@@ -91,13 +135,55 @@ static void stepi_onto_hlt_reports_the_halt_instead_of_skipping_it(void **state)
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_true(s.cur.regs.rip == 0x7c02); /* after HLT, as KVM leaves it */
 	/* Where KVM would step over it, the debugger found it itself. */
-	if (mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_STEP_SKIPS_HLT)
-		assert_non_null(strstr(s.status, "HLT: guest halted"));
+	/* Where KVM would step over it, the debugger found it itself and
+	 * says so: a synthesized event D2 (after the #DB D1), not a guest
+	 * exit. */
+	if (mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_STEP_SKIPS_HLT) {
+		assert_non_null(strstr(s.status, "event D2 HLT, synthesized"));
+		assert_true(s.last_event);
+		assert_int_equal(s.events.synth[2], 1);
+		assert_true(s.exits.seq == 0);
+	}
 	assert_true(s.halted);
-	/* Running again resumes after the HLT and meets the next one. */
+	/* Running again resumes after the HLT and meets the next one: the
+	 * guest's own exit #1. */
 	assert_int_equal(dbg_exec(&s, "step"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_true(s.cur.regs.rip == 0x7c04);
+	assert_false(s.last_event);
+	assert_true(s.exits.seq == 1 && s.last.seq == 1);
+}
+
+/* Single steps are the debugger's events, not the guest's exits: they
+ * have their own numbers and counters, and the exit log hides them
+ * until `exits all`. */
+static void single_steps_are_counted_apart_from_guest_exits(void **state)
+{
+	(void)state;
+	/* nop; nop; out 0xe9, al; hlt */
+	const uint8_t code[] = {0x90, 0x90, 0xe6, 0xe9, 0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "stepi 2"), 0);
+	assert_true(s.events.tr.seq == 2 && s.exits.seq == 0);
+	assert_non_null(strstr(s.status,
+			       "event D2 (mvmdbg's, not a guest exit): DEBUG"));
+	assert_int_equal(dbg_exec(&s, "step"), 0); /* the OUT */
+	assert_true(s.exits.seq == 1 && s.last.seq == 1);
+	assert_non_null(strstr(s.status, "exit #1 IO"));
+	assert_int_equal(dbg_exec(&s, "exits"), 0);
+	assert_true(dbg_text_find(&s.result, "#1     IO") >= 0);
+	assert_true(dbg_text_find(&s.result, "D1 ") < 0);
+	assert_true(dbg_text_find(&s.result, "`exits all`") >= 0);
+	assert_int_equal(dbg_exec(&s, "exits all"), 0);
+	int d1 = dbg_text_find(&s.result, "D1     DEBUG");
+	int d2 = dbg_text_find(&s.result, "D2     DEBUG");
+	int x1 = dbg_text_find(&s.result, "#1     IO");
+	assert_true(d1 >= 0 && d1 < d2 && d2 < x1); /* in the order they came */
+	assert_true(dbg_text_find(&s.result,
+				  "+ 2 debugger events, not guest exits") >= 0);
+	assert_int_equal(dbg_exec(&s, "exits guest"), 0);
+	assert_true(dbg_text_find(&s.result, "D1 ") < 0);
+	assert_true(dbg_exec(&s, "exits some") < 0);
 }
 
 static void step_runs_to_the_next_exit(void **state)
@@ -211,6 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(stepi_moves_rip_one_instruction),
 		T(stepi_onto_hlt_reports_the_halt_instead_of_skipping_it),
+		T(single_steps_are_counted_apart_from_guest_exits),
 		T(step_runs_to_the_next_exit),
 		T(hw_breakpoint_stops_once_and_is_stepped_over),
 		T(stepi_n_stops_early_at_a_rip_breakpoint),
@@ -218,6 +305,8 @@ int main(void)
 		T(mode_breakpoint_stops_when_cr0_pe_is_set),
 		T(set_register_changes_the_guest),
 		T(bad_addresses_are_errors_not_crashes),
+		T(triple_fault_explains_the_unmapped_rip_page),
+		T(emulation_failure_says_rip_is_not_in_ram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

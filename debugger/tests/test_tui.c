@@ -28,17 +28,27 @@
 static char session[64];
 static char screen[SCREEN_MAX];
 
-static void tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tmux(const char *fmt, ...)
+/* A tmux server of our own (-L): other tmux users on the machine, or a
+ * server that is just exiting after the last session was killed, cannot
+ * take our commands. */
+static char sock[64];
+
+static int tmux(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int tmux(const char *fmt, ...)
 {
 	char args[512], cmd[700];
 	va_list ap;
+	int rc;
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "tmux %s >/dev/null 2>&1", args);
-	if (system(cmd) < 0)
+	if (!sock[0])
+		snprintf(sock, sizeof(sock), "mvmdbg-test-%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "tmux -L %s %s >/dev/null 2>&1", sock, args);
+	rc = system(cmd);
+	if (rc < 0)
 		perror("tmux");
+	return rc;
 }
 
 static void kill_session(void)
@@ -62,8 +72,22 @@ static void quiet(void *ctx, enum mvm_log_level l, const char *m)
 
 static void capture(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "tmux capture-pane -p -t %s 2>/dev/null",
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "tmux -L %s capture-pane -p -t %s 2>/dev/null", sock, session);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(screen, 1, sizeof(screen) - 1, p) : 0;
+	screen[n] = '\0';
+	if (p)
+		pclose(p);
+}
+
+/* The screen with its attributes as SGR escape sequences. */
+static void capture_sgr(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "tmux -L %s capture-pane -e -p -t %s 2>/dev/null", sock,
 		 session);
 	FILE *p = popen(cmd, "r");
 	size_t n = p ? fread(screen, 1, sizeof(screen) - 1, p) : 0;
@@ -85,12 +109,38 @@ static void wait_for(const char *text)
 	fail_msg("the screen never showed \"%s\"", text);
 }
 
-static void start(const char *image);
+static void start(const char *flags, const char *image);
+static const char *env = ""; /* environment for mvmdbg ("NO_COLOR=1 ") */
 
 static int setup(void **state)
 {
 	(void)state;
-	start(IMAGE);
+	start("", IMAGE);
+	return 0;
+}
+
+/* With NO_COLOR set: no colours at all (https://no-color.org). */
+static int setup_no_color(void **state)
+{
+	(void)state;
+	env = "NO_COLOR=1 ";
+	start("", IMAGE);
+	env = "";
+	return 0;
+}
+
+static int setup_light(void **state)
+{
+	(void)state;
+	start("--theme light", IMAGE);
+	return 0;
+}
+
+/* What `make demo` runs (DEMO_FLAGS in debugger/build.mk). */
+static int setup_demo(void **state)
+{
+	(void)state;
+	start("--pages 4k", IMAGE);
 	return 0;
 }
 
@@ -106,11 +156,11 @@ static int setup_loop(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, code, sizeof(code)), (ssize_t)sizeof(code));
 	close(fd);
-	start(loop_image);
+	start("", loop_image);
 	return 0;
 }
 
-static void start(const char *image)
+static void start(const char *flags, const char *image)
 {
 	struct mvm_log log = {quiet, NULL};
 	if (system("command -v tmux >/dev/null 2>&1") != 0) {
@@ -135,9 +185,16 @@ static void start(const char *image)
 		 ++nth);
 	/* When mvmdbg exits, keep its last words and its status on the
 	 * screen: a failed start shows why instead of an empty screen. */
-	tmux("new-session -d -s %s -x 80 -y 24 "
-	     "'%s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
-	     session, MVMDBG_BIN, image);
+	/* The previous test's kill-session may have ended the tmux server;
+	 * a new-session racing with its exit fails, so check and retry. */
+	for (int try = 0; try < 5; try++) {
+		tmux("new-session -d -s %s -x 80 -y 24 "
+		     "'%s%s %s %s; echo \"[mvmdbg exited: $?]\"; sleep 30'",
+		     session, env, MVMDBG_BIN, flags, image);
+		if (tmux("has-session -t %s", session) == 0)
+			break;
+		usleep(200 * 1000);
+	}
 	wait_for("(mvmdbg)");
 }
 
@@ -199,8 +256,12 @@ static void resize_redraws_in_the_new_layout(void **state)
 	wait_for("cr0  0000000080010031  [PE ET NE WP PG]");
 	tmux("resize-window -t %s -x 60 -y 20", session);
 	wait_for("too small");
+	/* Keys do not step the guest unseen: F8 is refused. */
+	tmux("send-keys -t %s F8", session);
+	wait_for("not run: the terminal is too small to show it (60x20");
 	tmux("resize-window -t %s -x 80 -y 24", session);
 	wait_for("rip 0000000000100000\n");
+	wait_for("no exits yet");
 }
 
 static void tab_switches_the_bottom_pane_and_pgdn_scrolls_it(void **state)
@@ -220,7 +281,7 @@ static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
 {
 	(void)state;
 	tmux("send-keys -t %s 'step 1000000' Enter", session);
-	usleep(500 * 1000);
+	wait_for("running step 1000000 ... (Ctrl-C stops it)");
 	tmux("send-keys -t %s C-c", session);
 	wait_for("interrupted (Ctrl-C) at rip 0x7c0");
 	tmux("send-keys -t %s 'half typed'", session);
@@ -229,6 +290,113 @@ static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
 	wait_for("line cleared");
 	capture();
 	assert_null(strstr(screen, "half typed"));
+}
+
+/* A changed register is bold and underlined (SGR 1;4), so it reads on any
+ * background; without colours nothing asks for one (SGR 30-37, 38;5). */
+static void no_color_draws_without_colours_and_underlines_changes(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s F7", session);
+	wait_for("rip 0000000000100001*");
+	capture_sgr();
+	assert_non_null(strstr(screen, "\033[1;4m0000000000100001*"));
+	assert_null(strstr(screen, "\033[33m"));
+	assert_null(strstr(screen, "\033[35m"));
+	assert_null(strstr(screen, "\033[46m"));
+	assert_null(strstr(screen, "38;5"));
+}
+
+/* The light theme: changed values in magenta, bold and underlined. */
+static void light_theme_underlines_changes_in_a_dark_colour(void **state)
+{
+	(void)state;
+	tmux("send-keys -t %s F7", session);
+	wait_for("rip 0000000000100001*");
+	capture_sgr();
+	assert_non_null(strstr(screen, "\033[1;4m\033[35m0000000000100001*"));
+	assert_null(strstr(screen, "\033[33m")); /* no yellow */
+}
+
+/*
+ * The classroom demo (COURSE.md, "The classroom demo, step by step"):
+ * `make demo` opens the exit tour with 4 KiB pages and the instructor
+ * presses F8 through the whole tour. Every exit's status line is checked
+ * in order, with the extra commands the demo uses at the MMIO exit, up to
+ * the HLT and the guest's DONE: the tour must never triple-fault on the
+ * projector.
+ */
+static const char *const tour[] = {
+	"exit #1 IO ucall PRINT \"step 1: OUT 0x42 to the demo port\"",
+	"exit #2 IO out port 0x0500 size 1 data 0x42 'B'",
+	"exit #3 IO ucall PRINT \"step 2: IN from the demo port\"",
+	"exit #4 IO in port 0x0500 size 1 -> 0x42 'B'",
+	"exit #5 IO ucall PRINT \"step 3: MMIO write 0x12345678",
+	"exit #6 MMIO write 0xd0000000 len 4 data 0x12345678",
+	"exit #7 IO ucall PRINT \"step 4: MMIO read from the demo address\"",
+	"exit #8 MMIO read 0xd0000000 len 4 -> 0x12345678",
+	"exit #9 IO ucall PRINT \"step 5: CPUID leaf 0",
+	"exit #10 IO ucall PRINT \"  CPUID vendor",
+	"exit #11 IO ucall PRINT \"step 6: RDMSR of a made-up MSR\"",
+	"exit #12 RDMSR 0x400000ff -> 0x4f4d45442d4d564d",
+	"exit #13 IO ucall PRINT \"  IN returned 0x42, MMIO read returned "
+	"0x12345678",
+	"exit #14 IO ucall PRINT \"step 7: HLT\"",
+	"exit #15 HLT",
+	"exit #16 IO ucall DONE \"done\"",
+};
+
+static void demo_tour_runs_to_its_end_exit_by_exit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(tour) / sizeof(tour[0]); i++) {
+		tmux("send-keys -t %s F8", session);
+		wait_for(tour[i]);
+		/* The line under the status says what the exit is and
+		 * where RIP stands (judged from the code at RIP). */
+		if (i + 1 == 2)
+			wait_for("KVM_EXIT_IO | RIP 0x100686 past the OUT");
+		if (i + 1 == 4)
+			wait_for("KVM_EXIT_IO | RIP 0x1006a1 still on the IN");
+		if (i + 1 == 8)
+			wait_for("KVM_EXIT_MMIO | RIP 0x1006f9 still on the "
+				 "load");
+		if (i + 1 == 6) { /* step 5 of the demo: the MMIO exit */
+			wait_for("KVM_EXIT_MMIO | RIP 0x1006cf past the store");
+			tmux("send-keys -t %s pt Enter", session);
+			wait_for("PT  [256] @0x00013800");
+			tmux("send-keys -t %s NPage", session); /* 5 rows */
+			wait_for("=> 0x1006cf (4 KiB page");
+			tmux("send-keys -t %s 'translate 0xd0000000' Enter",
+			     session);
+			wait_for("-> no memory slot (MMIO)");
+			tmux("send-keys -t %s 'pane exits' Enter", session);
+		}
+	}
+	wait_for("#15    HLT       rip 00100992");
+	capture();
+	assert_null(strstr(screen, "SHUTDOWN"));
+	tmux("send-keys -t %s 'pane stats' Enter", session);
+	wait_for("IO                       12");
+	wait_for("MMIO                      2");
+	wait_for("X86_RDMSR                 1");
+}
+
+/* Shift-Right scrolls the bottom pane sideways: the end of a long exit
+ * row (cut at 80 columns) comes into view; Shift-Left brings it back. */
+static void shift_arrows_scroll_long_log_rows_sideways(void **state)
+{
+	(void)state;
+	const char *tail = "out 0x1000 ucall PRINT \"step 1: OUT 0x42 to the "
+			   "demo port\"";
+	tmux("send-keys -t %s F8", session);
+	wait_for("exit #1 IO ucall PRINT");
+	capture();
+	assert_null(strstr(screen, tail));
+	tmux("send-keys -t %s S-Right", session);
+	wait_for(tail);
+	tmux("send-keys -t %s S-Left", session);
+	wait_for("#1     IO        rip 00100581");
 }
 
 /* `q` Enter ends mvmdbg with status 0 (the wrapper in start() then
@@ -252,7 +420,17 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			ctrl_c_interrupts_a_long_run_and_clears_the_line,
 			setup_loop, teardown),
+		T(shift_arrows_scroll_long_log_rows_sideways),
 		T(quit_ends_the_program),
+		cmocka_unit_test_setup_teardown(
+			demo_tour_runs_to_its_end_exit_by_exit, setup_demo,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			no_color_draws_without_colours_and_underlines_changes,
+			setup_no_color, teardown),
+		cmocka_unit_test_setup_teardown(
+			light_theme_underlines_changes_in_a_dark_colour,
+			setup_light, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

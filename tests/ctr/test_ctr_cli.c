@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,40 @@ static void exit_status_passes_through_and_setup_errors_are_125(void **st)
 			     harness_rootfs()),
 			 127);
 	assert_non_null(strstr(out, "exec: /no/such/cmd"));
+}
+
+/* Copy-on-write by default: a container's writes (a set-user-ID bit
+ * included) never reach the rootfs directory; --write-through asks for
+ * exactly that. */
+static void writes_stay_in_the_container_unless_write_through(void **state)
+{
+	char out[2048], host[4096];
+	struct stat st;
+
+	(void)state;
+	harness_require();
+	snprintf(host, sizeof(host), "%s/etc/cli-cow-test", harness_rootfs());
+	unlink(host);
+	assert_int_equal(run(out, sizeof(out),
+			     MVM " ctr run %s -- /bin/sh -c 'echo x > "
+				 "/etc/cli-cow-test && chmod 4755 "
+				 "/etc/cli-cow-test && echo wrote'",
+			     harness_rootfs()),
+			 0);
+	assert_non_null(strstr(out, "wrote"));
+	assert_int_equal(stat(host, &st), -1);
+	assert_int_equal(run(out, sizeof(out),
+			     MVM " ctr run --write-through %s -- /bin/sh -c "
+				 "'echo x > /etc/cli-cow-test'",
+			     harness_rootfs()),
+			 0);
+	assert_int_equal(stat(host, &st), 0);
+	unlink(host);
+	assert_int_equal(run(out, sizeof(out),
+			     MVM " ctr run --write-through --overlay %s -- "
+				 "/bin/true",
+			     harness_rootfs()),
+			 2);
 }
 
 static void oom_kill_is_reported_on_stderr(void **state)
@@ -167,6 +202,8 @@ int main(void)
 		cmocka_unit_test(bad_option_value_is_a_usage_error_naming_it),
 		cmocka_unit_test(
 			exit_status_passes_through_and_setup_errors_are_125),
+		cmocka_unit_test(
+			writes_stay_in_the_container_unless_write_through),
 		cmocka_unit_test(oom_kill_is_reported_on_stderr),
 		cmocka_unit_test(
 			default_limits_stop_fork_storm_and_large_allocation),

@@ -103,15 +103,24 @@ static void proc_sys_is_read_only_and_host_files_are_hidden(void **state)
 
 	(void)state;
 	harness_start(&cfg, &r);
-	assert_int_equal(harness_sh(&r, &cfg,
-				    "(echo x > /proc/sys/kernel/hostname) "
-				    "2>/dev/null && echo sysctl-writable; "
-				    "echo keys=$(cat /proc/keys | wc -c); "
-				    "echo done"),
-			 0);
+	assert_int_equal(
+		harness_sh(&r, &cfg,
+			   "(echo x > /proc/sys/kernel/hostname) "
+			   "2>/dev/null && echo sysctl-writable; "
+			   "echo keys=$(cat /proc/keys | wc -c); "
+			   "echo cmdline=$(cat /proc/cmdline | wc -c); "
+			   "echo slab=$(cat /proc/slabinfo 2>/dev/null "
+			   "| wc -c); "
+			   "echo acpi=$(ls /proc/acpi 2>/dev/null "
+			   "| wc -l); "
+			   "echo done"),
+		0);
 	assert_non_null(strstr(r.out, "done"));
 	assert_null(strstr(r.out, "writable"));
 	assert_non_null(strstr(r.out, "keys=0\n"));
+	assert_non_null(strstr(r.out, "cmdline=0\n"));
+	assert_non_null(strstr(r.out, "slab=0\n"));
+	assert_non_null(strstr(r.out, "acpi=0\n"));
 }
 
 /* The veth pair carries packets both ways and vanishes with the

@@ -26,6 +26,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -217,6 +218,35 @@ static void overlay_writes_never_reach_the_rootfs(void **state)
 	assert_int_equal(access(marker, F_OK), 0);
 }
 
+/* A runtime killed with -9 leaves /tmp/mvm-ctr-<pid>-*; the next
+ * overlay container removes it (the pid is gone), and only it. */
+static void overlay_sweeps_what_a_killed_runtime_left(void **state)
+{
+	char stale[64], live[64], file[96];
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+	pid_t dead = fork();
+
+	(void)state;
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	waitpid(dead, NULL, 0); /* its pid is now gone */
+	snprintf(stale, sizeof(stale), "/tmp/mvm-ctr-%ld-test01", (long)dead);
+	snprintf(live, sizeof(live), "/tmp/mvm-ctr-%ld-test02", (long)getpid());
+	assert_int_equal(mkdir(stale, 0700), 0);
+	assert_int_equal(mkdir(live, 0700), 0);
+	snprintf(file, sizeof(file), "%s/upper", stale);
+	assert_int_equal(mkdir(file, 0700), 0);
+	harness_start(&cfg, &r);
+	cfg.flags |= MVM_CTR_OVERLAY;
+	assert_int_equal(harness_sh(&r, &cfg, "echo ran"), 0);
+	assert_non_null(strstr(r.out, "ran"));
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0); /* our own pid: kept */
+	rmdir(live);
+}
+
 static void overlay_keeps_the_upper_layer_when_asked(void **state)
 {
 	char dir[] = "/tmp/ctr-upper-XXXXXX", upper[64], file[96];
@@ -367,6 +397,7 @@ int main(void)
 		cmocka_unit_test(missing_command_is_enoexec_with_its_name),
 		cmocka_unit_test(rootfs_without_proc_fails_naming_the_step),
 		cmocka_unit_test(overlay_writes_never_reach_the_rootfs),
+		cmocka_unit_test(overlay_sweeps_what_a_killed_runtime_left),
 		cmocka_unit_test(overlay_keeps_the_upper_layer_when_asked),
 		cmocka_unit_test(read_only_root_refuses_writes_but_tmp_works),
 		cmocka_unit_test(user_namespace_maps_root_to_the_invoking_user),

@@ -202,6 +202,23 @@ static void run_trace_and_stats_show_the_msr_exit(void **state)
 	assert_has(r, "total");
 }
 
+/* --cpus 2: one thread per vCPU; both count in parallel and each says
+ * DONE through its own mailbox; out-of-range counts are usage errors. */
+static void run_cpus_2_runs_smp_count_on_two_threads(void **state)
+{
+	(void)state;
+	need_kvm();
+	struct result *r =
+		mvm("run --cpus 2 --timeout 60 " GUESTS "/smp-count.elf");
+	assert_status(r, 0);
+	assert_has(r, "vCPU 0 counted to 20000");
+	assert_has(r, "vCPU 1 counted to 20000");
+	assert_has(r, "vCPU 1: done");
+	r = mvm("run --cpus 0 " GUESTS "/smp-count.elf");
+	assert_status(r, 2);
+	assert_has(r, "bad --cpus '0'");
+}
+
 static void run_timeout_stops_a_spinning_guest_with_status_1(void **state)
 {
 	(void)state;
@@ -293,6 +310,7 @@ int main(void)
 			run_timeout_stops_a_spinning_guest_with_status_1),
 		cmocka_unit_test(
 			run_refuses_an_image_that_is_neither_elf_nor_flat),
+		cmocka_unit_test(run_cpus_2_runs_smp_count_on_two_threads),
 		cmocka_unit_test(doctor_exits_0_on_a_working_host),
 		cmocka_unit_test(
 			doctor_without_dev_kvm_exits_1_and_says_how_to_fix),

@@ -2,12 +2,16 @@
  * test_cmos.c - Lab 1, task 3: the CMOS RTC and NVRAM device (cmos.c).
  *
  * The device runs on a fixed clock, 2026-11-26 05:59:30 UTC (a
- * Thursday), so every register has one right value. The unit tests
+ * Thursday), so every register has one right value, and then on a
+ * clock picked at random per run, so a hard-coded answer fails. The unit tests
  * drive the two ports through mvm_cmos_ops exactly as the bus would; the
  * last test runs the lab's guest, which reads the date like a PC BIOS.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lab1.h"
 
@@ -46,6 +50,40 @@ static void wr(struct mvm_cmos *c, uint8_t reg, uint8_t v)
 	mvm_cmos_ops.write(c, NULL, MVM_CMOS_PORT_DATA, &v, 1);
 }
 
+static uint8_t bcd(int v)
+{
+	return (uint8_t)((v / 10) << 4 | v % 10);
+}
+
+/* A clock picked at random in this century, different on every run: a
+ * device that hard-codes the fixed date above gets it wrong. */
+static void check_random_time(struct mvm_cmos *c)
+{
+	struct timespec ts;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srand((unsigned)(ts.tv_nsec ^ ts.tv_sec ^ getpid()));
+	now = 946684800LL + (int64_t)(rand() % 3155760000LL);
+	t = (time_t)now;
+	gmtime_r(&t, &tm);
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_SECONDS), bcd(tm.tm_sec),
+			"seconds of a random date");
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_MINUTES), bcd(tm.tm_min),
+			"minutes of a random date");
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_HOURS), bcd(tm.tm_hour),
+			"hours of a random date");
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_WEEKDAY), tm.tm_wday + 1,
+			"day of week of a random date");
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_DAY), bcd(tm.tm_mday),
+			"day of month of a random date");
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_MONTH), bcd(tm.tm_mon + 1),
+			"month of a random date");
+	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_YEAR), bcd(tm.tm_year % 100),
+			"year of a random date");
+}
+
 static void cmos_time_registers_read_in_bcd_at_power_on(void **state)
 {
 	struct mvm_cmos *c = dev();
@@ -64,6 +102,7 @@ static void cmos_time_registers_read_in_bcd_at_power_on(void **state)
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_SECONDS), 0x31,
 			"seconds 61 s later (the clock must tick)");
 	GRADE_EXPECT_EQ(rd(c, MVM_CMOS_HOURS), 0x06, "hours 61 s later");
+	check_random_time(c);
 	mvm_cmos_destroy(c);
 }
 

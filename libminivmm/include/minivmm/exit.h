@@ -111,6 +111,11 @@ int mvm_exit_reason_parse(const char *name);
  */
 int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len);
 
+/* What the exit means, as one plain sentence for students: what the
+ * guest did, that KVM_RUN returned to the VMM and what the VMM does
+ * before the guest resumes. Never NULL; static text. */
+const char *mvm_exit_meaning(const struct mvm_exit *e);
+
 /*
  * Longer explanation (several lines) for exits that stop a guest:
  * SHUTDOWN (what a triple fault is and the usual causes), FAIL_ENTRY
@@ -119,6 +124,22 @@ int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len);
  * emulate). Other exits get a one-line text. Returns the length.
  */
 int mvm_exit_explain(const struct mvm_exit *e, char *buf, size_t len);
+
+/*
+ * The same, with the vCPU's state after the exit and the guest's memory
+ * map: for SHUTDOWN it then names the cause it can see (RIP or the stack
+ * on an unmapped page, with the page walk's reason; "RIP is not in RAM"
+ * when RIP translates to MMIO or unbacked memory; an empty IDT); for an
+ * INTERNAL_ERROR it says when RIP is not in RAM. NULL state gives
+ * mvm_exit_explain()'s text. Returns the length or -EINVAL.
+ */
+struct kvm_regs;
+struct kvm_sregs;
+struct mvm_memmap;
+int mvm_exit_explain_state(const struct mvm_exit *e,
+			   const struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs,
+			   const struct mvm_memmap *mem, char *buf, size_t len);
 
 #pragma GCC visibility pop
 

@@ -56,6 +56,7 @@ struct mvm_ctr {
 	char upper[PATH_MAX];	   /* overlay upper layer */
 	char work[PATH_MAX];	   /* overlay work dir */
 	char veth_host[16];	   /* host end of the veth pair; "" if none */
+	int veth_ifindex;	   /* its interface index; 0 if none */
 	uint32_t veth_addr[2];	   /* host, container IPv4 (network order) */
 	int veth_len[2];	   /* their prefix lengths */
 	ino_t host_ns[4];	   /* our mnt, uts, net, pid namespace inodes */

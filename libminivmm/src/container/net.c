@@ -198,6 +198,13 @@ int ctr_veth_create(struct mvm_ctr *c, pid_t pid)
 	end_nest(nh, data);
 	end_nest(nh, info);
 	err = nl_talk(nh);
+	/* Remember the interface by index, which the kernel never hands out
+	 * twice while it lives: a name like mvm<PID> can belong to another
+	 * runtime whose PID was reused after ours was killed. */
+	if (!err) {
+		c->veth_ifindex = (int)if_nametoindex(c->veth_host);
+		err = c->veth_ifindex ? 0 : -errno;
+	}
 	if (!err)
 		err = ifup(c->veth_host, c->veth_addr[0], c->veth_len[0]);
 	if (err) {
@@ -220,17 +227,21 @@ int ctr_veth_configure_inside(const struct mvm_ctr *c,
 	return err;
 }
 
-/* Delete the host end if it still exists (ENODEV is the normal case). */
+/* Delete the host end if it still exists (ENODEV is the normal case),
+ * by its interface index: only the interface this runtime created, never
+ * another one that has the same name now (and nothing at all when the
+ * creation failed, e.g. EEXIST because the name was taken). */
 void ctr_veth_destroy(struct mvm_ctr *c)
 {
 	struct nl_req req = {0};
 
-	if (!c->veth_host[0])
-		return;
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-	req.nh.nlmsg_type = RTM_DELLINK;
-	req.ifi.ifi_family = AF_UNSPEC;
-	add_attr(&req, IFLA_IFNAME, c->veth_host, strlen(c->veth_host) + 1);
-	nl_talk(&req.nh);
+	if (c->veth_ifindex > 0) {
+		req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+		req.nh.nlmsg_type = RTM_DELLINK;
+		req.ifi.ifi_family = AF_UNSPEC;
+		req.ifi.ifi_index = c->veth_ifindex;
+		nl_talk(&req.nh);
+	}
+	c->veth_ifindex = 0;
 	c->veth_host[0] = '\0';
 }

@@ -249,3 +249,73 @@ int mvm_exit_describe(const struct mvm_exit *e, char *buf, size_t len)
 				mvm_exit_reason_name(e->reason));
 	}
 }
+
+/*
+ * What an exit means, in one plain sentence for a student: what the
+ * guest did, that the CPU left guest mode, that KVM_RUN returned to the
+ * VMM and what the VMM does before the next KVM_RUN resumes the guest
+ * (api.rst, "The kvm_run structure", for each reason). Never NULL.
+ */
+const char *mvm_exit_meaning(const struct mvm_exit *e)
+{
+	if (!e)
+		return "no exit";
+	switch (e->reason) {
+	case KVM_EXIT_IO:
+		return e->u.io.is_write
+			       ? "the guest executed OUT; the CPU left guest "
+				 "mode; KVM returned from KVM_RUN to the VMM, "
+				 "which emulated the port write; KVM_RUN "
+				 "resumes the guest"
+			       : "the guest executed IN; the CPU left guest "
+				 "mode; KVM returned from KVM_RUN to the VMM, "
+				 "which put the port's value in kvm_run; the "
+				 "next KVM_RUN gives it to the guest";
+	case KVM_EXIT_MMIO:
+		return e->u.mmio.is_write
+			       ? "the guest stored to an address no memory "
+				 "slot backs; KVM returned from KVM_RUN to the "
+				 "VMM, which emulated the device write; "
+				 "KVM_RUN "
+				 "resumes the guest"
+			       : "the guest loaded from an address no memory "
+				 "slot backs; KVM returned from KVM_RUN to the "
+				 "VMM, which put the value in kvm_run; the "
+				 "next "
+				 "KVM_RUN completes the load";
+	case KVM_EXIT_HLT:
+		return "the guest executed HLT with no interrupt to wait for "
+		       "in the kernel; KVM returned to the VMM, which decides "
+		       "whether the guest is done";
+	case KVM_EXIT_DEBUG:
+		return "a debug exception the debugger asked KVM for "
+		       "(KVM_SET_GUEST_DEBUG: single step or hardware "
+		       "breakpoint); the guest did nothing special";
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		return "the guest executed RDMSR/WRMSR of an MSR KVM sends to "
+		       "user space (MSR filter); the VMM answers it, or makes "
+		       "it #GP";
+	case KVM_EXIT_SHUTDOWN:
+		return "the guest triple-faulted: the CPU shut down and cannot "
+		       "run on (`explain` says why)";
+	case KVM_EXIT_INTERNAL_ERROR:
+		return "KVM itself could not go on (often its instruction "
+		       "emulator); the guest cannot run on";
+	case KVM_EXIT_FAIL_ENTRY:
+		return "the hardware refused to enter the guest: the register "
+		       "state breaks its rules";
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		return "the guest can take an interrupt now (the VMM asked "
+		       "with request_interrupt_window); the VMM injects it";
+	case KVM_EXIT_INTR:
+		return "a signal interrupted KVM_RUN (a timeout or a kick); "
+		       "the guest did nothing";
+	case KVM_EXIT_SYSTEM_EVENT:
+		return "the guest asked for a reset, a shutdown or a crash "
+		       "report; the VMM acts on it";
+	default:
+		return "KVM_RUN returned to the VMM with this reason "
+		       "(Documentation/virt/kvm/api.rst)";
+	}
+}

@@ -9,6 +9,11 @@
  * mvm_exit_explain() decodes them and names the usual causes, citing the
  * Intel SDM, the AMD APM and Documentation/virt/kvm/api.rst. The one-line
  * form of every exit is mvm_exit_describe() in exitdesc.c.
+ *
+ * Given the vCPU's registers and the memory map as well
+ * (mvm_exit_explain_state()), it also looks: it walks RIP and the stack
+ * through the guest's page tables and says which cause applies - an
+ * unmapped page, RIP outside RAM, an empty IDT - before the list.
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -44,10 +49,14 @@ static void add(struct text *t, const char *fmt, ...)
 /* Intel SDM Vol. 3A 6.15 (Interrupt 8, double fault) and the "Exception
  * classes" table: a fault while delivering #DF is a triple fault, which
  * puts the CPU into shutdown; KVM reports that as KVM_EXIT_SHUTDOWN. */
-static void explain_shutdown(const struct mvm_exit *e, struct text *t)
+static void shutdown_head(const struct mvm_exit *e, struct text *t)
 {
 	add(t, "SHUTDOWN at RIP 0x%llx: the guest triple-faulted.\n",
 	    (unsigned long long)e->rip);
+}
+
+static void explain_shutdown(struct text *t)
+{
 	add(t, "An exception the CPU cannot deliver becomes a double fault "
 	       "(#DF); one it cannot deliver\nwhile delivering #DF shuts "
 	       "the CPU down (Intel SDM Vol. 3A 6.15; AMD APM Vol. 2 8.2.9).\n"
@@ -227,6 +236,137 @@ static void explain_internal(const struct mvm_exit *e, struct text *t)
 		    (unsigned long long)in->data[i]);
 }
 
+/* Where one linear address lands. */
+enum where {
+	IN_RAM,	  /* translates to guest RAM */
+	UNMAPPED, /* the page walk fails: `why` says where */
+	NOT_RAM,  /* translates, but no memory slot backs the result */
+};
+
+static enum where locate(const struct mvm_memmap *mem,
+			 const struct kvm_sregs *sr, uint64_t linear,
+			 uint64_t *gpa, char *why, size_t n)
+{
+	struct mvm_pt_walk w;
+
+	*gpa = linear; /* CR0.PG = 0: no translation (SDM Vol. 3A 4.1) */
+	if (sr->cr0 & MVM_CR0_PG) {
+		if (mvm_pt_walk(mem, sr->cr0, sr->cr3, sr->cr4, sr->efer,
+				linear, &w)) {
+			snprintf(why, n, "%s", w.why);
+			return UNMAPPED;
+		}
+		*gpa = w.gpa;
+	}
+	if (mvm_memmap_find(mem, *gpa))
+		return IN_RAM;
+	snprintf(why, n, "guest-physical 0x%llx has no memory slot",
+		 (unsigned long long)*gpa);
+	return NOT_RAM;
+}
+
+/* Linear address of CS:RIP. In 64-bit mode the CS base is ignored
+ * (SDM Vol. 3A 3.4.4); elsewhere it is added, in 32 bits. */
+static uint64_t linear_pc(const struct kvm_regs *r, const struct kvm_sregs *sr)
+{
+	if ((sr->efer & MVM_EFER_LMA) && sr->cs.l)
+		return r->rip;
+	return (uint32_t)(sr->cs.base + r->rip);
+}
+
+/* Say what is wrong with RIP's page, if anything. 1 if something is. */
+static int look_at_rip(const struct kvm_regs *r, const struct kvm_sregs *sr,
+		       const struct mvm_memmap *mem, struct text *t)
+{
+	uint64_t pc = linear_pc(r, sr), gpa;
+	char why[128];
+
+	switch (locate(mem, sr, pc, &gpa, why, sizeof(why))) {
+	case UNMAPPED:
+		add(t,
+		    "  - RIP 0x%llx is on an unmapped page: %s.\n    "
+		    "Fetching the instruction page-faults (#PF, SDM Vol. "
+		    "3A 4.7).\n",
+		    (unsigned long long)pc, why);
+		return 1;
+	case NOT_RAM:
+		add(t,
+		    "  - RIP is not in RAM: 0x%llx is guest-physical "
+		    "0x%llx,\n    which no memory slot backs (MMIO or "
+		    "nothing): there is no code to run there.\n    A wrong "
+		    "jump or a corrupt return address?\n",
+		    (unsigned long long)pc, (unsigned long long)gpa);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The stack and the IDT: what delivering an exception needs (SDM Vol.
+ * 3A 6.12.1: the CPU reads the IDT entry, then pushes the frame). */
+static int look_at_delivery(const struct kvm_regs *r,
+			    const struct kvm_sregs *sr,
+			    const struct mvm_memmap *mem, struct text *t)
+{
+	uint64_t sp = sr->ss.base + r->rsp - 8, gpa;
+	char why[128];
+	int found = 0;
+
+	if (!(sr->efer & MVM_EFER_LMA))
+		sp = (uint32_t)sp;
+	if (locate(mem, sr, sp, &gpa, why, sizeof(why)) != IN_RAM) {
+		add(t,
+		    "  - the stack below RSP 0x%llx is not in RAM (%s):\n"
+		    "    pushing an exception frame faults.\n",
+		    (unsigned long long)r->rsp, why);
+		found = 1;
+	}
+	if ((sr->cr0 & MVM_CR0_PE) && sr->idt.limit == 0) {
+		add(t, "  - the IDT is empty (IDTR limit 0): no exception "
+		       "has a handler.\n");
+		found = 1;
+	}
+	return found;
+}
+
+int mvm_exit_explain_state(const struct mvm_exit *e,
+			   const struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs,
+			   const struct mvm_memmap *mem, char *buf, size_t len)
+{
+	struct text t = {.buf = buf, .len = len};
+	int found;
+
+	if (!e || !buf || len == 0 || !regs || !sregs || !mem ||
+	    e->reason != KVM_EXIT_SHUTDOWN)
+		t.total = mvm_exit_explain(e, buf, len);
+	if (t.total < 0 || !regs || !sregs || !mem)
+		return t.total;
+	if (e->reason == KVM_EXIT_SHUTDOWN) {
+		/* What the state shows first, then the general list. */
+		buf[0] = '\0';
+		shutdown_head(e, &t);
+		add(&t, "What this guest's state shows:\n");
+		found = look_at_rip(regs, sregs, mem, &t);
+		found |= look_at_delivery(regs, sregs, mem, &t);
+		if (!found)
+			add(&t, "  - RIP and the stack are in mapped RAM and "
+				"the IDT is set: look at the IDT's entries\n"
+				"    and the segment state (`check`).\n");
+		explain_shutdown(&t);
+	} else if (e->reason == KVM_EXIT_INTERNAL_ERROR) {
+		/* Executing from MMIO ends in an emulation failure: then
+		 * the guest's code is not the problem, where it jumped is. */
+		add(&t, "Where RIP stands:\n");
+		if (look_at_rip(regs, sregs, mem, &t))
+			add(&t, "    (So the advice above about SSE and x87 "
+				"does not apply.)\n");
+		else
+			add(&t, "  - RIP is in RAM.\n");
+	}
+	return t.total;
+}
+
 /* Exits that stop a guest get several lines; every other exit gets its
  * one-line description, so callers can always print the explanation. */
 int mvm_exit_explain(const struct mvm_exit *e, char *buf, size_t len)
@@ -238,7 +378,8 @@ int mvm_exit_explain(const struct mvm_exit *e, char *buf, size_t len)
 	buf[0] = '\0';
 	switch (e->reason) {
 	case KVM_EXIT_SHUTDOWN:
-		explain_shutdown(e, &t);
+		shutdown_head(e, &t);
+		explain_shutdown(&t);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		explain_fail_entry(e, &t);

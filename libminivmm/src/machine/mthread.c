@@ -84,7 +84,6 @@ static int park(struct mvm_machine *m, struct vthread *vt)
 	return m->stopping;
 }
 
-/* [slide:vcpu-thread] */
 static void *vcpu_thread(void *arg)
 {
 	struct vthread *vt = arg;
@@ -96,7 +95,8 @@ static void *vcpu_thread(void *arg)
 
 	mvm_vcpu_set_deadline(vcpu, m->timeout_ms);
 	pthread_mutex_lock(&m->lock);
-	while (!park(m, vt)) {
+	/* [slide:vcpu-thread] */
+	while (!park(m, vt)) { /* parked while a pause is in force */
 		pthread_mutex_unlock(&m->lock);
 		rc = mvm_vcpu_run_once(vcpu, &e);
 		v = mvm_machine_classify(m, vcpu, rc, &e);
@@ -109,6 +109,7 @@ static void *vcpu_thread(void *arg)
 		if (final(v))
 			break;
 	}
+	/* [/slide:vcpu-thread] */
 	vt->state = VT_DONE;
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
@@ -116,7 +117,6 @@ static void *vcpu_thread(void *arg)
 	mvm_vcpu_unbind_thread(vcpu);
 	return NULL;
 }
-/* [/slide:vcpu-thread] */
 
 int mvm_machine_start(struct mvm_machine *m, unsigned timeout_ms,
 		      mvm_exit_cb *each, void *ctx)
