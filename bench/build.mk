@@ -1,10 +1,13 @@
 # bench/: what one VM exit costs through the library's run step compared
-# with a bare KVM_RUN loop. `make bench` builds and runs it.
+# with a bare KVM_RUN loop (bench_exit), and what a snapshot costs to
+# write and to restore, mapped or copied (bench_snapshot). `make bench`
+# builds and runs them.
 
 BENCH_BIN := $(BUILD)/bench/bench_exit
+BENCH_SNAP_BIN := $(BUILD)/bench/bench_snapshot
 
-# Built with everything, so it cannot rot; run only by `make bench`.
-ALL_TARGETS += $(BENCH_BIN)
+# Built with everything, so they cannot rot; run only by `make bench`.
+ALL_TARGETS += $(BENCH_BIN) $(BENCH_SNAP_BIN)
 
 # This fragment is read before libminivmm/build.mk defines LIB_A, and
 # prerequisites are expanded when read, so name the library directly.
@@ -12,6 +15,11 @@ $(BENCH_BIN): $(BUILD)/bench/bench_exit.o $(BUILD)/libminivmm.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+$(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
 .PHONY: bench
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
 	$(Q)$(BENCH_BIN)
+	$(Q)$(BENCH_SNAP_BIN)

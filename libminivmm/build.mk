@@ -69,6 +69,13 @@ LIB_SRCS += \
 	libminivmm/src/state/vm_state.c \
 	libminivmm/src/state/devstate.c
 
+# Snapshots: the file format, save and restore (snapshot.h).
+LIB_SRCS += \
+	libminivmm/src/snapshot/crc32.c \
+	libminivmm/src/snapshot/read.c \
+	libminivmm/src/snapshot/save.c \
+	libminivmm/src/snapshot/restore.c
+
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
 	libminivmm/src/container/util.c \

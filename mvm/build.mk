@@ -11,7 +11,9 @@ MVM_SRCS := \
 	mvm/console.c \
 	mvm/cmd_doctor.c \
 	mvm/cmd_ctr.c \
-	mvm/cmd_compare.c
+	mvm/cmd_compare.c \
+	mvm/snapshot_cli.c \
+	mvm/cmd_restore.c
 
 MVM_LIBS :=
 # The program is build/mvm, so its objects cannot live in build/mvm/:

@@ -35,6 +35,7 @@
 #include "console.h"
 #include "minivmm/minivmm.h"
 #include "run_report.h"
+#include "snapshot_cli.h"
 
 #define CMD "mvm run"
 
@@ -86,17 +87,18 @@ static void usage(FILE *f)
 		"                      (0: any free one, printed) before "
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
-		"  -v, --verbose       show the library's debug messages\n"
-		"  -h, --help          this text\n\n"
-		"IMAGE is an ELF executable, or a flat binary when its name "
-		"ends in .bin\n(or with --flat); a file that starts with "
-		"0x7f is always taken as ELF.\n"
-		"Flat images load at 0x7c00 in real mode, else at 1 MiB. "
-		"Guest output\n(debug port, UART, ucall PRINT) goes to "
-		"stdout; everything else to stderr.\n"
-		"Console: stdin goes to the guest's serial port (COM1), "
-		"Ctrl-C included\n(a terminal is put in raw mode). Escape "
-		"keys:\n");
+		"  -v, --verbose       show the library's debug messages\n");
+	snapcli_usage(f);
+	fprintf(f, "  -h, --help          this text\n\n"
+		   "IMAGE is an ELF executable, or a flat binary when its name "
+		   "ends in .bin\n(or with --flat); a file that starts with "
+		   "0x7f is always taken as ELF.\n"
+		   "Flat images load at 0x7c00 in real mode, else at 1 MiB. "
+		   "Guest output\n(debug port, UART, ucall PRINT) goes to "
+		   "stdout; everything else to stderr.\n"
+		   "Console: stdin goes to the guest's serial port (COM1), "
+		   "Ctrl-C included\n(a terminal is put in raw mode). Escape "
+		   "keys:\n");
 	console_print_keys(f, "  ");
 	fprintf(f, "From a pipe, EOF stops input (the guest runs on) and "
 		   "SIGINT stops the VM.\n"
@@ -200,6 +202,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{"raw", no_argument, NULL, 'r'},
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
+		SNAPCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -221,6 +224,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			   c == 'g') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == SNAPCLI_OPT_ON_EXIT ||
+			   c == SNAPCLI_OPT_AT_EXIT) {
+			if (snapcli_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);
 		}
@@ -233,7 +240,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return MVM_EXIT_USAGE;
 	}
 	o->image = argv[optind];
-	return -1;
+	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
 }
 
 /* The demo device timed a marker interval (cpl-compute's loops). */
@@ -320,7 +327,8 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
 
 	if (o->timeout_ms)
 		mvm_vcpu_set_deadline(vcpu, o->timeout_ms);
-	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con)) {
+	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con) &&
+	       !snapcli_poll(m, con)) {
 		rc = mvm_machine_step(m, 0, &e, &v); /* one exit */
 		if (o->trace && rc == 0)
 			report_trace(mvm_machine_vm(m), &e);
@@ -436,6 +444,7 @@ int cmd_run(int argc, char **argv)
 			console_stop(&con);
 			status = report_quit(&con);
 		}
+		status = snapcli_finish(m, status);
 	}
 	console_stop(&con);
 	mvm_machine_destroy(m);

@@ -22,5 +22,6 @@ int cmd_run(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_ctr(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

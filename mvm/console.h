@@ -63,6 +63,7 @@ struct console {
 	int wake[2];		  /* self-pipe: signals and console_stop() */
 	pthread_t thread;	  /* the input thread */
 	atomic_int quit;	  /* enum console_stop_reason */
+	atomic_int snapshot;	  /* Ctrl-A s or SIGUSR1, not yet taken */
 	int signo;		  /* the signal behind CONSOLE_BY_SIGNAL */
 	int eof;		  /* stdin ended: nothing more to forward */
 	int told_full;		  /* said once that input waits */
@@ -80,6 +81,8 @@ void console_output(void *ctx, const char *buf, size_t len);
 /* 0 or -errno; on error nothing is left changed (terminal, signals). */
 int console_start(struct console *c, struct mvm_machine *m);
 enum console_stop_reason console_quit(struct console *c);
+/* 1 once per Ctrl-A s / SIGUSR1 since the last call (snapshot_cli.c). */
+int console_snapshot_requested(struct console *c);
 /* Stop the thread, restore the terminal, end the line (below); safe to
  * call twice. */
 void console_stop(struct console *c);

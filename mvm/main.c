@@ -2,6 +2,7 @@
  * main.c - the `mvm` program: find the subcommand and call it.
  *
  *   mvm run IMAGE       run a guest image, report why it stopped
+ *   mvm restore FILE    run a snapshot on from where it was saved
  *   mvm doctor          check that this machine can run minivmm
  *   mvm <cmd> --help    options of one subcommand
  *
@@ -22,6 +23,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "run a guest image and report why it stopped"},
+	{"restore", cmd_restore,
+	 "run a snapshot (mvm run --snapshot-on-exit) on"},
 	{"doctor", cmd_doctor, "check /dev/kvm, capabilities and the CPU"},
 	{"ctr", cmd_ctr,
 	 "run a command in a container (OS-level virtualization)"},

@@ -56,6 +56,7 @@
 #include "pic.h"
 #include "pit.h"
 #include "gdbstub.h"
+#include "snapshot.h"
 
 #pragma GCC visibility pop
 

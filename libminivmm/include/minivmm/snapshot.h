@@ -1,0 +1,117 @@
+/*
+ * snapshot.h - a whole machine in one file, and back.
+ *
+ * A snapshot is everything state.h calls "the state" of a machine
+ * (machine.h), written to a file: its config, guest RAM, each vCPU's
+ * full state, the VM's in-kernel devices and each emulated device's
+ * blob. A restore builds a new machine from the saved config and puts
+ * the state back; the guest continues from the exit it was saved at,
+ * in this process or another one.
+ *
+ * The file format (version 1; all integers little-endian, host layout
+ * for the state structs: a snapshot is read back by the same build):
+ *
+ *   offset 0   file header, 32 bytes
+ *                magic "MVMSNAP\0" | u32 version | u32 sections |
+ *                u32 flags (0) | u32 reserved | u32 pad | u32 crc32 of
+ *                the 28 bytes before it
+ *   offset 32  section header, 64 bytes, then its body; the next header
+ *              starts 8-byte aligned after the body
+ *                u32 type | u32 flags | u64 aux | u64 body offset |
+ *                u64 body length | char name[24] | u32 body crc32 |
+ *                u32 crc32 of the 60 header bytes before it
+ *   ...
+ *   the last section is END (no body): a file cut at a section boundary
+ *   is missing it and is refused as truncated.
+ *
+ *   type    name       aux          body
+ *   CONFIG  "config"   0            struct of the machine's config
+ *   RAM     "ram"      GPA          the slot's bytes, at a 4 KiB-aligned
+ *                                   file offset (flags: MVM_MEM_*)
+ *   VM      "vm"       0            struct mvm_vm_state (state.h)
+ *   VCPU    "vcpu"     index        struct mvm_vcpu_state (state.h)
+ *   DEVICE  dev name   bus base     the device's save() blob
+ *                                   (flags: 0 port I/O, 1 MMIO)
+ *   LABMSR  "labmsr"   0            Lab 1's MSR blob
+ *   END     "end"      0            none
+ *
+ * Checksums are CRC-32 (the IEEE 802.3 polynomial, reflected, as zlib
+ * and PNG use). Every header and every body but RAM is checked on
+ * restore before the new machine is touched. RAM's body crc is defined
+ * over the pages that are not all zero, as (u64 page index, 4096 bytes)
+ * in order, so holes cost nothing to save or verify; it is checked only
+ * with MVM_SNAP_VERIFY: reading 1 GiB would cost the fast restore.
+ *
+ * Fast restore: RAM is not read but mapped from the file, copy-on-write
+ * (MAP_PRIVATE through mvm_vm_mem_replace_fd(), vm.h): only the pages
+ * the guest touches are ever read, and its writes stay in the process.
+ * A private mapping still sees later writes to the file in pages it has
+ * not copied yet, so a snapshot is never written over a file: it goes to
+ * a new file that is renamed over the path (other processes' mappings
+ * keep the old inode), and saving onto the file a slot of the machine
+ * itself maps is refused with -EBUSY.
+ *
+ * Errors: 0 or -errno, with the log naming the section at fault:
+ * -ENOEXEC foreign magic, -EPROTONOSUPPORT another version, -EBADMSG a
+ * checksum, -ENODATA truncated, -EINVAL a section that contradicts the
+ * config. A failed restore leaves no machine behind.
+ */
+#ifndef MINIVMM_SNAPSHOT_H
+#define MINIVMM_SNAPSHOT_H
+
+/* The API below is what libminivmm.so exports (libminivmm/build.mk). */
+#pragma GCC visibility push(default)
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine.h"
+
+#define MVM_SNAP_MAGIC	 "MVMSNAP"
+#define MVM_SNAP_VERSION 1
+
+/* Section types. */
+enum mvm_snap_type {
+	MVM_SNAP_END = 0,
+	MVM_SNAP_CONFIG = 1,
+	MVM_SNAP_RAM = 2,
+	MVM_SNAP_VM = 3,
+	MVM_SNAP_VCPU = 4,
+	MVM_SNAP_DEVICE = 5,
+	MVM_SNAP_LABMSR = 6,
+	MVM_SNAP_TYPES
+};
+
+/* Restore flags. */
+#define MVM_SNAP_VERIFY (1u << 0) /* check RAM's crc too */
+#define MVM_SNAP_COPY	(1u << 1) /* read RAM into memfd RAM, don't map */
+
+/* Name of a section type ("config", "ram", ...) for messages. */
+const char *mvm_snap_type_name(unsigned type);
+
+/* CRC-32 of buf, continuing from crc (0 to start). */
+uint32_t mvm_crc32(uint32_t crc, const void *buf, size_t len);
+
+/*
+ * Save machine m to path. m must not run: not started, or paused
+ * (mvm_machine_pause()) by the caller. Every vCPU is first settled
+ * (a KVM_RUN with immediate_exit, api.rst "KVM_RUN": an I/O or MMIO
+ * exit completes only when the vCPU re-enters), so a save right after
+ * an I/O exit holds the finished instruction. Written to path.tmp and
+ * renamed; -EBUSY when path is a file a slot of m maps.
+ */
+int mvm_snapshot_save(struct mvm_machine *m, const char *path);
+
+/*
+ * Build a machine from the snapshot at path and load its state. base
+ * gives what a file cannot hold (output and log callbacks, trace; the
+ * rest is taken from the file; may be NULL). flags: MVM_SNAP_*.
+ * 0 and *out, or -errno (the log names the section) and *out NULL.
+ */
+int mvm_snapshot_restore(const char *path,
+			 const struct mvm_machine_config *base, unsigned flags,
+			 struct mvm_machine **out);
+
+#pragma GCC visibility pop
+
+#endif

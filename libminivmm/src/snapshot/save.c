@@ -1,0 +1,328 @@
+/*
+ * save.c - write a machine to a snapshot file (format in snapshot.h).
+ *
+ * Order: CONFIG, VM, each VCPU, each DEVICE, LABMSR, each RAM slot, END,
+ * and the file header last (it counts the sections). RAM pages that are
+ * all zero are not written: the file gets a hole there (pwrite past
+ * them), which reads back as zeros, so an idle 1 GiB guest makes a
+ * small file. For memfd RAM, lseek(SEEK_DATA) skips pages never touched
+ * without even reading them (lseek(2): tmpfs reports holes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "machine/machine_internal.h"
+#include "minivmm/labmsr.h"
+#include "minivmm/state.h"
+#include "snapfile.h"
+
+struct writer {
+	int fd;		 /* the new file */
+	uint64_t off;	 /* where the next section header goes */
+	uint32_t nsects; /* written so far */
+	const struct mvm_log *log;
+};
+
+static int write_at(int fd, const void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
+				   (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A section header at w->off for a body of len bytes at body_off. */
+static int put_hdr(struct writer *w, struct snap_sect_hdr *s)
+{
+	int rc;
+
+	s->hdr_crc = mvm_snap_sect_hdr_crc(s);
+	rc = write_at(w->fd, s, sizeof(*s), w->off);
+	if (rc)
+		return rc;
+	w->nsects++;
+	w->off = snap_align(s->offset + s->length, 8);
+	return 0;
+}
+
+static int put_section(struct writer *w, unsigned type, unsigned flags,
+		       uint64_t aux, const char *name, const void *body,
+		       size_t len)
+{
+	struct snap_sect_hdr s = {.type = type,
+				  .flags = flags,
+				  .aux = aux,
+				  .offset = w->off + sizeof(s),
+				  .length = len};
+	int rc;
+
+	snprintf(s.name, sizeof(s.name), "%s", name);
+	s.body_crc = mvm_crc32(0, body, len);
+	rc = len ? write_at(w->fd, body, len, s.offset) : 0;
+	return rc ? rc : put_hdr(w, &s);
+}
+
+static int put_config(struct writer *w, struct mvm_machine *m)
+{
+	struct mvm_vm *vm = m->vm;
+	struct snap_config c = {
+		.ram_size = mvm_vm_ram_size(vm),
+		.ncpus = (uint32_t)mvm_vm_ncpus(vm),
+		.irqchip = m->cfg.irqchip,
+		.devices = m->devices,
+		.vm_flags = m->cfg.vm_flags,
+		.mode = m->mode,
+		.hlt = m->cfg.hlt,
+		.page_size = m->cfg.page_size,
+		.map_size = m->cfg.map_size,
+		.pt_cr3 = vm->pt.cr3,
+		.pt_page = vm->pt.page,
+		.pt_map = vm->pt.map,
+		.img_kind = m->img.kind,
+		.img_nseg = m->img.nsegments,
+		.img_entry = m->img.entry,
+		.img_lo = m->img.lo,
+		.img_hi = m->img.hi,
+	};
+
+	return put_section(w, MVM_SNAP_CONFIG, 0, 0, "config", &c, sizeof(c));
+}
+
+static int put_cpus(struct writer *w, struct mvm_machine *m)
+{
+	struct mvm_vcpu_state *st = malloc(sizeof(*st));
+	struct mvm_vm_state vst;
+	int rc = st ? mvm_vm_state_get(m->vm, &vst) : -ENOMEM;
+
+	if (!rc)
+		rc = put_section(w, MVM_SNAP_VM, 0, 0, "vm", &vst, sizeof(vst));
+	for (int i = 0; !rc && i < mvm_vm_ncpus(m->vm); i++) {
+		rc = mvm_vcpu_state_get(mvm_vm_vcpu(m->vm, i), st);
+		if (!rc)
+			rc = put_section(w, MVM_SNAP_VCPU, 0, (uint64_t)i,
+					 "vcpu", st, sizeof(*st));
+	}
+	free(st);
+	return rc;
+}
+
+/* Each device with a save(), by bus, base and name. A blob's size is
+ * a u16 (state.h), so one buffer of that size holds any. */
+static int put_devices(struct writer *w, struct mvm_machine *m)
+{
+	const struct mvm_bus *bus[2] = {mvm_vm_pio_bus(m->vm),
+					mvm_vm_mmio_bus(m->vm)};
+	const size_t len = UINT16_MAX;
+	uint8_t *blob = malloc(len);
+	int rc = blob ? 0 : -ENOMEM;
+
+	for (unsigned b = 0; b < 2; b++)
+		for (int i = 0; !rc && i < bus[b]->n; i++) {
+			const struct mvm_bus_entry *e = &bus[b]->e[i];
+			int n;
+
+			if (!e->ops->save)
+				continue;
+			n = e->ops->save(e->dev, blob, len);
+			rc = n < 0 ? n
+				   : put_section(w, MVM_SNAP_DEVICE, b, e->base,
+						 e->ops->name, blob, (size_t)n);
+		}
+	if (!rc && (m->devices & MVM_MDEV_LAB1)) {
+		int n = mvm_labmsr_save(&m->labmsr, blob, len);
+
+		rc = n < 0 ? n
+			   : put_section(w, MVM_SNAP_LABMSR, 0, 0, "labmsr",
+					 blob, (size_t)n);
+	}
+	free(blob);
+	return rc;
+}
+
+/* Where the next page with data may be: SEEK_DATA on a shared memfd,
+ * else simply the next page. */
+static uint64_t next_data(const struct mvm_slot *s, uint64_t off)
+{
+	off_t d;
+
+	if (s->fd < 0 || (s->flags & MVM_MEM_PRIVATE))
+		return off;
+	d = lseek(s->fd, (off_t)(s->fd_offset + off), SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? s->size : off;
+	return (uint64_t)d - s->fd_offset;
+}
+
+static int put_ram(struct writer *w, const struct mvm_slot *s)
+{
+	struct snap_sect_hdr h = {
+		.type = MVM_SNAP_RAM,
+		.flags = s->flags & ~MVM_MEM_LOG_DIRTY,
+		.aux = s->gpa,
+		.offset = snap_align(w->off + sizeof(h), SNAP_PAGE),
+		.length = s->size,
+		.name = "ram",
+	};
+	uint64_t off = 0;
+	uint32_t crc = 0;
+	int rc = 0;
+
+	while (!rc && (off = next_data(s, off) & ~(uint64_t)(SNAP_PAGE - 1)) <
+			      s->size) {
+		uint64_t index = off / SNAP_PAGE, run = off;
+
+		if (mvm_snap_page_is_zero(s->hva + off)) {
+			off += SNAP_PAGE;
+			continue;
+		}
+		/* A run of non-zero pages: one write. */
+		while (run < s->size && !mvm_snap_page_is_zero(s->hva + run)) {
+			crc = mvm_crc32(crc, &index, sizeof(index));
+			crc = mvm_crc32(crc, s->hva + run, SNAP_PAGE);
+			run += SNAP_PAGE, index++;
+		}
+		rc = write_at(w->fd, s->hva + off, run - off, h.offset + off);
+		off = run;
+	}
+	h.body_crc = crc;
+	return rc ? rc : put_hdr(w, &h);
+}
+
+/*
+ * An I/O or MMIO exit is finished by the next KVM_RUN (the IN's data
+ * reaches RAX, RIP moves past the instruction). api.rst, "KVM_RUN",
+ * immediate_exit: KVM completes that pending work and returns EINTR
+ * without running the guest, which is how a VMM settles a vCPU before
+ * reading its state.
+ */
+static int settle(struct mvm_vcpu *vcpu, const struct mvm_log *log)
+{
+	struct kvm_run *run = mvm_vcpu_kvm_run(vcpu);
+	int r, err;
+
+	run->immediate_exit = 1;
+	r = ioctl(mvm_vcpu_fd(vcpu), KVM_RUN, 0);
+	err = errno;
+	run->immediate_exit = 0;
+	if (r < 0 && err != EINTR) {
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "snapshot: settling vCPU %d (KVM_RUN with "
+			 "immediate_exit): %s",
+			 mvm_vcpu_index(vcpu), strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* Saving is for a machine whose vCPUs are parked (machine.h rule 4). */
+static int check_quiet(struct mvm_machine *m)
+{
+	int busy;
+
+	pthread_mutex_lock(&m->lock);
+	busy = m->started && m->pause_depth == 0;
+	pthread_mutex_unlock(&m->lock);
+	if (busy)
+		mvm_logf(&m->log, MVM_LOG_ERROR,
+			 "snapshot: the machine is running: pause it first");
+	return busy ? -EBUSY : 0;
+}
+
+/* Writing path while a slot maps it would change the guest's memory
+ * under it (snapshot.h): refuse. */
+static int check_not_mapped(struct mvm_machine *m, const char *path)
+{
+	const struct mvm_memmap *mem = mvm_vm_mem(m->vm);
+	struct stat target, sb;
+
+	if (stat(path, &target) < 0)
+		return 0;
+	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
+		const struct mvm_slot *s = &mem->slots[i];
+
+		if (!s->used || s->fd < 0 || fstat(s->fd, &sb) < 0)
+			continue;
+		if (sb.st_dev == target.st_dev && sb.st_ino == target.st_ino) {
+			mvm_logf(&m->log, MVM_LOG_ERROR,
+				 "snapshot: '%s' is mapped by this machine "
+				 "(slot %d): write the snapshot elsewhere",
+				 path, i);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static int write_all(struct writer *w, struct mvm_machine *m)
+{
+	const struct mvm_memmap *mem = mvm_vm_mem(m->vm);
+	struct snap_file_hdr h = {.magic = MVM_SNAP_MAGIC,
+				  .version = MVM_SNAP_VERSION};
+	int rc = put_config(w, m);
+
+	if (!rc)
+		rc = put_cpus(w, m);
+	if (!rc)
+		rc = put_devices(w, m);
+	for (int i = 0; !rc && i < MVM_MAX_SLOTS; i++)
+		if (mem->slots[i].used)
+			rc = put_ram(w, &mem->slots[i]);
+	if (!rc)
+		rc = put_section(w, MVM_SNAP_END, 0, 0, "end", NULL, 0);
+	if (rc)
+		return rc;
+	/* The last RAM pages may be holes: give the file its full size. */
+	if (ftruncate(w->fd, (off_t)w->off) < 0)
+		return -errno;
+	h.nsects = w->nsects;
+	h.crc = mvm_snap_file_hdr_crc(&h);
+	return write_at(w->fd, &h, sizeof(h), 0);
+}
+
+int mvm_snapshot_save(struct mvm_machine *m, const char *path)
+{
+	struct writer w = {-1, sizeof(struct snap_file_hdr), 0, NULL};
+	char *tmp = NULL;
+	int rc;
+
+	if (!m || !path)
+		return -EINVAL;
+	w.log = &m->log;
+	rc = check_quiet(m);
+	if (!rc)
+		rc = check_not_mapped(m, path);
+	for (int i = 0; !rc && i < mvm_vm_ncpus(m->vm); i++)
+		rc = settle(mvm_vm_vcpu(m->vm, i), &m->log);
+	if (rc)
+		return rc;
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	rc = w.fd < 0 ? -errno : write_all(&w, m);
+	if (w.fd >= 0 && close(w.fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc) {
+		mvm_logf(&m->log, MVM_LOG_ERROR, "snapshot: writing '%s': %s",
+			 tmp, strerror(-rc));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
