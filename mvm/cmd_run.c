@@ -22,9 +22,7 @@
  * error, timeout) or a signal (SIGINT, SIGTERM) stopped it; 2 on usage
  * errors.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,214 +32,11 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
 
 #define CMD "mvm run"
-
-struct run_opts {
-	int mode_set;		/* --mode given */
-	enum mvm_cpu_mode mode; /* CPU mode to start in */
-	uint64_t mem;		/* bytes of guest RAM */
-	int trace;		/* --trace: print every exit */
-	int stats;		/* --stats: table at the end */
-	int verbose;		/* -v: show the library's debug messages */
-	int flat;		/* --flat: a flat binary whatever its name */
-	int raw;		/* --raw: guest output not escaped */
-	int cpus;		/* --cpus: vCPUs, each on its own thread */
-	unsigned timeout_ms;	/* 0 = run until the guest stops */
-	const char *image;	/* path */
-	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */
-	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
-	int gdb_port;		/* --gdb: 0 = any free port */
-	char gdb_buf[64];	/* --gdb's host part */
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: mvm run [options] IMAGE\n\n"
-		"Run a guest image (ELF or flat binary) until it halts, "
-		"says DONE, or fails.\n\n"
-		"  -m, --mode MODE     real | prot | long (default: ELF64 "
-		"long, ELF32 prot,\n"
-		"                      flat binary real)\n"
-		"  -M, --mem SIZE      guest RAM, e.g. 64M, 1G (default "
-		"64M)\n"
-		"  -t, --trace         print every exit to stderr as it "
-		"happens\n"
-		"  -s, --stats         print exit counts and handler times "
-		"at the end\n"
-		"  -T, --timeout SEC   stop the guest after SEC seconds "
-		"(default: none)\n"
-		"  -f, --flat          IMAGE is a flat binary whatever its "
-		"name\n"
-		"  -c, --cpus N        N vCPUs (1-8), each on its own thread "
-		"(default 1)\n"
-		"  -r, --raw           pass guest output to the terminal "
-		"untouched (default:\n"
-		"                      control characters are shown "
-		"escaped, ESC as \\x1b)\n"
-		"  -g, --gdb [HOST:]PORT  wait for gdb on HOST (default "
-		"127.0.0.1) and PORT\n"
-		"                      (0: any free one, printed) before "
-		"the first instruction;\n"
-		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
-		"  -v, --verbose       show the library's debug messages\n");
-	snapcli_usage(f);
-	fprintf(f, "  -h, --help          this text\n\n"
-		   "IMAGE is an ELF executable, or a flat binary when its name "
-		   "ends in .bin\n(or with --flat); a file that starts with "
-		   "0x7f is always taken as ELF.\n"
-		   "Flat images load at 0x7c00 in real mode, else at 1 MiB. "
-		   "Guest output\n(debug port, UART, ucall PRINT) goes to "
-		   "stdout; everything else to stderr.\n"
-		   "Console: stdin goes to the guest's serial port (COM1), "
-		   "Ctrl-C included\n(a terminal is put in raw mode). Escape "
-		   "keys:\n");
-	console_print_keys(f, "  ");
-	fprintf(f, "From a pipe, EOF stops input (the guest runs on) and "
-		   "SIGINT stops the VM.\n"
-		   "Exit status: 0 halted/DONE or Ctrl-A x, 1 guest failed, "
-		   "timed out or was\nstopped by a signal, 2 usage error.\n");
-}
-
-/* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one);
- * --gdb unix:PATH: a Unix socket at PATH. */
-static int parse_gdb(struct run_opts *o, const char *arg)
-{
-	const char *colon = strrchr(arg, ':');
-	const char *port = colon ? colon + 1 : arg;
-	size_t hlen = colon ? (size_t)(colon - arg) : 0;
-	struct in_addr addr;
-	char *end;
-	long p;
-
-	if (strncmp(arg, "unix:", 5) == 0 && arg[5]) {
-		o->gdb_unix = arg + 5;
-		o->gdb_host = "unix";
-		return 0;
-	}
-	if (hlen >= sizeof(o->gdb_buf) || !*port)
-		return -EINVAL;
-	p = strtol(port, &end, 10);
-	if (*end || p < 0 || p > 65535)
-		return -EINVAL;
-	memcpy(o->gdb_buf, arg, hlen);
-	o->gdb_buf[hlen] = '\0';
-	o->gdb_host = hlen ? o->gdb_buf : "127.0.0.1";
-	if (inet_pton(AF_INET, o->gdb_host, &addr) != 1)
-		return -EINVAL; /* an IPv4 address, not a name */
-	o->gdb_port = (int)p;
-	return 0;
-}
-
-/*
- * Check one option value. RAM must be whole 4 KiB pages (memory slots
- * are page-granular, api.rst "KVM_SET_USER_MEMORY_REGION") and end
- * below the MMIO window (layout.h), so the limits come from there.
- */
-static int parse_value(struct run_opts *o, int c, const char *arg)
-{
-	int bad = 0;
-
-	if (c == 'm')
-		bad = mvm_mode_parse(arg, &o->mode) < 0, o->mode_set = 1;
-	else if (c == 'M')
-		bad = cli_parse_size(arg, &o->mem) < 0 ||
-		      o->mem < MVM_RAM_MIN || o->mem > MVM_RAM_MAX ||
-		      o->mem % 4096;
-	else if (c == 'T')
-		bad = cli_parse_seconds(arg, &o->timeout_ms) < 0;
-	else if (c == 'c')
-		bad = sscanf(arg, "%d%c", &o->cpus, &(char){0}) != 1 ||
-		      o->cpus < 1 || o->cpus > MVM_MAX_VCPUS;
-	else if (c == 'g')
-		bad = parse_gdb(o, arg) < 0;
-	if (!bad)
-		return 0;
-	if (c == 'c') {
-		cli_error(CMD, "bad --cpus '%s': need 1 to %d", arg,
-			  MVM_MAX_VCPUS);
-		return -EINVAL;
-	}
-	if (c == 'm')
-		cli_error(CMD, "bad --mode '%s': use real, prot or long", arg);
-	else if (c == 'M')
-		cli_error(CMD,
-			  "bad --mem '%s': need a multiple of 4K between "
-			  "%lluM and %lluM",
-			  arg, MVM_RAM_MIN >> 20, MVM_RAM_MAX >> 20);
-	else if (c == 'g')
-		cli_error(CMD,
-			  "bad --gdb '%s': use [HOST:]PORT (HOST an IPv4 "
-			  "address, PORT 0-65535) or unix:PATH",
-			  arg);
-	else
-		cli_error(CMD, "bad --timeout '%s': need seconds %s", arg,
-			  CLI_SECONDS_RANGE);
-	return -EINVAL;
-}
-
-/*
- * getopt_long() with opterr = 0 and a leading ':' in the option string,
- * so every error message is ours, one line, naming the culprit.
- * Returns -1 to go on, else the exit status to return right away.
- */
-static int parse_args(int argc, char **argv, struct run_opts *o)
-{
-	static const struct option opts[] = {
-		{"mode", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'c'},
-		{"mem", required_argument, NULL, 'M'},
-		{"trace", no_argument, NULL, 't'},
-		{"stats", no_argument, NULL, 's'},
-		{"timeout", required_argument, NULL, 'T'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"flat", no_argument, NULL, 'f'},
-		{"raw", no_argument, NULL, 'r'},
-		{"gdb", required_argument, NULL, 'g'},
-		{"help", no_argument, NULL, 'h'},
-		SNAPCLI_LONGOPTS,
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:g:vfrh", opts, NULL)) !=
-	       -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return MVM_EXIT_OK;
-		} else if (c == 't' || c == 's' || c == 'v' || c == 'f' ||
-			   c == 'r') {
-			*(c == 't'   ? &o->trace
-			  : c == 's' ? &o->stats
-			  : c == 'f' ? &o->flat
-			  : c == 'r' ? &o->raw
-				     : &o->verbose) = 1;
-		} else if (c == 'm' || c == 'M' || c == 'T' || c == 'c' ||
-			   c == 'g') {
-			if (parse_value(o, c, optarg) < 0)
-				return MVM_EXIT_USAGE;
-		} else if (c == SNAPCLI_OPT_ON_EXIT ||
-			   c == SNAPCLI_OPT_AT_EXIT) {
-			if (snapcli_option(CMD, c, optarg) < 0)
-				return MVM_EXIT_USAGE;
-		} else {
-			return cli_bad_option(CMD, argv, c);
-		}
-	}
-	if (argc - optind != 1) {
-		cli_error(CMD, "%s (try '%s --help')",
-			  optind < argc ? "too many arguments"
-					: "missing IMAGE",
-			  CMD);
-		return MVM_EXIT_USAGE;
-	}
-	o->image = argv[optind];
-	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
-}
 
 /* The demo device timed a marker interval (cpl-compute's loops). */
 static void on_mark(void *ctx, unsigned id, uint64_t ns)
@@ -417,7 +212,7 @@ int cmd_run(int argc, char **argv)
 	struct cli_log_ctx logctx = {CMD, MVM_LOG_WARN};
 	struct mvm_machine *m = NULL;
 	struct console con;
-	int rc, status = parse_args(argc, argv, &o);
+	int rc, status = run_parse_args(argc, argv, &o);
 
 	if (status >= 0)
 		return status;

@@ -1,0 +1,35 @@
+/*
+ * run_opts.h - the options of `mvm run` (run_opts.c parses them; cmd_run.c
+ * acts on them).
+ */
+#ifndef MVM_RUN_OPTS_H
+#define MVM_RUN_OPTS_H
+
+#include <stdint.h>
+
+#include "minivmm/modes.h"
+
+struct run_opts {
+	int mode_set;		/* --mode given */
+	enum mvm_cpu_mode mode; /* CPU mode to start in */
+	uint64_t mem;		/* bytes of guest RAM */
+	int trace;		/* --trace: print every exit */
+	int stats;		/* --stats: table at the end */
+	int verbose;		/* -v: show the library's debug messages */
+	int flat;		/* --flat: a flat binary whatever its name */
+	int raw;		/* --raw: guest output not escaped */
+	int cpus;		/* --cpus: vCPUs, each on its own thread */
+	unsigned timeout_ms;	/* 0 = run until the guest stops */
+	const char *image;	/* path */
+	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */
+	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
+	int gdb_port;		/* --gdb: 0 = any free port */
+	char gdb_buf[64];	/* --gdb's host part */
+};
+
+/* Parse argv into o (o holds the defaults). Returns -1 to go on, else
+ * the exit status to return at once (--help, or a usage error, which
+ * has been printed as one line naming the culprit). */
+int run_parse_args(int argc, char **argv, struct run_opts *o);
+
+#endif
