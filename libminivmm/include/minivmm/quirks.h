@@ -53,6 +53,10 @@
  *  NO_WATCHPOINTS     hardware data watchpoints (DR7 R/W = 01 or 11, SDM
  *                     Vol. 3B 18.2.4) never fire; execute breakpoints do.
  *                     minivmm offers execute breakpoints only.
+ *  NO_RING3_DEBUG     guest code at CPL 3 runs natively, and its debug
+ *                     exits (single-step, hardware breakpoints) go to the
+ *                     guest instead of the VMM: stepping ring-3 code would
+ *                     never stop. The gdb stub refuses to step there.
  *
  * Each quirk also has a one-line symptom (mvm_quirk_symptom()) that
  * `mvm doctor` prints and tests use as their skip reason.
@@ -73,7 +77,8 @@ struct mvm_vm;
 #define MVM_QUIRK_NO_1G_PAGES	     (1u << 4)
 #define MVM_QUIRK_NO_CMPXCHG16B	     (1u << 5)
 #define MVM_QUIRK_NO_WATCHPOINTS     (1u << 6)
-#define MVM_QUIRK_COUNT		     7
+#define MVM_QUIRK_NO_RING3_DEBUG     (1u << 7)
+#define MVM_QUIRK_COUNT		     8
 
 /* What mvm_backend_detect() found. */
 struct mvm_backend {

@@ -19,7 +19,8 @@ static const struct mvm_backend known[] = {
 	{"kvm_pvm", MVM_QUIRK_RING0_EMULATED | MVM_QUIRK_SOFT_INT_EMULATION |
 			    MVM_QUIRK_STEP_SKIPS_HLT |
 			    MVM_QUIRK_NO_LEGACY_PAGING | MVM_QUIRK_NO_1G_PAGES |
-			    MVM_QUIRK_NO_CMPXCHG16B | MVM_QUIRK_NO_WATCHPOINTS},
+			    MVM_QUIRK_NO_CMPXCHG16B | MVM_QUIRK_NO_WATCHPOINTS |
+			    MVM_QUIRK_NO_RING3_DEBUG},
 	{"kvm_intel", 0},
 	{"kvm_amd", 0},
 };
@@ -44,6 +45,8 @@ static const struct {
 			  "failure (CX16 hidden from the guest's CPUID)"},
 	{"NO_WATCHPOINTS", "hardware data watchpoints never fire (minivmm "
 			   "offers execute breakpoints only)"},
+	{"NO_RING3_DEBUG", "single-step and breakpoints in ring-3 guest code "
+			   "go to the guest, not the VMM (native ring 3)"},
 };
 _Static_assert(sizeof(quirk_text) / sizeof(quirk_text[0]) == MVM_QUIRK_COUNT,
 	       "one name and symptom per MVM_QUIRK_* bit");

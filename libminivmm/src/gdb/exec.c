@@ -14,10 +14,10 @@
  * resume (Intel SDM Vol. 3B 18.3.1.1), so continuing from one first
  * steps over it with breakpoints off. Two backend facts (quirks.h):
  * with MVM_QUIRK_STEP_SKIPS_HLT a step runs over HLT without a HLT exit,
- * so a HLT at RIP is reported before stepping; and where ring-0 code is
- * emulated (MVM_QUIRK_RING0_EMULATED) ring-3 code runs natively, where
- * KVM's debug exits do not reach us (the #DB goes to the guest): a step
- * at CPL 3 is refused with a message instead of hanging.
+ * so a HLT at RIP is reported before stepping; and with
+ * MVM_QUIRK_NO_RING3_DEBUG ring-3 code runs natively, where KVM's debug
+ * exits do not reach us (the #DB goes to the guest): a step at CPL 3 is
+ * refused with a message instead of hanging.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -258,7 +258,7 @@ int mvm_gdb_resume(struct mvm_gdb *g, int step)
 	if (rc < 0)
 		return mvm_gdb_sendf(g, "E%02x", -rc & 0xff);
 	if ((mvm_vm_backend(mvm_machine_vm(g->m))->quirks &
-	     MVM_QUIRK_RING0_EMULATED) &&
+	     MVM_QUIRK_NO_RING3_DEBUG) &&
 	    (s.cr0 & MVM_CR0_PE) && (s.cs.selector & 3) == 3) {
 		msgf(g,
 		     "minivmm: the guest is at CPL 3, which this KVM "
