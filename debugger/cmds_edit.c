@@ -173,6 +173,17 @@ int cmd_set(struct dbg_session *s, struct dbg_cmdline *c)
 	s->prev = s->cur;
 	s->have_prev = 1;
 	dbg_session_refresh(s);
+	/* Say what KVM kept, not what was asked: KVM may drop bits it does
+	 * not accept (reserved EFER bits, say) without an error. */
+	uint64_t kept = dbg_reg_get(r, &s->cur.regs, &s->cur.sregs);
+	if (kept != v) {
+		dbg_status(s, 1,
+			   "set %s: asked for 0x%llx but KVM kept 0x%llx "
+			   "(bits it does not accept were dropped)",
+			   r->name, (unsigned long long)v,
+			   (unsigned long long)kept);
+		return 0;
+	}
 	dbg_status(s, 0, "%s = 0x%llx", r->name, (unsigned long long)v);
 	return 0;
 }
