@@ -87,6 +87,10 @@ void mvm_vcpu_hlt_wait(struct mvm_vcpu *vcpu);
 int mvm_vcpu_inject_soft_int(struct mvm_vcpu *vcpu, unsigned vector,
 			     unsigned skip);
 
+/* One VM ioctl: 0, or -errno with a log line naming `what` (vm.c). */
+int mvm_vm_ioctl(struct mvm_vm *vm, unsigned long req, void *arg,
+		 const char *what);
+
 /* The MSR handler for index (msr.c); NULL if none. */
 mvm_msr_fn *mvm_msr_lookup(const struct mvm_vm *vm, uint32_t index, void **ctx);
 

@@ -25,26 +25,12 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "internal.h"
 
 /* All bits clear, enough for the largest range. KVM copies
  * BITS_TO_LONGS(nmsrs) longs of each bitmap, so it is shared by all. */
 static const uint64_t deny_bits[MVM_MSR_RANGE_MAX / 64];
-
-static int msr_ioctl(struct mvm_vm *vm, unsigned long req, void *arg,
-		     const char *what)
-{
-	if (ioctl(vm->fd, req, arg) < 0) {
-		int err = errno;
-
-		mvm_logf(&vm->log, MVM_LOG_ERROR, "%s: %s", what,
-			 strerror(err));
-		return -err;
-	}
-	return 0;
-}
 
 /* Turn on user-space MSR exits once per VM. */
 static int enable_cap(struct mvm_vm *vm)
@@ -65,8 +51,8 @@ static int enable_cap(struct mvm_vm *vm)
 			 "emulated in user space");
 		return -EOPNOTSUPP;
 	}
-	r = msr_ioctl(vm, KVM_ENABLE_CAP, &cap,
-		      "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR)");
+	r = mvm_vm_ioctl(vm, KVM_ENABLE_CAP, &cap,
+			 "KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR)");
 	vm->user_msr = r == 0;
 	return r;
 }
@@ -87,8 +73,8 @@ static int set_filter(struct mvm_vm *vm)
 		f.ranges[i].nmsrs = vm->msr[i].count;
 		f.ranges[i].bitmap = (uint8_t *)deny_bits;
 	}
-	return msr_ioctl(vm, KVM_X86_SET_MSR_FILTER, &f,
-			 "KVM_X86_SET_MSR_FILTER");
+	return mvm_vm_ioctl(vm, KVM_X86_SET_MSR_FILTER, &f,
+			    "KVM_X86_SET_MSR_FILTER");
 }
 
 static int overlaps(const struct mvm_msr_range *r, uint32_t first,

@@ -70,9 +70,10 @@ static int add_ram(struct mvm_vm *vm, uint64_t size)
 	return 0;
 }
 
-/* One VM-level ioctl whose failure ends creation; logs the step name. */
-static int vm_ioctl(struct mvm_vm *vm, unsigned long req, unsigned long arg,
-		    const char *what)
+/* One VM ioctl; on failure -errno and a log line naming it (`what`). The
+ * library's other VM-level ioctls (msr.c, state/) use it too. */
+int mvm_vm_ioctl(struct mvm_vm *vm, unsigned long req, void *arg,
+		 const char *what)
 {
 	if (ioctl(vm->fd, req, arg) < 0) {
 		int err = errno;
@@ -91,10 +92,9 @@ static int create_irqchip(struct mvm_vm *vm)
 	struct kvm_pit_config pit = {.flags = 0};
 	int r;
 
-	r = vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+	r = mvm_vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
 	if (r == 0)
-		r = vm_ioctl(vm, KVM_CREATE_PIT2, (unsigned long)&pit,
-			     "KVM_CREATE_PIT2");
+		r = mvm_vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
 	return r;
 }
 /* [/slide:irqchip] */
@@ -108,8 +108,10 @@ static int build_vm(struct mvm_vm *vm, const struct mvm_vm_config *cfg)
 
 	/* Intel VMX needs three private pages for real-mode emulation
 	 * (api.rst 4.24); harmless elsewhere. */
-	r = vm_ioctl(vm, KVM_SET_TSS_ADDR, MVM_KVM_TSS_ADDR,
-		     "KVM_SET_TSS_ADDR");
+	/* KVM_SET_TSS_ADDR takes the address itself as its argument. */
+	r = mvm_vm_ioctl(vm, KVM_SET_TSS_ADDR,
+			 (void *)(uintptr_t)MVM_KVM_TSS_ADDR,
+			 "KVM_SET_TSS_ADDR");
 	if (r == 0)
 		r = add_ram(vm, ram);
 	if (r == 0 && (cfg->flags & MVM_VM_IRQCHIP))

@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "internal.h"
 #include "minivmm/state.h"
@@ -27,20 +26,6 @@
 #define VMSTATE_IRQCHIP                                                        \
 	(MVM_VMSTATE_PIC_MASTER | MVM_VMSTATE_PIC_SLAVE | MVM_VMSTATE_IOAPIC | \
 	 MVM_VMSTATE_PIT)
-
-/* One VM ioctl; -errno and a log line naming it on failure. */
-static int vm_ioctl(struct mvm_vm *vm, unsigned long req, void *arg,
-		    const char *what)
-{
-	if (ioctl(vm->fd, req, arg) < 0) {
-		int err = errno;
-
-		mvm_logf(&vm->log, MVM_LOG_ERROR, "%s: %s", what,
-			 strerror(err));
-		return -err;
-	}
-	return 0;
-}
 
 /* The three chips of KVM_CREATE_IRQCHIP, each read by chip_id. */
 static int get_irqchip(struct mvm_vm *vm, struct mvm_vm_state *st)
@@ -50,15 +35,15 @@ static int get_irqchip(struct mvm_vm *vm, struct mvm_vm_state *st)
 	st->pic[0].chip_id = KVM_IRQCHIP_PIC_MASTER;
 	st->pic[1].chip_id = KVM_IRQCHIP_PIC_SLAVE;
 	st->ioapic.chip_id = KVM_IRQCHIP_IOAPIC;
-	r = vm_ioctl(vm, KVM_GET_IRQCHIP, &st->pic[0], "KVM_GET_IRQCHIP");
+	r = mvm_vm_ioctl(vm, KVM_GET_IRQCHIP, &st->pic[0], "KVM_GET_IRQCHIP");
 	if (r == 0)
-		r = vm_ioctl(vm, KVM_GET_IRQCHIP, &st->pic[1],
-			     "KVM_GET_IRQCHIP");
+		r = mvm_vm_ioctl(vm, KVM_GET_IRQCHIP, &st->pic[1],
+				 "KVM_GET_IRQCHIP");
 	if (r == 0)
-		r = vm_ioctl(vm, KVM_GET_IRQCHIP, &st->ioapic,
-			     "KVM_GET_IRQCHIP");
+		r = mvm_vm_ioctl(vm, KVM_GET_IRQCHIP, &st->ioapic,
+				 "KVM_GET_IRQCHIP");
 	if (r == 0)
-		r = vm_ioctl(vm, KVM_GET_PIT2, &st->pit, "KVM_GET_PIT2");
+		r = mvm_vm_ioctl(vm, KVM_GET_PIT2, &st->pit, "KVM_GET_PIT2");
 	if (r == 0)
 		st->have |= VMSTATE_IRQCHIP;
 	return r;
@@ -74,7 +59,8 @@ int mvm_vm_state_get(struct mvm_vm *vm, struct mvm_vm_state *st)
 	if (vm->flags & MVM_VM_IRQCHIP)
 		r = get_irqchip(vm, st);
 	if (r == 0 && mvm_kvm_check_cap(vm->fd, KVM_CAP_ADJUST_CLOCK) > 0) {
-		r = vm_ioctl(vm, KVM_GET_CLOCK, &st->clock, "KVM_GET_CLOCK");
+		r = mvm_vm_ioctl(vm, KVM_GET_CLOCK, &st->clock,
+				 "KVM_GET_CLOCK");
 		if (r == 0)
 			st->have |= MVM_VMSTATE_CLOCK;
 	}
@@ -98,7 +84,7 @@ static int set_part(struct mvm_vm *vm, const struct mvm_vm_state *st,
 	if (!(st->have & bit))
 		return 0;
 	memcpy(&copy, part, size);
-	return vm_ioctl(vm, req, &copy, what);
+	return mvm_vm_ioctl(vm, req, &copy, what);
 }
 
 int mvm_vm_state_set(struct mvm_vm *vm, const struct mvm_vm_state *st)
@@ -127,7 +113,7 @@ int mvm_vm_state_set(struct mvm_vm *vm, const struct mvm_vm_state *st)
 		/* Only the value: flags 0 resumes the clock where it was. */
 		memset(&clock, 0, sizeof(clock));
 		clock.clock = st->clock.clock;
-		r = vm_ioctl(vm, KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK");
+		r = mvm_vm_ioctl(vm, KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK");
 	}
 	return r;
 }
