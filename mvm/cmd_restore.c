@@ -137,38 +137,6 @@ static int restore(struct mvm_machine **m, const struct restore_opts *o,
 	return 0;
 }
 
-/* `mvm run`'s loop (cmd_run.c run_guest), on a restored machine. */
-static int run_restored(struct mvm_machine *m, const struct restore_opts *o,
-			struct console *con)
-{
-	struct mvm_vcpu *vcpu = mvm_machine_vcpu(m, 0);
-	enum mvm_verdict v = MVM_GO_ON;
-	struct mvm_exit e = {0};
-	int rc = 0;
-
-	if (o->timeout_ms)
-		mvm_vcpu_set_deadline(vcpu, o->timeout_ms);
-	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con) &&
-	       !snapcli_poll(m, con)) {
-		rc = mvm_machine_step(m, 0, &e, &v);
-		if (o->trace && rc == 0)
-			report_trace(mvm_machine_vm(m), &e);
-		if (v != MVM_GO_ON && (v != MVM_SYNC || o->trace))
-			console_end_line(con);
-		report_verdict(m, v, &e, o->trace);
-	}
-	mvm_vcpu_set_deadline(vcpu, 0);
-	console_stop(con);
-	if (console_quit(con) == CONSOLE_BY_KEY)
-		return MVM_EXIT_OK;
-	if (rc == -ETIMEDOUT)
-		cli_error(CMD, "timed out (guest RIP %#llx)",
-			  (unsigned long long)e.rip);
-	else if (rc < 0)
-		cli_error(CMD, "KVM_RUN failed: %s", strerror(-rc));
-	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
-}
-
 int cmd_restore(int argc, char **argv)
 {
 	struct restore_opts o = {0};
@@ -189,7 +157,8 @@ int cmd_restore(int argc, char **argv)
 			cli_error(CMD, "cannot start the console: %s",
 				  strerror(-rc));
 		else
-			status = snapcli_finish(m, run_restored(m, &o, &con));
+			status = snapcli_finish(
+				m, run_loop(m, o.timeout_ms, o.trace, 0, &con));
 	}
 	console_stop(&con);
 	mvm_machine_destroy(m);

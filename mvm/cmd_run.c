@@ -109,27 +109,28 @@ static int report_quit(struct console *con)
  * The run loop. A guest that never exits (`jmp $`) would keep KVM_RUN
  * busy forever, so --timeout arms the vCPU's deadline: a timer signal
  * interrupts KVM_RUN, and the run step returns -ETIMEDOUT. When the run
- * is over is the machine's verdict, the same in every tool.
+ * is over is the machine's verdict, the same in every tool. `mvm restore`
+ * runs a restored machine with the same loop.
  */
 /* [slide:mvm-run-loop] */
-static int run_guest(struct mvm_machine *m, const struct run_opts *o,
-		     struct console *con)
+int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
+	     struct console *con)
 {
 	struct mvm_vcpu *vcpu = mvm_machine_vcpu(m, 0);
 	enum mvm_verdict v = MVM_GO_ON;
 	struct mvm_exit e = {0};
 	int rc = 0;
 
-	if (o->timeout_ms)
-		mvm_vcpu_set_deadline(vcpu, o->timeout_ms);
+	if (timeout_ms)
+		mvm_vcpu_set_deadline(vcpu, timeout_ms);
 	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con) &&
 	       !snapcli_poll(m, con)) {
 		rc = mvm_machine_step(m, 0, &e, &v); /* one exit */
-		if (o->trace && rc == 0)
+		if (trace && rc == 0)
 			report_trace(mvm_machine_vm(m), &e);
-		if (v != MVM_GO_ON && (v != MVM_SYNC || o->trace))
+		if (v != MVM_GO_ON && (v != MVM_SYNC || trace))
 			console_end_line(con); /* our words on their own line */
-		report_verdict(m, v, &e, o->trace);
+		report_verdict(m, v, &e, trace);
 	}
 	mvm_vcpu_set_deadline(vcpu, 0);
 	/* [/slide:mvm-run-loop] */
@@ -138,11 +139,11 @@ static int run_guest(struct mvm_machine *m, const struct run_opts *o,
 		return report_quit(con);
 	if (rc == -ETIMEDOUT)
 		cli_error(CMD, "timed out after %.3g s (guest RIP %#llx)",
-			  o->timeout_ms / 1000.0, (unsigned long long)e.rip);
+			  timeout_ms / 1000.0, (unsigned long long)e.rip);
 	else if (rc < 0)
 		cli_error(CMD, "KVM_RUN failed: %s", strerror(-rc));
 	report_markers(m);
-	if (o->stats)
+	if (stats)
 		report_stats(vcpu);
 	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
@@ -234,7 +235,8 @@ int cmd_run(int argc, char **argv)
 		else
 			status = o.cpus > 1 ? run_smp(m, o.timeout_ms, o.trace,
 						      &con)
-					    : run_guest(m, &o, &con);
+					    : run_loop(m, o.timeout_ms, o.trace,
+						       o.stats, &con);
 		if (status < 0) {
 			console_stop(&con);
 			status = report_quit(&con);

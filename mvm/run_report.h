@@ -25,9 +25,16 @@ void report_verdict(struct mvm_machine *m, enum mvm_verdict v,
 void report_verdict_of(struct mvm_machine *m, int vcpu, enum mvm_verdict v,
 		       const struct mvm_exit *e, int trace);
 
+struct console;
+
+/* `mvm run`'s loop for vCPU 0 (cmd_run.c), also `mvm restore`'s: step
+ * until the verdict ends the run, the console quits or a snapshot is due;
+ * report it; the exit status. */
+int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
+	     struct console *con);
+
 /* `mvm run --cpus N` (run_smp.c): a thread per vCPU; the exit status,
  * or -1 when the console or a signal stopped it. */
-struct console;
 int run_smp(struct mvm_machine *m, unsigned timeout_ms, int trace,
 	    struct console *con);
 
