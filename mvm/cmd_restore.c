@@ -88,7 +88,9 @@ static int parse_args(int argc, char **argv, struct restore_opts *o)
 				     : &o->verbose) = 1;
 		} else if (c == 'T') {
 			if (cli_parse_seconds(optarg, &o->timeout_ms) < 0) {
-				cli_error(CMD, "bad --timeout '%s'", optarg);
+				cli_error(CMD,
+					  "bad --timeout '%s': need seconds %s",
+					  optarg, CLI_SECONDS_RANGE);
 				return MVM_EXIT_USAGE;
 			}
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
