@@ -21,6 +21,22 @@
 
 #define RUN_MS 20000
 
+/* Load hand-assembled real-mode code at MVM_REAL_LOAD_ADDR and run
+ * vCPU 0 to the end of the run (deadline and alarm backstop). */
+static enum mvm_verdict run_real(struct mvm_machine *m, const uint8_t *code,
+				 size_t len, struct mvm_exit *e)
+{
+	enum mvm_verdict v;
+
+	assert_int_equal(mvm_machine_load_buf(m, code, len, MVM_REAL_LOAD_ADDR,
+					      MVM_MODE_REAL),
+			 0);
+	fixture_backstop(RUN_MS);
+	v = mvm_machine_run(m, 0, RUN_MS, 0, NULL, NULL, e);
+	alarm(0);
+	return v;
+}
+
 #define TEST_MSR     0x40000010u
 #define TEST_MSR_VAL 0x1122334455667788ULL
 
@@ -64,14 +80,7 @@ static void msr_handlers_by_range_coexist(void **state)
 	assert_int_equal(
 		mvm_vm_add_msr_handler(vm, 0x400000e1, 4, test_msr, NULL),
 		-EEXIST);
-	assert_int_equal(mvm_machine_load_buf(m, code, sizeof(code),
-					      MVM_REAL_LOAD_ADDR,
-					      MVM_MODE_REAL),
-			 0);
-	fixture_backstop(RUN_MS);
-	assert_int_equal(mvm_machine_run(m, 0, RUN_MS, 0, NULL, NULL, &e),
-			 MVM_DONE);
-	alarm(0);
+	assert_int_equal(run_real(m, code, sizeof(code), &e), MVM_DONE);
 	assert_int_equal(e.reason, KVM_EXIT_HLT);
 	assert_int_equal(mvm_vcpu_get_regs(mvm_machine_vcpu(m, 0), &r), 0);
 	assert_int_equal(r.rbx & 0xffffffff, 0x2d4d564d); /* "MVM-" */
@@ -95,6 +104,16 @@ static const struct mvm_dev_ops pulse_ops = {
 	.name = "pulser",
 	.write = pulse_write,
 };
+
+/* The two pulsers at ports 0x600 (GSI 5) and 0x601 (GSI 6). */
+static void plug_pulsers(struct mvm_machine *m, struct mvm_dev_ctx *d5,
+			 struct mvm_dev_ctx *d6)
+{
+	assert_int_equal(mvm_machine_add_device(m, 0, 0x600, 1, &pulse_ops, d5),
+			 0);
+	assert_int_equal(mvm_machine_add_device(m, 0, 0x601, 1, &pulse_ops, d6),
+			 0);
+}
 
 struct levels {
 	int n;
@@ -138,18 +157,8 @@ static void two_devices_with_interrupt_lines_coexist(void **state)
 	assert_int_equal(mvm_machine_dev_ctx(m, 5, &d5), 0);
 	assert_int_equal(mvm_machine_dev_ctx(m, 6, &d6), 0);
 	assert_ptr_equal(d5.mem, mvm_vm_mem(mvm_machine_vm(m)));
-	assert_int_equal(
-		mvm_machine_add_device(m, 0, 0x600, 1, &pulse_ops, &d5), 0);
-	assert_int_equal(
-		mvm_machine_add_device(m, 0, 0x601, 1, &pulse_ops, &d6), 0);
-	assert_int_equal(mvm_machine_load_buf(m, code, sizeof(code),
-					      MVM_REAL_LOAD_ADDR,
-					      MVM_MODE_REAL),
-			 0);
-	fixture_backstop(RUN_MS);
-	assert_int_equal(mvm_machine_run(m, 0, RUN_MS, 0, NULL, NULL, &e),
-			 MVM_DONE);
-	alarm(0);
+	plug_pulsers(m, &d5, &d6);
+	assert_int_equal(run_real(m, code, sizeof(code), &e), MVM_DONE);
 	assert_int_equal(lv.n, 4);
 	assert_int_equal(lv.gsi[0], 5);
 	assert_int_equal(lv.level[0], 1);
@@ -308,21 +317,11 @@ static void lines_and_msr_handlers_share_one_vm(void **state)
 	assert_int_equal(mvm_machine_set_irq_sink(m, &sink), 0);
 	assert_int_equal(mvm_machine_dev_ctx(m, 5, &d5), 0);
 	assert_int_equal(mvm_machine_dev_ctx(m, 6, &d6), 0);
-	assert_int_equal(
-		mvm_machine_add_device(m, 0, 0x600, 1, &pulse_ops, &d5), 0);
-	assert_int_equal(
-		mvm_machine_add_device(m, 0, 0x601, 1, &pulse_ops, &d6), 0);
+	plug_pulsers(m, &d5, &d6);
 	assert_int_equal(mvm_vm_add_msr_handler(mvm_machine_vm(m), TEST_MSR, 1,
 						test_msr, NULL),
 			 0);
-	assert_int_equal(mvm_machine_load_buf(m, code, sizeof(code),
-					      MVM_REAL_LOAD_ADDR,
-					      MVM_MODE_REAL),
-			 0);
-	fixture_backstop(RUN_MS);
-	assert_int_equal(mvm_machine_run(m, 0, RUN_MS, 0, NULL, NULL, &e),
-			 MVM_DONE);
-	alarm(0);
+	assert_int_equal(run_real(m, code, sizeof(code), &e), MVM_DONE);
 	assert_int_equal(lv.n, 4);
 	assert_int_equal(lv.gsi[0], 5);
 	assert_int_equal(lv.gsi[2], 6);
