@@ -32,6 +32,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkDot } from './dotcheck.mjs';
 
 const SLIDES = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROOT = path.dirname(SLIDES);
@@ -141,6 +142,9 @@ function renderDiagram(where, spec, lang) {
 				`failed: ${r.error ? r.error.message : r.stderr}`);
 			return null;
 		}
+		// Labels crossed by lines or by each other (dotcheck.mjs).
+		for (const problem of checkDot(dot))
+			fail(where, `diagram: ${problem}`);
 		fs.mkdirSync(path.join(OUT, 'diagrams'), { recursive: true });
 		const base = path.basename(dot, '.dot');
 		fs.writeFileSync(path.join(OUT, 'diagrams', `${base}.svg`), r.stdout);
