@@ -380,13 +380,20 @@ function writeIndex(names) {
 				(pages ? ` · <a href="${l}/${base}.pdf">PDF</a> (${pages} pages)` : '') +
 				'</td>';
 		});
+		// Sizes too: a CJK font Chromium cannot subset (CFF outlines)
+		// is printed as Type 3 glyphs and makes the zh PDFs 3-4x larger.
+		const kb = (l) => {
+			const f = path.join(OUT, l, `${base}.pdf`);
+			return fs.existsSync(f) ? Math.round(fs.statSync(f).size / 1024) : 0;
+		};
 		console.log(`  ${base}: ` + LANGS.map((l) =>
-			`${l} ${pdfPages(path.join(OUT, l, `${base}.pdf`)) ?? '-'} pages`).join(', '));
+			`${l} ${pdfPages(path.join(OUT, l, `${base}.pdf`)) ?? '-'} pages ` +
+			`${kb(l)} KiB`).join(', '));
 		return `<tr><td>${title}</td>${cells.join('')}</tr>`;
 	});
 	fs.writeFileSync(path.join(OUT, 'index.html'),
 		'<!doctype html><meta charset="utf-8"><title>minivmm lectures</title>' +
-		'<style>body{font-family:"DejaVu Sans","Noto Sans CJK SC",sans-serif;' +
+		'<style>body{font-family:"DejaVu Sans","WenQuanYi Micro Hei",sans-serif;' +
 		'margin:2em auto;max-width:60em}td,th{padding:.3em .8em;' +
 		'border-bottom:1px solid #ddd;text-align:left}</style>' +
 		'<h1>minivmm lectures / 讲义</h1><p>Present the HTML in a browser: ' +
