@@ -45,6 +45,9 @@ const CODE_LINES = 16;
 const MAX_CODE_LINES = 28;
 // Columns: 20px monospace fits about 92 per line, 16px about 116.
 const CODE_COLS = 90;
+// At most BIG_CODE_LINES x BIG_CODE_COLS are shown at 24px (code-big).
+const BIG_CODE_LINES = 14;
+const BIG_CODE_COLS = 76;
 const MAX_CODE_COLS = 116;
 const args = new Set(process.argv.slice(2));
 const errors = [];
@@ -81,10 +84,10 @@ function extractRegion(where, spec) {
 			`opening, ${ends.length} closing)`);
 		return null;
 	}
-	// Show lab solution regions as the student's handout shows them (the
-	// stub), drop nested markers of other excerpts; 8-column kernel tabs
-	// become 4 spaces, which keeps lines inside a slide's width.
-	let body = asHandout(lines.slice(starts[0] + 1, ends[0]))
+	// Lab regions as asReference() decides, without the LAB markers; drop
+	// nested markers of other excerpts; 8-column kernel tabs become 4
+	// spaces, which keeps lines inside a slide's width.
+	let body = asReference(lines.slice(starts[0] + 1, ends[0]))
 		.filter((l) => !/\[\/?slide:[\w-]+\]/.test(l))
 		.map((l) => l.replace(/\t/g, '    ').replace(/\s+$/, ''));
 	// An excerpt from inside a function starts indented: shift it left.
@@ -103,23 +106,27 @@ function extractRegion(where, spec) {
 		fail(where, `include: region ${name} in ${rel} has ${body.length} ` +
 			`lines; at most ${MAX_CODE_LINES} fit on a slide`);
 	const lang = LANG_BY_EXT[path.extname(rel)] || 'text';
-	const cls = body.length > CODE_LINES || width > CODE_COLS ? '<!-- _class: code-long -->\n' : '';
-	return cls + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
+	return codeClass(body.length, width, false) + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
 		`<div class="src">${rel}</div>`;
 }
 
-// Lecture slides go to students: an excerpt must never give a lab away.
-// A solution region (labs/README.md, "Marking a solution region")
+// A lab solution region (labs/README.md, "Marking a solution region")
 //     /* LAB(n, name) BEGIN */ solution /* LAB(n) STUB stub LAB(n) END */
-// is replaced by its stub, exactly as `make handout` cuts it.
-function asHandout(lines) {
+// is shown as its reference solution, since a lecture explains the
+// mechanism; `make slides SLIDES_STUBS=1` builds decks for students who
+// have not done the labs yet, with the stubs, exactly as `make handout`
+// cuts them.
+const SHOW_STUBS = process.env.SLIDES_STUBS === '1';
+
+function asReference(lines) {
 	const out = [];
+	const skip = SHOW_STUBS ? 'sol' : 'stub';
 	let state = 'out';
 	for (const l of lines) {
 		if (/^\s*\/\* LAB\(\d+, *[\w-]+\) BEGIN \*\/\s*$/.test(l)) state = 'sol';
 		else if (/^\s*\/\* LAB\(\d+\) STUB\s*$/.test(l)) state = 'stub';
 		else if (/^\s*LAB\(\d+\) END \*\/\s*$/.test(l)) state = 'out';
-		else if (state !== 'sol') out.push(l);
+		else if (state !== skip) out.push(l);
 	}
 	return out;
 }
@@ -169,14 +176,40 @@ function runCommand(where, cmd) {
 	}
 	const lines = ((r.stdout + r.stderr).replace(/\s+$/, '')).split('\n')
 		.map((l) => l.replace(/\s+$/, ''));
-	lines.unshift('$ ' + cmd);
+	lines.unshift(...wrapCommand('$ ' + cmd));
 	const width = Math.max(...lines.map((l) => l.length));
 	if (lines.length > MAX_CODE_LINES || width > MAX_CODE_COLS)
 		fail(where, `run: "${cmd}" printed ${lines.length} lines of up to ` +
 			`${width} columns; at most ${MAX_CODE_LINES} x ${MAX_CODE_COLS} fit`);
-	const cls = lines.length > CODE_LINES || width > CODE_COLS ?
-		'<!-- _class: code-long -->\n' : '';
-	return cls + '```text\n' + lines.join('\n') + '\n```';
+	return codeClass(lines.length, width) + '```text\n' + lines.join('\n') + '\n```';
+}
+
+// A long command line sets the width of the whole block and so its font
+// size: break it the way a shell user would, with " \" continuations.
+function wrapCommand(line, cols = BIG_CODE_COLS) {
+	const out = [];
+	let cur = '';
+	for (const word of line.split(' ')) {
+		if (cur && cur.length + 1 + word.length + 2 > cols) {
+			out.push(cur + ' \\');
+			cur = '    ' + word;
+		} else {
+			cur = cur ? cur + ' ' + word : word;
+		}
+	}
+	out.push(cur);
+	return out;
+}
+
+// Few, short lines are shown larger (code-big), many or long ones smaller
+// (code-long): a terminal on a projector should fill the slide it is on.
+// Source excerpts share their slide with prose, so they stay at 20px.
+function codeClass(nlines, width, big = true) {
+	if (nlines > CODE_LINES || width > CODE_COLS)
+		return '<!-- _class: code-long -->\n';
+	if (big && nlines <= BIG_CODE_LINES && width <= BIG_CODE_COLS)
+		return '<!-- _class: code-big -->\n';
+	return '';
 }
 
 // --- links: every relative link must name an existing file ---------------
