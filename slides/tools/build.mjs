@@ -2,18 +2,24 @@
 // slides/tools/build.mjs - build the lecture decks (`make slides`).
 //
 // The decks are Markdown for Marp (https://marp.app). Before Marp sees
-// them this script expands three directives, so that nothing on a slide
+// them this script expands four directives, so that nothing on a slide
 // can drift away from the project it describes:
 //
 //   <!-- include: libminivmm/src/core/run.c#kvm-run-loop -->
 //        the lines between `[slide:kvm-run-loop]` and `[/slide:kvm-run-loop]`
 //        in that file, as a fenced code block. A missing file or marker
 //        fails the build; a lab solution inside the region is shown as
-//        its handout stub, so slides never give a lab away.
+//        its reference code (SLIDES_STUBS=1: its handout stub).
 //   <!-- diagram: vmx-transitions h=430 -->
 //        slides/diagrams/vmx-transitions.dot (or .zh.dot for Chinese decks)
 //        rendered by Graphviz and embedded as an SVG data URI, so the HTML
 //        is self-contained.
+//   <!-- plot: startup h=380 -->
+//        slides/plots/startup.gp (or .zh.gp) drawn by gnuplot from
+//        slides/data/startup.csv, whose first line ("# CPU ...; KVM
+//        backend ...") is printed under the plot: figures are always
+//        shown with the machine they were measured on (`make slides-data`
+//        re-measures them here).
 //   <!-- run: build/mvmdbg --batch slides/demo/hello-real.cmds --stable IMAGE -->
 //        the output of a real command, run from the repository root. A
 //        non-zero exit status fails the build.
@@ -163,6 +169,39 @@ function renderDiagram(where, spec, lang) {
 		`src="data:image/svg+xml;base64,${svgCache.get(dot)}"></p>`;
 }
 
+// --- plot: gnuplot over a labelled CSV -> embedded SVG --------------------
+const MEASURED_ON = { en: 'Measured on', zh: '测量环境' };
+
+function renderPlot(where, spec, lang) {
+	const [name, ...opts] = spec.split(/\s+/);
+	let gp = path.join(SLIDES, 'plots', `${name}.${lang}.gp`);
+	if (!fs.existsSync(gp)) gp = path.join(SLIDES, 'plots', `${name}.gp`);
+	const csv = path.join(SLIDES, 'data', `${name}.csv`);
+	for (const f of [gp, csv]) {
+		if (!fs.existsSync(f)) {
+			fail(where, `plot: ${path.relative(ROOT, f)} does not exist`);
+			return null;
+		}
+	}
+	const first = fs.readFileSync(csv, 'utf8').split('\n')[0];
+	if (!first.startsWith('# ')) {
+		fail(where, `plot: ${path.relative(ROOT, csv)} must start with a ` +
+			'"# machine" line (scripts/slides-data.sh writes one)');
+		return null;
+	}
+	const r = spawnSync('gnuplot', ['-e', `data='${csv}'`, gp], { encoding: 'utf8' });
+	if (r.error || r.status !== 0 || r.stderr.trim()) {
+		fail(where, `plot: gnuplot ${path.relative(ROOT, gp)} failed: ` +
+			(r.error ? r.error.message : r.stderr.trim().slice(0, 400)));
+		return null;
+	}
+	const h = /^h=(\d+)$/.exec(opts.find((o) => o.startsWith('h=')) || '');
+	const esc = first.slice(2).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+	return `<p class="diagram"><img height="${h ? h[1] : 380}" ` +
+		`src="data:image/svg+xml;base64,${Buffer.from(r.stdout).toString('base64')}"></p>\n` +
+		`<div class="src">${MEASURED_ON[lang] ?? MEASURED_ON.en}: ${esc}</div>`;
+}
+
 // --- run: real terminal output ------------------------------------------
 function runCommand(where, cmd) {
 	const r = spawnSync('bash', ['-o', 'pipefail', '-c', cmd], {
@@ -260,7 +299,7 @@ function unwrap(text) {
 // The directives of a deck, in order, and its slide count: an English deck
 // and its translation must agree on both.
 function structure(text) {
-	const dirs = [...text.matchAll(/<!--\s*(include|diagram|run):\s*(.*?)\s*-->/g)]
+	const dirs = [...text.matchAll(/<!--\s*(include|diagram|plot|run):\s*(.*?)\s*-->/g)]
 		.map((m) => `${m[1]}:${m[2].split(/\s+/)[0]}`);
 	const body = text.replace(/^---\n[\s\S]*?\n---\n/, '');
 	const slides = body.split('\n').filter((l) => l === '---').length + 1;
@@ -276,6 +315,8 @@ function expand(file, lang) {
 		(m, spec) => extractRegion(where, spec) ?? m);
 	text = text.replace(/<!--\s*diagram:\s*(.*?)\s*-->/g,
 		(m, spec) => renderDiagram(where, spec, lang) ?? m);
+	text = text.replace(/<!--\s*plot:\s*(.*?)\s*-->/g,
+		(m, spec) => renderPlot(where, spec, lang) ?? m);
 	text = text.replace(/<!--\s*run:\s*(.*?)\s*-->/g,
 		(m, cmd) => runCommand(where, cmd) ?? m);
 	const fm = /^---\n[\s\S]*?\n---\n/.exec(text)?.[0] ?? '';
