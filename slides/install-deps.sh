@@ -11,11 +11,12 @@
 #                   as Noto CJK becomes Type 3 glyphs, 3-4x the size)
 #   fonts-dejavu-core, fonts-noto-mono   Latin text and code
 #   poppler-utils   pdfinfo/pdftoppm, used to count and check pages
+#   gnuplot-nox     draws the plots (slides/plots/*.gp) from slides/data/*.csv
 #   nodejs, npm     run Marp CLI (installed locally by `npm ci`)
 set -eu
 
 PKGS="chromium graphviz fonts-wqy-microhei fonts-dejavu-core fonts-noto-mono
-poppler-utils"
+poppler-utils gnuplot-nox"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
