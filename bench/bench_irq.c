@@ -23,7 +23,10 @@
  * interrupt (all exits to user space while the run lasts, divided by
  * the samples). Figures depend on the machine: printed, not asserted.
  *
- *   make bench     or   build/bench/bench_irq [-n SAMPLES]
+ *   make bench     or   build/bench/bench_irq [-n SAMPLES] [-o CSV]
+ *
+ * -o writes the table as CSV for the slides (slides/data/irq-latency.csv,
+ * `make slides-data`), its first line naming the machine.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -176,12 +179,20 @@ int main(int argc, char **argv)
 {
 	static uint64_t lat[MAX_SAMPLES];
 	struct mvm_backend be;
+	const char *csv_path = NULL;
+	char host[384];
+	FILE *csv = NULL;
 	int n = SAMPLES, opt;
 
-	while ((opt = getopt(argc, argv, "n:")) != -1) {
-		n = atoi(optarg);
-		if (opt != 'n' || n < 10 || n > MAX_SAMPLES) {
-			fprintf(stderr, "usage: %s [-n SAMPLES (10-%d)]\n",
+	while ((opt = getopt(argc, argv, "n:o:")) != -1) {
+		if (opt == 'o') {
+			csv_path = optarg;
+			continue;
+		}
+		n = opt == 'n' ? atoi(optarg) : 0;
+		if (n < 10 || n > MAX_SAMPLES) {
+			fprintf(stderr,
+				"usage: %s [-n SAMPLES (10-%d)] [-o CSV]\n",
 				argv[0], MAX_SAMPLES);
 			return 2;
 		}
@@ -189,6 +200,16 @@ int main(int argc, char **argv)
 	if (mvm_backend_detect(&be) < 0) {
 		printf("bench_irq: skipped, no usable /dev/kvm\n");
 		return 0;
+	}
+	if (csv_path) {
+		csv = fopen(csv_path, "w");
+		if (!csv) {
+			perror(csv_path);
+			return 1;
+		}
+		mvm_host_describe(host, sizeof(host));
+		fprintf(csv, "# %s\npath,p10_us,median_us,p90_us,exits\n",
+			host);
 	}
 	printf("bench_irq: raise IRQ 5 -> guest handler's first OUT, %d "
 	       "samples per path, KVM backend %s\n",
@@ -207,6 +228,14 @@ int main(int argc, char **argv)
 		printf("  %-16s %10.1f %10.1f %10.1f %16.1f\n", path_name[p],
 		       lat[n / 10] / 1e3, lat[n / 2] / 1e3,
 		       lat[n * 9 / 10] / 1e3, exits);
+		if (csv)
+			fprintf(csv, "%s,%.1f,%.1f,%.1f,%.1f\n", path_name[p],
+				lat[n / 10] / 1e3, lat[n / 2] / 1e3,
+				lat[n * 9 / 10] / 1e3, exits);
+	}
+	if (csv && fclose(csv) != 0) {
+		perror(csv_path);
+		return 1;
 	}
 	printf("(each sample includes the handler's own OUT, one exit to "
 	       "user space: see bench_exit; exits/interrupt counts it too)\n");

@@ -10,6 +10,7 @@ LIB_SRCS := \
 	libminivmm/src/core/escape.c \
 	libminivmm/src/core/kvm.c \
 	libminivmm/src/core/quirks.c \
+	libminivmm/src/core/hostinfo.c \
 	libminivmm/src/core/memory.c \
 	libminivmm/src/core/memslot.c \
 	libminivmm/src/core/dirty.c \

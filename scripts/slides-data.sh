@@ -8,6 +8,8 @@
 #   startup.csv    process vs container vs VM start-up (mvm compare)
 #   exit-cost.csv  one exit handled in KVM vs in the VMM (Lab 1's
 #                  lab1-measure; the loop's own cost subtracted)
+#   irq-latency.csv  raise-to-handler latency on Lab 3's three paths
+#                  (bench_irq)
 set -eu
 cd "$(dirname "$0")/.."
 out=slides/data
@@ -28,4 +30,5 @@ tmp="$out/exit-cost.csv.tmp"
 	echo "OUT to the VMM,$(minus "$(val user_exit_ns)" "$loop")"
 } > "$tmp"
 mv "$tmp" "$out/exit-cost.csv"
-echo "slides-data: wrote $out/startup.csv and $out/exit-cost.csv"
+build/bench/bench_irq -n 500 -o "$out/irq-latency.csv"
+echo "slides-data: wrote $out/startup.csv, exit-cost.csv and irq-latency.csv"
