@@ -202,6 +202,23 @@ int dbg_arg_addr(struct dbg_session *s, const struct dbg_cmdline *c, int from,
 	return 0;
 }
 
+int dbg_arg_seg_addr(struct dbg_session *s, const struct dbg_cmdline *c,
+		     int from, struct dbg_addr *a)
+{
+	char expr[DBG_CMD_LEN], err[200];
+	if (from >= c->argc) {
+		dbg_status(s, 1, "%s: missing address", c->argv[0]);
+		return -EINVAL;
+	}
+	dbg_join(c, from, expr, sizeof(expr));
+	if (dbg_eval_addr(expr, &s->cur.regs, &s->cur.sregs, a, err,
+			  sizeof(err))) {
+		dbg_status(s, 1, "%s: %s", c->argv[0], err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int dbg_arg_count(struct dbg_session *s, const struct dbg_cmdline *c, int i,
 		  unsigned def, unsigned max, unsigned *n)
 {

@@ -36,6 +36,9 @@ dbg_cmd_fn cmd_break, cmd_delete, cmd_set;
 /* Evaluate argv[from..] as one address expression (error -> status). */
 int dbg_arg_addr(struct dbg_session *s, const struct dbg_cmdline *c, int from,
 		 uint64_t *v);
+/* The same, allowing SEG:OFFSET (dbg_eval_addr, cmd.h). */
+int dbg_arg_seg_addr(struct dbg_session *s, const struct dbg_cmdline *c,
+		     int from, struct dbg_addr *a);
 /* Optional count argument argv[i] (default def, 1..max). */
 int dbg_arg_count(struct dbg_session *s, const struct dbg_cmdline *c, int i,
 		  unsigned def, unsigned max, unsigned *n);

@@ -181,6 +181,7 @@ int dbg_session_restart(struct dbg_session *s)
 	s->log_all = keep.log_all;
 	s->mem_addr = keep.mem_addr;
 	s->mem_phys = keep.mem_phys;
+	s->mem_at = keep.mem_at;
 	s->mem_fmt = keep.mem_fmt;
 	s->rec = keep.rec;
 	int rc = dbg_session_open(s, keep.image, keep.open_mode);

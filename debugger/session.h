@@ -89,7 +89,8 @@ struct dbg_session {
 	uint64_t pt_addr; /* page walk address ... */
 	int pt_follow;	  /* ... or 1: follow RIP */
 	uint64_t mem_addr;
-	int mem_phys; /* mem_addr is guest-physical */
+	int mem_phys;		/* mem_addr is guest-physical */
+	struct dbg_addr mem_at; /* how the command named it (SEG:OFF) */
 	struct dbg_xfmt mem_fmt;
 	enum dbg_pane focus;	/* the bottom pane shown */
 	struct dbg_text result; /* last command's output */
