@@ -22,6 +22,7 @@ DBG_SRCS := \
 	debugger/cmds_run.c \
 	debugger/cmds_show.c \
 	debugger/cmds_edit.c \
+	debugger/cmds_gdb.c \
 	debugger/json.c \
 	debugger/record.c \
 	debugger/replay.c \
@@ -81,6 +82,6 @@ demo: build-all
 		$(DBG_BIN) $(DEMO_FLAGS) $(DEMO_IMAGE); \
 	else \
 		echo "make demo: no terminal; showing a batch run instead"; \
-		printf 'step 4\nregs\ncode\npt\nexits\n' | \
+		printf 'nexit 4\nregs\ncode\npt\nexits\n' | \
 			$(DBG_BIN) $(DEMO_FLAGS) --batch - $(DEMO_IMAGE); \
 	fi

@@ -191,3 +191,23 @@ void dbg_render_code_view(const uint8_t *buf, size_t len, uint64_t addr,
 	}
 	cs_close(&h);
 }
+
+unsigned dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits,
+		      int *is_call)
+{
+	csh h;
+	cs_insn *insn;
+	unsigned n = 0;
+	*is_call = 0;
+	if (open_cs(bits, &h))
+		return 0;
+	if (cs_disasm(h, buf, len, addr, 1, &insn) == 1) {
+		n = insn->size;
+		/* capstone spells near and far calls "call" and "lcall". */
+		*is_call = !strncmp(insn->mnemonic, "call", 4) ||
+			   !strncmp(insn->mnemonic, "lcall", 5);
+		cs_free(insn, 1);
+	}
+	cs_close(&h);
+	return n;
+}

@@ -74,6 +74,11 @@ void dbg_render_code_view(const uint8_t *buf, size_t len, uint64_t addr,
 			  uint64_t pc, int bits, int before, int after,
 			  const struct dbg_codeview *v, struct dbg_text *t);
 
+/* code.c: the length of the instruction at buf (0 if it does not
+ * decode) and whether it is a CALL (what `next` steps over). */
+unsigned dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits,
+		      int *is_call);
+
 /* ptpane.c: the page walk for gva from CR3 down, one row per level,
  * and where the final address lands (slot, host address). */
 void dbg_render_walk(const struct mvm_memmap *mem,

@@ -178,6 +178,10 @@ unsigned dbg_mode_sig(const struct kvm_sregs *s);
 int dbg_exec(struct dbg_session *s, const char *line);
 /* Command names for completion and help: NULL-terminated. */
 extern const char *const dbg_command_names[];
+/* cmds_gdb.c: what Tab offers for the word that starts at `start` of
+ * `line` (command names, `info` topics, break kinds, exit reasons, pane
+ * names, registers); NULL-terminated, or NULL for nothing. */
+const char *const *dbg_complete_words(const char *line, int start);
 
 /* record.c: write the current state + last exit as one JSON line. */
 int dbg_record(struct dbg_session *s, const char *kind);

@@ -96,11 +96,17 @@ static void note_ucall(struct dbg_session *s, const struct mvm_exit *e,
  * Debugger events say that they are not the guest's exits. */
 static void describe(struct dbg_session *s, const struct mvm_exit *e)
 {
-	char d[200];
+	char d[200], at[24] = "";
+	/* 16-bit code: where it stopped as the listing says it, CS:IP. */
+	if (dbg_code_bits(&s->cur.sregs) == 16)
+		snprintf(at, sizeof(at), " [cs:ip %04x:%04llx]",
+			 s->cur.sregs.cs.selector,
+			 (unsigned long long)(s->cur.regs.rip & 0xffff));
 	if (s->last_event) {
 		mvm_exit_describe(e, d, sizeof(d));
-		dbg_status(s, 0, "event D%llu (mvmdbg's, not a guest exit): %s",
-			   (unsigned long long)e->seq, d);
+		dbg_status(s, 0,
+			   "event D%llu (mvmdbg's, not a guest exit): %s%s",
+			   (unsigned long long)e->seq, d, at);
 		return;
 	}
 	const char *note = dbg_note_get(&s->notes, e->seq);
@@ -108,8 +114,8 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
 		mvm_exit_describe(e, d, sizeof(d));
 	int bad = is_fatal(e->reason) ||
 		  (note && strncmp(note, "ucall ASSERT", 12) == 0);
-	dbg_status(s, bad, "exit #%llu %s%s", (unsigned long long)e->seq,
-		   note ? "IO " : "", note ? note : d);
+	dbg_status(s, bad, "exit #%llu %s%s%s", (unsigned long long)e->seq,
+		   note ? "IO " : "", note ? note : d, at);
 }
 
 /*
@@ -233,10 +239,31 @@ static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
 }
 /* [/slide:mvmdbg-hlt-quirk] */
 
+/* CPL 3 on a backend whose ring-3 debug exits go to the guest
+ * (MVM_QUIRK_NO_RING3_DEBUG; symptom: the single-step #DB never comes
+ * back, KVM_RUN runs on until the guest's next exit). Say so at once
+ * instead of waiting for the run deadline. CPL is CS.RPL in protected
+ * mode (Intel SDM Vol. 3A 5.5); real mode runs at CPL 0. */
+static int ring3_refused(struct dbg_session *s)
+{
+	if (!s->vm ||
+	    !(mvm_vm_backend(s->vm)->quirks & MVM_QUIRK_NO_RING3_DEBUG) ||
+	    !(s->cur.sregs.cr0 & MVM_CR0_PE) ||
+	    (s->cur.sregs.cs.selector & 3) != 3)
+		return 0;
+	dbg_status(s, 1,
+		   "cannot single-step ring-3 code on this KVM backend: its "
+		   "debug exits go to the guest (quirks.h NO_RING3_DEBUG); "
+		   "use `nexit` (F8), `cont`, or a breakpoint in ring 0");
+	return 1;
+}
+
 /* Execute exactly one instruction; *e is the last exit it caused (a
  * DEBUG exit, or the I/O / HLT / error exit that ended it). */
 static int step_insn(struct dbg_session *s, struct mvm_exit *e)
 {
+	if (ring3_refused(s))
+		return -EPERM;
 	if (hlt_at_pc(s, e))
 		return 0;
 	for (int i = 0; i < MAX_EXITS_PER_INSN; i++) {

@@ -143,6 +143,12 @@ static void batch_hello_real_matches_golden(void **state)
 }
 
 /* Each pattern must appear in out[], in this order. */
+static void batch_hello_prot_matches_golden(void **state)
+{
+	(void)state;
+	golden("hello-prot", "hello-prot.elf");
+}
+
 static void in_order(const char *const *pat)
 {
 	const char *p = out;
@@ -346,11 +352,11 @@ static void bad_input_gets_one_line_errors_and_the_run_goes_on(void **state)
 					"error: x/4xq: unknown letter 'q'",
 					"error: x: bad address 'nowhere'",
 					"error: 0x40000000+1 is not guest RAM",
-					"(mvmdbg) step",
+					"(mvmdbg) nexit",
 					"exit #1",
 					NULL};
 	check_guest("hello-real.bin",
-		    "bogus\nx/4xq rip\nx nowhere\nxp 0x40000000\nstep\n", p);
+		    "bogus\nx/4xq rip\nx nowhere\nxp 0x40000000\nnexit\n", p);
 }
 
 int main(void)
@@ -358,6 +364,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(batch_exit_tour_matches_golden),
 		cmocka_unit_test(batch_hello_real_matches_golden),
+		cmocka_unit_test(batch_hello_prot_matches_golden),
 		cmocka_unit_test(exits_of_hello_real_are_six_outs_then_hlt),
 		cmocka_unit_test(exits_of_hello_prot_end_with_ucall_done),
 		cmocka_unit_test(exits_of_hello_long_end_with_ucall_done),

@@ -280,8 +280,8 @@ static void tab_switches_the_bottom_pane_and_pgdn_scrolls_it(void **state)
 static void ctrl_c_interrupts_a_long_run_and_clears_the_line(void **state)
 {
 	(void)state;
-	tmux("send-keys -t %s 'step 1000000' Enter", session);
-	wait_for("running step 1000000 ... (Ctrl-C stops it)");
+	tmux("send-keys -t %s 'nexit 1000000' Enter", session);
+	wait_for("running nexit 1000000 ... (Ctrl-C stops it)");
 	tmux("send-keys -t %s C-c", session);
 	wait_for("interrupted (Ctrl-C) at rip 0x7c0");
 	tmux("send-keys -t %s 'half typed'", session);
