@@ -97,16 +97,17 @@ static void note_ucall(struct dbg_session *s, const struct mvm_exit *e,
 static void describe(struct dbg_session *s, const struct mvm_exit *e)
 {
 	char d[200], at[24] = "";
-	/* 16-bit code: where it stopped as the listing says it, CS:IP. */
+	/* 16-bit code: where it stopped as the listing says it, CS:IP,
+	 * early in the line so a narrow status bar keeps it. */
 	if (dbg_code_bits(&s->cur.sregs) == 16)
-		snprintf(at, sizeof(at), " [cs:ip %04x:%04llx]",
+		snprintf(at, sizeof(at), " at %04x:%04llx",
 			 s->cur.sregs.cs.selector,
 			 (unsigned long long)(s->cur.regs.rip & 0xffff));
 	if (s->last_event) {
 		mvm_exit_describe(e, d, sizeof(d));
 		dbg_status(s, 0,
-			   "event D%llu (mvmdbg's, not a guest exit): %s%s",
-			   (unsigned long long)e->seq, d, at);
+			   "event D%llu%s (mvmdbg's, not a guest exit): %s",
+			   (unsigned long long)e->seq, at, d);
 		return;
 	}
 	const char *note = dbg_note_get(&s->notes, e->seq);
@@ -114,8 +115,8 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
 		mvm_exit_describe(e, d, sizeof(d));
 	int bad = is_fatal(e->reason) ||
 		  (note && strncmp(note, "ucall ASSERT", 12) == 0);
-	dbg_status(s, bad, "exit #%llu %s%s%s", (unsigned long long)e->seq,
-		   note ? "IO " : "", note ? note : d, at);
+	dbg_status(s, bad, "exit #%llu%s %s%s", (unsigned long long)e->seq, at,
+		   note ? "IO " : "", note ? note : d);
 }
 
 /*

@@ -176,7 +176,7 @@ static void exits_of_hello_real_are_six_outs_then_hlt(void **state)
 {
 	(void)state;
 	static const char *const p[] = {"in real mode at 0x7c00",
-					"exit #7 HLT",
+					"exit #7 at 0000:7c10 HLT",
 					"#1     IO",
 					"data 0x48 'H'",
 					"#6     IO",

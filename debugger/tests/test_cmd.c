@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "session.h"
 
 static char err[200];
 
@@ -149,6 +150,30 @@ static void seg_addr_adds_the_segment_base_and_wraps_the_offset(void **state)
 			 -EINVAL);
 }
 
+static int offers(const char *const *w, const char *word)
+{
+	for (; w && *w; w++)
+		if (!strcmp(*w, word))
+			return 1;
+	return 0;
+}
+
+/* Tab after a command word offers what fits there. */
+static void completion_depends_on_the_words_before(void **state)
+{
+	(void)state;
+	assert_true(offers(dbg_complete_words("", 0), "nexit"));
+	assert_true(offers(dbg_complete_words("info ", 5), "registers"));
+	assert_false(offers(dbg_complete_words("info ", 5), "rax"));
+	assert_null(dbg_complete_words("info mem ", 9));
+	assert_true(offers(dbg_complete_words("break ", 6), "mmio"));
+	assert_true(offers(dbg_complete_words("b exit ", 7), "x86_rdmsr"));
+	assert_true(offers(dbg_complete_words("pane ", 5), "sregs"));
+	assert_true(offers(dbg_complete_words("x/4xb ", 6), "esp"));
+	assert_true(offers(dbg_complete_words("p ", 2), "rip"));
+	assert_true(offers(dbg_complete_words("help ", 5), "watch"));
+}
+
 static void xfmt_parses_count_format_and_unit_in_any_order(void **state)
 {
 	(void)state;
@@ -221,6 +246,7 @@ int main(void)
 		cmocka_unit_test(numbers_reject_garbage_and_overflow),
 		cmocka_unit_test(eval_adds_registers_and_numbers),
 		cmocka_unit_test(eval_names_the_bad_term),
+		cmocka_unit_test(completion_depends_on_the_words_before),
 		cmocka_unit_test(
 			eval_reads_the_low_parts_16_and_32_bit_code_names),
 		cmocka_unit_test(
