@@ -193,7 +193,7 @@ static void commands_report_errors_in_the_status_line(void **state)
 	assert_int_equal(dbg_exec(&s, "break io 0x10000"), -EINVAL);
 	assert_int_equal(dbg_exec(&s, "break exit nosuch"), -EINVAL);
 	assert_int_equal(dbg_exec(&s, "break watch 0x1000"), -EOPNOTSUPP);
-	assert_non_null(strstr(s.status, "watchpoints"));
+	assert_non_null(strstr(s.status, "data breakpoints"));
 	assert_int_equal(dbg_exec(&s, "delete 9"), -ENOENT);
 	assert_int_equal(dbg_exec(&s, "help"), 0);
 	assert_true(dbg_text_find(&s.result, "x/NFU ADDR") >= 0);
