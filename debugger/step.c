@@ -177,9 +177,10 @@ static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 	if (rc == -ETIMEDOUT) {
 		dbg_session_refresh(s);
 		dbg_status(s, 1,
-			   "no exit for %u ms (a loop without I/O?): stopped "
-			   "the guest at rip 0x%llx",
-			   s->timeout_ms, (unsigned long long)s->cur.regs.rip);
+			   "no VM exit for %g s (a loop without I/O?): stopped "
+			   "the guest at rip 0x%llx (--no-exit-limit SEC)",
+			   s->timeout_ms / 1000.0,
+			   (unsigned long long)s->cur.regs.rip);
 		return rc;
 	}
 	if (rc) {
