@@ -23,6 +23,7 @@ DBG_SRCS := \
 	debugger/cmds_show.c \
 	debugger/cmds_edit.c \
 	debugger/cmds_gdb.c \
+	debugger/gdb.c \
 	debugger/json.c \
 	debugger/record.c \
 	debugger/replay.c \

@@ -90,6 +90,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 cmd_delete},
 	{"set", "", "set REG VALUE",
 	 "Set a register (rax ... r15, rip, rflags, cr0-cr4, efer).", cmd_set},
+	{"gdb", "", "gdb [HOST:]PORT",
+	 "Hand the guest to gdb (target remote :PORT; 0 picks a free port) "
+	 "and take it back when gdb detaches.",
+	 cmd_gdb},
 	{"check", "", "check",
 	 "Run the entry-state checker on the registers: each architectural "
 	 "rule they break, with the manual section.",
@@ -108,7 +112,7 @@ const char *const dbg_command_names[] = {
 	"nexit",   "stepi", "nexti",  "cont", "restart", "regs",      "print",
 	"sregs",   "code",  "x",      "xp",   "pt",	 "translate", "exits",
 	"explain", "stats", "output", "info", "break",	 "watch",     "delete",
-	"set",	   "check", "pane",   "help", "quit",	 NULL,
+	"set",	   "gdb",   "check",  "pane", "help",	 "quit",      NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,

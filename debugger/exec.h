@@ -27,6 +27,8 @@ extern const int dbg_ncmd;
 dbg_cmd_fn cmd_step, cmd_stepi, cmd_cont, cmd_restart;
 /* cmds_gdb.c */
 dbg_cmd_fn cmd_print, cmd_nexti, cmd_watch;
+/* gdb.c */
+dbg_cmd_fn cmd_gdb;
 /* cmds_show.c */
 dbg_cmd_fn cmd_regs, cmd_sregs, cmd_code, cmd_x, cmd_pt, cmd_translate,
 	cmd_exits, cmd_stats, cmd_output, cmd_info, cmd_pane, cmd_check;

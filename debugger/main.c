@@ -29,7 +29,8 @@ struct opts {
 	int stable;
 	unsigned timeout_ms;
 	uint64_t page_size;
-	int theme; /* enum dbg_theme, or -1: not given */
+	int theme;	   /* enum dbg_theme, or -1: not given */
+	char gdb_cmd[160]; /* --gdb: "gdb [HOST:]PORT", run first */
 };
 
 static void usage(FILE *f)
@@ -54,6 +55,10 @@ static void usage(FILE *f)
 		"spelling)\n"
 		"  --theme T        dark, light (for a projector) or mono; "
 		"NO_COLOR=1 means mono\n"
+		"  --gdb [HOST:]PORT  first hand the guest to gdb (target "
+		"remote :PORT; 0 =\n"
+		"                   any free port, printed); mvmdbg goes on "
+		"when gdb detaches\n"
 		"Type `help` inside for commands; keys: F7 stepi, F8 next "
 		"exit, F9 cont, Tab pane.\n",
 		DBG_TIMEOUT_MS / 1000.0);
@@ -144,6 +149,17 @@ static int option(int c, struct opts *o)
 	case 'L':
 	case 'g':
 		return value_option(c, optarg, o);
+	case 'G': {
+		struct dbg_gdb_where w;
+		snprintf(o->gdb_cmd, sizeof(o->gdb_cmd), "gdb %s", optarg);
+		if (strlen(optarg) < 100 && dbg_gdb_parse(optarg, &w) == 0)
+			return 0;
+		fprintf(stderr,
+			"mvmdbg: bad --gdb '%s' ([HOST:]PORT, HOST an IPv4 "
+			"address, PORT 0-65535; or unix:PATH)\n",
+			optarg);
+		return -1;
+	}
 	case 'T':
 		o->theme = dbg_theme_parse(optarg);
 		if (o->theme >= 0)
@@ -173,6 +189,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"timeout", required_argument, NULL, 't'}, /* old spelling */
 		{"pages", required_argument, NULL, 'g'},
 		{"theme", required_argument, NULL, 'T'},
+		{"gdb", required_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -246,6 +263,8 @@ int main(int argc, char **argv)
 	s.page_size = o.page_size;
 	if (o.timeout_ms)
 		s.timeout_ms = o.timeout_ms;
+	if (o.gdb_cmd[0])
+		s.first_cmd = o.gdb_cmd;
 	if (start(&s, &o)) {
 		dbg_session_close(&s);
 		return 1;

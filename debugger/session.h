@@ -103,6 +103,10 @@ struct dbg_session {
 	unsigned timeout_ms; /* per run without an exit */
 	FILE *rec;	     /* --record: JSONL of every exit and step */
 	int stats_fd[2]; /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
+	const char *first_cmd; /* run before the user's (--gdb), or NULL */
+	/* A message to show before blocking (waiting for gdb): the TUI
+	 * draws it, batch mode prints it to stderr. NULL: not shown. */
+	void (*announce)(struct dbg_session *s, const char *msg);
 	char rec_out[DBG_REC_OUT_MAX]; /* guest output not yet in a record */
 	size_t rec_out_len;
 };
@@ -182,6 +186,16 @@ extern const char *const dbg_command_names[];
  * `line` (command names, `info` topics, break kinds, exit reasons, pane
  * names, registers); NULL-terminated, or NULL for nothing. */
 const char *const *dbg_complete_words(const char *line, int start);
+
+/* gdb.c: hand the guest to gdb through libminivmm's stub (gdbstub.h)
+ * and take it back when gdb detaches (`mvmdbg --gdb`, `gdb PORT`). */
+struct dbg_gdb_where {
+	char host[64];	/* IPv4 address ... */
+	int port;	/* ... and port (0: any free one) */
+	char path[108]; /* or a Unix socket ("" = TCP) */
+};
+int dbg_gdb_parse(const char *arg, struct dbg_gdb_where *w);
+int dbg_gdb_handover(struct dbg_session *s, const struct dbg_gdb_where *w);
 
 /* record.c: write the current state + last exit as one JSON line. */
 int dbg_record(struct dbg_session *s, const char *kind);

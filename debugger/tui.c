@@ -103,8 +103,8 @@ static int repeatable(const char *l)
 /* Does the line run the guest (so the screen must show what happens)? */
 static int moves_guest(const char *l)
 {
-	static const char *const words[] = {"cont",    "c",	"continue",
-					    "restart", "reset", "run"};
+	static const char *const words[] = {
+		"cont", "c", "continue", "restart", "reset", "run", "gdb"};
 	char w[16] = "";
 	sscanf(l, "%15s", w);
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -316,6 +316,14 @@ static int edit_key(int ch)
 	return 1;
 }
 
+/* Before a command blocks (waiting for gdb): show why on the status
+ * line at once. */
+static void announce(struct dbg_session *s, const char *msg)
+{
+	dbg_status(s, 0, "%s (Ctrl-C stops waiting)", msg);
+	dbg_tui_draw(&tui);
+}
+
 /* The main loop: one key at a time, redraw after anything that changes
  * what is shown. Returns when the user quits or the terminal is gone. */
 int dbg_tui(struct dbg_session *s)
@@ -337,6 +345,11 @@ int dbg_tui(struct dbg_session *s)
 	dbg_tui_draw(&tui);
 	int errors = 0;
 	catch_sigint(); /* after initscr: ncurses installs its own */
+	s->announce = announce;
+	if (s->first_cmd) { /* --gdb: gdb has the guest first */
+		run_command(s->first_cmd);
+		dbg_tui_draw(&tui);
+	}
 	while (!quit) {
 		int ch = getch();
 		if (dbg_interrupt) {

@@ -85,6 +85,36 @@ static void prot_mode_shows_32_bit_registers(void **state)
 	assert_null(strstr(screen, "rip "));
 }
 
+static int setup_gdb(void **state)
+{
+	(void)state;
+	start("--gdb 127.0.0.1:0", MVM_GUEST_DIR "/hello-long.elf");
+	return 0;
+}
+
+/* --gdb in the TUI: the screen says where it waits; real gdb steps the
+ * guest and detaches; the screen shows the RIP gdb left. */
+static void tui_hands_the_guest_to_gdb_and_takes_it_back(void **state)
+{
+	(void)state;
+	int port = 0;
+	char cmd[300];
+	if (system("command -v gdb >/dev/null 2>&1") != 0) {
+		printf("SKIP: gdb is not installed\n");
+		skip();
+	}
+	wait_for("waiting for gdb on 127.0.0.1:");
+	const char *p = strstr(screen, "127.0.0.1:");
+	assert_int_equal(sscanf(p, "127.0.0.1:%d", &port), 1);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 30 gdb -batch -nx -ex 'target remote :%d' -ex stepi "
+		 "-ex detach >/dev/null 2>&1",
+		 port);
+	assert_int_equal(system(cmd), 0);
+	wait_for("gdb detached at rip 0x100001");
+	wait_for("rip 0000000000100001*");
+}
+
 int main(void)
 {
 #define R(fn) cmocka_unit_test_setup_teardown(fn, setup_real, teardown)
@@ -94,6 +124,9 @@ int main(void)
 		R(tab_after_info_completes_its_topics),
 		cmocka_unit_test_setup_teardown(
 			prot_mode_shows_32_bit_registers, setup_prot, teardown),
+		cmocka_unit_test_setup_teardown(
+			tui_hands_the_guest_to_gdb_and_takes_it_back, setup_gdb,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
