@@ -20,6 +20,7 @@ $(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 .PHONY: bench
-bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
+bench: $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BUILD)/debugger/bench_step
 	$(Q)$(BENCH_BIN)
 	$(Q)$(BENCH_SNAP_BIN)
+	$(Q)$(BUILD)/debugger/bench_step

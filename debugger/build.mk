@@ -45,6 +45,16 @@ $(DBG_BIN): $(BUILD)/debugger/main.o $(DBG_OBJS) $(DBG_LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(DBG_LIBS)
 
+# `make bench` runs the stepping benchmark (bench/build.mk): the
+# debugger's single-step rate against a bare KVM single-step loop, and
+# the TUI's redraw cost per step.
+DBG_BENCH := $(BUILD)/debugger/bench_step
+ALL_TARGETS += $(DBG_BENCH)
+
+$(DBG_BENCH): $(BUILD)/debugger/bench_step.o $(DBG_OBJS) $(DBG_LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(DBG_LIBS)
+
 # Tests: unit tests of the panes and parsers, golden batch transcripts,
 # and a tmux-driven test of the real screen. They run the built mvmdbg
 # and the example guests, so those come first.

@@ -276,5 +276,7 @@ int dbg_exec(struct dbg_session *s, const char *line)
 		return -EINVAL;
 	}
 	dbg_text_clear(&s->result);
-	return d->fn(s, &c);
+	int rc = d->fn(s, &c);
+	dbg_run_done(s); /* the run deadline ends with the command */
+	return rc;
 }

@@ -83,6 +83,7 @@ int dbg_gdb_handover(struct dbg_session *s, const struct dbg_gdb_where *w)
 				: "a replayed trace has no guest to hand over");
 		return -EPERM;
 	}
+	dbg_run_done(s);
 	int rc = mvm_gdb_create(&cfg, &g);
 	if (rc == 0)
 		rc = w->path[0] ? mvm_gdb_listen_unix(g, w->path)
@@ -105,6 +106,7 @@ int dbg_gdb_handover(struct dbg_session *s, const struct dbg_gdb_where *w)
 		rc = mvm_gdb_serve(g);
 	mvm_gdb_destroy(g);
 	dbg_interrupt = 0;
+	s->gdbg.valid = 0; /* the stub set (and cleared) guest debugging */
 	s->prev = s->cur;
 	s->have_prev = 1;
 	dbg_session_refresh(s);

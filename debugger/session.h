@@ -104,6 +104,14 @@ struct dbg_session {
 	FILE *rec;	     /* --record: JSONL of every exit and step */
 	int stats_fd[2]; /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
 	const char *first_cmd; /* run before the user's (--gdb), or NULL */
+	/* Fewer system calls per step (step.c): what KVM_SET_GUEST_DEBUG
+	 * was last given (valid = 0: unknown, set it), and when the run
+	 * deadline was armed (0: not armed). */
+	struct {
+		int valid, single, n;
+		uint64_t bp[MVM_HW_BREAKPOINTS];
+	} gdbg;
+	uint64_t armed_ns;
 	/* A message to show before blocking (waiting for gdb): the TUI
 	 * draws it, batch mode prints it to stderr. NULL: not shown. */
 	void (*announce)(struct dbg_session *s, const char *msg);
@@ -131,6 +139,9 @@ void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 /* Re-read registers (live), refresh the code window, update the
  * page-walk address. */
 int dbg_session_refresh(struct dbg_session *s);
+/* The same; just_ran = 1 right after an exit of mvm_vcpu_run_once(),
+ * when KVM's copy of the registers in kvm_run is current. */
+int dbg_session_refresh_after(struct dbg_session *s, int just_ran);
 /* Log an exit: a guest exit in s->exits, or a debugger event (a DEBUG
  * exit, or one the debugger synthesized) in s->events; numbers it
  * (e->seq) in its own sequence and sets s->last. 1 for an event. */
@@ -172,6 +183,8 @@ void dbg_exit_about(struct dbg_session *s, char *buf, size_t len);
 extern volatile sig_atomic_t dbg_interrupt;
 int dbg_step_exit(struct dbg_session *s, unsigned n);
 int dbg_stepi(struct dbg_session *s, unsigned n);
+/* After each command (exec.c): disarm the run deadline it armed. */
+void dbg_run_done(struct dbg_session *s);
 int dbg_cont(struct dbg_session *s);
 /* The mode signature (CR0.PE, CR0.PG, EFER.LMA as bits 0-2). */
 unsigned dbg_mode_sig(const struct kvm_sregs *s);

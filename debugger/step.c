@@ -144,7 +144,7 @@ static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		      const char *kind, uint64_t ucalls_before, int synth)
 {
-	dbg_session_refresh(s);
+	dbg_session_refresh_after(s, !synth);
 	dbg_session_log(s, e, synth, mvm_now_ns());
 	s->halted = e->reason == KVM_EXIT_HLT;
 	if (is_fatal(e->reason)) {
@@ -158,27 +158,68 @@ static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		dbg_record(s, kind);
 }
 
+/* KVM_SET_GUEST_DEBUG only when it changes: `stepi 1000` sets it once,
+ * not per step (each system call costs as much as a step here). */
+static int guest_debug(struct dbg_session *s, int single, int with_bps)
+{
+	uint64_t bps[MVM_HW_BREAKPOINTS];
+	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
+	if (s->gdbg.valid && s->gdbg.single == single && s->gdbg.n == n &&
+	    !memcmp(s->gdbg.bp, bps, (size_t)n * sizeof(bps[0])))
+		return 0;
+	int rc = mvm_vcpu_set_debug(s->vcpu, single, bps, n);
+	s->gdbg.valid = rc == 0;
+	s->gdbg.single = single;
+	s->gdbg.n = n;
+	memcpy(s->gdbg.bp, bps, (size_t)n * sizeof(bps[0]));
+	if (rc)
+		dbg_status(s, 1, "KVM_SET_GUEST_DEBUG failed: %s",
+			   strerror(-rc));
+	return rc;
+}
+
+/*
+ * The run deadline (--no-exit-limit) without two timer_settime calls per
+ * step: armed for 1.5x the limit and armed again only when half the
+ * limit has passed since, so each KVM_RUN still gets at least the limit
+ * (and at most 1.5x) before the timer stops it. dbg_run_done() disarms
+ * it after the command.
+ */
+static int arm_deadline(struct dbg_session *s)
+{
+	uint64_t now = mvm_now_ns(), half = s->timeout_ms * 500000ULL;
+	if (s->armed_ns && now - s->armed_ns < half)
+		return 0;
+	s->armed_ns = now;
+	return mvm_vcpu_set_deadline(s->vcpu,
+				     s->timeout_ms + s->timeout_ms / 2);
+}
+
+void dbg_run_done(struct dbg_session *s)
+{
+	if (s->vcpu && s->armed_ns)
+		mvm_vcpu_set_deadline(s->vcpu, 0);
+	s->armed_ns = 0;
+}
+
 /* One KVM_RUN through the library, with a deadline. */
 static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 		   struct mvm_exit *e)
 {
-	uint64_t bps[MVM_HW_BREAKPOINTS];
-	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
 	uint64_t before = ucalls(s);
-	int rc = mvm_vcpu_set_debug(s->vcpu, singlestep, bps, n);
-	if (rc) {
-		dbg_status(s, 1, "KVM_SET_GUEST_DEBUG failed: %s",
-			   strerror(-rc));
+	int rc = guest_debug(s, singlestep, with_bps);
+	if (rc == 0)
+		rc = arm_deadline(s);
+	if (rc)
 		return rc;
-	}
-	mvm_vcpu_set_deadline(s->vcpu, s->timeout_ms);
 	rc = mvm_vcpu_run_once(s->vcpu, e);
-	mvm_vcpu_set_deadline(s->vcpu, 0);
 	if (rc == -ETIMEDOUT) {
+		dbg_run_done(s);
 		dbg_session_refresh(s);
 		dbg_status(s, 1,
-			   "no VM exit for %g s (a loop without I/O?): stopped "
-			   "the guest at rip 0x%llx (--no-exit-limit SEC)",
+			   "no VM exit for over %g s (a loop without I/O?): "
+			   "stopped the guest at rip 0x%llx (--no-exit-limit "
+			   "SEC)",
 			   s->timeout_ms / 1000.0,
 			   (unsigned long long)s->cur.regs.rip);
 		return rc;

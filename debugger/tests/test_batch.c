@@ -377,10 +377,10 @@ static void no_exit_limit_stops_a_spinning_guest_in_seconds(void **state)
 	close(sfd);
 	need_kvm_and(image);
 	run_flags("--no-exit-limit 0.2", image, script);
-	assert_non_null(strstr(out, "error: no VM exit for 0.2 s"));
+	assert_non_null(strstr(out, "error: no VM exit for over 0.2 s"));
 	run_flags("--timeout 200", image, script);
 	assert_non_null(strstr(out, "taking --no-exit-limit 0.2"));
-	assert_non_null(strstr(out, "error: no VM exit for 0.2 s"));
+	assert_non_null(strstr(out, "error: no VM exit for over 0.2 s"));
 	unlink(image);
 	unlink(script);
 	snprintf(fifo, sizeof(fifo), "%s.fifo", image);
