@@ -127,6 +127,12 @@ static void explicit_limit_names_minus_t(void **state)
 	assert_int_equal(sh(cmd), 1);
 	has("timed out after 0.3 s (guest RIP 0x7c00): the run limit (-T)");
 	assert_int_equal(lines(), 1);
+	/* With vCPU threads (run_smp.c) the same words after the verdicts. */
+	snprintf(cmd, sizeof(cmd), MVM " run --cpus 2 -T 0.3 %s", spin);
+	assert_int_equal(sh(cmd), 1);
+	has("vCPU 0: timed out");
+	has("the run limit of 0.3 s stopped it; -T SEC sets another, -T 0 "
+	    "none");
 }
 
 /* A FIFO would block the loader's open() until a writer came; a /proc
