@@ -30,7 +30,9 @@ $(BENCH_IRQ_BIN): $(BUILD)/bench/bench_irq.o $(BUILD)/libminivmm.a
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 .PHONY: bench
-bench: $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BENCH_IRQ_BIN) $(BUILD)/examples/irq-latency.elf
+bench: $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BENCH_IRQ_BIN) $(BUILD)/examples/irq-latency.elf \
+		$(BUILD)/debugger/bench_step
 	$(Q)$(BENCH_BIN)
 	$(Q)$(BENCH_SNAP_BIN)
 	$(Q)$(BENCH_IRQ_BIN)
+	$(Q)$(BUILD)/debugger/bench_step
