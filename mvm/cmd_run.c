@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -65,13 +66,18 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
 	};
-	int rc = mvm_machine_create(&cfg, m);
+	int rc;
 
+	runirq_config(&cfg);
+	rc = mvm_machine_create(&cfg, m);
 	if (rc < 0) {
 		cli_error(CMD, "cannot create a VM: %s (try 'mvm doctor')",
 			  strerror(-rc));
 		return rc;
 	}
+	rc = runirq_attach(CMD, *m);
+	if (rc < 0)
+		return rc;
 	/* One line per error: the loader's reason, not it and then ours. */
 	char why[256];
 	cli_hold_errors(why, sizeof(why));
@@ -260,8 +266,14 @@ int cmd_run(int argc, char **argv)
 			status = report_quit(&con);
 		}
 		status = snapcli_finish(m, status);
+		if (o.stats)
+			runirq_report(stderr, m);
 	}
 	console_stop(&con);
+	if (m)
+		mvm_machine_stop(m);
+	runirq_detach();
 	mvm_machine_destroy(m);
+	runirq_free();
 	return status;
 }

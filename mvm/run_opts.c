@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_opts.h"
 #include "snapshot_cli.h"
 
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
 		"  -v, --verbose       show the library's debug messages\n");
+	runirq_usage(f);
 	snapcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
@@ -181,6 +183,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		SNAPCLI_LONGOPTS,
+		RUNIRQ_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -206,6 +209,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {
+			if (runirq_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);
 		}
@@ -220,7 +226,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	o->image = argv[optind];
 	if (!o->timeout_set)
 		o->timeout_ms = run_default_limit_ms(o);
-	if (snapcli_check(CMD) < 0)
+	if (snapcli_check(CMD) < 0 || runirq_check(CMD) < 0)
 		return MVM_EXIT_USAGE;
 	return cli_check_image(CMD, o->image) == -EINVAL ? MVM_EXIT_FAIL : -1;
 }
