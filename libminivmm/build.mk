@@ -44,6 +44,7 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/mem/pagetable.c \
 	libminivmm/src/mem/ptwalk.c \
+	libminivmm/src/mem/ptaccess.c \
 	libminivmm/src/mem/ptrange.c
 
 LIB_SRCS += \
