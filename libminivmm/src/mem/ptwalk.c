@@ -235,11 +235,11 @@ static int read_entry(const struct mvm_memmap *mem, const struct pt_format *f,
 	if (mvm_memmap_read(mem, l->entry_gpa,
 			    f->esz == 8 ? (void *)&l->entry : (void *)&e32,
 			    f->esz))
-		return fail(w, MVM_PT_BAD_TABLE,
-			    "%s at 0x%llx is not in guest memory",
-			    level_table[level],
-			    (unsigned long long)(l->entry_gpa -
-						 l->index * f->esz));
+		return fail(
+			w, MVM_PT_BAD_TABLE,
+			"%s at 0x%llx is not in guest memory",
+			level_table[level],
+			(unsigned long long)(l->entry_gpa - l->index * f->esz));
 	if (f->esz == 4)
 		l->entry = e32;
 	w->nlevels++;
@@ -298,7 +298,7 @@ static int walk_levels(const struct mvm_memmap *mem, const struct pt_format *f,
 		table = l->entry & (f->esz == 4 ? 0xfffff000ULL : MVM_PTE_ADDR);
 	}
 	return -EFAULT; /* not reached: level 1 is always a leaf */
-	/* LAB(2) STUB
+			/* LAB(2) STUB
 	// LAB 2: walk from the table at cr3 (masked with f->cr3_mask) down
 	// to the leaf, level f->top first (task 1 of the guide). Per level:
 	// fill w->lv[w->nlevels] (level, index from entry_index(), entry_gpa
@@ -315,7 +315,7 @@ static int walk_levels(const struct mvm_memmap *mem, const struct pt_format *f,
 	(void)leaf_gpa;
 	return fail(w, MVM_PT_UNSUPPORTED, "Lab 2 task 1: the walk is a stub");
 	LAB(2) END */
-	/* [/slide:pt-walk-loop] */
+			/* [/slide:pt-walk-loop] */
 }
 
 int mvm_pt_access(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
@@ -334,10 +334,14 @@ int mvm_pt_access(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 	f = paging_mode(cr0, cr4, efer, w, &rc);
 	if (!f)
 		return rc;
-	a = (struct mvm_pt_acc){.how = how, .cr0 = cr0, .cr4 = cr4,
-				.efer = efer, .esz = f->esz,
-				/* PAE PDPTEs have no A bit (SDM 3A Table 4-8) */
-				.first_ad = f->kind == PT_PAE};
+	a = (struct mvm_pt_acc){
+		.how = how,
+		.cr0 = cr0,
+		.cr4 = cr4,
+		.efer = efer,
+		.esz = f->esz,
+		/* PAE PDPTEs have no A bit (SDM 3A Table 4-8) */
+		.first_ad = f->kind == PT_PAE};
 	if (f->kind == PT_4LEVEL && !canonical(gva)) {
 		rc = fail(w, MVM_PT_NONCANONICAL,
 			  "0x%llx is not canonical: bits 63:48 must copy "

@@ -21,10 +21,10 @@ enum mvm_pt_fault mvm_pt_entry_check64(int level, uint64_t e, uint64_t efer,
 
 /* One access being translated: what it is and the paging state. */
 struct mvm_pt_acc {
-	unsigned how;		/* MVM_PT_WRITE | _USER | _FETCH | _SET_AD */
+	unsigned how; /* MVM_PT_WRITE | _USER | _FETCH | _SET_AD */
 	uint64_t cr0, cr4, efer;
-	unsigned esz;		/* entry size, 4 or 8 bytes */
-	int first_ad;		/* first row of w->lv[] with an A bit */
+	unsigned esz; /* entry size, 4 or 8 bytes */
+	int first_ad; /* first row of w->lv[] with an A bit */
 };
 
 /*
