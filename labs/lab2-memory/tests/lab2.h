@@ -9,7 +9,7 @@
 #include "grade.h"
 #include "minivmm/minivmm.h"
 
-#define LAB2_GIB (1ULL << 30)
+#define LAB2_GIB  (1ULL << 30)
 /* A 64-bit guest's paging state (4-level paging, NX enabled). */
 #define LAB2_CR0  (MVM_CR0_PG | MVM_CR0_PE | MVM_CR0_WP)
 #define LAB2_CR4  MVM_CR4_PAE

@@ -33,8 +33,8 @@ static void walk_finds_4k_2m_and_1g_pages(void **state)
 	lab2_ram_init(&r, LAB2_GIB);
 	for (i = 0; i < 3; i++) {
 		uint64_t page = pages[i], off = lab2_rand() & (page - 1);
-		uint64_t gva = (lab2_rand() % 512) << 30 | (lab2_rand() %
-							     512) << 21 |
+		uint64_t gva = (lab2_rand() % 512) << 30 |
+			       (lab2_rand() % 512) << 21 |
 			       (lab2_rand() % 512) << 12;
 		uint64_t gpa = (lab2_rand() % (LAB2_GIB / page)) * page;
 		struct mvm_pt_walk w;
@@ -119,8 +119,9 @@ static void check_against_kvm(struct fixture *f, uint64_t gva)
 			     (unsigned long long)w.gpa);
 		return;
 	}
-	GRADE_EXPECT(rc == 0, "GVA 0x%llx: KVM maps it to 0x%llx, the walk "
-			      "failed: %s",
+	GRADE_EXPECT(rc == 0,
+		     "GVA 0x%llx: KVM maps it to 0x%llx, the walk "
+		     "failed: %s",
 		     (unsigned long long)gva,
 		     (unsigned long long)tr.physical_address, w.why);
 	GRADE_EXPECT(w.gpa == tr.physical_address,
@@ -223,7 +224,8 @@ static void rights_combine_over_all_levels(void **state)
 	(void)state;
 	lab2_ram_init(&r, 64ULL << 20);
 	lab2_map(&r, 0x600000, 0x900000, MVM_PAGE_4K, US | RW);
-	lab2_set(&r, tab, idx[level], lab2_get(&r, tab, idx[level]) & ~(US | RW));
+	lab2_set(&r, tab, idx[level],
+		 lab2_get(&r, tab, idx[level]) & ~(US | RW));
 	grade_note("U/S and R/W cleared in the level-%u entry only", 4 - level);
 	GRADE_EXPECT_EQ(walk(&r, 0x600000, MVM_PT_USER, &w), -EFAULT,
 			"user read through one supervisor entry");
