@@ -300,7 +300,7 @@ int mvm_ept_translate(const struct mvm_ept *e, uint64_t gpa, unsigned how,
 	int level, rc;
 
 	for (level = 4; level >= 1; level--) {
-		struct mvm_ept_level *l = &w->lv[w->nlevels];
+		struct mvm_ept_level *l = w->lv + w->nlevels;
 
 		l->level = level;
 		l->index = (gpa >> shift_of(level)) & (ENTRIES - 1);

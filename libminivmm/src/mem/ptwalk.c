@@ -282,7 +282,7 @@ static int walk_levels(const struct mvm_memmap *mem, const struct pt_format *f,
 	int level, rc;
 
 	for (level = f->top; level >= 1; level--) {
-		struct mvm_pt_level *l = &w->lv[w->nlevels];
+		struct mvm_pt_level *l = w->lv + w->nlevels;
 
 		l->level = level;
 		l->index = entry_index(f, level, w->gva);
