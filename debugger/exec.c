@@ -44,6 +44,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "The page walk for ADDR from CR3 down (default: follow RIP).", cmd_pt},
 	{"translate", "tr", "translate ADDR",
 	 "Guest-virtual -> guest-physical -> host address.", cmd_translate},
+	{"walk2d", "", "walk2d ADDR [4k|2m|1g]",
+	 "The 2D walk with EPT: every reference numbered (guest levels x "
+	 "EPT levels), on a model of KVM's EPT tables.",
+	 cmd_walk2d},
 	{"exits", "", "exits [all|guest]",
 	 "The guest's exits and per-reason counters; `exits all` also "
 	 "shows the debugger's own events (single steps, breakpoint #DBs, "
@@ -87,10 +91,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
-	"step",	   "stepi", "cont",   "restart", "regs",      "sregs",
-	"code",	   "x",	    "xp",     "pt",	 "translate", "exits",
-	"explain", "stats", "output", "info",	 "break",     "delete",
-	"set",	   "check", "pane",   "help",	 "quit",      NULL,
+	"step",	 "stepi",  "cont", "restart",	"regs",	  "sregs", "code",
+	"x",	 "xp",	   "pt",   "translate", "walk2d", "exits", "explain",
+	"stats", "output", "info", "break",	"delete", "set",   "check",
+	"pane",	 "help",   "quit", NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,

@@ -48,6 +48,7 @@ LIB_SRCS += \
 	libminivmm/src/mem/ptrange.c \
 	libminivmm/src/mem/ept.c \
 	libminivmm/src/mem/walk2d.c \
+	libminivmm/src/mem/walk2d_fmt.c \
 	libminivmm/src/mem/tlb.c
 
 LIB_SRCS += \

@@ -35,6 +35,7 @@
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
+#include "walk_cli.h"
 
 #define CMD "mvm run"
 
@@ -241,6 +242,7 @@ int cmd_run(int argc, char **argv)
 			console_stop(&con);
 			status = report_quit(&con);
 		}
+		status = walkcli_finish(m, status);
 		status = snapcli_finish(m, status);
 	}
 	console_stop(&con);

@@ -153,6 +153,19 @@ int mvm_walk2d(const struct mvm_memmap *mem, const struct mvm_ept *e,
  * (g + 1) * (e + 1) - 1. Levels: 4 (4 KiB leaf), 3 (2 MiB), 2 (1 GiB). */
 int mvm_walk2d_refs(int guest_levels, int ept_levels);
 
+/*
+ * The walk w (rc: what mvm_walk2d() returned) as text lines into buf,
+ * like snprintf (returns the length wanted, or -EINVAL): the grid of
+ * numbered references (rows: guest levels, columns: EPT levels), each
+ * reference with its GPA, host address and value, and the result with
+ * its slot. MVM_WALK2D_STABLE writes host addresses as offsets into the
+ * EPT pool or a slot, the same in every run.
+ */
+#define MVM_WALK2D_STABLE 1u
+int mvm_walk2d_format(const struct mvm_memmap *mem, const struct mvm_ept *e,
+		      const struct mvm_walk2d *w, int rc, unsigned flags,
+		      char *buf, size_t len);
+
 /* Levels a walk reads to reach a leaf of page_size (4, 3, 2), or -EINVAL. */
 int mvm_page_levels(uint64_t page_size);
 
