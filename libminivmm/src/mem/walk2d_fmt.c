@@ -80,6 +80,13 @@ static const char *host(const struct mvm_memmap *mem, const struct mvm_ept *e,
 	return s;
 }
 
+static const char *size_name(uint64_t size)
+{
+	return size == MVM_PAGE_1G   ? "1 GiB"
+	       : size == MVM_PAGE_2M ? "2 MiB"
+				     : "4 KiB";
+}
+
 static const char *const row_name[5] = {"data", "PTE", "PDE", "PDPTE", "PML4E"};
 
 static void grid(struct out *o, const struct mvm_walk2d *w)
@@ -164,18 +171,17 @@ int mvm_walk2d_format(const struct mvm_memmap *mem, const struct mvm_ept *e,
 	    (unsigned long long)w->gva, (unsigned long long)w->guest.cr3);
 	if (rc == 0)
 		put(&o,
-		    "  guest %llu KiB page (%d levels), EPT %llu KiB page (%d "
-		    "levels): %d references = (%d + 1) x (%d + 1) - 1\n",
-		    (unsigned long long)w->guest_page >> 10, g,
-		    (unsigned long long)w->ept_page >> 10, x, w->nrefs, g, x);
+		    "  guest %s page (%d levels), EPT %s page (%d levels): %d "
+		    "references = (%d + 1) x (%d + 1) - 1\n",
+		    size_name(w->guest_page), g, size_name(w->ept_page), x,
+		    w->nrefs, g, x);
 	else
 		put(&o, "  %d references before the walk stopped\n", w->nrefs);
 	if (rc == 0 && w->ept_page < e->max_leaf)
 		put(&o,
-		    "  (EPT leaves up to %llu KiB were allowed: this slot's "
-		    "GPA "
-		    "and host address are not both aligned to one)\n",
-		    (unsigned long long)e->max_leaf >> 10);
+		    "  (EPT leaves up to %s were allowed: this slot's GPA and "
+		    "host address are not both aligned to one)\n",
+		    size_name(e->max_leaf));
 	if (w->nrefs) {
 		grid(&o, w);
 		refs(&o, mem, e, w, flags);
