@@ -248,6 +248,38 @@ static void walk2d_self_reference_and_guest_faults(void **state)
 	mvm_ept_destroy(ept);
 }
 
+/* The text every tool shows: the grid, numbered in walk order. */
+static void walk2d_format_shows_the_numbered_grid(void **state)
+{
+	struct big *b = *state;
+	struct mvm_walk2d w;
+	struct mvm_ept *ept;
+	char text[8192], tiny[16];
+	int rc, n;
+
+	guest_map(b, MVM_PAGE_4K);
+	assert_int_equal(mvm_ept_create(&b->mem, MVM_PAGE_4K, &ept), 0);
+	rc = mvm_walk2d(&b->mem, ept, CR0, PML4, CR4, EFER, GVA, 0, &w);
+	n = mvm_walk2d_format(&b->mem, ept, &w, rc, MVM_WALK2D_STABLE, text,
+			      sizeof(text));
+	assert_int_equal(n, (int)strlen(text));
+	assert_non_null(strstr(text, "24 references = (4 + 1) x (4 + 1) - 1"));
+	assert_non_null(strstr(
+		text, "  PML4E        1       2       3       4       5\n"));
+	assert_non_null(
+		strstr(text, "  data        21      22      23      24\n"));
+	assert_non_null(strstr(text, "   5 guest PML4E[0] GPA 0x1000 "));
+	assert_non_null(strstr(text, "at slot0+0x1000 "));
+	assert_non_null(strstr(text, "-> host slot0+0x600abc"));
+	assert_null(strstr(text, "0x7f")); /* no raw host address */
+	assert_int_equal(mvm_walk2d_format(&b->mem, ept, &w, rc,
+					   MVM_WALK2D_STABLE, tiny,
+					   sizeof(tiny)),
+			 n);
+	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+	mvm_ept_destroy(ept);
+}
+
 /* --- the TLB model --------------------------------------------------- */
 
 static struct mvm_tlb_stats run(struct mvm_tlb_config cfg, uint64_t len,
@@ -319,6 +351,9 @@ int main(void)
 			big_teardown),
 		cmocka_unit_test_setup_teardown(
 			walk2d_self_reference_and_guest_faults, big_setup,
+			big_teardown),
+		cmocka_unit_test_setup_teardown(
+			walk2d_format_shows_the_numbered_grid, big_setup,
 			big_teardown),
 		cmocka_unit_test(tlb_sequential_misses_once_per_page),
 		cmocka_unit_test(tlb_lru_thrashes_on_a_loop_larger_than_it),
