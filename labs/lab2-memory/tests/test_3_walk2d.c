@@ -12,6 +12,7 @@
 #include "lab2.h"
 
 static const uint64_t sizes[3] = {MVM_PAGE_4K, MVM_PAGE_2M, MVM_PAGE_1G};
+static const char *const names[3] = {"4 KiB", "2 MiB", "1 GiB"};
 
 static void walk2d_count_is_the_formula_for_every_page_size(void **state)
 {
@@ -45,10 +46,8 @@ static void walk2d_count_is_the_formula_for_every_page_size(void **state)
 				     (unsigned long long)page >> 10,
 				     (unsigned long long)sizes[ei] >> 10,
 				     (unsigned long long)(gva + off));
-			grade_note("guest %7llu KiB x EPT %7llu KiB: %2d refs",
-				   (unsigned long long)page >> 10,
-				   (unsigned long long)sizes[ei] >> 10,
-				   w.nrefs);
+			grade_note("guest %s x EPT %s: %2d refs", names[gi],
+				   names[ei], w.nrefs);
 			GRADE_EXPECT_EQ(w.nrefs, (g + 1) * (e + 1) - 1,
 					"references of the 2D walk");
 			GRADE_EXPECT_EQ(w.gpa, gpa + off, "the GPA");
@@ -169,11 +168,10 @@ static void tlb_miss_costs_what_the_grid_says(void **state)
 				q.misses * (uint64_t)((g + 1) * (e + 1) - 1),
 				"references = misses x the 2D formula");
 			grade_note(
-				"guest %7llu KiB x EPT %7llu KiB: strided "
+				"guest %s x EPT %s: strided "
 				"hit rate %5.1f%%, random over 1 GiB %5.1f%%,"
 				" %.2f refs/access",
-				(unsigned long long)sizes[gi] >> 10,
-				(unsigned long long)sizes[ei] >> 10,
+				names[gi], names[ei],
 				100.0 * (double)q.hits / (double)q.accesses,
 				100.0 * (double)rnd.hits / (double)rnd.accesses,
 				(double)rnd.refs / (double)rnd.accesses);
