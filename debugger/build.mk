@@ -11,6 +11,7 @@ DBG_SRCS := \
 	debugger/regs.c \
 	debugger/code.c \
 	debugger/ptpane.c \
+	debugger/walk2d.c \
 	debugger/mem.c \
 	debugger/exitlog.c \
 	debugger/explain.c \

@@ -58,6 +58,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "The page walk for ADDR from CR3 down (default: follow RIP).", cmd_pt},
 	{"translate", "tr", "translate ADDR",
 	 "Guest-virtual -> guest-physical -> host address.", cmd_translate},
+	{"walk2d", "", "walk2d ADDR [4k|2m|1g]",
+	 "The 2D walk with EPT: every reference numbered (guest levels x "
+	 "EPT levels), on a model of KVM's EPT tables.",
+	 cmd_walk2d},
 	{"exits", "", "exits [all|guest]",
 	 "The guest's exits and per-reason counters; `exits all` also "
 	 "shows the debugger's own events (single steps, breakpoint #DBs, "
@@ -110,7 +114,7 @@ const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
 	"nexit",   "stepi", "nexti",  "cont", "restart", "regs",      "print",
-	"sregs",   "code",  "x",      "xp",   "pt",	 "translate", "exits",
+	"sregs",   "code",  "x",      "xp",   "pt",	 "translate", "walk2d", "exits",
 	"explain", "stats", "output", "info", "break",	 "watch",     "delete",
 	"set",	   "gdb",   "check",  "pane", "help",	 "quit",      NULL,
 };

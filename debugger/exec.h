@@ -32,6 +32,8 @@ dbg_cmd_fn cmd_gdb;
 /* cmds_show.c */
 dbg_cmd_fn cmd_regs, cmd_sregs, cmd_code, cmd_x, cmd_pt, cmd_translate,
 	cmd_exits, cmd_stats, cmd_output, cmd_info, cmd_pane, cmd_check;
+/* walk2d.c */
+dbg_cmd_fn cmd_walk2d;
 /* explain.c */
 dbg_cmd_fn cmd_explain;
 /* cmds_edit.c */

@@ -45,7 +45,12 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/mem/pagetable.c \
 	libminivmm/src/mem/ptwalk.c \
-	libminivmm/src/mem/ptrange.c
+	libminivmm/src/mem/ptaccess.c \
+	libminivmm/src/mem/ptrange.c \
+	libminivmm/src/mem/ept.c \
+	libminivmm/src/mem/walk2d.c \
+	libminivmm/src/mem/walk2d_fmt.c \
+	libminivmm/src/mem/tlb.c
 
 LIB_SRCS += \
 	libminivmm/src/loader/loader.c \

@@ -15,6 +15,7 @@ MVM_SRCS := \
 	mvm/cmd_ctr.c \
 	mvm/cmd_compare.c \
 	mvm/snapshot_cli.c \
+	mvm/walk_cli.c \
 	mvm/cmd_restore.c
 
 MVM_LIBS :=

@@ -36,6 +36,7 @@
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
+#include "walk_cli.h"
 
 #define CMD "mvm run"
 
@@ -265,6 +266,7 @@ int cmd_run(int argc, char **argv)
 			console_stop(&con);
 			status = report_quit(&con);
 		}
+		status = walkcli_finish(m, status);
 		status = snapcli_finish(m, status);
 		if (o.stats)
 			runirq_report(stderr, m);

@@ -16,6 +16,7 @@
 #include "run_irq.h"
 #include "run_opts.h"
 #include "snapshot_cli.h"
+#include "walk_cli.h"
 
 #define CMD "mvm run"
 
@@ -53,6 +54,7 @@ static void usage(FILE *f)
 		"  -v, --verbose       show the library's debug messages\n");
 	runirq_usage(f);
 	snapcli_usage(f);
+	walkcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
 		   "ends in .bin\n(or with --flat); a file that starts with "
@@ -184,6 +186,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		SNAPCLI_LONGOPTS,
 		RUNIRQ_LONGOPTS,
+		WALKCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -211,6 +214,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 				return MVM_EXIT_USAGE;
 		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {
 			if (runirq_option(CMD, c, optarg) < 0)
+		} else if (c == WALKCLI_OPT) {
+			if (walkcli_option(CMD, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);

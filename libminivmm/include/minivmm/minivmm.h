@@ -44,6 +44,7 @@
 #include "irq.h"
 #include "modes.h"
 #include "pagetable.h"
+#include "ept.h"
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
