@@ -44,7 +44,9 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/mem/pagetable.c \
 	libminivmm/src/mem/ptwalk.c \
-	libminivmm/src/mem/ptrange.c
+	libminivmm/src/mem/ptrange.c \
+	libminivmm/src/mem/shadow.c \
+	libminivmm/src/mem/shadow_sync.c
 
 LIB_SRCS += \
 	libminivmm/src/loader/loader.c \

@@ -14,6 +14,7 @@
  *   irq.h        interrupt lines; KVM_IRQ_LINE, irqfd, ioeventfd, MSI
  *   modes.h      real/protected/long mode setup and the state checker
  *   pagetable.h  building and walking page tables
+ *   shadow.h     Lab 2: a model of shadow paging (GVA -> host)
  *   loader.h     flat and ELF images
  *   devices.h    debug console, ucall, 8250 UART, the demo device
  *   machine.h    one whole machine from one config; threads, pause
@@ -44,6 +45,7 @@
 #include "irq.h"
 #include "modes.h"
 #include "pagetable.h"
+#include "shadow.h"
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
