@@ -133,6 +133,7 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/chaos.elf,examples/chaos.c \
 	examples/chaos-vectors.S))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/counter.elf,examples/counter.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/pt-switch.elf,examples/pt-switch.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/touch.elf,examples/touch.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

@@ -13,6 +13,7 @@ LIB_SRCS := \
 	libminivmm/src/core/memory.c \
 	libminivmm/src/core/memslot.c \
 	libminivmm/src/core/dirty.c \
+	libminivmm/src/core/dirty_iter.c \
 	libminivmm/src/core/bus.c \
 	libminivmm/src/core/vm.c \
 	libminivmm/src/core/vcpu.c \

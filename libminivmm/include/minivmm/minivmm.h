@@ -15,6 +15,7 @@
  *   modes.h      real/protected/long mode setup and the state checker
  *   pagetable.h  building and walking page tables
  *   shadow.h     Lab 2: a model of shadow paging (GVA -> host)
+ *   dirty.h      Lab 2: the dirty pages of a slot, one by one
  *   loader.h     flat and ELF images
  *   devices.h    debug console, ucall, 8250 UART, the demo device
  *   machine.h    one whole machine from one config; threads, pause
@@ -46,6 +47,7 @@
 #include "modes.h"
 #include "pagetable.h"
 #include "shadow.h"
+#include "dirty.h"
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
