@@ -47,7 +47,8 @@ LIB_SRCS += \
 	libminivmm/src/mem/ptwalk.c \
 	libminivmm/src/mem/ptrange.c \
 	libminivmm/src/mem/shadow.c \
-	libminivmm/src/mem/shadow_sync.c
+	libminivmm/src/mem/shadow_sync.c \
+	libminivmm/src/mem/cow.c
 
 LIB_SRCS += \
 	libminivmm/src/loader/loader.c \

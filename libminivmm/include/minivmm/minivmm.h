@@ -16,6 +16,7 @@
  *   pagetable.h  building and walking page tables
  *   shadow.h     Lab 2: a model of shadow paging (GVA -> host)
  *   dirty.h      Lab 2: the dirty pages of a slot, one by one
+ *   cow.h        Lab 2: copy-on-write pages by read-only slots
  *   loader.h     flat and ELF images
  *   devices.h    debug console, ucall, 8250 UART, the demo device
  *   machine.h    one whole machine from one config; threads, pause
@@ -48,6 +49,7 @@
 #include "pagetable.h"
 #include "shadow.h"
 #include "dirty.h"
+#include "cow.h"
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
