@@ -106,7 +106,7 @@ static uint64_t *leaf_slot(struct mvm_shadow *sh, struct sh_root *r,
 	return &t[idx(va, 1)];
 }
 
-int sh_zap(struct mvm_shadow *sh, struct sh_root *r, uint64_t va, int level)
+int mvm_sh_zap(struct mvm_shadow *sh, struct sh_root *r, uint64_t va, int level)
 {
 	uint64_t *t = r->pml4, *e;
 
@@ -227,7 +227,7 @@ static uint64_t make_leaf(struct mvm_shadow *sh, const struct mvm_pt_walk *w)
 
 /* A shadow miss: walk the guest's tables, protect every table page the
  * walk read, then install the leaf in the current root. */
-int sh_fill(struct mvm_shadow *sh, uint64_t gva, struct mvm_shadow_xlate *x)
+int mvm_sh_fill(struct mvm_shadow *sh, uint64_t gva, struct mvm_shadow_xlate *x)
 {
 	struct mvm_pt_walk w;
 	uint64_t *slot;
@@ -277,7 +277,7 @@ int mvm_shadow_translate(struct mvm_shadow *sh, uint64_t gva,
 		return 0;
 	}
 	x->filled = 1;
-	return sh_fill(sh, gva, x);
+	return mvm_sh_fill(sh, gva, x);
 }
 
 /* --- create, CR3, destroy --------------------------------------------- */
@@ -307,7 +307,8 @@ void mvm_shadow_flush(struct mvm_shadow *sh)
 	for (int i = 0; sh && i < MVM_SHADOW_ROOTS; i++)
 		if (sh->roots[i].pml4)
 			for (int e = 0; e < 512; e++)
-				sh_zap(sh, &sh->roots[i], (uint64_t)e << 39, 4);
+				mvm_sh_zap(sh, &sh->roots[i], (uint64_t)e << 39,
+					   4);
 }
 
 void mvm_shadow_destroy(struct mvm_shadow *sh)

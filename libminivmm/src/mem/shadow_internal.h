@@ -44,9 +44,11 @@ struct mvm_shadow {
 
 /* Drop the shadow entry at `level` for va in root r (and the tables
  * under it); 1 if there was one. */
-int sh_zap(struct mvm_shadow *sh, struct sh_root *r, uint64_t va, int level);
+int mvm_sh_zap(struct mvm_shadow *sh, struct sh_root *r, uint64_t va,
+	       int level);
 /* Walk the guest's tables for gva and install the leaf in the current
  * root; 0 or -EFAULT (x->fault), -ENOMEM, -ENOSPC. */
-int sh_fill(struct mvm_shadow *sh, uint64_t gva, struct mvm_shadow_xlate *x);
+int mvm_sh_fill(struct mvm_shadow *sh, uint64_t gva,
+		struct mvm_shadow_xlate *x);
 
 #endif

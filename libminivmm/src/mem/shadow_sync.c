@@ -49,22 +49,22 @@ static void sync_entry(struct mvm_shadow *sh, uint64_t entry_gpa)
 		for (int r = 0; r < MVM_SHADOW_ROOTS; r++) {
 			struct sh_root *root = &sh->roots[r];
 
-			if (root->pml4 && sh_zap(sh, root, va, use.level) &&
+			if (root->pml4 && mvm_sh_zap(sh, root, va, use.level) &&
 			    root == sh->cur)
 				here = 1;
 		}
 		/* A leaf of the current root: fill it again now. */
-		if (use.level == 1 && here && sh_fill(sh, va, &x) == 0)
+		if (use.level == 1 && here && mvm_sh_fill(sh, va, &x) == 0)
 			sh->st.resyncs++;
 	}
 	/* LAB(2) STUB
 	// LAB 2: drop the shadow entries built from the guest entry at
 	// entry_gpa. For every use (sh->uses[0..nuses)) of its page, compute
 	// the virtual address the entry covers (the formula above; make it
-	// canonical by sign-extending bit 47), sh_zap() it at use.level in
+	// canonical by sign-extending bit 47), mvm_sh_zap() it at use.level in
 	// every root that exists (sh->roots[r].pml4 != NULL), and when the
 	// use is a page table (level 1) and the current root (sh->cur) had
-	// a leaf there, sh_fill() it again and count sh->st.resyncs.
+	// a leaf there, mvm_sh_fill() it again and count sh->st.resyncs.
 	// Hint: shadow_internal.h describes uses and roots; SDM Vol. 3A 4.5.
 	(void)sh;
 	(void)entry_gpa;
