@@ -146,6 +146,8 @@ shadow_follows_a_guest_that_switches_and_edits_its_tables(void **state)
 	       (unsigned long long)st.fills, (unsigned long long)st.resyncs,
 	       (unsigned long long)st.roots_built,
 	       (unsigned long long)st.protected_pages);
+	mvm_machine_destroy(f->m); /* its pool handler refers to c.sh */
+	f->m = NULL;
 	mvm_shadow_destroy(c.sh);
 }
 

@@ -42,6 +42,10 @@
  * the VMM (mvm_memmap_hva), which is what user space can see. A and D
  * bits are not tracked. The shadow tables live in host memory and are
  * never loaded into a CPU: they are the data structure KVM keeps.
+ *
+ * Threads: a model is not locked. Use it from one thread at a time - the
+ * thread stepping a one-vCPU machine (its pool handler runs there), or
+ * any thread while the machine is paused.
  */
 #ifndef MINIVMM_SHADOW_H
 #define MINIVMM_SHADOW_H
@@ -152,7 +156,8 @@ void mvm_shadow_get_stats(const struct mvm_shadow *sh,
  * read-only slot, and an MMIO handler over it that feeds each guest
  * write to mvm_shadow_trap_write(). The model must have been created on
  * the machine's memory map (mvm_vm_mem(mvm_machine_vm(m))). Returns the
- * slot index or -errno.
+ * slot index or -errno. The handler points at the model: destroy the
+ * machine before the model.
  */
 int mvm_shadow_attach(struct mvm_shadow *sh, struct mvm_machine *m,
 		      uint64_t gpa, uint64_t size);

@@ -304,11 +304,15 @@ int mvm_shadow_create(const struct mvm_memmap *mem, struct mvm_shadow **out)
 
 void mvm_shadow_flush(struct mvm_shadow *sh)
 {
+	uint64_t zaps = sh ? sh->st.zaps : 0;
+
 	for (int i = 0; sh && i < MVM_SHADOW_ROOTS; i++)
 		if (sh->roots[i].pml4)
 			for (int e = 0; e < 512; e++)
 				mvm_sh_zap(sh, &sh->roots[i], (uint64_t)e << 39,
 					   4);
+	if (sh)
+		sh->st.zaps = zaps; /* a flush is not a trap's doing */
 }
 
 void mvm_shadow_destroy(struct mvm_shadow *sh)
