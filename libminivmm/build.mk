@@ -45,7 +45,10 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/mem/pagetable.c \
 	libminivmm/src/mem/ptwalk.c \
-	libminivmm/src/mem/ptrange.c \
+	libminivmm/src/mem/ptrange.c
+
+# Lab 2's shadow-paging model and copy-on-write pages (shadow.h, cow.h).
+LIB_SRCS += \
 	libminivmm/src/mem/shadow.c \
 	libminivmm/src/mem/shadow_sync.c \
 	libminivmm/src/mem/cow.c

@@ -14,9 +14,6 @@
  *   irq.h        interrupt lines; KVM_IRQ_LINE, irqfd, ioeventfd, MSI
  *   modes.h      real/protected/long mode setup and the state checker
  *   pagetable.h  building and walking page tables
- *   shadow.h     Lab 2: a model of shadow paging (GVA -> host)
- *   dirty.h      Lab 2: the dirty pages of a slot, one by one
- *   cow.h        Lab 2: copy-on-write pages by read-only slots
  *   loader.h     flat and ELF images
  *   devices.h    debug console, ucall, 8250 UART, the demo device
  *   machine.h    one whole machine from one config; threads, pause
@@ -28,6 +25,9 @@
  *   pic.h        Lab 3: user-space 8259A pair, KVM_INTERRUPT delivery
  *   pit.h        Lab 3: user-space 8254 timer on a timerfd thread
  *   gdbstub.h    a gdb stub: real gdb attaches to a guest
+ *   shadow.h     Lab 2: a model of shadow paging (GVA -> host)
+ *   dirty.h      Lab 2: the dirty pages of a slot, one by one
+ *   cow.h        Lab 2: copy-on-write pages by read-only slots
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -47,9 +47,6 @@
 #include "irq.h"
 #include "modes.h"
 #include "pagetable.h"
-#include "shadow.h"
-#include "dirty.h"
-#include "cow.h"
 #include "loader.h"
 #include "ucall.h"
 #include "devices.h"
@@ -63,6 +60,9 @@
 #include "pit.h"
 #include "gdbstub.h"
 #include "snapshot.h"
+#include "shadow.h"
+#include "dirty.h"
+#include "cow.h"
 
 #pragma GCC visibility pop
 

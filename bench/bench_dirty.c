@@ -1,5 +1,5 @@
 /*
- * bench_memory.c - Lab 2's memory figures: what a dirty-log round costs
+ * bench_dirty.c - Lab 2's dirty-log and shadow-paging figures: what a dirty-log round costs
  * per GiB of guest memory, and what shadow paging costs a guest that
  * edits its own page tables compared with EPT.
  *
@@ -22,7 +22,7 @@
  * the pool as ordinary memory (EPT: the guest's tables are just RAM to
  * the hypervisor, nothing exits). Figures, not pass/fail.
  *
- *   make bench     or   build/bench/bench_memory
+ *   make bench     or   build/bench/bench_dirty
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +45,7 @@ static double now_ms(void)
 
 static void die(const char *what, int rc)
 {
-	fprintf(stderr, "bench_memory: %s: %s\n", what, strerror(-rc));
+	fprintf(stderr, "bench_dirty: %s: %s\n", what, strerror(-rc));
 	exit(1);
 }
 
