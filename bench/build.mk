@@ -15,15 +15,6 @@ $(BENCH_BIN): $(BUILD)/bench/bench_exit.o $(BUILD)/libminivmm.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
-$(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
-
-.PHONY: bench
-bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
-	$(Q)$(BENCH_BIN)
-	$(Q)$(BENCH_SNAP_BIN)
-
 # Lab 2: dirty-log rounds per GiB and shadow-paging traps against EPT
 # (bench_dirty, with the page-table guest); run by `make bench` too.
 BENCH_DIRTY_BIN := $(BUILD)/bench/bench_dirty
@@ -38,3 +29,12 @@ $(BENCH_DIRTY_BIN): $(BUILD)/bench/bench_dirty.o $(BUILD)/libminivmm.a
 bench-dirty: $(BENCH_DIRTY_BIN) $(BUILD)/examples/pt-switch.elf
 	$(Q)$(BENCH_DIRTY_BIN)
 bench: bench-dirty
+
+$(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+.PHONY: bench
+bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
+	$(Q)$(BENCH_BIN)
+	$(Q)$(BENCH_SNAP_BIN)
