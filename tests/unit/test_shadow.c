@@ -309,6 +309,40 @@ static void garbage_tables_fault_like_the_walker(void **state)
 	}
 }
 
+/* The malformed cases by name: each gives the walker's fault. */
+static void malformed_tables_fault_as_a_cpu_would(void **state)
+{
+	struct ctx *c = *state;
+	struct mvm_shadow_xlate x;
+
+	/* Non-canonical: bits 63:48 are not copies of bit 47. */
+	assert_int_equal(mvm_shadow_translate(c->sh, 0x0000800000000000ULL, &x),
+			 -EFAULT);
+	assert_int_equal(x.fault, MVM_PT_NONCANONICAL);
+	/* A reserved bit: PS in a PML4E (SDM Vol. 3A Table 4-15). */
+	put(c, PML4, 3, PDPT | P | RW | PS);
+	assert_int_equal(mvm_shadow_translate(c->sh, 3ULL << 39, &x), -EFAULT);
+	assert_int_equal(x.fault, MVM_PT_RESERVED);
+	/* A table outside guest memory. */
+	put(c, PML4, 4, 0x7ffff000ULL | P | RW);
+	assert_int_equal(mvm_shadow_translate(c->sh, 4ULL << 39, &x), -EFAULT);
+	assert_int_equal(x.fault, MVM_PT_BAD_TABLE);
+	/* A PML4 entry pointing at the PML4 itself, used at every level:
+	 * four reads, then the PML4 page is the "page". */
+	put(c, PML4, 5, PML4 | P | RW);
+	same(c, PML4,
+	     (5ULL << 39) | (5ULL << 30) | (5ULL << 21) | (5ULL << 12));
+	assert_int_equal(mvm_shadow_translate(c->sh,
+					      (5ULL << 39) | (5ULL << 30) |
+						      (5ULL << 21) |
+						      (5ULL << 12),
+					      &x),
+			 0);
+	assert_int_equal(x.gpa, PML4);
+	assert_true(x.write_protected); /* it holds page tables */
+	all_same(c, PML4);
+}
+
 /* Guest memory grows (a slot is added): the shadow is flushed and
  * answers from the new map; a CR3 beyond MVM_SHADOW_ROOTS evicts. */
 static void flush_and_root_eviction(void **state)
@@ -348,6 +382,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			garbage_tables_fault_like_the_walker, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			malformed_tables_fault_as_a_cpu_would, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_and_root_eviction, setup,
 						teardown),
 	};
