@@ -121,6 +121,8 @@ endef
 $(eval $(call GUEST_REAL_PROGRAM,$(EX_OUT)/hello-real.bin,examples/hello-real.S))
 $(eval $(call GUEST32_PROGRAM,$(EX_OUT)/hello-prot.elf,examples/hello-prot.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/hello-long.elf,examples/hello-long.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/pt-switch.elf,examples/pt-switch.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/touch.elf,examples/touch.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/exit-tour.elf,examples/exit-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/triple-fault.elf,examples/triple-fault.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/cpl-compute.elf,examples/cpl-compute.c))

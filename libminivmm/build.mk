@@ -14,6 +14,7 @@ LIB_SRCS := \
 	libminivmm/src/core/memory.c \
 	libminivmm/src/core/memslot.c \
 	libminivmm/src/core/dirty.c \
+	libminivmm/src/core/dirty_iter.c \
 	libminivmm/src/core/bus.c \
 	libminivmm/src/core/vm.c \
 	libminivmm/src/core/vcpu.c \
@@ -51,6 +52,12 @@ LIB_SRCS += \
 	libminivmm/src/mem/walk2d.c \
 	libminivmm/src/mem/walk2d_fmt.c \
 	libminivmm/src/mem/tlb.c
+
+# Lab 2's shadow-paging model and copy-on-write pages (shadow.h, cow.h).
+LIB_SRCS += \
+	libminivmm/src/mem/shadow.c \
+	libminivmm/src/mem/shadow_sync.c \
+	libminivmm/src/mem/cow.c
 
 LIB_SRCS += \
 	libminivmm/src/loader/loader.c \
