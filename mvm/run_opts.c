@@ -214,6 +214,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 				return MVM_EXIT_USAGE;
 		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {
 			if (runirq_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else if (c == WALKCLI_OPT) {
 			if (walkcli_option(CMD, optarg) < 0)
 				return MVM_EXIT_USAGE;
