@@ -13,4 +13,6 @@ LAB2_GUEST_ELFS := $(LAB2_GUESTS:%=$(LAB2_OUT)/guests/lab2-%.elf)
 $(foreach g,$(LAB2_GUESTS),$(eval $(call GUEST64_PROGRAM,\
 	$(LAB2_OUT)/guests/lab2-$(g).elf,$(LAB2_DIR)/guests/lab2-$(g).c)))
 
-LAB_DEPS_2 := $(LAB2_GUEST_ELFS)
+# The library's own guests the tests of tasks 7-8 run (examples/).
+LAB_DEPS_2 := $(LAB2_GUEST_ELFS) $(BUILD)/examples/touch.elf \
+	$(BUILD)/examples/pt-switch.elf

@@ -237,16 +237,16 @@ static void rights_combine_over_all_levels(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(walk_finds_4k_2m_and_1g_pages, 8,
+	GRADE_TEST(walk_finds_4k_2m_and_1g_pages, 6,
 		   "task 1: the level loop in ptwalk.c, walk_levels()"),
-	GRADE_TEST(walk_stops_at_the_first_absent_or_reserved_entry, 4,
+	GRADE_TEST(walk_stops_at_the_first_absent_or_reserved_entry, 3,
 		   "task 1: walk_levels()"),
-	GRADE_TEST_SETUP(walk_agrees_with_kvm_translate, 8,
+	GRADE_TEST_SETUP(walk_agrees_with_kvm_translate, 6,
 			 "task 1: walk_levels() against KVM_TRANSLATE",
 			 fixture_setup, fixture_teardown),
-	GRADE_TEST(rights_follow_the_sdm_table, 10,
+	GRADE_TEST(rights_follow_the_sdm_table, 7,
 		   "task 2: access_allowed() in ptaccess.c"),
-	GRADE_TEST(rights_combine_over_all_levels, 5,
+	GRADE_TEST(rights_combine_over_all_levels, 4,
 		   "task 2: access_allowed()"),
 };
 

@@ -177,13 +177,13 @@ static void ept_walk_refuses_what_the_cpu_refuses(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(ept_build_maps_each_page_with_the_largest_leaf, 9,
+	GRADE_TEST(ept_build_maps_each_page_with_the_largest_leaf, 6,
 		   "task 3: map_slot() in ept.c"),
-	GRADE_TEST(ept_build_respects_host_alignment_and_rom, 6,
+	GRADE_TEST(ept_build_respects_host_alignment_and_rom, 4,
 		   "task 3: map_slot()"),
-	GRADE_TEST(ept_walk_gives_the_slots_host_address, 9,
+	GRADE_TEST(ept_walk_gives_the_slots_host_address, 6,
 		   "task 4: the walk in mvm_ept_translate(), ept.c"),
-	GRADE_TEST(ept_walk_refuses_what_the_cpu_refuses, 6,
+	GRADE_TEST(ept_walk_refuses_what_the_cpu_refuses, 4,
 		   "task 4: mvm_ept_translate()"),
 };
 

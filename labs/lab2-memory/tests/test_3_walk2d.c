@@ -179,11 +179,11 @@ static void tlb_miss_costs_what_the_grid_says(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(walk2d_count_is_the_formula_for_every_page_size, 12,
+	GRADE_TEST(walk2d_count_is_the_formula_for_every_page_size, 8,
 		   "task 5: mvm_walk2d() in walk2d.c"),
-	GRADE_TEST(walk2d_records_every_reference_in_grid_order, 8,
+	GRADE_TEST(walk2d_records_every_reference_in_grid_order, 6,
 		   "task 5: mvm_walk2d()"),
-	GRADE_TEST(tlb_miss_costs_what_the_grid_says, 15,
+	GRADE_TEST(tlb_miss_costs_what_the_grid_says, 10,
 		   "task 6: miss() in tlb.c"),
 };
 
