@@ -113,10 +113,11 @@ const struct dbg_cmd dbg_cmd_table[] = {
 const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
-	"nexit",   "stepi", "nexti",  "cont", "restart", "regs",      "print",
-	"sregs",   "code",  "x",      "xp",   "pt",	 "translate", "walk2d", "exits",
-	"explain", "stats", "output", "info", "break",	 "watch",     "delete",
-	"set",	   "gdb",   "check",  "pane", "help",	 "quit",      NULL,
+	"nexit",     "stepi",  "nexti", "cont",	   "restart", "regs",
+	"print",     "sregs",  "code",	"x",	   "xp",      "pt",
+	"translate", "walk2d", "exits", "explain", "stats",   "output",
+	"info",	     "break",  "watch", "delete",  "set",     "gdb",
+	"check",     "pane",   "help",	"quit",	   NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,
