@@ -114,6 +114,13 @@ LIB_SRCS += \
 	libminivmm/src/irq/pic_inject.c \
 	libminivmm/src/devices/pit.c
 
+# The PCI host bridge: configuration space, mechanism #1, BAR windows,
+# INTx (pci.h; Lab 4).
+LIB_SRCS += \
+	libminivmm/src/pci/config.c \
+	libminivmm/src/pci/host.c \
+	libminivmm/src/pci/bridge.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a
