@@ -121,6 +121,9 @@ LIB_SRCS += \
 	libminivmm/src/pci/host.c \
 	libminivmm/src/pci/bridge.c
 
+# The register-at-a-time emulated disk, Lab 4's baseline (edisk.h).
+LIB_SRCS += libminivmm/src/devices/edisk.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

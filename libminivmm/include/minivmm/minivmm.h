@@ -26,6 +26,7 @@
  *   pit.h        Lab 3: user-space 8254 timer on a timerfd thread
  *   gdbstub.h    a gdb stub: real gdb attaches to a guest
  *   pci.h        Lab 4: a PCI host bridge (config ports, BARs, INTx)
+ *   edisk.h      Lab 4: the register-at-a-time emulated disk (baseline)
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -59,6 +60,7 @@
 #include "gdbstub.h"
 #include "snapshot.h"
 #include "pci.h"
+#include "edisk.h"
 
 #pragma GCC visibility pop
 
