@@ -134,6 +134,8 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/chaos.elf,examples/chaos.c \
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/counter.elf,examples/counter.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/pci-enum.elf,examples/pci-enum.c \
 	examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/edisk-rw.elf,examples/edisk-rw.c \
+	examples/runtime/edisk.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))
