@@ -103,7 +103,7 @@ static void guest_enumerates_bus_sizes_bars_and_reads_them(void **state)
 	assert_non_null(strstr(b.out, "pci 0x0 id 0x1234:0x1 class 0x60000 "
 				      "pin 0x0 line 0xff\n"));
 	assert_non_null(strstr(b.out, "pci 0x1 id 0x1af4:0x1042 class "
-				      "0x18000 pin 0x1 line 0x9\n"));
+				      "0x18000 pin 0x1 line 0xb\n"));
 	assert_non_null(strstr(b.out, "  bar 0x0 mem 0xe0000000 size 0x1000 "
 				      "reads 0xa5a50000\n"));
 	assert_non_null(strstr(b.out, "  bar 0x1 io 0xc000 size 0x20 "
@@ -145,7 +145,7 @@ static void set_command(struct mvm_pci *pci, unsigned slot, uint16_t cmd)
 	assert_int_equal(mvm_pci_config_ops.write(pci, NULL, 4, &cmd, 2), 0);
 }
 
-/* Slots 1 and 5 share INTA# line GSI 9, slot 2 has GSI 10: the line is
+/* Slots 1 and 5 share INTA# line GSI 11, slot 2 has GSI 14: the line is
  * high while any device on it asserts with Interrupt Disable clear. */
 static void intx_is_the_or_of_devices_on_a_machine_line(void **state)
 {
@@ -174,14 +174,14 @@ static void intx_is_the_or_of_devices_on_a_machine_line(void **state)
 	assert_int_equal(mvm_pci_set_intx(d[2], 1), 0);
 	assert_int_equal(mvm_pci_set_intx(d[1], 0), 0); /* slot 5 holds it */
 	assert_int_equal(lv.n, 2);
-	assert_int_equal(lv.gsi[0], 9);
+	assert_int_equal(lv.gsi[0], 11);
 	assert_int_equal(lv.level[0], 1);
-	assert_int_equal(lv.gsi[1], 10);
+	assert_int_equal(lv.gsi[1], 14);
 	assert_int_equal(lv.level[1], 1);
-	/* The guest masks slot 5 with Interrupt Disable: GSI 9 drops. */
+	/* The guest masks slot 5 with Interrupt Disable: GSI 11 drops. */
 	set_command(pci, 5, MVM_PCI_CMD_INTX_DISABLE);
 	assert_int_equal(lv.n, 3);
-	assert_int_equal(lv.gsi[2], 9);
+	assert_int_equal(lv.gsi[2], 11);
 	assert_int_equal(lv.level[2], 0);
 	set_command(pci, 5, 0);
 	assert_int_equal(mvm_pci_set_intx(d[5], 0), 0);

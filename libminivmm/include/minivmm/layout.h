@@ -60,7 +60,7 @@
  *     0x0530  emulated disk (16 ports; edisk.h)
  *     0x0cf8  PCI CONFIG_ADDRESS / CONFIG_DATA (8; pci.h)
  *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
- *     0xc000  PCI I/O BARs (4 KiB window)   5, 9-11  PCI INTx (pci.h)
+ *     0xc000  PCI I/O BARs (4 KiB window)   10,11,14,15  PCI INTx (pci.h)
  *
  *   Model-specific registers (made up; handled in user space)
  *     0x400000e0..e2  Lab 1's MSRs (labmsr.h)
@@ -217,9 +217,10 @@ const struct mvm_region *mvm_layout_reserved_overlap(uint64_t base,
 #define MVM_IRQ_PIT  0
 #define MVM_IRQ_COM1 4
 
-/* PCI INTx: slot s's INTA# goes to one of four ISA IRQs that no legacy
- * device here uses (a PC board's PIRQ routing does the same). */
-#define MVM_PCI_INTX_GSI(s) ((s) % 4 == 0 ? 5 : 8 + (s) % 4)
+/* PCI INTx: slot s's INTA# goes to one of four ISA IRQs that no device
+ * here uses (10, 11, 14, 15; a PC board's PIRQ routing does the same),
+ * so the 8259A reaches them too. */
+#define MVM_PCI_INTX_GSI(s) ((s) % 4 < 2 ? 10 + (s) % 4 : 12 + (s) % 4)
 
 /*
  * The demo registers the example guests poke (examples/runtime/demo.h
