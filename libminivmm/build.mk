@@ -114,6 +114,12 @@ LIB_SRCS += \
 	libminivmm/src/irq/pic_inject.c \
 	libminivmm/src/devices/pit.c
 
+# virtio: the transport-independent device, the split virtqueue, the
+# mmio transport and the devices (virtio.h, virtio_ring.h; Lab 4).
+LIB_SRCS += \
+	libminivmm/src/virtio/virtio.c \
+	libminivmm/src/virtio/ring.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

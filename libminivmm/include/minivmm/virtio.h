@@ -161,8 +161,9 @@ void mvm_virtio_interrupt(struct mvm_virtio_dev *dev, unsigned cause);
 
 /* The driver broke the protocol: log "<name>: <why>" as a warning, set
  * NEEDS_RESET, raise a config interrupt (2.1.2). The device then ignores
- * its queues until the driver resets it. Lock held. */
-void mvm_virtio_fail(struct mvm_virtio_dev *dev, const char *fmt, ...)
+ * its queues until the driver resets it. Lock held. Returns -EIO, so a
+ * checker can `return mvm_virtio_fail(...)`. */
+int mvm_virtio_fail(struct mvm_virtio_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* --- for transports: one call per register the guest touches ------------ */
