@@ -118,7 +118,13 @@ LIB_SRCS += \
 # mmio transport and the devices (virtio.h, virtio_ring.h; Lab 4).
 LIB_SRCS += \
 	libminivmm/src/virtio/virtio.c \
-	libminivmm/src/virtio/ring.c
+	libminivmm/src/virtio/ring.c \
+	libminivmm/src/virtio/gate.c \
+	libminivmm/src/virtio/mmio.c \
+	libminivmm/src/virtio/blk.c \
+	libminivmm/src/virtio/rng.c \
+	libminivmm/src/virtio/console.c \
+	libminivmm/src/virtio/vmachine.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden

@@ -57,6 +57,10 @@
 #include "pit.h"
 #include "gdbstub.h"
 #include "snapshot.h"
+#include "virtio.h"
+#include "virtio_ring.h"
+#include "virtio_mmio.h"
+#include "virtio_devs.h"
 
 #pragma GCC visibility pop
 
