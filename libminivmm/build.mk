@@ -124,6 +124,18 @@ LIB_SRCS += \
 # The register-at-a-time emulated disk, Lab 4's baseline (edisk.h).
 LIB_SRCS += libminivmm/src/devices/edisk.c
 
+# virtio: the transport-independent device, the split virtqueue, the
+# mmio transport and the devices (virtio.h, virtio_ring.h; Lab 4).
+LIB_SRCS += \
+	libminivmm/src/virtio/virtio.c \
+	libminivmm/src/virtio/ring.c \
+	libminivmm/src/virtio/gate.c \
+	libminivmm/src/virtio/mmio.c \
+	libminivmm/src/virtio/blk.c \
+	libminivmm/src/virtio/rng.c \
+	libminivmm/src/virtio/console.c \
+	libminivmm/src/virtio/vmachine.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

@@ -38,6 +38,8 @@
  *   RAM end     +------------------------------+  ram_size (<= MVM_RAM_MAX)
  *               |   unbacked                   |
  *   0xc000_0000 +------------------------------+  MVM_MMIO_BASE
+ *               | virtio-mmio slots, 0x200 each|  MVM_VIRTIO_MMIO_ADDR(i)
+ *   0xc000_1000 +------------------------------+
  *               | MMIO window: devices and     |
  *               | MVM_MMIO_DEMO_ADDR (unbacked,|
  *               | demo device: "exit tour")    |
@@ -61,6 +63,7 @@
  *     0x0cf8  PCI CONFIG_ADDRESS / CONFIG_DATA (8; pci.h)
  *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
  *     0xc000  PCI I/O BARs (4 KiB window)   10,11,14,15  PCI INTx (pci.h)
+ *                                     5,6,7,9  virtio-mmio slots 0-3
  *
  *   Model-specific registers (made up; handled in user space)
  *     0x400000e0..e2  Lab 1's MSRs (labmsr.h)
@@ -128,6 +131,22 @@
  * I/O BARs in [MVM_PCI_IO_BASE, + SIZE). */
 #define MVM_PCI_MMIO_BASE 0xe0000000ULL
 #define MVM_PCI_MMIO_SIZE 0x01000000ULL
+
+/*
+ * virtio-mmio devices (virtio 1.2, 4.2): register blocks of 0x200 bytes
+ * from the bottom of the MMIO window, slot i with its own interrupt line
+ * (an ISA IRQ no PC device here uses, so the 8259A reaches it too: Linux
+ * booted with `noapic` still gets it). Linux learns of them from the
+ * command line (virtio_mmio.device=0x200@ADDR:IRQ, virtio_mmio.h). Each
+ * device type has its slot, so a guest finds it without probing.
+ */
+#define MVM_VIRTIO_MMIO_SIZE	0x200ULL
+#define MVM_VIRTIO_MMIO_SLOTS	4
+#define MVM_VIRTIO_MMIO_ADDR(i) (MVM_MMIO_BASE + (i)*MVM_VIRTIO_MMIO_SIZE)
+#define MVM_VIRTIO_MMIO_GSI(i)	((i) < 3 ? 5 + (i) : 6 + (i))
+#define MVM_VIRTIO_SLOT_BLK	0
+#define MVM_VIRTIO_SLOT_RNG	1
+#define MVM_VIRTIO_SLOT_CONSOLE 2
 
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */

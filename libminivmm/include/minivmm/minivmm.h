@@ -61,6 +61,10 @@
 #include "snapshot.h"
 #include "pci.h"
 #include "edisk.h"
+#include "virtio.h"
+#include "virtio_ring.h"
+#include "virtio_mmio.h"
+#include "virtio_devs.h"
 
 #pragma GCC visibility pop
 
