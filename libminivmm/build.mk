@@ -136,6 +136,11 @@ LIB_SRCS += \
 	libminivmm/src/virtio/console.c \
 	libminivmm/src/virtio/vmachine.c
 
+# virtio-pci: the transport on the PCI host bridge (virtio_pci.h).
+LIB_SRCS += \
+	libminivmm/src/virtio/pci.c \
+	libminivmm/src/virtio/pci_kick.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

@@ -27,6 +27,7 @@
  *   gdbstub.h    a gdb stub: real gdb attaches to a guest
  *   pci.h        Lab 4: a PCI host bridge (config ports, BARs, INTx)
  *   edisk.h      Lab 4: the register-at-a-time emulated disk (baseline)
+ *   virtio_pci.h Lab 4: virtio devices as PCI functions (modern, INTx)
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -65,6 +66,7 @@
 #include "virtio_ring.h"
 #include "virtio_mmio.h"
 #include "virtio_devs.h"
+#include "virtio_pci.h"
 
 #pragma GCC visibility pop
 

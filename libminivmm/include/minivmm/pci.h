@@ -31,7 +31,7 @@
  * 6.2.2, bit 10; status bit 3 shows the device's own request).
  *
  * Threads: one mutex per bridge guards every configuration space and
- * the INTx state. Device callbacks (BAR accesses, cfg_write, map) are
+ * the INTx state. Device callbacks (BAR accesses, cfg_*, map) are
  * called without it, so a device may call mvm_pci_set_intx() from them.
  * mvm_pci_add() and mvm_pci_attach() only while no vCPU runs.
  */
@@ -122,10 +122,15 @@ struct mvm_pci_info {
 	 * into writable capability bytes; the new bytes are in place. */
 	void (*cfg_write)(void *ctx, struct mvm_pci_dev *d, uint32_t off,
 			  uint32_t len);
+	/* Optional: the guest is about to read len bytes at off (>=
+	 * MVM_PCI_CAP_START); the device may refresh them first with
+	 * mvm_pci_cfg_put() (a window register such as virtio's pci_cfg). */
+	void (*cfg_read)(void *ctx, struct mvm_pci_dev *d, uint32_t off,
+			 uint32_t len);
 	/* Optional: BAR bar now decodes at addr (0: no longer decoded), for
 	 * devices that register ioeventfds on it. */
 	void (*map)(void *ctx, int bar, uint64_t addr);
-	void *ctx; /* passed to cfg_write and map */
+	void *ctx; /* passed to cfg_write, cfg_read and map */
 };
 
 /* The bridge with its host bridge device, not yet on a machine. log may
@@ -146,6 +151,11 @@ int mvm_pci_attach(struct mvm_pci *pci, struct mvm_machine *m);
  * 0xFFFF), -ENOSPC (no slot or no window space left). */
 int mvm_pci_add(struct mvm_pci *pci, const struct mvm_pci_info *info,
 		struct mvm_pci_dev **out);
+
+/* Take d off the bus (its slot then reads as empty and is not reused)
+ * and free it; accepts NULL. Only while no vCPU runs: for a device whose
+ * setup failed after mvm_pci_add(). */
+void mvm_pci_unplug(struct mvm_pci_dev *d);
 
 /* Append a capability (spec 6.7): cap[0] is its ID, cap[1] is overwritten
  * with the next pointer. len >= 2, rounded up to 4 bytes. wmask NULL: read

@@ -105,6 +105,21 @@ int mvm_pci_add(struct mvm_pci *pci, const struct mvm_pci_info *info,
 	return 0;
 }
 
+void mvm_pci_unplug(struct mvm_pci_dev *d)
+{
+	struct mvm_pci *pci;
+
+	if (!d)
+		return;
+	pci = d->pci;
+	pthread_mutex_lock(&pci->lock);
+	d->intx = 0;
+	mvm_pci_intx_update(pci, d);
+	pci->dev[d->slot] = NULL;
+	pthread_mutex_unlock(&pci->lock);
+	free(d);
+}
+
 int mvm_pci_create(const struct mvm_log *log, struct mvm_pci **out)
 {
 	/* The host bridge: class 06h (bridge), subclass 00h (host), spec
@@ -139,7 +154,7 @@ void mvm_pci_destroy(struct mvm_pci *pci)
 	if (!pci)
 		return;
 	for (int s = 0; s < pci->ndevs; s++)
-		free(pci->dev[s]);
+		free(pci->dev[s]); /* NULL once unplugged */
 	pthread_mutex_destroy(&pci->lock);
 	free(pci);
 }
@@ -187,7 +202,8 @@ int mvm_pci_attach(struct mvm_pci *pci, struct mvm_machine *m)
 	pthread_mutex_lock(&pci->lock);
 	pci->attached = 1;
 	for (int s = 0; s < pci->ndevs; s++)
-		set_int_line(pci, pci->dev[s]);
+		if (pci->dev[s])
+			set_int_line(pci, pci->dev[s]);
 	pthread_mutex_unlock(&pci->lock);
 	return 0;
 }

@@ -39,7 +39,7 @@ struct remap {
 /* The device's INTx reaches its line when it asks for it and Command's
  * Interrupt Disable is clear (spec 6.2.2); Status bit 3 shows the request
  * either way (6.2.3). The line is the OR of its devices. Lock held. */
-static int intx_update(struct mvm_pci *pci, struct mvm_pci_dev *d)
+int mvm_pci_intx_update(struct mvm_pci *pci, struct mvm_pci_dev *d)
 {
 	uint16_t cmd = mvm_pci_cfg16(d, MVM_PCI_COMMAND);
 	int on = d->info.intx && d->intx && !(cmd & MVM_PCI_CMD_INTX_DISABLE);
@@ -66,7 +66,7 @@ int mvm_pci_set_intx(struct mvm_pci_dev *d, int level)
 
 	pthread_mutex_lock(&d->pci->lock);
 	d->intx = !!level;
-	rc = intx_update(d->pci, d);
+	rc = mvm_pci_intx_update(d->pci, d);
 	pthread_mutex_unlock(&d->pci->lock);
 	return rc;
 }
@@ -89,7 +89,7 @@ static struct mvm_pci_dev *selected(const struct mvm_pci *pci)
 static void after_write(struct mvm_pci *pci, struct mvm_pci_dev *d,
 			struct remap *r)
 {
-	intx_update(pci, d);
+	mvm_pci_intx_update(pci, d);
 	for (int i = 0; i < MVM_PCI_NBARS; i++) {
 		uint64_t a = mvm_pci_bar_decode(d, i);
 
@@ -115,11 +115,19 @@ static int config_read(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
 		return 0;
 	}
 	pthread_mutex_lock(&pci->lock);
-	if (off == MVM_PCI_CONFIG_ADDRESS && len == 4)
+	if (off == MVM_PCI_CONFIG_ADDRESS && len == 4) {
 		v = pci->addr;
-	else if (off >= MVM_PCI_CONFIG_DATA && (d = selected(pci)))
-		v = mvm_pci_cfg_read(d, (pci->addr & 0xfc) + (uint32_t)off - 4,
-				     len);
+	} else if (off >= MVM_PCI_CONFIG_DATA && (d = selected(pci))) {
+		uint32_t reg = (pci->addr & 0xfc) + (uint32_t)off - 4;
+
+		if (reg >= MVM_PCI_CAP_START && d->info.cfg_read) {
+			/* The device refreshes its bytes without our lock. */
+			pthread_mutex_unlock(&pci->lock);
+			d->info.cfg_read(d->info.ctx, d, reg, len);
+			pthread_mutex_lock(&pci->lock);
+		}
+		v = mvm_pci_cfg_read(d, reg, len);
+	}
 	pthread_mutex_unlock(&pci->lock);
 	memcpy(data, &v, len); /* x86: little-endian */
 	return 0;
@@ -168,14 +176,20 @@ static void config_reset(void *dev)
 	for (int s = 0; s < pci->ndevs; s++) {
 		struct mvm_pci_dev *d = pci->dev[s];
 
+		if (!d)
+			continue;
 		d->intx = 0;
-		intx_update(pci, d);
+		mvm_pci_intx_update(pci, d);
 		mvm_pci_cfg_reset(d);
 		memset(d->mapped, 0, sizeof(d->mapped));
 	}
 	pthread_mutex_unlock(&pci->lock);
 	for (int s = 0; s < pci->ndevs; s++) {
-		const struct mvm_pci_bar *b = pci->dev[s]->info.bar;
+		const struct mvm_pci_bar *b;
+
+		if (!pci->dev[s])
+			continue;
+		b = pci->dev[s]->info.bar;
 
 		for (int i = 0; i < MVM_PCI_NBARS; i++)
 			if (b[i].size && b[i].ops->reset &&
@@ -203,7 +217,7 @@ route(struct mvm_pci *pci, int io, uint64_t addr, uint32_t len, uint64_t *off)
 	for (int s = 1; s < pci->ndevs && !hit; s++) {
 		struct mvm_pci_dev *d = pci->dev[s];
 
-		for (int i = 0; i < MVM_PCI_NBARS && !hit; i++) {
+		for (int i = 0; d && i < MVM_PCI_NBARS && !hit; i++) {
 			const struct mvm_pci_bar *b = &d->info.bar[i];
 			uint64_t base = mvm_pci_bar_decode(d, i);
 

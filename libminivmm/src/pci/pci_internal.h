@@ -41,6 +41,9 @@ struct mvm_pci {
 	int asserted[4];	      /* devices asserting each line */
 };
 
+/* host.c: recompute d's INTx and its line (lock held). */
+int mvm_pci_intx_update(struct mvm_pci *pci, struct mvm_pci_dev *d);
+
 /* config.c: the configuration space of one function. */
 void mvm_pci_cfg_init(struct mvm_pci_dev *d);
 void mvm_pci_cfg_reset(struct mvm_pci_dev *d);
