@@ -42,39 +42,8 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "virtio_spec.h"
 #include "machine.h"
-
-/* Device IDs (virtio 1.2, 5 "Device Types"). */
-#define MVM_VIRTIO_ID_NET     1
-#define MVM_VIRTIO_ID_BLOCK   2
-#define MVM_VIRTIO_ID_CONSOLE 3
-#define MVM_VIRTIO_ID_RNG     4
-#define MVM_VIRTIO_ID_BALLOON 5
-
-/* Device status bits (2.1). */
-#define MVM_VIRTIO_S_ACKNOWLEDGE 0x01
-#define MVM_VIRTIO_S_DRIVER	 0x02
-#define MVM_VIRTIO_S_DRIVER_OK	 0x04
-#define MVM_VIRTIO_S_FEATURES_OK 0x08
-#define MVM_VIRTIO_S_NEEDS_RESET 0x40
-#define MVM_VIRTIO_S_FAILED	 0x80
-
-/* Reserved (transport/ring) feature bits (6 "Reserved Feature Bits"). */
-#define MVM_VIRTIO_F_INDIRECT_DESC 28 /* descriptor tables (2.7.5.3) */
-#define MVM_VIRTIO_F_EVENT_IDX	   29 /* used_event/avail_event (2.7.10) */
-#define MVM_VIRTIO_F_VERSION_1	   32 /* a modern (1.x) device */
-#define MVM_VIRTIO_BIT(f)	   (1ULL << (f))
-
-/* What every device here offers besides its own bits. */
-#define MVM_VIRTIO_F_COMMON                           \
-	(MVM_VIRTIO_BIT(MVM_VIRTIO_F_VERSION_1) |     \
-	 MVM_VIRTIO_BIT(MVM_VIRTIO_F_INDIRECT_DESC) | \
-	 MVM_VIRTIO_BIT(MVM_VIRTIO_F_EVENT_IDX))
-
-/* Interrupt causes: the bits of virtio-mmio's InterruptStatus (4.2.2)
- * and of virtio-pci's ISR byte (4.1.4.5), which agree. */
-#define MVM_VIRTIO_INT_VRING  0x1 /* a used buffer was added */
-#define MVM_VIRTIO_INT_CONFIG 0x2 /* config changed, or NEEDS_RESET */
 
 #define MVM_VIRTIO_MAX_QUEUES 4	  /* enough for blk, rng, console */
 #define MVM_VIRTQ_MAX_SIZE    256 /* largest queue size a device offers */
