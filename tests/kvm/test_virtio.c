@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -181,6 +182,42 @@ static void cmdline_announces_each_device(void **state)
 	mvm_machine_destroy(m);
 }
 
+/* `mvm run CMDLINE-ARGS` with a timeout; its exit status, output in out. */
+static int mvm_run(const char *args, char *out, size_t size)
+{
+	char cmd[512];
+	size_t n = 0, got;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s/mvm run -T 30 %s 2>&1",
+		 MVM_BUILD_DIR, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (n < size - 1 && (got = fread(out + n, 1, size - 1 - n, p)) > 0)
+		n += got;
+	out[n] = '\0';
+	n = (size_t)pclose(p);
+	return WIFEXITED((int)n) ? WEXITSTATUS((int)n) : -1;
+}
+
+static void mvm_run_disk_ro_refuses_writes(void **state)
+{
+	char path[64], args[256], out[4096];
+	uint8_t file[4096];
+
+	(void)state;
+	make_disk(path, sizeof(path));
+	snprintf(args, sizeof(args), "--disk %s,ro %s/virtio-demo.elf", path,
+		 MVM_GUEST_DIR);
+	assert_int_equal(mvm_run(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "read-only disk refused the write"));
+	file_bytes(path, 8 * 512, file, sizeof(file));
+	assert_int_equal(file[0], (uint8_t)(8 * 512 * 7 + 8));
+	unlink(path);
+	assert_int_equal(mvm_run("--virtio usb x.elf", out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "bad --virtio 'usb'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +227,7 @@ int main(void)
 		cmocka_unit_test(read_only_disk_refuses_writes),
 		cmocka_unit_test(read_only_disk_refuses_writes_plain),
 		cmocka_unit_test(cmdline_announces_each_device),
+		cmocka_unit_test(mvm_run_disk_ro_refuses_writes),
 	};
 
 	fixture_require_kvm();
