@@ -182,6 +182,52 @@ static void cmdline_announces_each_device(void **state)
 	mvm_machine_destroy(m);
 }
 
+/* virtio-irq.c: three reads, each completion an interrupt the guest's
+ * handler acknowledges (InterruptStatus bit 0 = used buffer). */
+static void run_irq(int plain)
+{
+	struct box b = {0};
+	char path[64];
+	struct mvm_machine_config cfg = {
+		.irqchip = MVM_IRQCHIP_KERNEL,
+		.virtio = MVM_VIRTIO_DEV_BLK,
+		.disk = path,
+		.virtio_plain = plain,
+		.image = MVM_GUEST_DIR "/virtio-irq.elf",
+		.mode = MVM_MODE_AUTO,
+	};
+	struct mvm_machine *m;
+	struct mvm_ucall uc;
+	unsigned kicks = 0;
+
+	make_disk(path, sizeof(path));
+	m = mbox_machine(&b, &cfg);
+	assert_int_equal(run_to_next(m, &kicks), MVM_SYNC);
+	assert_int_equal(
+		mvm_ucall_last_of(mvm_machine_devices(m)->ucall, 0, &uc),
+		MVM_UCALL_SYNC);
+	assert_int_equal(uc.args[0], 1);
+	assert_int_equal(uc.args[1], 3); /* interrupts taken */
+	assert_int_equal(uc.args[2], MVM_VIRTIO_INT_VRING);
+	assert_int_equal(
+		mvm_virtio_blk_dev(mvm_machine_virtio(m)->blk)->vq[0].irqs, 3);
+	assert_int_equal(run_to_next(m, &kicks), MVM_DONE);
+	mvm_machine_destroy(m);
+	unlink(path);
+}
+
+static void completions_interrupt_through_irqfd(void **state)
+{
+	(void)state;
+	run_irq(0);
+}
+
+static void completions_interrupt_through_irq_line(void **state)
+{
+	(void)state;
+	run_irq(1);
+}
+
 /* `mvm run CMDLINE-ARGS` with a timeout; its exit status, output in out. */
 static int mvm_run(const char *args, char *out, size_t size)
 {
@@ -227,6 +273,8 @@ int main(void)
 		cmocka_unit_test(read_only_disk_refuses_writes),
 		cmocka_unit_test(read_only_disk_refuses_writes_plain),
 		cmocka_unit_test(cmdline_announces_each_device),
+		cmocka_unit_test(completions_interrupt_through_irqfd),
+		cmocka_unit_test(completions_interrupt_through_irq_line),
 		cmocka_unit_test(mvm_run_disk_ro_refuses_writes),
 	};
 
