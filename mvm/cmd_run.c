@@ -153,8 +153,13 @@ int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
 	else if (rc < 0)
 		cli_error(CMD, "KVM_RUN failed: %s", strerror(-rc));
 	report_markers(m);
-	if (stats)
+	if (stats) {
+		char vio[1024];
+
 		report_stats(vcpu);
+		if (mvm_machine_virtio_stats(m, vio, sizeof(vio)) > 0)
+			fputs(vio, stderr); /* per virtio queue */
+	}
 	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
 

@@ -125,7 +125,7 @@ long vq_submit(struct vdev *d, unsigned q, const struct vbuf *bufs, unsigned n)
 	v->avail[1] = ++v->avail_idx;
 	wr(d, MVM_VMMIO_QUEUE_NOTIFY, q); /* the kick */
 	for (unsigned spins = 0; *used_idx == v->used_seen; spins++)
-		if ((spins & 63) == 63 &&
+		if ((spins & 1023) == 1023 &&
 		    (rd(d, MVM_VMMIO_STATUS) & MVM_VIRTIO_S_NEEDS_RESET))
 			return -1;
 	e = (const volatile struct mvm_vring_used_elem *)(v->used + 4) +

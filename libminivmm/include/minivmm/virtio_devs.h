@@ -88,6 +88,10 @@ struct mvm_machine_virtio {
 /* NULL when the machine has no virtio devices. */
 const struct mvm_machine_virtio *mvm_machine_virtio(struct mvm_machine *m);
 
+/* One line per queue of each device: "virtio-blk q0: 3 kicks, 3
+ * requests, 3 interrupts" (for --stats). What snprintf returns. */
+int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size);
+
 /* Words for a Linux command line announcing the machine's virtio-mmio
  * devices, space-separated ("" if none). What snprintf returns. */
 int mvm_machine_virtio_cmdline(struct mvm_machine *m, char *buf, size_t size);
