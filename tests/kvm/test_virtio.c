@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,18 @@ static enum mvm_verdict run_to_next(struct mvm_machine *m, unsigned *kicks)
 	return v;
 }
 
+/* The disk's queue counters, read under the device's lock. */
+static struct mvm_virtq queue0(struct mvm_virtio_blk *blk)
+{
+	struct mvm_virtio_dev *d = mvm_virtio_blk_dev(blk);
+	struct mvm_virtq q;
+
+	pthread_mutex_lock(&d->lock);
+	q = d->vq[0];
+	pthread_mutex_unlock(&d->lock);
+	return q;
+}
+
 static void run_demo(enum mvm_irqchip chip, int plain, int ro)
 {
 	struct box b = {0};
@@ -104,10 +117,15 @@ static void run_demo(enum mvm_irqchip chip, int plain, int ro)
 	assert_int_equal(v->fast, !plain);
 
 	assert_int_equal(run_to_next(m, &kick_exits), MVM_SYNC);
+	/* The guest saw the I/O thread's push before it said SYNC, and its
+	 * next pop comes after this read; taking the device's lock (which
+	 * both hold) on each side tells TSan so too. */
+	mvm_virtio_get_status(mvm_virtio_blk_dev(v->blk));
 	assert_int_equal(mvm_memmap_read(mvm_vm_mem(mvm_machine_vm(m)),
 					 MVM_SCRATCH_ADDR, guest,
 					 sizeof(guest)),
 			 0);
+	mvm_virtio_get_status(mvm_virtio_blk_dev(v->blk));
 	file_bytes(path, 0, file, sizeof(file));
 	assert_memory_equal(guest, file, sizeof(file));
 
@@ -121,14 +139,16 @@ static void run_demo(enum mvm_irqchip chip, int plain, int ro)
 	}
 
 	assert_int_equal(run_to_next(m, &kick_exits), MVM_DONE);
+	pthread_mutex_lock(&b.lock); /* device threads print too */
 	assert_non_null(strstr(b.out, "hello over virtio-console"));
 	assert_non_null(strstr(b.out, "16 random bytes"));
 	assert_non_null(strstr(b.out, ro ? "refused the write"
 					 : "wrote and read back"));
+	pthread_mutex_unlock(&b.lock);
 	/* three requests, each one kick (the plain path counts them in the
 	 * vCPU thread, the fast path in the transport's) */
 	assert_int_equal(mvm_virtio_blk_requests(v->blk), 3);
-	assert_int_equal(mvm_virtio_blk_dev(v->blk)->vq[0].kicks, 3);
+	assert_int_equal(queue0(v->blk).kicks, 3);
 	/* what ioeventfd removes: the kicks no longer exit */
 	assert_int_equal(kick_exits, plain ? 3 : 0);
 	mvm_machine_destroy(m);
@@ -209,8 +229,7 @@ static void run_irq(int plain)
 	assert_int_equal(uc.args[0], 1);
 	assert_int_equal(uc.args[1], 3); /* interrupts taken */
 	assert_int_equal(uc.args[2], MVM_VIRTIO_INT_VRING);
-	assert_int_equal(
-		mvm_virtio_blk_dev(mvm_machine_virtio(m)->blk)->vq[0].irqs, 3);
+	assert_int_equal(queue0(mvm_machine_virtio(m)->blk).irqs, 3);
 	assert_int_equal(run_to_next(m, &kicks), MVM_DONE);
 	mvm_machine_destroy(m);
 	unlink(path);

@@ -76,6 +76,10 @@ struct mvm_virtio_ops {
 	unsigned nqueues;    /* queues the device has */
 	uint16_t queue_max;  /* QueueNumMax of each (<= MVM_VIRTQ_MAX_SIZE) */
 	uint32_t config_len; /* bytes of device configuration space */
+	/* 1: kicks must reach notify on the vCPU thread (no ioeventfd),
+	 * for a device that calls the machine's output callback, which is
+	 * called from vCPU threads only (machine.h, rule 5). */
+	int notify_on_vcpu;
 	/* Read config bytes [off, off + len) (already bounds-checked against
 	 * config_len) into data. Called with dev->lock held. */
 	void (*config_read)(struct mvm_virtio_dev *dev, uint32_t off,
