@@ -342,6 +342,36 @@ static void blk_checks_sector_bounds(void **state)
 	blk_done(e, b);
 }
 
+/* 5.2.6: a request is header + data + status; one without a status
+ * byte cannot be answered, so the device needs a reset. */
+static void blk_request_without_status_needs_reset(void **state)
+{
+	struct env *e = env_new();
+	struct mvm_virtio_blk *b = blk_on_file(e, 0);
+	struct mvm_virtio_blk_req h = {MVM_VIRTIO_BLK_T_IN, 0, 0};
+	uint8_t *avail = e->h->ram + RINGS + 0x400;
+	uint16_t one = 1;
+
+	(void)state;
+	memcpy(e->h->ram + BUF, &h, sizeof(h));
+	put_desc(e, 0, 0, BUF, sizeof(h), 0);
+	memcpy(avail + 2, &one, 2);
+	wr(e, MVM_VMMIO_QUEUE_NOTIFY, 0);
+	for (int i = 0; i < 2000 && !(rd(e, MVM_VMMIO_STATUS) & 0x40); i++)
+		usleep(1000);
+	assert_int_equal(rd(e, MVM_VMMIO_STATUS),
+			 0x0f | MVM_VIRTIO_S_NEEDS_RESET);
+	assert_int_equal(rd(e, MVM_VMMIO_INT_STATUS), MVM_VIRTIO_INT_CONFIG);
+	assert_non_null(strstr(e->log, "needs a 16-byte header and a status"));
+	assert_int_equal(used_idx(e, 0), 0);
+	/* a reset brings it back */
+	driver_init(e, 1);
+	e->avail[0] = 0;
+	assert_int_equal(blk_req(e, MVM_VIRTIO_BLK_T_IN, 0, 512, NULL),
+			 MVM_VIRTIO_BLK_S_OK);
+	blk_done(e, b);
+}
+
 static void blk_get_id_names_the_file(void **state)
 {
 	struct env *e = env_new();
@@ -416,6 +446,7 @@ int main(void)
 		cmocka_unit_test(blk_writes_reach_file),
 		cmocka_unit_test(blk_read_only_refuses_writes),
 		cmocka_unit_test(blk_checks_sector_bounds),
+		cmocka_unit_test(blk_request_without_status_needs_reset),
 		cmocka_unit_test(blk_get_id_names_the_file),
 		cmocka_unit_test(rng_fills_buffer),
 		cmocka_unit_test(console_transmits_and_receives),

@@ -42,39 +42,8 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "virtio_spec.h"
 #include "machine.h"
-
-/* Device IDs (virtio 1.2, 5 "Device Types"). */
-#define MVM_VIRTIO_ID_NET     1
-#define MVM_VIRTIO_ID_BLOCK   2
-#define MVM_VIRTIO_ID_CONSOLE 3
-#define MVM_VIRTIO_ID_RNG     4
-#define MVM_VIRTIO_ID_BALLOON 5
-
-/* Device status bits (2.1). */
-#define MVM_VIRTIO_S_ACKNOWLEDGE 0x01
-#define MVM_VIRTIO_S_DRIVER	 0x02
-#define MVM_VIRTIO_S_DRIVER_OK	 0x04
-#define MVM_VIRTIO_S_FEATURES_OK 0x08
-#define MVM_VIRTIO_S_NEEDS_RESET 0x40
-#define MVM_VIRTIO_S_FAILED	 0x80
-
-/* Reserved (transport/ring) feature bits (6 "Reserved Feature Bits"). */
-#define MVM_VIRTIO_F_INDIRECT_DESC 28 /* descriptor tables (2.7.5.3) */
-#define MVM_VIRTIO_F_EVENT_IDX	   29 /* used_event/avail_event (2.7.10) */
-#define MVM_VIRTIO_F_VERSION_1	   32 /* a modern (1.x) device */
-#define MVM_VIRTIO_BIT(f)	   (1ULL << (f))
-
-/* What every device here offers besides its own bits. */
-#define MVM_VIRTIO_F_COMMON                           \
-	(MVM_VIRTIO_BIT(MVM_VIRTIO_F_VERSION_1) |     \
-	 MVM_VIRTIO_BIT(MVM_VIRTIO_F_INDIRECT_DESC) | \
-	 MVM_VIRTIO_BIT(MVM_VIRTIO_F_EVENT_IDX))
-
-/* Interrupt causes: the bits of virtio-mmio's InterruptStatus (4.2.2)
- * and of virtio-pci's ISR byte (4.1.4.5), which agree. */
-#define MVM_VIRTIO_INT_VRING  0x1 /* a used buffer was added */
-#define MVM_VIRTIO_INT_CONFIG 0x2 /* config changed, or NEEDS_RESET */
 
 #define MVM_VIRTIO_MAX_QUEUES 4	  /* enough for blk, rng, console */
 #define MVM_VIRTQ_MAX_SIZE    256 /* largest queue size a device offers */
@@ -107,6 +76,10 @@ struct mvm_virtio_ops {
 	unsigned nqueues;    /* queues the device has */
 	uint16_t queue_max;  /* QueueNumMax of each (<= MVM_VIRTQ_MAX_SIZE) */
 	uint32_t config_len; /* bytes of device configuration space */
+	/* 1: kicks must reach notify on the vCPU thread (no ioeventfd),
+	 * for a device that calls the machine's output callback, which is
+	 * called from vCPU threads only (machine.h, rule 5). */
+	int notify_on_vcpu;
 	/* Read config bytes [off, off + len) (already bounds-checked against
 	 * config_len) into data. Called with dev->lock held. */
 	void (*config_read)(struct mvm_virtio_dev *dev, uint32_t off,

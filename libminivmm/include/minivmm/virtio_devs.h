@@ -31,30 +31,6 @@
 
 /* --- virtio-blk (5.2) ------------------------------------------------------ */
 
-#define MVM_VIRTIO_BLK_F_RO    5 /* the disk is read-only (5.2.3) */
-#define MVM_VIRTIO_BLK_F_FLUSH 9 /* the FLUSH request exists */
-
-/* Request types and status values (5.2.6). */
-#define MVM_VIRTIO_BLK_T_IN	0
-#define MVM_VIRTIO_BLK_T_OUT	1
-#define MVM_VIRTIO_BLK_T_FLUSH	4
-#define MVM_VIRTIO_BLK_T_GET_ID 8
-#define MVM_VIRTIO_BLK_S_OK	0
-#define MVM_VIRTIO_BLK_S_IOERR	1
-#define MVM_VIRTIO_BLK_S_UNSUPP 2
-
-#define MVM_VIRTIO_BLK_SECTOR \
-	512			 /* sectors are 512 bytes whatever the
-				     block size (5.2.6) */
-#define MVM_VIRTIO_BLK_ID_LEN 20 /* GET_ID answers 20 bytes */
-
-/* The request header the driver puts first (5.2.6). */
-struct mvm_virtio_blk_req {
-	uint32_t type;	   /* MVM_VIRTIO_BLK_T_* */
-	uint32_t reserved; /* 0 */
-	uint64_t sector;   /* first sector (IN and OUT) */
-};
-
 struct mvm_virtio_blk;
 /* Open path (read-only if ro) as a disk of size / 512 sectors and start
  * the I/O thread. 0 or -errno (logged through ctx->log). */
@@ -75,9 +51,6 @@ void mvm_virtio_rng_destroy(struct mvm_virtio_rng *r);
 struct mvm_virtio_dev *mvm_virtio_rng_dev(struct mvm_virtio_rng *r);
 
 /* --- virtio-console (5.3) -------------------------------------------------- */
-
-#define MVM_VIRTIO_CONSOLE_RX 0 /* receiveq of port 0: host -> guest */
-#define MVM_VIRTIO_CONSOLE_TX 1 /* transmitq of port 0: guest -> host */
 
 struct mvm_virtio_console;
 /* out(out_ctx, ...) gets what the guest writes (NULL: dropped). */
@@ -114,6 +87,10 @@ struct mvm_machine_virtio {
 };
 /* NULL when the machine has no virtio devices. */
 const struct mvm_machine_virtio *mvm_machine_virtio(struct mvm_machine *m);
+
+/* One line per queue of each device: "virtio-blk q0: 3 kicks, 3
+ * requests, 3 interrupts" (for --stats). What snprintf returns. */
+int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size);
 
 /* Words for a Linux command line announcing the machine's virtio-mmio
  * devices, space-separated ("" if none). What snprintf returns. */

@@ -32,35 +32,6 @@
 #include "bus.h"
 #include "virtio.h"
 
-/* Register block (4.2.2, "MMIO Device Register Layout"); all 32-bit. */
-#define MVM_VMMIO_MAGIC		0x000 /* R: 0x74726976, "virt" */
-#define MVM_VMMIO_VERSION	0x004 /* R: 2 (1 is the legacy layout) */
-#define MVM_VMMIO_DEVICE_ID	0x008 /* R: MVM_VIRTIO_ID_* */
-#define MVM_VMMIO_VENDOR_ID	0x00c /* R */
-#define MVM_VMMIO_DEV_FEATURES	0x010 /* R: offered bits, word DEV_SEL */
-#define MVM_VMMIO_DEV_FEAT_SEL	0x014 /* W */
-#define MVM_VMMIO_DRV_FEATURES	0x020 /* W: accepted bits, word DRV_SEL */
-#define MVM_VMMIO_DRV_FEAT_SEL	0x024 /* W */
-#define MVM_VMMIO_QUEUE_SEL	0x030 /* W: which queue the next 8 mean */
-#define MVM_VMMIO_QUEUE_NUM_MAX 0x034 /* R */
-#define MVM_VMMIO_QUEUE_NUM	0x038 /* W: queue size */
-#define MVM_VMMIO_QUEUE_READY	0x044 /* RW */
-#define MVM_VMMIO_QUEUE_NOTIFY	0x050 /* W: the queue index (a kick) */
-#define MVM_VMMIO_INT_STATUS	0x060 /* R: MVM_VIRTIO_INT_* */
-#define MVM_VMMIO_INT_ACK	0x064 /* W */
-#define MVM_VMMIO_STATUS	0x070 /* RW: MVM_VIRTIO_S_*, 0 resets */
-#define MVM_VMMIO_QUEUE_DESC_LO 0x080 /* W: 64-bit GPAs in halves */
-#define MVM_VMMIO_QUEUE_DESC_HI 0x084
-#define MVM_VMMIO_QUEUE_DRV_LO	0x090 /* Driver Area (avail ring) */
-#define MVM_VMMIO_QUEUE_DRV_HI	0x094
-#define MVM_VMMIO_QUEUE_DEV_LO	0x0a0 /* Device Area (used ring) */
-#define MVM_VMMIO_QUEUE_DEV_HI	0x0a4
-#define MVM_VMMIO_CONFIG_GEN	0x0fc /* R: ConfigGeneration */
-#define MVM_VMMIO_CONFIG	0x100 /* device configuration space */
-
-#define MVM_VMMIO_MAGIC_VALUE 0x74726976u
-#define MVM_VMMIO_VENDOR      0x4d564d00u /* "MVM\0", made up */
-
 /* mvm_virtio_mmio_create() flags. */
 #define MVM_VIRTIO_MMIO_FAST (1u << 0) /* ioeventfd kicks, irqfd interrupts */
 

@@ -31,31 +31,6 @@
 
 #include "virtio.h"
 
-/* Descriptor flags (2.7.5). */
-#define MVM_VIRTQ_DESC_F_NEXT	       1
-#define MVM_VIRTQ_DESC_F_WRITE	       2
-#define MVM_VIRTQ_DESC_F_INDIRECT      4
-/* avail->flags: the driver wants no interrupts (2.7.7, no EVENT_IDX). */
-#define MVM_VIRTQ_AVAIL_F_NO_INTERRUPT 1
-/* used->flags: the device wants no kicks (2.7.7, no EVENT_IDX). */
-#define MVM_VIRTQ_USED_F_NO_NOTIFY     1
-
-/* The guest's layout, for guest drivers and tests (2.7.5, 2.7.6, 2.7.8). */
-struct mvm_vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-struct mvm_vring_used_elem {
-	uint32_t id;  /* head of the chain */
-	uint32_t len; /* bytes the device wrote into it */
-};
-/* Bytes of each area for a queue of n entries (with the event words). */
-#define MVM_VRING_DESC_BYTES(n)	 (16ULL * (n))
-#define MVM_VRING_AVAIL_BYTES(n) (6ULL + 2ULL * (n))
-#define MVM_VRING_USED_BYTES(n)	 (6ULL + 8ULL * (n))
-
 /* One buffer of a chain. */
 struct mvm_virtq_seg {
 	uint64_t addr; /* GPA, checked to lie in guest RAM */

@@ -97,6 +97,7 @@ static const struct mvm_virtio_ops console_ops = {
 	.device_id = MVM_VIRTIO_ID_CONSOLE,
 	.nqueues = 2,
 	.queue_max = 64,
+	.notify_on_vcpu = 1, /* output goes where the UART's goes */
 	.notify = console_notify,
 };
 

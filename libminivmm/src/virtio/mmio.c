@@ -290,10 +290,11 @@ static void fast_undo(struct mvm_virtio_mmio *t)
 	t->fast = 0;
 }
 
-/* Try the fast path; on any failure log why and stay on the plain one. */
+/* Try the fast path; on any failure log why and stay on the plain one.
+ * A device that wants its kicks on the vCPU thread gets only the irqfd. */
 static void go_fast(struct mvm_virtio_mmio *t)
 {
-	int rc = fast_kicks(t);
+	int rc = t->dev->ops->notify_on_vcpu ? 0 : fast_kicks(t);
 
 	if (!rc && t->line)
 		rc = mvm_irq_line_create(mvm_machine_vm(t->m), MVM_IRQ_IRQFD,

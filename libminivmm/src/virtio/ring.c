@@ -4,11 +4,12 @@
  *
  * Two rules shape this file:
  *
- * 1. The driver runs on another CPU. avail->idx is read with acquire
- *    ordering before the ring entries it covers (2.7.13.1 has the driver
- *    write the entry, then a barrier, then idx); the device writes a used
- *    element, then used->idx with release ordering, and only then reads
- *    the driver's suppression fields behind a full fence (2.7.10).
+ * 1. The driver runs on another CPU. avail->idx is read (atomically,
+ *    sequentially consistent) before the ring entries it covers
+ *    (2.7.13.1 has the driver write the entry, then a barrier, then
+ *    idx); the device writes a used element, then used->idx, and only
+ *    then reads the driver's suppression fields, with the store-load
+ *    order 2.7.10 needs (see store16).
  * 2. Nothing the driver wrote is believed. Each check below names the
  *    rule in the spec the driver broke; the device then sets NEEDS_RESET
  *    (mvm_virtio_fail) and every later pop answers -EIO until a reset,
@@ -33,7 +34,10 @@
 
 /* A 16-bit field of a ring, read or written atomically in place. NULL
  * if it is not guest RAM (the areas were checked at DRIVER_OK, but a
- * queue may be enabled later). */
+ * queue may be enabled later). Both accesses are sequentially
+ * consistent: a store followed by a load of another field is never
+ * reordered (x86 makes the store an XCHG), which is the full barrier
+ * 2.7.10's "write the index, then read the other side's event" needs. */
 static uint16_t *ring16(struct mvm_virtio_dev *dev, uint64_t gpa)
 {
 	return mvm_memmap_hva(dev->ctx.mem, gpa, 2);
@@ -45,7 +49,7 @@ static int load16(struct mvm_virtio_dev *dev, uint64_t gpa, uint16_t *v)
 
 	if (!p)
 		return -EFAULT;
-	*v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	*v = __atomic_load_n(p, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -55,7 +59,7 @@ static int store16(struct mvm_virtio_dev *dev, uint64_t gpa, uint16_t v)
 
 	if (!p)
 		return -EFAULT;
-	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 	mvm_memmap_mark_dirty(dev->ctx.mem, gpa, 2);
 	return 0;
 }
@@ -204,7 +208,6 @@ static int avail_pending(struct mvm_virtio_dev *dev, struct mvm_virtq *vq,
 		    store16(dev, vq->used + AVAIL_EVENT(vq->size),
 			    vq->last_avail))
 			return 0;
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 	return 0;
 }
@@ -255,9 +258,9 @@ static int want_interrupt(struct mvm_virtio_dev *dev, struct mvm_virtq *vq)
 {
 	uint16_t v;
 
-	/* The used->idx store must be visible before we read what the
-	 * driver asked for, or both sides may wait for each other. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* The used->idx store (sequentially consistent, store16) is
+	 * visible before we read what the driver asked for, or both sides
+	 * could wait for each other. */
 	if (mvm_virtio_has(dev, MVM_VIRTIO_F_EVENT_IDX)) {
 		uint16_t old = vq->signalled, new = vq->used_idx;
 

@@ -139,3 +139,39 @@ int mvm_machine_virtio_cmdline(struct mvm_machine *m, char *buf, size_t size)
 	}
 	return (int)used;
 }
+
+/* The counters of one device's queues, appended to buf at *used. */
+static void dev_stats(struct mvm_virtio_dev *d, char *buf, size_t size,
+		      size_t *used)
+{
+	pthread_mutex_lock(&d->lock);
+	for (unsigned q = 0; q < d->ops->nqueues; q++) {
+		const struct mvm_virtq *vq = &d->vq[q];
+		int n = snprintf(buf + (*used < size ? *used : size),
+				 *used < size ? size - *used : 0,
+				 "%s q%u: %llu kicks, %llu requests, %llu "
+				 "interrupts\n",
+				 d->ops->name, q, (unsigned long long)vq->kicks,
+				 (unsigned long long)vq->pushes,
+				 (unsigned long long)vq->irqs);
+
+		*used += n > 0 ? (size_t)n : 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size)
+{
+	const struct mvm_machine_virtio *v = m->virtio;
+	size_t used = 0;
+
+	if (size)
+		buf[0] = 0;
+	if (v && v->blk)
+		dev_stats(mvm_virtio_blk_dev(v->blk), buf, size, &used);
+	if (v && v->rng)
+		dev_stats(mvm_virtio_rng_dev(v->rng), buf, size, &used);
+	if (v && v->console)
+		dev_stats(mvm_virtio_console_dev(v->console), buf, size, &used);
+	return (int)used;
+}
