@@ -82,6 +82,7 @@ int vdev_init(struct vdev *d, unsigned slot, uint32_t device_id, uint64_t want,
 	      unsigned nq)
 {
 	d->base = MVM_VIRTIO_MMIO_ADDR(slot);
+	d->pci.common = 0;
 	d->nq = nq;
 	if (rd(d, MVM_VMMIO_MAGIC) != MVM_VMMIO_MAGIC_VALUE ||
 	    rd(d, MVM_VMMIO_VERSION) != 2 ||
@@ -99,7 +100,26 @@ int vdev_init(struct vdev *d, unsigned slot, uint32_t device_id, uint64_t want,
 
 uint32_t vdev_config32(struct vdev *d, unsigned off)
 {
+	if (d->pci.common)
+		return mmio_read32(d->pci.device + off);
 	return rd(d, MVM_VMMIO_CONFIG + off);
+}
+
+/* The kick: mmio's QueueNotify takes the queue index; virtio-pci's
+ * notify address is the queue's own, written with its index (4.1.5.2). */
+static void notify(struct vdev *d, unsigned q)
+{
+	if (d->pci.common)
+		mmio_write16(d->pci.notify[q], (uint16_t)q);
+	else
+		wr(d, MVM_VMMIO_QUEUE_NOTIFY, q);
+}
+
+static uint32_t status(struct vdev *d)
+{
+	if (d->pci.common)
+		return mmio_read8(d->pci.common + MVM_VPCI_STATUS);
+	return rd(d, MVM_VMMIO_STATUS);
 }
 
 /* One request at a time, so the chain always starts at descriptor 0. */
@@ -123,10 +143,10 @@ long vq_submit(struct vdev *d, unsigned q, const struct vbuf *bufs, unsigned n)
 	 * keeps stores in order; the compiler must too. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	v->avail[1] = ++v->avail_idx;
-	wr(d, MVM_VMMIO_QUEUE_NOTIFY, q); /* the kick */
+	notify(d, q); /* the kick */
 	for (unsigned spins = 0; *used_idx == v->used_seen; spins++)
 		if ((spins & 1023) == 1023 &&
-		    (rd(d, MVM_VMMIO_STATUS) & MVM_VIRTIO_S_NEEDS_RESET))
+		    (status(d) & MVM_VIRTIO_S_NEEDS_RESET))
 			return -1;
 	e = (const volatile struct mvm_vring_used_elem *)(v->used + 4) +
 	    v->used_seen % v->size;

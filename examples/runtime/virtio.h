@@ -38,10 +38,19 @@ struct vq {
 	uint16_t used_seen;	     /* used->idx we have consumed up to */
 };
 
+/* Where a virtio-pci device's capabilities put its regions (4.1.4). */
+struct vdev_pci {
+	uint64_t common;	 /* common configuration; 0: not PCI */
+	uint64_t isr;		 /* ISR status byte */
+	uint64_t device;	 /* device-specific configuration */
+	uint64_t notify[VQ_MAX]; /* each queue's notify address */
+};
+
 struct vdev {
-	uint64_t base;	   /* the register block (layout.h slot) */
-	uint64_t features; /* what both sides agreed on */
-	unsigned nq;	   /* queues set up */
+	uint64_t base;	     /* virtio-mmio: the register block (slot) */
+	struct vdev_pci pci; /* virtio-pci: the regions (virtio_pci.c) */
+	uint64_t features;   /* what both sides agreed on */
+	unsigned nq;	     /* queues set up */
 	struct vq q[VQ_MAX];
 };
 
@@ -58,11 +67,18 @@ struct vbuf {
 int vdev_init(struct vdev *d, unsigned slot, uint32_t device_id, uint64_t want,
 	      unsigned nq);
 
+/* The same over virtio-pci (virtio_pci.c; link it too): the first
+ * device_id function found by PCI enumeration (vendor 0x1AF4, device
+ * 0x1040 + device_id, 4.1.2), its regions from its capabilities. */
+int vdev_init_pci(struct vdev *d, uint32_t device_id, uint64_t want,
+		  unsigned nq);
+
 /* Submit bufs[0..n) as one chain on queue q and wait for it: returns the
  * bytes the device wrote, or -1 if it set NEEDS_RESET instead. */
 long vq_submit(struct vdev *d, unsigned q, const struct vbuf *bufs, unsigned n);
 
-/* Device-specific configuration, 32 bits at off (4.2.2: offset 0x100). */
+/* Device-specific configuration, 32 bits at off (virtio-mmio: at 0x100
+ * in the block, 4.2.2; virtio-pci: the device region, 4.1.4.6). */
 uint32_t vdev_config32(struct vdev *d, unsigned off);
 
 /* virtio-blk: read (write = 0) or write `sectors` 512-byte sectors at

@@ -2,7 +2,7 @@
  * virtio_spec.h - the virtio 1.2 wire format: numbers and layouts both
  * sides of the protocol share, and nothing else.
  *
- * The device side (virtio.h, virtio_ring.h, virtio_mmio.h,
+ * The device side (virtio.h, virtio_ring.h, virtio_mmio.h, virtio_pci.h,
  * virtio_devs.h) and the guests' driver (examples/runtime/virtio.h)
  * include this one file, so the two can never disagree about a bit. It
  * has no includes but <stdint.h> and no functions: freestanding guest
@@ -137,6 +137,48 @@ struct mvm_virtio_blk_req {
 
 #define MVM_VIRTIO_CONSOLE_RX 0 /* receiveq of port 0: host -> guest */
 #define MVM_VIRTIO_CONSOLE_TX 1 /* transmitq of port 0: guest -> host */
+
+/* --- virtio-pci, modern (4.1) --- */
+
+/* PCI identity (4.1.2). */
+#define MVM_VPCI_VENDOR	     0x1af4
+#define MVM_VPCI_DEVICE_BASE 0x1040 /* + virtio device ID: modern only */
+
+/* Vendor capability (4.1.4): cfg_type values. */
+#define MVM_VPCI_CAP_COMMON 1
+#define MVM_VPCI_CAP_NOTIFY 2
+#define MVM_VPCI_CAP_ISR    3
+#define MVM_VPCI_CAP_DEVICE 4
+#define MVM_VPCI_CAP_PCI    5
+
+/* struct virtio_pci_cap's fields (4.1.4): byte offsets in the cap. */
+#define MVM_VPCI_CAP_LEN_OFF	2  /* u8 cap_len */
+#define MVM_VPCI_CAP_TYPE_OFF	3  /* u8 cfg_type */
+#define MVM_VPCI_CAP_BAR_OFF	4  /* u8 bar */
+#define MVM_VPCI_CAP_OFFSET_OFF 8  /* le32 offset within the bar */
+#define MVM_VPCI_CAP_LENGTH_OFF 12 /* le32 length */
+#define MVM_VPCI_CAP_MULT_OFF	16 /* notify: le32 notify_off_multiplier */
+#define MVM_VPCI_CAP_DATA_OFF	16 /* pci_cfg: u8 pci_cfg_data[4] */
+
+/* Common configuration (4.1.4.3), byte offsets. */
+#define MVM_VPCI_DFSELECT    0x00 /* le32 device_feature_select */
+#define MVM_VPCI_DF	     0x04 /* le32 device_feature (R) */
+#define MVM_VPCI_GFSELECT    0x08 /* le32 driver_feature_select */
+#define MVM_VPCI_GF	     0x0c /* le32 driver_feature */
+#define MVM_VPCI_MSIX_CONFIG 0x10 /* le16 config_msix_vector */
+#define MVM_VPCI_NUM_QUEUES  0x12 /* le16 num_queues (R) */
+#define MVM_VPCI_STATUS	     0x14 /* u8 device_status */
+#define MVM_VPCI_CFG_GEN     0x15 /* u8 config_generation (R) */
+#define MVM_VPCI_Q_SELECT    0x16 /* le16 queue_select */
+#define MVM_VPCI_Q_SIZE	     0x18 /* le16 queue_size */
+#define MVM_VPCI_Q_MSIX	     0x1a /* le16 queue_msix_vector */
+#define MVM_VPCI_Q_ENABLE    0x1c /* le16 queue_enable */
+#define MVM_VPCI_Q_NOFF	     0x1e /* le16 queue_notify_off (R) */
+#define MVM_VPCI_Q_DESC	     0x20 /* le64 queue_desc */
+#define MVM_VPCI_Q_DRIVER    0x28 /* le64 queue_driver (avail ring) */
+#define MVM_VPCI_Q_DEVICE    0x30 /* le64 queue_device (used ring) */
+#define MVM_VPCI_COMMON_LEN  0x38
+#define MVM_VPCI_NO_VECTOR   0xffff
 
 #pragma GCC visibility pop
 

@@ -419,7 +419,9 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 	rc = mvm_pci_add(pci, &in, &t->func);
 	if (!rc)
 		rc = add_caps(t);
-	if (!rc && m && (flags & MVM_VIRTIO_PCI_FAST))
+	/* A device that wants its kicks on the vCPU thread keeps them. */
+	if (!rc && m && (flags & MVM_VIRTIO_PCI_FAST) &&
+	    !dev->ops->notify_on_vcpu)
 		vpci_fast_start(t); /* falls back to plain, logged */
 	if (rc) {
 		mvm_pci_unplug(t->func); /* nothing may route to t now */
