@@ -5,9 +5,10 @@
 
 BENCH_BIN := $(BUILD)/bench/bench_exit
 BENCH_SNAP_BIN := $(BUILD)/bench/bench_snapshot
+BENCH_DISK_BIN := $(BUILD)/bench/bench_disk
 
 # Built with everything, so they cannot rot; run only by `make bench`.
-ALL_TARGETS += $(BENCH_BIN) $(BENCH_SNAP_BIN)
+ALL_TARGETS += $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BENCH_DISK_BIN)
 
 # This fragment is read before libminivmm/build.mk defines LIB_A, and
 # prerequisites are expanded when read, so name the library directly.
@@ -19,7 +20,16 @@ $(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+# bench_disk runs examples/disk-bench.elf on the emulated disk and virtio.
+$(BENCH_DISK_BIN): $(BUILD)/bench/bench_disk.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+$(BUILD)/bench/bench_disk.o: HOST_CFLAGS += \
+	-DMVM_GUEST_DIR=\"$(abspath $(BUILD)/examples)\"
+
 .PHONY: bench
-bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
+bench: $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BENCH_DISK_BIN) \
+		$(BUILD)/examples/disk-bench.elf
 	$(Q)$(BENCH_BIN)
 	$(Q)$(BENCH_SNAP_BIN)
+	$(Q)$(BENCH_DISK_BIN)

@@ -1,0 +1,55 @@
+/*
+ * disk-bench.c - the same job on every disk minivmm has: `rounds`
+ * sequential 4 KiB reads, for `make bench` (bench/bench_disk.c).
+ *
+ * The host picks the disk and the count before the run, in the scratch
+ * page (MVM_SCRATCH_ADDR): word 0 the mode, word 1 the rounds.
+ *
+ *   0  emulated disk, one 4-byte IN per dword  (runtime/edisk.c)
+ *   1  emulated disk, one `rep insl` per sector
+ *   2  virtio-blk over virtio-pci              (runtime/virtio_pci.c)
+ *   3  virtio-blk over virtio-mmio             (runtime/virtio.c)
+ *
+ * SYNC {1} after setup and SYNC {2, rounds} after the reads bracket what
+ * the host times and counts; nothing else happens in between.
+ */
+#include "edisk.h"
+#include "guest.h"
+#include "virtio.h"
+
+#define SECTORS 8 /* 4 KiB */
+
+static uint8_t buf[4096] __attribute__((aligned(4096)));
+static struct vdev blk;
+
+int main(void)
+{
+	volatile uint64_t *arg =
+		(volatile uint64_t *)(uintptr_t)MVM_SCRATCH_ADDR;
+	uint64_t mode = arg[0], rounds = arg[1], cap;
+
+	if (mode == 2)
+		GUEST_ASSERT(vdev_init_pci(&blk, MVM_VIRTIO_ID_BLOCK, 0, 1) ==
+			     0);
+	if (mode == 3)
+		GUEST_ASSERT(vdev_init(&blk, MVM_VIRTIO_SLOT_BLK,
+				       MVM_VIRTIO_ID_BLOCK, 0, 1) == 0);
+	cap = mode >= 2 ? vdev_config32(&blk, 0) : edisk_capacity();
+	GUEST_ASSERT(cap >= SECTORS);
+	guest_ucall(MVM_UCALL_SYNC, "start", 1, 0, 0, 0);
+	for (uint64_t r = 0, lba = 0; r < rounds; r++) {
+		if (lba + SECTORS > cap)
+			lba = 0;
+		if (mode >= 2)
+			GUEST_ASSERT_EQ(vblk_rw(&blk, 0, lba, buf, SECTORS),
+					MVM_VIRTIO_BLK_S_OK);
+		else
+			GUEST_ASSERT_EQ(edisk_read((uint32_t)lba, SECTORS, buf,
+						   mode ? EDISK_PIO_REP
+							: EDISK_PIO_DWORD),
+					0);
+		lba += SECTORS;
+	}
+	guest_ucall(MVM_UCALL_SYNC, "done", 2, rounds, 0, 0);
+	return 0;
+}
