@@ -46,17 +46,23 @@ struct mvm_virtio_blk {
 	struct mvm_virtq_chain chain; /* the I/O thread's one request */
 };
 
-/* Config space (5.2.4): capacity, then fields only valid with features
- * this device does not offer (they read 0). */
+/* Config space (5.2.4): capacity (u64 at 0), size_max (u32 at 8, not
+ * offered: 0), seg_max (u32 at 12: data buffers per request, so the
+ * whole chain with header and status fits the queue), then fields only
+ * valid with features this device does not offer (they read 0). */
 #define BLK_CONFIG_LEN 24
+#define BLK_QUEUE      128
+#define BLK_SEG_MAX    (BLK_QUEUE - 2)
 
 static void blk_config_read(struct mvm_virtio_dev *dev, uint32_t off,
 			    void *data, uint32_t len)
 {
 	struct mvm_virtio_blk *b = dev->priv;
 	uint8_t cfg[BLK_CONFIG_LEN] = {0};
+	uint32_t seg_max = BLK_SEG_MAX;
 
 	memcpy(cfg, &b->sectors, sizeof(b->sectors));
+	memcpy(cfg + 12, &seg_max, sizeof(seg_max));
 	memcpy(data, cfg + off, len);
 }
 
@@ -200,9 +206,10 @@ static void *io_thread(void *arg)
 static const struct mvm_virtio_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = MVM_VIRTIO_ID_BLOCK,
-	.features = MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_FLUSH),
+	.features = MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_FLUSH) |
+		    MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_SEG_MAX),
 	.nqueues = 1,
-	.queue_max = 128,
+	.queue_max = BLK_QUEUE,
 	.config_len = BLK_CONFIG_LEN,
 	.config_read = blk_config_read,
 	.notify = blk_notify,
@@ -211,9 +218,10 @@ static const struct mvm_virtio_ops blk_ro_ops = {
 	.name = "virtio-blk",
 	.device_id = MVM_VIRTIO_ID_BLOCK,
 	.features = MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_FLUSH) |
+		    MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_SEG_MAX) |
 		    MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_RO),
 	.nqueues = 1,
-	.queue_max = 128,
+	.queue_max = BLK_QUEUE,
 	.config_len = BLK_CONFIG_LEN,
 	.config_read = blk_config_read,
 	.notify = blk_notify,
