@@ -196,10 +196,10 @@ static void *io_thread(void *arg)
 			return NULL;
 		if (read(b->kick, &n, sizeof(n)) != sizeof(n))
 			continue;
-		vgate_enter(&b->gate);
+		mvm_vgate_enter(&b->gate);
 		while (mvm_virtq_pop(&b->vdev, 0, &b->chain) == 1)
 			blk_request(b, &b->chain);
-		vgate_leave(&b->gate);
+		mvm_vgate_leave(&b->gate);
 	}
 }
 
@@ -256,7 +256,7 @@ int mvm_virtio_blk_create(const struct mvm_dev_ctx *ctx, const char *path,
 	if (!b)
 		return -ENOMEM;
 	b->kick = b->stop = -1;
-	vgate_init(&b->gate);
+	mvm_vgate_init(&b->gate);
 	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
 		rc = -errno;
@@ -300,7 +300,7 @@ void mvm_virtio_blk_destroy(struct mvm_virtio_blk *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	mvm_virtio_fini(&b->vdev);
-	vgate_fini(&b->gate);
+	mvm_vgate_fini(&b->gate);
 	free(b);
 }
 
@@ -319,7 +319,7 @@ uint64_t mvm_virtio_blk_requests(const struct mvm_virtio_blk *b)
 	return __atomic_load_n(&b->requests, __ATOMIC_RELAXED);
 }
 
-struct vgate *vblk_gate(struct mvm_virtio_blk *b)
+struct vgate *mvm_virtio_blk_gate(struct mvm_virtio_blk *b)
 {
 	return &b->gate;
 }
