@@ -276,6 +276,11 @@ static void blk_reads_match_file(void **state)
 
 	(void)state;
 	assert_int_equal(mvm_virtio_blk_capacity(b), DISK / 512);
+	/* config space (5.2.4): capacity in two halves, seg_max */
+	assert_int_equal(rd(e, MVM_VMMIO_CONFIG), DISK / 512);
+	assert_int_equal(rd(e, MVM_VMMIO_CONFIG + 4), 0);
+	assert_int_equal(rd(e, MVM_VMMIO_CONFIG + 12), 126);
+	assert_int_equal(rd(e, MVM_VMMIO_CONFIG + 0x100), 0); /* beyond */
 	assert_int_equal(blk_req(e, MVM_VIRTIO_BLK_T_IN, 5, 4096, &w),
 			 MVM_VIRTIO_BLK_S_OK);
 	assert_int_equal(w, 4097);

@@ -24,6 +24,16 @@
  *   device completes a buffer --> mvm_virtq_push (virtio_ring.h)
  *                             --> mvm_virtio_interrupt --> transport irq
  *
+ * Writing a transport (src/virtio/mmio.c is one, in 400 lines): set
+ * dev->irq and dev->irq_ctx to your interrupt callback; keep your own
+ * selector registers; turn each register access into one call of the
+ * "for transports" section below (features, status, queue fields,
+ * notify, ISR read/ack, config read/write); lower a level-triggered
+ * line when the ISR is acknowledged (take dev->lock around the ack and
+ * the lower, as mmio.c's ack_irq does, so a push cannot slip between);
+ * before freeing, clear dev->irq under dev->lock. A device that sets
+ * ops->notify_on_vcpu must get its kicks on the vCPU thread.
+ *
  * Threads. dev->lock guards every field below after init. Transport
  * calls come from vCPU threads; ops->notify is called WITHOUT the lock
  * (from a vCPU thread, or the transport's ioeventfd thread) and a device

@@ -110,8 +110,9 @@ struct mvm_vring_used_elem {
 
 /* --- virtio-blk (5.2) --- */
 
-#define MVM_VIRTIO_BLK_F_RO    5 /* the disk is read-only (5.2.3) */
-#define MVM_VIRTIO_BLK_F_FLUSH 9 /* the FLUSH request exists */
+#define MVM_VIRTIO_BLK_F_SEG_MAX 2 /* config seg_max is valid (5.2.3) */
+#define MVM_VIRTIO_BLK_F_RO	 5 /* the disk is read-only (5.2.3) */
+#define MVM_VIRTIO_BLK_F_FLUSH	 9 /* the FLUSH request exists */
 
 /* Request types and status values (5.2.6). */
 #define MVM_VIRTIO_BLK_T_IN	0

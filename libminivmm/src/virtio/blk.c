@@ -46,17 +46,23 @@ struct mvm_virtio_blk {
 	struct mvm_virtq_chain chain; /* the I/O thread's one request */
 };
 
-/* Config space (5.2.4): capacity, then fields only valid with features
- * this device does not offer (they read 0). */
+/* Config space (5.2.4): capacity (u64 at 0), size_max (u32 at 8, not
+ * offered: 0), seg_max (u32 at 12: data buffers per request, so the
+ * whole chain with header and status fits the queue), then fields only
+ * valid with features this device does not offer (they read 0). */
 #define BLK_CONFIG_LEN 24
+#define BLK_QUEUE      128
+#define BLK_SEG_MAX    (BLK_QUEUE - 2)
 
 static void blk_config_read(struct mvm_virtio_dev *dev, uint32_t off,
 			    void *data, uint32_t len)
 {
 	struct mvm_virtio_blk *b = dev->priv;
 	uint8_t cfg[BLK_CONFIG_LEN] = {0};
+	uint32_t seg_max = BLK_SEG_MAX;
 
 	memcpy(cfg, &b->sectors, sizeof(b->sectors));
+	memcpy(cfg + 12, &seg_max, sizeof(seg_max));
 	memcpy(data, cfg + off, len);
 }
 
@@ -190,19 +196,20 @@ static void *io_thread(void *arg)
 			return NULL;
 		if (read(b->kick, &n, sizeof(n)) != sizeof(n))
 			continue;
-		vgate_enter(&b->gate);
+		mvm_vgate_enter(&b->gate);
 		while (mvm_virtq_pop(&b->vdev, 0, &b->chain) == 1)
 			blk_request(b, &b->chain);
-		vgate_leave(&b->gate);
+		mvm_vgate_leave(&b->gate);
 	}
 }
 
 static const struct mvm_virtio_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = MVM_VIRTIO_ID_BLOCK,
-	.features = MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_FLUSH),
+	.features = MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_FLUSH) |
+		    MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_SEG_MAX),
 	.nqueues = 1,
-	.queue_max = 128,
+	.queue_max = BLK_QUEUE,
 	.config_len = BLK_CONFIG_LEN,
 	.config_read = blk_config_read,
 	.notify = blk_notify,
@@ -211,9 +218,10 @@ static const struct mvm_virtio_ops blk_ro_ops = {
 	.name = "virtio-blk",
 	.device_id = MVM_VIRTIO_ID_BLOCK,
 	.features = MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_FLUSH) |
+		    MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_SEG_MAX) |
 		    MVM_VIRTIO_BIT(MVM_VIRTIO_BLK_F_RO),
 	.nqueues = 1,
-	.queue_max = 128,
+	.queue_max = BLK_QUEUE,
 	.config_len = BLK_CONFIG_LEN,
 	.config_read = blk_config_read,
 	.notify = blk_notify,
@@ -248,7 +256,7 @@ int mvm_virtio_blk_create(const struct mvm_dev_ctx *ctx, const char *path,
 	if (!b)
 		return -ENOMEM;
 	b->kick = b->stop = -1;
-	vgate_init(&b->gate);
+	mvm_vgate_init(&b->gate);
 	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
 		rc = -errno;
@@ -292,7 +300,7 @@ void mvm_virtio_blk_destroy(struct mvm_virtio_blk *b)
 	if (b->fd >= 0)
 		close(b->fd);
 	mvm_virtio_fini(&b->vdev);
-	vgate_fini(&b->gate);
+	mvm_vgate_fini(&b->gate);
 	free(b);
 }
 
@@ -311,7 +319,7 @@ uint64_t mvm_virtio_blk_requests(const struct mvm_virtio_blk *b)
 	return __atomic_load_n(&b->requests, __ATOMIC_RELAXED);
 }
 
-struct vgate *vblk_gate(struct mvm_virtio_blk *b)
+struct vgate *mvm_virtio_blk_gate(struct mvm_virtio_blk *b)
 {
 	return &b->gate;
 }

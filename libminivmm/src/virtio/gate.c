@@ -4,25 +4,25 @@
  * The ioeventfd thread of a transport and the I/O thread of virtio-blk
  * write guest memory on their own. mvm_machine_pause() promises that a
  * paused machine is quiet (a snapshot copies RAM then), so each such
- * thread does its work inside vgate_enter()/vgate_leave(), and the
+ * thread does its work inside mvm_vgate_enter()/mvm_vgate_leave(), and the
  * machine's pause hook closes the gates.
  */
 #include "virtio_internal.h"
 
-void vgate_init(struct vgate *g)
+void mvm_vgate_init(struct vgate *g)
 {
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
 	g->paused = g->busy = 0;
 }
 
-void vgate_fini(struct vgate *g)
+void mvm_vgate_fini(struct vgate *g)
 {
 	pthread_cond_destroy(&g->cv);
 	pthread_mutex_destroy(&g->mu);
 }
 
-void vgate_enter(struct vgate *g)
+void mvm_vgate_enter(struct vgate *g)
 {
 	pthread_mutex_lock(&g->mu);
 	while (g->paused)
@@ -31,7 +31,7 @@ void vgate_enter(struct vgate *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-void vgate_leave(struct vgate *g)
+void mvm_vgate_leave(struct vgate *g)
 {
 	pthread_mutex_lock(&g->mu);
 	g->busy = 0;
@@ -39,7 +39,7 @@ void vgate_leave(struct vgate *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-void vgate_pause(struct vgate *g)
+void mvm_vgate_pause(struct vgate *g)
 {
 	pthread_mutex_lock(&g->mu);
 	g->paused++;
@@ -48,7 +48,7 @@ void vgate_pause(struct vgate *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-void vgate_resume(struct vgate *g)
+void mvm_vgate_resume(struct vgate *g)
 {
 	pthread_mutex_lock(&g->mu);
 	if (g->paused > 0)

@@ -218,12 +218,12 @@ static void *kick_thread(void *arg)
 			continue; /* EINTR */
 		if (p[nq].revents)
 			return NULL;
-		vgate_enter(&t->gate);
+		mvm_vgate_enter(&t->gate);
 		for (unsigned q = 0; q < nq; q++)
 			if ((p[q].revents & POLLIN) &&
 			    read(t->kick[q], &n, sizeof(n)) == sizeof(n))
 				mvm_virtio_notify(t->dev, q);
-		vgate_leave(&t->gate);
+		mvm_vgate_leave(&t->gate);
 	}
 }
 
@@ -332,7 +332,7 @@ int mvm_virtio_mmio_create(struct mvm_machine *m, struct mvm_virtio_dev *dev,
 	t->stop = -1;
 	for (unsigned q = 0; q < MVM_VIRTIO_MAX_QUEUES; q++)
 		t->kick[q] = -1;
-	vgate_init(&t->gate);
+	mvm_vgate_init(&t->gate);
 	dev->irq = raise_irq;
 	dev->irq_ctx = t;
 	if (m) {
@@ -362,7 +362,7 @@ void mvm_virtio_mmio_destroy(struct mvm_virtio_mmio *t)
 	t->dev->irq = NULL;
 	pthread_mutex_unlock(&t->dev->lock);
 	fast_undo(t);
-	vgate_fini(&t->gate);
+	mvm_vgate_fini(&t->gate);
 	free(t);
 }
 
@@ -371,7 +371,7 @@ int mvm_virtio_mmio_fast(const struct mvm_virtio_mmio *t)
 	return t->fast;
 }
 
-struct vgate *vmmio_gate(struct mvm_virtio_mmio *t)
+struct vgate *mvm_virtio_mmio_gate(struct mvm_virtio_mmio *t)
 {
 	return &t->gate;
 }

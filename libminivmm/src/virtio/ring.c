@@ -215,12 +215,13 @@ static int avail_pending(struct mvm_virtio_dev *dev, struct mvm_virtq *vq,
 int mvm_virtq_pop(struct mvm_virtio_dev *dev, unsigned q,
 		  struct mvm_virtq_chain *c)
 {
-	struct mvm_virtq *vq = &dev->vq[q];
+	struct mvm_virtq *vq;
 	uint16_t head;
 	int rc = -EIO;
 
 	if (q >= dev->ops->nqueues)
 		return -EINVAL;
+	vq = &dev->vq[q];
 	pthread_mutex_lock(&dev->lock);
 	if (!(dev->status & MVM_VIRTIO_S_DRIVER_OK) ||
 	    (dev->status & MVM_VIRTIO_S_NEEDS_RESET) || !vq->ready)

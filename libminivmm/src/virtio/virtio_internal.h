@@ -18,18 +18,18 @@ struct vgate {
 	int busy;	    /* a thread is inside */
 };
 
-void vgate_init(struct vgate *g);
-void vgate_fini(struct vgate *g);
-void vgate_enter(struct vgate *g); /* waits while paused */
-void vgate_leave(struct vgate *g);
-void vgate_pause(struct vgate *g); /* returns once nobody is inside */
-void vgate_resume(struct vgate *g);
+void mvm_vgate_init(struct vgate *g);
+void mvm_vgate_fini(struct vgate *g);
+void mvm_vgate_enter(struct vgate *g); /* waits while paused */
+void mvm_vgate_leave(struct vgate *g);
+void mvm_vgate_pause(struct vgate *g); /* returns once nobody is inside */
+void mvm_vgate_resume(struct vgate *g);
 
 /* The gates of the transports' and devices' threads (the machine's
  * pause hook, vmachine.c, closes them all). */
 struct mvm_virtio_mmio;
 struct mvm_virtio_blk;
-struct vgate *vmmio_gate(struct mvm_virtio_mmio *t);
-struct vgate *vblk_gate(struct mvm_virtio_blk *b);
+struct vgate *mvm_virtio_mmio_gate(struct mvm_virtio_mmio *t);
+struct vgate *mvm_virtio_blk_gate(struct mvm_virtio_blk *b);
 
 #endif

@@ -24,9 +24,9 @@ static void vpause(void *ctx)
 
 	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++)
 		if (v->mmio[i])
-			vgate_pause(vmmio_gate(v->mmio[i]));
+			mvm_vgate_pause(mvm_virtio_mmio_gate(v->mmio[i]));
 	if (v->blk)
-		vgate_pause(vblk_gate(v->blk));
+		mvm_vgate_pause(mvm_virtio_blk_gate(v->blk));
 }
 
 static void vresume(void *ctx)
@@ -34,10 +34,10 @@ static void vresume(void *ctx)
 	struct mvm_machine_virtio *v = ctx;
 
 	if (v->blk)
-		vgate_resume(vblk_gate(v->blk));
+		mvm_vgate_resume(mvm_virtio_blk_gate(v->blk));
 	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++)
 		if (v->mmio[i])
-			vgate_resume(vmmio_gate(v->mmio[i]));
+			mvm_vgate_resume(mvm_virtio_mmio_gate(v->mmio[i]));
 }
 
 /* Put dev on slot's transport. */
