@@ -363,7 +363,7 @@ static void bar_map(void *ctx, int bar, uint64_t addr)
 	struct mvm_virtio_pci *t = ctx;
 
 	if (bar == MVM_VPCI_BAR)
-		vpci_fast_map(t, addr);
+		mvm_vpci_fast_map(t, addr);
 }
 
 /* PCI class by device type (PCI spec Appendix D); informational. */
@@ -396,7 +396,7 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
-	vgate_init(&t->gate);
+	mvm_vgate_init(&t->gate);
 	t->dev = dev;
 	t->m = m;
 	t->stop = -1;
@@ -422,7 +422,7 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 	/* A device that wants its kicks on the vCPU thread keeps them. */
 	if (!rc && m && (flags & MVM_VIRTIO_PCI_FAST) &&
 	    !dev->ops->notify_on_vcpu)
-		vpci_fast_start(t); /* falls back to plain, logged */
+		mvm_vpci_fast_start(t); /* falls back to plain, logged */
 	if (rc) {
 		mvm_pci_unplug(t->func); /* nothing may route to t now */
 		mvm_virtio_pci_destroy(t);
@@ -444,8 +444,8 @@ void mvm_virtio_pci_destroy(struct mvm_virtio_pci *t)
 	if (t->dev->irq_ctx == t)
 		t->dev->irq = NULL;
 	pthread_mutex_unlock(&t->dev->lock);
-	vpci_fast_stop(t);
-	vgate_fini(&t->gate);
+	mvm_vpci_fast_stop(t);
+	mvm_vgate_fini(&t->gate);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

@@ -38,12 +38,12 @@ static void *kick_thread(void *arg)
 			continue; /* EINTR */
 		if (p[nq].revents)
 			return NULL;
-		vgate_enter(&t->gate);
+		mvm_vgate_enter(&t->gate);
 		for (unsigned q = 0; q < nq; q++)
 			if ((p[q].revents & POLLIN) &&
 			    read(t->kick[q], &n, sizeof(n)) == sizeof(n))
 				mvm_virtio_notify(t->dev, q);
-		vgate_leave(&t->gate);
+		mvm_vgate_leave(&t->gate);
 	}
 }
 
@@ -67,7 +67,7 @@ static void unmap_kicks(struct mvm_virtio_pci *t)
 	t->kick_at = 0;
 }
 
-void vpci_fast_map(struct mvm_virtio_pci *t, uint64_t addr)
+void mvm_vpci_fast_map(struct mvm_virtio_pci *t, uint64_t addr)
 {
 	uint64_t at = addr + MVM_VPCI_NOTIFY;
 	unsigned q;
@@ -99,7 +99,7 @@ void vpci_fast_map(struct mvm_virtio_pci *t, uint64_t addr)
 	pthread_mutex_unlock(&t->lock);
 }
 
-int vpci_fast_start(struct mvm_virtio_pci *t)
+int mvm_vpci_fast_start(struct mvm_virtio_pci *t)
 {
 	sigset_t all, old;
 	int rc = 0;
@@ -123,14 +123,14 @@ int vpci_fast_start(struct mvm_virtio_pci *t)
 		mvm_logf(t->dev->ctx.log, MVM_LOG_INFO,
 			 "%s: no ioeventfd fast path (%s): kicks exit",
 			 t->dev->ops->name, strerror(-rc));
-		vpci_fast_stop(t);
+		mvm_vpci_fast_stop(t);
 		return rc;
 	}
 	t->fast = 1;
 	return 0;
 }
 
-void vpci_fast_stop(struct mvm_virtio_pci *t)
+void mvm_vpci_fast_stop(struct mvm_virtio_pci *t)
 {
 	uint64_t one = 1;
 
@@ -154,7 +154,7 @@ void vpci_fast_stop(struct mvm_virtio_pci *t)
 	t->stop = -1;
 }
 
-struct vgate *vpci_gate(struct mvm_virtio_pci *t)
+struct vgate *mvm_vpci_gate(struct mvm_virtio_pci *t)
 {
 	return &t->gate;
 }

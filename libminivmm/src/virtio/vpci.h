@@ -32,10 +32,10 @@ struct mvm_virtio_pci {
 
 /* pci_kick.c: start the thread and eventfds (0, or -errno and nothing
  * left); follow the BAR to addr (0: decoding off); undo everything. */
-int vpci_fast_start(struct mvm_virtio_pci *t);
-void vpci_fast_map(struct mvm_virtio_pci *t, uint64_t addr);
-void vpci_fast_stop(struct mvm_virtio_pci *t);
+int mvm_vpci_fast_start(struct mvm_virtio_pci *t);
+void mvm_vpci_fast_map(struct mvm_virtio_pci *t, uint64_t addr);
+void mvm_vpci_fast_stop(struct mvm_virtio_pci *t);
 /* The gate of the kick thread, for the machine's pause hook. */
-struct vgate *vpci_gate(struct mvm_virtio_pci *t);
+struct vgate *mvm_vpci_gate(struct mvm_virtio_pci *t);
 
 #endif
