@@ -74,15 +74,19 @@ size_t mvm_virtio_console_input(struct mvm_virtio_console *c, const char *buf,
 
 /* config.virtio_transport. */
 #define MVM_VIRTIO_TRANSPORT_MMIO 0
-#define MVM_VIRTIO_TRANSPORT_PCI  1 /* not yet: -EOPNOTSUPP */
+#define MVM_VIRTIO_TRANSPORT_PCI  1 /* virtio-pci on a PCI host bridge */
 
 /* A machine's virtio devices (members NULL when not configured). */
 struct mvm_virtio_mmio;
+struct mvm_pci;
+struct mvm_virtio_pci;
 struct mvm_machine_virtio {
 	struct mvm_virtio_blk *blk;
 	struct mvm_virtio_rng *rng;
 	struct mvm_virtio_console *console;
 	struct mvm_virtio_mmio *mmio[4]; /* by layout.h slot */
+	struct mvm_pci *pci;		 /* PCI transport: the host bridge */
+	struct mvm_virtio_pci *vpci[4];	 /* PCI transport, by layout.h slot */
 	int fast;			 /* ioeventfd/irqfd in use */
 };
 /* NULL when the machine has no virtio devices. */

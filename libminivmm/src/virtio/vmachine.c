@@ -4,7 +4,9 @@
  * virtio_plain).
  *
  * Each device goes to its own virtio-mmio slot (layout.h), so a guest
- * and the Linux command line find it at a fixed address and IRQ. The
+ * and the Linux command line find it at a fixed address and IRQ; with
+ * the PCI transport, each is a function on the machine's PCI host bridge
+ * (pci.h), in the same order, found by enumeration. The
  * devices' threads (the transports' ioeventfd threads, virtio-blk's I/O
  * thread) pause with the machine through one pause hook.
  */
@@ -16,15 +18,20 @@
 #include "machine/machine_internal.h"
 #include "minivmm/virtio_devs.h"
 #include "minivmm/virtio_mmio.h"
+#include "minivmm/virtio_pci.h"
 #include "virtio_internal.h"
+#include "vpci.h"
 
 static void vpause(void *ctx)
 {
 	struct mvm_machine_virtio *v = ctx;
 
-	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++)
+	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++) {
 		if (v->mmio[i])
 			mvm_vgate_pause(mvm_virtio_mmio_gate(v->mmio[i]));
+		if (v->vpci[i])
+			mvm_vgate_pause(mvm_vpci_gate(v->vpci[i]));
+	}
 	if (v->blk)
 		mvm_vgate_pause(mvm_virtio_blk_gate(v->blk));
 }
@@ -35,9 +42,12 @@ static void vresume(void *ctx)
 
 	if (v->blk)
 		mvm_vgate_resume(mvm_virtio_blk_gate(v->blk));
-	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++)
+	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++) {
 		if (v->mmio[i])
 			mvm_vgate_resume(mvm_virtio_mmio_gate(v->mmio[i]));
+		if (v->vpci[i])
+			mvm_vgate_resume(mvm_vpci_gate(v->vpci[i]));
+	}
 }
 
 /* Put dev on slot's transport. */
@@ -46,8 +56,17 @@ static int plug(struct mvm_machine *m, struct mvm_virtio_dev *dev,
 {
 	struct mvm_machine_virtio *v = m->virtio;
 	unsigned flags = m->cfg.virtio_plain ? 0 : MVM_VIRTIO_MMIO_FAST;
-	int rc = mvm_virtio_mmio_create(m, dev, slot, flags, &v->mmio[slot]);
+	int rc;
 
+	if (v->pci) {
+		flags = m->cfg.virtio_plain ? 0 : MVM_VIRTIO_PCI_FAST;
+		rc = mvm_virtio_pci_create(v->pci, m, dev, flags,
+					   &v->vpci[slot]);
+		if (!rc && mvm_virtio_pci_fast(v->vpci[slot]))
+			v->fast = 1;
+		return rc;
+	}
+	rc = mvm_virtio_mmio_create(m, dev, slot, flags, &v->mmio[slot]);
 	if (!rc && mvm_virtio_mmio_fast(v->mmio[slot]))
 		v->fast = 1;
 	return rc;
@@ -60,10 +79,11 @@ int mvm_machine_virtio_attach(struct mvm_machine *m)
 	struct mvm_dev_ctx ctx;
 	int rc = 0;
 
-	if (c->virtio_transport != MVM_VIRTIO_TRANSPORT_MMIO) {
-		mvm_logf(&m->log, MVM_LOG_ERROR,
-			 "virtio: only the mmio transport exists so far");
-		return -EOPNOTSUPP;
+	if (c->virtio_transport != MVM_VIRTIO_TRANSPORT_MMIO &&
+	    c->virtio_transport != MVM_VIRTIO_TRANSPORT_PCI) {
+		mvm_logf(&m->log, MVM_LOG_ERROR, "virtio: no transport %d",
+			 c->virtio_transport);
+		return -EINVAL;
 	}
 	if ((c->virtio & MVM_VIRTIO_DEV_BLK) && !c->disk) {
 		mvm_logf(&m->log, MVM_LOG_ERROR,
@@ -74,7 +94,9 @@ int mvm_machine_virtio_attach(struct mvm_machine *m)
 	if (!v)
 		return -ENOMEM;
 	mvm_machine_dev_ctx(m, -1, &ctx);
-	if (c->virtio & MVM_VIRTIO_DEV_BLK) {
+	if (c->virtio_transport == MVM_VIRTIO_TRANSPORT_PCI)
+		rc = mvm_pci_create(&m->log, &v->pci);
+	if (!rc && (c->virtio & MVM_VIRTIO_DEV_BLK)) {
 		rc = mvm_virtio_blk_create(&ctx, c->disk, c->disk_ro, &v->blk);
 		if (!rc)
 			rc = plug(m, mvm_virtio_blk_dev(v->blk),
@@ -93,6 +115,8 @@ int mvm_machine_virtio_attach(struct mvm_machine *m)
 			rc = plug(m, mvm_virtio_console_dev(v->console),
 				  MVM_VIRTIO_SLOT_CONSOLE);
 	}
+	if (!rc && v->pci)
+		rc = mvm_pci_attach(v->pci, m);
 	if (!rc)
 		rc = mvm_machine_add_pause_hook(m, vpause, vresume, v);
 	return rc; /* on failure mvm_machine_destroy() detaches */
@@ -105,11 +129,15 @@ void mvm_machine_virtio_detach(struct mvm_machine *m)
 	if (!v)
 		return;
 	/* Transports first: no kick reaches a device after this. */
-	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++)
+	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++) {
 		mvm_virtio_mmio_destroy(v->mmio[i]);
+		mvm_virtio_pci_destroy(v->vpci[i]);
+	}
 	mvm_virtio_blk_destroy(v->blk);
 	mvm_virtio_rng_destroy(v->rng);
 	mvm_virtio_console_destroy(v->console);
+	/* No vCPU runs again: the bus entries that name it go unused. */
+	mvm_pci_destroy(v->pci);
 	free(v);
 	m->virtio = NULL;
 }
