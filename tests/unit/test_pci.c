@@ -418,12 +418,13 @@ static void random_config_traffic_never_breaks_the_bridge(void **state)
 
 	for (int i = 0; i < 200000; i++) {
 		uint32_t v, len;
-		uint64_t off;
+		uint64_t off, buf; /* room for the widest access, 8 bytes */
 
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		v = (uint32_t)(x >> 32);
 		len = 1u << (x & 3); /* 1, 2, 4, 8 */
 		off = (x >> 2) & 7;
+		buf = x;
 		switch ((x >> 5) & 3) {
 		case 0: /* aim at slot 0-3, sometimes another bus */
 			v = (v & 0x8001f7fcu & ~0xf800u) |
@@ -431,16 +432,15 @@ static void random_config_traffic_never_breaks_the_bridge(void **state)
 			port_out(e->pci, 0, v, 4);
 			break;
 		case 1:
-			mvm_pci_config_ops.write(e->pci, NULL, off, &v, len);
+			mvm_pci_config_ops.write(e->pci, NULL, off, &buf, len);
 			break;
 		case 2:
-			mvm_pci_config_ops.read(e->pci, NULL, off, &v, len);
+			mvm_pci_config_ops.read(e->pci, NULL, off, &buf, len);
 			break;
 		default:
 			off = (x >> 12) % MVM_PCI_MMIO_SIZE;
-			mvm_pci_mmio_ops.read(e->pci, NULL, off, &v,
-					      len > 4 ? 4 : len);
-			mvm_pci_io_ops.write(e->pci, NULL, off & 0xfff, &v,
+			mvm_pci_mmio_ops.read(e->pci, NULL, off, &buf, len);
+			mvm_pci_io_ops.write(e->pci, NULL, off & 0xfff, &buf,
 					     len > 4 ? 4 : len);
 		}
 	}
