@@ -139,6 +139,9 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/edisk-rw.elf,examples/edisk-rw.c \
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-blk.elf,\
 	examples/virtio-pci-blk.c examples/runtime/virtio.c \
 	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-irq.elf,\
+	examples/virtio-pci-irq.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/disk-bench.elf,examples/disk-bench.c \
 	examples/runtime/edisk.c examples/runtime/virtio.c \
 	examples/runtime/virtio_pci.c examples/runtime/pci.c))

@@ -308,6 +308,56 @@ static void mvm_run_virtio_pci_writes_the_disk(void **state)
 	unlink(path);
 }
 
+/* INTx end to end: the guest takes blk's completions as interrupts on
+ * the line its configuration space names, through KVM's 8259A; on the
+ * plain and on the ioeventfd path. */
+static void run_irq(int plain)
+{
+	struct box b = {0};
+	char path[64];
+	struct mvm_machine_config cfg = {
+		.irqchip = MVM_IRQCHIP_KERNEL,
+		.virtio = MVM_VIRTIO_DEV_BLK,
+		.disk = path,
+		.virtio_transport = MVM_VIRTIO_TRANSPORT_PCI,
+		.virtio_plain = plain,
+		.image = MVM_GUEST_DIR "/virtio-pci-irq.elf",
+		.mode = MVM_MODE_AUTO,
+	};
+	struct mvm_machine *m;
+	struct mvm_ucall uc;
+	enum mvm_verdict v;
+
+	make_file(path, sizeof(path));
+	m = mbox_machine(&b, &cfg);
+	fixture_backstop(RUN_MS);
+	v = mvm_machine_run(m, 0, RUN_MS, 1, NULL, NULL, NULL);
+	alarm(0);
+	if (v != MVM_SYNC)
+		fail_msg("%s\n%s%s", mvm_verdict_name(v), b.out, b.log);
+	assert_int_equal(
+		mvm_ucall_last_of(mvm_machine_devices(m)->ucall, 0, &uc),
+		MVM_UCALL_SYNC);
+	assert_int_equal(uc.args[0], 1);
+	assert_int_equal(uc.args[1], 3); /* interrupts taken */
+	assert_int_equal(uc.args[2], MVM_VIRTIO_INT_VRING);
+	assert_int_equal(uc.args[3], MVM_PCI_INTX_GSI(1)); /* slot 1 */
+	mvm_machine_destroy(m);
+	unlink(path);
+}
+
+static void completions_interrupt_through_intx(void **state)
+{
+	(void)state;
+	run_irq(1);
+}
+
+static void completions_interrupt_through_intx_with_ioeventfd(void **state)
+{
+	(void)state;
+	run_irq(0);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -316,6 +366,9 @@ int main(void)
 		cmocka_unit_test(read_only_blk_over_virtio_pci_refuses_writes),
 		cmocka_unit_test(machine_config_puts_virtio_on_pci),
 		cmocka_unit_test(mvm_run_virtio_pci_writes_the_disk),
+		cmocka_unit_test(completions_interrupt_through_intx),
+		cmocka_unit_test(
+			completions_interrupt_through_intx_with_ioeventfd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
