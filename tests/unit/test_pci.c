@@ -408,6 +408,24 @@ static void bad_device_descriptions_are_refused(void **state)
 	assert_int_equal(cfg_rd(e->pci, MVM_PCI_MAX_DEVS, 0, 2), 0x1af4);
 }
 
+/* A device whose setup failed leaves the bus: its slot reads as empty,
+ * its BARs route nowhere, its INTx no longer holds the line. */
+static void unplugged_device_is_gone_from_the_bus(void **state)
+{
+	struct env *e = *state;
+
+	cfg_wr(e->pci, 1, MVM_PCI_COMMAND, MVM_PCI_CMD_MEM, 2);
+	assert_int_equal(mvm_pci_set_intx(e->dev, 1), 0);
+	assert_int_equal(mmio_in(e, MVM_PCI_MMIO_BASE, 4), 0xa5a50000u);
+	mvm_pci_unplug(e->dev);
+	e->dev = NULL;
+	assert_int_equal(cfg_rd(e->pci, 1, 0, 4), 0xffffffffu);
+	assert_int_equal(mmio_in(e, MVM_PCI_MMIO_BASE, 4), 0xffffffffu);
+	assert_int_equal(e->f.reads, 1);
+	mvm_pci_config_ops.reset(e->pci); /* skips the empty slot */
+	mvm_pci_unplug(NULL);
+}
+
 /* A hostile guest: every register, every width and offset, random
  * values, interleaved with window accesses. Nothing may crash, and the
  * IDs must survive. */
@@ -468,6 +486,7 @@ int main(void)
 		T(capabilities_form_a_list_from_0x34),
 		T(intx_request_shows_in_status),
 		T(bad_device_descriptions_are_refused),
+		T(unplugged_device_is_gone_from_the_bus),
 		T(random_config_traffic_never_breaks_the_bridge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
