@@ -139,6 +139,7 @@ LIB_SRCS += \
 # virtio-pci: the transport on the PCI host bridge (virtio_pci.h).
 LIB_SRCS += \
 	libminivmm/src/virtio/pci.c \
+	libminivmm/src/virtio/pci_caps.c \
 	libminivmm/src/virtio/pci_kick.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -30,6 +30,28 @@ struct mvm_virtio_pci {
 	struct vgate gate;		 /* the machine's pause waits for it */
 };
 
+/* Little-endian stores into register images and capabilities. */
+static inline void vpci_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void vpci_put32(uint8_t *p, uint32_t v)
+{
+	vpci_put16(p, (uint16_t)v);
+	vpci_put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static inline void vpci_put64(uint8_t *p, uint64_t v)
+{
+	vpci_put32(p, (uint32_t)v);
+	vpci_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* pci.c: BAR 0's registers. */
+extern const struct mvm_dev_ops mvm_vpci_bar_ops;
+
 /* pci_kick.c: start the thread and eventfds (0, or -errno and nothing
  * left); follow the BAR to addr (0: decoding off); undo everything. */
 int mvm_vpci_fast_start(struct mvm_virtio_pci *t);
