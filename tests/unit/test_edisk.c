@@ -238,6 +238,36 @@ static void read_only_disk_refuses_writes(void **state)
 	assert_int_equal(mvm_edisk_create("/tmp", 0, NULL, &ro), -EISDIR);
 }
 
+/* A snapshot taken in the middle of a sector carries on where it was;
+ * a blob that points past the disk or outside the buffer is refused. */
+static void
+snapshot_mid_transfer_resumes_and_bad_blobs_are_refused(void **state)
+{
+	struct env *e = *state;
+	uint8_t blob[1024], bad[1024];
+	uint32_t first, v;
+	int n;
+
+	start(e->d, 2, 2, MVM_EDISK_CMD_READ);
+	first = in(e->d, MVM_EDISK_DATA, 4);
+	n = mvm_edisk_ops.save(e->d, blob, sizeof(blob));
+	assert_true(n > 0);
+	start(e->d, 9, 1, MVM_EDISK_CMD_READ); /* something else */
+	assert_int_equal(mvm_edisk_ops.load(e->d, blob, (size_t)n), n);
+	v = in(e->d, MVM_EDISK_DATA, 4); /* bytes 4-7 of sector 2 */
+	assert_int_equal(v & 0xff, pattern(2, 4));
+	assert_int_equal(first & 0xff, pattern(2, 0));
+	/* The cursor is the 4th field after the header: corrupt it. */
+	memcpy(bad, blob, (size_t)n);
+	memset(bad + sizeof(struct mvm_devstate_hdr) + 12, 0xff, 4);
+	assert_int_equal(mvm_edisk_ops.load(e->d, bad, (size_t)n), -EINVAL);
+	/* A transfer past this disk's end. */
+	memcpy(bad, blob, (size_t)n);
+	memset(bad + sizeof(struct mvm_devstate_hdr) + 4, 0x7f, 4);
+	assert_int_equal(mvm_edisk_ops.load(e->d, bad, (size_t)n), -EINVAL);
+	assert_int_equal(mvm_edisk_ops.load(e->d, blob, 10), -EINVAL);
+}
+
 /* A hostile guest: random registers, widths and values. The file keeps
  * its size and the bytes past the last whole sector. */
 static void random_traffic_stays_inside_the_disk(void **state)
@@ -282,6 +312,7 @@ int main(void)
 		T(write_reaches_the_file_sector_by_sector),
 		T(bad_commands_end_in_err_with_a_reason),
 		T(read_only_disk_refuses_writes),
+		T(snapshot_mid_transfer_resumes_and_bad_blobs_are_refused),
 		T(random_traffic_stays_inside_the_disk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 
 #include "minivmm/edisk.h"
 #include "minivmm/layout.h"
+#include "minivmm/state.h"
 
 struct mvm_edisk {
 	pthread_mutex_t lock;		    /* guards everything below */
@@ -242,11 +243,82 @@ static void edisk_reset(void *dev)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/*
+ * Snapshots: the registers and the transfer in progress, sector buffer
+ * included, so a guest stopped in the middle of a sector carries on.
+ * The file is not part of it. A blob is checked against this disk before
+ * use: a transfer past its capacity or a cursor outside the buffer is
+ * refused, whoever wrote the snapshot file.
+ */
+#define EDISK_MAGIC   MVM_DEVSTATE_MAGIC('E', 'D', 'S', 'K')
+#define EDISK_VERSION 1
+
+struct edisk_state {
+	uint32_t sector, lba, left, pos;    /* as in struct mvm_edisk */
+	uint16_t count;			    /* COUNT */
+	uint8_t status, error, writing;	    /* STATUS, ERROR, direction */
+	uint8_t buf[MVM_EDISK_SECTOR_SIZE]; /* the sector being moved */
+};
+
+static int edisk_save(void *dev, void *buf, size_t len)
+{
+	struct mvm_edisk *d = dev;
+	struct edisk_state s;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_lock(&d->lock);
+	s.sector = d->sector;
+	s.lba = d->lba;
+	s.left = d->left;
+	s.pos = d->pos;
+	s.count = d->count;
+	s.status = d->status;
+	s.error = d->error;
+	s.writing = (uint8_t)d->writing;
+	memcpy(s.buf, d->buf, sizeof(s.buf));
+	pthread_mutex_unlock(&d->lock);
+	return mvm_devstate_put(buf, len, EDISK_MAGIC, EDISK_VERSION, &s,
+				sizeof(s));
+}
+
+static int edisk_load(void *dev, const void *buf, size_t len)
+{
+	const uint8_t known =
+		MVM_EDISK_ST_ERR | MVM_EDISK_ST_DRQ | MVM_EDISK_ST_READY;
+	struct mvm_edisk *d = dev;
+	struct edisk_state s;
+	int r = mvm_devstate_take(buf, len, EDISK_MAGIC, EDISK_VERSION, &s,
+				  sizeof(s));
+
+	if (r < 0)
+		return r;
+	if ((s.status & ~known) || s.error > MVM_EDISK_ERR_IO ||
+	    s.writing > 1 || s.pos >= MVM_EDISK_SECTOR_SIZE ||
+	    s.left > MVM_EDISK_MAX_COUNT ||
+	    (uint64_t)s.lba + s.left > d->capacity ||
+	    (!!(s.status & MVM_EDISK_ST_DRQ) != !!s.left))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	d->sector = s.sector;
+	d->lba = s.lba;
+	d->left = s.left;
+	d->pos = s.pos;
+	d->count = s.count;
+	d->status = s.status;
+	d->error = s.error;
+	d->writing = s.writing;
+	memcpy(d->buf, s.buf, sizeof(d->buf));
+	pthread_mutex_unlock(&d->lock);
+	return (int)len;
+}
+
 const struct mvm_dev_ops mvm_edisk_ops = {
 	.name = "edisk",
 	.read = edisk_read,
 	.write = edisk_write,
 	.reset = edisk_reset,
+	.save = edisk_save,
+	.load = edisk_load,
 };
 
 int mvm_edisk_create(const char *path, int ro, const struct mvm_log *log,
