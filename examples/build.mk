@@ -136,6 +136,23 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/serial-irq.elf,examples/serial-irq.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/chaos.elf,examples/chaos.c \
 	examples/chaos-vectors.S))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/counter.elf,examples/counter.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/pci-enum.elf,examples/pci-enum.c \
+	examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/edisk-rw.elf,examples/edisk-rw.c \
+	examples/runtime/edisk.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-blk.elf,\
+	examples/virtio-pci-blk.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-irq.elf,\
+	examples/virtio-pci-irq.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/disk-bench.elf,examples/disk-bench.c \
+	examples/runtime/edisk.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-demo.elf,examples/virtio-demo.c \
+	examples/runtime/virtio.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-irq.elf,examples/virtio-irq.c \
+	examples/runtime/virtio.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

@@ -128,6 +128,34 @@ LIB_SRCS += \
 	libminivmm/src/irq/pic_inject.c \
 	libminivmm/src/devices/pit.c
 
+# The PCI host bridge: configuration space, mechanism #1, BAR windows,
+# INTx (pci.h; Lab 4).
+LIB_SRCS += \
+	libminivmm/src/pci/config.c \
+	libminivmm/src/pci/host.c \
+	libminivmm/src/pci/bridge.c
+
+# The register-at-a-time emulated disk, Lab 4's baseline (edisk.h).
+LIB_SRCS += libminivmm/src/devices/edisk.c
+
+# virtio: the transport-independent device, the split virtqueue, the
+# mmio transport and the devices (virtio.h, virtio_ring.h; Lab 4).
+LIB_SRCS += \
+	libminivmm/src/virtio/virtio.c \
+	libminivmm/src/virtio/ring.c \
+	libminivmm/src/virtio/gate.c \
+	libminivmm/src/virtio/mmio.c \
+	libminivmm/src/virtio/blk.c \
+	libminivmm/src/virtio/rng.c \
+	libminivmm/src/virtio/console.c \
+	libminivmm/src/virtio/vmachine.c
+
+# virtio-pci: the transport on the PCI host bridge (virtio_pci.h).
+LIB_SRCS += \
+	libminivmm/src/virtio/pci.c \
+	libminivmm/src/virtio/pci_caps.c \
+	libminivmm/src/virtio/pci_kick.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

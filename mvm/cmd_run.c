@@ -66,6 +66,16 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.out_ctx = con,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
+		/* --disk / --virtio: virtio devices (virtio_devs.h) */
+		.virtio = !o->virtio
+				  ? 0
+				  : MVM_VIRTIO_DEV_RNG |
+					    MVM_VIRTIO_DEV_CONSOLE |
+					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
+		.disk = o->disk,
+		.disk_ro = o->disk_ro,
+		.virtio_transport = o->virtio_transport,
+		.virtio_plain = o->virtio_plain,
 	};
 	int rc;
 
@@ -167,8 +177,13 @@ int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
 	else if (rc < 0)
 		cli_error(CMD, "KVM_RUN failed: %s", strerror(-rc));
 	report_markers(m);
-	if (stats)
+	if (stats) {
+		char vio[1024];
+
 		report_stats(vcpu);
+		if (mvm_machine_virtio_stats(m, vio, sizeof(vio)) > 0)
+			fputs(vio, stderr); /* per virtio queue */
+	}
 	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
 

@@ -51,6 +51,12 @@ static void usage(FILE *f)
 		"                      (0: any free one, printed) before "
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
+		"      --disk FILE[,ro]  a virtio-blk disk on FILE (read-only "
+		"with ,ro), with\n"
+		"                      virtio-rng and virtio-console\n"
+		"      --virtio mmio|pci  their transport (default mmio)\n"
+		"      --virtio-plain  every queue kick exits (no "
+		"ioeventfd/irqfd)\n"
 		"  -v, --verbose       show the library's debug messages\n");
 	runirq_usage(f);
 	snapcli_usage(f);
@@ -99,6 +105,45 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 	if (inet_pton(AF_INET, o->gdb_host, &addr) != 1)
 		return -EINVAL; /* an IPv4 address, not a name */
 	o->gdb_port = (int)p;
+	return 0;
+}
+
+/* Long-only options of the virtio devices. */
+enum { OPT_DISK = 0x200, OPT_VIRTIO, OPT_VIRTIO_PLAIN };
+
+/* --disk FILE[,ro], --virtio mmio|pci, --virtio-plain. */
+static int parse_virtio(struct run_opts *o, int c, const char *arg)
+{
+	size_t n;
+
+	o->virtio = 1;
+	if (c == OPT_VIRTIO_PLAIN) {
+		o->virtio_plain = 1;
+		return 0;
+	}
+	if (c == OPT_VIRTIO) {
+		if (strcmp(arg, "mmio") == 0)
+			o->virtio_transport = MVM_VIRTIO_TRANSPORT_MMIO;
+		else if (strcmp(arg, "pci") == 0)
+			o->virtio_transport = MVM_VIRTIO_TRANSPORT_PCI;
+		else {
+			cli_error(CMD, "bad --virtio '%s': use mmio or pci",
+				  arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	n = strlen(arg);
+	o->disk_ro = n > 3 && strcmp(arg + n - 3, ",ro") == 0;
+	if (o->disk_ro)
+		n -= 3;
+	if (n == 0 || n >= sizeof(o->disk_buf)) {
+		cli_error(CMD, "bad --disk '%s': use FILE or FILE,ro", arg);
+		return -EINVAL;
+	}
+	memcpy(o->disk_buf, arg, n);
+	o->disk_buf[n] = '\0';
+	o->disk = o->disk_buf;
 	return 0;
 }
 
@@ -184,6 +229,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"raw", no_argument, NULL, 'r'},
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
+		{"disk", required_argument, NULL, OPT_DISK},
+		{"virtio", required_argument, NULL, OPT_VIRTIO},
+		{"virtio-plain", no_argument, NULL, OPT_VIRTIO_PLAIN},
 		SNAPCLI_LONGOPTS,
 		RUNIRQ_LONGOPTS,
 		WALKCLI_LONGOPTS,
@@ -207,6 +255,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		} else if (c == 'm' || c == 'M' || c == 'T' || c == 'c' ||
 			   c == 'g') {
 			if (parse_value(o, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
+		} else if (c == OPT_DISK || c == OPT_VIRTIO ||
+			   c == OPT_VIRTIO_PLAIN) {
+			if (parse_virtio(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
 			   c == SNAPCLI_OPT_AT_EXIT) {

@@ -26,6 +26,12 @@ struct run_opts {
 	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
 	int gdb_port;		/* --gdb: 0 = any free port */
 	char gdb_buf[64];	/* --gdb's host part */
+	const char *disk;	/* --disk FILE[,ro]: virtio-blk on FILE */
+	char disk_buf[4096];	/* --disk's FILE part */
+	int disk_ro;		/* ...,ro */
+	int virtio;		/* --disk or --virtio given */
+	int virtio_transport;	/* --virtio mmio|pci (MVM_VIRTIO_TRANSPORT_*) */
+	int virtio_plain;	/* --virtio-plain: every kick exits */
 };
 
 /* The run limit when -T is not given, in one place for every way of

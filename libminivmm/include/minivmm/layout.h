@@ -40,9 +40,12 @@
  *   0x0800_0000 | Lab 2: page-table pool slot  |  MVM_PTPOOL_ADDR
  *               | (read-only, shadow.h)        |
  *   0xc000_0000 +------------------------------+  MVM_MMIO_BASE
+ *               | virtio-mmio slots, 0x200 each|  MVM_VIRTIO_MMIO_ADDR(i)
+ *   0xc000_1000 +------------------------------+
  *               | MMIO window: devices and     |
  *               | MVM_MMIO_DEMO_ADDR (unbacked,|
  *               | demo device: "exit tour")    |
+ *   0xe000_0000 | PCI BARs (16 MiB, pci.h)     |  MVM_PCI_MMIO_BASE
  *   0xfec0_0000 | IOAPIC (in-kernel irqchip)   |  MVM_IOAPIC_ADDR
  *   0xfee0_0000 | local APIC                   |  MVM_LAPIC_ADDR
  *   0xffff_ffff +------------------------------+
@@ -58,7 +61,11 @@
  *     0x0510  hypercall (4-byte OUT of a request GPA; Lab 1)
  *     0x0520  Lab 1 measurement: exit to user space
  *     0x0524  Lab 1 measurement: ioeventfd doorbell (in-kernel)
+ *     0x0530  emulated disk (16 ports; edisk.h)
+ *     0x0cf8  PCI CONFIG_ADDRESS / CONFIG_DATA (8; pci.h)
  *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
+ *     0xc000  PCI I/O BARs (4 KiB window)   10,11,14,15  PCI INTx (pci.h)
+ *                                     5,6,7,9  virtio-mmio slots 0-3
  *
  *   Model-specific registers (made up; handled in user space)
  *     0x400000e0..e2  Lab 1's MSRs (labmsr.h)
@@ -128,6 +135,27 @@
 #define MVM_IOAPIC_ADDR	   0xfec00000ULL
 #define MVM_LAPIC_ADDR	   0xfee00000ULL
 
+/* PCI (pci.h): memory BARs are placed in [MVM_PCI_MMIO_BASE, + SIZE),
+ * I/O BARs in [MVM_PCI_IO_BASE, + SIZE). */
+#define MVM_PCI_MMIO_BASE 0xe0000000ULL
+#define MVM_PCI_MMIO_SIZE 0x01000000ULL
+
+/*
+ * virtio-mmio devices (virtio 1.2, 4.2): register blocks of 0x200 bytes
+ * from the bottom of the MMIO window, slot i with its own interrupt line
+ * (an ISA IRQ no PC device here uses, so the 8259A reaches it too: Linux
+ * booted with `noapic` still gets it). Linux learns of them from the
+ * command line (virtio_mmio.device=0x200@ADDR:IRQ, virtio_mmio.h). Each
+ * device type has its slot, so a guest finds it without probing.
+ */
+#define MVM_VIRTIO_MMIO_SIZE	0x200ULL
+#define MVM_VIRTIO_MMIO_SLOTS	4
+#define MVM_VIRTIO_MMIO_ADDR(i) (MVM_MMIO_BASE + (i)*MVM_VIRTIO_MMIO_SIZE)
+#define MVM_VIRTIO_MMIO_GSI(i)	((i) < 3 ? 5 + (i) : 6 + (i))
+#define MVM_VIRTIO_SLOT_BLK	0
+#define MVM_VIRTIO_SLOT_RNG	1
+#define MVM_VIRTIO_SLOT_CONSOLE 2
+
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */
 #define MVM_KVM_TSS_ADDR 0xfffbd000ULL
@@ -193,6 +221,16 @@ const struct mvm_region *mvm_layout_reserved_overlap(uint64_t base,
 #define MVM_PORT_MEASURE  0x0520
 #define MVM_PORT_DOORBELL 0x0524
 
+/* PCI configuration mechanism #1 and the I/O BAR window (pci.h). */
+#define MVM_PORT_PCI_CONFIG	0x0cf8
+#define MVM_PORT_PCI_CONFIG_LEN 8
+#define MVM_PCI_IO_BASE		0xc000
+#define MVM_PCI_IO_SIZE		0x1000
+
+/* The register-at-a-time emulated disk (edisk.h). */
+#define MVM_PORT_EDISK	   0x0530
+#define MVM_PORT_EDISK_LEN 16
+
 /* Lab 3's user-space interrupt controller and timer (pic.h, pit.h):
  * the PC's 8259A pair and 8254 ports (the in-kernel irqchip and PIT of
  * MVM_IRQCHIP_KERNEL claim the same ports inside KVM). */
@@ -205,6 +243,11 @@ const struct mvm_region *mvm_layout_reserved_overlap(uint64_t base,
 /* IRQ lines. */
 #define MVM_IRQ_PIT  0
 #define MVM_IRQ_COM1 4
+
+/* PCI INTx: slot s's INTA# goes to one of four ISA IRQs that no device
+ * here uses (10, 11, 14, 15; a PC board's PIRQ routing does the same),
+ * so the 8259A reaches them too. */
+#define MVM_PCI_INTX_GSI(s) ((s) % 4 < 2 ? 10 + (s) % 4 : 12 + (s) % 4)
 
 /*
  * The demo registers the example guests poke (examples/runtime/demo.h

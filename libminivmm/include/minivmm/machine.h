@@ -120,6 +120,13 @@ struct mvm_machine_config {
 	mvm_demo_mark_fn *mark;	  /* demo marker intervals; may be NULL */
 	void *mark_ctx;		  /* its argument */
 	struct mvm_log log;	  /* library messages; zero = nowhere */
+	/* virtio devices (virtio_devs.h; Lab 4), each on its virtio-mmio
+	 * slot (layout.h). */
+	unsigned virtio;      /* MVM_VIRTIO_DEV_*; 0 = none */
+	const char *disk;     /* virtio-blk's backing file */
+	int disk_ro;	      /* the disk refuses writes */
+	int virtio_transport; /* MVM_VIRTIO_TRANSPORT_*; 0 = mmio */
+	int virtio_plain;     /* 1: every kick exits (no ioeventfd/irqfd) */
 };
 
 /* Build the whole machine. 0 and *out, or -errno with the log saying

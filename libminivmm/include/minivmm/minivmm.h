@@ -28,6 +28,9 @@
  *   pic.h        Lab 3: user-space 8259A pair, KVM_INTERRUPT delivery
  *   pit.h        Lab 3: user-space 8254 timer on a timerfd thread
  *   gdbstub.h    a gdb stub: real gdb attaches to a guest
+ *   pci.h        Lab 4: a PCI host bridge (config ports, BARs, INTx)
+ *   edisk.h      Lab 4: the register-at-a-time emulated disk (baseline)
+ *   virtio_pci.h Lab 4: virtio devices as PCI functions (modern, INTx)
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -64,6 +67,13 @@
 #include "pit.h"
 #include "gdbstub.h"
 #include "snapshot.h"
+#include "pci.h"
+#include "edisk.h"
+#include "virtio.h"
+#include "virtio_ring.h"
+#include "virtio_mmio.h"
+#include "virtio_devs.h"
+#include "virtio_pci.h"
 
 #pragma GCC visibility pop
 

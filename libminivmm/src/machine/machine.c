@@ -120,6 +120,8 @@ static int attach_devices(struct mvm_machine *m,
 		rc = attach_demo(m, c);
 	if (!rc && (m->devices & MVM_MDEV_LAB1))
 		rc = attach_lab1(m, c);
+	if (!rc && c->virtio)
+		rc = mvm_machine_virtio_attach(m);
 	return rc;
 }
 
@@ -198,6 +200,7 @@ void mvm_machine_destroy(struct mvm_machine *m)
 	if (!m)
 		return;
 	mvm_machine_stop(m);
+	mvm_machine_virtio_detach(m);
 	/* Lines before the VM (an irqfd needs the VM fd to be removed),
 	 * then the VM: its fd closes before the devices it used. */
 	mvm_machine_lines_destroy(m);

@@ -1,0 +1,186 @@
+/*
+ * virtio_spec.h - the virtio 1.2 wire format: numbers and layouts both
+ * sides of the protocol share, and nothing else.
+ *
+ * The device side (virtio.h, virtio_ring.h, virtio_mmio.h, virtio_pci.h,
+ * virtio_devs.h) and the guests' driver (examples/runtime/virtio.h)
+ * include this one file, so the two can never disagree about a bit. It
+ * has no includes but <stdint.h> and no functions: freestanding guest
+ * code can use it.
+ */
+#ifndef MINIVMM_VIRTIO_SPEC_H
+#define MINIVMM_VIRTIO_SPEC_H
+
+/* Visibility pragmas as in every public header (no functions here). */
+#pragma GCC visibility push(default)
+
+#include <stdint.h>
+
+/* --- the device (2, 6) --- */
+
+/* Device IDs (virtio 1.2, 5 "Device Types"). */
+#define MVM_VIRTIO_ID_NET     1
+#define MVM_VIRTIO_ID_BLOCK   2
+#define MVM_VIRTIO_ID_CONSOLE 3
+#define MVM_VIRTIO_ID_RNG     4
+#define MVM_VIRTIO_ID_BALLOON 5
+
+/* Device status bits (2.1). */
+#define MVM_VIRTIO_S_ACKNOWLEDGE 0x01
+#define MVM_VIRTIO_S_DRIVER	 0x02
+#define MVM_VIRTIO_S_DRIVER_OK	 0x04
+#define MVM_VIRTIO_S_FEATURES_OK 0x08
+#define MVM_VIRTIO_S_NEEDS_RESET 0x40
+#define MVM_VIRTIO_S_FAILED	 0x80
+
+/* Reserved (transport/ring) feature bits (6 "Reserved Feature Bits"). */
+#define MVM_VIRTIO_F_INDIRECT_DESC 28 /* descriptor tables (2.7.5.3) */
+#define MVM_VIRTIO_F_EVENT_IDX	   29 /* used_event/avail_event (2.7.10) */
+#define MVM_VIRTIO_F_VERSION_1	   32 /* a modern (1.x) device */
+#define MVM_VIRTIO_BIT(f)	   (1ULL << (f))
+
+/* What every device here offers besides its own bits. */
+#define MVM_VIRTIO_F_COMMON                           \
+	(MVM_VIRTIO_BIT(MVM_VIRTIO_F_VERSION_1) |     \
+	 MVM_VIRTIO_BIT(MVM_VIRTIO_F_INDIRECT_DESC) | \
+	 MVM_VIRTIO_BIT(MVM_VIRTIO_F_EVENT_IDX))
+
+/* Interrupt causes: the bits of virtio-mmio's InterruptStatus (4.2.2)
+ * and of virtio-pci's ISR byte (4.1.4.5), which agree. */
+#define MVM_VIRTIO_INT_VRING  0x1 /* a used buffer was added */
+#define MVM_VIRTIO_INT_CONFIG 0x2 /* config changed, or NEEDS_RESET */
+
+/* --- split virtqueues (2.7) --- */
+
+/* Descriptor flags (2.7.5). */
+#define MVM_VIRTQ_DESC_F_NEXT	       1
+#define MVM_VIRTQ_DESC_F_WRITE	       2
+#define MVM_VIRTQ_DESC_F_INDIRECT      4
+/* avail->flags: the driver wants no interrupts (2.7.7, no EVENT_IDX). */
+#define MVM_VIRTQ_AVAIL_F_NO_INTERRUPT 1
+/* used->flags: the device wants no kicks (2.7.7, no EVENT_IDX). */
+#define MVM_VIRTQ_USED_F_NO_NOTIFY     1
+
+/* The guest's layout, for guest drivers and tests (2.7.5, 2.7.6, 2.7.8). */
+struct mvm_vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+struct mvm_vring_used_elem {
+	uint32_t id;  /* head of the chain */
+	uint32_t len; /* bytes the device wrote into it */
+};
+/* Bytes of each area for a queue of n entries (with the event words). */
+#define MVM_VRING_DESC_BYTES(n)	 (16ULL * (n))
+#define MVM_VRING_AVAIL_BYTES(n) (6ULL + 2ULL * (n))
+#define MVM_VRING_USED_BYTES(n)	 (6ULL + 8ULL * (n))
+
+/* --- virtio-mmio (4.2) --- */
+
+/* Register block (4.2.2, "MMIO Device Register Layout"); all 32-bit. */
+#define MVM_VMMIO_MAGIC		0x000 /* R: 0x74726976, "virt" */
+#define MVM_VMMIO_VERSION	0x004 /* R: 2 (1 is the legacy layout) */
+#define MVM_VMMIO_DEVICE_ID	0x008 /* R: MVM_VIRTIO_ID_* */
+#define MVM_VMMIO_VENDOR_ID	0x00c /* R */
+#define MVM_VMMIO_DEV_FEATURES	0x010 /* R: offered bits, word DEV_SEL */
+#define MVM_VMMIO_DEV_FEAT_SEL	0x014 /* W */
+#define MVM_VMMIO_DRV_FEATURES	0x020 /* W: accepted bits, word DRV_SEL */
+#define MVM_VMMIO_DRV_FEAT_SEL	0x024 /* W */
+#define MVM_VMMIO_QUEUE_SEL	0x030 /* W: which queue the next 8 mean */
+#define MVM_VMMIO_QUEUE_NUM_MAX 0x034 /* R */
+#define MVM_VMMIO_QUEUE_NUM	0x038 /* W: queue size */
+#define MVM_VMMIO_QUEUE_READY	0x044 /* RW */
+#define MVM_VMMIO_QUEUE_NOTIFY	0x050 /* W: the queue index (a kick) */
+#define MVM_VMMIO_INT_STATUS	0x060 /* R: MVM_VIRTIO_INT_* */
+#define MVM_VMMIO_INT_ACK	0x064 /* W */
+#define MVM_VMMIO_STATUS	0x070 /* RW: MVM_VIRTIO_S_*, 0 resets */
+#define MVM_VMMIO_QUEUE_DESC_LO 0x080 /* W: 64-bit GPAs in halves */
+#define MVM_VMMIO_QUEUE_DESC_HI 0x084
+#define MVM_VMMIO_QUEUE_DRV_LO	0x090 /* Driver Area (avail ring) */
+#define MVM_VMMIO_QUEUE_DRV_HI	0x094
+#define MVM_VMMIO_QUEUE_DEV_LO	0x0a0 /* Device Area (used ring) */
+#define MVM_VMMIO_QUEUE_DEV_HI	0x0a4
+#define MVM_VMMIO_CONFIG_GEN	0x0fc /* R: ConfigGeneration */
+#define MVM_VMMIO_CONFIG	0x100 /* device configuration space */
+
+#define MVM_VMMIO_MAGIC_VALUE 0x74726976u
+#define MVM_VMMIO_VENDOR      0x4d564d00u /* "MVM\0", made up */
+
+/* --- virtio-blk (5.2) --- */
+
+#define MVM_VIRTIO_BLK_F_SEG_MAX 2 /* config seg_max is valid (5.2.3) */
+#define MVM_VIRTIO_BLK_F_RO	 5 /* the disk is read-only (5.2.3) */
+#define MVM_VIRTIO_BLK_F_FLUSH	 9 /* the FLUSH request exists */
+
+/* Request types and status values (5.2.6). */
+#define MVM_VIRTIO_BLK_T_IN	0
+#define MVM_VIRTIO_BLK_T_OUT	1
+#define MVM_VIRTIO_BLK_T_FLUSH	4
+#define MVM_VIRTIO_BLK_T_GET_ID 8
+#define MVM_VIRTIO_BLK_S_OK	0
+#define MVM_VIRTIO_BLK_S_IOERR	1
+#define MVM_VIRTIO_BLK_S_UNSUPP 2
+
+/* Sectors are 512 bytes whatever the block size (5.2.6). */
+#define MVM_VIRTIO_BLK_SECTOR 512
+#define MVM_VIRTIO_BLK_ID_LEN 20 /* GET_ID answers 20 bytes */
+
+/* The request header the driver puts first (5.2.6). */
+struct mvm_virtio_blk_req {
+	uint32_t type;	   /* MVM_VIRTIO_BLK_T_* */
+	uint32_t reserved; /* 0 */
+	uint64_t sector;   /* first sector (IN and OUT) */
+};
+
+/* --- virtio-console (5.3) --- */
+
+#define MVM_VIRTIO_CONSOLE_RX 0 /* receiveq of port 0: host -> guest */
+#define MVM_VIRTIO_CONSOLE_TX 1 /* transmitq of port 0: guest -> host */
+
+/* --- virtio-pci, modern (4.1) --- */
+
+/* PCI identity (4.1.2). */
+#define MVM_VPCI_VENDOR	     0x1af4
+#define MVM_VPCI_DEVICE_BASE 0x1040 /* + virtio device ID: modern only */
+
+/* Vendor capability (4.1.4): cfg_type values. */
+#define MVM_VPCI_CAP_COMMON 1
+#define MVM_VPCI_CAP_NOTIFY 2
+#define MVM_VPCI_CAP_ISR    3
+#define MVM_VPCI_CAP_DEVICE 4
+#define MVM_VPCI_CAP_PCI    5
+
+/* struct virtio_pci_cap's fields (4.1.4): byte offsets in the cap. */
+#define MVM_VPCI_CAP_LEN_OFF	2  /* u8 cap_len */
+#define MVM_VPCI_CAP_TYPE_OFF	3  /* u8 cfg_type */
+#define MVM_VPCI_CAP_BAR_OFF	4  /* u8 bar */
+#define MVM_VPCI_CAP_OFFSET_OFF 8  /* le32 offset within the bar */
+#define MVM_VPCI_CAP_LENGTH_OFF 12 /* le32 length */
+#define MVM_VPCI_CAP_MULT_OFF	16 /* notify: le32 notify_off_multiplier */
+#define MVM_VPCI_CAP_DATA_OFF	16 /* pci_cfg: u8 pci_cfg_data[4] */
+
+/* Common configuration (4.1.4.3), byte offsets. */
+#define MVM_VPCI_DFSELECT    0x00 /* le32 device_feature_select */
+#define MVM_VPCI_DF	     0x04 /* le32 device_feature (R) */
+#define MVM_VPCI_GFSELECT    0x08 /* le32 driver_feature_select */
+#define MVM_VPCI_GF	     0x0c /* le32 driver_feature */
+#define MVM_VPCI_MSIX_CONFIG 0x10 /* le16 config_msix_vector */
+#define MVM_VPCI_NUM_QUEUES  0x12 /* le16 num_queues (R) */
+#define MVM_VPCI_STATUS	     0x14 /* u8 device_status */
+#define MVM_VPCI_CFG_GEN     0x15 /* u8 config_generation (R) */
+#define MVM_VPCI_Q_SELECT    0x16 /* le16 queue_select */
+#define MVM_VPCI_Q_SIZE	     0x18 /* le16 queue_size */
+#define MVM_VPCI_Q_MSIX	     0x1a /* le16 queue_msix_vector */
+#define MVM_VPCI_Q_ENABLE    0x1c /* le16 queue_enable */
+#define MVM_VPCI_Q_NOFF	     0x1e /* le16 queue_notify_off (R) */
+#define MVM_VPCI_Q_DESC	     0x20 /* le64 queue_desc */
+#define MVM_VPCI_Q_DRIVER    0x28 /* le64 queue_driver (avail ring) */
+#define MVM_VPCI_Q_DEVICE    0x30 /* le64 queue_device (used ring) */
+#define MVM_VPCI_COMMON_LEN  0x38
+#define MVM_VPCI_NO_VECTOR   0xffff
+
+#pragma GCC visibility pop
+
+#endif
