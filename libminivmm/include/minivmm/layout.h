@@ -41,6 +41,7 @@
  *               | MMIO window: devices and     |
  *               | MVM_MMIO_DEMO_ADDR (unbacked,|
  *               | demo device: "exit tour")    |
+ *   0xd000_1000 | ucall over MMIO (ring 3)     |  MVM_MMIO_UCALL_ADDR
  *   0xfec0_0000 | IOAPIC (in-kernel irqchip)   |  MVM_IOAPIC_ADDR
  *   0xfee0_0000 | local APIC                   |  MVM_LAPIC_ADDR
  *   0xffff_ffff +------------------------------+
@@ -117,6 +118,10 @@
 /* MMIO window (never backed by RAM). */
 #define MVM_MMIO_BASE	   0xc0000000ULL
 #define MVM_MMIO_DEMO_ADDR 0xd0000000ULL
+/* The ucall device again, on the MMIO bus (4-byte store of the mailbox's
+ * address, as the OUT to MVM_PORT_UCALL): for code that cannot do port
+ * I/O, such as ring-3 code with IOPL 0 (Intel SDM Vol. 1, 19.5). */
+#define MVM_MMIO_UCALL_ADDR 0xd0001000ULL
 #define MVM_IOAPIC_ADDR	   0xfec00000ULL
 #define MVM_LAPIC_ADDR	   0xfee00000ULL
 
