@@ -119,6 +119,7 @@ endef
 
 # The examples (see examples/README.md).
 $(eval $(call GUEST_REAL_PROGRAM,$(EX_OUT)/hello-real.bin,examples/hello-real.S))
+$(eval $(call GUEST_REAL_PROGRAM,$(EX_OUT)/loop-real.bin,examples/loop-real.S))
 $(eval $(call GUEST32_PROGRAM,$(EX_OUT)/hello-prot.elf,examples/hello-prot.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/hello-long.elf,examples/hello-long.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/exit-tour.elf,examples/exit-tour.c))

@@ -114,6 +114,15 @@ LIB_SRCS += \
 	libminivmm/src/irq/pic_inject.c \
 	libminivmm/src/devices/pit.c
 
+# Full virtualization in software: a real-mode interpreter in place of
+# KVM_RUN (emu.h; `mvm run --emulate`).
+LIB_SRCS += \
+	libminivmm/src/emu/emu.c \
+	libminivmm/src/emu/decode.c \
+	libminivmm/src/emu/execute.c \
+	libminivmm/src/emu/exec_misc.c \
+	libminivmm/src/emu/flags.c
+
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden
 LIB_A := $(BUILD)/libminivmm.a

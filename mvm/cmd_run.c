@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_emulate.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -212,6 +213,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = {.mem = MVM_RAM_DEFAULT, .cpus = 1};
 	struct cli_log_ctx logctx = {CMD, MVM_LOG_WARN};
 	struct mvm_machine *m = NULL;
+	struct mvm_emu *emu = NULL;
 	struct console con;
 	int rc, status = run_parse_args(argc, argv, &o);
 
@@ -225,7 +227,8 @@ int cmd_run(int argc, char **argv)
 		logctx.level = MVM_LOG_DEBUG;
 	status = MVM_EXIT_FAIL;
 	console_init(&con, o.raw);
-	if (machine_build(&m, &o, &logctx, &con) == 0) {
+	if (machine_build(&m, &o, &logctx, &con) == 0 &&
+	    (!o.emulate || emulate_begin(m, &o, &emu) == 0)) {
 		rc = console_start(&con, m);
 		if (rc < 0)
 			cli_error(CMD, "cannot start the console: %s",
@@ -242,6 +245,8 @@ int cmd_run(int argc, char **argv)
 			status = report_quit(&con);
 		}
 		status = snapcli_finish(m, status);
+		if (emu)
+			emulate_end(m, emu);
 	}
 	console_stop(&con);
 	mvm_machine_destroy(m);

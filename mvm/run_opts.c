@@ -48,6 +48,10 @@ static void usage(FILE *f)
 		"                      (0: any free one, printed) before "
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
+		"  -E, --emulate       interpret the guest in software "
+		"(real mode; emu.h)\n"
+		"                      instead of KVM_RUN, and print "
+		"instructions/s\n"
 		"  -v, --verbose       show the library's debug messages\n");
 	snapcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
@@ -162,6 +166,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"flat", no_argument, NULL, 'f'},
 		{"raw", no_argument, NULL, 'r'},
 		{"gdb", required_argument, NULL, 'g'},
+		{"emulate", no_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		SNAPCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
@@ -169,14 +174,15 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:g:vfrh", opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:g:vfrEh", opts,
+				NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return MVM_EXIT_OK;
 		} else if (c == 't' || c == 's' || c == 'v' || c == 'f' ||
-			   c == 'r') {
-			*(c == 't'   ? &o->trace
+			   c == 'r' || c == 'E') {
+			*(c == 'E'   ? &o->emulate
+			  : c == 't' ? &o->trace
 			  : c == 's' ? &o->stats
 			  : c == 'f' ? &o->flat
 			  : c == 'r' ? &o->raw

@@ -19,6 +19,7 @@ struct run_opts {
 	int flat;		/* --flat: a flat binary whatever its name */
 	int raw;		/* --raw: guest output not escaped */
 	int cpus;		/* --cpus: vCPUs, each on its own thread */
+	int emulate;		/* --emulate: the interpreter, not KVM_RUN */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	const char *image;	/* path */
 	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */

@@ -25,6 +25,7 @@
  *   pic.h        Lab 3: user-space 8259A pair, KVM_INTERRUPT delivery
  *   pit.h        Lab 3: user-space 8254 timer on a timerfd thread
  *   gdbstub.h    a gdb stub: real gdb attaches to a guest
+ *   emu.h        a real-mode interpreter in place of KVM_RUN
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -57,6 +58,7 @@
 #include "pit.h"
 #include "gdbstub.h"
 #include "snapshot.h"
+#include "emu.h"
 
 #pragma GCC visibility pop
 
