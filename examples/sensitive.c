@@ -31,9 +31,10 @@
  * privileged instructions), so the UMIP table is a second image,
  * sensitive-umip.elf (the same code built with SENSITIVE_UMIP = 1).
  *
- * Output is a ucall over MMIO (guest_ucall_via_mmio()): ring-3 code has
- * IOPL 0, so OUT would itself #GP, and on the same nested backends a
- * ring-0 handler entered from ring 3 cannot do port I/O either.
+ * Output from ring 3 is a ucall over MMIO (kernel_say()): ring-3 code has
+ * IOPL 0, so the runtime's OUT would itself #GP, and on the same nested
+ * backends a ring-0 handler entered from ring 3 cannot do port I/O
+ * either. The VMM's ucall device answers at MVM_MMIO_UCALL_ADDR too.
  *
  *   mvm run build/examples/sensitive.elf
  *   mvm run build/examples/sensitive-umip.elf
@@ -123,6 +124,23 @@ __attribute__((interrupt)) static void on_ud(struct frame *f)
  * an error code needs the two-argument form (GCC's interrupt attribute).
  * The gate only holds an address, so cast by way of void (*)(void). */
 #define GATE(fn) ((guest_isr_fn *)(void (*)(void))(fn))
+
+/* A ucall from ring 3 (minivmm/ucall.h): the mailbox filled as the
+ * runtime's guest_ucall() does, then a 4-byte MMIO store of its address
+ * where the runtime does an OUT. The mailbox page is user-accessible. */
+static void kernel_say(uint64_t cmd, const char *text)
+{
+	uint64_t gpa = MVM_UCALL_ADDR_OF(guest_cpu());
+	volatile struct mvm_ucall *uc =
+		(volatile struct mvm_ucall *)(uintptr_t)gpa;
+	size_t i = 0;
+
+	uc->cmd = cmd;
+	for (; text[i] && i < MVM_UCALL_TEXT - 1; i++)
+		uc->text[i] = text[i];
+	uc->text[i] = '\0';
+	mmio_write32(MVM_MMIO_UCALL_ADDR, (uint32_t)gpa);
+}
 
 /* --- ring 3: the probes ---------------------------------------------- */
 
@@ -359,16 +377,17 @@ static void run_probe(const struct probe *p)
 		gbuf_str(&b, saw.s);
 	}
 	gbuf_str(&b, "\n");
-	GUEST_PRINT(b.s);
+	kernel_say(MVM_UCALL_PRINT, b.s);
 }
 
 static void __attribute__((noreturn)) kernel_main(void)
 {
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 		run_probe(&probes[i]);
-	GUEST_PRINT("sensitive: each \"ran silently\" is a sensitive "
-		    "instruction a VMM never sees (Robin & Irvine 2000)\n");
-	GUEST_DONE();
+	kernel_say(MVM_UCALL_PRINT,
+		   "sensitive: each \"ran silently\" is a sensitive "
+		   "instruction a VMM never sees (Robin & Irvine 2000)\n");
+	kernel_say(MVM_UCALL_DONE, "done");
 	for (;;)
 		; /* DONE stopped the run; ring 3 cannot HLT */
 }
@@ -439,6 +458,5 @@ int main(void)
 			    : "sensitive: the kernel runs at CPL 3, the VMM at "
 			      "CPL 0; CR4.UMIP = 0\n");
 	GUEST_PRINT("instruction kind        result at CPL 3\n");
-	guest_ucall_via_mmio(1);
 	enter_ring3(kernel_main);
 }

@@ -132,15 +132,6 @@ void guest_print_dec(uint64_t v)
  * once do not overwrite each other's text. Identity mapping makes the
  * virtual and guest-physical address equal.
  */
-/* Set by guest_ucall_via_mmio(): a store to MVM_MMIO_UCALL_ADDR instead
- * of the OUT (ring-3 code, where OUT needs IOPL 3). */
-static volatile int ucall_mmio;
-
-void guest_ucall_via_mmio(int on)
-{
-	ucall_mmio = on;
-}
-
 /* [slide:guest-ucall] */
 void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 		 uint64_t a2, uint64_t a3)
@@ -160,10 +151,7 @@ void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 	uc->text[i] = '\0';
 	/* One 4-byte OUT of the mailbox's address is the whole call; the
 	 * "memory" clobber in outl() orders the stores above before it. */
-	if (ucall_mmio)
-		mmio_write32(MVM_MMIO_UCALL_ADDR, (uint32_t)gpa);
-	else
-		outl(MVM_PORT_UCALL, (uint32_t)gpa);
+	outl(MVM_PORT_UCALL, (uint32_t)gpa);
 }
 /* [/slide:guest-ucall] */
 

@@ -165,10 +165,6 @@ void gbuf_dec(struct guest_buf *b, uint64_t v);
 /* --- ucall: structured calls to the host (minivmm/ucall.h) ------------- */
 void guest_ucall(uint64_t cmd, const char *text, uint64_t a0, uint64_t a1,
 		 uint64_t a2, uint64_t a3);
-/* Make every later ucall a 4-byte MMIO store to MVM_MMIO_UCALL_ADDR
- * instead of an OUT (for ring-3 code: OUT there needs IOPL 3, SDM Vol. 1
- * 19.5); the mailbox page must then be user-accessible. */
-void guest_ucall_via_mmio(int on);
 /* main() returned rc: DONE when 0, else an ASSERT naming rc; then HLT. */
 void guest_exit(int rc) __attribute__((noreturn));
 
