@@ -165,48 +165,39 @@ static void say(struct guest_buf *b, const char *what, uint64_t v,
 	gbuf_str(b, why);
 }
 
-static void p_sgdt(struct guest_buf *b)
-{
-	struct dtr d = {0};
+/* SGDT/SIDT store the descriptor-table register (SDM Vol. 2B, SGDT). */
+#define TABLE_PROBE(fn, insn, what, mine)            \
+	static void fn(struct guest_buf *b)          \
+	{                                            \
+		struct dtr d = {0};                  \
+		__asm__ volatile(ARM insn " %0" END  \
+				 : "=m"(d)           \
+				 :                   \
+				 : "r11", "memory"); \
+		say(b, "base ", d.base,              \
+		    ", the VMM's " what ", not the " \
+		    "kernel's ");                    \
+		gbuf_hex(b, (uintptr_t)(mine));      \
+	}
+TABLE_PROBE(p_sgdt, "sgdt", "GDT", kernel_gdt)
+TABLE_PROBE(p_sidt, "sidt", "IDT", kernel_idt)
 
-	__asm__ volatile(ARM "sgdt %0" END : "=m"(d) : : "r11", "memory");
-	say(b, "base ", d.base, ", the VMM's GDT, not the kernel's ");
-	gbuf_hex(b, (uintptr_t)kernel_gdt);
-}
-
-static void p_sidt(struct guest_buf *b)
-{
-	struct dtr d = {0};
-
-	__asm__ volatile(ARM "sidt %0" END : "=m"(d) : : "r11", "memory");
-	say(b, "base ", d.base, ", the VMM's IDT, not the kernel's ");
-	gbuf_hex(b, (uintptr_t)kernel_idt);
-}
-
-static void p_sldt(struct guest_buf *b)
-{
-	uint64_t v = 0xdead;
-
-	__asm__ volatile(ARM "sldt %0" END : "+r"(v) : : "r11", "memory");
-	say(b, "LDTR ", v, ", the VMM's LDT selector");
-}
-
-static void p_smsw(struct guest_buf *b)
-{
-	uint64_t v = 0xdead;
-
-	__asm__ volatile(ARM "smsw %0" END : "+r"(v) : : "r11", "memory");
-	say(b, "MSW ", v & 0xffff,
-	    ", the real CR0's low bits (PE, MP, ET, NE)");
-}
-
-static void p_str(struct guest_buf *b)
-{
-	uint64_t v = 0xdead;
-
-	__asm__ volatile(ARM "str %0" END : "+r"(v) : : "r11", "memory");
-	say(b, "TR ", v, ", the VMM's TSS");
-}
+/* Instructions that leave a selector or a word in a register. */
+#define REG_PROBE(fn, insn, what, why)                                    \
+	static void fn(struct guest_buf *b)                               \
+	{                                                                 \
+		uint64_t v = 0;                                           \
+		__asm__ volatile(ARM insn " %0" END : "+r"(v) : : "r11"); \
+		say(b, what, v & 0xffff, why);                            \
+	}
+REG_PROBE(p_sldt, "sldt", "LDTR ", ", the VMM's LDT selector")
+REG_PROBE(p_smsw, "smsw", "MSW ", ", the real CR0's low bits (PE, MP, ET, NE)")
+REG_PROBE(p_str, "str", "TR ", ", the VMM's TSS")
+/* PUSH CS (0x0e) would show the same as MOV, but it is invalid in 64-bit
+ * mode (SDM Vol. 2B, PUSH); a far CALL pushes the same CS. */
+REG_PROBE(p_mov_cs, "mov %%cs,",
+	  "CS = ", ": RPL 3, the kernel can see it is not in ring 0")
+REG_PROBE(p_mov_ss, "mov %%ss,", "SS = ", ": RPL 3")
 
 /* The kernel disables interrupts (CLI traps; a VMM would clear its
  * virtual IF) and then looks at its flags. */
@@ -236,24 +227,6 @@ static void p_popf(struct guest_buf *b)
 			 : "r11", "memory", "cc");
 	say(b, "popped IF = 0, IF is ", !!(fl & RFLAGS_IF),
 	    ": ignored, and no trap tells the VMM");
-}
-
-static void p_mov_cs(struct guest_buf *b)
-{
-	uint64_t v = 0;
-
-	__asm__ volatile(ARM "mov %%cs, %0" END : "=r"(v) : : "r11");
-	say(b, "CS = ", v, ": RPL 3, the kernel can see it is not in ring 0");
-	/* PUSH CS (0x0e) would show the same, but it is invalid in 64-bit
-	 * mode (SDM Vol. 2B, PUSH); a far CALL pushes the same CS. */
-}
-
-static void p_mov_ss(struct guest_buf *b)
-{
-	uint64_t v = 0;
-
-	__asm__ volatile(ARM "mov %%ss, %0" END : "=r"(v) : : "r11");
-	say(b, "SS = ", v, ": RPL 3");
 }
 
 /* LAR/LSL/VERR/VERW check DPL against CPL (SDM Vol. 2A/2B): from CPL 3
