@@ -240,6 +240,41 @@ static void instruction_outside_the_subset_is_a_clear_error(void **state)
 	assert_int_equal(emu.insns, 1);
 }
 
+/* Run `mvm run ARGS` with a timeout; its stdout and stderr, and status. */
+static int mvm_cli(const char *args, char *out, size_t len)
+{
+	char cmd[1024];
+	size_t n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "timeout 60 %s/mvm run %s 2>&1",
+		 MVM_BUILD_DIR, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return pclose(p);
+}
+
+static void mvm_run_emulate_prints_output_and_the_rate(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(mvm_cli("--emulate " MVM_GUEST_DIR "/hello-real.bin",
+				 out, sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "Hello\n"));
+	assert_non_null(strstr(out, "guest halted (HLT, RIP 0x7c10)"));
+	assert_non_null(strstr(out, "interpreted 37 instructions"));
+	assert_non_null(strstr(out, "KVM backend here: "));
+	assert_int_not_equal(mvm_cli("--emulate " MVM_GUEST_DIR
+				     "/hello-long.elf",
+				     out, sizeof(out)),
+			     0);
+	assert_non_null(strstr(out, "--emulate runs real-mode guests only"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +284,7 @@ int main(void)
 		cmocka_unit_test(alu_flags_match_kvm),
 		cmocka_unit_test(
 			instruction_outside_the_subset_is_a_clear_error),
+		cmocka_unit_test(mvm_run_emulate_prints_output_and_the_rate),
 	};
 
 	fixture_require_kvm();
