@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "../internal.h" /* the library's, also from tests/unit */
 
 /* General registers in ModRM "reg" order (SDM Vol. 2A Table 2-1). */
 enum { R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI, EMU_GPRS };

@@ -72,13 +72,13 @@ uint16_t emu_alu(int op, int w, uint16_t a, uint16_t b, uint32_t *flags)
 	case 2: /* ADC */
 		r = (uint32_t)a + b + (op == 2 ? cf : 0);
 		arith_flags(w, 0, a, b, r, flags);
-		return (uint16_t)r;
+		return (uint16_t)(r & mask_of(w));
 	case 3: /* SBB */
 	case 5: /* SUB */
 	case 7: /* CMP: SUB that keeps only the flags */
 		r = (uint32_t)a - b - (op == 3 ? cf : 0);
 		arith_flags(w, 1, a, b, r, flags);
-		return (uint16_t)r;
+		return (uint16_t)(r & mask_of(w));
 	default: /* 1 OR, 4 AND, 6 XOR: CF = OF = 0 (SDM Vol. 2A, AND) */
 		r = op == 1 ? a | b : op == 4 ? a & b : a ^ b;
 		*flags &= ~(uint32_t)F_ARITH;
