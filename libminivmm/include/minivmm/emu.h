@@ -26,7 +26,9 @@
  * state as they would see KVM's.
  *
  * Not in the subset: protected and long mode, 32-bit operands (0x66),
- * interrupts (nothing is ever injected), string I/O, BCD and x87. An
+ * interrupts (nothing is ever injected), string I/O, BCD and x87; nor
+ * does it honour KVM_SET_GUEST_DEBUG (a single step runs to the next
+ * exit), so `mvm run` refuses --emulate with --gdb. An
  * instruction outside it ends the run with KVM_EXIT_INTERNAL_ERROR
  * (suberror KVM_INTERNAL_ERROR_EMULATION, as KVM's own emulator reports
  * what it cannot do) and an error in the log and in mvm_emu_error():
