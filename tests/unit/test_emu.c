@@ -27,7 +27,7 @@ static uint32_t alu(int op, int w, uint16_t a, uint16_t b, uint32_t in,
 {
 	uint32_t f = in;
 
-	assert_int_equal(emu_alu(op, w, a, b, &f), want);
+	assert_int_equal(mvm_emu_alu(op, w, a, b, &f), want);
 	return f & F_ARITH;
 }
 
@@ -72,10 +72,10 @@ static void inc_and_dec_leave_cf_alone(void **state)
 	uint32_t f = F_CF;
 
 	(void)state;
-	assert_int_equal(emu_incdec(0, 2, 0xffff, &f), 0);
+	assert_int_equal(mvm_emu_incdec(0, 2, 0xffff, &f), 0);
 	assert_int_equal(f & F_ARITH, F_CF | F_ZF | F_AF | F_PF);
 	f = 0;
-	assert_int_equal(emu_incdec(1, 2, 0, &f), 0xffff);
+	assert_int_equal(mvm_emu_incdec(1, 2, 0, &f), 0xffff);
 	assert_int_equal(f & F_CF, 0);
 }
 
@@ -84,7 +84,7 @@ static uint32_t shift(int op, int w, uint16_t a, unsigned n, uint16_t want)
 	uint32_t f = 0;
 	int bad;
 
-	assert_int_equal(emu_shift(op, w, a, n, &f, &bad), want);
+	assert_int_equal(mvm_emu_shift(op, w, a, n, &f, &bad), want);
 	assert_int_equal(bad, 0);
 	return f & F_ARITH;
 }
@@ -109,10 +109,10 @@ static void shifts_and_rotates_set_cf_and_of(void **state)
 	assert_int_equal(shift(ROR, 1, 0x01, 1, 0x80) & (F_CF | F_OF),
 			 F_CF | F_OF);
 	/* a count of 0 (after masking to 5 bits) changes nothing */
-	assert_int_equal(emu_shift(SHL, 2, 0x1234, 32, &f, &bad), 0x1234);
+	assert_int_equal(mvm_emu_shift(SHL, 2, 0x1234, 32, &f, &bad), 0x1234);
 	assert_int_equal(f, F_ZF);
 	/* RCL/RCR are outside the subset */
-	emu_shift(RCL, 2, 1, 1, &f, &bad);
+	mvm_emu_shift(RCL, 2, 1, 1, &f, &bad);
 	assert_int_equal(bad, 1);
 }
 
@@ -135,7 +135,7 @@ static enum emu_result decode(struct decoder *d, const uint8_t *bytes, size_t n)
 	d->e.ip = 0x7c00;
 	d->e.r[R_BP] = 0x100;
 	d->e.r[R_BX] = 0x20;
-	return emu_decode(&d->e, &d->in);
+	return mvm_emu_decode(&d->e, &d->in);
 }
 
 static void decoder_reads_modrm_displacement_and_segment(void **state)

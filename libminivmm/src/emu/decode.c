@@ -97,7 +97,8 @@ static const uint16_t shape[256] = {
  * instruction is longer than the architectural 15 bytes (SDM 2.3.11). */
 static uint8_t next_byte(struct mvm_emu *e, struct insn *in, int *ok)
 {
-	int b = in->len < 15 ? emu_fetch(e, (uint16_t)(in->ip + in->len)) : -1;
+	int b = in->len < 15 ? mvm_emu_fetch(e, (uint16_t)(in->ip + in->len))
+			     : -1;
 
 	if (b < 0) {
 		*ok = 0;
@@ -178,7 +179,7 @@ static void decode_imm(struct mvm_emu *e, struct insn *in, unsigned sh, int *ok)
 	}
 }
 
-enum emu_result emu_decode(struct mvm_emu *e, struct insn *in)
+enum emu_result mvm_emu_decode(struct mvm_emu *e, struct insn *in)
 {
 	int ok = 1;
 	uint8_t b;
@@ -193,19 +194,20 @@ enum emu_result emu_decode(struct mvm_emu *e, struct insn *in)
 	in->op = b;
 	sh = shape[b];
 	if (!ok)
-		return emu_fail(e, "instruction at %04x:%04x is not in RAM",
-				e->s[S_CS].sel, in->ip);
+		return mvm_emu_fail(e, "instruction at %04x:%04x is not in RAM",
+				    e->s[S_CS].sel, in->ip);
 	if (!(sh & K) && b == 0x0f && (next_byte(e, in, &ok), ok))
-		return emu_fail(
+		return mvm_emu_fail(
 			e,
 			"not in the teaching subset: opcode 0x0f 0x%02x "
 			"at %04x:%04x",
 			in->bytes[in->len - 1], e->s[S_CS].sel, in->ip);
 	if (!(sh & K))
-		return emu_fail(e,
-				"not in the teaching subset: opcode 0x%02x at "
-				"%04x:%04x",
-				b, e->s[S_CS].sel, in->ip);
+		return mvm_emu_fail(
+			e,
+			"not in the teaching subset: opcode 0x%02x at "
+			"%04x:%04x",
+			b, e->s[S_CS].sel, in->ip);
 	in->w = (sh & W1) ? 1 : (sh & WB) ? (uint8_t)(1 + (b & 1)) : 2;
 	if (sh & M) {
 		uint8_t modrm = next_byte(e, in, &ok);
@@ -219,8 +221,9 @@ enum emu_result emu_decode(struct mvm_emu *e, struct insn *in)
 	}
 	decode_imm(e, in, sh, &ok);
 	if (!ok)
-		return emu_fail(e, "instruction at %04x:%04x runs out of RAM",
-				e->s[S_CS].sel, in->ip);
+		return mvm_emu_fail(e,
+				    "instruction at %04x:%04x runs out of RAM",
+				    e->s[S_CS].sel, in->ip);
 	in->next = (uint16_t)(in->ip + in->len);
 	return EMU_NEXT;
 }

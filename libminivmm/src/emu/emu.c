@@ -31,7 +31,7 @@
 /* Where KVM puts port I/O data in the kvm_run mapping (asm/kvm.h). */
 #define EMU_PIO_OFFSET (KVM_PIO_PAGE_OFFSET * 4096u)
 
-enum emu_result emu_fail(struct mvm_emu *e, const char *fmt, ...)
+enum emu_result mvm_emu_fail(struct mvm_emu *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,7 +43,7 @@ enum emu_result emu_fail(struct mvm_emu *e, const char *fmt, ...)
 
 /* --- registers ------------------------------------------------------------ */
 
-uint16_t emu_reg(const struct mvm_emu *e, int w, int r)
+uint16_t mvm_emu_reg(const struct mvm_emu *e, int w, int r)
 {
 	if (w == 2)
 		return (uint16_t)e->r[r];
@@ -51,7 +51,7 @@ uint16_t emu_reg(const struct mvm_emu *e, int w, int r)
 	return r < 4 ? (uint8_t)e->r[r] : (uint8_t)(e->r[r - 4] >> 8);
 }
 
-void emu_set_reg(struct mvm_emu *e, int w, int r, uint16_t v)
+void mvm_emu_set_reg(struct mvm_emu *e, int w, int r, uint16_t v)
 {
 	if (w == 2)
 		e->r[r] = (e->r[r] & ~0xffffULL) | v;
@@ -63,7 +63,7 @@ void emu_set_reg(struct mvm_emu *e, int w, int r, uint16_t v)
 }
 
 /* Real mode: the segment's base is selector * 16 (SDM Vol. 3A 20.1.1). */
-void emu_set_seg(struct mvm_emu *e, int s, uint16_t sel)
+void mvm_emu_set_seg(struct mvm_emu *e, int s, uint16_t sel)
 {
 	e->s[s].sel = sel;
 	e->s[s].base = (uint32_t)sel << 4;
@@ -144,7 +144,7 @@ static uint8_t *ram(struct mvm_emu *e, uint64_t gpa, int len, int write)
 	return s->hva + (gpa - s->gpa);
 }
 
-int emu_fetch(struct mvm_emu *e, uint16_t off)
+int mvm_emu_fetch(struct mvm_emu *e, uint16_t off)
 {
 	uint8_t *p = ram(e, e->s[S_CS].base + off, 1, 0);
 
@@ -162,8 +162,8 @@ static void mmio_exit(struct mvm_emu *e, uint64_t gpa, int len, int write,
 	memcpy(e->run->mmio.data, &v, (size_t)len); /* little-endian */
 }
 
-enum emu_result emu_read(struct mvm_emu *e, int seg, uint16_t off, int len,
-			 uint16_t *v)
+enum emu_result mvm_emu_read(struct mvm_emu *e, int seg, uint16_t off, int len,
+			     uint16_t *v)
 {
 	uint64_t gpa = e->s[seg].base + off;
 	uint8_t *p = ram(e, gpa, len, 0);
@@ -186,8 +186,8 @@ enum emu_result emu_read(struct mvm_emu *e, int seg, uint16_t off, int len,
 	return EMU_EXIT;
 }
 
-enum emu_result emu_write(struct mvm_emu *e, int seg, uint16_t off, int len,
-			  uint16_t v)
+enum emu_result mvm_emu_write(struct mvm_emu *e, int seg, uint16_t off, int len,
+			      uint16_t v)
 {
 	uint64_t gpa = e->s[seg].base + off;
 	uint8_t *p = ram(e, gpa, len, 1);
@@ -218,13 +218,15 @@ static uint8_t *io_exit(struct mvm_emu *e, uint16_t port, int len, int out)
 	return (uint8_t *)run + EMU_PIO_OFFSET;
 }
 
-enum emu_result emu_out(struct mvm_emu *e, uint16_t port, int len, uint16_t v)
+enum emu_result mvm_emu_out(struct mvm_emu *e, uint16_t port, int len,
+			    uint16_t v)
 {
 	memcpy(io_exit(e, port, len, 1), &v, (size_t)len);
 	return EMU_EXIT;
 }
 
-enum emu_result emu_in(struct mvm_emu *e, uint16_t port, int len, uint16_t *v)
+enum emu_result mvm_emu_in(struct mvm_emu *e, uint16_t port, int len,
+			   uint16_t *v)
 {
 	if (e->pending == PEND_IN && e->pend_addr == port &&
 	    e->pend_len == (uint32_t)len) {
@@ -266,9 +268,9 @@ static int interpret(struct mvm_emu *e)
 	for (unsigned n = 1;; n++) {
 		if (n % EMU_POLL == 0 && due(e->vcpu))
 			return -EINTR;
-		r = emu_decode(e, &in);
+		r = mvm_emu_decode(e, &in);
 		if (r == EMU_NEXT)
-			r = emu_execute(e, &in);
+			r = mvm_emu_execute(e, &in);
 		if (r != EMU_BAD && e->pending == PEND_NONE)
 			e->insns++;
 		if (r == EMU_EXIT)
@@ -293,8 +295,8 @@ static int emu_run(void *ctx, struct mvm_vcpu *vcpu, struct kvm_run *run)
 		return rc;
 	e->error[0] = '\0';
 	if (e->sregs.cr0 & MVM_CR0_PE) {
-		emu_fail(e, "the interpreter runs real-mode code only "
-			    "(CR0.PE is set)");
+		mvm_emu_fail(e, "the interpreter runs real-mode code only "
+				"(CR0.PE is set)");
 		internal_error(e);
 	} else {
 		rc = interpret(e);

@@ -95,59 +95,61 @@ struct mvm_emu {
 /* Read/write `len` (1 or 2) bytes at seg:off. EMU_NEXT, or EMU_EXIT when
  * the address is not RAM (an MMIO exit, or the pending load's answer
  * was not there yet). *v gets the value of a read. */
-enum emu_result emu_read(struct mvm_emu *e, int seg, uint16_t off, int len,
-			 uint16_t *v);
-enum emu_result emu_write(struct mvm_emu *e, int seg, uint16_t off, int len,
-			  uint16_t v);
+enum emu_result mvm_emu_read(struct mvm_emu *e, int seg, uint16_t off, int len,
+			     uint16_t *v);
+enum emu_result mvm_emu_write(struct mvm_emu *e, int seg, uint16_t off, int len,
+			      uint16_t v);
 /* IN/OUT of len bytes: OUT always exits; IN exits the first time and
  * returns the device's answer the second. */
-enum emu_result emu_in(struct mvm_emu *e, uint16_t port, int len, uint16_t *v);
-enum emu_result emu_out(struct mvm_emu *e, uint16_t port, int len, uint16_t v);
+enum emu_result mvm_emu_in(struct mvm_emu *e, uint16_t port, int len,
+			   uint16_t *v);
+enum emu_result mvm_emu_out(struct mvm_emu *e, uint16_t port, int len,
+			    uint16_t v);
 /* Byte `off` from CS (instruction fetch); -1 when not RAM. */
-int emu_fetch(struct mvm_emu *e, uint16_t off);
+int mvm_emu_fetch(struct mvm_emu *e, uint16_t off);
 /* Record why emulation stops (printf-style) and return EMU_BAD. */
-enum emu_result emu_fail(struct mvm_emu *e, const char *fmt, ...)
+enum emu_result mvm_emu_fail(struct mvm_emu *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Register access: 8-bit registers are AL CL DL BL AH CH DH BH. */
-uint16_t emu_reg(const struct mvm_emu *e, int w, int r);
-void emu_set_reg(struct mvm_emu *e, int w, int r, uint16_t v);
-void emu_set_seg(struct mvm_emu *e, int s, uint16_t sel);
+uint16_t mvm_emu_reg(const struct mvm_emu *e, int w, int r);
+void mvm_emu_set_reg(struct mvm_emu *e, int w, int r, uint16_t v);
+void mvm_emu_set_seg(struct mvm_emu *e, int s, uint16_t sel);
 
 /* --- decode.c ---------------------------------------------------------- */
 
 /* Decode the instruction at CS:IP into *in. EMU_NEXT, or EMU_BAD for an
  * opcode outside the subset or bytes that are not RAM. */
-enum emu_result emu_decode(struct mvm_emu *e, struct insn *in);
+enum emu_result mvm_emu_decode(struct mvm_emu *e, struct insn *in);
 
 /* --- execute.c --------------------------------------------------------- */
 
 /* Execute *in. On EMU_NEXT IP is in->next (or the jump target); on
  * EMU_EXIT of a load or IN nothing changed, and the same instruction runs
  * again on the next entry. */
-enum emu_result emu_execute(struct mvm_emu *e, const struct insn *in);
+enum emu_result mvm_emu_execute(struct mvm_emu *e, const struct insn *in);
 
 /* --- exec_misc.c: the cases execute.c hands on ---------------------------- */
 
 /* MOVS STOS LODS, one iteration (REP: IP stays until CX is 0). */
-enum emu_result emu_string(struct mvm_emu *e, const struct insn *in);
+enum emu_result mvm_emu_string(struct mvm_emu *e, const struct insn *in);
 /* Moves, segment registers, flags, port I/O, HLT. */
-enum emu_result emu_misc(struct mvm_emu *e, const struct insn *in);
+enum emu_result mvm_emu_misc(struct mvm_emu *e, const struct insn *in);
 
 /* --- flags.c ----------------------------------------------------------- */
 
 /* The eight ALU operations of opcodes 00-3F and group 1 (80-83), by
  * their ModRM reg number: ADD OR ADC SBB AND SUB XOR CMP. Returns the
  * result and sets the arithmetic flags in *flags. */
-uint16_t emu_alu(int op, int w, uint16_t a, uint16_t b, uint32_t *flags);
+uint16_t mvm_emu_alu(int op, int w, uint16_t a, uint16_t b, uint32_t *flags);
 /* INC/DEC: as ADD/SUB 1, but CF is left alone (SDM Vol. 2A, INC). */
-uint16_t emu_incdec(int dec, int w, uint16_t a, uint32_t *flags);
+uint16_t mvm_emu_incdec(int dec, int w, uint16_t a, uint32_t *flags);
 /* Group 2 shifts and rotates by ModRM reg: ROL ROR RCL RCR SHL SHR - SAR;
  * a count of 0 changes nothing. -1 in *bad for RCL/RCR (not in the
  * subset). */
-uint16_t emu_shift(int op, int w, uint16_t a, unsigned count, uint32_t *flags,
-		   int *bad);
+uint16_t mvm_emu_shift(int op, int w, uint16_t a, unsigned count,
+		       uint32_t *flags, int *bad);
 /* SF, ZF and PF of a result (logic ops, TEST, NEG's helpers). */
-void emu_szp(int w, uint16_t v, uint32_t *flags);
+void mvm_emu_szp(int w, uint16_t v, uint32_t *flags);
 
 #endif

@@ -7,7 +7,7 @@
  *
  * The rule that keeps IN and MMIO loads simple: an instruction reads all
  * its operands before it changes anything. A read that needs the VMM
- * (emu_read/emu_in return EMU_EXIT) then leaves the machine as it was,
+ * (mvm_emu_read/mvm_emu_in return EMU_EXIT) then leaves the machine as it was,
  * and the instruction simply runs again when the answer is there, which
  * is also how KVM's own emulator completes them. A store to MMIO is the
  * last thing an instruction does: it becomes the exit, after IP moved on.
@@ -30,10 +30,10 @@ static enum emu_result rm_read(struct mvm_emu *e, const struct insn *in,
 			       uint16_t *v)
 {
 	if (in->mod == 3) {
-		*v = emu_reg(e, in->w, in->rm);
+		*v = mvm_emu_reg(e, in->w, in->rm);
 		return EMU_NEXT;
 	}
-	return emu_read(e, in->ea_seg, in->ea, in->w, v);
+	return mvm_emu_read(e, in->ea_seg, in->ea, in->w, v);
 }
 
 /* The last step of an instruction: IP moves on, then the store (which
@@ -43,10 +43,10 @@ static enum emu_result rm_write_last(struct mvm_emu *e, const struct insn *in,
 {
 	e->ip = in->next;
 	if (in->mod == 3) {
-		emu_set_reg(e, in->w, in->rm, v);
+		mvm_emu_set_reg(e, in->w, in->rm, v);
 		return EMU_NEXT;
 	}
-	return emu_write(e, in->ea_seg, in->ea, in->w, v);
+	return mvm_emu_write(e, in->ea_seg, in->ea, in->w, v);
 }
 
 static uint16_t sp(const struct mvm_emu *e)
@@ -57,15 +57,15 @@ static uint16_t sp(const struct mvm_emu *e)
 /* PUSH: SP -= 2, then the store at SS:SP (SDM Vol. 2B, PUSH). */
 static enum emu_result push_last(struct mvm_emu *e, uint16_t next, uint16_t v)
 {
-	emu_set_reg(e, 2, R_SP, (uint16_t)(sp(e) - 2));
+	mvm_emu_set_reg(e, 2, R_SP, (uint16_t)(sp(e) - 2));
 	e->ip = next;
-	return emu_write(e, S_SS, sp(e), 2, v);
+	return mvm_emu_write(e, S_SS, sp(e), 2, v);
 }
 
 static enum emu_result pop(struct mvm_emu *e, uint16_t *v)
 {
-	TRY(emu_read(e, S_SS, sp(e), 2, v));
-	emu_set_reg(e, 2, R_SP, (uint16_t)(sp(e) + 2));
+	TRY(mvm_emu_read(e, S_SS, sp(e), 2, v));
+	mvm_emu_set_reg(e, 2, R_SP, (uint16_t)(sp(e) + 2));
 	return EMU_NEXT;
 }
 
@@ -116,22 +116,22 @@ static enum emu_result alu(struct mvm_emu *e, const struct insn *in)
 	uint16_t a, b, r;
 
 	if (form >= 4) { /* AL/AX, imm */
-		a = emu_reg(e, in->w, R_AX);
-		r = emu_alu(op, in->w, a, in->imm, &e->flags);
+		a = mvm_emu_reg(e, in->w, R_AX);
+		r = mvm_emu_alu(op, in->w, a, in->imm, &e->flags);
 		if (op != 7)
-			emu_set_reg(e, in->w, R_AX, r);
+			mvm_emu_set_reg(e, in->w, R_AX, r);
 		e->ip = in->next;
 		return EMU_NEXT;
 	}
 	TRY(rm_read(e, in, form < 2 ? &a : &b));
 	if (form < 2) /* r/m op= reg */
-		b = emu_reg(e, in->w, in->reg);
+		b = mvm_emu_reg(e, in->w, in->reg);
 	else /* reg op= r/m */
-		a = emu_reg(e, in->w, in->reg);
-	r = emu_alu(op, in->w, a, b, &e->flags);
+		a = mvm_emu_reg(e, in->w, in->reg);
+	r = mvm_emu_alu(op, in->w, a, b, &e->flags);
 	if (op == 7 || form >= 2) {
 		if (op != 7)
-			emu_set_reg(e, in->w, in->reg, r);
+			mvm_emu_set_reg(e, in->w, in->reg, r);
 		e->ip = in->next;
 		return EMU_NEXT;
 	}
@@ -144,7 +144,7 @@ static enum emu_result group1(struct mvm_emu *e, const struct insn *in)
 	uint16_t a, r;
 
 	TRY(rm_read(e, in, &a));
-	r = emu_alu(in->reg, in->w, a, in->imm, &e->flags);
+	r = mvm_emu_alu(in->reg, in->w, a, in->imm, &e->flags);
 	if (in->reg == 7) {
 		e->ip = in->next;
 		return EMU_NEXT;
@@ -157,42 +157,43 @@ static enum emu_result group2(struct mvm_emu *e, const struct insn *in)
 {
 	unsigned n = in->op <= 0xc1   ? in->imm
 		     : in->op <= 0xd1 ? 1
-				      : emu_reg(e, 1, R_CX);
+				      : mvm_emu_reg(e, 1, R_CX);
 	uint16_t a, r;
 	int bad;
 
 	TRY(rm_read(e, in, &a));
-	r = emu_shift(in->reg, in->w, a, n, &e->flags, &bad);
+	r = mvm_emu_shift(in->reg, in->w, a, n, &e->flags, &bad);
 	if (bad)
-		return emu_fail(e,
-				"not in the teaching subset: RCL/RCR at "
-				"%04x:%04x",
-				e->s[S_CS].sel, in->ip);
+		return mvm_emu_fail(e,
+				    "not in the teaching subset: RCL/RCR at "
+				    "%04x:%04x",
+				    e->s[S_CS].sel, in->ip);
 	return rm_write_last(e, in, r);
 }
 
 /* F6/F7: TEST NOT NEG MUL - DIV - (IMUL, IDIV not in the subset). */
 static enum emu_result group3(struct mvm_emu *e, const struct insn *in)
 {
-	uint16_t a, ax = emu_reg(e, 2, R_AX), dx = emu_reg(e, 2, R_DX);
+	uint16_t a, ax = mvm_emu_reg(e, 2, R_AX), dx = mvm_emu_reg(e, 2, R_DX);
 	uint32_t wide, q;
 
 	TRY(rm_read(e, in, &a));
 	switch (in->reg) {
 	case 0:
 	case 1:
-		emu_alu(4, in->w, a, in->imm, &e->flags);
+		mvm_emu_alu(4, in->w, a, in->imm, &e->flags);
 		break;
 	case 2:
 		return rm_write_last(e, in, (uint16_t)~a);
 	case 3:
-		return rm_write_last(e, in, emu_alu(5, in->w, 0, a, &e->flags));
+		return rm_write_last(e, in,
+				     mvm_emu_alu(5, in->w, 0, a, &e->flags));
 	case 4: /* MUL: AX = AL * r/m8, DX:AX = AX * r/m16 */
 		wide = in->w == 1 ? (uint32_t)(ax & 0xff) * a
 				  : (uint32_t)ax * a;
-		emu_set_reg(e, 2, R_AX, (uint16_t)wide);
+		mvm_emu_set_reg(e, 2, R_AX, (uint16_t)wide);
 		if (in->w == 2)
-			emu_set_reg(e, 2, R_DX, (uint16_t)(wide >> 16));
+			mvm_emu_set_reg(e, 2, R_DX, (uint16_t)(wide >> 16));
 		e->flags &= ~(uint32_t)(F_CF | F_OF);
 		if (wide >> (in->w == 1 ? 8 : 16))
 			e->flags |= F_CF | F_OF;
@@ -201,23 +202,23 @@ static enum emu_result group3(struct mvm_emu *e, const struct insn *in)
 		wide = in->w == 1 ? ax : ((uint32_t)dx << 16 | ax);
 		q = a ? wide / a : 0;
 		if (!a || q > (in->w == 1 ? 0xffu : 0xffffu))
-			return emu_fail(e,
-					"divide error at %04x:%04x: "
-					"exceptions are not in the subset",
-					e->s[S_CS].sel, in->ip);
+			return mvm_emu_fail(e,
+					    "divide error at %04x:%04x: "
+					    "exceptions are not in the subset",
+					    e->s[S_CS].sel, in->ip);
 		if (in->w == 1) {
-			emu_set_reg(e, 2, R_AX,
-				    (uint16_t)((wide % a) << 8 | q));
+			mvm_emu_set_reg(e, 2, R_AX,
+					(uint16_t)((wide % a) << 8 | q));
 		} else {
-			emu_set_reg(e, 2, R_AX, (uint16_t)q);
-			emu_set_reg(e, 2, R_DX, (uint16_t)(wide % a));
+			mvm_emu_set_reg(e, 2, R_AX, (uint16_t)q);
+			mvm_emu_set_reg(e, 2, R_DX, (uint16_t)(wide % a));
 		}
 		break;
 	default:
-		return emu_fail(e,
-				"not in the teaching subset: IMUL/IDIV at "
-				"%04x:%04x",
-				e->s[S_CS].sel, in->ip);
+		return mvm_emu_fail(e,
+				    "not in the teaching subset: IMUL/IDIV at "
+				    "%04x:%04x",
+				    e->s[S_CS].sel, in->ip);
 	}
 	e->ip = in->next;
 	return EMU_NEXT;
@@ -229,16 +230,16 @@ static enum emu_result group45(struct mvm_emu *e, const struct insn *in)
 	uint16_t a;
 
 	if (in->reg > 1 && (in->op == 0xfe || (in->reg & 1) || in->reg == 7))
-		return emu_fail(e,
-				"not in the teaching subset: opcode 0x%02x "
-				"/%u at %04x:%04x",
-				in->op, in->reg, e->s[S_CS].sel, in->ip);
+		return mvm_emu_fail(e,
+				    "not in the teaching subset: opcode 0x%02x "
+				    "/%u at %04x:%04x",
+				    in->op, in->reg, e->s[S_CS].sel, in->ip);
 	TRY(rm_read(e, in, &a));
 	switch (in->reg) {
 	case 0:
 	case 1:
-		return rm_write_last(e, in,
-				     emu_incdec(in->reg, in->w, a, &e->flags));
+		return rm_write_last(
+			e, in, mvm_emu_incdec(in->reg, in->w, a, &e->flags));
 	case 2: /* CALL near: push the return address, go to r/m */
 		return push_last(e, a, in->next);
 	case 4:
@@ -249,7 +250,7 @@ static enum emu_result group45(struct mvm_emu *e, const struct insn *in)
 	}
 }
 
-enum emu_result emu_execute(struct mvm_emu *e, const struct insn *in)
+enum emu_result mvm_emu_execute(struct mvm_emu *e, const struct insn *in)
 {
 	uint8_t op = in->op;
 	uint16_t v;
@@ -257,16 +258,17 @@ enum emu_result emu_execute(struct mvm_emu *e, const struct insn *in)
 	if (op < 0x40 && (op & 7) < 6)
 		return alu(e, in);
 	if (op >= 0x40 && op <= 0x4f) { /* INC/DEC r16 */
-		v = emu_incdec(op >= 0x48, 2, emu_reg(e, 2, op & 7), &e->flags);
-		emu_set_reg(e, 2, op & 7, v);
+		v = mvm_emu_incdec(op >= 0x48, 2, mvm_emu_reg(e, 2, op & 7),
+				   &e->flags);
+		mvm_emu_set_reg(e, 2, op & 7, v);
 		e->ip = in->next;
 		return EMU_NEXT;
 	}
 	if (op >= 0x50 && op <= 0x57) /* PUSH r16 (PUSH SP: the old SP) */
-		return push_last(e, in->next, emu_reg(e, 2, op & 7));
+		return push_last(e, in->next, mvm_emu_reg(e, 2, op & 7));
 	if (op >= 0x58 && op <= 0x5f) {
 		TRY(pop(e, &v));
-		emu_set_reg(e, 2, op & 7, v);
+		mvm_emu_set_reg(e, 2, op & 7, v);
 		e->ip = in->next;
 		return EMU_NEXT;
 	}
@@ -289,7 +291,7 @@ enum emu_result emu_execute(struct mvm_emu *e, const struct insn *in)
 		return group45(e, in);
 	case 0xa4 ... 0xa5:
 	case 0xaa ... 0xad:
-		return emu_string(e, in);
+		return mvm_emu_string(e, in);
 	case 0xeb:
 	case 0xe9:
 		return jump(e, in, 1);
@@ -298,19 +300,19 @@ enum emu_result emu_execute(struct mvm_emu *e, const struct insn *in)
 	case 0xc3:
 	case 0xc2: /* RET [imm16]: pop IP, then drop imm16 bytes */
 		TRY(pop(e, &v));
-		emu_set_reg(e, 2, R_SP,
-			    (uint16_t)(sp(e) + (op == 0xc2 ? in->imm : 0)));
+		mvm_emu_set_reg(e, 2, R_SP,
+				(uint16_t)(sp(e) + (op == 0xc2 ? in->imm : 0)));
 		e->ip = v;
 		return EMU_NEXT;
 	case 0xe0 ... 0xe2: /* LOOPNE LOOPE LOOP: CX--, jump if ... */
-		v = (uint16_t)(emu_reg(e, 2, R_CX) - 1);
-		emu_set_reg(e, 2, R_CX, v);
+		v = (uint16_t)(mvm_emu_reg(e, 2, R_CX) - 1);
+		mvm_emu_set_reg(e, 2, R_CX, v);
 		return jump(e, in,
 			    v != 0 && (op == 0xe2 ||
 				       !!(e->flags & F_ZF) == (op == 0xe1)));
 	case 0xe3: /* JCXZ */
-		return jump(e, in, emu_reg(e, 2, R_CX) == 0);
+		return jump(e, in, mvm_emu_reg(e, 2, R_CX) == 0);
 	default:
-		return emu_misc(e, in);
+		return mvm_emu_misc(e, in);
 	}
 }

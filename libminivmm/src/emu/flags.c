@@ -31,7 +31,7 @@ static uint16_t sign_of(int w)
 	return w == 1 ? 0x80 : 0x8000;
 }
 
-void emu_szp(int w, uint16_t v, uint32_t *flags)
+void mvm_emu_szp(int w, uint16_t v, uint32_t *flags)
 {
 	uint8_t low = (uint8_t)v;
 
@@ -60,10 +60,10 @@ static void arith_flags(int w, int sub, uint32_t a, uint32_t b, uint32_t r,
 		*flags |= F_OF;
 	if ((a ^ b ^ r) & 0x10)
 		*flags |= F_AF;
-	emu_szp(w, (uint16_t)r, flags);
+	mvm_emu_szp(w, (uint16_t)r, flags);
 }
 
-uint16_t emu_alu(int op, int w, uint16_t a, uint16_t b, uint32_t *flags)
+uint16_t mvm_emu_alu(int op, int w, uint16_t a, uint16_t b, uint32_t *flags)
 {
 	uint32_t cf = *flags & F_CF ? 1 : 0, r;
 
@@ -82,15 +82,15 @@ uint16_t emu_alu(int op, int w, uint16_t a, uint16_t b, uint32_t *flags)
 	default: /* 1 OR, 4 AND, 6 XOR: CF = OF = 0 (SDM Vol. 2A, AND) */
 		r = op == 1 ? a | b : op == 4 ? a & b : a ^ b;
 		*flags &= ~(uint32_t)F_ARITH;
-		emu_szp(w, (uint16_t)r, flags);
+		mvm_emu_szp(w, (uint16_t)r, flags);
 		return (uint16_t)r;
 	}
 }
 
-uint16_t emu_incdec(int dec, int w, uint16_t a, uint32_t *flags)
+uint16_t mvm_emu_incdec(int dec, int w, uint16_t a, uint32_t *flags)
 {
 	uint32_t cf = *flags & F_CF;
-	uint16_t r = emu_alu(dec ? 5 : 0, w, a, 1, flags);
+	uint16_t r = mvm_emu_alu(dec ? 5 : 0, w, a, 1, flags);
 
 	*flags = (*flags & ~(uint32_t)F_CF) | cf;
 	return r;
@@ -121,8 +121,8 @@ static uint16_t rotate(int right, int w, uint16_t a, unsigned count,
 	return r;
 }
 
-uint16_t emu_shift(int op, int w, uint16_t a, unsigned count, uint32_t *flags,
-		   int *bad)
+uint16_t mvm_emu_shift(int op, int w, uint16_t a, unsigned count,
+		       uint32_t *flags, int *bad)
 {
 	unsigned bits = 8u * (unsigned)w;
 	uint32_t v = a & mask_of(w), cf = 0, r;
@@ -164,6 +164,6 @@ uint16_t emu_shift(int op, int w, uint16_t a, unsigned count, uint32_t *flags,
 		*flags |= v & sign_of(w) ? F_OF : 0;
 	else if (op != 7)
 		*flags |= (!!(r & sign_of(w)) ^ cf) ? F_OF : 0;
-	emu_szp(w, (uint16_t)r, flags);
+	mvm_emu_szp(w, (uint16_t)r, flags);
 	return (uint16_t)r;
 }
