@@ -82,6 +82,7 @@ LIB_SRCS += \
 	libminivmm/src/container/ns.c \
 	libminivmm/src/container/rootfs.c \
 	libminivmm/src/container/cgroup_detect.c \
+	libminivmm/src/container/devices.c \
 	libminivmm/src/container/cgroup.c \
 	libminivmm/src/container/caps.c \
 	libminivmm/src/container/seccomp.c \
