@@ -9,12 +9,14 @@
 #   memvirt   references per 2D walk and model TLB hit rates (Lab 2)
 #   dirty     dirty-log scan per GiB, shadow-paging traps vs EPT (Lab 2)
 #   disk      the emulated disk vs virtio-blk (mmio, pci; plain, fast)
+#   emu       instructions/s: the real-mode interpreter (emu.h) vs KVM
 #
 # A bench is bench/bench_NAME.c plus its name below and the guests it
 # runs in BENCH_GUESTS; MVM_GUEST_DIR tells it where they are.
 
-BENCH_NAMES := exit snapshot irq memvirt dirty disk
-BENCH_GUESTS := irq-latency.elf pt-switch.elf disk-bench.elf
+BENCH_NAMES := exit snapshot irq memvirt dirty disk emu
+BENCH_GUESTS := irq-latency.elf pt-switch.elf disk-bench.elf loop-real.bin \
+	cpl-compute.elf
 
 BENCH_BINS := $(BENCH_NAMES:%=$(BUILD)/bench/bench_%)
 BENCH_GUEST_ELFS := $(BENCH_GUESTS:%=$(BUILD)/examples/%)

@@ -119,6 +119,7 @@ endef
 
 # The examples (see examples/README.md).
 $(eval $(call GUEST_REAL_PROGRAM,$(EX_OUT)/hello-real.bin,examples/hello-real.S))
+$(eval $(call GUEST_REAL_PROGRAM,$(EX_OUT)/loop-real.bin,examples/loop-real.S))
 $(eval $(call GUEST32_PROGRAM,$(EX_OUT)/hello-prot.elf,examples/hello-prot.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/hello-long.elf,examples/hello-long.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/pt-switch.elf,examples/pt-switch.c))
@@ -153,6 +154,8 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-demo.elf,examples/virtio-demo.c \
 	examples/runtime/virtio.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-irq.elf,examples/virtio-irq.c \
 	examples/runtime/virtio.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/sensitive.elf,examples/sensitive.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/sensitive-umip.elf,examples/sensitive-umip.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

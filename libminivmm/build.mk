@@ -155,6 +155,14 @@ LIB_SRCS += \
 	libminivmm/src/virtio/pci.c \
 	libminivmm/src/virtio/pci_caps.c \
 	libminivmm/src/virtio/pci_kick.c
+# Full virtualization in software: a real-mode interpreter in place of
+# KVM_RUN (emu.h; `mvm run --emulate`).
+LIB_SRCS += \
+	libminivmm/src/emu/emu.c \
+	libminivmm/src/emu/decode.c \
+	libminivmm/src/emu/execute.c \
+	libminivmm/src/emu/exec_misc.c \
+	libminivmm/src/emu/flags.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden

@@ -33,6 +33,7 @@
 #include "console.h"
 #include "minivmm/minivmm.h"
 #include "run_irq.h"
+#include "run_emulate.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -251,6 +252,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = {.mem = MVM_RAM_DEFAULT, .cpus = 1};
 	struct cli_log_ctx logctx = {CMD, MVM_LOG_WARN};
 	struct mvm_machine *m = NULL;
+	struct mvm_emu *emu = NULL;
 	struct console con;
 	int rc, status = run_parse_args(argc, argv, &o);
 
@@ -265,7 +267,8 @@ int cmd_run(int argc, char **argv)
 	limit_is_default = !o.timeout_set;
 	status = MVM_EXIT_FAIL;
 	console_init(&con, o.raw);
-	if (machine_build(&m, &o, &logctx, &con) == 0) {
+	if (machine_build(&m, &o, &logctx, &con) == 0 &&
+	    (!o.emulate || emulate_begin(m, &o, &emu) == 0)) {
 		rc = console_start(&con, m);
 		if (rc < 0)
 			cli_error(CMD, "cannot start the console: %s",
@@ -285,6 +288,8 @@ int cmd_run(int argc, char **argv)
 		status = snapcli_finish(m, status);
 		if (o.stats)
 			runirq_report(stderr, m);
+		if (emu)
+			emulate_end(m, emu);
 	}
 	console_stop(&con);
 	if (m)

@@ -57,6 +57,10 @@ static void usage(FILE *f)
 		"      --virtio mmio|pci  their transport (default mmio)\n"
 		"      --virtio-plain  every queue kick exits (no "
 		"ioeventfd/irqfd)\n"
+		"  -E, --emulate       interpret the guest in software "
+		"(real mode; emu.h)\n"
+		"                      instead of KVM_RUN, and print "
+		"instructions/s\n"
 		"  -v, --verbose       show the library's debug messages\n");
 	runirq_usage(f);
 	snapcli_usage(f);
@@ -228,6 +232,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"flat", no_argument, NULL, 'f'},
 		{"raw", no_argument, NULL, 'r'},
 		{"gdb", required_argument, NULL, 'g'},
+		{"emulate", no_argument, NULL, 'E'},
 		{"help", no_argument, NULL, 'h'},
 		{"disk", required_argument, NULL, OPT_DISK},
 		{"virtio", required_argument, NULL, OPT_VIRTIO},
@@ -240,14 +245,15 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:g:vfrh", opts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:c:tsT:g:vfrEh", opts,
+				NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return MVM_EXIT_OK;
 		} else if (c == 't' || c == 's' || c == 'v' || c == 'f' ||
-			   c == 'r') {
-			*(c == 't'   ? &o->trace
+			   c == 'r' || c == 'E') {
+			*(c == 'E'   ? &o->emulate
+			  : c == 't' ? &o->trace
 			  : c == 's' ? &o->stats
 			  : c == 'f' ? &o->flat
 			  : c == 'r' ? &o->raw

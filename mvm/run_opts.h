@@ -19,6 +19,7 @@ struct run_opts {
 	int flat;		/* --flat: a flat binary whatever its name */
 	int raw;		/* --raw: guest output not escaped */
 	int cpus;		/* --cpus: vCPUs, each on its own thread */
+	int emulate;		/* --emulate: the interpreter, not KVM_RUN */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
 	int timeout_set;	/* -T given (else run_default_limit_ms()) */
 	const char *image;	/* path */

@@ -101,8 +101,11 @@ void report_verdict_of(struct mvm_machine *m, int vcpu, enum mvm_verdict v,
 {
 	const struct mvm_std_devices *d = mvm_machine_devices(m);
 	struct mvm_ucall uc = {0};
-	int ucall = e->reason == KVM_EXIT_IO &&
-		    e->u.io.port == MVM_PORT_UCALL && d->ucall;
+	int ucall =
+		((e->reason == KVM_EXIT_IO && e->u.io.port == MVM_PORT_UCALL) ||
+		 (e->reason == KVM_EXIT_MMIO &&
+		  e->u.mmio.addr == MVM_MMIO_UCALL_ADDR)) &&
+		d->ucall;
 
 	if (ucall)
 		mvm_ucall_last_of(d->ucall, vcpu, &uc);

@@ -30,6 +30,8 @@ struct mvm_vcpu {
 	enum mvm_hlt_policy hlt; /* what a HLT exit does */
 	mvm_pre_entry_fn *pre_entry; /* called before each KVM_RUN */
 	void *pre_entry_ctx;	     /* its argument */
+	mvm_runner_fn *runner;	     /* instead of KVM_RUN, or NULL */
+	void *runner_ctx;	     /* its argument */
 	unsigned debug_flags; /* KVM_GUESTDBG_* last set; 0 = not debugged */
 	int sync_regs;	      /* KVM can copy regs into kvm_run on exit */
 	unsigned unclaimed;   /* unclaimed accesses logged so far */

@@ -45,6 +45,7 @@
  *               | MMIO window: devices and     |
  *               | MVM_MMIO_DEMO_ADDR (unbacked,|
  *               | demo device: "exit tour")    |
+ *   0xd000_1000 | ucall over MMIO (ring 3)     |  MVM_MMIO_UCALL_ADDR
  *   0xe000_0000 | PCI BARs (16 MiB, pci.h)     |  MVM_PCI_MMIO_BASE
  *   0xfec0_0000 | IOAPIC (in-kernel irqchip)   |  MVM_IOAPIC_ADDR
  *   0xfee0_0000 | local APIC                   |  MVM_LAPIC_ADDR
@@ -155,6 +156,10 @@
 #define MVM_VIRTIO_SLOT_BLK	0
 #define MVM_VIRTIO_SLOT_RNG	1
 #define MVM_VIRTIO_SLOT_CONSOLE 2
+/* The ucall device again, on the MMIO bus (4-byte store of the mailbox's
+ * address, as the OUT to MVM_PORT_UCALL): for code that cannot do port
+ * I/O, such as ring-3 code with IOPL 0 (Intel SDM Vol. 1, 19.5). */
+#define MVM_MMIO_UCALL_ADDR 0xd0001000ULL
 
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */

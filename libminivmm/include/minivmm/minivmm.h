@@ -31,6 +31,7 @@
  *   pci.h        Lab 4: a PCI host bridge (config ports, BARs, INTx)
  *   edisk.h      Lab 4: the register-at-a-time emulated disk (baseline)
  *   virtio_pci.h Lab 4: virtio devices as PCI functions (modern, INTx)
+ *   emu.h        a real-mode interpreter in place of KVM_RUN
  */
 #ifndef MINIVMM_H
 #define MINIVMM_H
@@ -74,6 +75,7 @@
 #include "virtio_mmio.h"
 #include "virtio_devs.h"
 #include "virtio_pci.h"
+#include "emu.h"
 
 #pragma GCC visibility pop
 

@@ -210,6 +210,20 @@ typedef int mvm_pre_entry_fn(void *ctx, struct mvm_vcpu *vcpu);
 void mvm_vcpu_set_pre_entry(struct mvm_vcpu *vcpu, mvm_pre_entry_fn *fn,
 			    void *ctx);
 
+/*
+ * The runner: what the run step calls instead of ioctl(KVM_RUN), NULL for
+ * KVM itself. It must behave like KVM_RUN: run the guest until it needs
+ * the VMM, fill the kvm_run page `run` as KVM would (exit_reason and the
+ * union; data at io.data_offset), return 0, or -EINTR when a kick or the
+ * deadline is due. The step then decodes and dispatches the page as for
+ * KVM. The software interpreter (emu.h) is the one runner; set it only
+ * while the vCPU does not run.
+ */
+struct kvm_run;
+typedef int mvm_runner_fn(void *ctx, struct mvm_vcpu *vcpu,
+			  struct kvm_run *run);
+void mvm_vcpu_set_runner(struct mvm_vcpu *vcpu, mvm_runner_fn *fn, void *ctx);
+
 /* kvm_run's interrupt fields (api.rst 5, "kvm_run"): whether KVM_INTERRUPT
  * would be accepted now (ready_for_interrupt_injection and IF set), and
  * the request for a KVM_EXIT_IRQ_WINDOW_OPEN exit as soon as it would. */

@@ -77,10 +77,20 @@ static void fill_rip(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		exit->rip = regs.rip;
 }
 
-/* KVM_RUN: 0, or -errno (-EINTR when a signal interrupted it). */
+/* KVM_RUN: 0, or -errno (-EINTR when a signal interrupted it). A vCPU
+ * with a runner (vm.h; the interpreter of emu.h) calls it instead; it
+ * fills kvm_run as KVM would, so decode and dispatch below are the same. */
 static int run_guest(struct mvm_vcpu *vcpu)
 {
+	if (vcpu->runner)
+		return vcpu->runner(vcpu->runner_ctx, vcpu, vcpu->run);
 	return ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+}
+
+void mvm_vcpu_set_runner(struct mvm_vcpu *vcpu, mvm_runner_fn *fn, void *ctx)
+{
+	vcpu->runner = fn;
+	vcpu->runner_ctx = ctx;
 }
 
 /* [slide:kvm-run-loop] */

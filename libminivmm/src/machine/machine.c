@@ -97,6 +97,10 @@ static int attach_std(struct mvm_machine *m, const struct mvm_machine_config *c)
 		if (!rc)
 			rc = attach(m, pio, MVM_PORT_UCALL, 4, &mvm_ucall_ops,
 				    d->ucall);
+		if (!rc) /* the same device for ring-3 code (layout.h) */
+			rc = attach(m, mvm_vm_mmio_bus(m->vm),
+				    MVM_MMIO_UCALL_ADDR, 4, &mvm_ucall_ops,
+				    d->ucall);
 	}
 	if (!rc && (m->devices & MVM_MDEV_UART)) {
 		void *irq_ctx;

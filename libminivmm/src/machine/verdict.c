@@ -68,7 +68,9 @@ enum mvm_verdict mvm_machine_classify(struct mvm_machine *m,
 		return MVM_FAILED;
 	if (!e->stop)
 		return MVM_GO_ON;
-	if (e->reason == KVM_EXIT_IO && e->u.io.port == MVM_PORT_UCALL &&
+	if (((e->reason == KVM_EXIT_IO && e->u.io.port == MVM_PORT_UCALL) ||
+	     (e->reason == KVM_EXIT_MMIO &&
+	      e->u.mmio.addr == MVM_MMIO_UCALL_ADDR)) &&
 	    m->devs.ucall)
 		return ucall_verdict(m, vcpu);
 	if (e->reason == KVM_EXIT_HLT)
