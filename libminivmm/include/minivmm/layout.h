@@ -159,7 +159,7 @@
 /* The ucall device again, on the MMIO bus (4-byte store of the mailbox's
  * address, as the OUT to MVM_PORT_UCALL): for code that cannot do port
  * I/O, such as ring-3 code with IOPL 0 (Intel SDM Vol. 1, 19.5). */
-#define MVM_MMIO_UCALL_ADDR 0xd0001000ULL
+#define MVM_MMIO_UCALL_ADDR	0xd0001000ULL
 
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */
