@@ -14,7 +14,8 @@
 SLIDES_MARP := slides/node_modules/.bin/marp
 # Programs and guests whose real output appears on slides.
 SLIDES_RUN_DEPS := build/mvmdbg build/examples/hello-real.bin \
-	build/examples/hello-long.elf build/examples/exit-tour.elf
+	build/examples/hello-long.elf build/examples/exit-tour.elf \
+	build/mvm build/examples/sensitive.elf
 
 .PHONY: slides slides-check slides-deps
 slides-deps:
