@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "console.h"
+#include "migrate_cli.h"
 #include "minivmm/minivmm.h"
 #include "run_opts.h"
 #include "snapshot_cli.h"
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
 		"  -v, --verbose       show the library's debug messages\n");
 	snapcli_usage(f);
+	migcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
 		   "ends in .bin\n(or with --flat); a file that starts with "
@@ -164,6 +166,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		SNAPCLI_LONGOPTS,
+		MIGCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -188,6 +191,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
+		} else if (MIGCLI_IS_OPT(c)) {
+			if (migcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);

@@ -57,6 +57,7 @@
 #include "pit.h"
 #include "gdbstub.h"
 #include "snapshot.h"
+#include "migrate.h"
 
 #pragma GCC visibility pop
 
