@@ -122,6 +122,7 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 	mg->data = malloc((size_t)MVM_MIGRATE_BATCH * SNAP_PAGE);
 	rc = mg->data ? mig_conn_init(&mg->c, fd, &m->log) : -ENOMEM;
 	set_params(mg, p);
+	mg->c.phase = MVM_MIG_PHASES; /* HELLO and CONFIG: no phase yet */
 	if (!rc)
 		rc = start_logging(mg);
 	mg->t_collect = mig_now_ns();
