@@ -23,3 +23,12 @@ $(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
 bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
 	$(Q)$(BENCH_BIN)
 	$(Q)$(BENCH_SNAP_BIN)
+
+# The live-migration plot: pages per round at three dirty rates, from the
+# checked-in CSVs (bench/migrate-runs.sh makes them; bench/migrate.gp).
+MIGRATE_PLOT := $(BUILD)/bench/migrate-rounds.svg
+ALL_TARGETS += $(MIGRATE_PLOT)
+$(MIGRATE_PLOT): bench/migrate.gp $(wildcard bench/migrate/*.csv)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GNUPLOT $@")
+	$(Q)gnuplot -e "dir='bench/migrate'; out='$@'" bench/migrate.gp

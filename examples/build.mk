@@ -132,7 +132,8 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/serial-irq.elf,examples/serial-irq.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/chaos.elf,examples/chaos.c \
 	examples/chaos-vectors.S))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/counter.elf,examples/counter.c))
-$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/migrate-counter.elf,examples/migrate-counter.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/migrate-counter.elf,examples/migrate-counter.c \
+	examples/migrate-ring3.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

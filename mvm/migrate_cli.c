@@ -149,11 +149,16 @@ int migcli_option(const char *cmd, int c, const char *arg)
 	if (sscanf(arg, "%u%c", &v, &x) != 1 || v == 0 ||
 	    (c == MIGCLI_OPT_ROUNDS && v > MVM_MIGRATE_ROUNDS) || v > 60000) {
 		cli_error(cmd, "bad --migrate-%s '%s': need 1 to %u",
-			  c == MIGCLI_OPT_ROUNDS ? "rounds" : "downtime", arg,
+			  c == MIGCLI_OPT_ROUNDS     ? "rounds"
+			  : c == MIGCLI_OPT_DOWNTIME ? "downtime"
+						     : "bandwidth",
+			  arg,
 			  c == MIGCLI_OPT_ROUNDS ? MVM_MIGRATE_ROUNDS : 60000);
 		return -EINVAL;
 	}
-	*(c == MIGCLI_OPT_ROUNDS ? &mc.p.max_rounds : &mc.p.downtime_ms) = v;
+	*(c == MIGCLI_OPT_ROUNDS     ? &mc.p.max_rounds
+	  : c == MIGCLI_OPT_DOWNTIME ? &mc.p.downtime_ms
+				     : &mc.p.bandwidth) = v;
 	return 0;
 }
 
@@ -174,6 +179,8 @@ void migcli_usage(FILE *f)
 		   "30)\n"
 		   "      --migrate-downtime MS  downtime budget (default "
 		   "20)\n"
+		   "      --migrate-bandwidth MIBS  cap the live rounds at "
+		   "MIBS MiB/s\n"
 		   "      --migrate-csv FILE   the per-round numbers as CSV\n");
 }
 
@@ -303,7 +310,7 @@ static int end(struct console *con)
 		return 0;
 	}
 	console_end_line(con);
-	migcli_report(mvm_migrate_stats(mc.mg), mc.csv);
+	migcli_report(mvm_migrate_stats(mc.mg), &mc.p, mc.csv);
 	atomic_store(&mc.state, MIGRATED);
 	return 1;
 }

@@ -26,18 +26,23 @@ struct mvm_machine_config;
 #define MIGCLI_OPT_CSV	    0x1105 /* --migrate-csv FILE */
 #define MIGCLI_OPT_LISTEN   0x1106 /* --listen [HOST:]PORT (restore) */
 
-#define MIGCLI_IS_OPT(c) ((c) >= MIGCLI_OPT_TO && (c) <= MIGCLI_OPT_CSV)
+#define MIGCLI_OPT_BW 0x1107 /* --migrate-bandwidth MIBS */
+
+#define MIGCLI_IS_OPT(c)                                    \
+	(((c) >= MIGCLI_OPT_TO && (c) <= MIGCLI_OPT_CSV) || \
+	 (c) == MIGCLI_OPT_BW)
 
 /* Their rows for a getopt_long() table. */
-#define MIGCLI_LONGOPTS                                                       \
-	{"migrate-to", required_argument, NULL, MIGCLI_OPT_TO},               \
-		{"migrate-after", required_argument, NULL, MIGCLI_OPT_AFTER}, \
-		{"migrate-rounds", required_argument, NULL,                   \
-		 MIGCLI_OPT_ROUNDS},                                          \
-		{"migrate-downtime", required_argument, NULL,                 \
-		 MIGCLI_OPT_DOWNTIME},                                        \
-	{                                                                     \
-		"migrate-csv", required_argument, NULL, MIGCLI_OPT_CSV        \
+#define MIGCLI_LONGOPTS                                                        \
+	{"migrate-to", required_argument, NULL, MIGCLI_OPT_TO},                \
+		{"migrate-after", required_argument, NULL, MIGCLI_OPT_AFTER},  \
+		{"migrate-rounds", required_argument, NULL,                    \
+		 MIGCLI_OPT_ROUNDS},                                           \
+		{"migrate-downtime", required_argument, NULL,                  \
+		 MIGCLI_OPT_DOWNTIME},                                         \
+		{"migrate-bandwidth", required_argument, NULL, MIGCLI_OPT_BW}, \
+	{                                                                      \
+		"migrate-csv", required_argument, NULL, MIGCLI_OPT_CSV         \
 	}
 
 /* Take one option: 0, or -EINVAL after saying why. */
@@ -57,7 +62,8 @@ int migcli_finish(struct mvm_machine *m, int status);
 
 /* The numbers at the end: a table on stderr, and CSV to csv (may be
  * NULL) (migrate_report.c). */
-void migcli_report(const struct mvm_migrate_stats *st, const char *csv);
+void migcli_report(const struct mvm_migrate_stats *st,
+		   const struct mvm_migrate_params *p, const char *csv);
 
 /* "[HOST:]PORT" (HOST an IPv4 address, default 127.0.0.1): 0 or
  * -EINVAL. */

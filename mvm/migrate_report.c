@@ -54,7 +54,8 @@ static void cpu_model(char *buf, size_t len)
 		fclose(f);
 }
 
-static void write_csv(const struct mvm_migrate_stats *st, const char *path)
+static void write_csv(const struct mvm_migrate_stats *st,
+		      const struct mvm_migrate_params *p, const char *path)
 {
 	struct mvm_backend be;
 	struct utsname u;
@@ -73,6 +74,13 @@ static void write_csv(const struct mvm_migrate_stats *st, const char *path)
 		"backend %s\n",
 		u.sysname, u.release, sysconf(_SC_NPROCESSORS_ONLN), cpu,
 		be.name);
+	fprintf(f, "# downtime budget %u ms, round limit %u, bandwidth cap ",
+		p->downtime_ms ? p->downtime_ms : 20,
+		p->max_rounds ? p->max_rounds : 30);
+	if (p->bandwidth)
+		fprintf(f, "%u MiB/s\n", p->bandwidth);
+	else
+		fprintf(f, "none\n");
 	fprintf(f,
 		"# total_ms %.2f downtime_ms %.2f pages %llu bytes %llu "
 		"stop %s\n",
@@ -92,7 +100,8 @@ static void write_csv(const struct mvm_migrate_stats *st, const char *path)
 		cli_error("mvm run", "writing --migrate-csv '%s' failed", path);
 }
 
-void migcli_report(const struct mvm_migrate_stats *st, const char *csv)
+void migcli_report(const struct mvm_migrate_stats *st,
+		   const struct mvm_migrate_params *p, const char *csv)
 {
 	fprintf(stderr,
 		"mvm run: migrated: %d rounds (%s), %llu pages, "
@@ -111,5 +120,5 @@ void migcli_report(const struct mvm_migrate_stats *st, const char *csv)
 			r->dirty_rate);
 	}
 	if (csv)
-		write_csv(st, csv);
+		write_csv(st, p, csv);
 }

@@ -87,30 +87,29 @@ static struct mvm_machine_config config(struct box *b)
 					   .log = {log_fn, b}};
 }
 
-/* The counter guest, its level and length typed into COM1. */
-static struct mvm_machine *boot(struct box *b)
+/* The counter guest, its level and length (input) typed into COM1. */
+static struct mvm_machine *boot(struct box *b, const char *input)
 {
 	struct mvm_machine_config cfg = config(b);
 	struct mvm_machine *m = NULL;
 
 	cfg.image = MVM_GUEST_DIR "/migrate-counter.elf";
 	assert_int_equal(mvm_machine_create(&cfg, &m), 0);
-	assert_int_equal(
-		mvm_uart_input(mvm_machine_devices(m)->uart, LEVEL LENGTH, 2),
-		2);
+	assert_int_equal(mvm_uart_input(mvm_machine_devices(m)->uart, input, 2),
+			 2);
 	return m;
 }
 
-/* What the guest's words add up to after ITERS iterations. */
-static uint64_t expected_sum(void)
+/* What the guest's words add up to after iters iterations. */
+static uint64_t expected_sum(uint64_t iters, unsigned window, unsigned per_iter)
 {
-	static uint64_t region[WINDOW];
+	static uint64_t region[8192];
 	uint64_t sum = 0, cursor = 0;
 
 	memset(region, 0, sizeof(region));
-	for (uint64_t n = 1; n <= ITERS; n++)
-		for (unsigned k = 0; k < PER_ITER; k++) {
-			uint64_t *w = &region[cursor++ % WINDOW];
+	for (uint64_t n = 1; n <= iters; n++)
+		for (unsigned k = 0; k < per_iter; k++) {
+			uint64_t *w = &region[cursor++ % window];
 			uint64_t v = n * 0x9e3779b97f4a7c15ull + k;
 
 			sum += v - *w;
@@ -138,7 +137,7 @@ static void assert_whole_run(const char *out)
 		assert_null(strstr(p, line)); /* not repeated */
 	}
 	snprintf(want, sizeof(want), "final %u sum 0x%llx check ok\n", ITERS,
-		 (unsigned long long)expected_sum());
+		 (unsigned long long)expected_sum(ITERS, WINDOW, PER_ITER));
 	if (!strstr(out, want))
 		fail_msg("no \"%s\"; output:\n%s", want, out);
 }
@@ -233,18 +232,19 @@ struct outcome {
 	struct mvm_machine *src;     /* the source, still here */
 };
 
-/* Boot, run to START_LINE, migrate with params p. */
-static void migrate(struct outcome *o, const struct mvm_migrate_params *p)
+/* Boot with input, run to the line start, migrate with params p. */
+static void migrate(struct outcome *o, const struct mvm_migrate_params *p,
+		    const char *input, const char *start)
 {
 	struct live l = {0};
 	int sfd;
 
 	o->src_b = box_new();
 	o->t.b = box_new();
-	o->src = boot(o->src_b);
+	o->src = boot(o->src_b, input);
 	fixture_backstop(RUN_MS);
 	mvm_vcpu_set_deadline(mvm_machine_vcpu(o->src, 0), RUN_MS);
-	run_to_line(o->src, o->src_b, START_LINE);
+	run_to_line(o->src, o->src_b, start);
 	tcp_pair(&sfd, &o->t.fd);
 	assert_int_equal(pthread_create(&o->t.thread, NULL, target_main, &o->t),
 			 0);
@@ -284,7 +284,7 @@ static void migrated_counter_loses_no_increment_and_sums_right(void **state)
 	char *all;
 
 	(void)state;
-	migrate(&o, NULL);
+	migrate(&o, NULL, LEVEL LENGTH, START_LINE);
 	assert_int_equal(o.finish_rc, 0);
 	assert_int_equal(o.t.rc, 0);
 	assert_non_null(o.t.m);
@@ -322,7 +322,7 @@ static void cut_in(unsigned phase, unsigned n, unsigned downtime_ms)
 				       .max_rounds = 6};
 	struct outcome o = {0};
 
-	migrate(&o, &p);
+	migrate(&o, &p, LEVEL LENGTH, START_LINE);
 	if (phase <= MVM_MIG_PHASE_DIRTY)
 		assert_int_not_equal(o.live_rc, 0);
 	else
@@ -342,6 +342,35 @@ static void cut_in(unsigned phase, unsigned n, unsigned downtime_ms)
 	assert_int_equal(run_until(o.src, NULL), MVM_DONE);
 	alarm(0);
 	assert_whole_run(o.src_b->out);
+	outcome_free(&o);
+}
+
+/*
+ * Level 4 runs the loop at ring 3, natively even where ring 0 is
+ * emulated: the fastest writer there is, migrated mid-loop. It cannot
+ * print, so it leaves counter, sum and check in the scratch page and
+ * stops with the STOP marker (migrate-counter.c).
+ */
+static void ring3_counter_migrates_mid_loop_with_its_memory(void **state)
+{
+	const uint64_t iters = 100000ull << 7;
+	struct outcome o = {0};
+	uint64_t w[3];
+
+	(void)state;
+	migrate(&o, NULL, "47", "iterations 12800000\n");
+	assert_int_equal(o.finish_rc, 0);
+	assert_int_equal(o.t.rc, 0);
+	fixture_backstop(RUN_MS);
+	assert_int_equal(mvm_machine_run(o.t.m, 0, RUN_MS, 0, NULL, NULL, NULL),
+			 MVM_DONE);
+	alarm(0);
+	assert_int_equal(mvm_vm_read(mvm_machine_vm(o.t.m), MVM_SCRATCH_ADDR, w,
+				     sizeof(w)),
+			 0);
+	assert_int_equal(w[0], iters);
+	assert_int_equal(w[1], expected_sum(iters, 8192, 16));
+	assert_int_equal(w[2], w[1]);
 	outcome_free(&o);
 }
 
@@ -376,6 +405,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			migrated_counter_loses_no_increment_and_sums_right),
+		cmocka_unit_test(
+			ring3_counter_migrates_mid_loop_with_its_memory),
 		cmocka_unit_test(
 			connection_cut_in_round0_leaves_source_running),
 		cmocka_unit_test(

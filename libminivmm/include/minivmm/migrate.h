@@ -107,6 +107,8 @@ struct mvm_migrate_params {
 	unsigned max_rounds;  /* live rounds, round 0 included; 0 = 30 */
 	unsigned downtime_ms; /* budget for stop-and-copy; 0 = 20 */
 	unsigned ack_ms;      /* wait for the target's ACK; 0 = 10000 */
+	unsigned bandwidth;   /* MiB/s cap on the live rounds, as a
+				 shared link imposes; 0 = none */
 	/* Test-only fault hook: when the source is about to send its
 	 * fault_after-th message (counted from 0) of phase fault_phase, it
 	 * shuts the connection down instead, as a cable pulled there would.

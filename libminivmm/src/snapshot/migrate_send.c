@@ -25,12 +25,32 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "machine/machine_internal.h"
 #include "migstream.h"
 
 /* --- batches of pages ----------------------------------------------------- */
+
+/* --bandwidth: a live round may not send faster than the cap; sleep
+ * off the lead. The stop-and-copy is never held back. */
+static void throttle(struct mvm_migrate *mg)
+{
+	double want, ahead;
+	struct timespec ts;
+
+	if (!mg->p.bandwidth || mg->c.phase > MVM_MIG_PHASE_DIRTY)
+		return;
+	want = (double)(mg->c.bytes_out - mg->round_b0) * 1e9 /
+	       ((double)mg->p.bandwidth * 1048576.0);
+	ahead = want - (double)(mig_now_ns() - mg->round_t0);
+	if (ahead <= 0)
+		return;
+	ts.tv_sec = (time_t)(ahead / 1e9);
+	ts.tv_nsec = (long)(ahead - (double)ts.tv_sec * 1e9);
+	nanosleep(&ts, NULL);
+}
 
 int mig_flush(struct mvm_migrate *mg, unsigned round)
 {
@@ -43,6 +63,7 @@ int mig_flush(struct mvm_migrate *mg, unsigned round)
 	rc = mig_sendv(&mg->c, MVM_MIG_PAGES, mg->n, round, "pages", v,
 		       mg->ndata ? 2 : 1);
 	mg->n = mg->ndata = 0;
+	throttle(mg);
 	return rc;
 }
 
@@ -159,6 +180,8 @@ static int do_round(struct mvm_migrate *mg, unsigned round, int64_t dirty,
 	uint64_t t0 = mig_now_ns(), b0 = mg->c.bytes_out;
 	int rc;
 
+	mg->round_t0 = t0;
+	mg->round_b0 = b0;
 	r->phase = round ? MVM_MIG_PHASE_DIRTY : MVM_MIG_PHASE_ROUND0;
 	mig_conn_phase(&mg->c, r->phase);
 	if (round && since_ns)

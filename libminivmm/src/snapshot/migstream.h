@@ -90,6 +90,7 @@ struct mvm_migrate {
 	atomic_int cancel;		  /* mvm_migrate_cancel() */
 	uint64_t t_start, t_collect;	  /* create; last log collected */
 	double bw;			  /* best bytes/ns seen */
+	uint64_t round_t0, round_b0;	  /* this round: start, bytes sent */
 };
 
 /* Monotonic nanoseconds. */
