@@ -1,13 +1,14 @@
 # bench/: what one VM exit costs through the library's run step compared
 # with a bare KVM_RUN loop (bench_exit), and what a snapshot costs to
-# write and to restore, mapped or copied (bench_snapshot). `make bench`
-# builds and runs them.
+# write and to restore, mapped or copied (bench_snapshot), and what a
+# live migration costs (bench_migrate). `make bench` builds and runs them.
 
 BENCH_BIN := $(BUILD)/bench/bench_exit
 BENCH_SNAP_BIN := $(BUILD)/bench/bench_snapshot
+BENCH_MIG_BIN := $(BUILD)/bench/bench_migrate
 
 # Built with everything, so they cannot rot; run only by `make bench`.
-ALL_TARGETS += $(BENCH_BIN) $(BENCH_SNAP_BIN)
+ALL_TARGETS += $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BENCH_MIG_BIN)
 
 # This fragment is read before libminivmm/build.mk defines LIB_A, and
 # prerequisites are expanded when read, so name the library directly.
@@ -19,10 +20,15 @@ $(BENCH_SNAP_BIN): $(BUILD)/bench/bench_snapshot.o $(BUILD)/libminivmm.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+$(BENCH_MIG_BIN): $(BUILD)/bench/bench_migrate.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
 .PHONY: bench
-bench: $(BENCH_BIN) $(BENCH_SNAP_BIN)
+bench: $(BENCH_BIN) $(BENCH_SNAP_BIN) $(BENCH_MIG_BIN) examples
 	$(Q)$(BENCH_BIN)
 	$(Q)$(BENCH_SNAP_BIN)
+	$(Q)$(BENCH_MIG_BIN)
 
 # The live-migration plot: pages per round at three dirty rates, from the
 # checked-in CSVs (bench/migrate-runs.sh makes them; bench/migrate.gp).

@@ -21,16 +21,19 @@
  *   level 0 idle (no region writes; it mostly spins), 1 low, 2 medium,
  *   3 fast (16 pages per iteration over all 32 MiB, no pause), all at
  *   ring 0; 4 unbounded: level 3's loop at ring 3 (migrate-ring3.c);
- *   length D: 1000 << D iterations (level 4: 100000 << D).
+ *   5 paced: one page per iteration at ring 3, iteration n once the
+ *   scratch page's word 3 reached n (the host raises it at the rate it
+ *   wants: bench/bench_migrate.c; 0 at the start = unpaced);
+ *   length D: 1000 << D iterations (levels 4 and 5: 100000 << D).
  * Without input (about 3000 polls) it runs level 2, length 4.
  * Ring-0 code may be emulated instruction by instruction on nested KVM
  * backends (MVM_QUIRK_RING0_EMULATED, quirks.h), so an iteration is
  * kept to a few dozen instructions, and no ring-0 loop can dirty memory
  * faster than such a backend copies it: level 4 runs natively there.
- * Ring 3 has no port I/O (cpl-compute.c says why), so level 4 prints
- * nothing after its start: it leaves counter, sum and check in the
- * scratch page (MVM_SCRATCH_ADDR, words 0-2) and ends with the demo
- * device's STOP marker.
+ * Ring 3 has no port I/O (cpl-compute.c says why), so levels 4 and 5
+ * print nothing after their start: they leave counter, sum and check
+ * in the scratch page (MVM_SCRATCH_ADDR, words 0-2) and end with the
+ * demo device's STOP marker.
  *
  *   printf 34 | mvm run build/examples/migrate-counter.elf
  */
@@ -48,11 +51,12 @@ volatile uint64_t region[REGION_PAGES * PAGE_WORDS]
 volatile uint64_t counter; /* in RAM: the migration must carry it */
 
 static const struct level levels[] = {
-	{0, 0, 100},	       /* idle */
-	{64, 1, 100},	       /* low */
-	{2048, 4, 0},	       /* medium */
-	{REGION_PAGES, 16, 0}, /* fast */
-	{REGION_PAGES, 16, 0}, /* unbounded: the same loop at ring 3 */
+	{0, 0, 100, 0},		  /* idle */
+	{64, 1, 100, 0},	  /* low */
+	{2048, 4, 0, 0},	  /* medium */
+	{REGION_PAGES, 16, 0, 0}, /* fast */
+	{REGION_PAGES, 16, 0, 1}, /* unbounded: the same loop at ring 3 */
+	{REGION_PAGES, 1, 0, 2},  /* paced: ring 3, as the host grants */
 };
 
 /* A digit from COM1 within WAIT_POLLS polls, else def. */
@@ -69,9 +73,9 @@ static unsigned read_digit(unsigned def, unsigned max)
 
 int main(void)
 {
-	unsigned lv = read_digit(2, 4), len = read_digit(4, 9);
+	unsigned lv = read_digit(2, 5), len = read_digit(4, 9);
 	const struct level *l = &levels[lv];
-	uint64_t iters = (lv == 4 ? 100000ull : 1000ull) << len;
+	uint64_t iters = (l->ring3 ? 100000ull : 1000ull) << len;
 	uint64_t cursor = 0, sum = 0, check;
 
 	guest_print("migrate-counter: level ");
@@ -79,7 +83,7 @@ int main(void)
 	guest_print(" iterations ");
 	guest_print_dec(iters);
 	guest_print("\n");
-	if (lv == 4)
+	if (l->ring3)
 		counter_ring3(l, iters); /* does not return */
 	for (uint64_t n = counter + 1; n <= iters; n = counter + 1) {
 		counter_iteration(l, n, &cursor, &sum);

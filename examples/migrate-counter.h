@@ -15,6 +15,7 @@ struct level {
 	unsigned window;   /* pages of the region written */
 	unsigned per_iter; /* pages written per iteration */
 	unsigned pause;	   /* PAUSE instructions per iteration */
+	unsigned ring3;	   /* 1: at ring 3; 2: there, paced (level 5) */
 };
 
 extern volatile uint64_t region[REGION_PAGES * PAGE_WORDS];

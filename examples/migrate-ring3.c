@@ -7,6 +7,10 @@
  * data descriptors (SDM Vol. 3A 5.5), and an IRETQ with a ring-3 frame
  * (SDM Vol. 3A 6.14.3). Ring 3 never comes back: it leaves its results
  * in the scratch page and stops with the demo device's STOP marker.
+ * Level 5 is paced by the host: iteration n waits until the scratch
+ * page's word 3 reaches n, and the host raises that word at the rate it
+ * wants (a clock in the guest would be the backend's: the TSC a nested
+ * guest reads need not tick at the host's rate).
  */
 #include "demo.h"
 #include "guest.h"
@@ -38,9 +42,13 @@ static uint64_t gdt[] = {
 static void __attribute__((noreturn)) user_main(void)
 {
 	volatile uint64_t *out = (volatile uint64_t *)MVM_SCRATCH_ADDR;
+	volatile uint64_t *grant = &out[3];
+	int paced = user_level->ring3 == 2 && *grant;
 	uint64_t cursor = 0, sum = 0;
 
 	for (uint64_t n = counter + 1; n <= user_iters; n = counter + 1) {
+		while (paced && n > *grant)
+			__asm__ volatile("pause");
 		counter_iteration(user_level, n, &cursor, &sum);
 		counter = n;
 	}

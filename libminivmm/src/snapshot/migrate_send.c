@@ -152,7 +152,8 @@ int mig_send_pending(struct mvm_migrate *mg, unsigned round)
 int64_t mig_collect(struct mvm_migrate *mg)
 {
 	struct mvm_vm *vm = mg->m->vm;
-	int64_t pages = 0;
+	uint64_t t = mig_now_ns();
+	int64_t pages = 0, fresh = 0;
 
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
 		uint64_t words = MVM_DIRTY_WORDS(mvm_vm_mem(vm)->slots[i].size);
@@ -165,16 +166,21 @@ int64_t mig_collect(struct mvm_migrate *mg)
 		if (rc)
 			return rc;
 		for (uint64_t w = 0; w < words; w++) {
+			fresh += __builtin_popcountll(mg->scratch[w] &
+						      ~mg->pending[i][w]);
 			mg->pending[i][w] |= mg->scratch[w];
 			pages += __builtin_popcountll(mg->pending[i][w]);
 		}
 	}
+	if (t > mg->t_collect)
+		mg->rate = (double)fresh * SNAP_PAGE / (1 << 20) /
+			   ((double)(t - mg->t_collect) / 1e9);
+	mg->t_collect = t;
 	return pages;
 }
 
 /* Send one round (round 0: everything) and its ROUND marker; record. */
-static int do_round(struct mvm_migrate *mg, unsigned round, int64_t dirty,
-		    uint64_t since_ns)
+static int do_round(struct mvm_migrate *mg, unsigned round)
 {
 	struct mvm_migrate_round *r = &mg->st.round[mg->st.nrounds];
 	uint64_t t0 = mig_now_ns(), b0 = mg->c.bytes_out;
@@ -184,9 +190,7 @@ static int do_round(struct mvm_migrate *mg, unsigned round, int64_t dirty,
 	mg->round_b0 = b0;
 	r->phase = round ? MVM_MIG_PHASE_DIRTY : MVM_MIG_PHASE_ROUND0;
 	mig_conn_phase(&mg->c, r->phase);
-	if (round && since_ns)
-		r->dirty_rate = (double)dirty * SNAP_PAGE / (1 << 20) /
-				((double)since_ns / 1e9);
+	r->dirty_rate = round ? mg->rate : 0;
 	rc = round ? mig_send_pending(mg, round) : send_all_pages(mg);
 	if (!rc)
 		rc = mig_send(&mg->c, MVM_MIG_ROUND, 0, round, "round", NULL,
@@ -212,13 +216,10 @@ int mvm_migrate_live(struct mvm_migrate *mg)
 {
 	int64_t left, before = INT64_MAX;
 	unsigned stuck = 0;
-	int rc = do_round(mg, 0, 0, 0); /* all memory, guest running */
+	int rc = do_round(mg, 0); /* all memory, guest running */
 
 	for (unsigned round = 1; !rc; round++) {
-		uint64_t t = mig_now_ns(), since = t - mg->t_collect;
-
 		left = mig_collect(mg); /* what the guest wrote meanwhile */
-		mg->t_collect = t;
 		if (left < 0)
 			return (int)left;
 		/* Small enough to send within the downtime budget? */
@@ -234,7 +235,7 @@ int mvm_migrate_live(struct mvm_migrate *mg)
 						 : MVM_MIG_ROUND_LIMIT;
 			return 0;
 		}
-		rc = do_round(mg, round, left, since); /* guest running */
+		rc = do_round(mg, round); /* guest running */
 	}
 	return rc;
 }

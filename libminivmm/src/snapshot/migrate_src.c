@@ -178,6 +178,8 @@ int mvm_migrate_finish(struct mvm_migrate *mg)
 	int64_t left;
 	int rc = 0;
 
+	/* What the last live round found: the rate of the round before. */
+	r->dirty_rate = mg->rate;
 	for (int i = 0; !rc && i < mvm_vm_ncpus(mg->m->vm); i++)
 		rc = mvm_snap_settle(mvm_vm_vcpu(mg->m->vm, i), &mg->m->log);
 	/* After settling: a finished IN or INS may have written RAM. */
@@ -185,6 +187,7 @@ int mvm_migrate_finish(struct mvm_migrate *mg)
 	if (left < 0)
 		return (int)left;
 	r->phase = MVM_MIG_PHASE_STOP;
+
 	mig_conn_phase(&mg->c, MVM_MIG_PHASE_STOP);
 	rc = mig_send_pending(mg, (unsigned)mg->st.nrounds);
 	r->ns = mig_now_ns() - t0;

@@ -91,6 +91,7 @@ struct mvm_migrate {
 	uint64_t t_start, t_collect;	  /* create; last log collected */
 	double bw;			  /* best bytes/ns seen */
 	uint64_t round_t0, round_b0;	  /* this round: start, bytes sent */
+	double rate; /* MiB/s dirtied, at the last collect */
 };
 
 /* Monotonic nanoseconds. */
@@ -100,7 +101,8 @@ int mig_flush(struct mvm_migrate *mg, unsigned round);
 /* The pending set out as PAGES of `round`, bits cleared as pages go. */
 int mig_send_pending(struct mvm_migrate *mg, unsigned round);
 /* Every slot's dirty log ORed into the pending set: pages in it, or
- * -errno. */
+ * -errno. Sets rate (the pages new to the set per second since the
+ * last collect) and t_collect. */
 int64_t mig_collect(struct mvm_migrate *mg);
 
 #endif
