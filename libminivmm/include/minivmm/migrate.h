@@ -35,8 +35,9 @@
  *   ACK   0x103 0         0          none: target -> source, the state
  *                                    is in, the guest resumes now
  *
- *   source -> target: HELLO CONFIG (PAGES* ROUND)* PAGES* VM VCPU...
+ *   source -> target: HELLO CONFIG (PAGES* ROUND)+ VM VCPU...
  *                     DEVICE... [LABMSR] END
+ *                     (the last ROUND closes the stop-and-copy)
  *   target -> source: ACK
  *
  * Every header carries its own CRC-32 and its body's, and the receiver
@@ -173,7 +174,8 @@ void mvm_migrate_destroy(struct mvm_migrate *mg);
  * (base as for mvm_snapshot_restore(): callbacks and log; may be NULL),
  * load its state and answer ACK. 0 and *out, a machine ready to run on,
  * or -errno with *out NULL (the log names the message at fault).
- * rounds, if not NULL, gets the number of ROUND messages seen.
+ * rounds, if not NULL, gets the number of ROUND messages seen (the
+ * live rounds and the stop-and-copy).
  */
 int mvm_migrate_receive(int fd, const struct mvm_machine_config *base,
 			struct mvm_machine **out, unsigned *rounds);

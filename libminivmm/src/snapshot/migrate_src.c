@@ -190,6 +190,9 @@ int mvm_migrate_finish(struct mvm_migrate *mg)
 
 	mig_conn_phase(&mg->c, MVM_MIG_PHASE_STOP);
 	rc = mig_send_pending(mg, (unsigned)mg->st.nrounds);
+	if (!rc) /* closes the last round, even one with no pages */
+		rc = mig_send(&mg->c, MVM_MIG_ROUND, 0,
+			      (unsigned)mg->st.nrounds, "round", NULL, 0);
 	r->ns = mig_now_ns() - t0;
 	r->bytes = mg->c.bytes_out - b0;
 	mg->st.pages += r->pages;
