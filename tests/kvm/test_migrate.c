@@ -36,8 +36,8 @@
 
 #define RUN_MS	   60000 /* a whole counter run, with room to spare */
 #define LEVEL	   "2"	 /* medium: 4 pages per iteration of 2048 */
-#define LENGTH	   "3"	 /* 8000 iterations */
-#define ITERS	   8000
+#define LENGTH	   "4"	 /* 16000 iterations */
+#define ITERS	   16000
 #define WINDOW	   2048
 #define PER_ITER   4
 #define START_LINE "count 512\n" /* migrate once the guest got here */

@@ -72,6 +72,11 @@ static int on_config(struct target *t, const struct snap_sect_hdr *h)
 	memcpy(&c, t->c.buf, sizeof(c));
 	if (c.ncpus == 0 || c.ncpus > MVM_MAX_VCPUS)
 		return REFUSE(t, h, "a vCPU count out of range");
+	/* Values the new machine indexes tables with: checked here, as the
+	 * stream is not trusted (STYLE.md 5). */
+	if (c.mode < MVM_MODE_AUTO || c.mode > MVM_MODE_LONG64 ||
+	    c.hlt > MVM_HLT_WAIT)
+		return REFUSE(t, h, "a CPU mode or HLT policy out of range");
 	rc = mvm_snap_build(&c, t->base, &t->m);
 	if (rc) {
 		mvm_logf(t->log, MVM_LOG_ERROR,
