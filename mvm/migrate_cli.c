@@ -36,6 +36,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -44,7 +46,8 @@
 #include "migrate_cli.h"
 #include "minivmm/minivmm.h"
 
-#define CMD "mvm run"
+#define CMD	       "mvm run"
+#define SEND_TIMEOUT_S 30
 
 enum state { OFF, WAITING, START, LIVE, LIVE_DONE, MIGRATED, FAILED };
 
@@ -201,14 +204,38 @@ static void set_state(enum state s)
 	mvm_vcpu_kick(mvm_machine_vcpu(mc.m, 0));
 }
 
+/* Wait up to ms for a byte on the wake pipe (a signal that interrupts
+ * the wait does not shorten it): the byte, or 0 when the time is up. */
+static char wait_wake(unsigned ms)
+{
+	struct pollfd pfd = {.fd = mc.wake[0], .events = POLLIN};
+	struct timespec t0, t;
+	long left = (long)ms;
+	char b = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int n = poll(&pfd, 1, (int)left);
+
+		if (n > 0)
+			return read(mc.wake[0], &b, 1) == 1 ? b : 0;
+		if (n == 0 || errno != EINTR)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = (long)ms - ((t.tv_sec - t0.tv_sec) * 1000 +
+				   (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return 0;
+	}
+}
+
 static void *thread_main(void *arg)
 {
 	struct pollfd pfd = {.fd = mc.wake[0], .events = POLLIN};
 	char b = 0;
 
 	(void)arg;
-	if (poll(&pfd, 1, (int)mc.after_ms) > 0 &&
-	    read(mc.wake[0], &b, 1) == 1 && b == 'q')
+	if (wait_wake(mc.after_ms) == 'q')
 		return NULL; /* the run ended first */
 	set_state(START);
 	/* The main thread connects and creates; LIVE or FAILED. */
@@ -229,8 +256,10 @@ static int start_thread(struct mvm_machine *m)
 	int rc;
 
 	mc.m = m;
-	if (pipe(mc.wake) < 0)
+	if (pipe(mc.wake) < 0) {
+		atomic_store(&mc.state, FAILED);
 		return -errno;
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR2, &sa, NULL);
 	atomic_store(&mc.state, WAITING);
@@ -249,6 +278,7 @@ static int connect_to(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)mc.port)};
+	struct timeval tv = {.tv_sec = SEND_TIMEOUT_S};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	inet_pton(AF_INET, mc.host, &sa.sin_addr);
@@ -261,6 +291,9 @@ static int connect_to(void)
 		return rc;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A target that stops reading must not block a send for ever:
+	 * the send fails after SEND_TIMEOUT_S instead (socket(7)). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 
@@ -350,6 +383,8 @@ int migcli_finish(struct mvm_machine *m, int status)
 			/* the thread then notices on its next poll */
 		}
 		mvm_migrate_cancel(mc.mg);
+		if (mc.fd >= 0) /* unblocks a send the thread is in */
+			shutdown(mc.fd, SHUT_RDWR);
 		pthread_join(mc.thread, NULL);
 		cli_error(CMD, "migration abandoned: the guest's run ended "
 			       "first");
