@@ -173,9 +173,9 @@ int migcli_enabled(void)
 void migcli_usage(FILE *f)
 {
 	fprintf(f, "      --migrate-to [HOST:]PORT  live-migrate the guest "
-		   "to `mvm restore --listen`\n"
-		   "                      there (one vCPU); SIGUSR2 starts it "
-		   "early\n"
+		   "(one vCPU) to\n"
+		   "                      `mvm restore --listen` there; "
+		   "SIGUSR2 starts it early\n"
 		   "      --migrate-after SEC  start after SEC seconds "
 		   "(default 0: at once)\n"
 		   "      --migrate-rounds N   live rounds at most (default "

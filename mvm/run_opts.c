@@ -65,8 +65,9 @@ static void usage(FILE *f)
 	console_print_keys(f, "  ");
 	fprintf(f, "From a pipe, EOF stops input (the guest runs on) and "
 		   "SIGINT stops the VM.\n"
-		   "Exit status: 0 halted/DONE or Ctrl-A x, 1 guest failed, "
-		   "timed out or was\nstopped by a signal, 2 usage error.\n");
+		   "Exit status: 0 halted/DONE, Ctrl-A x or migrated, 1 guest "
+		   "failed, timed\nout or was stopped by a signal, 2 usage "
+		   "error.\n");
 }
 
 /* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one);

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,15 +79,16 @@ static int wait_status(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* Start the target; the port it listens on (read from its stderr). */
-static int start_target(pid_t *pid)
+/* Start the target; the port it listens on (read from its stderr).
+ * bare: mvm itself is the process *pid (no timeout(1) in between, so a
+ * signal to *pid reaches mvm; the caller then kills it itself). */
+static int start_target_as(pid_t *pid, int bare)
 {
 	const char *p = NULL;
 
-	*pid = spawn("exec " MVM
-		     " restore --listen 127.0.0.1:0 </dev/null >%s/t.out "
-		     "2>%s/t.err",
-		     dir, dir);
+	*pid = spawn("exec %s restore --listen 127.0.0.1:0 </dev/null "
+		     ">%s/t.out 2>%s/t.err",
+		     bare ? MVM_BUILD_DIR "/mvm" : MVM, dir, dir);
 	for (int i = 0; i < 1000 && !p; i++) {
 		p = strstr(slurp("t.err"), "migration on 127.0.0.1:");
 		if (!p)
@@ -97,12 +99,19 @@ static int start_target(pid_t *pid)
 	return atoi(p + strlen("migration on 127.0.0.1:"));
 }
 
-/* Every count line of a whole run in order, then a checked final. */
-static void assert_whole_run(const char *out)
+static int start_target(pid_t *pid)
+{
+	return start_target_as(pid, 0);
+}
+
+/* Every count line of a whole run of iters in order, then a checked
+ * final line. */
+static void assert_whole_run(const char *out, unsigned iters)
 {
 	const char *p = out;
+	char want[32];
 
-	for (unsigned n = 256; n <= 8000; n += 256) {
+	for (unsigned n = 256; n <= iters; n += 256) {
 		char line[32];
 
 		snprintf(line, sizeof(line), "count %u\n", n);
@@ -111,7 +120,8 @@ static void assert_whole_run(const char *out)
 			fail_msg("no \"count %u\" in order:\n%s", n, out);
 		p += strlen(line);
 	}
-	if (!strstr(out, "final 8000 sum 0x") || !strstr(out, " check ok\n"))
+	snprintf(want, sizeof(want), "final %u sum 0x", iters);
+	if (!strstr(out, want) || !strstr(out, " check ok\n"))
 		fail_msg("no checked final line:\n%s", out);
 }
 
@@ -155,7 +165,7 @@ static void guest_moves_to_the_other_process_and_finishes_there(void **s)
 	assert_non_null(strstr(slurp("t.err"), "resuming"));
 	assert_null(strstr(slurp("s.out"), "final"));
 	snprintf(all, sizeof(all), "%s%s", slurp("s.out"), slurp("t.out"));
-	assert_whole_run(all);
+	assert_whole_run(all, 8000);
 	/* The CSV: labelled, a header, round 0 first, stop-and-copy last. */
 	assert_non_null(strstr(slurp("m.csv"), "# minivmm live migration"));
 	assert_non_null(strstr(slurp("m.csv"), "KVM backend "));
@@ -179,11 +189,39 @@ static void cut_in_stop_and_copy_source_finishes_target_fails(void **s)
 	if (!strstr(slurp("s.err"), "failed") ||
 	    !strstr(slurp("s.err"), "the guest runs on here"))
 		fail_msg("source: %s", slurp("s.err"));
-	assert_whole_run(slurp("s.out"));
+	assert_whole_run(slurp("s.out"), 8000);
 	if (!strstr(slurp("t.err"), "connection closed") ||
 	    !strstr(slurp("t.err"), "no guest to run"))
 		fail_msg("target: %s", slurp("t.err"));
 	assert_string_equal(slurp("t.out"), "");
+}
+
+/*
+ * The target process dies (SIGKILL) in the middle of round 0, which a
+ * 2 MiB/s cap stretches over seconds: no fault hook, a real broken
+ * connection. The source reports it and finishes the run (16000
+ * iterations, so that the failure is seen before the end) itself.
+ */
+static void target_killed_mid_round_source_finishes(void **s)
+{
+	pid_t target, source;
+	int port = start_target_as(&target, 1);
+
+	(void)s;
+	source = spawn("printf 24 | " MVM " run --migrate-to 127.0.0.1:%d "
+		       "--migrate-bandwidth 2 %s >%s/s.out 2>%s/s.err",
+		       port, COUNTER, dir, dir);
+	for (int i = 0; i < 1000 && !strstr(slurp("s.err"), "migrating to");
+	     i++)
+		usleep(10000);
+	usleep(300000); /* well inside round 0 */
+	kill(target, SIGKILL);
+	wait_status(target);
+	assert_int_equal(wait_status(source), 0);
+	if (!strstr(slurp("s.err"), "failed (live rounds") ||
+	    !strstr(slurp("s.err"), "the guest runs on here"))
+		fail_msg("source: %s", slurp("s.err"));
+	assert_whole_run(slurp("s.out"), 16000);
 }
 
 /* A port nobody listens on: bound (so the kernel picked a free one),
@@ -213,7 +251,7 @@ static void nobody_listening_is_a_message_and_the_guest_runs_on(void **s)
 	assert_int_equal(wait_status(source), 0);
 	if (!strstr(slurp("s.err"), "failed (connect: Connection refused)"))
 		fail_msg("source: %s", slurp("s.err"));
-	assert_whole_run(slurp("s.out"));
+	assert_whole_run(slurp("s.out"), 8000);
 }
 
 int main(void)
@@ -225,6 +263,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			cut_in_stop_and_copy_source_finishes_target_fails,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			target_killed_mid_round_source_finishes, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			nobody_listening_is_a_message_and_the_guest_runs_on,
 			setup, teardown),
