@@ -53,9 +53,19 @@
  * both sides. The source turns its dirty logging off and runs on as if
  * nothing happened (its guest was never stopped for long); the target
  * destroys the half-built machine. Errors are -errno: -EPIPE or
- * -ECONNRESET the peer went away, -EBADMSG a checksum, -EPROTO a message
- * out of place or malformed, -EPROTONOSUPPORT another version,
- * -ETIMEDOUT no ACK in time.
+ * -ECONNRESET the peer went away, -ENODATA the stream ended inside a
+ * message, -EBADMSG a checksum, -EPROTO a message out of place or
+ * malformed, -EPROTONOSUPPORT another version, -ETIMEDOUT no ACK in
+ * time. One window no protocol closes (the two generals): the target
+ * has sent its ACK and runs, and the connection breaks before the ACK
+ * arrives; the source then runs on too. The target sends the ACK
+ * before its first instruction, so this needs a failure within the
+ * ACK's one-way trip.
+ *
+ * Statistics (struct mvm_migrate_stats) count what each round sent and
+ * how fast the guest dirtied pages meanwhile; params.bandwidth caps the
+ * live rounds as a shared link would (QEMU calls it max-bandwidth),
+ * which is how a slow link's non-convergence is shown on a fast host.
  *
  * Threads: the source side is two calls. mvm_migrate_live() runs the
  * rounds on any thread while the machine runs (it reads guest RAM and
