@@ -88,11 +88,14 @@ static struct mvm_machine_config config(struct box *b)
 }
 
 /* The counter guest, its level and length (input) typed into COM1. */
+static enum mvm_irqchip irqchip; /* of the machines boot() makes */
+
 static struct mvm_machine *boot(struct box *b, const char *input)
 {
 	struct mvm_machine_config cfg = config(b);
 	struct mvm_machine *m = NULL;
 
+	cfg.irqchip = irqchip;
 	cfg.image = MVM_GUEST_DIR "/migrate-counter.elf";
 	assert_int_equal(mvm_machine_create(&cfg, &m), 0);
 	assert_int_equal(mvm_uart_input(mvm_machine_devices(m)->uart, input, 2),
@@ -278,12 +281,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static void migrated_counter_loses_no_increment_and_sums_right(void **state)
+static void migrate_whole_run(void)
 {
 	struct outcome o = {0};
 	char *all;
 
-	(void)state;
 	migrate(&o, NULL, LEVEL LENGTH, START_LINE);
 	assert_int_equal(o.finish_rc, 0);
 	assert_int_equal(o.t.rc, 0);
@@ -307,6 +309,23 @@ static void migrated_counter_loses_no_increment_and_sums_right(void **state)
 	assert_whole_run(all);
 	free(all);
 	outcome_free(&o);
+}
+
+static void migrated_counter_loses_no_increment_and_sums_right(void **state)
+{
+	(void)state;
+	irqchip = MVM_IRQCHIP_NONE;
+	migrate_whole_run();
+}
+
+/* KVM's PIC, IOAPIC, PIT and clock travel in the VM section. */
+static void
+irqchip_machine_migrates_with_its_interrupt_controllers(void **state)
+{
+	(void)state;
+	irqchip = MVM_IRQCHIP_KERNEL;
+	migrate_whole_run();
+	irqchip = MVM_IRQCHIP_NONE;
 }
 
 /*
@@ -405,6 +424,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			migrated_counter_loses_no_increment_and_sums_right),
+		cmocka_unit_test(
+			irqchip_machine_migrates_with_its_interrupt_controllers),
 		cmocka_unit_test(
 			ring3_counter_migrates_mid_loop_with_its_memory),
 		cmocka_unit_test(
