@@ -214,7 +214,7 @@ static int do_round(struct mvm_migrate *mg, unsigned round)
 /* [slide:precopy-loop] */
 int mvm_migrate_live(struct mvm_migrate *mg)
 {
-	int64_t left, before = INT64_MAX;
+	int64_t left, before = -1; /* -1: no round to compare with yet */
 	unsigned stuck = 0;
 	int rc = do_round(mg, 0); /* all memory, guest running */
 
@@ -228,7 +228,8 @@ int mvm_migrate_live(struct mvm_migrate *mg)
 			mg->st.stop = MVM_MIG_CONVERGED;
 			return 0;
 		}
-		stuck = left * 10 > before * 9 ? stuck + 1 : 0;
+		/* Not 10% smaller than the round before: no progress. */
+		stuck = before >= 0 && left * 10 > before * 9 ? stuck + 1 : 0;
 		before = left;
 		if (stuck >= 3 || round >= mg->p.max_rounds) {
 			mg->st.stop = stuck >= 3 ? MVM_MIG_NO_PROGRESS
