@@ -8,8 +8,8 @@
  * header's sequence number and both crcs right, so mutations reach the
  * checks behind the checksums (bounds by type, PAGES entries); without
  * it they hit the checksums themselves. The bytes are read back from a
- * memfd by mig_recv(), as the target reads its socket, and each PAGES
- * message that passes mig_pages_check() is written into 256 KiB of
+ * memfd by mvm_mig_recv(), as the target reads its socket, and each PAGES
+ * message that passes mvm_mig_pages_check() is written into 256 KiB of
  * host memory standing in for guest RAM. Any input must end in an
  * error code or the end of the stream: never a crash, an out-of-bounds
  * write (ASan) or a hang.
@@ -67,13 +67,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		abort();
 	write_stream(fd, data + 1, size - 1, data[0] & 1);
-	if (lseek(fd, 0, SEEK_SET) != 0 || mig_conn_init(&c, fd, NULL))
+	if (lseek(fd, 0, SEEK_SET) != 0 || mvm_mig_conn_init(&c, fd, NULL))
 		abort();
-	while (mig_recv(&c, &h) == 0)
+	while (mvm_mig_recv(&c, &h) == 0)
 		if (h.type == MVM_MIG_PAGES &&
-		    mig_pages_check(&h, c.buf, &ram->mem, NULL) == 0)
-			mig_pages_apply(&h, c.buf, &ram->mem);
-	mig_conn_fini(&c);
+		    mvm_mig_pages_check(&h, c.buf, &ram->mem, NULL) == 0)
+			mvm_mig_pages_apply(&h, c.buf, &ram->mem);
+	mvm_mig_conn_fini(&c);
 	close(fd);
 	return 0;
 }

@@ -2,8 +2,8 @@
  * test_migstream.c - the live-migration stream's framing and checks,
  * without /dev/kvm (migrate.h, libminivmm/src/snapshot/migstream.h).
  *
- * Messages are written with the sender's own mig_send() into one end of
- * a socket pair and read back with mig_recv() from the other, then
+ * Messages are written with the sender's own mvm_mig_send() into one end of
+ * a socket pair and read back with mvm_mig_recv() from the other, then
  * damaged byte by byte: each kind of damage must give its own error and
  * a log line that names the message and says what is wrong. PAGES
  * bodies are checked against a memory map of 64 KiB of host memory.
@@ -50,15 +50,15 @@ static struct pair *pair_new(void)
 	assert_non_null(p);
 	log = (struct mvm_log){log_fn, p};
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
-	assert_int_equal(mig_conn_init(&p->tx, p->fd[0], NULL), 0);
-	assert_int_equal(mig_conn_init(&p->rx, p->fd[1], &log), 0);
+	assert_int_equal(mvm_mig_conn_init(&p->tx, p->fd[0], NULL), 0);
+	assert_int_equal(mvm_mig_conn_init(&p->rx, p->fd[1], &log), 0);
 	return p;
 }
 
 static void pair_free(struct pair *p)
 {
-	mig_conn_fini(&p->tx);
-	mig_conn_fini(&p->rx);
+	mvm_mig_conn_fini(&p->tx);
+	mvm_mig_conn_fini(&p->rx);
 	close(p->fd[0]);
 	if (p->fd[1] >= 0)
 		close(p->fd[1]);
@@ -96,18 +96,18 @@ static void messages_round_trip_in_order(void **state)
 
 	(void)state;
 	memset(blob, 0x5a, sizeof(blob));
-	assert_int_equal(mig_send(&p->tx, MVM_SNAP_DEVICE, 1, 0x3f8, "uart",
-				  blob, sizeof(blob)),
+	assert_int_equal(mvm_mig_send(&p->tx, MVM_SNAP_DEVICE, 1, 0x3f8, "uart",
+				      blob, sizeof(blob)),
 			 0);
 	assert_int_equal(
-		mig_send(&p->tx, MVM_MIG_ROUND, 0, 0, "round", NULL, 0), 0);
-	assert_int_equal(mig_recv(&p->rx, &h), 0);
+		mvm_mig_send(&p->tx, MVM_MIG_ROUND, 0, 0, "round", NULL, 0), 0);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), 0);
 	assert_int_equal(h.type, MVM_SNAP_DEVICE);
 	assert_int_equal(h.aux, 0x3f8);
 	assert_int_equal(h.offset, 0);
 	assert_string_equal(h.name, "uart");
 	assert_memory_equal(p->rx.buf, blob, sizeof(blob));
-	assert_int_equal(mig_recv(&p->rx, &h), 0);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), 0);
 	assert_int_equal(h.type, MVM_MIG_ROUND);
 	assert_int_equal(h.offset, 1);
 	assert_int_equal(p->tx.bytes_out, 2 * sizeof(h) + sizeof(blob));
@@ -124,7 +124,7 @@ static void damaged_header_or_body_is_a_checksum_error(void **state)
 	h = hdr(MVM_SNAP_DEVICE, 0, body, sizeof(body));
 	h.aux = 1; /* after the crc: the header no longer matches */
 	raw(p, &h, sizeof(h));
-	assert_int_equal(mig_recv(&p->rx, &h), -EBADMSG);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EBADMSG);
 	assert_logged(p, "message 0: header checksum mismatch");
 	pair_free(p);
 
@@ -133,7 +133,7 @@ static void damaged_header_or_body_is_a_checksum_error(void **state)
 	body[3] ^= 1;
 	raw(p, &h, sizeof(h));
 	raw(p, body, sizeof(body));
-	assert_int_equal(mig_recv(&p->rx, &h), -EBADMSG);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EBADMSG);
 	assert_logged(p, "message 0: (device) body checksum mismatch");
 	pair_free(p);
 }
@@ -145,7 +145,7 @@ static void lost_or_repeated_message_is_refused(void **state)
 
 	(void)state;
 	raw(p, &h, sizeof(h)); /* message 1 where 0 is due */
-	assert_int_equal(mig_recv(&p->rx, &h), -EPROTO);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EPROTO);
 	assert_logged(p, "sequence number 1 (a message lost or repeated)");
 	pair_free(p);
 }
@@ -157,7 +157,7 @@ static void unknown_type_and_oversized_body_are_refused(void **state)
 
 	(void)state;
 	raw(p, &h, sizeof(h));
-	assert_int_equal(mig_recv(&p->rx, &h), -EPROTO);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EPROTO);
 	assert_logged(p, "unknown type 0x7777");
 	pair_free(p);
 
@@ -167,14 +167,14 @@ static void unknown_type_and_oversized_body_are_refused(void **state)
 	h.length = 1ull << 32;
 	h.hdr_crc = mvm_snap_sect_hdr_crc(&h);
 	raw(p, &h, sizeof(h));
-	assert_int_equal(mig_recv(&p->rx, &h), -EPROTO);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EPROTO);
 	assert_logged(p, "(pages) body of 4294967296 bytes, at most");
 	pair_free(p);
 
 	p = pair_new();
 	h = hdr(MVM_MIG_ACK, 0, "x", 1); /* ACK has no body */
 	raw(p, &h, sizeof(h));
-	assert_int_equal(mig_recv(&p->rx, &h), -EPROTO);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EPROTO);
 	pair_free(p);
 }
 
@@ -185,7 +185,7 @@ static void stream_cut_between_or_inside_messages(void **state)
 
 	(void)state;
 	shutdown(p->fd[0], SHUT_WR);
-	assert_int_equal(mig_recv(&p->rx, &h), -EPIPE);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -EPIPE);
 	assert_logged(p, "the connection closed");
 	pair_free(p);
 
@@ -194,14 +194,14 @@ static void stream_cut_between_or_inside_messages(void **state)
 	raw(p, &h, sizeof(h));
 	raw(p, "ab", 2); /* half the body, then the end */
 	shutdown(p->fd[0], SHUT_WR);
-	assert_int_equal(mig_recv(&p->rx, &h), -ENODATA);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -ENODATA);
 	assert_logged(p, "truncated: the connection closed inside it");
 	pair_free(p);
 
 	p = pair_new();
 	raw(p, &h, 10); /* a third of a header */
 	shutdown(p->fd[0], SHUT_WR);
-	assert_int_equal(mig_recv(&p->rx, &h), -ENODATA);
+	assert_int_equal(mvm_mig_recv(&p->rx, &h), -ENODATA);
 	pair_free(p);
 }
 
@@ -223,9 +223,9 @@ static void pages_are_checked_against_guest_ram(void **state)
 	memset(b.data[0], 0xaa, SNAP_PAGE);
 	memset(b.data[1], 0xbb, SNAP_PAGE);
 	h.length = sizeof(b);
-	assert_int_equal(mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
-			 0);
-	mig_pages_apply(&h, (uint8_t *)&b, &ram->mem);
+	assert_int_equal(
+		mvm_mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL), 0);
+	mvm_mig_pages_apply(&h, (uint8_t *)&b, &ram->mem);
 	assert_int_equal(ram->ram[0x1000], 0xaa);
 	assert_int_equal(ram->ram[0x2000 + 100], 0);
 	assert_int_equal(ram->ram[RAM - 1], 0xbb);
@@ -234,20 +234,25 @@ static void pages_are_checked_against_guest_ram(void **state)
 	/* Past the end of RAM, unaligned, a length that does not add up,
 	 * no entries: each refused. */
 	b.ent[2] = RAM;
-	assert_int_equal(mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
-			 -EPROTO);
+	assert_int_equal(
+		mvm_mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
+		-EPROTO);
 	b.ent[2] = 0x3008;
-	assert_int_equal(mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
-			 -EPROTO);
+	assert_int_equal(
+		mvm_mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
+		-EPROTO);
 	b.ent[2] = 0x3000 | MIG_PAGE_ZERO; /* one data page too many */
-	assert_int_equal(mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
-			 -EPROTO);
+	assert_int_equal(
+		mvm_mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
+		-EPROTO);
 	h.flags = 0;
-	assert_int_equal(mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
-			 -EPROTO);
+	assert_int_equal(
+		mvm_mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
+		-EPROTO);
 	h.flags = MVM_MIGRATE_BATCH + 1;
-	assert_int_equal(mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
-			 -EPROTO);
+	assert_int_equal(
+		mvm_mig_pages_check(&h, (uint8_t *)&b, &ram->mem, NULL),
+		-EPROTO);
 	hostram_free(ram);
 }
 

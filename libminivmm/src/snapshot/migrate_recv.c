@@ -14,7 +14,7 @@
  *
  * The machine is not run until the end, so RAM is written through plain
  * pointers from mvm_memmap_hva() (checked per page by
- * mig_pages_check()), and a failure anywhere destroys it: the caller
+ * mvm_mig_pages_check()), and a failure anywhere destroys it: the caller
  * gets a whole machine or none, as with a snapshot restore.
  */
 #include <errno.h>
@@ -38,8 +38,8 @@ struct target {
 
 #define REFUSE(t, h, why)                                                      \
 	(mvm_logf((t)->log, MVM_LOG_ERROR, "migration: message %llu (%s): %s", \
-		  (unsigned long long)(h)->offset, mig_type_name((h)->type),   \
-		  why),                                                        \
+		  (unsigned long long)(h)->offset,                             \
+		  mvm_mig_type_name((h)->type), why),                          \
 	 -EPROTO)
 
 static int on_hello(struct target *t, const struct snap_sect_hdr *h)
@@ -100,10 +100,10 @@ static int on_pages(struct target *t, const struct snap_sect_hdr *h)
 		return 0;
 	}
 	if (h->type == MVM_MIG_PAGES) {
-		int rc = mig_pages_check(h, t->c.buf, mem, t->log);
+		int rc = mvm_mig_pages_check(h, t->c.buf, mem, t->log);
 
 		if (!rc)
-			mig_pages_apply(h, t->c.buf, mem);
+			mvm_mig_pages_apply(h, t->c.buf, mem);
 		return rc;
 	}
 	if (h->type != MVM_SNAP_VM)
@@ -144,8 +144,9 @@ static int on_state(struct target *t, const struct snap_sect_hdr *h)
 	if (rc)
 		mvm_logf(t->log, MVM_LOG_ERROR,
 			 "migration: message %llu (%s %llu): not loaded: %s",
-			 (unsigned long long)h->offset, mig_type_name(h->type),
-			 (unsigned long long)h->aux, strerror(-rc));
+			 (unsigned long long)h->offset,
+			 mvm_mig_type_name(h->type), (unsigned long long)h->aux,
+			 strerror(-rc));
 	return rc;
 }
 
@@ -153,7 +154,7 @@ static int on_state(struct target *t, const struct snap_sect_hdr *h)
 static int step(struct target *t)
 {
 	struct snap_sect_hdr h;
-	int rc = mig_recv(&t->c, &h);
+	int rc = mvm_mig_recv(&t->c, &h);
 
 	if (rc)
 		return rc;
@@ -182,16 +183,16 @@ int mvm_migrate_receive(int fd, const struct mvm_machine_config *base,
 	if (fd < 0 || !out)
 		return -EINVAL;
 	*out = NULL;
-	rc = mig_conn_init(&t.c, fd, t.log);
+	rc = mvm_mig_conn_init(&t.c, fd, t.log);
 	while (!rc)
 		rc = step(&t);
 	if (rc == 1)
-		rc = mig_send(&t.c, MVM_MIG_ACK, 0, 0, "ack", NULL, 0);
+		rc = mvm_mig_send(&t.c, MVM_MIG_ACK, 0, 0, "ack", NULL, 0);
 	if (rc) {
 		mvm_machine_destroy(t.m);
 		t.m = NULL;
 	}
-	mig_conn_fini(&t.c);
+	mvm_mig_conn_fini(&t.c);
 	if (rounds)
 		*rounds = t.rounds;
 	*out = t.m;

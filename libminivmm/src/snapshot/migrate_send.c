@@ -44,7 +44,7 @@ static void throttle(struct mvm_migrate *mg)
 		return;
 	want = (double)(mg->c.bytes_out - mg->round_b0) * 1e9 /
 	       ((double)mg->p.bandwidth * 1048576.0);
-	ahead = want - (double)(mig_now_ns() - mg->round_t0);
+	ahead = want - (double)(mvm_mig_now_ns() - mg->round_t0);
 	if (ahead <= 0)
 		return;
 	ts.tv_sec = (time_t)(ahead / 1e9);
@@ -52,7 +52,7 @@ static void throttle(struct mvm_migrate *mg)
 	nanosleep(&ts, NULL);
 }
 
-int mig_flush(struct mvm_migrate *mg, unsigned round)
+int mvm_mig_flush(struct mvm_migrate *mg, unsigned round)
 {
 	struct iovec v[2] = {{mg->ent, mg->n * 8ull},
 			     {mg->data, mg->ndata * (size_t)SNAP_PAGE}};
@@ -60,8 +60,8 @@ int mig_flush(struct mvm_migrate *mg, unsigned round)
 
 	if (!mg->n)
 		return 0;
-	rc = mig_sendv(&mg->c, MVM_MIG_PAGES, mg->n, round, "pages", v,
-		       mg->ndata ? 2 : 1);
+	rc = mvm_mig_sendv(&mg->c, MVM_MIG_PAGES, mg->n, round, "pages", v,
+			   mg->ndata ? 2 : 1);
 	mg->n = mg->ndata = 0;
 	throttle(mg);
 	return rc;
@@ -84,7 +84,7 @@ static int add_page(struct mvm_migrate *mg, unsigned round, uint64_t gpa,
 		mg->ndata++;
 	}
 	r->pages++;
-	return mg->n == MVM_MIGRATE_BATCH ? mig_flush(mg, round) : 0;
+	return mg->n == MVM_MIGRATE_BATCH ? mvm_mig_flush(mg, round) : 0;
 }
 
 /* --- rounds --------------------------------------------------------------- */
@@ -119,10 +119,10 @@ static int send_all_pages(struct mvm_migrate *mg)
 			rc = add_page(mg, 0, s->gpa + off, s->hva + off, 1);
 		}
 	}
-	return rc ? rc : mig_flush(mg, 0);
+	return rc ? rc : mvm_mig_flush(mg, 0);
 }
 
-int mig_send_pending(struct mvm_migrate *mg, unsigned round)
+int mvm_mig_send_pending(struct mvm_migrate *mg, unsigned round)
 {
 	const struct mvm_memmap *mem = mvm_vm_mem(mg->m->vm);
 	int rc = 0;
@@ -146,13 +146,13 @@ int mig_send_pending(struct mvm_migrate *mg, unsigned round)
 				return -ECANCELED;
 		}
 	}
-	return rc ? rc : mig_flush(mg, round);
+	return rc ? rc : mvm_mig_flush(mg, round);
 }
 
-int64_t mig_collect(struct mvm_migrate *mg)
+int64_t mvm_mig_collect(struct mvm_migrate *mg)
 {
 	struct mvm_vm *vm = mg->m->vm;
-	uint64_t t = mig_now_ns();
+	uint64_t t = mvm_mig_now_ns();
 	int64_t pages = 0, fresh = 0;
 
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
@@ -183,19 +183,19 @@ int64_t mig_collect(struct mvm_migrate *mg)
 static int do_round(struct mvm_migrate *mg, unsigned round)
 {
 	struct mvm_migrate_round *r = &mg->st.round[mg->st.nrounds];
-	uint64_t t0 = mig_now_ns(), b0 = mg->c.bytes_out;
+	uint64_t t0 = mvm_mig_now_ns(), b0 = mg->c.bytes_out;
 	int rc;
 
 	mg->round_t0 = t0;
 	mg->round_b0 = b0;
 	r->phase = round ? MVM_MIG_PHASE_DIRTY : MVM_MIG_PHASE_ROUND0;
-	mig_conn_phase(&mg->c, r->phase);
+	mvm_mig_conn_phase(&mg->c, r->phase);
 	r->dirty_rate = round ? mg->rate : 0;
-	rc = round ? mig_send_pending(mg, round) : send_all_pages(mg);
+	rc = round ? mvm_mig_send_pending(mg, round) : send_all_pages(mg);
 	if (!rc)
-		rc = mig_send(&mg->c, MVM_MIG_ROUND, 0, round, "round", NULL,
-			      0);
-	r->ns = mig_now_ns() - t0;
+		rc = mvm_mig_send(&mg->c, MVM_MIG_ROUND, 0, round, "round",
+				  NULL, 0);
+	r->ns = mvm_mig_now_ns() - t0;
 	r->bytes = mg->c.bytes_out - b0;
 	mg->st.pages += r->pages;
 	mg->st.bytes += r->bytes;
@@ -219,7 +219,7 @@ int mvm_migrate_live(struct mvm_migrate *mg)
 	int rc = do_round(mg, 0); /* all memory, guest running */
 
 	for (unsigned round = 1; !rc; round++) {
-		left = mig_collect(mg); /* what the guest wrote meanwhile */
+		left = mvm_mig_collect(mg); /* what the guest wrote meanwhile */
 		if (left < 0)
 			return (int)left;
 		/* Small enough to send within the downtime budget? */

@@ -23,7 +23,7 @@
 #define DEFAULT_ACK	 10000 /* ms */
 #define ASSUMED_BW	 0.1   /* bytes/ns (100 MB/s) before a measure */
 
-uint64_t mig_now_ns(void)
+uint64_t mvm_mig_now_ns(void)
 {
 	struct timespec t;
 
@@ -95,12 +95,13 @@ static int hello(struct mvm_migrate *mg)
 			      .version = MVM_MIGRATE_VERSION,
 			      .page_size = SNAP_PAGE};
 	struct snap_config c;
-	int rc = mig_send(&mg->c, MVM_MIG_HELLO, 0, 0, "hello", &h, sizeof(h));
+	int rc = mvm_mig_send(&mg->c, MVM_MIG_HELLO, 0, 0, "hello", &h,
+			      sizeof(h));
 
 	mvm_snap_config_fill(mg->m, &c);
 	return rc ? rc
-		  : mig_send(&mg->c, MVM_SNAP_CONFIG, 0, 0, "config", &c,
-			     sizeof(c));
+		  : mvm_mig_send(&mg->c, MVM_SNAP_CONFIG, 0, 0, "config", &c,
+				 sizeof(c));
 }
 
 int mvm_migrate_create(struct mvm_machine *m, int fd,
@@ -117,15 +118,15 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 	if (!mg)
 		return -ENOMEM;
 	mg->m = m;
-	mg->t_start = mig_now_ns();
+	mg->t_start = mvm_mig_now_ns();
 	mg->bw = ASSUMED_BW;
 	mg->data = malloc((size_t)MVM_MIGRATE_BATCH * SNAP_PAGE);
-	rc = mg->data ? mig_conn_init(&mg->c, fd, &m->log) : -ENOMEM;
+	rc = mg->data ? mvm_mig_conn_init(&mg->c, fd, &m->log) : -ENOMEM;
 	set_params(mg, p);
 	mg->c.phase = MVM_MIG_PHASES; /* HELLO and CONFIG: no phase yet */
 	if (!rc)
 		rc = start_logging(mg);
-	mg->t_collect = mig_now_ns();
+	mg->t_collect = mvm_mig_now_ns();
 	if (!rc)
 		rc = hello(mg);
 	if (rc) {
@@ -142,7 +143,7 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 static int emit(void *ctx, unsigned type, unsigned flags, uint64_t aux,
 		const char *name, const void *body, size_t len)
 {
-	return mig_send(ctx, type, flags, aux, name, body, len);
+	return mvm_mig_send(ctx, type, flags, aux, name, body, len);
 }
 
 /* The target's ACK within ack_ms. */
@@ -161,11 +162,11 @@ static int wait_ack(struct mvm_migrate *mg)
 			 mg->p.ack_ms);
 		return rc < 0 ? -errno : -ETIMEDOUT;
 	}
-	rc = mig_recv(&mg->c, &h);
+	rc = mvm_mig_recv(&mg->c, &h);
 	if (!rc && h.type != MVM_MIG_ACK) {
 		mvm_logf(&mg->m->log, MVM_LOG_ERROR,
 			 "migration: the target answered %s, not ack",
-			 mig_type_name(h.type));
+			 mvm_mig_type_name(h.type));
 		rc = -EPROTO;
 	}
 	return rc;
@@ -174,7 +175,7 @@ static int wait_ack(struct mvm_migrate *mg)
 int mvm_migrate_finish(struct mvm_migrate *mg)
 {
 	struct mvm_migrate_round *r = &mg->st.round[mg->st.nrounds];
-	uint64_t t0 = mig_now_ns(), b0 = mg->c.bytes_out;
+	uint64_t t0 = mvm_mig_now_ns(), b0 = mg->c.bytes_out;
 	int64_t left;
 	int rc = 0;
 
@@ -183,30 +184,30 @@ int mvm_migrate_finish(struct mvm_migrate *mg)
 	for (int i = 0; !rc && i < mvm_vm_ncpus(mg->m->vm); i++)
 		rc = mvm_snap_settle(mvm_vm_vcpu(mg->m->vm, i), &mg->m->log);
 	/* After settling: a finished IN or INS may have written RAM. */
-	left = rc ? rc : mig_collect(mg);
+	left = rc ? rc : mvm_mig_collect(mg);
 	if (left < 0)
 		return (int)left;
 	r->phase = MVM_MIG_PHASE_STOP;
 
-	mig_conn_phase(&mg->c, MVM_MIG_PHASE_STOP);
-	rc = mig_send_pending(mg, (unsigned)mg->st.nrounds);
+	mvm_mig_conn_phase(&mg->c, MVM_MIG_PHASE_STOP);
+	rc = mvm_mig_send_pending(mg, (unsigned)mg->st.nrounds);
 	if (!rc) /* closes the last round, even one with no pages */
-		rc = mig_send(&mg->c, MVM_MIG_ROUND, 0,
-			      (unsigned)mg->st.nrounds, "round", NULL, 0);
-	r->ns = mig_now_ns() - t0;
+		rc = mvm_mig_send(&mg->c, MVM_MIG_ROUND, 0,
+				  (unsigned)mg->st.nrounds, "round", NULL, 0);
+	r->ns = mvm_mig_now_ns() - t0;
 	r->bytes = mg->c.bytes_out - b0;
 	mg->st.pages += r->pages;
 	mg->st.nrounds++;
-	mig_conn_phase(&mg->c, MVM_MIG_PHASE_DEVICES);
+	mvm_mig_conn_phase(&mg->c, MVM_MIG_PHASE_DEVICES);
 	if (!rc)
 		rc = mvm_snap_emit_state(mg->m, emit, &mg->c);
 	if (!rc)
-		rc = mig_send(&mg->c, MVM_SNAP_END, 0, 0, "end", NULL, 0);
+		rc = mvm_mig_send(&mg->c, MVM_SNAP_END, 0, 0, "end", NULL, 0);
 	if (!rc)
 		rc = wait_ack(mg);
 	mg->st.bytes = mg->c.bytes_out;
-	mg->st.downtime_ns = mig_now_ns() - t0;
-	mg->st.total_ns = mig_now_ns() - mg->t_start;
+	mg->st.downtime_ns = mvm_mig_now_ns() - t0;
+	mg->st.total_ns = mvm_mig_now_ns() - mg->t_start;
 	if (rc)
 		mvm_logf(&mg->m->log, MVM_LOG_ERROR,
 			 "migration failed in %s: %s; the guest runs on here",
@@ -235,6 +236,6 @@ void mvm_migrate_destroy(struct mvm_migrate *mg)
 	}
 	free(mg->scratch);
 	free(mg->data);
-	mig_conn_fini(&mg->c);
+	mvm_mig_conn_fini(&mg->c);
 	free(mg);
 }

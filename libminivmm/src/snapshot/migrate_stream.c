@@ -9,7 +9,7 @@
  * the largest legal size, and a length over the type's bound is refused
  * before a byte of the body is read. Nothing of a message is used before
  * both crcs matched; a PAGES body is then parsed against the slots of
- * the machine it will be written to (mig_pages_check()).
+ * the machine it will be written to (mvm_mig_pages_check()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 #include "migstream.h"
 #include "minivmm/state.h"
 
-int mig_conn_init(struct mig_conn *c, int fd, const struct mvm_log *log)
+int mvm_mig_conn_init(struct mig_conn *c, int fd, const struct mvm_log *log)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
@@ -30,19 +30,19 @@ int mig_conn_init(struct mig_conn *c, int fd, const struct mvm_log *log)
 	return c->buf ? 0 : -ENOMEM;
 }
 
-void mig_conn_fini(struct mig_conn *c)
+void mvm_mig_conn_fini(struct mig_conn *c)
 {
 	free(c->buf);
 	c->buf = NULL;
 }
 
-void mig_conn_phase(struct mig_conn *c, unsigned phase)
+void mvm_mig_conn_phase(struct mig_conn *c, unsigned phase)
 {
 	c->phase = phase;
 	c->sent_phase = 0;
 }
 
-const char *mig_type_name(unsigned type)
+const char *mvm_mig_type_name(unsigned type)
 {
 	switch (type) {
 	case MVM_MIG_HELLO:
@@ -120,8 +120,9 @@ static void fault_due(struct mig_conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-int mig_sendv(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
-	      const char *name, const struct iovec *iov, int n)
+int mvm_mig_sendv(struct mig_conn *c, unsigned type, unsigned flags,
+		  uint64_t aux, const char *name, const struct iovec *iov,
+		  int n)
 {
 	struct snap_sect_hdr h = {
 		.type = type, .flags = flags, .aux = aux, .offset = c->seq_out};
@@ -146,8 +147,8 @@ int mig_sendv(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
 	if (rc) {
 		mvm_logf(c->log, MVM_LOG_ERROR,
 			 "migration: sending message %llu (%s): %s",
-			 (unsigned long long)c->seq_out, mig_type_name(type),
-			 strerror(-rc));
+			 (unsigned long long)c->seq_out,
+			 mvm_mig_type_name(type), strerror(-rc));
 		return rc;
 	}
 	c->seq_out++;
@@ -155,12 +156,12 @@ int mig_sendv(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
 	return 0;
 }
 
-int mig_send(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
-	     const char *name, const void *body, size_t len)
+int mvm_mig_send(struct mig_conn *c, unsigned type, unsigned flags,
+		 uint64_t aux, const char *name, const void *body, size_t len)
 {
 	struct iovec v = {(void *)body, len};
 
-	return mig_sendv(c, type, flags, aux, name, &v, len ? 1 : 0);
+	return mvm_mig_sendv(c, type, flags, aux, name, &v, len ? 1 : 0);
 }
 
 /* Exactly len bytes: 0, 1 when the stream ended before the first byte,
@@ -211,14 +212,14 @@ static int check_hdr(struct mig_conn *c, struct snap_sect_hdr *h)
 	}
 	if (h->length > (uint64_t)max) {
 		MSG_ERR(c, "(%s) body of %llu bytes, at most %lld allowed",
-			mig_type_name(h->type), (unsigned long long)h->length,
-			(long long)max);
+			mvm_mig_type_name(h->type),
+			(unsigned long long)h->length, (long long)max);
 		return -EPROTO;
 	}
 	return 0;
 }
 
-int mig_recv(struct mig_conn *c, struct snap_sect_hdr *h)
+int mvm_mig_recv(struct mig_conn *c, struct snap_sect_hdr *h)
 {
 	int rc = read_full(c->fd, h, sizeof(*h));
 
@@ -243,15 +244,15 @@ int mig_recv(struct mig_conn *c, struct snap_sect_hdr *h)
 	}
 	if (mvm_crc32(0, c->buf, h->length) != h->body_crc) {
 		MSG_ERR(c, "(%s) body checksum mismatch",
-			mig_type_name(h->type));
+			mvm_mig_type_name(h->type));
 		return -EBADMSG;
 	}
 	c->seq_in++;
 	return 0;
 }
 
-int mig_pages_check(const struct snap_sect_hdr *h, const uint8_t *body,
-		    const struct mvm_memmap *mem, const struct mvm_log *log)
+int mvm_mig_pages_check(const struct snap_sect_hdr *h, const uint8_t *body,
+			const struct mvm_memmap *mem, const struct mvm_log *log)
 {
 	uint64_t n = h->flags, data = 0;
 
@@ -291,8 +292,8 @@ int mig_pages_check(const struct snap_sect_hdr *h, const uint8_t *body,
 	return 0;
 }
 
-void mig_pages_apply(const struct snap_sect_hdr *h, const uint8_t *body,
-		     const struct mvm_memmap *mem)
+void mvm_mig_pages_apply(const struct snap_sect_hdr *h, const uint8_t *body,
+			 const struct mvm_memmap *mem)
 {
 	const uint8_t *data = body + (uint64_t)h->flags * 8;
 

@@ -42,20 +42,21 @@ struct mig_conn {
 	unsigned sent_phase;  /* messages sent in the current phase */
 };
 
-/* 0 or -ENOMEM; mig_conn_fini() frees. */
-int mig_conn_init(struct mig_conn *c, int fd, const struct mvm_log *log);
-void mig_conn_fini(struct mig_conn *c);
+/* 0 or -ENOMEM; mvm_mig_conn_fini() frees. */
+int mvm_mig_conn_init(struct mig_conn *c, int fd, const struct mvm_log *log);
+void mvm_mig_conn_fini(struct mig_conn *c);
 /* Enter a phase (resets the fault hook's count). */
-void mig_conn_phase(struct mig_conn *c, unsigned phase);
+void mvm_mig_conn_phase(struct mig_conn *c, unsigned phase);
 
 /* Name of a message type, stream-only or snapshot section. */
-const char *mig_type_name(unsigned type);
+const char *mvm_mig_type_name(unsigned type);
 
 /* Send one message whose body is the concatenation of iov[0..n). */
-int mig_sendv(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
-	      const char *name, const struct iovec *iov, int n);
-int mig_send(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
-	     const char *name, const void *body, size_t len);
+int mvm_mig_sendv(struct mig_conn *c, unsigned type, unsigned flags,
+		  uint64_t aux, const char *name, const struct iovec *iov,
+		  int n);
+int mvm_mig_send(struct mig_conn *c, unsigned type, unsigned flags,
+		 uint64_t aux, const char *name, const void *body, size_t len);
 
 /*
  * Receive and check one message: header crc, sequence number, a known
@@ -64,15 +65,16 @@ int mig_send(struct mig_conn *c, unsigned type, unsigned flags, uint64_t aux,
  * -EPIPE the stream ended between messages, -ENODATA inside one,
  * -EBADMSG a checksum, -EPROTO anything else wrong.
  */
-int mig_recv(struct mig_conn *c, struct snap_sect_hdr *h);
+int mvm_mig_recv(struct mig_conn *c, struct snap_sect_hdr *h);
 
 /* Parse a received PAGES body against mem: every entry page aligned,
  * inside a slot, the length exact. 0 or -EPROTO (logged). */
-int mig_pages_check(const struct snap_sect_hdr *h, const uint8_t *body,
-		    const struct mvm_memmap *mem, const struct mvm_log *log);
+int mvm_mig_pages_check(const struct snap_sect_hdr *h, const uint8_t *body,
+			const struct mvm_memmap *mem,
+			const struct mvm_log *log);
 /* Copy a checked PAGES body into guest memory. */
-void mig_pages_apply(const struct snap_sect_hdr *h, const uint8_t *body,
-		     const struct mvm_memmap *mem);
+void mvm_mig_pages_apply(const struct snap_sect_hdr *h, const uint8_t *body,
+			 const struct mvm_memmap *mem);
 
 /* --- the source (migrate_send.c: rounds; migrate_src.c: the rest) ----- */
 
@@ -95,14 +97,14 @@ struct mvm_migrate {
 };
 
 /* Monotonic nanoseconds. */
-uint64_t mig_now_ns(void);
+uint64_t mvm_mig_now_ns(void);
 /* Send the batch being filled. */
-int mig_flush(struct mvm_migrate *mg, unsigned round);
+int mvm_mig_flush(struct mvm_migrate *mg, unsigned round);
 /* The pending set out as PAGES of `round`, bits cleared as pages go. */
-int mig_send_pending(struct mvm_migrate *mg, unsigned round);
+int mvm_mig_send_pending(struct mvm_migrate *mg, unsigned round);
 /* Every slot's dirty log ORed into the pending set: pages in it, or
  * -errno. Sets rate (the pages new to the set per second since the
  * last collect) and t_collect. */
-int64_t mig_collect(struct mvm_migrate *mg);
+int64_t mvm_mig_collect(struct mvm_migrate *mg);
 
 #endif
