@@ -36,7 +36,7 @@
 
 #define ROUNDS	3
 #define WARM_MS 300
-#define GUEST	"build/examples/migrate-counter.elf"
+#define GUEST	MVM_GUEST_DIR "/migrate-counter.elf"
 
 static double ms_of(uint64_t ns)
 {

@@ -128,6 +128,8 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ucall-tour.elf,examples/ucall-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-count.elf,examples/smp-count.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/echo.elf,examples/echo.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ticks.elf,examples/ticks.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/apic-ticks.elf,examples/apic-ticks.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/irq-latency.elf,examples/irq-latency.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/serial-irq.elf,examples/serial-irq.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/chaos.elf,examples/chaos.c \
 	examples/chaos-vectors.S))

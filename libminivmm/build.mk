@@ -10,6 +10,7 @@ LIB_SRCS := \
 	libminivmm/src/core/escape.c \
 	libminivmm/src/core/kvm.c \
 	libminivmm/src/core/quirks.c \
+	libminivmm/src/core/hostinfo.c \
 	libminivmm/src/core/memory.c \
 	libminivmm/src/core/memslot.c \
 	libminivmm/src/core/dirty.c \
@@ -90,6 +91,7 @@ LIB_SRCS += \
 	libminivmm/src/container/ns.c \
 	libminivmm/src/container/rootfs.c \
 	libminivmm/src/container/cgroup_detect.c \
+	libminivmm/src/container/devices.c \
 	libminivmm/src/container/cgroup.c \
 	libminivmm/src/container/caps.c \
 	libminivmm/src/container/seccomp.c \

@@ -6,6 +6,7 @@ MVM_SRCS := \
 	mvm/main.c \
 	mvm/cli.c \
 	mvm/cmd_run.c \
+	mvm/run_irq.c \
 	mvm/run_opts.c \
 	mvm/run_report.c \
 	mvm/run_smp.c \

@@ -33,6 +33,7 @@
 #include "console.h"
 #include "migrate_cli.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -66,17 +67,30 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
 	};
-	int rc = mvm_machine_create(&cfg, m);
+	int rc;
 
+	runirq_config(&cfg);
+	rc = mvm_machine_create(&cfg, m);
 	if (rc < 0) {
 		cli_error(CMD, "cannot create a VM: %s (try 'mvm doctor')",
 			  strerror(-rc));
 		return rc;
 	}
+	rc = runirq_attach(CMD, *m);
+	if (rc < 0)
+		return rc;
+	/* One line per error: the loader's reason, not it and then ours. */
+	char why[256];
+	cli_hold_errors(why, sizeof(why));
 	rc = mvm_machine_load(*m, o->image,
 			      o->mode_set ? (int)o->mode : MVM_MODE_AUTO);
+	cli_hold_errors(NULL, 0);
+	const char *reason = cli_held_reason(why, o->image);
 	if (rc < 0)
-		cli_error(CMD, "cannot load '%s': %s", o->image, strerror(-rc));
+		cli_error(CMD, "cannot load '%s': %s", o->image,
+			  reason ? reason : strerror(-rc));
+	else if (reason) /* an error the loader got over */
+		cli_error(CMD, "error: %s", reason);
 	return rc;
 }
 
@@ -105,6 +119,10 @@ static int report_quit(struct console *con)
 		sigabbrev_np(con->signo));
 	return MVM_EXIT_FAIL;
 }
+
+/* cmd_run() sets this when no -T was given, so the message can say
+ * where the limit came from. */
+static int limit_is_default;
 
 /*
  * The run loop. A guest that never exits (`jmp $`) would keep KVM_RUN
@@ -138,9 +156,14 @@ int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
 	console_stop(con);
 	if (console_quit(con))
 		return report_quit(con);
-	if (rc == -ETIMEDOUT)
-		cli_error(CMD, "timed out after %.3g s (guest RIP %#llx)",
-			  timeout_ms / 1000.0, (unsigned long long)e.rip);
+	if (rc == -ETIMEDOUT) /* say which limit, and how to change it */
+		cli_error(CMD,
+			  "timed out after %.3g s (guest RIP %#llx): %s; -T "
+			  "SEC sets another, -T 0 none",
+			  timeout_ms / 1000.0, (unsigned long long)e.rip,
+			  limit_is_default
+				  ? "the default run limit for an image"
+				  : "the run limit (-T)");
 	else if (rc < 0)
 		cli_error(CMD, "KVM_RUN failed: %s", strerror(-rc));
 	report_markers(m);
@@ -229,6 +252,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.verbose)
 		logctx.level = MVM_LOG_DEBUG;
+	limit_is_default = !o.timeout_set;
 	status = MVM_EXIT_FAIL;
 	console_init(&con, o.raw);
 	if (machine_build(&m, &o, &logctx, &con) == 0) {
@@ -249,8 +273,14 @@ int cmd_run(int argc, char **argv)
 		}
 		status = migcli_finish(m, status);
 		status = snapcli_finish(m, status);
+		if (o.stats)
+			runirq_report(stderr, m);
 	}
 	console_stop(&con);
+	if (m)
+		mvm_machine_stop(m);
+	runirq_detach();
 	mvm_machine_destroy(m);
+	runirq_free();
 	return status;
 }

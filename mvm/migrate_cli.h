@@ -19,14 +19,14 @@ struct mvm_machine;
 struct mvm_machine_config;
 
 /* getopt_long() codes of the source's options (no short forms). */
-#define MIGCLI_OPT_TO	    0x1101 /* --migrate-to HOST:PORT */
-#define MIGCLI_OPT_AFTER    0x1102 /* --migrate-after SEC */
-#define MIGCLI_OPT_ROUNDS   0x1103 /* --migrate-rounds N */
-#define MIGCLI_OPT_DOWNTIME 0x1104 /* --migrate-downtime MS */
-#define MIGCLI_OPT_CSV	    0x1105 /* --migrate-csv FILE */
-#define MIGCLI_OPT_LISTEN   0x1106 /* --listen [HOST:]PORT (restore) */
+#define MIGCLI_OPT_TO	    0x1201 /* --migrate-to HOST:PORT */
+#define MIGCLI_OPT_AFTER    0x1202 /* --migrate-after SEC */
+#define MIGCLI_OPT_ROUNDS   0x1203 /* --migrate-rounds N */
+#define MIGCLI_OPT_DOWNTIME 0x1204 /* --migrate-downtime MS */
+#define MIGCLI_OPT_CSV	    0x1205 /* --migrate-csv FILE */
+#define MIGCLI_OPT_LISTEN   0x1206 /* --listen [HOST:]PORT (restore) */
 
-#define MIGCLI_OPT_BW 0x1107 /* --migrate-bandwidth MIBS */
+#define MIGCLI_OPT_BW 0x1207 /* --migrate-bandwidth MIBS */
 
 #define MIGCLI_IS_OPT(c)                                    \
 	(((c) >= MIGCLI_OPT_TO && (c) <= MIGCLI_OPT_CSV) || \

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "migrate_cli.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_opts.h"
 #include "snapshot_cli.h"
 
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 		"  -s, --stats         print exit counts and handler times "
 		"at the end\n"
 		"  -T, --timeout SEC   stop the guest after SEC seconds "
-		"(default: none)\n"
+		"(default 10; none\n"
+		"                      with --gdb; -T 0: no limit)\n"
 		"  -f, --flat          IMAGE is a flat binary whatever its "
 		"name\n"
 		"  -c, --cpus N        N vCPUs (1-8), each on its own thread "
@@ -50,6 +52,7 @@ static void usage(FILE *f)
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
 		"  -v, --verbose       show the library's debug messages\n");
+	runirq_usage(f);
 	snapcli_usage(f);
 	migcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
@@ -116,7 +119,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 		      o->mem < MVM_RAM_MIN || o->mem > MVM_RAM_MAX ||
 		      o->mem % 4096;
 	else if (c == 'T')
-		bad = cli_parse_seconds(arg, &o->timeout_ms) < 0;
+		bad = cli_parse_limit(arg, &o->timeout_ms) < 0,
+		o->timeout_set = 1;
 	else if (c == 'c')
 		bad = sscanf(arg, "%d%c", &o->cpus, &(char){0}) != 1 ||
 		      o->cpus < 1 || o->cpus > MVM_MAX_VCPUS;
@@ -142,9 +146,24 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "address, PORT 0-65535) or unix:PATH",
 			  arg);
 	else
-		cli_error(CMD, "bad --timeout '%s': need seconds %s", arg,
-			  CLI_SECONDS_RANGE);
+		cli_error(CMD,
+			  "bad --timeout '%s': need seconds %s, or 0 for no "
+			  "limit",
+			  arg, CLI_SECONDS_RANGE);
 	return -EINVAL;
+}
+
+/*
+ * A guest that never exits and never finishes (`jmp $`) would keep `mvm
+ * run` busy forever, with nothing on the screen to say why; so a plain
+ * image gets a limit unless -T says otherwise, and the message when it
+ * fires names -T (cmd_run.c). Waiting for gdb is interactive: no limit.
+ */
+unsigned run_default_limit_ms(const struct run_opts *o)
+{
+	if (o->gdb_host)
+		return 0;
+	return RUN_IMAGE_LIMIT_MS;
 }
 
 /*
@@ -167,6 +186,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		SNAPCLI_LONGOPTS,
+		RUNIRQ_LONGOPTS,
 		MIGCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -193,6 +213,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {
+			if (runirq_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else if (MIGCLI_IS_OPT(c)) {
 			if (migcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
@@ -208,5 +231,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		return MVM_EXIT_USAGE;
 	}
 	o->image = argv[optind];
-	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
+	if (!o->timeout_set)
+		o->timeout_ms = run_default_limit_ms(o);
+	if (snapcli_check(CMD) < 0 || runirq_check(CMD) < 0)
+		return MVM_EXIT_USAGE;
+	return cli_check_image(CMD, o->image) == -EINVAL ? MVM_EXIT_FAIL : -1;
 }

@@ -114,6 +114,15 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 	if (!m || fd < 0 || !out)
 		return -EINVAL;
 	*out = NULL;
+	/* The snapshot's rule (save.c): no section carries a user-space
+	 * 8254's count or the irqfd wiring yet. */
+	if (m->cfg.irq_flags) {
+		mvm_logf(&m->log, MVM_LOG_ERROR,
+			 "migration: machines with irqfd lines or a user-space "
+			 "PIT (irq_flags 0x%x) cannot migrate yet",
+			 m->cfg.irq_flags);
+		return -EOPNOTSUPP;
+	}
 	mg = calloc(1, sizeof(*mg));
 	if (!mg)
 		return -ENOMEM;
