@@ -10,13 +10,14 @@
 #   dirty     dirty-log scan per GiB, shadow-paging traps vs EPT (Lab 2)
 #   disk      the emulated disk vs virtio-blk (mmio, pci; plain, fast)
 #   emu       instructions/s: the real-mode interpreter (emu.h) vs KVM
+#   migrate   live-migration downtime and total time by dirty rate
 #
 # A bench is bench/bench_NAME.c plus its name below and the guests it
 # runs in BENCH_GUESTS; MVM_GUEST_DIR tells it where they are.
 
-BENCH_NAMES := exit snapshot irq memvirt dirty disk emu
+BENCH_NAMES := exit snapshot irq memvirt dirty disk emu migrate
 BENCH_GUESTS := irq-latency.elf pt-switch.elf disk-bench.elf loop-real.bin \
-	cpl-compute.elf
+	cpl-compute.elf migrate-counter.elf
 
 BENCH_BINS := $(BENCH_NAMES:%=$(BUILD)/bench/bench_%)
 BENCH_GUEST_ELFS := $(BENCH_GUESTS:%=$(BUILD)/examples/%)
@@ -45,3 +46,12 @@ bench: $(BENCH_BINS) $(BENCH_GUEST_ELFS) $(BUILD)/debugger/bench_step
 	$(Q)for b in $(BENCH_BINS) $(BUILD)/debugger/bench_step; do \
 		$$b || exit 1; \
 	done
+
+# The live-migration plot: pages per round at three dirty rates, from the
+# checked-in CSVs (bench/migrate-runs.sh makes them; bench/migrate.gp).
+MIGRATE_PLOT := $(BUILD)/bench/migrate-rounds.svg
+ALL_TARGETS += $(MIGRATE_PLOT)
+$(MIGRATE_PLOT): bench/migrate.gp $(wildcard bench/migrate/*.csv)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GNUPLOT $@")
+	$(Q)gnuplot -e "dir='bench/migrate'; out='$@'" bench/migrate.gp

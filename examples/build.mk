@@ -156,6 +156,8 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-irq.elf,examples/virtio-irq.c \
 	examples/runtime/virtio.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/sensitive.elf,examples/sensitive.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/sensitive-umip.elf,examples/sensitive-umip.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/migrate-counter.elf,examples/migrate-counter.c \
+	examples/migrate-ring3.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

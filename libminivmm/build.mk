@@ -89,6 +89,14 @@ LIB_SRCS += \
 	libminivmm/src/snapshot/save.c \
 	libminivmm/src/snapshot/restore.c
 
+# Live migration: the stream, the source's rounds and ends, the target
+# (migrate.h).
+LIB_SRCS += \
+	libminivmm/src/snapshot/migrate_stream.c \
+	libminivmm/src/snapshot/migrate_send.c \
+	libminivmm/src/snapshot/migrate_src.c \
+	libminivmm/src/snapshot/migrate_recv.c
+
 # Container runtime (container.h; Lab 5).
 LIB_SRCS += \
 	libminivmm/src/container/util.c \

@@ -17,7 +17,10 @@ MVM_SRCS := \
 	mvm/cmd_compare.c \
 	mvm/snapshot_cli.c \
 	mvm/walk_cli.c \
-	mvm/cmd_restore.c
+	mvm/cmd_restore.c \
+	mvm/migrate_cli.c \
+	mvm/migrate_report.c \
+	mvm/migrate_target.c
 
 MVM_LIBS :=
 # The program is build/mvm, so its objects cannot live in build/mvm/:

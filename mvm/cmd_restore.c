@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "console.h"
+#include "migrate_cli.h"
 #include "minivmm/minivmm.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -38,11 +39,13 @@ struct restore_opts {
 	int raw;	     /* --raw: guest output untouched */
 	unsigned timeout_ms; /* 0 = until the guest stops */
 	const char *file;    /* the snapshot */
+	const char *listen;  /* --listen: a migration instead */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mvm restore [options] FILE\n\n"
+	fprintf(f, "usage: mvm restore [options] FILE\n"
+		   "       mvm restore [options] --listen [HOST:]PORT\n\n"
 		   "Restore the machine saved in FILE (mvm run "
 		   "--snapshot-on-exit, Ctrl-A s)\nand run it on from where "
 		   "it was saved.\n\n"
@@ -50,6 +53,10 @@ static void usage(FILE *f)
 		   "(reads all of it)\n"
 		   "      --copy          read RAM into memory instead of "
 		   "mapping the file\n"
+		   "      --listen [HOST:]PORT  receive a live migration "
+		   "(mvm run --migrate-to)\n"
+		   "                      instead of FILE (HOST default "
+		   "127.0.0.1; PORT 0: any, printed)\n"
 		   "  -t, --trace         print every exit to stderr\n"
 		   "  -T, --timeout SEC   stop the guest after SEC seconds "
 		   "(as in mvm run;\n"
@@ -67,6 +74,7 @@ static int parse_args(int argc, char **argv, struct restore_opts *o)
 	static const struct option opts[] = {
 		{"verify", no_argument, NULL, 'V'},
 		{"copy", no_argument, NULL, 'C'},
+		{"listen", required_argument, NULL, MIGCLI_OPT_LISTEN},
 		{"trace", no_argument, NULL, 't'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"raw", no_argument, NULL, 'r'},
@@ -82,6 +90,8 @@ static int parse_args(int argc, char **argv, struct restore_opts *o)
 		if (c == 'h') {
 			usage(stdout);
 			return MVM_EXIT_OK;
+		} else if (c == MIGCLI_OPT_LISTEN) {
+			o->listen = optarg;
 		} else if (c == 'V' || c == 'C') {
 			o->flags |= c == 'V' ? MVM_SNAP_VERIFY : MVM_SNAP_COPY;
 		} else if (c == 't' || c == 'r' || c == 'v') {
@@ -105,13 +115,13 @@ static int parse_args(int argc, char **argv, struct restore_opts *o)
 			return cli_bad_option(CMD, argv, c);
 		}
 	}
-	if (argc - optind != 1) {
+	if (argc - optind != (o->listen ? 0 : 1)) {
 		cli_error(CMD, "%s (try '%s --help')",
 			  optind < argc ? "too many arguments" : "missing FILE",
 			  CMD);
 		return MVM_EXIT_USAGE;
 	}
-	o->file = argv[optind];
+	o->file = o->listen ? NULL : argv[optind];
 	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
 }
 
@@ -129,6 +139,8 @@ static int restore(struct mvm_machine **m, const struct restore_opts *o,
 	char why[256];
 	int rc;
 
+	if (o->listen)
+		return migcli_receive(CMD, o->listen, &base, m);
 	if (cli_check_image(CMD, o->file) == -EINVAL)
 		return -EINVAL; /* a FIFO would block the open() */
 	clock_gettime(CLOCK_MONOTONIC, &t0);

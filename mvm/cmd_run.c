@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "console.h"
+#include "migrate_cli.h"
 #include "minivmm/minivmm.h"
 #include "run_irq.h"
 #include "run_emulate.h"
@@ -154,7 +155,7 @@ int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
 	if (timeout_ms)
 		mvm_vcpu_set_deadline(vcpu, timeout_ms);
 	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(con) &&
-	       !snapcli_poll(m, con)) {
+	       !snapcli_poll(m, con) && !migcli_poll(m, con)) {
 		rc = mvm_machine_step(m, 0, &e, &v); /* one exit */
 		if (trace && rc == 0)
 			report_trace(mvm_machine_vm(m), &e);
@@ -262,6 +263,11 @@ int cmd_run(int argc, char **argv)
 		cli_error(CMD, "--gdb drives one vCPU: leave out --cpus");
 		return MVM_EXIT_USAGE;
 	}
+	if (migcli_enabled() && (o.cpus > 1 || o.gdb_host)) {
+		cli_error(CMD, "--migrate-to migrates one vCPU without gdb: "
+			       "leave out --cpus and --gdb");
+		return MVM_EXIT_USAGE;
+	}
 	if (o.verbose)
 		logctx.level = MVM_LOG_DEBUG;
 	limit_is_default = !o.timeout_set;
@@ -285,6 +291,7 @@ int cmd_run(int argc, char **argv)
 			status = report_quit(&con);
 		}
 		status = walkcli_finish(m, status);
+		status = migcli_finish(m, status);
 		status = snapcli_finish(m, status);
 		if (o.stats)
 			runirq_report(stderr, m);

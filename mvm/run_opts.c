@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "console.h"
+#include "migrate_cli.h"
 #include "minivmm/minivmm.h"
 #include "run_irq.h"
 #include "run_opts.h"
@@ -65,6 +66,7 @@ static void usage(FILE *f)
 	runirq_usage(f);
 	snapcli_usage(f);
 	walkcli_usage(f);
+	migcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
 		   "ends in .bin\n(or with --flat); a file that starts with "
@@ -78,8 +80,9 @@ static void usage(FILE *f)
 	console_print_keys(f, "  ");
 	fprintf(f, "From a pipe, EOF stops input (the guest runs on) and "
 		   "SIGINT stops the VM.\n"
-		   "Exit status: 0 halted/DONE or Ctrl-A x, 1 guest failed, "
-		   "timed out or was\nstopped by a signal, 2 usage error.\n");
+		   "Exit status: 0 halted/DONE, Ctrl-A x or migrated, 1 guest "
+		   "failed, timed\nout or was stopped by a signal, 2 usage "
+		   "error.\n");
 }
 
 /* --gdb [HOST:]PORT: an IPv4 address and a port (0 = any free one);
@@ -240,6 +243,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		SNAPCLI_LONGOPTS,
 		RUNIRQ_LONGOPTS,
 		WALKCLI_LONGOPTS,
+		MIGCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -275,6 +279,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 				return MVM_EXIT_USAGE;
 		} else if (c == WALKCLI_OPT) {
 			if (walkcli_option(CMD, optarg) < 0)
+				return MVM_EXIT_USAGE;
+		} else if (MIGCLI_IS_OPT(c)) {
+			if (migcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);

@@ -8,6 +8,8 @@ set -eu
 
 PKGS="build-essential make pkg-config libcmocka-dev libncurses-dev
 libreadline-dev libcapstone-dev clang-format tmux gdb"
+# bench/migrate.gp: the live-migration plot `make` draws.
+PKGS="$PKGS gnuplot-nox"
 # make fuzz: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 PKGS="$PKGS clang libclang-rt-dev"
 PKGS="$PKGS ${MVM_EXTRA_PKGS:-}"

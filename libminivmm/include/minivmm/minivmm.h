@@ -76,6 +76,7 @@
 #include "virtio_devs.h"
 #include "virtio_pci.h"
 #include "emu.h"
+#include "migrate.h"
 
 #pragma GCC visibility pop
 

@@ -27,8 +27,7 @@
 		 i, mvm_snap_type_name((s)->type),                           \
 		 (unsigned long long)(s)->aux, __VA_ARGS__)
 
-/* The body size each fixed-size section must have (0: any). */
-static uint64_t body_size(unsigned type)
+uint64_t mvm_snap_body_size(unsigned type)
 {
 	switch (type) {
 	case MVM_SNAP_CONFIG:
@@ -58,7 +57,7 @@ static int check_against_config(const struct snap_image *img,
 	}
 	for (int i = 1; i < img->nsects; i++) {
 		const struct snap_sect_hdr *s = &img->sect[i];
-		uint64_t want = body_size(s->type);
+		uint64_t want = mvm_snap_body_size(s->type);
 
 		if (want && s->length != want) {
 			SECT_ERR(log, i, s,
@@ -149,10 +148,9 @@ static int put_ram(struct mvm_vm *vm, const struct snap_image *img, int i,
 }
 
 /* A DEVICE section to the device at the same bus, base and name. */
-static int put_device(struct mvm_machine *m, const struct snap_image *img,
-		      int i)
+static int put_device(struct mvm_machine *m, const struct snap_sect_hdr *s,
+		      const void *body, int i)
 {
-	const struct snap_sect_hdr *s = &img->sect[i];
 	const struct mvm_bus *bus =
 		s->flags ? mvm_vm_mmio_bus(m->vm) : mvm_vm_pio_bus(m->vm);
 	int rc;
@@ -163,7 +161,7 @@ static int put_device(struct mvm_machine *m, const struct snap_image *img,
 		if (e->base != s->aux || !e->ops->load ||
 		    strcmp(e->ops->name, s->name))
 			continue;
-		rc = e->ops->load(e->dev, img->body[i], s->length);
+		rc = e->ops->load(e->dev, body, s->length);
 		if (rc < 0)
 			SECT_ERR(&m->log, i, s, "device '%s' refused it: %s",
 				 s->name, strerror(-rc));
@@ -176,9 +174,9 @@ static int put_device(struct mvm_machine *m, const struct snap_image *img,
 
 /* The machine the config describes, empty; the VMM-side facts of the
  * last load (mode, image, page tables) as they were. */
-static int build(const struct snap_config *c,
-		 const struct mvm_machine_config *base,
-		 struct mvm_machine **out)
+int mvm_snap_build(const struct snap_config *c,
+		   const struct mvm_machine_config *base,
+		   struct mvm_machine **out)
 {
 	struct mvm_machine_config cfg = {0};
 	int rc;
@@ -208,6 +206,28 @@ static int build(const struct snap_config *c,
 	return 0;
 }
 
+int mvm_snap_apply(struct mvm_machine *m, int i, const struct snap_sect_hdr *s,
+		   const void *body)
+{
+	switch (s->type) {
+	case MVM_SNAP_VM:
+		return mvm_vm_state_set(m->vm, body);
+	case MVM_SNAP_VCPU:
+		if (s->aux >= (uint64_t)mvm_vm_ncpus(m->vm))
+			return -EINVAL;
+		return mvm_vcpu_state_set(mvm_vm_vcpu(m->vm, (int)s->aux),
+					  body);
+	case MVM_SNAP_DEVICE:
+		return put_device(m, s, body, i);
+	case MVM_SNAP_LABMSR:
+		if (!(m->devices & MVM_MDEV_LAB1))
+			return -ENOENT;
+		return mvm_labmsr_load(&m->labmsr, body, s->length);
+	default:
+		return -EINVAL;
+	}
+}
+
 /* Step 3 after the build: sections in state.h's order (VM before
  * vCPUs); RAM first, so that nothing reads memory not yet there. */
 static int apply(struct mvm_machine *m, const struct snap_image *img,
@@ -226,19 +246,8 @@ static int apply(struct mvm_machine *m, const struct snap_image *img,
 				continue;
 			if (s->type == MVM_SNAP_RAM)
 				rc = put_ram(m->vm, img, i, flags);
-			else if (s->type == MVM_SNAP_VM)
-				rc = mvm_vm_state_set(m->vm, img->body[i]);
-			else if (s->type == MVM_SNAP_VCPU)
-				rc = mvm_vcpu_state_set(
-					mvm_vm_vcpu(m->vm, (int)s->aux),
-					img->body[i]);
-			else if (s->type == MVM_SNAP_DEVICE)
-				rc = put_device(m, img, i);
-			else if (!(m->devices & MVM_MDEV_LAB1))
-				rc = -ENOENT;
 			else
-				rc = mvm_labmsr_load(&m->labmsr, img->body[i],
-						     s->length);
+				rc = mvm_snap_apply(m, i, s, img->body[i]);
 			if (rc)
 				SECT_ERR(&m->log, i, s, "not restored: %s",
 					 strerror(-rc));
@@ -267,7 +276,7 @@ int mvm_snapshot_restore(const char *path,
 	}
 	rc = check_against_config(img, log);
 	if (!rc)
-		rc = build(img->body[0], base, out);
+		rc = mvm_snap_build(img->body[0], base, out);
 	if (!rc)
 		rc = apply(*out, img, flags);
 	if (rc) {

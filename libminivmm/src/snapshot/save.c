@@ -77,10 +77,11 @@ static int put_section(struct writer *w, unsigned type, unsigned flags,
 	return rc ? rc : put_hdr(w, &s);
 }
 
-static int put_config(struct writer *w, struct mvm_machine *m)
+void mvm_snap_config_fill(struct mvm_machine *m, struct snap_config *c)
 {
 	struct mvm_vm *vm = m->vm;
-	struct snap_config c = {
+
+	*c = (struct snap_config){
 		.ram_size = mvm_vm_ram_size(vm),
 		.ncpus = (uint32_t)mvm_vm_ncpus(vm),
 		.irqchip = m->cfg.irqchip,
@@ -99,23 +100,21 @@ static int put_config(struct writer *w, struct mvm_machine *m)
 		.img_lo = m->img.lo,
 		.img_hi = m->img.hi,
 	};
-
-	return put_section(w, MVM_SNAP_CONFIG, 0, 0, "config", &c, sizeof(c));
 }
 
-static int put_cpus(struct writer *w, struct mvm_machine *m)
+static int put_cpus(struct mvm_machine *m, mvm_snap_emit_fn *emit, void *ctx)
 {
 	struct mvm_vcpu_state *st = malloc(sizeof(*st));
 	struct mvm_vm_state vst;
 	int rc = st ? mvm_vm_state_get(m->vm, &vst) : -ENOMEM;
 
 	if (!rc)
-		rc = put_section(w, MVM_SNAP_VM, 0, 0, "vm", &vst, sizeof(vst));
+		rc = emit(ctx, MVM_SNAP_VM, 0, 0, "vm", &vst, sizeof(vst));
 	for (int i = 0; !rc && i < mvm_vm_ncpus(m->vm); i++) {
 		rc = mvm_vcpu_state_get(mvm_vm_vcpu(m->vm, i), st);
 		if (!rc)
-			rc = put_section(w, MVM_SNAP_VCPU, 0, (uint64_t)i,
-					 "vcpu", st, sizeof(*st));
+			rc = emit(ctx, MVM_SNAP_VCPU, 0, (uint64_t)i, "vcpu",
+				  st, sizeof(*st));
 	}
 	free(st);
 	return rc;
@@ -123,7 +122,7 @@ static int put_cpus(struct writer *w, struct mvm_machine *m)
 
 /* Each device with a save(), by bus, base and name. A blob's size is
  * a u16 (state.h), so one buffer of that size holds any. */
-static int put_devices(struct writer *w, struct mvm_machine *m)
+static int put_devices(struct mvm_machine *m, mvm_snap_emit_fn *emit, void *ctx)
 {
 	const struct mvm_bus *bus[2] = {mvm_vm_pio_bus(m->vm),
 					mvm_vm_mmio_bus(m->vm)};
@@ -140,18 +139,33 @@ static int put_devices(struct writer *w, struct mvm_machine *m)
 				continue;
 			n = e->ops->save(e->dev, blob, len);
 			rc = n < 0 ? n
-				   : put_section(w, MVM_SNAP_DEVICE, b, e->base,
-						 e->ops->name, blob, (size_t)n);
+				   : emit(ctx, MVM_SNAP_DEVICE, b, e->base,
+					  e->ops->name, blob, (size_t)n);
 		}
 	if (!rc && (m->devices & MVM_MDEV_LAB1)) {
 		int n = mvm_labmsr_save(&m->labmsr, blob, len);
 
 		rc = n < 0 ? n
-			   : put_section(w, MVM_SNAP_LABMSR, 0, 0, "labmsr",
-					 blob, (size_t)n);
+			   : emit(ctx, MVM_SNAP_LABMSR, 0, 0, "labmsr", blob,
+				  (size_t)n);
 	}
 	free(blob);
 	return rc;
+}
+
+int mvm_snap_emit_state(struct mvm_machine *m, mvm_snap_emit_fn *emit,
+			void *ctx)
+{
+	int rc = put_cpus(m, emit, ctx);
+
+	return rc ? rc : put_devices(m, emit, ctx);
+}
+
+/* The file writer as an emitter (mvm_snap_emit_state()). */
+static int emit_to_file(void *ctx, unsigned type, unsigned flags, uint64_t aux,
+			const char *name, const void *body, size_t len)
+{
+	return put_section(ctx, type, flags, aux, name, body, len);
 }
 
 /* Where the next page with data may be: SEEK_DATA on a shared memfd,
@@ -210,7 +224,7 @@ static int put_ram(struct writer *w, const struct mvm_slot *s)
  * without running the guest, which is how a VMM settles a vCPU before
  * reading its state.
  */
-static int settle(struct mvm_vcpu *vcpu, const struct mvm_log *log)
+int mvm_snap_settle(struct mvm_vcpu *vcpu, const struct mvm_log *log)
 {
 	struct kvm_run *run = mvm_vcpu_kvm_run(vcpu);
 	int r, err;
@@ -273,12 +287,13 @@ static int write_all(struct writer *w, struct mvm_machine *m)
 	const struct mvm_memmap *mem = mvm_vm_mem(m->vm);
 	struct snap_file_hdr h = {.magic = MVM_SNAP_MAGIC,
 				  .version = MVM_SNAP_VERSION};
-	int rc = put_config(w, m);
+	struct snap_config c;
+	int rc;
 
+	mvm_snap_config_fill(m, &c);
+	rc = put_section(w, MVM_SNAP_CONFIG, 0, 0, "config", &c, sizeof(c));
 	if (!rc)
-		rc = put_cpus(w, m);
-	if (!rc)
-		rc = put_devices(w, m);
+		rc = mvm_snap_emit_state(m, emit_to_file, w);
 	for (int i = 0; !rc && i < MVM_MAX_SLOTS; i++)
 		if (mem->slots[i].used)
 			rc = put_ram(w, &mem->slots[i]);
@@ -317,7 +332,7 @@ int mvm_snapshot_save(struct mvm_machine *m, const char *path)
 	if (!rc)
 		rc = check_not_mapped(m, path);
 	for (int i = 0; !rc && i < mvm_vm_ncpus(m->vm); i++)
-		rc = settle(mvm_vm_vcpu(m->vm, i), &m->log);
+		rc = mvm_snap_settle(mvm_vm_vcpu(m->vm, i), &m->log);
 	if (rc)
 		return rc;
 	if (asprintf(&tmp, "%s.tmp", path) < 0)

@@ -7,6 +7,7 @@
 #ifndef MINIVMM_SNAPFILE_H
 #define MINIVMM_SNAPFILE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "minivmm/log.h"
@@ -91,5 +92,35 @@ int mvm_snap_page_is_zero(const uint8_t *p);
 int mvm_snap_image_open(struct snap_image *img, const char *path,
 			const struct mvm_log *log);
 void mvm_snap_image_close(struct snap_image *img);
+
+/* --- shared with live migration (migrate.h) ---------------------------- */
+
+struct mvm_machine;
+struct mvm_vcpu;
+
+/* The machine's config as a CONFIG section holds it (save.c). */
+void mvm_snap_config_fill(struct mvm_machine *m, struct snap_config *c);
+/* One section: a file writer puts it in the file, migration on the wire. */
+typedef int mvm_snap_emit_fn(void *ctx, unsigned type, unsigned flags,
+			     uint64_t aux, const char *name, const void *body,
+			     size_t len);
+/* VM, each VCPU, each DEVICE, LABMSR: every section but CONFIG, RAM and
+ * END, in the file's order, through emit (save.c). m is quiet. */
+int mvm_snap_emit_state(struct mvm_machine *m, mvm_snap_emit_fn *emit,
+			void *ctx);
+/* Finish a vCPU's pending I/O before its state is read (save.c). */
+int mvm_snap_settle(struct mvm_vcpu *vcpu, const struct mvm_log *log);
+
+/* The body size a fixed-size section must have, 0: any (restore.c). */
+uint64_t mvm_snap_body_size(unsigned type);
+/* An empty machine as config c describes it (restore.c). */
+int mvm_snap_build(const struct snap_config *c,
+		   const struct mvm_machine_config *base,
+		   struct mvm_machine **out);
+/* Put one VM, VCPU, DEVICE or LABMSR section into m (restore.c); the
+ * body's size was checked against mvm_snap_body_size(); i numbers the
+ * section in messages. 0 or -errno. */
+int mvm_snap_apply(struct mvm_machine *m, int i, const struct snap_sect_hdr *s,
+		   const void *body);
 
 #endif

@@ -1,0 +1,278 @@
+/*
+ * test_migrate_cli.c - live migration between two mvm processes:
+ * `mvm restore --listen 127.0.0.1:0` (the target says which port it
+ * got) and `mvm run --migrate-to` (the source) with the counter guest
+ * (examples/migrate-counter.c, level and length typed on its stdin;
+ * 16000 iterations where a migration must end before the guest does).
+ * The source's output followed by the target's is one whole run; the
+ * source writes its numbers as CSV. With the fault hook
+ * (MVM_MIGRATE_FAULT, migrate_cli.c) the connection is cut in the
+ * stop-and-copy: the source finishes the run itself, the target exits
+ * with an error; a target SIGKILLed mid-round and a port nobody listens
+ * on leave the source running too. Every command runs under timeout(1)
+ * but the target that is killed (the test kills it within seconds).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+#define MVM	"timeout 60 " MVM_BUILD_DIR "/mvm"
+#define COUNTER MVM_GUEST_DIR "/migrate-counter.elf"
+#define OUT_MAX 65536
+
+static char dir[128]; /* this run's files */
+
+/* The whole file at dir/name, NUL-terminated (empty if none). */
+static char *slurp(const char *name)
+{
+	static char buf[4][OUT_MAX];
+	static int next;
+	char path[256];
+	char *b = buf[next++ % 4];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(b, 1, OUT_MAX - 1, f);
+		fclose(f);
+	}
+	b[n] = 0;
+	return b;
+}
+
+/* sh -c cmd in the background; its pid. */
+static pid_t spawn(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Start the target; the port it listens on (read from its stderr).
+ * bare: mvm itself is the process *pid (no timeout(1) in between, so a
+ * signal to *pid reaches mvm; the caller then kills it itself). */
+static int start_target_as(pid_t *pid, int bare)
+{
+	const char *p = NULL;
+
+	*pid = spawn("exec %s restore --listen 127.0.0.1:0 </dev/null "
+		     ">%s/t.out 2>%s/t.err",
+		     bare ? MVM_BUILD_DIR "/mvm" : MVM, dir, dir);
+	for (int i = 0; i < 1000 && !p; i++) {
+		p = strstr(slurp("t.err"), "migration on 127.0.0.1:");
+		if (!p)
+			usleep(10000);
+	}
+	if (!p)
+		fail_msg("the target never said its port: %s", slurp("t.err"));
+	return atoi(p + strlen("migration on 127.0.0.1:"));
+}
+
+static int start_target(pid_t *pid)
+{
+	return start_target_as(pid, 0);
+}
+
+/* Every count line of a whole run of iters in order, then a checked
+ * final line. */
+static void assert_whole_run(const char *out, unsigned iters)
+{
+	const char *p = out;
+	char want[32];
+
+	for (unsigned n = 256; n <= iters; n += 256) {
+		char line[32];
+
+		snprintf(line, sizeof(line), "count %u\n", n);
+		p = strstr(p, line);
+		if (!p)
+			fail_msg("no \"count %u\" in order:\n%s", n, out);
+		p += strlen(line);
+	}
+	snprintf(want, sizeof(want), "final %u sum 0x", iters);
+	if (!strstr(out, want) || !strstr(out, " check ok\n"))
+		fail_msg("no checked final line:\n%s", out);
+}
+
+static int setup(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	fixture_require_kvm();
+	snprintf(dir, sizeof(dir), "/tmp/migcli-%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void guest_moves_to_the_other_process_and_finishes_there(void **s)
+{
+	pid_t target, source;
+	int port = start_target(&target);
+	char all[2 * OUT_MAX];
+
+	(void)s;
+	source = spawn("printf 24 | " MVM " run --migrate-to 127.0.0.1:%d "
+		       "--migrate-after 0.3 --migrate-csv %s/m.csv %s "
+		       ">%s/s.out 2>%s/s.err",
+		       port, dir, COUNTER, dir, dir);
+	assert_int_equal(wait_status(source), 0);
+	assert_int_equal(wait_status(target), 0);
+	if (!strstr(slurp("s.err"), "mvm run: migrated: "))
+		fail_msg("source: %s", slurp("s.err"));
+	assert_non_null(strstr(slurp("s.err"), "runs on in the target"));
+	assert_non_null(strstr(slurp("t.err"), "resuming"));
+	assert_null(strstr(slurp("s.out"), "final"));
+	snprintf(all, sizeof(all), "%s%s", slurp("s.out"), slurp("t.out"));
+	assert_whole_run(all, 16000);
+	/* The CSV: labelled, a header, round 0 first, stop-and-copy last. */
+	assert_non_null(strstr(slurp("m.csv"), "# minivmm live migration"));
+	assert_non_null(strstr(slurp("m.csv"), "KVM backend "));
+	assert_non_null(strstr(slurp("m.csv"), "round,phase,pages,bytes,ms,"
+					       "dirty_mib_s\n0,round0,"));
+	assert_non_null(strstr(slurp("m.csv"), ",stop,"));
+}
+
+static void cut_in_stop_and_copy_source_finishes_target_fails(void **s)
+{
+	pid_t target, source;
+	int port = start_target(&target);
+
+	(void)s;
+	source = spawn("printf 24 | MVM_MIGRATE_FAULT=stop:1 " MVM
+		       " run --migrate-to 127.0.0.1:%d --migrate-after 0.3 "
+		       "%s >%s/s.out 2>%s/s.err",
+		       port, COUNTER, dir, dir);
+	assert_int_equal(wait_status(source), 0);
+	assert_int_equal(wait_status(target), 1);
+	if (!strstr(slurp("s.err"), "failed") ||
+	    !strstr(slurp("s.err"), "the guest runs on here"))
+		fail_msg("source: %s", slurp("s.err"));
+	assert_whole_run(slurp("s.out"), 16000);
+	if (!strstr(slurp("t.err"), "connection closed") ||
+	    !strstr(slurp("t.err"), "no guest to run"))
+		fail_msg("target: %s", slurp("t.err"));
+	assert_string_equal(slurp("t.out"), "");
+}
+
+/*
+ * The target process dies (SIGKILL) in the middle of round 0, which a
+ * 2 MiB/s cap stretches over seconds: no fault hook, a real broken
+ * connection. The source reports it and finishes the run (16000
+ * iterations, so that the failure is seen before the end) itself.
+ */
+static void target_killed_mid_round_source_finishes(void **s)
+{
+	pid_t target, source;
+	int port = start_target_as(&target, 1);
+
+	(void)s;
+	source = spawn("printf 24 | " MVM " run --migrate-to 127.0.0.1:%d "
+		       "--migrate-bandwidth 2 %s >%s/s.out 2>%s/s.err",
+		       port, COUNTER, dir, dir);
+	for (int i = 0; i < 1000 && !strstr(slurp("s.err"), "migrating to");
+	     i++)
+		usleep(10000);
+	usleep(300000); /* well inside round 0 */
+	kill(target, SIGKILL);
+	wait_status(target);
+	assert_int_equal(wait_status(source), 0);
+	if (!strstr(slurp("s.err"), "failed (live rounds") ||
+	    !strstr(slurp("s.err"), "the guest runs on here"))
+		fail_msg("source: %s", slurp("s.err"));
+	assert_whole_run(slurp("s.out"), 16000);
+}
+
+/* A port nobody listens on: bound (so the kernel picked a free one),
+ * never listened on, closed. */
+static int dead_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void nobody_listening_is_a_message_and_the_guest_runs_on(void **s)
+{
+	pid_t source;
+
+	(void)s;
+	source = spawn("printf 23 | " MVM " run --migrate-to 127.0.0.1:%d "
+		       "%s >%s/s.out 2>%s/s.err",
+		       dead_port(), COUNTER, dir, dir);
+	assert_int_equal(wait_status(source), 0);
+	if (!strstr(slurp("s.err"), "failed (connect: Connection refused)"))
+		fail_msg("source: %s", slurp("s.err"));
+	assert_whole_run(slurp("s.out"), 8000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			guest_moves_to_the_other_process_and_finishes_there,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			cut_in_stop_and_copy_source_finishes_target_fails,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			target_killed_mid_round_source_finishes, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			nobody_listening_is_a_message_and_the_guest_runs_on,
+			setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
