@@ -124,6 +124,7 @@ LIB_SRCS += \
 	libminivmm/src/virtio/blk.c \
 	libminivmm/src/virtio/rng.c \
 	libminivmm/src/virtio/console.c \
+	libminivmm/src/virtio/balloon.c \
 	libminivmm/src/virtio/vmachine.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

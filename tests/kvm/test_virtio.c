@@ -190,7 +190,8 @@ static void cmdline_announces_each_device(void **state)
 	struct box b = {0};
 	struct mvm_machine_config cfg = {
 		.irqchip = MVM_IRQCHIP_KERNEL,
-		.virtio = MVM_VIRTIO_DEV_RNG | MVM_VIRTIO_DEV_CONSOLE,
+		.virtio = MVM_VIRTIO_DEV_RNG | MVM_VIRTIO_DEV_CONSOLE |
+			  MVM_VIRTIO_DEV_BALLOON,
 	};
 	struct mvm_machine *m = mbox_machine(&b, &cfg);
 	char line[200];
@@ -198,7 +199,8 @@ static void cmdline_announces_each_device(void **state)
 	(void)state;
 	mvm_machine_virtio_cmdline(m, line, sizeof(line));
 	assert_string_equal(line, "virtio_mmio.device=0x200@0xc0000200:6 "
-				  "virtio_mmio.device=0x200@0xc0000400:7");
+				  "virtio_mmio.device=0x200@0xc0000400:7 "
+				  "virtio_mmio.device=0x200@0xc0000600:9");
 	mvm_machine_destroy(m);
 }
 

@@ -138,6 +138,7 @@
 #define MVM_VIRTIO_SLOT_BLK	0
 #define MVM_VIRTIO_SLOT_RNG	1
 #define MVM_VIRTIO_SLOT_CONSOLE 2
+#define MVM_VIRTIO_SLOT_BALLOON 3
 
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */
