@@ -13,8 +13,10 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_opts.h"
 #include "snapshot_cli.h"
+#include "walk_cli.h"
 
 #define CMD "mvm run"
 
@@ -34,7 +36,8 @@ static void usage(FILE *f)
 		"  -s, --stats         print exit counts and handler times "
 		"at the end\n"
 		"  -T, --timeout SEC   stop the guest after SEC seconds "
-		"(default: none)\n"
+		"(default 10; none\n"
+		"                      with --gdb; -T 0: no limit)\n"
 		"  -f, --flat          IMAGE is a flat binary whatever its "
 		"name\n"
 		"  -c, --cpus N        N vCPUs (1-8), each on its own thread "
@@ -55,7 +58,9 @@ static void usage(FILE *f)
 		"      --virtio-plain  every queue kick exits (no "
 		"ioeventfd/irqfd)\n"
 		"  -v, --verbose       show the library's debug messages\n");
+	runirq_usage(f);
 	snapcli_usage(f);
+	walkcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
 		   "ends in .bin\n(or with --flat); a file that starts with "
@@ -158,7 +163,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 		      o->mem < MVM_RAM_MIN || o->mem > MVM_RAM_MAX ||
 		      o->mem % 4096;
 	else if (c == 'T')
-		bad = cli_parse_seconds(arg, &o->timeout_ms) < 0;
+		bad = cli_parse_limit(arg, &o->timeout_ms) < 0,
+		o->timeout_set = 1;
 	else if (c == 'c')
 		bad = sscanf(arg, "%d%c", &o->cpus, &(char){0}) != 1 ||
 		      o->cpus < 1 || o->cpus > MVM_MAX_VCPUS;
@@ -184,9 +190,24 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "address, PORT 0-65535) or unix:PATH",
 			  arg);
 	else
-		cli_error(CMD, "bad --timeout '%s': need seconds %s", arg,
-			  CLI_SECONDS_RANGE);
+		cli_error(CMD,
+			  "bad --timeout '%s': need seconds %s, or 0 for no "
+			  "limit",
+			  arg, CLI_SECONDS_RANGE);
 	return -EINVAL;
+}
+
+/*
+ * A guest that never exits and never finishes (`jmp $`) would keep `mvm
+ * run` busy forever, with nothing on the screen to say why; so a plain
+ * image gets a limit unless -T says otherwise, and the message when it
+ * fires names -T (cmd_run.c). Waiting for gdb is interactive: no limit.
+ */
+unsigned run_default_limit_ms(const struct run_opts *o)
+{
+	if (o->gdb_host)
+		return 0;
+	return RUN_IMAGE_LIMIT_MS;
 }
 
 /*
@@ -212,6 +233,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"virtio", required_argument, NULL, OPT_VIRTIO},
 		{"virtio-plain", no_argument, NULL, OPT_VIRTIO_PLAIN},
 		SNAPCLI_LONGOPTS,
+		RUNIRQ_LONGOPTS,
+		WALKCLI_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -241,6 +264,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {
+			if (runirq_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
+		} else if (c == WALKCLI_OPT) {
+			if (walkcli_option(CMD, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);
 		}
@@ -253,5 +282,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		return MVM_EXIT_USAGE;
 	}
 	o->image = argv[optind];
-	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
+	if (!o->timeout_set)
+		o->timeout_ms = run_default_limit_ms(o);
+	if (snapcli_check(CMD) < 0 || runirq_check(CMD) < 0)
+		return MVM_EXIT_USAGE;
+	return cli_check_image(CMD, o->image) == -EINVAL ? MVM_EXIT_FAIL : -1;
 }

@@ -37,6 +37,8 @@
  *               |   ...                        |
  *   RAM end     +------------------------------+  ram_size (<= MVM_RAM_MAX)
  *               |   unbacked                   |
+ *   0x0800_0000 | Lab 2: page-table pool slot  |  MVM_PTPOOL_ADDR
+ *               | (read-only, shadow.h)        |
  *   0xc000_0000 +------------------------------+  MVM_MMIO_BASE
  *               | virtio-mmio slots, 0x200 each|  MVM_VIRTIO_MMIO_ADDR(i)
  *   0xc000_1000 +------------------------------+
@@ -116,6 +118,12 @@
 #define MVM_RAM_DEFAULT (64ULL << 20)
 #define MVM_RAM_MIN	(2ULL << 20)
 #define MVM_RAM_MAX	0xc0000000ULL
+
+/* Lab 2: a guest that builds its own page tables keeps them in this
+ * pool, a slot of its own above the default RAM that the VMM may make
+ * read-only to trap every table write (shadow.h). */
+#define MVM_PTPOOL_ADDR 0x08000000ULL
+#define MVM_PTPOOL_SIZE 0x10000ULL
 
 /* MMIO window (never backed by RAM). */
 #define MVM_MMIO_BASE	   0xc0000000ULL
