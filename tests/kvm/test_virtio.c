@@ -214,12 +214,13 @@ static void cmdline_announces_each_device(void **state)
 
 /* virtio-irq.c: three reads, each completion an interrupt the guest's
  * handler acknowledges (InterruptStatus bit 0 = used buffer). */
-static void run_irq(int plain)
+static void run_irq(int plain, unsigned irq_flags)
 {
 	struct box b = {0};
 	char path[64];
 	struct mvm_machine_config cfg = {
 		.irqchip = MVM_IRQCHIP_KERNEL,
+		.irq_flags = irq_flags,
 		.virtio = MVM_VIRTIO_DEV_BLK,
 		.disk = path,
 		.virtio_plain = plain,
@@ -248,13 +249,21 @@ static void run_irq(int plain)
 static void completions_interrupt_through_irqfd(void **state)
 {
 	(void)state;
-	run_irq(0);
+	run_irq(0, 0);
 }
 
 static void completions_interrupt_through_irq_line(void **state)
 {
 	(void)state;
-	run_irq(1);
+	run_irq(1, 0);
+}
+
+/* Lab 3's irqfd machine: the plain path's line is itself an irqfd
+ * (level, resampled at the guest's EOI). */
+static void completions_interrupt_through_irqfd_machine_line(void **state)
+{
+	(void)state;
+	run_irq(1, MVM_MIRQ_IRQFD);
 }
 
 /* `mvm run CMDLINE-ARGS` with a timeout; its exit status, output in out. */
@@ -304,6 +313,8 @@ int main(void)
 		cmocka_unit_test(cmdline_announces_each_device),
 		cmocka_unit_test(completions_interrupt_through_irqfd),
 		cmocka_unit_test(completions_interrupt_through_irq_line),
+		cmocka_unit_test(
+			completions_interrupt_through_irqfd_machine_line),
 		cmocka_unit_test(mvm_run_disk_ro_refuses_writes),
 	};
 
