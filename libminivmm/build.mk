@@ -156,6 +156,7 @@ LIB_SRCS += \
 	libminivmm/src/virtio/blk.c \
 	libminivmm/src/virtio/rng.c \
 	libminivmm/src/virtio/console.c \
+	libminivmm/src/virtio/balloon.c \
 	libminivmm/src/virtio/vmachine.c
 
 # virtio-pci: the transport on the PCI host bridge (virtio_pci.h).

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -443,6 +445,116 @@ static void console_transmits_and_receives(void **state)
 	env_free(e);
 }
 
+/* 5.5.6: inflated pages go back to the host. With RAM in a memfd (as a
+ * machine's is) the file's allocated blocks drop by exactly the pages
+ * given, and the guest reads zeros there afterwards. */
+static void balloon_inflate_returns_pages_to_the_host(void **state)
+{
+	struct env *e = env_new();
+	struct mvm_memmap mem = {0};
+	struct mvm_virtio_balloon *b;
+	struct mvm_virtio_balloon_info info;
+	const size_t size = 1 << 20;
+	uint32_t pfns[4] = {0x80, 0x81, 0x90, 0xff};
+	struct stat before, after;
+	uint8_t *ram;
+	int fd = memfd_create("vballoon-test", 0);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(ram != MAP_FAILED);
+	memset(ram, 0xab, size); /* every page allocated */
+	memset(ram, 0, 0x20000); /* but the rings and buffers clean */
+	assert_true(mvm_memmap_add(&mem, 0, size, ram, 0) >= 0);
+	e->ctx.mem = &mem;
+	hostram_free(e->h); /* the rings live in the memfd RAM now */
+	e->h = calloc(1, sizeof(*e->h));
+	e->h->ram = ram;
+	assert_int_equal(mvm_virtio_balloon_create(&e->ctx, &b), 0);
+	assert_int_equal(mvm_virtio_mmio_create(NULL, mvm_virtio_balloon_dev(b),
+						3, 0, &e->t),
+			 0);
+	driver_init(e, 2);
+	mvm_virtio_balloon_set_target(b, 4);
+	assert_int_equal(rd(e, MVM_VMMIO_CONFIG), 4); /* num_pages */
+	assert_int_equal(rd(e, MVM_VMMIO_INT_STATUS), MVM_VIRTIO_INT_CONFIG);
+
+	memcpy(ram + BUF, pfns, sizeof(pfns));
+	put_desc(e, 0, 0, BUF, sizeof(pfns), 0);
+	assert_int_equal(fstat(fd, &before), 0);
+	assert_int_equal(submit(e, MVM_VIRTIO_BALLOON_INFLATE), 0);
+	assert_int_equal(fstat(fd, &after), 0);
+	assert_int_equal((before.st_blocks - after.st_blocks) * 512, 4 * 4096);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(ram[pfns[i] * 4096ULL + 7], 0);
+	assert_int_equal(ram[0x82 * 4096ULL], 0xab); /* neighbours kept */
+	wr(e, MVM_VMMIO_CONFIG + 4, 4);		     /* actual */
+	mvm_virtio_balloon_info(b, &info);
+	assert_int_equal(info.inflated, 4);
+	assert_int_equal(info.actual, 4);
+
+	/* a PFN beyond RAM is the driver's error: NEEDS_RESET */
+	pfns[0] = 0x100;
+	memcpy(ram + BUF, pfns, 4);
+	put_desc(e, 0, 0, BUF, 4, 0);
+	e->avail[0]++; /* ring slot 1 holds head 0 already (zeroed) */
+	memcpy(ram + RINGS + 0x400 + 2, &e->avail[0], 2);
+	wr(e, MVM_VMMIO_QUEUE_NOTIFY, 0);
+	assert_true(rd(e, MVM_VMMIO_STATUS) & MVM_VIRTIO_S_NEEDS_RESET);
+	assert_non_null(strstr(e->log, "PFN 0x100 is not guest RAM"));
+
+	mvm_virtio_mmio_destroy(e->t);
+	e->t = NULL;
+	mvm_virtio_balloon_destroy(b);
+	munmap(ram, size);
+	close(fd);
+	free(e->h);
+	free(e);
+}
+
+/* 5.5.6.3: the driver's stats buffer is read, kept, and handed back
+ * when the host asks for fresh figures. */
+static void balloon_stats_are_read_and_requested(void **state)
+{
+	struct env *e = env_new();
+	struct mvm_virtio_balloon *b;
+	struct mvm_virtio_balloon_info info;
+	uint8_t st[20];
+	uint16_t tag = MVM_VIRTIO_BALLOON_S_MEMFREE, tag2 = 5;
+	uint64_t val = 12345, val2 = 65536;
+	uint8_t *avail = e->h->ram + RINGS + 2 * 0x1000ULL + 0x400;
+	uint16_t one = 1;
+
+	(void)state;
+	assert_int_equal(mvm_virtio_balloon_create(&e->ctx, &b), 0);
+	assert_int_equal(mvm_virtio_mmio_create(NULL, mvm_virtio_balloon_dev(b),
+						3, 0, &e->t),
+			 0);
+	driver_init(e, 3);
+	memcpy(st, &tag, 2);
+	memcpy(st + 2, &val, 8);
+	memcpy(st + 10, &tag2, 2);
+	memcpy(st + 12, &val2, 8);
+	memcpy(e->h->ram + BUF, st, sizeof(st));
+	put_desc(e, 2, 0, BUF, sizeof(st), 0);
+	memcpy(avail + 2, &one, 2);
+	assert_int_equal(mvm_virtio_balloon_request_stats(b), -EAGAIN);
+	wr(e, MVM_VMMIO_QUEUE_NOTIFY, MVM_VIRTIO_BALLOON_STATS);
+	mvm_virtio_balloon_info(b, &info);
+	assert_int_equal(info.nstats, 1);
+	assert_int_equal(info.stats[MVM_VIRTIO_BALLOON_S_MEMFREE], 12345);
+	assert_int_equal(info.stats[MVM_VIRTIO_BALLOON_S_MEMTOT], 65536);
+	assert_int_equal(used_idx(e, 2), 0); /* held by the device */
+	assert_int_equal(mvm_virtio_balloon_request_stats(b), 0);
+	assert_int_equal(used_idx(e, 2), 1); /* handed back */
+	mvm_virtio_mmio_destroy(e->t);
+	e->t = NULL;
+	mvm_virtio_balloon_destroy(b);
+	env_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +567,8 @@ int main(void)
 		cmocka_unit_test(blk_get_id_names_the_file),
 		cmocka_unit_test(rng_fills_buffer),
 		cmocka_unit_test(console_transmits_and_receives),
+		cmocka_unit_test(balloon_inflate_returns_pages_to_the_host),
+		cmocka_unit_test(balloon_stats_are_read_and_requested),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

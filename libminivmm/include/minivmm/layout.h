@@ -156,6 +156,7 @@
 #define MVM_VIRTIO_SLOT_BLK	0
 #define MVM_VIRTIO_SLOT_RNG	1
 #define MVM_VIRTIO_SLOT_CONSOLE 2
+#define MVM_VIRTIO_SLOT_BALLOON 3
 /* The ucall device again, on the MMIO bus (4-byte store of the mailbox's
  * address, as the OUT to MVM_PORT_UCALL): for code that cannot do port
  * I/O, such as ring-3 code with IOPL 0 (Intel SDM Vol. 1, 19.5). */

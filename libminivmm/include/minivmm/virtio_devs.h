@@ -65,12 +65,38 @@ struct mvm_virtio_dev *mvm_virtio_console_dev(struct mvm_virtio_console *c);
 size_t mvm_virtio_console_input(struct mvm_virtio_console *c, const char *buf,
 				size_t len);
 
+/* --- virtio-balloon (5.5) ------------------------------------------------- */
+
+struct mvm_virtio_balloon;
+int mvm_virtio_balloon_create(const struct mvm_dev_ctx *ctx,
+			      struct mvm_virtio_balloon **out);
+void mvm_virtio_balloon_destroy(struct mvm_virtio_balloon *b);
+struct mvm_virtio_dev *mvm_virtio_balloon_dev(struct mvm_virtio_balloon *b);
+/* Ask the guest to hold `pages` 4 KiB pages in its balloon: config
+ * num_pages, then a configuration change interrupt (5.5.6). */
+void mvm_virtio_balloon_set_target(struct mvm_virtio_balloon *b,
+				   uint32_t pages);
+struct mvm_virtio_balloon_info {
+	uint32_t target;   /* num_pages asked for */
+	uint32_t actual;   /* what the driver says it holds (config) */
+	uint64_t inflated; /* pages the guest gave back */
+	uint64_t deflated; /* pages it took back */
+	uint64_t stats[MVM_VIRTIO_BALLOON_S_NR]; /* by tag, last report */
+	uint64_t nstats;			 /* reports received */
+};
+void mvm_virtio_balloon_info(struct mvm_virtio_balloon *b,
+			     struct mvm_virtio_balloon_info *info);
+/* Ask for fresh statistics: return the buffer the driver left in the
+ * statsq (5.5.6.3). 0, or -EAGAIN when the device holds none. */
+int mvm_virtio_balloon_request_stats(struct mvm_virtio_balloon *b);
+
 /* --- in a machine (config.virtio, machine.h) ------------------------------ */
 
 /* config.virtio bits: which devices the machine gets. */
 #define MVM_VIRTIO_DEV_BLK     (1u << 0) /* needs config.disk */
 #define MVM_VIRTIO_DEV_RNG     (1u << 1)
 #define MVM_VIRTIO_DEV_CONSOLE (1u << 2)
+#define MVM_VIRTIO_DEV_BALLOON (1u << 3)
 
 /* config.virtio_transport. */
 #define MVM_VIRTIO_TRANSPORT_MMIO 0
@@ -84,6 +110,7 @@ struct mvm_machine_virtio {
 	struct mvm_virtio_blk *blk;
 	struct mvm_virtio_rng *rng;
 	struct mvm_virtio_console *console;
+	struct mvm_virtio_balloon *balloon;
 	struct mvm_virtio_mmio *mmio[4]; /* by layout.h slot */
 	struct mvm_pci *pci;		 /* PCI transport: the host bridge */
 	struct mvm_virtio_pci *vpci[4];	 /* PCI transport, by layout.h slot */

@@ -181,6 +181,20 @@ struct mvm_virtio_blk_req {
 #define MVM_VPCI_COMMON_LEN  0x38
 #define MVM_VPCI_NO_VECTOR   0xffff
 
+/* --- virtio-balloon (5.5) --- */
+
+#define MVM_VIRTIO_BALLOON_F_STATS_VQ 1	 /* the statsq exists (5.5.3) */
+#define MVM_VIRTIO_BALLOON_INFLATE    0	 /* queue: pages to give back */
+#define MVM_VIRTIO_BALLOON_DEFLATE    1	 /* queue: pages taken back */
+#define MVM_VIRTIO_BALLOON_STATS      2	 /* queue: memory statistics */
+#define MVM_VIRTIO_BALLOON_PFN_SHIFT  12 /* PFNs count 4 KiB pages (5.5.6) */
+
+/* Statistics tags (5.5.6.3); the driver sends {le16 tag, le64 val}. */
+#define MVM_VIRTIO_BALLOON_S_MEMFREE 4
+#define MVM_VIRTIO_BALLOON_S_MEMTOT  5
+#define MVM_VIRTIO_BALLOON_S_AVAIL   6
+#define MVM_VIRTIO_BALLOON_S_NR	     16 /* tags this device keeps */
+
 #pragma GCC visibility pop
 
 #endif

@@ -115,6 +115,12 @@ int mvm_machine_virtio_attach(struct mvm_machine *m)
 			rc = plug(m, mvm_virtio_console_dev(v->console),
 				  MVM_VIRTIO_SLOT_CONSOLE);
 	}
+	if (!rc && (c->virtio & MVM_VIRTIO_DEV_BALLOON)) {
+		rc = mvm_virtio_balloon_create(&ctx, &v->balloon);
+		if (!rc)
+			rc = plug(m, mvm_virtio_balloon_dev(v->balloon),
+				  MVM_VIRTIO_SLOT_BALLOON);
+	}
 	if (!rc && v->pci)
 		rc = mvm_pci_attach(v->pci, m);
 	if (!rc)
@@ -136,6 +142,7 @@ void mvm_machine_virtio_detach(struct mvm_machine *m)
 	mvm_virtio_blk_destroy(v->blk);
 	mvm_virtio_rng_destroy(v->rng);
 	mvm_virtio_console_destroy(v->console);
+	mvm_virtio_balloon_destroy(v->balloon);
 	/* No vCPU runs again: the bus entries that name it go unused. */
 	mvm_pci_destroy(v->pci);
 	free(v);
@@ -201,5 +208,7 @@ int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size)
 		dev_stats(mvm_virtio_rng_dev(v->rng), buf, size, &used);
 	if (v && v->console)
 		dev_stats(mvm_virtio_console_dev(v->console), buf, size, &used);
+	if (v && v->balloon)
+		dev_stats(mvm_virtio_balloon_dev(v->balloon), buf, size, &used);
 	return (int)used;
 }
