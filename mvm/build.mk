@@ -9,6 +9,7 @@ MVM_SRCS := \
 	mvm/run_opts.c \
 	mvm/run_report.c \
 	mvm/run_smp.c \
+	mvm/run_linux.c \
 	mvm/console.c \
 	mvm/cmd_doctor.c \
 	mvm/cmd_ctr.c \

@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_linux.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -217,6 +218,8 @@ int cmd_run(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	if (o.kernel)
+		return run_linux(&o);
 	if (o.gdb_host && o.cpus > 1) {
 		cli_error(CMD, "--gdb drives one vCPU: leave out --cpus");
 		return MVM_EXIT_USAGE;

@@ -49,6 +49,10 @@ static void usage(FILE *f)
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
 		"  -v, --verbose       show the library's debug messages\n");
+	fprintf(f, "      --kernel FILE   boot a Linux bzImage or vmlinux "
+		   "instead of IMAGE\n"
+		   "      --initrd FILE   its initramfs; --append ARGS: more "
+		   "kernel command line\n");
 	snapcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
@@ -144,6 +148,23 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 	return -EINVAL;
 }
 
+/* --kernel takes the place of IMAGE; --initrd and --append need it, and
+ * the Linux machine has one vCPU and no gdb stub (yet). */
+static int run_linux_check(int operands, const struct run_opts *o)
+{
+	const char *bad = !o->kernel	? "--initrd/--append need --kernel"
+			  : operands	? "give --kernel or IMAGE, not both"
+			  : o->cpus > 1 ? "--kernel boots one vCPU"
+			  : o->gdb_host ? "--kernel cannot use --gdb yet"
+			  : o->mode_set ? "--kernel starts in long mode"
+					: NULL;
+
+	if (!bad)
+		return -1;
+	cli_error(CMD, "%s (try '%s --help')", bad, CMD);
+	return MVM_EXIT_USAGE;
+}
+
 /*
  * getopt_long() with opterr = 0 and a leading ':' in the option string,
  * so every error message is ours, one line, naming the culprit.
@@ -164,6 +185,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		SNAPCLI_LONGOPTS,
+		{"kernel", required_argument, NULL, RUN_OPT_KERNEL},
+		{"initrd", required_argument, NULL, RUN_OPT_INITRD},
+		{"append", required_argument, NULL, RUN_OPT_APPEND},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -185,6 +209,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			   c == 'g') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == RUN_OPT_KERNEL || c == RUN_OPT_INITRD ||
+			   c == RUN_OPT_APPEND) {
+			*(c == RUN_OPT_KERNEL	? &o->kernel
+			  : c == RUN_OPT_INITRD ? &o->initrd
+						: &o->append) = optarg;
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
@@ -193,6 +222,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			return cli_bad_option(CMD, argv, c);
 		}
 	}
+	if (o->kernel || o->initrd || o->append)
+		return run_linux_check(argc - optind, o);
 	if (argc - optind != 1) {
 		cli_error(CMD, "%s (try '%s --help')",
 			  optind < argc ? "too many arguments"

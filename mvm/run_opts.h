@@ -9,6 +9,11 @@
 
 #include "minivmm/modes.h"
 
+/* Long-only options (getopt_long codes past any character). */
+#define RUN_OPT_KERNEL 0x1101 /* --kernel FILE */
+#define RUN_OPT_INITRD 0x1102 /* --initrd FILE */
+#define RUN_OPT_APPEND 0x1103 /* --append ARGS */
+
 struct run_opts {
 	int mode_set;		/* --mode given */
 	enum mvm_cpu_mode mode; /* CPU mode to start in */
@@ -25,6 +30,9 @@ struct run_opts {
 	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
 	int gdb_port;		/* --gdb: 0 = any free port */
 	char gdb_buf[64];	/* --gdb's host part */
+	const char *kernel;	/* --kernel: boot Linux (run_linux.c) */
+	const char *initrd;	/* --initrd: its initramfs */
+	const char *append;	/* --append: its command line */
 };
 
 /* Parse argv into o (o holds the defaults). Returns -1 to go on, else

@@ -45,6 +45,7 @@
 #include "modes.h"
 #include "pagetable.h"
 #include "loader.h"
+#include "linux.h"
 #include "ucall.h"
 #include "devices.h"
 #include "machine.h"
