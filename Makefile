@@ -62,6 +62,7 @@ TEST_EXTRA :=
 all: build-all
 
 include $(sort $(wildcard */build.mk))
+include mk/linux.mk
 
 .PHONY: build-all
 build-all: $(ALL_TARGETS)

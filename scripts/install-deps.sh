@@ -10,6 +10,10 @@ PKGS="build-essential make pkg-config libcmocka-dev libncurses-dev
 libreadline-dev libcapstone-dev clang-format tmux gdb"
 # make fuzz: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 PKGS="$PKGS clang libclang-rt-dev"
+# make linux / initramfs / disk (mk/linux.mk): the kernel source and
+# what building it needs, busybox for the guest, cpio and mke2fs.
+PKGS="$PKGS linux-source-6.1 xz-utils flex bison bc libelf-dev libssl-dev
+busybox-static cpio e2fsprogs"
 PKGS="$PKGS ${MVM_EXTRA_PKGS:-}"
 
 # shellcheck disable=SC2086

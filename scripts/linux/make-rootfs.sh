@@ -22,7 +22,8 @@ out=${2:?usage: make-rootfs.sh initramfs|disk OUT}
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=${BUSYBOX:-/bin/busybox}
 
-if ! file -L "$busybox" 2>/dev/null | grep -q "statically linked"; then
+# A static executable has no PT_INTERP (no dynamic loader to name).
+if [ ! -x "$busybox" ] || readelf -l "$busybox" | grep -q INTERP; then
 	echo "make $kind: $busybox is not a static busybox: install" \
 		"busybox-static (scripts/install-deps.sh)" >&2
 	exit 1
