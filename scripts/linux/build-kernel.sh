@@ -91,5 +91,6 @@ if [ -n "$cache" ]; then
 	mkdir -p "$cache/$hash"
 	cp "$out/bzImage" "$out/vmlinux" "$out/config" "$cache/$hash/"
 fi
-echo "make linux: built in $(($(date +%s) - start)) s:" \
-	"$(stat -c %s "$out/bzImage") bytes of bzImage"
+took=$(($(date +%s) - start))
+size=$(stat -c %s "$out/bzImage")
+echo "make linux: built in $took s: $size bytes of bzImage"
