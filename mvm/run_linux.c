@@ -54,6 +54,21 @@ static const struct {
 #define NMILESTONES (sizeof(milestones) / sizeof(milestones[0]))
 enum { MS_PANIC = 4, MS_RESET = 5 };
 
+/* Exits by device for the timeline: port and MMIO ranges by name. */
+static const struct {
+	const char *name;
+	int mmio;	    /* 0: port I/O, 1: MMIO */
+	uint64_t base, len; /* the range */
+} devices[] = {
+	{"COM1 8250 UART", 0, MVM_PORT_COM1, MVM_PORT_COM1_LEN},
+	{"port 0x80 (I/O delay)", 0, 0x80, 1},
+	{"PCI config 0xcf8", 0, 0xcf8, 8},
+	{"other ports", 0, 0, 0x10000},
+	{"MMIO window", 1, MVM_MMIO_BASE, MVM_RAM_MAX},
+	{"other MMIO", 1, 0, UINT64_MAX},
+};
+#define NDEVICES (sizeof(devices) / sizeof(devices[0]))
+
 struct boot {
 	struct console *con;		/* guest text goes on there */
 	struct timespec t0;		/* first KVM_RUN */
@@ -63,7 +78,24 @@ struct boot {
 	double at_s[NMILESTONES];	/* seconds, when seen */
 	uint64_t at_exits[NMILESTONES]; /* exits then */
 	int seen[NMILESTONES];		/* 1 once seen */
+	uint64_t by_device[NDEVICES];	/* I/O and MMIO exits */
 };
+
+/* Count an I/O or MMIO exit against the first range that holds it. */
+static void count_device(struct boot *b, const struct mvm_exit *e)
+{
+	int mmio = e->reason == KVM_EXIT_MMIO;
+	uint64_t a = mmio ? e->u.mmio.addr : e->u.io.port;
+
+	if (!mmio && e->reason != KVM_EXIT_IO)
+		return;
+	for (size_t i = 0; i < NDEVICES; i++)
+		if (devices[i].mmio == mmio &&
+		    a - devices[i].base < devices[i].len) {
+			b->by_device[i]++;
+			return;
+		}
+}
 
 static double since(const struct timespec *t0)
 {
@@ -160,6 +192,11 @@ static void report_timeline(const struct boot *b, struct mvm_machine *m)
 				(unsigned long long)b->at_exits[i]);
 	fprintf(stderr, "%-22s %8.2f s %12llu\n", "end of run", since(&b->t0),
 		(unsigned long long)b->exits);
+	fprintf(stderr, "\n%-22s %10s\n", "exits by device", "count");
+	for (size_t i = 0; i < NDEVICES; i++)
+		if (b->by_device[i])
+			fprintf(stderr, "%-22s %10llu\n", devices[i].name,
+				(unsigned long long)b->by_device[i]);
 	report_stats(mvm_machine_vcpu(m, 0));
 }
 
@@ -181,6 +218,8 @@ static int run(struct mvm_machine *m, const struct run_opts *o, struct boot *b)
 	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(b->con)) {
 		rc = mvm_machine_step(m, 0, &e, &v);
 		b->exits++;
+		if (rc == 0)
+			count_device(b, &e);
 		if (rc == 0 && e.reason == KVM_EXIT_SHUTDOWN) {
 			reset = 1;
 			break;

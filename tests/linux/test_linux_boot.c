@@ -37,8 +37,8 @@
 #define MVM	    MVM_BUILD_DIR "/mvm"
 #define LINUX_DIR   MVM_SRC_DIR "/build/linux"
 #define OUT_MAX	    (256 * 1024)
-#define BOOT_LIMIT  "240" /* seconds: mvm --timeout per boot */
-#define HARD_LIMIT  "300" /* seconds: timeout(1) around mvm */
+#define BOOT_LIMIT  "420" /* seconds: mvm --timeout per boot */
+#define HARD_LIMIT  "480" /* seconds: timeout(1) around mvm */
 #define INIT_MARKER "MVM-INIT: hello from /init"
 
 struct boot {
