@@ -399,6 +399,11 @@ static void quirks_add_their_words_after_the_users(void **state)
 	assert_non_null(strstr(buf, "console=ttyS0 noxsave "));
 	assert_non_null(strstr(buf, "clearcpuid="));
 	assert_null(mvm_quirk_linux_args(MVM_QUIRK_NO_1G_PAGES));
+	assert_int_equal(mvm_quirk_linux_cmdline(MVM_QUIRK_RING0_EMULATED |
+							 MVM_QUIRK_NO_1G_PAGES,
+						 NULL, buf, sizeof(buf)),
+			 0);
+	assert_string_equal(buf, "rodata=off");
 	assert_int_equal(
 		mvm_quirk_linux_cmdline(MVM_QUIRK_EMULATOR_ISA, "x", buf, 20),
 		-E2BIG);

@@ -23,6 +23,8 @@
  *                     per instruction (a compute loop ~7,700x slower than
  *                     native); ring-3 code runs natively. Only speed
  *                     differs: timeouts in tests are generous for this.
+ *                     A Linux guest gets rodata=off (mvm_quirk_linux_args
+ *                     below): remapping its kernel read-only costs ~10 s.
  *  SOFT_INT_EMULATION `int3` (0xCC) and `int n` (0xCD nn) at ring 0 in
  *                     protected or long mode are not emulated: KVM_RUN
  *                     returns KVM_EXIT_INTERNAL_ERROR, suberror
@@ -131,7 +133,7 @@ const char *mvm_quirk_name(unsigned quirk);
 const char *mvm_quirk_symptom(unsigned quirk);
 
 /* Words a Linux guest's command line needs for one quirk (see
- * EMULATOR_ISA), or NULL when it needs none. */
+ * RING0_EMULATED and EMULATOR_ISA), or NULL when it needs none. */
 const char *mvm_quirk_linux_args(unsigned quirk);
 
 /*
