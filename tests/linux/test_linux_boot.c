@@ -17,6 +17,10 @@
  * it cannot, the kernel panics at /init's first system call, which the
  * tests then expect instead, naming the quirk.
  *
+ * The disk boots go without an initramfs (with one holding /init, Linux
+ * never mounts root=): the ext2 image on virtio-blk is the root, and the
+ * console must show Linux's own driver naming it vda and the mount.
+ *
  * Every boot runs under mvm's --timeout and timeout(1) both.
  */
 #include <setjmp.h>
@@ -152,6 +156,61 @@ static void bzimage_boots_to_init_from_the_initramfs(void **state)
 	fprintf(stderr, "bzImage + initramfs boot: %.1f s\n", b->secs);
 }
 
+/* 1 when this mvm has the virtio options (mvm run --help lists --disk). */
+static int have_virtio(void)
+{
+	struct boot *b = mvm("run --help");
+
+	if (strstr(b->out, "--disk"))
+		return 1;
+	fprintf(stderr, "skip: this mvm has no --disk (virtio)\n");
+	return 0;
+}
+
+/*
+ * No initramfs: the root file system is the ext2 image on virtio-blk.
+ * Linux's own virtio-mmio driver finds the device from the command-line
+ * word mvm adds (virtio_mmio.device=...), names it vda, mounts it and
+ * runs its /init. transport is "mmio" or "pci".
+ */
+static void disk_boot(const char *transport)
+{
+	char args[1024];
+
+	if (skip_reason(LINUX_DIR "/vmlinux") || !have_virtio())
+		skip();
+	snprintf(args, sizeof(args),
+		 "run --kernel " LINUX_DIR "/vmlinux --disk " LINUX_DIR
+		 "/disk.ext2 --virtio %s --append 'root=/dev/vda init=/init' "
+		 "--timeout " BOOT_LIMIT " --stats",
+		 transport);
+	struct boot *b = mvm(args);
+
+	if (strstr(b->out, "Operation not supported")) {
+		fprintf(stderr, "skip: no virtio-%s transport yet\n",
+			transport);
+		skip();
+	}
+	expect(b, "virtio_blk virtio0: [vda]");
+	expect(b, "VFS: Mounted root (ext2 filesystem)");
+	expect_init_ran(b);
+	expect(b, "root mounted"); /* --stats timeline */
+	fprintf(stderr, "vmlinux + ext2 on virtio-%s: %.1f s\n", transport,
+		b->secs);
+}
+
+static void disk_boot_over_virtio_mmio_mounts_vda_and_runs_init(void **state)
+{
+	(void)state;
+	disk_boot("mmio");
+}
+
+static void disk_boot_over_virtio_pci_mounts_vda_and_runs_init(void **state)
+{
+	(void)state;
+	disk_boot("pci");
+}
+
 /* A malformed kernel is refused before the guest runs, naming why. */
 static void malformed_kernel_is_refused_with_the_reason(void **state)
 {
@@ -182,6 +241,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(malformed_kernel_is_refused_with_the_reason),
 		cmocka_unit_test(bzimage_boots_to_init_from_the_initramfs),
+		cmocka_unit_test(
+			disk_boot_over_virtio_mmio_mounts_vda_and_runs_init),
+		cmocka_unit_test(
+			disk_boot_over_virtio_pci_mounts_vda_and_runs_init),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
