@@ -80,7 +80,8 @@ TSAN_TESTS := tests/kvm/test_machine tests/kvm/test_machine_devs \
 	tests/kvm/test_smp tests/kvm/test_irq \
 	tests/kvm/test_ioeventfd tests/unit/test_irqline tests/unit/test_dirty \
 	tests/kvm/test_memory tests/kvm/test_ticks tests/unit/test_pic \
-	tests/kvm/test_gdbproto
+	tests/kvm/test_gdbproto tests/kvm/test_apic
+TSAN_TESTS += tests/kvm/test_virtio tests/unit/test_virtio_devs
 ifeq ($(SANITIZE),thread)
 TEST_BINS := $(addprefix $(BUILD)/,$(TSAN_TESTS))
 TEST_EXTRA :=

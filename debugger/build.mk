@@ -11,6 +11,7 @@ DBG_SRCS := \
 	debugger/regs.c \
 	debugger/code.c \
 	debugger/ptpane.c \
+	debugger/walk2d.c \
 	debugger/mem.c \
 	debugger/exitlog.c \
 	debugger/explain.c \
@@ -22,6 +23,8 @@ DBG_SRCS := \
 	debugger/cmds_run.c \
 	debugger/cmds_show.c \
 	debugger/cmds_edit.c \
+	debugger/cmds_gdb.c \
+	debugger/gdb.c \
 	debugger/json.c \
 	debugger/record.c \
 	debugger/replay.c \
@@ -40,6 +43,16 @@ DBG_LIBS := -lncursesw -lreadline -lcapstone
 ALL_TARGETS += $(DBG_BIN)
 
 $(DBG_BIN): $(BUILD)/debugger/main.o $(DBG_OBJS) $(DBG_LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(DBG_LIBS)
+
+# `make bench` runs the stepping benchmark (bench/build.mk): the
+# debugger's single-step rate against a bare KVM single-step loop, and
+# the TUI's redraw cost per step.
+DBG_BENCH := $(BUILD)/debugger/bench_step
+ALL_TARGETS += $(DBG_BENCH)
+
+$(DBG_BENCH): $(BUILD)/debugger/bench_step.o $(DBG_OBJS) $(DBG_LIB_A)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(DBG_LIBS)
 
@@ -81,6 +94,6 @@ demo: build-all
 		$(DBG_BIN) $(DEMO_FLAGS) $(DEMO_IMAGE); \
 	else \
 		echo "make demo: no terminal; showing a batch run instead"; \
-		printf 'step 4\nregs\ncode\npt\nexits\n' | \
+		printf 'nexit 4\nregs\ncode\npt\nexits\n' | \
 			$(DBG_BIN) $(DEMO_FLAGS) --batch - $(DEMO_IMAGE); \
 	fi

@@ -12,6 +12,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include "minivmm/x86.h"
 
 #include "decode.h"
 
@@ -138,6 +141,70 @@ int dbg_eval(const char *expr, const struct kvm_regs *regs,
 	return n ? 0 : -EINVAL;
 }
 
+/* The segment named by `name`, or NULL. */
+static const struct kvm_segment *segment(const char *name,
+					 const struct kvm_sregs *sr)
+{
+	static const char *const names[] = {"cs", "ds", "es", "fs", "gs", "ss"};
+	const struct kvm_segment *segs[] = {&sr->cs, &sr->ds, &sr->es,
+					    &sr->fs, &sr->gs, &sr->ss};
+	if (name[0] == '$')
+		name++;
+	for (int i = 0; i < 6; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return segs[i];
+	return NULL;
+}
+
+int dbg_eval_addr(const char *expr, const struct kvm_regs *regs,
+		  const struct kvm_sregs *sregs, struct dbg_addr *a, char *err,
+		  size_t errlen)
+{
+	const char *colon = strchr(expr, ':');
+	memset(a, 0, sizeof(*a));
+	if (!colon)
+		return dbg_eval(expr, regs, sregs, &a->linear, err, errlen);
+	char seg[32];
+	size_t n = (size_t)(colon - expr);
+	while (n && expr[n - 1] == ' ')
+		n--;
+	while (*expr == ' ' && n)
+		expr++, n--;
+	if (!sregs || n == 0 || n >= sizeof(seg)) {
+		snprintf(err, errlen, "bad address '%s': expected SEG:OFFSET",
+			 expr);
+		return -EINVAL;
+	}
+	memcpy(seg, expr, n);
+	seg[n] = '\0';
+	int real = !(sregs->cr0 & MVM_CR0_PE);
+	int wide = (sregs->efer & MVM_EFER_LMA) && sregs->cs.l;
+	uint64_t v;
+	const struct kvm_segment *sg = segment(seg, sregs);
+	if (sg) {
+		a->selector = sg->selector;
+		a->base = sg->base;
+	} else if (real && dbg_parse_u64(seg, &v) == 0 && v <= 0xffff) {
+		a->selector = (uint16_t)v;
+		a->base = v << 4;
+	} else {
+		snprintf(err, errlen,
+			 "bad segment '%s': expected cs ds es fs gs ss%s", seg,
+			 real ? " or a number up to 0xffff" : "");
+		return -EINVAL;
+	}
+	if (dbg_eval(colon + 1, regs, sregs, &v, err, errlen))
+		return -EINVAL;
+	a->segmented = 1;
+	a->off = wide ? v : real ? v & 0xffff : v & 0xffffffff;
+	/* Real mode reaches 0x10ffef (0xffff:0xffff; no A20 wrap-around
+	 * on KVM); protected mode wraps at 4 GiB. */
+	a->linear = a->base + a->off;
+	if (!wide && !real)
+		a->linear &= 0xffffffff;
+	return 0;
+}
+
 /* gdb's unit letters: byte, halfword, word, giant (8 bytes). */
 unsigned dbg_xfmt_unit_bytes(char unit)
 {
@@ -171,15 +238,16 @@ int dbg_parse_xfmt(const char *spec, struct dbg_xfmt *f, char *err,
 		f->count = (unsigned)n;
 	}
 	for (; *p; p++) {
-		if (strchr("xdci", *p))
+		if (strchr("xdcis", *p))
 			f->fmt = *p;
 		else if (strchr("bhwg", *p))
 			f->unit = *p;
 		else {
-			snprintf(err, errlen,
-				 "x/%s: unknown letter '%c' (formats x d c i, "
-				 "units b h w g)",
-				 spec, *p);
+			snprintf(
+				err, errlen,
+				"x/%s: unknown letter '%c' (formats x d c i s, "
+				"units b h w g)",
+				spec, *p);
 			return -EINVAL;
 		}
 	}

@@ -42,10 +42,31 @@ int dbg_eval(const char *expr, const struct kvm_regs *regs,
 	     const struct kvm_sregs *sregs, uint64_t *out, char *err,
 	     size_t errlen);
 
+/*
+ * An address as 16- and 32-bit code writes it: "SEG:OFFSET" ("ss:sp",
+ * "es:di + 4", "0x9000:0xf000"), or a plain expression (a linear
+ * address, as gdb takes it). SEG is a segment register, whose base the
+ * CPU adds (its hidden descriptor cache, Intel SDM Vol. 3A 3.4.3), or in
+ * real mode a number, a paragraph: base = SEG * 16 (SDM Vol. 3A
+ * 20.1.1). The offset wraps at the mode's address size (64 KiB in real
+ * mode). sregs is needed for the SEG form.
+ */
+struct dbg_addr {
+	uint64_t linear;   /* where it points */
+	int segmented;	   /* 1: given as SEG:OFFSET */
+	uint16_t selector; /* SEG's selector (or paragraph) */
+	uint64_t base;	   /* SEG's base */
+	uint64_t off;	   /* OFFSET after wrapping */
+};
+int dbg_eval_addr(const char *expr, const struct kvm_regs *regs,
+		  const struct kvm_sregs *sregs, struct dbg_addr *a, char *err,
+		  size_t errlen);
+
 /* gdb's examine format: x/NFU (Debugging with GDB, "Examining Memory"). */
 struct dbg_xfmt {
 	unsigned count; /* N: units (or instructions) to show */
-	char fmt;	/* F: 'x' hex, 'd' decimal, 'c' char, 'i' instruction */
+	char fmt;	/* F: 'x' hex, 'd' decimal, 'c' char, 'i' instruction,
+		     's' NUL-terminated string */
 	char unit;	/* U: 'b' 1, 'h' 2, 'w' 4, 'g' 8 bytes */
 };
 

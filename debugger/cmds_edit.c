@@ -79,16 +79,15 @@ int cmd_break(struct dbg_session *s, struct dbg_cmdline *c)
 	} else if (!strcmp(k, "mode")) {
 		bp.kind = DBG_BP_MODE;
 	} else if (!strcmp(k, "watch") || !strcmp(k, "data")) {
-		dbg_status(s, 1,
-			   "break: data watchpoints are not offered: some "
-			   "KVM backends never deliver them (quirks.h)");
-		return -EOPNOTSUPP;
+		return cmd_watch(s, c); /* says what this backend offers */
 	} else {
-		/* "break rip EXPR" or just "break EXPR". */
+		/* "break rip EXPR" or just "break EXPR"; in real mode also
+		 * "break 0x7c0:3" (SEG:OFF, cmd.h). */
+		struct dbg_addr a;
 		bp.kind = DBG_BP_RIP;
-		if (dbg_arg_addr(s, c, !strcmp(k, "rip") ? 2 : 1, &bp.lo))
+		if (dbg_arg_seg_addr(s, c, !strcmp(k, "rip") ? 2 : 1, &a))
 			return -EINVAL;
-		bp.hi = bp.lo;
+		bp.lo = bp.hi = a.linear;
 	}
 	return add(s, &bp);
 }

@@ -3,6 +3,7 @@
  * page tables, exits, statistics, output. Each renders into s->result
  * (what batch mode prints) and names the pane the TUI should bring up.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,31 +56,51 @@ int cmd_code(struct dbg_session *s, struct dbg_cmdline *c)
 		dbg_render_pane(s, DBG_P_CODE, 12, &s->result);
 		return 0;
 	}
-	uint64_t a;
-	if (dbg_arg_addr(s, c, 1, &a))
+	struct dbg_addr a;
+	if (dbg_arg_seg_addr(s, c, 1, &a))
 		return -EINVAL;
-	s->mem_addr = a;
+	s->mem_addr = a.linear;
+	s->mem_at = a;
 	s->mem_phys = 0;
 	s->mem_fmt = (struct dbg_xfmt){.count = 16, .fmt = 'i', .unit = 'b'};
 	return show_mem(s);
 }
 
 /* x and xp share everything but the address space: argv[0] is "x",
- * "x/8xb", "xp" or "xp/2g". */
+ * "x/8xb", "xp" or "xp/2g". `x/Ni` with no address starts at RIP, as
+ * gdb's `x/4i $pc`; `x ss:sp` adds the segment's base (cmd.h). */
 int cmd_x(struct dbg_session *s, struct dbg_cmdline *c)
 {
 	struct dbg_xfmt f = s->mem_fmt;
 	char err[200];
 	const char *slash = strchr(c->argv[0], '/');
+	int phys = c->argv[0][1] == 'p' || c->argv[0][1] == 'P';
 	if (slash && dbg_parse_xfmt(slash + 1, &f, err, sizeof(err))) {
 		dbg_status(s, 1, "%s", err);
 		return -EINVAL;
 	}
-	uint64_t a;
-	if (dbg_arg_addr(s, c, 1, &a))
+	/* One string unless a count says otherwise: the count kept from
+	 * `x/32xb` would mean 32 strings. */
+	if (f.fmt == 's' && s->mem_fmt.fmt != 's' && slash &&
+	    !isdigit((unsigned char)slash[1]))
+		f.count = 1;
+	struct dbg_addr a = {.linear = dbg_linear_pc(&s->cur)};
+	if ((c->argc > 1 || f.fmt != 'i' || phys) &&
+	    dbg_arg_seg_addr(s, c, 1, &a))
 		return -EINVAL;
-	s->mem_addr = a;
-	s->mem_phys = c->argv[0][1] == 'p' || c->argv[0][1] == 'P';
+	if (phys && a.segmented) {
+		dbg_status(s, 1, "xp: a physical address has no segment");
+		return -EINVAL;
+	}
+	if (c->argc < 2) { /* at RIP, labelled CS:IP in 16-bit code */
+		int bits = dbg_code_bits(&s->cur.sregs);
+		a.segmented = bits == 16;
+		a.selector = s->cur.sregs.cs.selector;
+		a.base = s->cur.sregs.cs.base;
+	}
+	s->mem_addr = a.linear;
+	s->mem_at = a;
+	s->mem_phys = phys;
 	s->mem_fmt = f;
 	return show_mem(s);
 }

@@ -48,26 +48,51 @@ static int open_cs(int bits, csh *h)
 	return cs_open(CS_ARCH_X86, m, h) == CS_ERR_OK ? 0 : -1;
 }
 
-/* "=> 0x00100004  e6 e9              out 0xe9, al" */
-static void insn_row(struct dbg_text *t, const cs_insn *i, int current)
+/* The two columns before an address: "=>" at RIP, "B " on a
+ * breakpoint, "B>" on a breakpoint at RIP (gdb's TUI marks both). */
+static const char *marker(const struct dbg_codeview *v, uint64_t a, int cur)
 {
-	char bytes[3 * 8 + 1] = "";
+	int bp = 0;
+	for (int i = 0; v && i < v->nbps; i++)
+		bp |= v->bps[i] == a;
+	return bp ? (cur ? "B>" : "B ") : cur ? "=>" : "  ";
+}
+
+/* "0x00100004" or, for 16-bit code, "0000:7c04 " (the same width). */
+static void addr_str(const struct dbg_codeview *v, uint64_t a, char *buf,
+		     size_t len)
+{
+	if (v && v->segmented)
+		snprintf(buf, len, "%04x:%04llx ", v->selector,
+			 (unsigned long long)((a - v->base) & 0xffff));
+	else
+		snprintf(buf, len, "0x%08llx", (unsigned long long)a);
+}
+
+/* "=> 0x00100004  e6 e9              out 0xe9, al" */
+static void insn_row(struct dbg_text *t, const cs_insn *i, int current,
+		     const struct dbg_codeview *v)
+{
+	char bytes[3 * 8 + 1] = "", where[24];
 	for (unsigned b = 0; b < i->size && b < 7; b++)
 		sprintf(bytes + 3 * b, "%02x ", i->bytes[b]);
 	if (i->size > 7)
 		strcat(bytes, "..");
 	enum dbg_attr a = current ? DBG_A_CURRENT : DBG_A_NORMAL;
-	dbg_text_line(t, a, "%s 0x%08llx  ", current ? "=>" : "  ",
-		      (unsigned long long)i->address);
+	addr_str(v, i->address, where, sizeof(where));
+	dbg_text_line(t, a, "%s %s  ", marker(v, i->address, current), where);
 	dbg_text_add(t, current ? a : DBG_A_DIM, "%-22s", bytes);
 	dbg_text_add(t, a, "%s %s", i->mnemonic, i->op_str);
 }
 
-static void bad_row(struct dbg_text *t, uint64_t addr, uint8_t byte, int cur)
+static void bad_row(struct dbg_text *t, uint64_t addr, uint8_t byte, int cur,
+		    const struct dbg_codeview *v)
 {
+	char where[24];
+	addr_str(v, addr, where, sizeof(where));
 	dbg_text_line(t, cur ? DBG_A_CURRENT : DBG_A_ERROR,
-		      "%s 0x%08llx  %02x                    (bad)",
-		      cur ? "=>" : "  ", (unsigned long long)addr, byte);
+		      "%s %s  %02x                    (bad)",
+		      marker(v, addr, cur), where, byte);
 }
 
 /* Does decoding buf[start..pco) end exactly at pco, passing through
@@ -125,6 +150,15 @@ void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
 		     int bits, int before, int after,
 		     const struct dbg_known *known, struct dbg_text *t)
 {
+	struct dbg_codeview v = {.known = known};
+	dbg_render_code_view(buf, len, addr, pc, bits, before, after, &v, t);
+}
+
+void dbg_render_code_view(const uint8_t *buf, size_t len, uint64_t addr,
+			  uint64_t pc, int bits, int before, int after,
+			  const struct dbg_codeview *v, struct dbg_text *t)
+{
+	const struct dbg_known *known = v ? v->known : NULL;
 	csh h;
 	if (pc < addr || pc - addr >= len) {
 		dbg_text_line(t, DBG_A_ERROR, "no code bytes at 0x%llx",
@@ -147,13 +181,33 @@ void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
 		cs_insn *insn;
 		size_t n = cs_disasm(h, buf + off, len - off, a, 1, &insn);
 		if (n == 0) {
-			bad_row(t, a, buf[off], a == pc);
+			bad_row(t, a, buf[off], a == pc, v);
 			off++;
 			continue;
 		}
-		insn_row(t, insn, a == pc);
+		insn_row(t, insn, a == pc, v);
 		off += insn[0].size;
 		cs_free(insn, n);
 	}
 	cs_close(&h);
+}
+
+unsigned dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits,
+		      int *is_call)
+{
+	csh h;
+	cs_insn *insn;
+	unsigned n = 0;
+	*is_call = 0;
+	if (open_cs(bits, &h))
+		return 0;
+	if (cs_disasm(h, buf, len, addr, 1, &insn) == 1) {
+		n = insn->size;
+		/* capstone spells near and far calls "call" and "lcall". */
+		*is_call = !strncmp(insn->mnemonic, "call", 4) ||
+			   !strncmp(insn->mnemonic, "lcall", 5);
+		cs_free(insn, 1);
+	}
+	cs_close(&h);
+	return n;
 }

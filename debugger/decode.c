@@ -133,17 +133,17 @@ int dbg_seg_str(const struct kvm_segment *s, char *buf, size_t len)
 
 /* --- the register table --------------------------------------------- */
 
-#define GPR(n)                                                \
-	{                                                     \
-#n, DBG_REG_GPR, offsetof(struct kvm_regs, n) \
+#define GPR(n)                                                   \
+	{                                                        \
+#n, DBG_REG_GPR, offsetof(struct kvm_regs, n), 0 \
 	}
-#define CR(n)                                                 \
-	{                                                     \
-#n, DBG_REG_CR, offsetof(struct kvm_sregs, n) \
+#define CR(n)                                                    \
+	{                                                        \
+#n, DBG_REG_CR, offsetof(struct kvm_sregs, n), 0 \
 	}
-#define SEG(n)                                                 \
-	{                                                      \
-#n, DBG_REG_SEG, offsetof(struct kvm_sregs, n) \
+#define SEG(n)                                                    \
+	{                                                         \
+#n, DBG_REG_SEG, offsetof(struct kvm_sregs, n), 0 \
 	}
 
 const struct dbg_reg dbg_regs[] = {
@@ -157,6 +157,25 @@ const int dbg_nregs = (int)(sizeof(dbg_regs) / sizeof(dbg_regs[0]));
 _Static_assert(sizeof(dbg_regs) / sizeof(dbg_regs[0]) == 30,
 	       "18 kvm_regs fields + 6 control registers + 6 segments");
 
+#define SUB(n, full, b)                                             \
+	{                                                           \
+#n, DBG_REG_GPR, offsetof(struct kvm_regs, full), b \
+	}
+
+const struct dbg_reg dbg_subregs[] = {
+	SUB(eax, rax, 4),	SUB(ebx, rbx, 4),      SUB(ecx, rcx, 4),
+	SUB(edx, rdx, 4),	SUB(esi, rsi, 4),      SUB(edi, rdi, 4),
+	SUB(esp, rsp, 4),	SUB(ebp, rbp, 4),      SUB(eip, rip, 4),
+	SUB(eflags, rflags, 4), SUB(ax, rax, 2),       SUB(bx, rbx, 2),
+	SUB(cx, rcx, 2),	SUB(dx, rdx, 2),       SUB(si, rsi, 2),
+	SUB(di, rdi, 2),	SUB(sp, rsp, 2),       SUB(bp, rbp, 2),
+	SUB(ip, rip, 2),	SUB(flags, rflags, 2), SUB(al, rax, 1),
+	SUB(bl, rbx, 1),	SUB(cl, rcx, 1),       SUB(dl, rdx, 1),
+};
+const int dbg_nsubregs = (int)(sizeof(dbg_subregs) / sizeof(dbg_subregs[0]));
+_Static_assert(sizeof(dbg_subregs) / sizeof(dbg_subregs[0]) == 24,
+	       "10 32-bit + 10 16-bit + 4 8-bit names");
+
 const struct dbg_reg *dbg_reg_find(const char *name)
 {
 	if (name[0] == '$')
@@ -166,7 +185,16 @@ const struct dbg_reg *dbg_reg_find(const char *name)
 	for (int i = 0; i < dbg_nregs; i++)
 		if (strcasecmp(name, dbg_regs[i].name) == 0)
 			return &dbg_regs[i];
+	for (int i = 0; i < dbg_nsubregs; i++)
+		if (strcasecmp(name, dbg_subregs[i].name) == 0)
+			return &dbg_subregs[i];
 	return NULL;
+}
+
+/* The bits a part of `bytes` bytes covers (all for 0). */
+static uint64_t part_mask(unsigned bytes)
+{
+	return bytes && bytes < 8 ? (1ULL << (8 * bytes)) - 1 : UINT64_MAX;
 }
 
 uint64_t dbg_reg_get(const struct dbg_reg *r, const struct kvm_regs *regs,
@@ -176,7 +204,7 @@ uint64_t dbg_reg_get(const struct dbg_reg *r, const struct kvm_regs *regs,
 	switch (r->kind) {
 	case DBG_REG_GPR:
 		memcpy(&v, (const char *)regs + r->off, sizeof(v));
-		return v;
+		return v & part_mask(r->bytes);
 	case DBG_REG_CR:
 		memcpy(&v, (const char *)sregs + r->off, sizeof(v));
 		return v;
@@ -192,8 +220,11 @@ uint64_t dbg_reg_get(const struct dbg_reg *r, const struct kvm_regs *regs,
 int dbg_reg_set(const struct dbg_reg *r, struct kvm_regs *regs,
 		struct kvm_sregs *sregs, uint64_t v)
 {
+	uint64_t old, m = part_mask(r->bytes);
 	switch (r->kind) {
 	case DBG_REG_GPR:
+		memcpy(&old, (char *)regs + r->off, sizeof(old));
+		v = r->bytes == 4 ? v & m : (old & ~m) | (v & m);
 		memcpy((char *)regs + r->off, &v, sizeof(v));
 		return 0;
 	case DBG_REG_CR:

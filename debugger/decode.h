@@ -51,16 +51,26 @@ struct dbg_reg {
 	const char *name;	/* "rax", "cr3", "cs" */
 	enum dbg_reg_kind kind; /* which struct holds it */
 	size_t off;		/* offsetof the u64 (GPR/CR) or segment */
+	unsigned bytes;		/* 0: all 8; 4, 2, 1: the low part (eax) */
 };
 
+/* The full registers: kvm_regs, control registers, segment bases. */
 extern const struct dbg_reg dbg_regs[];
 extern const int dbg_nregs;
+/* Their low parts under the names 16- and 32-bit code uses (eax, ax,
+ * al, esp, sp, eip, ip, eflags, flags; Intel SDM Vol. 1 3.4.1). */
+extern const struct dbg_reg dbg_subregs[];
+extern const int dbg_nsubregs;
 
-/* Look a register up by name ("rax", "$rax", "RIP", "pc"); NULL if none. */
+/* Look a register up by name ("rax", "$rax", "RIP", "pc", "eax", "sp");
+ * NULL if none. */
 const struct dbg_reg *dbg_reg_find(const char *name);
 uint64_t dbg_reg_get(const struct dbg_reg *r, const struct kvm_regs *regs,
 		     const struct kvm_sregs *sregs);
-/* Store v; -EROFS for registers that cannot be set by value. */
+/* Store v; -EROFS for registers that cannot be set by value. A low
+ * part is merged into its register as a MOV to it would (a 32-bit
+ * write clears bits 63:32, Intel SDM Vol. 1 3.4.1.1; 8/16-bit writes
+ * keep the rest). */
 int dbg_reg_set(const struct dbg_reg *r, struct kvm_regs *regs,
 		struct kvm_sregs *sregs, uint64_t v);
 

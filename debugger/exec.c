@@ -16,11 +16,18 @@
 static dbg_cmd_fn cmd_help, cmd_quit;
 
 const struct dbg_cmd dbg_cmd_table[] = {
-	{"step", "nexit n", "step [N]",
-	 "Run to the next VM exit (N times). F8.", cmd_step},
-	{"stepi", "si s", "stepi [N]",
-	 "Execute N instructions (default 1) with KVM single-step. F7.",
+	{"nexit", "", "nexit [N]",
+	 "Run to the next VM exit (N times). F8. (Before gdb's names, "
+	 "`step` did this.)",
+	 cmd_step},
+	{"stepi", "si step s", "stepi [N]",
+	 "Execute N instructions (default 1) with KVM single-step. F7. "
+	 "There are no source lines, so `step` is the same.",
 	 cmd_stepi},
+	{"nexti", "ni next n", "nexti [N]",
+	 "Like stepi, but a CALL runs until it returns (a temporary "
+	 "hardware breakpoint after it).",
+	 cmd_nexti},
 	{"cont", "c continue", "cont",
 	 "Run until a breakpoint, HLT, a fatal exit or the guest's DONE. F9.",
 	 cmd_cont},
@@ -28,15 +35,22 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "Start the image again in a fresh machine (after SHUTDOWN, DONE or "
 	 "any time); breakpoints and options are kept.",
 	 cmd_restart},
-	{"regs", "r", "regs", "General registers, RIP, RFLAGS and the mode.",
+	{"regs", "r", "regs",
+	 "The registers of the CPU's mode (16-bit with CS:IP in real mode, "
+	 "32-bit, or all 64-bit ones), flags and the mode.",
 	 cmd_regs},
+	{"print", "p", "print[/xdutc] EXPR",
+	 "The value of a register or expression (p rax, p/x rsp+8, "
+	 "p ss:sp).",
+	 cmd_print},
 	{"sregs", "sreg creg", "sregs",
 	 "Segments, GDT/IDT, CR0-CR4 and EFER decoded.", cmd_sregs},
 	{"code", "disas u", "code [ADDR]",
 	 "Disassembly around RIP, or 16 instructions from ADDR.", cmd_code},
 	{"x", "", "x/NFU ADDR",
-	 "Examine guest-virtual memory: N units, F = x d c i, U = b h w g "
-	 "(x/16xb rsp, x/4i rip, x/2xg 0x1000).",
+	 "Examine guest-virtual memory: N units, F = x d c i s, U = b h w g "
+	 "(x/16xb rsp, x/4i at RIP, x/s 0x7c12, x/2xh ss:sp - SEG:OFF "
+	 "adds the segment's base).",
 	 cmd_x},
 	{"xp", "", "xp/NFU ADDR", "Like x, for a guest-physical address.",
 	 cmd_x},
@@ -44,6 +58,10 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "The page walk for ADDR from CR3 down (default: follow RIP).", cmd_pt},
 	{"translate", "tr", "translate ADDR",
 	 "Guest-virtual -> guest-physical -> host address.", cmd_translate},
+	{"walk2d", "", "walk2d ADDR [4k|2m|1g]",
+	 "The 2D walk with EPT: every reference numbered (guest levels x "
+	 "EPT levels), on a model of KVM's EPT tables.",
+	 cmd_walk2d},
 	{"exits", "", "exits [all|guest]",
 	 "The guest's exits and per-reason counters; `exits all` also "
 	 "shows the debugger's own events (single steps, breakpoint #DBs, "
@@ -68,10 +86,18 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "(hardware, max 4) or a CPU mode change. Data watchpoints are "
 	 "not offered.",
 	 cmd_break},
+	{"watch", "rwatch awatch", "watch EXPR",
+	 "Data breakpoints: says whether this backend can offer them and "
+	 "what to use instead.",
+	 cmd_watch},
 	{"delete", "d", "delete N", "Delete breakpoint N (see info break).",
 	 cmd_delete},
 	{"set", "", "set REG VALUE",
 	 "Set a register (rax ... r15, rip, rflags, cr0-cr4, efer).", cmd_set},
+	{"gdb", "", "gdb [HOST:]PORT",
+	 "Hand the guest to gdb (target remote :PORT; 0 picks a free port) "
+	 "and take it back when gdb detaches.",
+	 cmd_gdb},
 	{"check", "", "check",
 	 "Run the entry-state checker on the registers: each architectural "
 	 "rule they break, with the manual section.",
@@ -87,10 +113,11 @@ const struct dbg_cmd dbg_cmd_table[] = {
 const int dbg_ncmd = (int)(sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]));
 
 const char *const dbg_command_names[] = {
-	"step",	   "stepi", "cont",   "restart", "regs",      "sregs",
-	"code",	   "x",	    "xp",     "pt",	 "translate", "exits",
-	"explain", "stats", "output", "info",	 "break",     "delete",
-	"set",	   "check", "pane",   "help",	 "quit",      NULL,
+	"nexit",     "stepi",  "nexti", "cont",	   "restart", "regs",
+	"print",     "sregs",  "code",	"x",	   "xp",      "pt",
+	"translate", "walk2d", "exits", "explain", "stats",   "output",
+	"info",	     "break",  "watch", "delete",  "set",     "gdb",
+	"check",     "pane",   "help",	"quit",	   NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,
@@ -172,7 +199,7 @@ static int cmd_help(struct dbg_session *s, struct dbg_cmdline *c)
 	for (int i = 0; i < dbg_ncmd; i++)
 		wrapped(t, dbg_cmd_table[i].usage, dbg_cmd_table[i].help);
 	dbg_text_line(t, DBG_A_TITLE,
-		      "keys: F7 stepi  F8 next exit  F9 cont  "
+		      "keys: F7 stepi  F8 nexit (next VM exit)  F9 cont  "
 		      "Tab pane  PgUp/PgDn scroll  F10 quit");
 	return 0;
 }
@@ -196,6 +223,23 @@ int dbg_arg_addr(struct dbg_session *s, const struct dbg_cmdline *c, int from,
 	}
 	dbg_join(c, from, expr, sizeof(expr));
 	if (dbg_eval(expr, &s->cur.regs, &s->cur.sregs, v, err, sizeof(err))) {
+		dbg_status(s, 1, "%s: %s", c->argv[0], err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int dbg_arg_seg_addr(struct dbg_session *s, const struct dbg_cmdline *c,
+		     int from, struct dbg_addr *a)
+{
+	char expr[DBG_CMD_LEN], err[200];
+	if (from >= c->argc) {
+		dbg_status(s, 1, "%s: missing address", c->argv[0]);
+		return -EINVAL;
+	}
+	dbg_join(c, from, expr, sizeof(expr));
+	if (dbg_eval_addr(expr, &s->cur.regs, &s->cur.sregs, a, err,
+			  sizeof(err))) {
 		dbg_status(s, 1, "%s: %s", c->argv[0], err);
 		return -EINVAL;
 	}
@@ -237,5 +281,7 @@ int dbg_exec(struct dbg_session *s, const char *line)
 		return -EINVAL;
 	}
 	dbg_text_clear(&s->result);
-	return d->fn(s, &c);
+	int rc = d->fn(s, &c);
+	dbg_run_done(s); /* the run deadline ends with the command */
+	return rc;
 }

@@ -144,7 +144,7 @@ void dbg_render_exits(const struct mvm_trace *tr, const struct dbg_notes *notes,
 	size_t n = mvm_trace_len(tr);
 	if (n == 0) {
 		dbg_text_line(t, DBG_A_DIM,
-			      "no exits yet (F8 / `step` runs "
+			      "no exits yet (F8 / `nexit` runs "
 			      "to the next one)");
 		return;
 	}

@@ -5,7 +5,8 @@
  * screen is one column:
  *
  *   row 0        title: image, CPU mode, exit count
- *   rows 1-8     registers (always visible: they change every step)
+ *   rows 1-8     registers (always visible: they change every step;
+ *                6 rows for 16- and 32-bit code, the code gets the rest)
  *   ── code ──   disassembly around RIP
  *   ── tabs ──   one of: exits | pt | mem | output | sregs | result
  *   status       the last exit, or an error in red
@@ -27,7 +28,8 @@
 
 #define WIDE_COLS     140
 #define LEFT_MAX_COLS 100 /* segment rows are ~95 columns */
-#define REGS_ROWS     8
+#define REGS_ROWS_64  8	  /* 16 registers, RIP, RFLAGS, the mode */
+#define REGS_ROWS_16  6	  /* 16/32-bit views are shorter (regs.c) */
 
 enum { PAIR_CHANGED = 1, PAIR_CURRENT, PAIR_TITLE, PAIR_ERROR, PAIR_DIM };
 
@@ -229,18 +231,25 @@ static const char *code_title(struct dbg_session *s)
 	return buf;
 }
 
+/* Rows of the register pane for the mode the guest is in. */
+static int regs_rows(struct dbg_session *s)
+{
+	return dbg_code_bits(&s->cur.sregs) == 64 ? REGS_ROWS_64 : REGS_ROWS_16;
+}
+
 static void narrow(struct dbg_tui *t, int rows, int w)
 {
 	struct dbg_session *s = t->s;
-	int free_rows = rows - 15; /* see the map above */
+	int regs = regs_rows(s);
+	int free_rows = rows - 7 - regs; /* see the map above */
 	/* At least 4 code rows: the instruction before RIP too. */
-	int code = free_rows * 2 / 5 > 4 ? free_rows * 2 / 5 : 4;
+	int code = free_rows / 2 > 4 ? free_rows / 2 : 4;
 	int tab = free_rows - code;
-	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, w);
-	rule(1 + REGS_ROWS, 0, w, code_title(s));
-	pane(s, DBG_P_CODE, 0, 2 + REGS_ROWS, 0, code, w);
-	tabs_rule(s, 2 + REGS_ROWS + code, 0, w);
-	scrolled_pane(t, 3 + REGS_ROWS + code, 0, tab, w);
+	pane(s, DBG_P_REGS, 0, 1, 0, regs, w);
+	rule(1 + regs, 0, w, code_title(s));
+	pane(s, DBG_P_CODE, 0, 2 + regs, 0, code, w);
+	tabs_rule(s, 2 + regs + code, 0, w);
+	scrolled_pane(t, 3 + regs + code, 0, tab, w);
 }
 
 static void wide(struct dbg_tui *t, int rows, int w)
@@ -249,12 +258,13 @@ static void wide(struct dbg_tui *t, int rows, int w)
 	int body = rows - 5; /* title, status, about, command, help */
 	int lw = w / 2 < LEFT_MAX_COLS ? w / 2 : LEFT_MAX_COLS;
 	int x = lw + 1, rw = w - x;
-	int sregs = 14, out = body - REGS_ROWS - sregs - 2;
-	pane(s, DBG_P_REGS, 0, 1, 0, REGS_ROWS, lw);
-	rule(1 + REGS_ROWS, 0, lw, "segments and control registers");
-	pane(s, DBG_P_SREGS, 0, 2 + REGS_ROWS, 0, sregs, lw);
-	rule(2 + REGS_ROWS + sregs, 0, lw, "guest output");
-	pane(s, DBG_P_OUTPUT, 0, 3 + REGS_ROWS + sregs, 0, out, lw);
+	int regs = regs_rows(s);
+	int sregs = 14, out = body - regs - sregs - 2;
+	pane(s, DBG_P_REGS, 0, 1, 0, regs, lw);
+	rule(1 + regs, 0, lw, "segments and control registers");
+	pane(s, DBG_P_SREGS, 0, 2 + regs, 0, sregs, lw);
+	rule(2 + regs + sregs, 0, lw, "guest output");
+	pane(s, DBG_P_OUTPUT, 0, 3 + regs + sregs, 0, out, lw);
 	mvvline(1, lw, ACS_VLINE, body);
 	/* Right: code, the page walk of RIP (always on, as in a lecture
 	 * one wants to point at it), then the tabbed pane. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "replay.h"
@@ -28,7 +29,8 @@ struct opts {
 	int stable;
 	unsigned timeout_ms;
 	uint64_t page_size;
-	int theme; /* enum dbg_theme, or -1: not given */
+	int theme;	   /* enum dbg_theme, or -1: not given */
+	char gdb_cmd[160]; /* --gdb: "gdb [HOST:]PORT", run first */
 };
 
 static void usage(FILE *f)
@@ -47,30 +49,65 @@ static void usage(FILE *f)
 		"walk) or 2 MiB\n"
 		"  --stable         no timings or host addresses (golden "
 		"files)\n"
-		"  --timeout MS     stop a run with no exit after MS ms "
-		"(default %d)\n"
+		"  --no-exit-limit SEC  stop a run that makes no VM exit for "
+		"SEC seconds\n"
+		"                   (default %g; `--timeout MS` is the old "
+		"spelling)\n"
 		"  --theme T        dark, light (for a projector) or mono; "
 		"NO_COLOR=1 means mono\n"
+		"  --gdb [HOST:]PORT  first hand the guest to gdb (target "
+		"remote :PORT; 0 =\n"
+		"                   any free port, printed); mvmdbg goes on "
+		"when gdb detaches\n"
 		"Type `help` inside for commands; keys: F7 stepi, F8 next "
 		"exit, F9 cont, Tab pane.\n",
-		DBG_TIMEOUT_MS);
+		DBG_TIMEOUT_MS / 1000.0);
 }
 
-/* Options with a value to check: --mode, --timeout, --pages. Every bad
- * value gets a message saying what was expected. */
+/* Seconds, as `mvm run -T` takes them: "3", "0.5"; 1 ms to ~46 days. */
+static int seconds(const char *arg, unsigned *ms)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(v >= 0.001 && v <= 4000000.0))
+		return -1;
+	*ms = (unsigned)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+/*
+ * The limit on one run without an exit used to be `--timeout MS`; in
+ * `mvm run` and `mvm restore`, --timeout is the whole run in seconds.
+ * Different meanings get different names: this one is --no-exit-limit
+ * in seconds, and the old spelling still works, with a note.
+ */
+static int old_timeout(const char *arg, struct opts *o)
+{
+	char *end;
+	unsigned long ms = strtoul(arg, &end, 0);
+	if (!ms || *end || ms > 4000000000UL)
+		return -1;
+	o->timeout_ms = (unsigned)ms;
+	fprintf(stderr,
+		"mvmdbg: note: --timeout MS is now --no-exit-limit SEC (the "
+		"time without a VM exit; mvm run's --timeout is the whole "
+		"run); taking --no-exit-limit %g\n",
+		ms / 1000.0);
+	return 0;
+}
+
+/* Options with a value to check: --mode, --no-exit-limit, --pages. Every
+ * bad value gets a message saying what was expected. */
 static int value_option(int c, const char *arg, struct opts *o)
 {
 	enum mvm_cpu_mode m;
-	char *end;
 	if (c == 'm' && mvm_mode_parse(arg, &m) == 0) {
 		o->mode = (int)m;
 		return 0;
 	}
-	if (c == 't') {
-		o->timeout_ms = (unsigned)strtoul(arg, &end, 0);
-		if (o->timeout_ms && !*end)
-			return 0;
-	}
+	if ((c == 't' && old_timeout(arg, o) == 0) ||
+	    (c == 'L' && seconds(arg, &o->timeout_ms) == 0))
+		return 0;
 	if (c == 'g') {
 		o->page_size = !strcmp(arg, "4k")   ? 4096
 			       : !strcmp(arg, "2m") ? 2ULL << 20
@@ -81,10 +118,12 @@ static int value_option(int c, const char *arg, struct opts *o)
 	fprintf(stderr, "mvmdbg: bad --%s '%s' (%s)\n",
 		c == 'm'   ? "mode"
 		: c == 't' ? "timeout"
+		: c == 'L' ? "no-exit-limit"
 			   : "pages",
 		arg,
 		c == 'm'   ? "real, prot or long"
-		: c == 't' ? "milliseconds"
+		: c == 't' ? "milliseconds; now --no-exit-limit SEC"
+		: c == 'L' ? "seconds from 0.001 to 4000000"
 			   : "4k or 2m");
 	return -1;
 }
@@ -107,8 +146,20 @@ static int option(int c, struct opts *o)
 		return 0;
 	case 'm':
 	case 't':
+	case 'L':
 	case 'g':
 		return value_option(c, optarg, o);
+	case 'G': {
+		struct dbg_gdb_where w;
+		snprintf(o->gdb_cmd, sizeof(o->gdb_cmd), "gdb %s", optarg);
+		if (strlen(optarg) < 100 && dbg_gdb_parse(optarg, &w) == 0)
+			return 0;
+		fprintf(stderr,
+			"mvmdbg: bad --gdb '%s' ([HOST:]PORT, HOST an IPv4 "
+			"address, PORT 0-65535; or unix:PATH)\n",
+			optarg);
+		return -1;
+	}
 	case 'T':
 		o->theme = dbg_theme_parse(optarg);
 		if (o->theme >= 0)
@@ -134,9 +185,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"record", required_argument, NULL, 'r'},
 		{"mode", required_argument, NULL, 'm'},
 		{"stable", no_argument, NULL, 's'},
-		{"timeout", required_argument, NULL, 't'},
+		{"no-exit-limit", required_argument, NULL, 'L'},
+		{"timeout", required_argument, NULL, 't'}, /* old spelling */
 		{"pages", required_argument, NULL, 'g'},
 		{"theme", required_argument, NULL, 'T'},
+		{"gdb", required_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -154,8 +207,28 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* An image must be a regular file with something in it: open() on a
+ * FIFO would wait for a writer, and /proc files read as size 0. */
+static int image_ok(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 0; /* the loader names a missing file */
+	if (S_ISREG(st.st_mode) && st.st_size > 0)
+		return 0;
+	fprintf(stderr, "mvmdbg: cannot start %s: %s\n", path,
+		S_ISDIR(st.st_mode)    ? "a directory, not an image"
+		: !S_ISREG(st.st_mode) ? "not a regular file (a FIFO or "
+					 "device would block the loader)"
+				       : "empty (0 bytes; /proc and /sys "
+					 "files cannot be images)");
+	return -EINVAL;
+}
+
 static int start(struct dbg_session *s, const struct opts *o)
 {
+	if (o->image && image_ok(o->image))
+		return -EINVAL;
 	int rc = o->replay ? dbg_session_open_replay(s, o->replay)
 			   : dbg_session_open(s, o->image, o->mode);
 	if (rc) {
@@ -190,6 +263,8 @@ int main(int argc, char **argv)
 	s.page_size = o.page_size;
 	if (o.timeout_ms)
 		s.timeout_ms = o.timeout_ms;
+	if (o.gdb_cmd[0])
+		s.first_cmd = o.gdb_cmd;
 	if (start(&s, &o)) {
 		dbg_session_close(&s);
 		return 1;

@@ -25,13 +25,26 @@ static int64_t sign_extend(uint64_t v, unsigned bytes)
 	return (int64_t)((v ^ sign) - sign);
 }
 
+/* A row's address: linear, or SEG:OFFSET when the command gave one
+ * (`x/2xh ss:sp` in real mode lists 9000:f000, 9000:f002). */
+static void label(struct dbg_text *t, const struct dbg_codeview *v, uint64_t a,
+		  const char *after)
+{
+	if (v && v->segmented)
+		dbg_text_line(t, DBG_A_DIM, "%04x:%04llx%s", v->selector,
+			      (unsigned long long)((a - v->base) & 0xffff),
+			      after);
+	else
+		dbg_text_line(t, DBG_A_DIM, "%016llx%s", (unsigned long long)a,
+			      after);
+}
+
 /* Classic hex + ASCII dump, 16 bytes a row (x/Nxb). */
 static void hexdump(const uint8_t *buf, size_t len, uint64_t addr,
-		    struct dbg_text *t)
+		    const struct dbg_codeview *v, struct dbg_text *t)
 {
 	for (size_t off = 0; off < len; off += 16) {
-		dbg_text_line(t, DBG_A_DIM,
-			      "%016llx: ", (unsigned long long)(addr + off));
+		label(t, v, addr + off, ": ");
 		char ascii[17];
 		size_t n = len - off < 16 ? len - off : 16;
 		for (size_t i = 0; i < 16; i++) {
@@ -53,7 +66,8 @@ static void hexdump(const uint8_t *buf, size_t len, uint64_t addr,
 
 /* Values of `unit` bytes, as many per row as fit in ~64 columns. */
 static void values(const uint8_t *buf, size_t len, uint64_t addr,
-		   const struct dbg_xfmt *f, struct dbg_text *t)
+		   const struct dbg_xfmt *f, const struct dbg_codeview *v,
+		   struct dbg_text *t)
 {
 	unsigned ub = f->fmt == 'c' ? 1 : dbg_xfmt_unit_bytes(f->unit);
 	unsigned per_row = f->fmt == 'c' ? 16 : 16 / ub;
@@ -61,31 +75,60 @@ static void values(const uint8_t *buf, size_t len, uint64_t addr,
 		per_row = 1;
 	for (size_t i = 0; i + ub <= len; i += ub) {
 		if ((i / ub) % per_row == 0)
-			dbg_text_line(t, DBG_A_DIM, "%016llx:",
-				      (unsigned long long)(addr + i));
-		uint64_t v = load_le(buf + i, ub);
+			label(t, v, addr + i, ":");
+		uint64_t x = load_le(buf + i, ub);
 		if (f->fmt == 'x')
 			dbg_text_add(t, DBG_A_NORMAL, " 0x%0*llx", (int)ub * 2,
-				     (unsigned long long)v);
+				     (unsigned long long)x);
 		else if (f->fmt == 'd')
 			dbg_text_add(t, DBG_A_NORMAL, " %lld",
-				     (long long)sign_extend(v, ub));
-		else if (v >= 0x20 && v < 0x7f)
-			dbg_text_add(t, DBG_A_NORMAL, " '%c'", (char)v);
+				     (long long)sign_extend(x, ub));
+		else if (x >= 0x20 && x < 0x7f)
+			dbg_text_add(t, DBG_A_NORMAL, " '%c'", (char)x);
 		else
 			dbg_text_add(t, DBG_A_NORMAL, " \\x%02llx",
-				     (unsigned long long)v);
+				     (unsigned long long)x);
+	}
+}
+
+/* x/Ns: N NUL-terminated strings, C escapes for the rest (gdb's
+ * format); one that runs past the bytes read ends in "...". */
+static void strings(const uint8_t *buf, size_t len, uint64_t addr,
+		    const struct dbg_xfmt *f, const struct dbg_codeview *v,
+		    struct dbg_text *t)
+{
+	size_t i = 0;
+	for (unsigned n = 0; n < f->count && i < len; n++) {
+		label(t, v, addr + i, ": \"");
+		for (; i < len && buf[i]; i++) {
+			uint8_t c = buf[i];
+			if (c == '"' || c == '\\')
+				dbg_text_add(t, DBG_A_NORMAL, "\\%c", c);
+			else if (c == '\n')
+				dbg_text_add(t, DBG_A_NORMAL, "\\n");
+			else if (c >= 0x20 && c < 0x7f)
+				dbg_text_add(t, DBG_A_NORMAL, "%c", c);
+			else
+				dbg_text_add(t, DBG_A_NORMAL, "\\x%02x", c);
+		}
+		dbg_text_add(t, DBG_A_NORMAL, i < len ? "\"" : "\"...");
+		i++; /* past the NUL */
 	}
 }
 
 /* x/Ni: N instructions from addr; "=>" only where the guest really is. */
 static void insns(const uint8_t *buf, size_t len, uint64_t addr,
 		  const struct dbg_xfmt *f, int bits, uint64_t pc,
-		  struct dbg_text *t)
+		  const struct dbg_codeview *v, struct dbg_text *t)
 {
 	int first = t->n;
-	dbg_render_code(buf, len, addr, addr, bits, 0, (int)f->count - 1, NULL,
-			t);
+	struct dbg_codeview cv = {0};
+	if (v && v->segmented)
+		cv = (struct dbg_codeview){.segmented = 1,
+					   .selector = v->selector,
+					   .base = v->base};
+	dbg_render_code_view(buf, len, addr, addr, bits, 0, (int)f->count - 1,
+			     &cv, t);
 	if (addr == pc || first >= t->n || t->l[first].s[0] != '=')
 		return;
 	struct dbg_line *l = &t->l[first];
@@ -98,10 +141,19 @@ void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
 		    const struct dbg_xfmt *f, int bits, uint64_t pc,
 		    struct dbg_text *t)
 {
+	dbg_render_mem_at(buf, len, addr, f, bits, pc, NULL, t);
+}
+
+void dbg_render_mem_at(const uint8_t *buf, size_t len, uint64_t addr,
+		       const struct dbg_xfmt *f, int bits, uint64_t pc,
+		       const struct dbg_codeview *v, struct dbg_text *t)
+{
 	if (f->fmt == 'i')
-		insns(buf, len, addr, f, bits, pc, t);
+		insns(buf, len, addr, f, bits, pc, v, t);
+	else if (f->fmt == 's')
+		strings(buf, len, addr, f, v, t);
 	else if (f->fmt == 'x' && f->unit == 'b')
-		hexdump(buf, len, addr, t);
+		hexdump(buf, len, addr, v, t);
 	else
-		values(buf, len, addr, f, t);
+		values(buf, len, addr, f, v, t);
 }

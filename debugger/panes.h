@@ -59,6 +59,25 @@ struct dbg_known {
 void dbg_render_code(const uint8_t *buf, size_t len, uint64_t addr, uint64_t pc,
 		     int bits, int before, int after,
 		     const struct dbg_known *known, struct dbg_text *t);
+/* What else the code pane shows: breakpoints ("B " at their rows, "B>"
+ * when RIP is on one) and, for 16-bit code, addresses as seg:offset
+ * (CS:IP), the way the guest's own listing names them. */
+struct dbg_codeview {
+	const struct dbg_known *known; /* instruction starts (may be NULL) */
+	const uint64_t *bps;	       /* breakpoint linear addresses */
+	int nbps;
+	int segmented;	   /* 1: label rows sel:offset ... */
+	uint16_t selector; /* ... with CS's selector */
+	uint64_t base;	   /* and base (offset = linear - base) */
+};
+void dbg_render_code_view(const uint8_t *buf, size_t len, uint64_t addr,
+			  uint64_t pc, int bits, int before, int after,
+			  const struct dbg_codeview *v, struct dbg_text *t);
+
+/* code.c: the length of the instruction at buf (0 if it does not
+ * decode) and whether it is a CALL (what `next` steps over). */
+unsigned dbg_insn_len(const uint8_t *buf, size_t len, uint64_t addr, int bits,
+		      int *is_call);
 
 /* ptpane.c: the page walk for gva from CR3 down, one row per level,
  * and where the final address lands (slot, host address). */
@@ -74,6 +93,11 @@ void dbg_render_ptmap(const struct mvm_memmap *mem,
 void dbg_render_mem(const uint8_t *buf, size_t len, uint64_t addr,
 		    const struct dbg_xfmt *f, int bits, uint64_t pc,
 		    struct dbg_text *t);
+/* The same with rows labelled SEG:OFFSET when v->segmented (v may be
+ * NULL; only its segment fields are used). */
+void dbg_render_mem_at(const uint8_t *buf, size_t len, uint64_t addr,
+		       const struct dbg_xfmt *f, int bits, uint64_t pc,
+		       const struct dbg_codeview *v, struct dbg_text *t);
 
 /* What an exit meant beyond its raw fields ("ucall PRINT \"hi\""),
  * kept per trace slot with the seq it belongs to. */

@@ -181,8 +181,10 @@ int dbg_session_restart(struct dbg_session *s)
 	s->log_all = keep.log_all;
 	s->mem_addr = keep.mem_addr;
 	s->mem_phys = keep.mem_phys;
+	s->mem_at = keep.mem_at;
 	s->mem_fmt = keep.mem_fmt;
 	s->rec = keep.rec;
+	s->announce = keep.announce;
 	int rc = dbg_session_open(s, keep.image, keep.open_mode);
 	if (rc)
 		return rc;
@@ -294,10 +296,29 @@ static void refresh_code(struct dbg_session *s)
 
 int dbg_session_refresh(struct dbg_session *s)
 {
+	return dbg_session_refresh_after(s, 0);
+}
+
+/* Right after an exit, KVM may already have copied the general
+ * registers into kvm_run (KVM_CAP_SYNC_REGS, api.rst "kvm_valid_regs";
+ * the library asks for it when tracing, and the debugger traces): one
+ * ioctl less per step. The segment registers are used from there too
+ * if the library ever asks for them (KVM_SYNC_X86_SREGS); today they
+ * cost a KVM_GET_SREGS per step, the debugger's main cost per step on
+ * a nested backend (make bench, bench_step). */
+int dbg_session_refresh_after(struct dbg_session *s, int just_ran)
+{
 	if (!s->vm)
 		return 0; /* replay sets cur and code from the trace */
-	int rc = mvm_vcpu_get_regs(s->vcpu, &s->cur.regs);
-	if (!rc)
+	struct kvm_run *run = mvm_vcpu_kvm_run(s->vcpu);
+	int rc = 0;
+	if (just_ran && (run->kvm_valid_regs & KVM_SYNC_X86_REGS))
+		s->cur.regs = run->s.regs.regs;
+	else
+		rc = mvm_vcpu_get_regs(s->vcpu, &s->cur.regs);
+	if (!rc && just_ran && (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+		s->cur.sregs = run->s.regs.sregs;
+	else if (!rc)
 		rc = mvm_vcpu_get_sregs(s->vcpu, &s->cur.sregs);
 	if (rc) {
 		dbg_status(s, 1, "cannot read registers: %s", strerror(-rc));

@@ -89,7 +89,8 @@ struct dbg_session {
 	uint64_t pt_addr; /* page walk address ... */
 	int pt_follow;	  /* ... or 1: follow RIP */
 	uint64_t mem_addr;
-	int mem_phys; /* mem_addr is guest-physical */
+	int mem_phys;		/* mem_addr is guest-physical */
+	struct dbg_addr mem_at; /* how the command named it (SEG:OFF) */
 	struct dbg_xfmt mem_fmt;
 	enum dbg_pane focus;	/* the bottom pane shown */
 	struct dbg_text result; /* last command's output */
@@ -102,6 +103,18 @@ struct dbg_session {
 	unsigned timeout_ms; /* per run without an exit */
 	FILE *rec;	     /* --record: JSONL of every exit and step */
 	int stats_fd[2]; /* KVM_GET_STATS_FD of vCPU, VM; 0 = not yet open */
+	const char *first_cmd; /* run before the user's (--gdb), or NULL */
+	/* Fewer system calls per step (step.c): what KVM_SET_GUEST_DEBUG
+	 * was last given (valid = 0: unknown, set it), and when the run
+	 * deadline was armed (0: not armed). */
+	struct {
+		int valid, single, n;
+		uint64_t bp[MVM_HW_BREAKPOINTS];
+	} gdbg;
+	uint64_t armed_ns;
+	/* A message to show before blocking (waiting for gdb): the TUI
+	 * draws it, batch mode prints it to stderr. NULL: not shown. */
+	void (*announce)(struct dbg_session *s, const char *msg);
 	char rec_out[DBG_REC_OUT_MAX]; /* guest output not yet in a record */
 	size_t rec_out_len;
 };
@@ -126,6 +139,9 @@ void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 /* Re-read registers (live), refresh the code window, update the
  * page-walk address. */
 int dbg_session_refresh(struct dbg_session *s);
+/* The same; just_ran = 1 right after an exit of mvm_vcpu_run_once(),
+ * when KVM's copy of the registers in kvm_run is current. */
+int dbg_session_refresh_after(struct dbg_session *s, int just_ran);
 /* Log an exit: a guest exit in s->exits, or a debugger event (a DEBUG
  * exit, or one the debugger synthesized) in s->events; numbers it
  * (e->seq) in its own sequence and sets s->last. 1 for an event. */
@@ -167,6 +183,8 @@ void dbg_exit_about(struct dbg_session *s, char *buf, size_t len);
 extern volatile sig_atomic_t dbg_interrupt;
 int dbg_step_exit(struct dbg_session *s, unsigned n);
 int dbg_stepi(struct dbg_session *s, unsigned n);
+/* After each command (exec.c): disarm the run deadline it armed. */
+void dbg_run_done(struct dbg_session *s);
 int dbg_cont(struct dbg_session *s);
 /* The mode signature (CR0.PE, CR0.PG, EFER.LMA as bits 0-2). */
 unsigned dbg_mode_sig(const struct kvm_sregs *s);
@@ -177,6 +195,20 @@ unsigned dbg_mode_sig(const struct kvm_sregs *s);
 int dbg_exec(struct dbg_session *s, const char *line);
 /* Command names for completion and help: NULL-terminated. */
 extern const char *const dbg_command_names[];
+/* cmds_gdb.c: what Tab offers for the word that starts at `start` of
+ * `line` (command names, `info` topics, break kinds, exit reasons, pane
+ * names, registers); NULL-terminated, or NULL for nothing. */
+const char *const *dbg_complete_words(const char *line, int start);
+
+/* gdb.c: hand the guest to gdb through libminivmm's stub (gdbstub.h)
+ * and take it back when gdb detaches (`mvmdbg --gdb`, `gdb PORT`). */
+struct dbg_gdb_where {
+	char host[64];	/* IPv4 address ... */
+	int port;	/* ... and port (0: any free one) */
+	char path[108]; /* or a Unix socket ("" = TCP) */
+};
+int dbg_gdb_parse(const char *arg, struct dbg_gdb_where *w);
+int dbg_gdb_handover(struct dbg_session *s, const struct dbg_gdb_where *w);
 
 /* record.c: write the current state + last exit as one JSON line. */
 int dbg_record(struct dbg_session *s, const char *kind);

@@ -96,11 +96,18 @@ static void note_ucall(struct dbg_session *s, const struct mvm_exit *e,
  * Debugger events say that they are not the guest's exits. */
 static void describe(struct dbg_session *s, const struct mvm_exit *e)
 {
-	char d[200];
+	char d[200], at[24] = "";
+	/* 16-bit code: where it stopped as the listing says it, CS:IP,
+	 * early in the line so a narrow status bar keeps it. */
+	if (dbg_code_bits(&s->cur.sregs) == 16)
+		snprintf(at, sizeof(at), " at %04x:%04llx",
+			 s->cur.sregs.cs.selector,
+			 (unsigned long long)(s->cur.regs.rip & 0xffff));
 	if (s->last_event) {
 		mvm_exit_describe(e, d, sizeof(d));
-		dbg_status(s, 0, "event D%llu (mvmdbg's, not a guest exit): %s",
-			   (unsigned long long)e->seq, d);
+		dbg_status(s, 0,
+			   "event D%llu%s (mvmdbg's, not a guest exit): %s",
+			   (unsigned long long)e->seq, at, d);
 		return;
 	}
 	const char *note = dbg_note_get(&s->notes, e->seq);
@@ -108,7 +115,7 @@ static void describe(struct dbg_session *s, const struct mvm_exit *e)
 		mvm_exit_describe(e, d, sizeof(d));
 	int bad = is_fatal(e->reason) ||
 		  (note && strncmp(note, "ucall ASSERT", 12) == 0);
-	dbg_status(s, bad, "exit #%llu %s%s", (unsigned long long)e->seq,
+	dbg_status(s, bad, "exit #%llu%s %s%s", (unsigned long long)e->seq, at,
 		   note ? "IO " : "", note ? note : d);
 }
 
@@ -137,7 +144,7 @@ static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		      const char *kind, uint64_t ucalls_before, int synth)
 {
-	dbg_session_refresh(s);
+	dbg_session_refresh_after(s, !synth);
 	dbg_session_log(s, e, synth, mvm_now_ns());
 	s->halted = e->reason == KVM_EXIT_HLT;
 	if (is_fatal(e->reason)) {
@@ -151,28 +158,70 @@ static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		dbg_record(s, kind);
 }
 
+/* KVM_SET_GUEST_DEBUG only when it changes: `stepi 1000` sets it once,
+ * not per step (each system call costs as much as a step here). */
+static int guest_debug(struct dbg_session *s, int single, int with_bps)
+{
+	uint64_t bps[MVM_HW_BREAKPOINTS];
+	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
+	if (s->gdbg.valid && s->gdbg.single == single && s->gdbg.n == n &&
+	    !memcmp(s->gdbg.bp, bps, (size_t)n * sizeof(bps[0])))
+		return 0;
+	int rc = mvm_vcpu_set_debug(s->vcpu, single, bps, n);
+	s->gdbg.valid = rc == 0;
+	s->gdbg.single = single;
+	s->gdbg.n = n;
+	memcpy(s->gdbg.bp, bps, (size_t)n * sizeof(bps[0]));
+	if (rc)
+		dbg_status(s, 1, "KVM_SET_GUEST_DEBUG failed: %s",
+			   strerror(-rc));
+	return rc;
+}
+
+/*
+ * The run deadline (--no-exit-limit) without two timer_settime calls per
+ * step: armed for 1.5x the limit and armed again only when half the
+ * limit has passed since, so each KVM_RUN still gets at least the limit
+ * (and at most 1.5x) before the timer stops it. dbg_run_done() disarms
+ * it after the command.
+ */
+static int arm_deadline(struct dbg_session *s)
+{
+	uint64_t now = mvm_now_ns(), half = s->timeout_ms * 500000ULL;
+	if (s->armed_ns && now - s->armed_ns < half)
+		return 0;
+	s->armed_ns = now;
+	return mvm_vcpu_set_deadline(s->vcpu,
+				     s->timeout_ms + s->timeout_ms / 2);
+}
+
+void dbg_run_done(struct dbg_session *s)
+{
+	if (s->vcpu && s->armed_ns)
+		mvm_vcpu_set_deadline(s->vcpu, 0);
+	s->armed_ns = 0;
+}
+
 /* One KVM_RUN through the library, with a deadline. */
 static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 		   struct mvm_exit *e)
 {
-	uint64_t bps[MVM_HW_BREAKPOINTS];
-	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
 	uint64_t before = ucalls(s);
-	int rc = mvm_vcpu_set_debug(s->vcpu, singlestep, bps, n);
-	if (rc) {
-		dbg_status(s, 1, "KVM_SET_GUEST_DEBUG failed: %s",
-			   strerror(-rc));
+	int rc = guest_debug(s, singlestep, with_bps);
+	if (rc == 0)
+		rc = arm_deadline(s);
+	if (rc)
 		return rc;
-	}
-	mvm_vcpu_set_deadline(s->vcpu, s->timeout_ms);
 	rc = mvm_vcpu_run_once(s->vcpu, e);
-	mvm_vcpu_set_deadline(s->vcpu, 0);
 	if (rc == -ETIMEDOUT) {
+		dbg_run_done(s);
 		dbg_session_refresh(s);
 		dbg_status(s, 1,
-			   "no exit for %u ms (a loop without I/O?): stopped "
-			   "the guest at rip 0x%llx",
-			   s->timeout_ms, (unsigned long long)s->cur.regs.rip);
+			   "no VM exit for over %g s (a loop without I/O?): "
+			   "stopped the guest at rip 0x%llx (--no-exit-limit "
+			   "SEC)",
+			   s->timeout_ms / 1000.0,
+			   (unsigned long long)s->cur.regs.rip);
 		return rc;
 	}
 	if (rc) {
@@ -233,10 +282,31 @@ static int hlt_at_pc(struct dbg_session *s, struct mvm_exit *e)
 }
 /* [/slide:mvmdbg-hlt-quirk] */
 
+/* CPL 3 on a backend whose ring-3 debug exits go to the guest
+ * (MVM_QUIRK_NO_RING3_DEBUG; symptom: the single-step #DB never comes
+ * back, KVM_RUN runs on until the guest's next exit). Say so at once
+ * instead of waiting for the run deadline. CPL is CS.RPL in protected
+ * mode (Intel SDM Vol. 3A 5.5); real mode runs at CPL 0. */
+static int ring3_refused(struct dbg_session *s)
+{
+	if (!s->vm ||
+	    !(mvm_vm_backend(s->vm)->quirks & MVM_QUIRK_NO_RING3_DEBUG) ||
+	    !(s->cur.sregs.cr0 & MVM_CR0_PE) ||
+	    (s->cur.sregs.cs.selector & 3) != 3)
+		return 0;
+	dbg_status(s, 1,
+		   "cannot single-step ring-3 code on this KVM backend: its "
+		   "debug exits go to the guest (quirks.h NO_RING3_DEBUG); "
+		   "use `nexit` (F8), `cont`, or a breakpoint in ring 0");
+	return 1;
+}
+
 /* Execute exactly one instruction; *e is the last exit it caused (a
  * DEBUG exit, or the I/O / HLT / error exit that ended it). */
 static int step_insn(struct dbg_session *s, struct mvm_exit *e)
 {
+	if (ring3_refused(s))
+		return -EPERM;
 	if (hlt_at_pc(s, e))
 		return 0;
 	for (int i = 0; i < MAX_EXITS_PER_INSN; i++) {

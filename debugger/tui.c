@@ -89,8 +89,9 @@ static void rl_deprep_none(void)
 /* A repeatable command: Enter alone runs it again, as in gdb. */
 static int repeatable(const char *l)
 {
-	static const char *const words[] = {"step",  "n",  "nexit",
-					    "stepi", "si", "s"};
+	static const char *const words[] = {"step",  "s",    "stepi",
+					    "si",    "next", "n",
+					    "nexti", "ni",   "nexit"};
 	char w[16];
 	sscanf(l, "%15s", w);
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -102,8 +103,8 @@ static int repeatable(const char *l)
 /* Does the line run the guest (so the screen must show what happens)? */
 static int moves_guest(const char *l)
 {
-	static const char *const words[] = {"cont",    "c",	"continue",
-					    "restart", "reset", "run"};
+	static const char *const words[] = {
+		"cont", "c", "continue", "restart", "reset", "run", "gdb"};
 	char w[16] = "";
 	sscanf(l, "%15s", w);
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -177,29 +178,21 @@ static char *cmd_gen(const char *text, int state)
 	return complete_from(dbg_command_names, text, state);
 }
 
+/* After the command word: what fits there (exec.h), e.g. `info` offers
+ * its topics and `break exit` the exit reasons. */
+static const char *const *arg_words;
+static const char *const no_words[] = {NULL};
+
 static char *arg_gen(const char *text, int state)
 {
-	static const char *words[64];
-	if (!state) {
-		static const char *const kw[] = {
-			"exit",	 "io",	      "mmio",  "rip",
-			"mode",	 "mem",	      "tlb",   "exits",
-			"break", "registers", "stats", "output",
-			"sregs", "result",    "pt",    NULL};
-		int n = 0;
-		for (int i = 0; i < dbg_nregs && n < 40; i++)
-			words[n++] = dbg_regs[i].name;
-		for (int i = 0; kw[i]; i++)
-			words[n++] = kw[i];
-		words[n] = NULL;
-	}
-	return complete_from(words, text, state);
+	return complete_from(arg_words ? arg_words : no_words, text, state);
 }
 
 static char **complete(const char *text, int start, int end)
 {
 	(void)end;
 	rl_attempted_completion_over = 1; /* never complete file names */
+	arg_words = dbg_complete_words(rl_line_buffer, start);
 	return rl_completion_matches(text, start == 0 ? cmd_gen : arg_gen);
 }
 
@@ -247,7 +240,7 @@ static int own_key(int ch)
 		run_command("stepi");
 		break;
 	case KEY_F(8):
-		run_command("step");
+		run_command("nexit");
 		break;
 	case KEY_F(9):
 		run_command("cont");
@@ -323,6 +316,14 @@ static int edit_key(int ch)
 	return 1;
 }
 
+/* Before a command blocks (waiting for gdb): show why on the status
+ * line at once. */
+static void announce(struct dbg_session *s, const char *msg)
+{
+	dbg_status(s, 0, "%s (Ctrl-C stops waiting)", msg);
+	dbg_tui_draw(&tui);
+}
+
 /* The main loop: one key at a time, redraw after anything that changes
  * what is shown. Returns when the user quits or the terminal is gone. */
 int dbg_tui(struct dbg_session *s)
@@ -344,6 +345,11 @@ int dbg_tui(struct dbg_session *s)
 	dbg_tui_draw(&tui);
 	int errors = 0;
 	catch_sigint(); /* after initscr: ncurses installs its own */
+	s->announce = announce;
+	if (s->first_cmd) { /* --gdb: gdb has the guest first */
+		run_command(s->first_cmd);
+		dbg_tui_draw(&tui);
+	}
 	while (!quit) {
 		int ch = getch();
 		if (dbg_interrupt) {

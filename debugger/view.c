@@ -55,12 +55,15 @@ static void render_mem(struct dbg_session *s, struct dbg_text *t)
 	size_t len = (size_t)f->count * dbg_xfmt_unit_bytes(f->unit);
 	if (f->fmt == 'i') /* instructions: enough bytes for count of them */
 		len = f->count * 15 < sizeof(buf) ? f->count * 15 : sizeof(buf);
+	if (f->fmt == 's') /* strings: up to 256 bytes each */
+		len = f->count * 256 < sizeof(buf) ? f->count * 256
+						   : sizeof(buf);
 	int rc = s->mem_phys ? dbg_read_phys(s, s->mem_addr, buf, len, err,
 					     sizeof(err))
 			     : dbg_read_virt(s, s->mem_addr, buf, len, err,
 					     sizeof(err));
-	/* x/i near the end of mapped memory: shorten until readable. */
-	while (rc && f->fmt == 'i' && len > 16) {
+	/* x/i, x/s near the end of mapped memory: shorten until readable. */
+	while (rc && (f->fmt == 'i' || f->fmt == 's') && len > 16) {
 		len /= 2;
 		rc = s->mem_phys ? dbg_read_phys(s, s->mem_addr, buf, len, err,
 						 sizeof(err))
@@ -71,8 +74,12 @@ static void render_mem(struct dbg_session *s, struct dbg_text *t)
 		dbg_text_line(t, DBG_A_ERROR, "%s", err);
 		return;
 	}
-	dbg_render_mem(buf, len, s->mem_addr, f, dbg_code_bits(&s->cur.sregs),
-		       s->mem_phys ? UINT64_MAX : dbg_linear_pc(&s->cur), t);
+	struct dbg_codeview v = {.segmented = s->mem_at.segmented,
+				 .selector = s->mem_at.selector,
+				 .base = s->mem_at.base};
+	dbg_render_mem_at(
+		buf, len, s->mem_addr, f, dbg_code_bits(&s->cur.sregs),
+		s->mem_phys ? UINT64_MAX : dbg_linear_pc(&s->cur), &v, t);
 }
 
 /* A third of the rows before RIP, the rest after: what just ran and
@@ -81,9 +88,19 @@ static void render_code(struct dbg_session *s, int rows, struct dbg_text *t)
 {
 	int before = rows > 3 ? rows / 3 : 0;
 	int after = rows > 0 ? rows - before - 1 : 8;
-	dbg_render_code(s->code.bytes, s->code.len, s->code.addr,
-			dbg_linear_pc(&s->cur), dbg_code_bits(&s->cur.sregs),
-			before, after, &s->known, t);
+	uint64_t bps[MVM_HW_BREAKPOINTS];
+	int bits = dbg_code_bits(&s->cur.sregs);
+	struct dbg_codeview v = {
+		.known = &s->known,
+		.bps = bps,
+		.nbps = dbg_bp_hw_addrs(&s->bps, bps),
+		.segmented = bits == 16,
+		.selector = s->cur.sregs.cs.selector,
+		.base = s->cur.sregs.cs.base,
+	};
+	dbg_render_code_view(s->code.bytes, s->code.len, s->code.addr,
+			     dbg_linear_pc(&s->cur), bits, before, after, &v,
+			     t);
 }
 
 #define STATS_MAX 64

@@ -121,6 +121,8 @@ endef
 $(eval $(call GUEST_REAL_PROGRAM,$(EX_OUT)/hello-real.bin,examples/hello-real.S))
 $(eval $(call GUEST32_PROGRAM,$(EX_OUT)/hello-prot.elf,examples/hello-prot.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/hello-long.elf,examples/hello-long.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/pt-switch.elf,examples/pt-switch.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/touch.elf,examples/touch.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/exit-tour.elf,examples/exit-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/triple-fault.elf,examples/triple-fault.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/cpl-compute.elf,examples/cpl-compute.c))
@@ -128,10 +130,16 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ucall-tour.elf,examples/ucall-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-count.elf,examples/smp-count.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/echo.elf,examples/echo.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ticks.elf,examples/ticks.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/apic-ticks.elf,examples/apic-ticks.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/irq-latency.elf,examples/irq-latency.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/serial-irq.elf,examples/serial-irq.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/chaos.elf,examples/chaos.c \
 	examples/chaos-vectors.S))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/counter.elf,examples/counter.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-demo.elf,examples/virtio-demo.c \
+	examples/runtime/virtio.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-irq.elf,examples/virtio-irq.c \
+	examples/runtime/virtio.c))
 
 .PHONY: examples
 examples: $(filter $(EX_OUT)/%,$(ALL_TARGETS))

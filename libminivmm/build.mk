@@ -10,9 +10,11 @@ LIB_SRCS := \
 	libminivmm/src/core/escape.c \
 	libminivmm/src/core/kvm.c \
 	libminivmm/src/core/quirks.c \
+	libminivmm/src/core/hostinfo.c \
 	libminivmm/src/core/memory.c \
 	libminivmm/src/core/memslot.c \
 	libminivmm/src/core/dirty.c \
+	libminivmm/src/core/dirty_iter.c \
 	libminivmm/src/core/bus.c \
 	libminivmm/src/core/vm.c \
 	libminivmm/src/core/vcpu.c \
@@ -45,7 +47,18 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/mem/pagetable.c \
 	libminivmm/src/mem/ptwalk.c \
-	libminivmm/src/mem/ptrange.c
+	libminivmm/src/mem/ptaccess.c \
+	libminivmm/src/mem/ptrange.c \
+	libminivmm/src/mem/ept.c \
+	libminivmm/src/mem/walk2d.c \
+	libminivmm/src/mem/walk2d_fmt.c \
+	libminivmm/src/mem/tlb.c
+
+# Lab 2's shadow-paging model and copy-on-write pages (shadow.h, cow.h).
+LIB_SRCS += \
+	libminivmm/src/mem/shadow.c \
+	libminivmm/src/mem/shadow_sync.c \
+	libminivmm/src/mem/cow.c
 
 LIB_SRCS += \
 	libminivmm/src/loader/loader.c \
@@ -85,6 +98,7 @@ LIB_SRCS += \
 	libminivmm/src/container/ns.c \
 	libminivmm/src/container/rootfs.c \
 	libminivmm/src/container/cgroup_detect.c \
+	libminivmm/src/container/devices.c \
 	libminivmm/src/container/cgroup.c \
 	libminivmm/src/container/caps.c \
 	libminivmm/src/container/seccomp.c \
@@ -116,6 +130,19 @@ LIB_SRCS += \
 	libminivmm/src/irq/pic.c \
 	libminivmm/src/irq/pic_inject.c \
 	libminivmm/src/devices/pit.c
+
+# virtio: the transport-independent device, the split virtqueue, the
+# mmio transport and the devices (virtio.h, virtio_ring.h; Lab 4).
+LIB_SRCS += \
+	libminivmm/src/virtio/virtio.c \
+	libminivmm/src/virtio/ring.c \
+	libminivmm/src/virtio/gate.c \
+	libminivmm/src/virtio/mmio.c \
+	libminivmm/src/virtio/blk.c \
+	libminivmm/src/virtio/rng.c \
+	libminivmm/src/virtio/console.c \
+	libminivmm/src/virtio/balloon.c \
+	libminivmm/src/virtio/vmachine.c
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 $(LIB_OBJS): HOST_CFLAGS += -Ilibminivmm/src -fvisibility=hidden

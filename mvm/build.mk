@@ -6,6 +6,7 @@ MVM_SRCS := \
 	mvm/main.c \
 	mvm/cli.c \
 	mvm/cmd_run.c \
+	mvm/run_irq.c \
 	mvm/run_opts.c \
 	mvm/run_report.c \
 	mvm/run_smp.c \
@@ -15,6 +16,7 @@ MVM_SRCS := \
 	mvm/cmd_ctr.c \
 	mvm/cmd_compare.c \
 	mvm/snapshot_cli.c \
+	mvm/walk_cli.c \
 	mvm/cmd_restore.c
 
 MVM_LIBS :=

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -105,6 +106,70 @@ int cli_parse_seconds(const char *s, unsigned *ms)
 	return 0;
 }
 
+int cli_parse_limit(const char *s, unsigned *ms)
+{
+	char *end;
+
+	if (s && strtod(s, &end) == 0.0 && *s >= '0' && *s <= '9' && !*end) {
+		*ms = 0;
+		return 0;
+	}
+	return cli_parse_seconds(s, ms);
+}
+
+/* stat() never blocks, unlike open() on a FIFO without a writer. */
+int cli_check_image(const char *cmd, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno; /* the loader names a missing file */
+	if (S_ISDIR(st.st_mode))
+		cli_error(cmd, "'%s' is a directory, not an image", path);
+	else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+		 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		cli_error(cmd,
+			  "'%s' is a %s, not an image file: loading reads a "
+			  "regular file (a pipe would wait for a writer)",
+			  path,
+			  S_ISFIFO(st.st_mode)	 ? "FIFO (named pipe)"
+			  : S_ISSOCK(st.st_mode) ? "socket"
+						 : "device");
+	else if (st.st_size == 0)
+		cli_error(cmd, "'%s' is empty (0 bytes%s)", path,
+			  strncmp(path, "/proc/", 6) &&
+					  strncmp(path, "/sys/", 5)
+				  ? ""
+				  : "; files in /proc and /sys are made up "
+				    "when read and cannot be images");
+	else
+		return 0;
+	return -EINVAL;
+}
+
+/* One command per process, so one hold is enough. */
+static char *held;
+static size_t held_len;
+
+void cli_hold_errors(char *buf, size_t len)
+{
+	held = buf;
+	held_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
+const char *cli_held_reason(const char *buf, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (!buf || !buf[0])
+		return NULL;
+	if (strncmp(buf, path, n) == 0 && buf[n] == ':' && buf[n + 1] == ' ')
+		return buf + n + 2;
+	return buf;
+}
+
 /* The library's struct mvm_log sink for command-line programs: one line
  * per message, prefixed so the user knows which tool is talking. */
 void cli_log(void *ctx, enum mvm_log_level level, const char *msg)
@@ -113,6 +178,11 @@ void cli_log(void *ctx, enum mvm_log_level level, const char *msg)
 	static unsigned long warnings;
 	const struct cli_log_ctx *c = ctx;
 
+	if (level == MVM_LOG_ERROR && held) {
+		if (!held[0]) /* the first error is the specific one */
+			snprintf(held, held_len, "%s", msg);
+		return;
+	}
 	if (level > c->level)
 		return;
 	if (level == MVM_LOG_WARN && c->level < MVM_LOG_DEBUG &&

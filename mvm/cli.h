@@ -41,6 +41,16 @@ int cli_parse_size(const char *s, uint64_t *bytes);
 #define CLI_SECONDS_RANGE "from 0.001 to 4000000"
 int cli_parse_seconds(const char *s, unsigned *ms);
 
+/* A run limit (-T): "0" means none, else seconds as above. The same
+ * option, name and unit in `mvm run` and `mvm restore`. */
+int cli_parse_limit(const char *s, unsigned *ms);
+
+/* An image to load must be a regular file with something in it: a FIFO
+ * would block the loader's open() forever and a /proc or /sys file
+ * reports size 0. Returns 0 (or -ENOENT and the like, left for the
+ * loader to report), or -EINVAL after printing one line saying why. */
+int cli_check_image(const char *cmd, const char *path);
+
 /*
  * A log sink printing messages at or above `level` to stderr. A guest
  * gone wrong can trigger the same warning millions of times (an
@@ -53,5 +63,14 @@ struct cli_log_ctx {
 	enum mvm_log_level level; /* most verbose level shown */
 };
 void cli_log(void *ctx, enum mvm_log_level level, const char *msg);
+/*
+ * One line per failure: between cli_hold_errors(buf, len) and
+ * cli_hold_errors(NULL, 0), cli_log() keeps the first error message in
+ * buf instead of printing it, so the caller can print one line with it
+ * ("cannot load 'x.bin': flat image is empty"). cli_held_reason() is
+ * buf without a leading "PATH: " (the caller names PATH), or NULL.
+ */
+void cli_hold_errors(char *buf, size_t len);
+const char *cli_held_reason(const char *buf, const char *path);
 
 #endif

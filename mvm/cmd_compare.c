@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,31 +184,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* "CPU model, N CPUs; Linux 6.1; KVM backend kvm_intel" */
-static void describe_machine(char *buf, size_t len)
-{
-	char line[256], cpu[128] = "unknown CPU";
-	struct mvm_backend be;
-	struct utsname u;
-	FILE *f = fopen("/proc/cpuinfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "model name : %127[^\n]", cpu) == 1)
-			break;
-	if (f)
-		fclose(f);
-	mvm_backend_detect(&be);
-	uname(&u);
-	/* The figures are only comparable across machines with the same
-	 * RING0_EMULATED quirk (quirks.h): say so next to them. */
-	snprintf(buf, len, "%s, %ld CPUs; Linux %s; KVM backend %s%s", cpu,
-		 sysconf(_SC_NPROCESSORS_ONLN), u.release, be.name,
-		 (be.quirks & MVM_QUIRK_RING0_EMULATED)
-			 ? " (nested, software: real-mode guest code is "
-			   "emulated)"
-			 : "");
-}
-
 static void print_row(FILE *csv, struct row *r)
 {
 	double med, lo, hi;
@@ -334,7 +308,7 @@ int cmd_compare(int argc, char **argv)
 		cli_error(CMD, "%s: %s", o.csv_path, strerror(errno));
 		return MVM_EXIT_FAIL;
 	}
-	describe_machine(machine, sizeof(machine));
+	mvm_host_describe(machine, sizeof(machine));
 	printf("machine: %s\nruns: %ld each, every run in a fresh child "
 	       "process\n\n%-10s %-44s %9s %9s %9s %8s\n",
 	       machine, o.runs, "what", "", "median ms", "min ms", "max ms",

@@ -51,7 +51,9 @@ static void usage(FILE *f)
 		   "      --copy          read RAM into memory instead of "
 		   "mapping the file\n"
 		   "  -t, --trace         print every exit to stderr\n"
-		   "  -T, --timeout SEC   stop the guest after SEC seconds\n"
+		   "  -T, --timeout SEC   stop the guest after SEC seconds "
+		   "(as in mvm run;\n"
+		   "                      default: none; -T 0: no limit)\n"
 		   "  -r, --raw           guest output untouched\n"
 		   "  -v, --verbose       show the library's debug messages\n");
 	snapcli_usage(f);
@@ -87,10 +89,12 @@ static int parse_args(int argc, char **argv, struct restore_opts *o)
 			  : c == 'r' ? &o->raw
 				     : &o->verbose) = 1;
 		} else if (c == 'T') {
-			if (cli_parse_seconds(optarg, &o->timeout_ms) < 0) {
-				cli_error(CMD,
-					  "bad --timeout '%s': need seconds %s",
-					  optarg, CLI_SECONDS_RANGE);
+			if (cli_parse_limit(optarg, &o->timeout_ms) < 0) {
+				cli_error(
+					CMD,
+					"bad --timeout '%s': need seconds %s, "
+					"or 0 for no limit",
+					optarg, CLI_SECONDS_RANGE);
 				return MVM_EXIT_USAGE;
 			}
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
@@ -122,16 +126,24 @@ static int restore(struct mvm_machine **m, const struct restore_opts *o,
 		.log = {cli_log, logctx},
 	};
 	struct timespec t0, t1;
+	char why[256];
 	int rc;
 
+	if (cli_check_image(CMD, o->file) == -EINVAL)
+		return -EINVAL; /* a FIFO would block the open() */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cli_hold_errors(why, sizeof(why)); /* one line per failure */
 	rc = mvm_snapshot_restore(o->file, &base, o->flags, m);
+	cli_hold_errors(NULL, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	const char *reason = cli_held_reason(why, o->file);
 	if (rc < 0) {
 		cli_error(CMD, "cannot restore '%s': %s", o->file,
-			  strerror(-rc));
+			  reason ? reason : strerror(-rc));
 		return rc;
 	}
+	if (reason)
+		cli_error(CMD, "error: %s", reason);
 	fprintf(stderr, "%s: restored '%s' in %.1f ms (%s)\n", CMD, o->file,
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 			(double)(t1.tv_nsec - t0.tv_nsec) / 1e6,

@@ -32,10 +32,12 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_linux.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
+#include "walk_cli.h"
 
 #define CMD "mvm run"
 
@@ -65,18 +67,41 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.out_ctx = con,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
+		/* --disk / --virtio: virtio devices (virtio_devs.h) */
+		.virtio = !o->virtio
+				  ? 0
+				  : MVM_VIRTIO_DEV_RNG |
+					    MVM_VIRTIO_DEV_CONSOLE |
+					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
+		.disk = o->disk,
+		.disk_ro = o->disk_ro,
+		.virtio_transport = o->virtio_transport,
+		.virtio_plain = o->virtio_plain,
 	};
-	int rc = mvm_machine_create(&cfg, m);
+	int rc;
 
+	runirq_config(&cfg);
+	rc = mvm_machine_create(&cfg, m);
 	if (rc < 0) {
 		cli_error(CMD, "cannot create a VM: %s (try 'mvm doctor')",
 			  strerror(-rc));
 		return rc;
 	}
+	rc = runirq_attach(CMD, *m);
+	if (rc < 0)
+		return rc;
+	/* One line per error: the loader's reason, not it and then ours. */
+	char why[256];
+	cli_hold_errors(why, sizeof(why));
 	rc = mvm_machine_load(*m, o->image,
 			      o->mode_set ? (int)o->mode : MVM_MODE_AUTO);
+	cli_hold_errors(NULL, 0);
+	const char *reason = cli_held_reason(why, o->image);
 	if (rc < 0)
-		cli_error(CMD, "cannot load '%s': %s", o->image, strerror(-rc));
+		cli_error(CMD, "cannot load '%s': %s", o->image,
+			  reason ? reason : strerror(-rc));
+	else if (reason) /* an error the loader got over */
+		cli_error(CMD, "error: %s", reason);
 	return rc;
 }
 
@@ -105,6 +130,10 @@ static int report_quit(struct console *con)
 		sigabbrev_np(con->signo));
 	return MVM_EXIT_FAIL;
 }
+
+/* cmd_run() sets this when no -T was given, so the message can say
+ * where the limit came from. */
+static int limit_is_default;
 
 /*
  * The run loop. A guest that never exits (`jmp $`) would keep KVM_RUN
@@ -138,14 +167,24 @@ int run_loop(struct mvm_machine *m, unsigned timeout_ms, int trace, int stats,
 	console_stop(con);
 	if (console_quit(con))
 		return report_quit(con);
-	if (rc == -ETIMEDOUT)
-		cli_error(CMD, "timed out after %.3g s (guest RIP %#llx)",
-			  timeout_ms / 1000.0, (unsigned long long)e.rip);
+	if (rc == -ETIMEDOUT) /* say which limit, and how to change it */
+		cli_error(CMD,
+			  "timed out after %.3g s (guest RIP %#llx): %s; -T "
+			  "SEC sets another, -T 0 none",
+			  timeout_ms / 1000.0, (unsigned long long)e.rip,
+			  limit_is_default
+				  ? "the default run limit for an image"
+				  : "the run limit (-T)");
 	else if (rc < 0)
 		cli_error(CMD, "KVM_RUN failed: %s", strerror(-rc));
 	report_markers(m);
-	if (stats)
+	if (stats) {
+		char vio[1024];
+
 		report_stats(vcpu);
+		if (mvm_machine_virtio_stats(m, vio, sizeof(vio)) > 0)
+			fputs(vio, stderr); /* per virtio queue */
+	}
 	return v == MVM_DONE ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }
 
@@ -226,6 +265,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.verbose)
 		logctx.level = MVM_LOG_DEBUG;
+	limit_is_default = !o.timeout_set;
 	status = MVM_EXIT_FAIL;
 	console_init(&con, o.raw);
 	if (machine_build(&m, &o, &logctx, &con) == 0) {
@@ -244,9 +284,16 @@ int cmd_run(int argc, char **argv)
 			console_stop(&con);
 			status = report_quit(&con);
 		}
+		status = walkcli_finish(m, status);
 		status = snapcli_finish(m, status);
+		if (o.stats)
+			runirq_report(stderr, m);
 	}
 	console_stop(&con);
+	if (m)
+		mvm_machine_stop(m);
+	runirq_detach();
 	mvm_machine_destroy(m);
+	runirq_free();
 	return status;
 }

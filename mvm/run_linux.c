@@ -1,6 +1,6 @@
 /*
- * run_linux.c - `mvm run --kernel FILE [--initrd FILE] [--append ARGS]`:
- * boot a Linux kernel.
+ * run_linux.c - `mvm run --kernel FILE [--initrd FILE] [--append ARGS]
+ * [--disk FILE[,ro]] [--virtio mmio|pci]`: boot a Linux kernel.
  *
  * The machine is a small PC: RAM, KVM's in-kernel interrupt controllers
  * (8259 PICs, IOAPIC, local APIC) and 8254 PIT, the 8250 UART on COM1,
@@ -8,8 +8,12 @@
  * boot protocol (linux.h): the loader writes the zero page, vCPU 0
  * starts at the kernel's 64-bit entry.
  *
- * The command line is "console=ttyS0 reboot=t panic=-1", then the user's
- * --append, then what this host's KVM backend needs (quirks.h; empty on
+ * With --disk or --virtio it also gets virtio-blk, -rng and -console
+ * (virtio_devs.h); over virtio-mmio Linux learns where they are from its
+ * command line (virtio_mmio.device=0x200@ADDR:IRQ words).
+ *
+ * The command line is "console=ttyS0 reboot=t panic=-1", the virtio-mmio
+ * words, then the user's --append, then what this host's KVM backend needs (quirks.h; empty on
  * hardware KVM). reboot=t makes Linux reset the machine by a triple fault,
  * and panic=-1 makes a panic reset it at once; either reset ends the run
  * (as QEMU's -no-reboot does), so `reboot -f` in the guest is a clean way
@@ -153,8 +157,15 @@ static int load(struct mvm_machine *m, const struct run_opts *o)
 	void *k = NULL, *i = NULL;
 	int rc;
 
-	snprintf(user, sizeof(user), "%s%s%s", BASE_CMDLINE,
-		 o->append ? " " : "", o->append ? o->append : "");
+	char words[512];
+
+	/* Linux finds virtio-mmio devices only on its command line. */
+	if (mvm_machine_virtio_cmdline(m, words, sizeof(words)) >=
+	    (int)sizeof(words))
+		words[0] = '\0';
+	snprintf(user, sizeof(user), "%s%s%s%s%s", BASE_CMDLINE,
+		 words[0] ? " " : "", words, o->append ? " " : "",
+		 o->append ? o->append : "");
 	rc = mvm_quirk_linux_cmdline(be->quirks, user, cmdline,
 				     sizeof(cmdline));
 	if (rc < 0)
@@ -267,6 +278,16 @@ int run_linux(const struct run_opts *o)
 		 * before "Unable to read current time from RTC". */
 		.devices = MVM_MDEV_UART | MVM_MDEV_LAB1,
 		.trace = o->trace || o->stats,
+		/* --disk / --virtio: virtio devices (virtio_devs.h) */
+		.virtio = !o->virtio
+				  ? 0
+				  : MVM_VIRTIO_DEV_RNG |
+					    MVM_VIRTIO_DEV_CONSOLE |
+					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
+		.disk = o->disk,
+		.disk_ro = o->disk_ro,
+		.virtio_transport = o->virtio_transport,
+		.virtio_plain = o->virtio_plain,
 		.out = boot_output,
 		.out_ctx = &b,
 		.log = {cli_log, &logctx},

@@ -13,8 +13,10 @@
 #include "commands.h"
 #include "console.h"
 #include "minivmm/minivmm.h"
+#include "run_irq.h"
 #include "run_opts.h"
 #include "snapshot_cli.h"
+#include "walk_cli.h"
 
 #define CMD "mvm run"
 
@@ -34,7 +36,8 @@ static void usage(FILE *f)
 		"  -s, --stats         print exit counts and handler times "
 		"at the end\n"
 		"  -T, --timeout SEC   stop the guest after SEC seconds "
-		"(default: none)\n"
+		"(default 10; none\n"
+		"                      with --gdb; -T 0: no limit)\n"
 		"  -f, --flat          IMAGE is a flat binary whatever its "
 		"name\n"
 		"  -c, --cpus N        N vCPUs (1-8), each on its own thread "
@@ -48,12 +51,20 @@ static void usage(FILE *f)
 		"                      (0: any free one, printed) before "
 		"the first instruction;\n"
 		"      --gdb unix:PATH  the same on a Unix socket (one vCPU)\n"
+		"      --disk FILE[,ro]  a virtio-blk disk on FILE (read-only "
+		"with ,ro), with\n"
+		"                      virtio-rng and virtio-console\n"
+		"      --virtio mmio|pci  their transport (default mmio)\n"
+		"      --virtio-plain  every queue kick exits (no "
+		"ioeventfd/irqfd)\n"
 		"  -v, --verbose       show the library's debug messages\n");
+	runirq_usage(f);
 	fprintf(f, "      --kernel FILE   boot a Linux bzImage or vmlinux "
 		   "instead of IMAGE\n"
 		   "      --initrd FILE   its initramfs; --append ARGS: more "
 		   "kernel command line\n");
 	snapcli_usage(f);
+	walkcli_usage(f);
 	fprintf(f, "  -h, --help          this text\n\n"
 		   "IMAGE is an ELF executable, or a flat binary when its name "
 		   "ends in .bin\n(or with --flat); a file that starts with "
@@ -101,6 +112,45 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 	return 0;
 }
 
+/* Long-only options of the virtio devices. */
+enum { OPT_DISK = 0x200, OPT_VIRTIO, OPT_VIRTIO_PLAIN };
+
+/* --disk FILE[,ro], --virtio mmio|pci, --virtio-plain. */
+static int parse_virtio(struct run_opts *o, int c, const char *arg)
+{
+	size_t n;
+
+	o->virtio = 1;
+	if (c == OPT_VIRTIO_PLAIN) {
+		o->virtio_plain = 1;
+		return 0;
+	}
+	if (c == OPT_VIRTIO) {
+		if (strcmp(arg, "mmio") == 0)
+			o->virtio_transport = MVM_VIRTIO_TRANSPORT_MMIO;
+		else if (strcmp(arg, "pci") == 0)
+			o->virtio_transport = MVM_VIRTIO_TRANSPORT_PCI;
+		else {
+			cli_error(CMD, "bad --virtio '%s': use mmio or pci",
+				  arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	n = strlen(arg);
+	o->disk_ro = n > 3 && strcmp(arg + n - 3, ",ro") == 0;
+	if (o->disk_ro)
+		n -= 3;
+	if (n == 0 || n >= sizeof(o->disk_buf)) {
+		cli_error(CMD, "bad --disk '%s': use FILE or FILE,ro", arg);
+		return -EINVAL;
+	}
+	memcpy(o->disk_buf, arg, n);
+	o->disk_buf[n] = '\0';
+	o->disk = o->disk_buf;
+	return 0;
+}
+
 /*
  * Check one option value. RAM must be whole 4 KiB pages (memory slots
  * are page-granular, api.rst "KVM_SET_USER_MEMORY_REGION") and end
@@ -117,7 +167,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 		      o->mem < MVM_RAM_MIN || o->mem > MVM_RAM_MAX ||
 		      o->mem % 4096;
 	else if (c == 'T')
-		bad = cli_parse_seconds(arg, &o->timeout_ms) < 0;
+		bad = cli_parse_limit(arg, &o->timeout_ms) < 0,
+		o->timeout_set = 1;
 	else if (c == 'c')
 		bad = sscanf(arg, "%d%c", &o->cpus, &(char){0}) != 1 ||
 		      o->cpus < 1 || o->cpus > MVM_MAX_VCPUS;
@@ -143,8 +194,10 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 			  "address, PORT 0-65535) or unix:PATH",
 			  arg);
 	else
-		cli_error(CMD, "bad --timeout '%s': need seconds %s", arg,
-			  CLI_SECONDS_RANGE);
+		cli_error(CMD,
+			  "bad --timeout '%s': need seconds %s, or 0 for no "
+			  "limit",
+			  arg, CLI_SECONDS_RANGE);
 	return -EINVAL;
 }
 
@@ -166,6 +219,19 @@ static int run_linux_check(int operands, const struct run_opts *o)
 }
 
 /*
+ * A guest that never exits and never finishes (`jmp $`) would keep `mvm
+ * run` busy forever, with nothing on the screen to say why; so a plain
+ * image gets a limit unless -T says otherwise, and the message when it
+ * fires names -T (cmd_run.c). Waiting for gdb is interactive: no limit.
+ */
+unsigned run_default_limit_ms(const struct run_opts *o)
+{
+	if (o->gdb_host || o->kernel)
+		return 0; /* a Linux boot takes minutes where it is emulated */
+	return RUN_IMAGE_LIMIT_MS;
+}
+
+/*
  * getopt_long() with opterr = 0 and a leading ':' in the option string,
  * so every error message is ours, one line, naming the culprit.
  * Returns -1 to go on, else the exit status to return right away.
@@ -184,7 +250,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"raw", no_argument, NULL, 'r'},
 		{"gdb", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
+		{"disk", required_argument, NULL, OPT_DISK},
+		{"virtio", required_argument, NULL, OPT_VIRTIO},
+		{"virtio-plain", no_argument, NULL, OPT_VIRTIO_PLAIN},
 		SNAPCLI_LONGOPTS,
+		RUNIRQ_LONGOPTS,
+		WALKCLI_LONGOPTS,
 		{"kernel", required_argument, NULL, RUN_OPT_KERNEL},
 		{"initrd", required_argument, NULL, RUN_OPT_INITRD},
 		{"append", required_argument, NULL, RUN_OPT_APPEND},
@@ -209,6 +280,10 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			   c == 'g') {
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == OPT_DISK || c == OPT_VIRTIO ||
+			   c == OPT_VIRTIO_PLAIN) {
+			if (parse_virtio(o, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
 		} else if (c == RUN_OPT_KERNEL || c == RUN_OPT_INITRD ||
 			   c == RUN_OPT_APPEND) {
 			*(c == RUN_OPT_KERNEL	? &o->kernel
@@ -217,6 +292,12 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
+		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {
+			if (runirq_option(CMD, c, optarg) < 0)
+				return MVM_EXIT_USAGE;
+		} else if (c == WALKCLI_OPT) {
+			if (walkcli_option(CMD, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {
 			return cli_bad_option(CMD, argv, c);
@@ -232,5 +313,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		return MVM_EXIT_USAGE;
 	}
 	o->image = argv[optind];
-	return snapcli_check(CMD) < 0 ? MVM_EXIT_USAGE : -1;
+	if (!o->timeout_set)
+		o->timeout_ms = run_default_limit_ms(o);
+	if (snapcli_check(CMD) < 0 || runirq_check(CMD) < 0)
+		return MVM_EXIT_USAGE;
+	return cli_check_image(CMD, o->image) == -EINVAL ? MVM_EXIT_FAIL : -1;
 }

@@ -25,15 +25,27 @@ struct run_opts {
 	int raw;		/* --raw: guest output not escaped */
 	int cpus;		/* --cpus: vCPUs, each on its own thread */
 	unsigned timeout_ms;	/* 0 = run until the guest stops */
+	int timeout_set;	/* -T given (else run_default_limit_ms()) */
 	const char *image;	/* path */
 	const char *gdb_host;	/* --gdb: listen here (NULL = no gdb) */
 	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
 	int gdb_port;		/* --gdb: 0 = any free port */
 	char gdb_buf[64];	/* --gdb's host part */
+	const char *disk;	/* --disk FILE[,ro]: virtio-blk on FILE */
+	char disk_buf[4096];	/* --disk's FILE part */
+	int disk_ro;		/* ...,ro */
+	int virtio;		/* --disk or --virtio given */
+	int virtio_transport;	/* --virtio mmio|pci (MVM_VIRTIO_TRANSPORT_*) */
+	int virtio_plain;	/* --virtio-plain: every kick exits */
 	const char *kernel;	/* --kernel: boot Linux (run_linux.c) */
 	const char *initrd;	/* --initrd: its initramfs */
 	const char *append;	/* --append: its command line */
 };
+
+/* The run limit when -T is not given, in one place for every way of
+ * starting a guest (--kernel and migration set theirs here). */
+#define RUN_IMAGE_LIMIT_MS 10000 /* a plain image: 10 s */
+unsigned run_default_limit_ms(const struct run_opts *o);
 
 /* Parse argv into o (o holds the defaults). Returns -1 to go on, else
  * the exit status to return at once (--help, or a usage error, which

@@ -34,12 +34,13 @@ static void trace_exit(void *ctx, struct mvm_vcpu *vcpu,
 	funlockfile(stderr);
 }
 
-/* Each vCPU's verdict; 1 when all of them are DONE. */
-static int report_all(struct mvm_machine *m, int trace)
+/* Each vCPU's verdict; 1 when all of them are DONE. A run limit that
+ * fired says which one and how to change it, as the one-vCPU loop does. */
+static int report_all(struct mvm_machine *m, int trace, unsigned timeout_ms)
 {
 	enum mvm_verdict v;
 	struct mvm_exit e;
-	int ok = 1;
+	int ok = 1, timed_out = 0;
 
 	for (int i = 0; i < mvm_machine_ncpus(m); i++) {
 		if (mvm_machine_result(m, i, &v, &e) < 0)
@@ -48,7 +49,13 @@ static int report_all(struct mvm_machine *m, int trace)
 			mvm_verdict_name(v));
 		report_verdict_of(m, i, v, &e, trace);
 		ok &= v == MVM_DONE;
+		timed_out |= v == MVM_TIMED_OUT;
 	}
+	if (timed_out)
+		cli_error(CMD,
+			  "the run limit of %.3g s stopped it; -T SEC sets "
+			  "another, -T 0 none",
+			  timeout_ms / 1000.0);
 	return ok;
 }
 
@@ -68,5 +75,5 @@ int run_smp(struct mvm_machine *m, unsigned timeout_ms, int trace,
 	mvm_machine_stop(m);
 	if (console_quit(con))
 		return -1; /* the caller says how it was stopped */
-	return report_all(m, trace) ? MVM_EXIT_OK : MVM_EXIT_FAIL;
+	return report_all(m, trace, timeout_ms) ? MVM_EXIT_OK : MVM_EXIT_FAIL;
 }

@@ -6,14 +6,17 @@
 # idempotent (present packages are skipped) and uses sudo when not root.
 #   chromium        headless browser Marp uses to print the PDFs
 #   graphviz        `dot`, which turns the diagrams (slides/diagrams/*.dot) into SVG
-#   fonts-noto-cjk  glyphs for the Simplified Chinese decks
+#   fonts-wqy-microhei  glyphs for the Simplified Chinese decks: a TrueType
+#                   font, so Chromium embeds a real subset (a CFF font such
+#                   as Noto CJK becomes Type 3 glyphs, 3-4x the size)
 #   fonts-dejavu-core, fonts-noto-mono   Latin text and code
 #   poppler-utils   pdfinfo/pdftoppm, used to count and check pages
+#   gnuplot-nox     draws the plots (slides/plots/*.gp) from slides/data/*.csv
 #   nodejs, npm     run Marp CLI (installed locally by `npm ci`)
 set -eu
 
-PKGS="chromium graphviz fonts-noto-cjk fonts-dejavu-core fonts-noto-mono
-poppler-utils"
+PKGS="chromium graphviz fonts-wqy-microhei fonts-dejavu-core fonts-noto-mono
+poppler-utils gnuplot-nox"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <capstone/capstone.h>
@@ -143,6 +144,12 @@ static void batch_hello_real_matches_golden(void **state)
 }
 
 /* Each pattern must appear in out[], in this order. */
+static void batch_hello_prot_matches_golden(void **state)
+{
+	(void)state;
+	golden("hello-prot", "hello-prot.elf");
+}
+
 static void in_order(const char *const *pat)
 {
 	const char *p = out;
@@ -170,7 +177,7 @@ static void exits_of_hello_real_are_six_outs_then_hlt(void **state)
 {
 	(void)state;
 	static const char *const p[] = {"in real mode at 0x7c00",
-					"exit #7 HLT",
+					"exit #7 at 0000:7c10 HLT",
 					"#1     IO",
 					"data 0x48 'H'",
 					"#6     IO",
@@ -346,11 +353,41 @@ static void bad_input_gets_one_line_errors_and_the_run_goes_on(void **state)
 					"error: x/4xq: unknown letter 'q'",
 					"error: x: bad address 'nowhere'",
 					"error: 0x40000000+1 is not guest RAM",
-					"(mvmdbg) step",
+					"(mvmdbg) nexit",
 					"exit #1",
 					NULL};
 	check_guest("hello-real.bin",
-		    "bogus\nx/4xq rip\nx nowhere\nxp 0x40000000\nstep\n", p);
+		    "bogus\nx/4xq rip\nx nowhere\nxp 0x40000000\nnexit\n", p);
+}
+
+/* The limit on a run without a VM exit is --no-exit-limit SEC (mvm
+ * run's --timeout is the whole run); the old --timeout MS still works
+ * and says what it became. A FIFO as the image is refused at once. */
+static void no_exit_limit_stops_a_spinning_guest_in_seconds(void **state)
+{
+	(void)state;
+	static const unsigned char spin[] = {0xeb, 0xfe}; /* jmp $ */
+	char image[] = "/tmp/mvmdbg-spin-XXXXXX.bin", fifo[64];
+	char script[] = "/tmp/mvmdbg-cont-XXXXXX";
+	int fd = mkstemps(image, 4), sfd = mkstemp(script);
+	assert_true(fd >= 0 && sfd >= 0);
+	assert_int_equal(write(fd, spin, 2), 2);
+	assert_int_equal(write(sfd, "cont\n", 5), 5);
+	close(fd);
+	close(sfd);
+	need_kvm_and(image);
+	run_flags("--no-exit-limit 0.2", image, script);
+	assert_non_null(strstr(out, "error: no VM exit for over 0.2 s"));
+	run_flags("--timeout 200", image, script);
+	assert_non_null(strstr(out, "taking --no-exit-limit 0.2"));
+	assert_non_null(strstr(out, "error: no VM exit for over 0.2 s"));
+	unlink(image);
+	unlink(script);
+	snprintf(fifo, sizeof(fifo), "%s.fifo", image);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	run_flags("", fifo, "/dev/null");
+	unlink(fifo);
+	assert_non_null(strstr(out, "not a regular file"));
 }
 
 int main(void)
@@ -358,6 +395,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(batch_exit_tour_matches_golden),
 		cmocka_unit_test(batch_hello_real_matches_golden),
+		cmocka_unit_test(batch_hello_prot_matches_golden),
+		cmocka_unit_test(
+			no_exit_limit_stops_a_spinning_guest_in_seconds),
 		cmocka_unit_test(exits_of_hello_real_are_six_outs_then_hlt),
 		cmocka_unit_test(exits_of_hello_prot_end_with_ucall_done),
 		cmocka_unit_test(exits_of_hello_long_end_with_ucall_done),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "session.h"
 
 static char err[200];
 
@@ -99,6 +100,80 @@ static void eval_names_the_bad_term(void **state)
 	assert_non_null(strstr(err, "no register state"));
 }
 
+static void eval_reads_the_low_parts_16_and_32_bit_code_names(void **state)
+{
+	(void)state;
+	struct kvm_regs r = {.rax = 0x1122334455667788, .rsp = 0x9f00f000};
+	struct kvm_sregs s = {0};
+	uint64_t v;
+	assert_int_equal(dbg_eval("eax", &r, &s, &v, err, sizeof(err)), 0);
+	assert_true(v == 0x55667788);
+	assert_int_equal(dbg_eval("ax", &r, &s, &v, err, sizeof(err)), 0);
+	assert_true(v == 0x7788);
+	assert_int_equal(dbg_eval("$al", &r, &s, &v, err, sizeof(err)), 0);
+	assert_true(v == 0x88);
+	assert_int_equal(dbg_eval("sp + 2", &r, &s, &v, err, sizeof(err)), 0);
+	assert_true(v == 0xf002);
+}
+
+static void seg_addr_adds_the_segment_base_and_wraps_the_offset(void **state)
+{
+	(void)state;
+	struct kvm_regs r = {.rsp = 0xfffe, .rdi = 0x10};
+	struct kvm_sregs s = {.ss = {.selector = 0x9000, .base = 0x90000},
+			      .es = {.selector = 0x1000, .base = 0x10000}};
+	struct dbg_addr a;
+	/* Real mode (CR0.PE = 0): base = selector * 16. */
+	assert_int_equal(dbg_eval_addr("ss:sp", &r, &s, &a, err, sizeof(err)),
+			 0);
+	assert_true(a.linear == 0x9fffe);
+	assert_int_equal(a.segmented, 1);
+	assert_int_equal(a.selector, 0x9000);
+	assert_int_equal(dbg_eval_addr("ss:sp+4", &r, &s, &a, err, sizeof(err)),
+			 0);
+	assert_true(a.off == 2 && a.linear == 0x90002); /* 64 KiB wrap */
+	assert_int_equal(dbg_eval_addr("0x7c0:0", &r, &s, &a, err, sizeof(err)),
+			 0);
+	assert_true(a.linear == 0x7c00);
+	assert_int_equal(dbg_eval_addr("es : di", &r, &s, &a, err, sizeof(err)),
+			 0);
+	assert_true(a.linear == 0x10010);
+	assert_int_equal(dbg_eval_addr("0x7c00", &r, &s, &a, err, sizeof(err)),
+			 0);
+	assert_true(a.linear == 0x7c00 && !a.segmented);
+	/* Protected mode: a number is a selector, which needs the GDT. */
+	s.cr0 = 1;
+	assert_int_equal(dbg_eval_addr("0x10:0", &r, &s, &a, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "expected cs ds es fs gs ss"));
+	assert_int_equal(dbg_eval_addr("xs:0", &r, &s, &a, err, sizeof(err)),
+			 -EINVAL);
+}
+
+static int offers(const char *const *w, const char *word)
+{
+	for (; w && *w; w++)
+		if (!strcmp(*w, word))
+			return 1;
+	return 0;
+}
+
+/* Tab after a command word offers what fits there. */
+static void completion_depends_on_the_words_before(void **state)
+{
+	(void)state;
+	assert_true(offers(dbg_complete_words("", 0), "nexit"));
+	assert_true(offers(dbg_complete_words("info ", 5), "registers"));
+	assert_false(offers(dbg_complete_words("info ", 5), "rax"));
+	assert_null(dbg_complete_words("info mem ", 9));
+	assert_true(offers(dbg_complete_words("break ", 6), "mmio"));
+	assert_true(offers(dbg_complete_words("b exit ", 7), "x86_rdmsr"));
+	assert_true(offers(dbg_complete_words("pane ", 5), "sregs"));
+	assert_true(offers(dbg_complete_words("x/4xb ", 6), "esp"));
+	assert_true(offers(dbg_complete_words("p ", 2), "rip"));
+	assert_true(offers(dbg_complete_words("help ", 5), "watch"));
+}
+
 static void xfmt_parses_count_format_and_unit_in_any_order(void **state)
 {
 	(void)state;
@@ -171,6 +246,11 @@ int main(void)
 		cmocka_unit_test(numbers_reject_garbage_and_overflow),
 		cmocka_unit_test(eval_adds_registers_and_numbers),
 		cmocka_unit_test(eval_names_the_bad_term),
+		cmocka_unit_test(completion_depends_on_the_words_before),
+		cmocka_unit_test(
+			eval_reads_the_low_parts_16_and_32_bit_code_names),
+		cmocka_unit_test(
+			seg_addr_adds_the_segment_base_and_wraps_the_offset),
 		cmocka_unit_test(
 			xfmt_parses_count_format_and_unit_in_any_order),
 		cmocka_unit_test(xfmt_rejects_unknown_letters_and_huge_counts),

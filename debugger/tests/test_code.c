@@ -162,11 +162,91 @@ static void mem_chars_escape_unprintable_bytes(void **state)
 	has("'A' \\x0a 'z'");
 }
 
+static void code_marks_breakpoints_and_labels_real_mode_cs_ip(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90, 0x90, 0xf4};
+	const uint64_t bps[] = {0x7c01, 0x7c02};
+	struct dbg_codeview v = {.bps = bps,
+				 .nbps = 2,
+				 .segmented = 1,
+				 .selector = 0x07c0,
+				 .base = 0x7c00};
+	dbg_render_code_view(code, sizeof(code), 0x7c00, 0x7c02, 16, 2, 1, &v,
+			     &t);
+	has("   07c0:0000   90");
+	has("B  07c0:0001   90");
+	has("B> 07c0:0002   f4");
+}
+
+static void mem_strings_stop_at_nul_and_escape(void **state)
+{
+	(void)state;
+	const uint8_t buf[] = "hi\n\"x\"\0b\x01";
+	struct dbg_xfmt f = {.count = 2, .fmt = 's', .unit = 'b'};
+	dbg_render_mem(buf, sizeof(buf) - 1, 0x10, &f, 64, 0, &t);
+	has("0000000000000010: \"hi\\n\\\"x\\\"\"");
+	has("0000000000000017: \"b\\x01\"...");
+}
+
+static void mem_rows_are_labelled_seg_offset_when_given_so(void **state)
+{
+	(void)state;
+	const uint8_t buf[4] = {0x34, 0x12, 0x78, 0x56};
+	struct dbg_xfmt f = {.count = 2, .fmt = 'x', .unit = 'h'};
+	struct dbg_codeview v = {
+		.segmented = 1, .selector = 0x9000, .base = 0x90000};
+	dbg_render_mem_at(buf, sizeof(buf), 0x9fffc, &f, 16, 0, &v, &t);
+	has("9000:fffc: 0x1234 0x5678");
+}
+
+static void regs_show_the_registers_of_the_mode(void **state)
+{
+	(void)state;
+	struct dbg_state st = {.regs = {.rax = 0x12345,
+					.rip = 0x7c05,
+					.rsp = 0xf000,
+					.rflags = 2}};
+	st.sregs.cs.selector = 0x07c0;
+	st.sregs.cs.base = 0x7c00;
+	st.sregs.ss.selector = 0x9000;
+	struct dbg_state old = st;
+	old.regs.rip = 0x7c04;
+	dbg_render_regs(&st, &old, &t); /* real mode: CR0.PE = 0 */
+	has("ax 2345  bx 0000");
+	has("cs 07c0  ds 0000  es 0000  ss 9000");
+	has("cs:ip 07c0:7c05* ss:sp 9000:f000");
+	has("32-bit: eax 00012345");
+	has("flags 0002  [-]");
+	assert_int_equal(dbg_text_find(&t, "r8"), -1);
+	assert_int_equal(dbg_text_find(&t, "rax"), -1);
+	dbg_text_clear(&t);
+	st.sregs.cr0 = 1; /* protected mode, 32-bit code segment */
+	st.sregs.cs.db = 1;
+	dbg_render_regs(&st, NULL, &t);
+	has("eax 00012345  ebx 00000000");
+	has("eip 00007c05");
+	has("eflags 00000002");
+	assert_int_equal(dbg_text_find(&t, "r8"), -1);
+	assert_int_equal(dbg_text_find(&t, "rax"), -1);
+	dbg_text_clear(&t);
+	st.sregs.efer = MVM_EFER_LMA | MVM_EFER_LME; /* 64-bit code */
+	st.sregs.cs.l = 1;
+	st.sregs.cs.db = 0;
+	dbg_render_regs(&st, NULL, &t);
+	has("rax 0000000000012345");
+	has("r15 0000000000000000");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(code_bits_follow_cr0_efer_and_cs),
+		T(code_marks_breakpoints_and_labels_real_mode_cs_ip),
+		T(mem_strings_stop_at_nul_and_escape),
+		T(mem_rows_are_labelled_seg_offset_when_given_so),
+		T(regs_show_the_registers_of_the_mode),
 		T(linear_pc_adds_cs_base_outside_long_mode),
 		T(code_64bit_marks_the_current_instruction),
 		T(code_same_bytes_decode_per_mode),

@@ -90,7 +90,9 @@ static void registers_are_found_by_any_spelling(void **state)
 	assert_string_equal(dbg_reg_find("$r15")->name, "r15");
 	assert_string_equal(dbg_reg_find("pc")->name, "rip");
 	assert_string_equal(dbg_reg_find("efer")->name, "efer");
-	assert_null(dbg_reg_find("eax"));
+	assert_string_equal(dbg_reg_find("eax")->name, "eax"); /* a low part */
+	assert_int_equal(dbg_reg_find("eax")->bytes, 4);
+	assert_null(dbg_reg_find("r8d")); /* not offered */
 	assert_null(dbg_reg_find(""));
 }
 

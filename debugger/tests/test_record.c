@@ -107,7 +107,7 @@ static void replay_steps_through_recorded_exits(void **state)
 	assert_true(s.cur.regs.rip == 0x100000);
 	assert_int_equal(dbg_exec(&s, "code"), 0);
 	assert_true(dbg_text_find(&s.result, "=> 0x00100000  b0 48") >= 0);
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_IO);
 	assert_int_equal(s.last.u.io.port, 0xe9);
 	assert_int_equal(s.last.u.io.data[0], 'H');
@@ -118,7 +118,7 @@ static void replay_steps_through_recorded_exits(void **state)
 	/* What was not recorded is an error, not a crash. */
 	assert_int_equal(dbg_exec(&s, "xp/4xb 0"), -ENODATA);
 	assert_non_null(strstr(s.status, "not recorded"));
-	assert_true(dbg_exec(&s, "step") < 0);
+	assert_true(dbg_exec(&s, "nexit") < 0);
 	assert_non_null(strstr(s.status, "end of the trace"));
 	assert_true(dbg_exec(&s, "set rax 1") < 0);
 	dbg_session_close(&s);
@@ -153,7 +153,7 @@ static void replay_keeps_long_guest_output_whole(void **state)
 	static struct dbg_session s;
 	dbg_session_init(&s);
 	assert_int_equal(dbg_session_open_replay(&s, path), 0);
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	assert_int_equal(s.out_len, sizeof(text));
 	assert_memory_equal(s.out, text, sizeof(text));
 	dbg_session_close(&s);
@@ -193,7 +193,7 @@ static void commands_report_errors_in_the_status_line(void **state)
 	assert_int_equal(dbg_exec(&s, "break io 0x10000"), -EINVAL);
 	assert_int_equal(dbg_exec(&s, "break exit nosuch"), -EINVAL);
 	assert_int_equal(dbg_exec(&s, "break watch 0x1000"), -EOPNOTSUPP);
-	assert_non_null(strstr(s.status, "watchpoints"));
+	assert_non_null(strstr(s.status, "data breakpoints"));
 	assert_int_equal(dbg_exec(&s, "delete 9"), -ENOENT);
 	assert_int_equal(dbg_exec(&s, "help"), 0);
 	assert_true(dbg_text_find(&s.result, "x/NFU ADDR") >= 0);

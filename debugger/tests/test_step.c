@@ -78,7 +78,7 @@ static void triple_fault_explains_the_unmapped_rip_page(void **state)
 {
 	(void)state;
 	open_code_in(jump_far, sizeof(jump_far), MVM_MODE_LONG64, 4096);
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_SHUTDOWN);
 	assert_int_equal(s.focus, DBG_P_RESULT);
 	assert_true(dbg_text_find(&s.result,
@@ -95,7 +95,7 @@ static void emulation_failure_says_rip_is_not_in_ram(void **state)
 {
 	(void)state;
 	open_code_in(jump_far, sizeof(jump_far), MVM_MODE_LONG64, 2ULL << 20);
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	if (s.last.reason != KVM_EXIT_INTERNAL_ERROR)
 		skip(); /* hardware that reports this another way */
 	assert_true(dbg_text_find(&s.result, "RIP is not in RAM: 0x40000000") >=
@@ -147,7 +147,7 @@ static void stepi_onto_hlt_reports_the_halt_instead_of_skipping_it(void **state)
 	assert_true(s.halted);
 	/* Running again resumes after the HLT and meets the next one: the
 	 * guest's own exit #1. */
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_true(s.cur.regs.rip == 0x7c04);
 	assert_false(s.last_event);
@@ -165,11 +165,12 @@ static void single_steps_are_counted_apart_from_guest_exits(void **state)
 	open_code(code, sizeof(code));
 	assert_int_equal(dbg_exec(&s, "stepi 2"), 0);
 	assert_true(s.events.tr.seq == 2 && s.exits.seq == 0);
-	assert_non_null(strstr(s.status,
-			       "event D2 (mvmdbg's, not a guest exit): DEBUG"));
-	assert_int_equal(dbg_exec(&s, "step"), 0); /* the OUT */
+	assert_non_null(
+		strstr(s.status, "(mvmdbg's, not a guest exit): DEBUG"));
+	assert_int_equal(dbg_exec(&s, "nexit"), 0); /* the OUT */
 	assert_true(s.exits.seq == 1 && s.last.seq == 1);
-	assert_non_null(strstr(s.status, "exit #1 IO"));
+	assert_non_null(strstr(s.status, "exit #1 at 0000:7c0"));
+	assert_non_null(strstr(s.status, " IO out port"));
 	assert_int_equal(dbg_exec(&s, "exits"), 0);
 	assert_true(dbg_text_find(&s.result, "#1     IO") >= 0);
 	assert_true(dbg_text_find(&s.result, "D1 ") < 0);
@@ -193,11 +194,11 @@ static void step_runs_to_the_next_exit(void **state)
 	const uint8_t code[] = {0xb0, 0x41, 0xe6, 0xe9, 0xb0,
 				0x42, 0xe6, 0xe9, 0xf4};
 	open_code(code, sizeof(code));
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_IO);
 	assert_int_equal(s.last.u.io.port, 0xe9);
 	assert_int_equal(s.last.u.io.data[0], 'A');
-	assert_int_equal(dbg_exec(&s, "step 2"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit 2"), 0);
 	assert_int_equal(s.last.reason, KVM_EXIT_HLT);
 	assert_int_equal(s.out_len, 2);
 	assert_memory_equal(s.out, "AB", 2);
@@ -271,7 +272,7 @@ static void set_register_changes_the_guest(void **state)
 	const uint8_t code[] = {0xe6, 0xe9, 0xf4}; /* out 0xe9,al; hlt */
 	open_code(code, sizeof(code));
 	assert_int_equal(dbg_exec(&s, "set rax 0x5a"), 0);
-	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_int_equal(dbg_exec(&s, "nexit"), 0);
 	assert_int_equal(s.last.u.io.data[0], 0x5a);
 	assert_true(dbg_exec(&s, "set cs 1") < 0);
 	assert_non_null(strstr(s.status, "cannot be set"));
@@ -291,6 +292,61 @@ static void bad_addresses_are_errors_not_crashes(void **state)
 	assert_true(dbg_text_find(&s.result, "hlt") >= 0);
 }
 
+/* call 0x7c06; hlt; nop; nop; 0x7c06: mov al, 'A'; out 0xe9, al; ret */
+static const uint8_t call_fn[] = {0xe8, 0x03, 0x00, 0xf4, 0x90, 0x90,
+				  0xb0, 0x41, 0xe6, 0xe9, 0xc3};
+
+/* gdb's `next`: the CALL runs to its return (the OUT inside it is a
+ * guest exit like any other) and the temporary breakpoint is gone. */
+static void next_steps_over_a_call(void **state)
+{
+	(void)state;
+	open_code(call_fn, sizeof(call_fn));
+	assert_int_equal(dbg_exec(&s, "next"), 0);
+	assert_true(s.cur.regs.rip == 0x7c03);
+	assert_non_null(strstr(s.status, "next: over the call"));
+	assert_int_equal((int)s.exits.seq, 1); /* the OUT */
+	assert_int_equal(s.bps.n, 0);
+	assert_int_equal(s.bps.next_id, 1);
+	/* `step` is one instruction, into the call. */
+	assert_int_equal(dbg_exec(&s, "restart"), 0);
+	assert_int_equal(dbg_exec(&s, "step"), 0);
+	assert_true(s.cur.regs.rip == 0x7c06);
+	assert_int_equal(dbg_exec(&s, "p/x sp"), 0);
+	assert_non_null(strstr(s.status, "sp = 0xeffe")); /* the return IP */
+}
+
+/* Ring-3 debug exits go to the guest on NO_RING3_DEBUG backends: the
+ * step is refused at once with the reason. Entering ring 3 needs a
+ * TSS, GDT and IRET; the check reads the session's CPL, so the test
+ * gives the session a CPL-3 CS (the vCPU is not changed). */
+static void stepi_at_cpl3_says_why_instead_of_hanging(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0x90, 0xf4};
+	open_code_in(code, sizeof(code), MVM_MODE_PROT32, 0);
+	if (!(mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_NO_RING3_DEBUG)) {
+		printf("SKIP: this backend single-steps ring-3 code\n");
+		skip();
+	}
+	s.cur.sregs.cs.selector |= 3;
+	assert_int_equal(dbg_exec(&s, "stepi"), -EPERM);
+	assert_non_null(strstr(s.status, "cannot single-step ring-3 code"));
+}
+
+/* `watch` answers from the quirks, never "unknown command". */
+static void watch_names_what_to_use_instead(void **state)
+{
+	(void)state;
+	const uint8_t code[] = {0xf4};
+	open_code(code, sizeof(code));
+	assert_int_equal(dbg_exec(&s, "watch 0x7c00"), -ENOTSUP);
+	assert_non_null(strstr(s.status, "use `break exit mmio`"));
+	if (mvm_vm_backend(s.vm)->quirks & MVM_QUIRK_NO_WATCHPOINTS)
+		assert_non_null(
+			strstr(s.status, "not offered on this backend"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
@@ -305,6 +361,9 @@ int main(void)
 		T(mode_breakpoint_stops_when_cr0_pe_is_set),
 		T(set_register_changes_the_guest),
 		T(bad_addresses_are_errors_not_crashes),
+		T(next_steps_over_a_call),
+		T(stepi_at_cpl3_says_why_instead_of_hanging),
+		T(watch_names_what_to_use_instead),
 		T(triple_fault_explains_the_unmapped_rip_page),
 		T(emulation_failure_says_rip_is_not_in_ram),
 	};

@@ -56,6 +56,7 @@ struct mvm_vm {
 	mvm_msr_fn *msr_fn;    /* default MSR handler, or NULL (msr.c) */
 	void *msr_ctx;	       /* passed to msr_fn */
 	int user_msr;	       /* KVM_CAP_X86_USER_SPACE_MSR enabled */
+	int dirty_manual;      /* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 on */
 	int nmsr;	       /* entries used in msr[] */
 	struct mvm_msr_range msr[MVM_MSR_HANDLERS_MAX]; /* by range */
 	struct {
@@ -90,6 +91,11 @@ int mvm_vcpu_inject_soft_int(struct mvm_vcpu *vcpu, unsigned vector,
 /* One VM ioctl: 0, or -errno with a log line naming `what` (vm.c). */
 int mvm_vm_ioctl(struct mvm_vm *vm, unsigned long req, void *arg,
 		 const char *what);
+
+/* KVM_CLEAR_DIRTY_LOG for pages [first, first + n) of slot index slot,
+ * those set in bm (dirty_iter.c). 0 or -errno. */
+int mvm_dirty_clear(struct mvm_vm *vm, int slot, uint64_t first, uint64_t n,
+		    uint64_t *bm);
 
 /* The MSR handler for index (msr.c); NULL if none. */
 mvm_msr_fn *mvm_msr_lookup(const struct mvm_vm *vm, uint32_t index, void **ctx);

@@ -2,18 +2,24 @@
 // slides/tools/build.mjs - build the lecture decks (`make slides`).
 //
 // The decks are Markdown for Marp (https://marp.app). Before Marp sees
-// them this script expands three directives, so that nothing on a slide
+// them this script expands four directives, so that nothing on a slide
 // can drift away from the project it describes:
 //
 //   <!-- include: libminivmm/src/core/run.c#kvm-run-loop -->
 //        the lines between `[slide:kvm-run-loop]` and `[/slide:kvm-run-loop]`
 //        in that file, as a fenced code block. A missing file or marker
 //        fails the build; a lab solution inside the region is shown as
-//        its handout stub, so slides never give a lab away.
+//        its reference code (SLIDES_STUBS=1: its handout stub).
 //   <!-- diagram: vmx-transitions h=430 -->
 //        slides/diagrams/vmx-transitions.dot (or .zh.dot for Chinese decks)
 //        rendered by Graphviz and embedded as an SVG data URI, so the HTML
 //        is self-contained.
+//   <!-- plot: startup h=380 -->
+//        slides/plots/startup.gp (or .zh.gp) drawn by gnuplot from
+//        slides/data/startup.csv, whose first line ("# CPU ...; KVM
+//        backend ...") is printed under the plot: figures are always
+//        shown with the machine they were measured on (`make slides-data`
+//        re-measures them here).
 //   <!-- run: build/mvmdbg --batch slides/demo/hello-real.cmds --stable IMAGE -->
 //        the output of a real command, run from the repository root. A
 //        non-zero exit status fails the build.
@@ -32,6 +38,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkDot } from './dotcheck.mjs';
 
 const SLIDES = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROOT = path.dirname(SLIDES);
@@ -44,6 +51,9 @@ const CODE_LINES = 16;
 const MAX_CODE_LINES = 28;
 // Columns: 20px monospace fits about 92 per line, 16px about 116.
 const CODE_COLS = 90;
+// At most BIG_CODE_LINES x BIG_CODE_COLS are shown at 24px (code-big).
+const BIG_CODE_LINES = 14;
+const BIG_CODE_COLS = 76;
 const MAX_CODE_COLS = 116;
 const args = new Set(process.argv.slice(2));
 const errors = [];
@@ -80,10 +90,10 @@ function extractRegion(where, spec) {
 			`opening, ${ends.length} closing)`);
 		return null;
 	}
-	// Show lab solution regions as the student's handout shows them (the
-	// stub), drop nested markers of other excerpts; 8-column kernel tabs
-	// become 4 spaces, which keeps lines inside a slide's width.
-	let body = asHandout(lines.slice(starts[0] + 1, ends[0]))
+	// Lab regions as asReference() decides, without the LAB markers; drop
+	// nested markers of other excerpts; 8-column kernel tabs become 4
+	// spaces, which keeps lines inside a slide's width.
+	let body = asReference(lines.slice(starts[0] + 1, ends[0]))
 		.filter((l) => !/\[\/?slide:[\w-]+\]/.test(l))
 		.map((l) => l.replace(/\t/g, '    ').replace(/\s+$/, ''));
 	// An excerpt from inside a function starts indented: shift it left.
@@ -102,23 +112,27 @@ function extractRegion(where, spec) {
 		fail(where, `include: region ${name} in ${rel} has ${body.length} ` +
 			`lines; at most ${MAX_CODE_LINES} fit on a slide`);
 	const lang = LANG_BY_EXT[path.extname(rel)] || 'text';
-	const cls = body.length > CODE_LINES || width > CODE_COLS ? '<!-- _class: code-long -->\n' : '';
-	return cls + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
+	return codeClass(body.length, width, false) + '```' + lang + '\n' + body.join('\n') + '\n```\n' +
 		`<div class="src">${rel}</div>`;
 }
 
-// Lecture slides go to students: an excerpt must never give a lab away.
-// A solution region (labs/README.md, "Marking a solution region")
+// A lab solution region (labs/README.md, "Marking a solution region")
 //     /* LAB(n, name) BEGIN */ solution /* LAB(n) STUB stub LAB(n) END */
-// is replaced by its stub, exactly as `make handout` cuts it.
-function asHandout(lines) {
+// is shown as its reference solution, since a lecture explains the
+// mechanism; `make slides SLIDES_STUBS=1` builds decks for students who
+// have not done the labs yet, with the stubs, exactly as `make handout`
+// cuts them.
+const SHOW_STUBS = process.env.SLIDES_STUBS === '1';
+
+function asReference(lines) {
 	const out = [];
+	const skip = SHOW_STUBS ? 'sol' : 'stub';
 	let state = 'out';
 	for (const l of lines) {
 		if (/^\s*\/\* LAB\(\d+, *[\w-]+\) BEGIN \*\/\s*$/.test(l)) state = 'sol';
 		else if (/^\s*\/\* LAB\(\d+\) STUB\s*$/.test(l)) state = 'stub';
 		else if (/^\s*LAB\(\d+\) END \*\/\s*$/.test(l)) state = 'out';
-		else if (state !== 'sol') out.push(l);
+		else if (state !== skip) out.push(l);
 	}
 	return out;
 }
@@ -141,6 +155,9 @@ function renderDiagram(where, spec, lang) {
 				`failed: ${r.error ? r.error.message : r.stderr}`);
 			return null;
 		}
+		// Labels crossed by lines or by each other (dotcheck.mjs).
+		for (const problem of checkDot(dot))
+			fail(where, `diagram: ${problem}`);
 		fs.mkdirSync(path.join(OUT, 'diagrams'), { recursive: true });
 		const base = path.basename(dot, '.dot');
 		fs.writeFileSync(path.join(OUT, 'diagrams', `${base}.svg`), r.stdout);
@@ -150,6 +167,39 @@ function renderDiagram(where, spec, lang) {
 	const h = /^h=(\d+)$/.exec(opts.find((o) => o.startsWith('h=')) || '');
 	return `<p class="diagram"><img height="${h ? h[1] : 400}" ` +
 		`src="data:image/svg+xml;base64,${svgCache.get(dot)}"></p>`;
+}
+
+// --- plot: gnuplot over a labelled CSV -> embedded SVG --------------------
+const MEASURED_ON = { en: 'Measured on', zh: '测量环境' };
+
+function renderPlot(where, spec, lang) {
+	const [name, ...opts] = spec.split(/\s+/);
+	let gp = path.join(SLIDES, 'plots', `${name}.${lang}.gp`);
+	if (!fs.existsSync(gp)) gp = path.join(SLIDES, 'plots', `${name}.gp`);
+	const csv = path.join(SLIDES, 'data', `${name}.csv`);
+	for (const f of [gp, csv]) {
+		if (!fs.existsSync(f)) {
+			fail(where, `plot: ${path.relative(ROOT, f)} does not exist`);
+			return null;
+		}
+	}
+	const first = fs.readFileSync(csv, 'utf8').split('\n')[0];
+	if (!first.startsWith('# ')) {
+		fail(where, `plot: ${path.relative(ROOT, csv)} must start with a ` +
+			'"# machine" line (scripts/slides-data.sh writes one)');
+		return null;
+	}
+	const r = spawnSync('gnuplot', ['-e', `data='${csv}'`, gp], { encoding: 'utf8' });
+	if (r.error || r.status !== 0 || r.stderr.trim()) {
+		fail(where, `plot: gnuplot ${path.relative(ROOT, gp)} failed: ` +
+			(r.error ? r.error.message : r.stderr.trim().slice(0, 400)));
+		return null;
+	}
+	const h = /^h=(\d+)$/.exec(opts.find((o) => o.startsWith('h=')) || '');
+	const esc = first.slice(2).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+	return `<p class="diagram"><img height="${h ? h[1] : 380}" ` +
+		`src="data:image/svg+xml;base64,${Buffer.from(r.stdout).toString('base64')}"></p>\n` +
+		`<div class="src">${MEASURED_ON[lang] ?? MEASURED_ON.en}: ${esc}</div>`;
 }
 
 // --- run: real terminal output ------------------------------------------
@@ -165,14 +215,40 @@ function runCommand(where, cmd) {
 	}
 	const lines = ((r.stdout + r.stderr).replace(/\s+$/, '')).split('\n')
 		.map((l) => l.replace(/\s+$/, ''));
-	lines.unshift('$ ' + cmd);
+	lines.unshift(...wrapCommand('$ ' + cmd));
 	const width = Math.max(...lines.map((l) => l.length));
 	if (lines.length > MAX_CODE_LINES || width > MAX_CODE_COLS)
 		fail(where, `run: "${cmd}" printed ${lines.length} lines of up to ` +
 			`${width} columns; at most ${MAX_CODE_LINES} x ${MAX_CODE_COLS} fit`);
-	const cls = lines.length > CODE_LINES || width > CODE_COLS ?
-		'<!-- _class: code-long -->\n' : '';
-	return cls + '```text\n' + lines.join('\n') + '\n```';
+	return codeClass(lines.length, width) + '```text\n' + lines.join('\n') + '\n```';
+}
+
+// A long command line sets the width of the whole block and so its font
+// size: break it the way a shell user would, with " \" continuations.
+function wrapCommand(line, cols = BIG_CODE_COLS) {
+	const out = [];
+	let cur = '';
+	for (const word of line.split(' ')) {
+		if (cur && cur.length + 1 + word.length + 2 > cols) {
+			out.push(cur + ' \\');
+			cur = '    ' + word;
+		} else {
+			cur = cur ? cur + ' ' + word : word;
+		}
+	}
+	out.push(cur);
+	return out;
+}
+
+// Few, short lines are shown larger (code-big), many or long ones smaller
+// (code-long): a terminal on a projector should fill the slide it is on.
+// Source excerpts share their slide with prose, so they stay at 20px.
+function codeClass(nlines, width, big = true) {
+	if (nlines > CODE_LINES || width > CODE_COLS)
+		return '<!-- _class: code-long -->\n';
+	if (big && nlines <= BIG_CODE_LINES && width <= BIG_CODE_COLS)
+		return '<!-- _class: code-big -->\n';
+	return '';
 }
 
 // --- links: every relative link must name an existing file ---------------
@@ -223,7 +299,7 @@ function unwrap(text) {
 // The directives of a deck, in order, and its slide count: an English deck
 // and its translation must agree on both.
 function structure(text) {
-	const dirs = [...text.matchAll(/<!--\s*(include|diagram|run):\s*(.*?)\s*-->/g)]
+	const dirs = [...text.matchAll(/<!--\s*(include|diagram|plot|run):\s*(.*?)\s*-->/g)]
 		.map((m) => `${m[1]}:${m[2].split(/\s+/)[0]}`);
 	const body = text.replace(/^---\n[\s\S]*?\n---\n/, '');
 	const slides = body.split('\n').filter((l) => l === '---').length + 1;
@@ -239,6 +315,8 @@ function expand(file, lang) {
 		(m, spec) => extractRegion(where, spec) ?? m);
 	text = text.replace(/<!--\s*diagram:\s*(.*?)\s*-->/g,
 		(m, spec) => renderDiagram(where, spec, lang) ?? m);
+	text = text.replace(/<!--\s*plot:\s*(.*?)\s*-->/g,
+		(m, spec) => renderPlot(where, spec, lang) ?? m);
 	text = text.replace(/<!--\s*run:\s*(.*?)\s*-->/g,
 		(m, cmd) => runCommand(where, cmd) ?? m);
 	const fm = /^---\n[\s\S]*?\n---\n/.exec(text)?.[0] ?? '';
@@ -376,13 +454,20 @@ function writeIndex(names) {
 				(pages ? ` · <a href="${l}/${base}.pdf">PDF</a> (${pages} pages)` : '') +
 				'</td>';
 		});
+		// Sizes too: a CJK font Chromium cannot subset (CFF outlines)
+		// is printed as Type 3 glyphs and makes the zh PDFs 3-4x larger.
+		const kb = (l) => {
+			const f = path.join(OUT, l, `${base}.pdf`);
+			return fs.existsSync(f) ? Math.round(fs.statSync(f).size / 1024) : 0;
+		};
 		console.log(`  ${base}: ` + LANGS.map((l) =>
-			`${l} ${pdfPages(path.join(OUT, l, `${base}.pdf`)) ?? '-'} pages`).join(', '));
+			`${l} ${pdfPages(path.join(OUT, l, `${base}.pdf`)) ?? '-'} pages ` +
+			`${kb(l)} KiB`).join(', '));
 		return `<tr><td>${title}</td>${cells.join('')}</tr>`;
 	});
 	fs.writeFileSync(path.join(OUT, 'index.html'),
 		'<!doctype html><meta charset="utf-8"><title>minivmm lectures</title>' +
-		'<style>body{font-family:"DejaVu Sans","Noto Sans CJK SC",sans-serif;' +
+		'<style>body{font-family:"DejaVu Sans","WenQuanYi Micro Hei",sans-serif;' +
 		'margin:2em auto;max-width:60em}td,th{padding:.3em .8em;' +
 		'border-bottom:1px solid #ddd;text-align:left}</style>' +
 		'<h1>minivmm lectures / 讲义</h1><p>Present the HTML in a browser: ' +

@@ -12,7 +12,10 @@
  *     types into that terminal's input: commands for the host's shell;
  *   - without --overlay the container writes into the rootfs, a host
  *     directory, as root: a set-user-ID file it leaves there is a root
- *     shell for any host user who can reach it (the runtime warns).
+ *     shell for any host user who can reach it (the runtime warns);
+ *   - a process that keeps CAP_MKNOD (--keep-caps) could make and open
+ *     any device node (the disk, /dev/mem): the devices cgroup allows
+ *     only the nodes /dev holds (v1; devices.c).
  *
  * Like the other tests/ctr programs these need root and build/rootfs and
  * skip, saying why, without them.
@@ -235,6 +238,56 @@ static void rootfs_open_to_other_users_is_warned_about(void **state)
 	assert_null(strstr(r.log, "set-user-ID"));
 }
 
+/* Is a cgroup v1 hierarchy with the devices controller mounted? */
+static int have_v1_devices(void)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, " cgroup ") && strstr(line, "devices");
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* With CAP_MKNOD kept, mknod of /dev/mem (1:1) works without a cgroup
+ * and is refused with one: the refusal is the allowlist's, and the
+ * listed nodes still work. */
+static void devices_outside_the_allowlist_cannot_be_made(void **state)
+{
+	static const char script[] =
+		"mknod /dev/xmem c 1 1 2>/dev/null; echo mknod=$?; "
+		"echo x > /dev/null && echo null-ok; "
+		"head -c 4 /dev/urandom | wc -c";
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)state;
+	harness_require();
+	if (!have_v1_devices()) {
+		print_message(
+			"SKIP: no cgroup v1 devices controller here: the "
+			"device allowlist is cgroup v1 only (devices.c)\n");
+		skip();
+	}
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_KEEP_CAPS | MVM_CTR_NO_CGROUP;
+	assert_int_equal(harness_sh(&r, &cfg, script), 0);
+	assert_non_null(strstr(r.out, "mknod=0"));
+
+	harness_config(&cfg, &r);
+	cfg.flags |= MVM_CTR_KEEP_CAPS;
+	assert_int_equal(harness_sh(&r, &cfg, script), 0);
+	if (!strstr(r.out, "mknod=1"))
+		fail_msg("mknod of /dev/mem (1:1) was not refused with the "
+			 "devices cgroup: %s",
+			 r.out);
+	assert_non_null(strstr(r.out, "null-ok"));
+	assert_non_null(strstr(r.out, "4\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +297,7 @@ int main(void)
 		cmocka_unit_test(
 			default_filter_refuses_every_probed_escape_call),
 		cmocka_unit_test(rootfs_open_to_other_users_is_warned_about),
+		cmocka_unit_test(devices_outside_the_allowlist_cannot_be_made),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

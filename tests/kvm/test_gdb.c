@@ -333,6 +333,7 @@ static void gdb_monitor_exits_lists_a_known_exit(void **state)
 					   "monitor exits",
 					   "monitor explain 1",
 					   "monitor pt rip",
+					   "monitor walk2d 0x101000",
 					   "kill",
 					   NULL};
 
@@ -345,6 +346,7 @@ static void gdb_monitor_exits_lists_a_known_exit(void **state)
 	assert_has(&gdb_p, "#1      rip ");
 	assert_has(&gdb_p, "exit #1: ");
 	assert_has(&gdb_p, "-> physical 0x");
+	assert_has(&gdb_p, "19 references = (3 + 1) x (4 + 1) - 1");
 	reap(&mvm_p);
 }
 

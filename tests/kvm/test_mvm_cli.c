@@ -208,6 +208,38 @@ static void run_trace_and_stats_show_the_msr_exit(void **state)
 	assert_has(r, "total");
 }
 
+/* Lab 3's three paths from the command line: the tick guest finishes
+ * on each; --stats says what the user-space PIC injected; an irqfd
+ * without KVM's chip and an unknown chip are usage errors. */
+static void run_irqchip_paths_run_the_tick_guest(void **state)
+{
+	static const char *const paths[] = {"--irqchip user",
+					    "--irqchip kernel", "--irqfd"};
+	struct result *r;
+
+	(void)state;
+	need_kvm();
+	for (unsigned i = 0; i < 3; i++) {
+		char args[256];
+
+		snprintf(args, sizeof(args), "run %s --stats %s/ticks.elf",
+			 paths[i], GUESTS);
+		r = mvm(args);
+		assert_status(r, 0);
+		assert_has(r, "guest finished (DONE)");
+	}
+	r = mvm("run --irqchip user --stats " GUESTS "/ticks.elf");
+	assert_has(r, "interrupts (user-space 8259A): 5");
+	r = mvm("run --irqfd --stats " GUESTS "/ticks.elf");
+	assert_has(r, "device lines as irqfds");
+	r = mvm("run --irqchip user --irqfd " GUESTS "/ticks.elf");
+	assert_status(r, 2);
+	assert_has(r, "--irqfd needs --irqchip kernel");
+	r = mvm("run --irqchip pic " GUESTS "/ticks.elf");
+	assert_status(r, 2);
+	assert_has(r, "bad --irqchip 'pic'");
+}
+
 /* --cpus 2: one thread per vCPU; both count in parallel and each says
  * DONE through its own mailbox; out-of-range counts are usage errors. */
 static void run_cpus_2_runs_smp_count_on_two_threads(void **state)
@@ -317,6 +349,7 @@ int main(void)
 		cmocka_unit_test(
 			run_refuses_an_image_that_is_neither_elf_nor_flat),
 		cmocka_unit_test(run_cpus_2_runs_smp_count_on_two_threads),
+		cmocka_unit_test(run_irqchip_paths_run_the_tick_guest),
 		cmocka_unit_test(doctor_exits_0_on_a_working_host),
 		cmocka_unit_test(
 			doctor_without_dev_kvm_exits_1_and_says_how_to_fix),

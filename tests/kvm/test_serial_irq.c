@@ -51,10 +51,12 @@ static void to_sync(struct run *r, struct mvm_ucall *uc, uint64_t stage)
 	assert_int_equal(uc->args[0], stage);
 }
 
-static void serial_interrupts_reach_the_guest(enum mvm_irqchip chip)
+static void serial_interrupts_reach_the_guest(enum mvm_irqchip chip,
+					      unsigned irq_flags)
 {
 	struct mvm_machine_config cfg = {
 		.irqchip = chip,
+		.irq_flags = irq_flags,
 		.hlt = MVM_HLT_WAIT,
 		.mode = MVM_MODE_AUTO,
 		.image = MVM_GUEST_DIR "/serial-irq.elf",
@@ -95,13 +97,21 @@ static void serial_interrupts_reach_the_guest(enum mvm_irqchip chip)
 static void serial_irq_user_pic(void **state)
 {
 	(void)state;
-	serial_interrupts_reach_the_guest(MVM_IRQCHIP_USER);
+	serial_interrupts_reach_the_guest(MVM_IRQCHIP_USER, 0);
 }
 
 static void serial_irq_kernel_pic(void **state)
 {
 	(void)state;
-	serial_interrupts_reach_the_guest(MVM_IRQCHIP_KERNEL);
+	serial_interrupts_reach_the_guest(MVM_IRQCHIP_KERNEL, 0);
+}
+
+/* The UART's level line as a resampled irqfd (irq.h): raised while an
+ * interrupt is pending, re-asserted by KVM after each EOI. */
+static void serial_irq_kernel_pic_through_irqfd(void **state)
+{
+	(void)state;
+	serial_interrupts_reach_the_guest(MVM_IRQCHIP_KERNEL, MVM_MIRQ_IRQFD);
 }
 
 int main(void)
@@ -109,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(serial_irq_user_pic),
 		cmocka_unit_test(serial_irq_kernel_pic),
+		cmocka_unit_test(serial_irq_kernel_pic_through_irqfd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

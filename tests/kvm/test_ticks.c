@@ -1,8 +1,10 @@
 /*
- * test_ticks.c - the tick guest (examples/ticks.c) on both interrupt
+ * test_ticks.c - the tick guest (examples/ticks.c) on the three interrupt
  * paths: the user-space 8259A + 8254 (pic.h, pit.h; every tick injected
- * with KVM_INTERRUPT from the pre-entry hook, HLT waited in user space)
- * and KVM's in-kernel PIC + PIT (MVM_IRQCHIP_KERNEL).
+ * with KVM_INTERRUPT from the pre-entry hook, HLT waited in user space),
+ * KVM's in-kernel PIC + PIT (MVM_IRQCHIP_KERNEL), and the user-space 8254
+ * ticking through an irqfd into KVM's PIC (MVM_MIRQ_IRQFD |
+ * MVM_MIRQ_USER_PIT: the timer thread writes an eventfd, KVM injects).
  *
  * The guest reports at its first tick and TICKS_N ticks later; the host
  * times the two SYNCs with its own clock, so the rate is measured, not
@@ -14,6 +16,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,10 +57,11 @@ static double now_s(void)
 }
 
 /* The machine for a path, with ticks.elf loaded. */
-static void make(struct run *r, enum mvm_irqchip chip)
+static void make(struct run *r, enum mvm_irqchip chip, unsigned irq_flags)
 {
 	struct mvm_machine_config cfg = {
 		.irqchip = chip,
+		.irq_flags = irq_flags,
 		.hlt = MVM_HLT_WAIT,
 		.mode = MVM_MODE_AUTO,
 		.log = {run_log, r},
@@ -69,10 +73,13 @@ static void make(struct run *r, enum mvm_irqchip chip)
 	cfg.image = path;
 	if (mvm_machine_create(&cfg, &r->m) < 0)
 		fail_msg("mvm_machine_create:\n%s", r->log);
-	if (chip != MVM_IRQCHIP_USER)
+	if (chip == MVM_IRQCHIP_USER) {
+		assert_int_equal(mvm_pic_create(mvm_machine_log(r->m), &r->pic),
+				 0);
+		assert_int_equal(mvm_pic_attach(r->pic, r->m), 0);
+	} else if (!(irq_flags & MVM_MIRQ_USER_PIT)) {
 		return;
-	assert_int_equal(mvm_pic_create(mvm_machine_log(r->m), &r->pic), 0);
-	assert_int_equal(mvm_pic_attach(r->pic, r->m), 0);
+	}
 	assert_int_equal(mvm_pit_create(mvm_machine_log(r->m), &r->pit), 0);
 	assert_int_equal(mvm_pit_attach(r->pit, r->m), 0);
 }
@@ -112,7 +119,9 @@ static void account_at(struct run *r, struct account *a)
 	memset(a, 0, sizeof(*a));
 	if (!r->pit)
 		return;
-	mvm_pic_get_stats(r->pic, &st);
+	memset(&st, 0, sizeof(st));
+	if (r->pic)
+		mvm_pic_get_stats(r->pic, &st);
 	a->expired = mvm_pit_expirations(r->pit);
 	a->merged = a->expired - mvm_pit_ticks(r->pit) + st.merged;
 }
@@ -125,7 +134,8 @@ static void account_at(struct run *r, struct account *a)
  * (reached the guest, or was counted as merged) and the timer itself
  * must keep the rate.
  */
-static void ticks_at_rate(enum mvm_irqchip chip, const char *name)
+static void ticks_at_rate(enum mvm_irqchip chip, unsigned irq_flags,
+			  const char *name)
 {
 	struct run r = {0};
 	struct account a0, a1;
@@ -133,7 +143,7 @@ static void ticks_at_rate(enum mvm_irqchip chip, const char *name)
 	double t0, t1, hz, timer_hz;
 	uint64_t first, got, lost;
 
-	make(&r, chip);
+	make(&r, chip, irq_flags);
 	alarm(60);
 	to_sync(&r, &uc);
 	account_at(&r, &a0);
@@ -154,20 +164,28 @@ static void ticks_at_rate(enum mvm_irqchip chip, const char *name)
 	/* Idling sleeps: about one HLT per tick, not a spin. */
 	assert_true(uc.args[2] >= TICKS_N && uc.args[2] <= 3 * TICKS_N);
 	lost = a1.merged - a0.merged;
-	if (r.pic) {
+	if (r.pit) {
 		timer_hz = (double)(a1.expired - a0.expired) / (t1 - t0);
 		printf("# %s: timer %.1f Hz, %llu periods merged (host load)\n",
 		       name, timer_hz, (unsigned long long)lost);
 		assert_true(timer_hz > TICKS_HZ * 0.9 &&
 			    timer_hz < TICKS_HZ * 1.1);
-		assert_in_range(got + lost, a1.expired - a0.expired - 2,
-				a1.expired - a0.expired + 2);
+		/* On the irqfd path KVM's PIC merges an edge that finds IRR
+		 * still set without telling anyone: ticks may go missing,
+		 * never appear from nowhere. */
+		if (r.pic)
+			assert_in_range(got + lost, a1.expired - a0.expired - 2,
+					a1.expired - a0.expired + 2);
+		else
+			assert_true(got + lost <= a1.expired - a0.expired + 2);
 	}
 	/* KVM's PIT re-injects ticks the guest could not take yet
 	 * (KVM_REINJECT_CONTROL, on by default) in a burst: after a host
 	 * hiccup the in-kernel path runs fast for a while, never slow. */
-	if (!r.pic)
+	if (!r.pit)
 		assert_true(hz > TICKS_HZ * 0.9);
+	else if (!r.pic)
+		assert_true(hz > TICKS_HZ * 0.8 && hz < TICKS_HZ * 1.1);
 	else if (lost == 0)
 		assert_true(hz > TICKS_HZ * 0.9 && hz < TICKS_HZ * 1.1);
 	if (r.pic) {
@@ -190,13 +208,48 @@ static void ticks_at_rate(enum mvm_irqchip chip, const char *name)
 static void ticks_user_pic_and_pit_at_programmed_rate(void **state)
 {
 	(void)state;
-	ticks_at_rate(MVM_IRQCHIP_USER, "user 8259A + 8254");
+	ticks_at_rate(MVM_IRQCHIP_USER, 0, "user 8259A + 8254");
 }
 
 static void ticks_kernel_pic_and_pit_at_programmed_rate(void **state)
 {
 	(void)state;
-	ticks_at_rate(MVM_IRQCHIP_KERNEL, "in-kernel PIC + PIT");
+	ticks_at_rate(MVM_IRQCHIP_KERNEL, 0, "in-kernel PIC + PIT");
+}
+
+/* irqfd lines and a user-space PIT only make sense on KVM's irqchip. */
+static void irq_flags_without_kernel_irqchip_are_refused(void **state)
+{
+	struct mvm_machine_config cfg = {
+		.irqchip = MVM_IRQCHIP_USER,
+		.irq_flags = MVM_MIRQ_IRQFD,
+		.devices = MVM_MDEV_NONE,
+	};
+	struct mvm_machine *m = (struct mvm_machine *)1;
+
+	(void)state;
+	fixture_require_kvm();
+	assert_int_equal(mvm_machine_create(&cfg, &m), -EINVAL);
+	assert_null(m);
+	cfg.irqchip = MVM_IRQCHIP_KERNEL;
+	cfg.irq_flags = 1u << 7;
+	assert_int_equal(mvm_machine_create(&cfg, &m), -EINVAL);
+}
+
+/* The irqfd path: nothing of ours between the timer thread's eventfd
+ * write and the guest's handler, and the line really is an irqfd. */
+static void ticks_user_pit_through_irqfd_at_programmed_rate(void **state)
+{
+	struct run r = {0};
+	struct mvm_irq_line *line;
+
+	(void)state;
+	make(&r, MVM_IRQCHIP_KERNEL, MVM_MIRQ_IRQFD | MVM_MIRQ_USER_PIT);
+	assert_int_equal(mvm_machine_irq_line(r.m, MVM_IRQ_PIT, &line), 0);
+	assert_true(mvm_irq_eventfd(line) >= 0);
+	unmake(&r);
+	ticks_at_rate(MVM_IRQCHIP_KERNEL, MVM_MIRQ_IRQFD | MVM_MIRQ_USER_PIT,
+		      "8254 via irqfd + in-kernel PIC");
 }
 
 /* The guest programmed the user-space chips as the PC does. */
@@ -207,7 +260,7 @@ static void user_pic_programmed_by_guest(void **state)
 	struct mvm_ucall uc;
 
 	(void)state;
-	make(&r, MVM_IRQCHIP_USER);
+	make(&r, MVM_IRQCHIP_USER, 0);
 	alarm(60);
 	to_sync(&r, &uc);
 	mvm_pic_get_regs(r.pic, 0, &mr);
@@ -230,6 +283,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ticks_user_pic_and_pit_at_programmed_rate),
 		cmocka_unit_test(ticks_kernel_pic_and_pit_at_programmed_rate),
+		cmocka_unit_test(
+			ticks_user_pit_through_irqfd_at_programmed_rate),
+		cmocka_unit_test(irq_flags_without_kernel_irqchip_are_refused),
 		cmocka_unit_test(user_pic_programmed_by_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,7 +39,11 @@
  *               |   ...                        |
  *   RAM end     +------------------------------+  ram_size (<= MVM_RAM_MAX)
  *               |   unbacked                   |
+ *   0x0800_0000 | Lab 2: page-table pool slot  |  MVM_PTPOOL_ADDR
+ *               | (read-only, shadow.h)        |
  *   0xc000_0000 +------------------------------+  MVM_MMIO_BASE
+ *               | virtio-mmio slots, 0x200 each|  MVM_VIRTIO_MMIO_ADDR(i)
+ *   0xc000_1000 +------------------------------+
  *               | MMIO window: devices and     |
  *               | MVM_MMIO_DEMO_ADDR (unbacked,|
  *               | demo device: "exit tour")    |
@@ -59,6 +63,7 @@
  *     0x0520  Lab 1 measurement: exit to user space
  *     0x0524  Lab 1 measurement: ioeventfd doorbell (in-kernel)
  *     0x1000  ucall (guest -> host calls, 4-byte OUT of a GPA)
+ *                                     5,6,7,9  virtio-mmio slots 0-3
  *
  *   Model-specific registers (made up; handled in user space)
  *     0x400000e0..e2  Lab 1's MSRs (labmsr.h)
@@ -125,11 +130,34 @@
 #define MVM_RAM_MIN	(2ULL << 20)
 #define MVM_RAM_MAX	0xc0000000ULL
 
+/* Lab 2: a guest that builds its own page tables keeps them in this
+ * pool, a slot of its own above the default RAM that the VMM may make
+ * read-only to trap every table write (shadow.h). */
+#define MVM_PTPOOL_ADDR 0x08000000ULL
+#define MVM_PTPOOL_SIZE 0x10000ULL
+
 /* MMIO window (never backed by RAM). */
 #define MVM_MMIO_BASE	   0xc0000000ULL
 #define MVM_MMIO_DEMO_ADDR 0xd0000000ULL
 #define MVM_IOAPIC_ADDR	   0xfec00000ULL
 #define MVM_LAPIC_ADDR	   0xfee00000ULL
+
+/*
+ * virtio-mmio devices (virtio 1.2, 4.2): register blocks of 0x200 bytes
+ * from the bottom of the MMIO window, slot i with its own interrupt line
+ * (an ISA IRQ no PC device here uses, so the 8259A reaches it too: Linux
+ * booted with `noapic` still gets it). Linux learns of them from the
+ * command line (virtio_mmio.device=0x200@ADDR:IRQ, virtio_mmio.h). Each
+ * device type has its slot, so a guest finds it without probing.
+ */
+#define MVM_VIRTIO_MMIO_SIZE	0x200ULL
+#define MVM_VIRTIO_MMIO_SLOTS	4
+#define MVM_VIRTIO_MMIO_ADDR(i) (MVM_MMIO_BASE + (i)*MVM_VIRTIO_MMIO_SIZE)
+#define MVM_VIRTIO_MMIO_GSI(i)	((i) < 3 ? 5 + (i) : 6 + (i))
+#define MVM_VIRTIO_SLOT_BLK	0
+#define MVM_VIRTIO_SLOT_RNG	1
+#define MVM_VIRTIO_SLOT_CONSOLE 2
+#define MVM_VIRTIO_SLOT_BALLOON 3
 
 /* Where KVM on Intel puts its real-mode TSS/identity map (KVM_SET_TSS_ADDR
  * needs three pages inside the 4 GiB space, outside RAM and devices). */

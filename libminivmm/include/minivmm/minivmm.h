@@ -18,6 +18,9 @@
  *   devices.h    debug console, ucall, 8250 UART, the demo device
  *   machine.h    one whole machine from one config; threads, pause
  *   trace.h      exit trace, counters, KVM's binary statistics
+ *   shadow.h     Lab 2: a model of shadow paging (GVA -> host)
+ *   dirty.h      Lab 2: the dirty pages of a slot, one by one
+ *   cow.h        Lab 2: copy-on-write pages by read-only slots
  *   cmos.h       Lab 1: CMOS RTC and NVRAM (index/data ports)
  *   hypercall.h  Lab 1: guest -> host requests over a port
  *   labmsr.h     Lab 1: made-up MSRs emulated in user space
@@ -44,12 +47,16 @@
 #include "irq.h"
 #include "modes.h"
 #include "pagetable.h"
+#include "ept.h"
 #include "loader.h"
 #include "linux.h"
 #include "ucall.h"
 #include "devices.h"
 #include "machine.h"
 #include "trace.h"
+#include "shadow.h"
+#include "dirty.h"
+#include "cow.h"
 #include "cmos.h"
 #include "hypercall.h"
 #include "labmsr.h"
@@ -58,6 +65,10 @@
 #include "pit.h"
 #include "gdbstub.h"
 #include "snapshot.h"
+#include "virtio.h"
+#include "virtio_ring.h"
+#include "virtio_mmio.h"
+#include "virtio_devs.h"
 
 #pragma GCC visibility pop
 

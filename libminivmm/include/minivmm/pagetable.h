@@ -62,7 +62,30 @@ enum mvm_pt_fault {
 	MVM_PT_BAD_TABLE,    /* a table address is not guest RAM */
 	MVM_PT_NO_PAGING,    /* CR0.PG = 0: virtual == physical */
 	MVM_PT_UNSUPPORTED,  /* 5-level paging (CR4.LA57) */
+	MVM_PT_PROTECTION,   /* mapped, but the access is not allowed */
 };
+
+/*
+ * What an access is, for mvm_pt_access(). The first three are the bits
+ * the #PF error code reports for the access (Intel SDM Vol. 3A 4.7), so
+ * an access and its error code share them; MVM_PT_SET_AD is the model's
+ * own: do what the MMU does to the A and D bits (SDM Vol. 3A 4.8).
+ */
+#define MVM_PT_WRITE  (1u << 1) /* a write (else a read) */
+#define MVM_PT_USER   (1u << 2) /* at CPL 3 (else supervisor, CPL 0..2) */
+#define MVM_PT_FETCH  (1u << 4) /* an instruction fetch */
+#define MVM_PT_SET_AD (1u << 8) /* set A in every entry used, D in the leaf */
+
+/* #PF error code bits (SDM Vol. 3A 4.7, Figure 4-12). */
+#define MVM_PFEC_P    (1u << 0) /* 0: not present, 1: rights or RSVD */
+#define MVM_PFEC_W    (1u << 1) /* the access was a write */
+#define MVM_PFEC_U    (1u << 2) /* the access was at CPL 3 */
+#define MVM_PFEC_RSVD (1u << 3) /* a reserved bit was set in an entry */
+#define MVM_PFEC_I    (1u << 4) /* an instruction fetch (with NXE) */
+
+/* Exception vectors a failed translation raises (SDM Vol. 3A 6.15). */
+#define MVM_VEC_GP 13 /* non-canonical address (SS-relative: #SS, 12) */
+#define MVM_VEC_PF 14
 
 struct mvm_pt_level {
 	int level;	    /* 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT */
@@ -82,6 +105,14 @@ struct mvm_pt_walk {
 	uint64_t page_size;	 /* 4 KiB, 2 MiB or 1 GiB */
 	int writable, user, nx;	 /* effective permissions along the walk */
 	char why[120];		 /* readable reason when fault != OK */
+	/* What the CPU would raise (mvm_pt_access; mvm_pt_walk asks for a
+	 * supervisor read): vector 0 when the walk succeeds or no exception
+	 * applies (a table outside guest RAM is the VMM's EPT violation,
+	 * not the guest's #PF), else MVM_VEC_PF with error code pfec, or
+	 * MVM_VEC_GP for a non-canonical address. */
+	int vector;
+	uint32_t pfec;
+	int ad_written; /* entries whose A/D bits MVM_PT_SET_AD changed */
 };
 
 /*
@@ -94,6 +125,21 @@ struct mvm_pt_walk {
 int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 		uint64_t cr4, uint64_t efer, uint64_t gva,
 		struct mvm_pt_walk *w);
+
+/*
+ * The walk above for one access (how: MVM_PT_WRITE | MVM_PT_USER |
+ * MVM_PT_FETCH | MVM_PT_SET_AD) with the rights check of SDM Vol. 3A
+ * 4.6: user accesses need U/S = 1 at every level; writes need R/W = 1 at
+ * every level (supervisor writes only with CR0.WP = 1); fetches need NX
+ * = 0 at every level when EFER.NXE = 1. A refused access fails with
+ * fault MVM_PT_PROTECTION. On success with MVM_PT_SET_AD, A is set in
+ * every entry used and D in the leaf for a write, through the checked
+ * accessor (a read-only slot keeps its bits). w->vector and w->pfec say
+ * what the CPU would raise. Returns 0, -EFAULT (w says why), -EINVAL.
+ */
+int mvm_pt_access(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
+		  uint64_t cr4, uint64_t efer, uint64_t gva, unsigned how,
+		  struct mvm_pt_walk *w);
 
 /* One merged run of mappings with equal permissions (QEMU's `info mem`). */
 struct mvm_pt_range {

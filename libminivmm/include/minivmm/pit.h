@@ -75,8 +75,9 @@ void mvm_pit_pause(struct mvm_pit *pit);
 void mvm_pit_resume(struct mvm_pit *pit);
 
 /* Plug pit into machine m: IRQ 0's line, ports 0x40-0x43, pause hooks.
- * Needs the machine's controller (MVM_IRQCHIP_USER after
- * mvm_pic_attach). Destroy the PIT after mvm_machine_stop() and before
+ * Needs the machine's controller: MVM_IRQCHIP_USER after mvm_pic_attach,
+ * or MVM_IRQCHIP_KERNEL with MVM_MIRQ_USER_PIT (no in-kernel PIT; with
+ * MVM_MIRQ_IRQFD each tick is an irqfd write, machine.h). Destroy the PIT after mvm_machine_stop() and before
  * mvm_machine_destroy(). 0 or -errno. */
 int mvm_pit_attach(struct mvm_pit *pit, struct mvm_machine *m);
 

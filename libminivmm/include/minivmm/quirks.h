@@ -122,6 +122,12 @@ int mvm_backend_detect(struct mvm_backend *out);
  * /sys/module (tests point it at a directory they made). */
 int mvm_backend_detect_in(const char *module_dir, struct mvm_backend *out);
 
+/* One line naming where figures were measured, for benchmark output and
+ * the slides' CSVs: "CPU model, N CPUs; Linux 6.1.0; KVM backend
+ * kvm_intel", plus a note when ring-0 guest code is emulated (figures
+ * are only comparable across hosts with the same note). */
+void mvm_host_describe(char *buf, size_t len);
+
 /* The backend detected when vm was created; never NULL. A vCPU's is its
  * VM's: mvm_vm_backend(mvm_vcpu_vm(vcpu)). */
 const struct mvm_backend *mvm_vm_backend(const struct mvm_vm *vm);

@@ -36,6 +36,9 @@ struct mvm_trace;
 /* VM flags. */
 #define MVM_VM_IRQCHIP	(1u << 0) /* KVM_CREATE_IRQCHIP (PIC+IOAPIC+LAPIC) */
 #define MVM_VM_USER_MSR (1u << 1) /* exit to user space on unknown MSRs */
+/* With MVM_VM_IRQCHIP: no KVM_CREATE_PIT2, so ports 0x40-0x43 exit to user
+ * space and a user-space 8254 (pit.h) can drive IRQ 0. */
+#define MVM_VM_NO_PIT	(1u << 2)
 
 struct mvm_vm_config {
 	uint64_t ram_size;  /* bytes of RAM at GPA 0; 0 = MVM_RAM_DEFAULT */

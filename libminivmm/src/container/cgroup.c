@@ -244,6 +244,13 @@ int ctr_cgroup_create(struct mvm_ctr *c)
 				err = make_leaf(c, base, n, cg->v1_leaf[i],
 						sizeof(cg->v1_leaf[i]));
 		}
+		/* The device allowlist (devices.c), where v1 has one. */
+		ctr_cgroup_v1_dir(&c->cfg, "devices", base, sizeof(base));
+		if (!err && base[0] && access(base, W_OK) == 0) {
+			err = make_leaf(c, base, n, cg->v1_devices,
+					sizeof(cg->v1_devices));
+			err = err ? err : ctr_devices_allow(c, cg->v1_devices);
+		}
 	}
 	if (!err) {
 		err = set_limits(c);
@@ -266,11 +273,12 @@ int ctr_cgroup_create(struct mvm_ctr *c)
 int ctr_cgroup_attach(struct mvm_ctr *c, pid_t pid)
 {
 	char path[PATH_MAX];
-	const char *dirs[CTR_V1_N + 1] = {c->cg.v2_leaf, c->cg.v1_leaf[0],
-					  c->cg.v1_leaf[1], c->cg.v1_leaf[2]};
+	const char *dirs[CTR_V1_N + 2] = {c->cg.v2_leaf, c->cg.v1_leaf[0],
+					  c->cg.v1_leaf[1], c->cg.v1_leaf[2],
+					  c->cg.v1_devices};
 	int i, err;
 
-	for (i = 0; i <= CTR_V1_N; i++) {
+	for (i = 0; i < CTR_V1_N + 2; i++) {
 		if (!dirs[i][0])
 			continue;
 		ctr_path(path, sizeof(path), "%s/cgroup.procs", dirs[i]);
@@ -352,12 +360,13 @@ static void remove_group(const char *dir)
  * uses it (rmdir fails with EBUSY then, which is what we want). */
 void ctr_cgroup_destroy(struct mvm_ctr *c)
 {
-	char *dirs[CTR_V1_N + 1] = {c->cg.v2_leaf, c->cg.v1_leaf[0],
-				    c->cg.v1_leaf[1], c->cg.v1_leaf[2]};
+	char *dirs[CTR_V1_N + 2] = {c->cg.v2_leaf, c->cg.v1_leaf[0],
+				    c->cg.v1_leaf[1], c->cg.v1_leaf[2],
+				    c->cg.v1_devices};
 	char *slash;
 	int i;
 
-	for (i = 0; i <= CTR_V1_N; i++) {
+	for (i = 0; i < CTR_V1_N + 2; i++) {
 		if (!dirs[i][0])
 			continue;
 		remove_group(dirs[i]);

@@ -82,15 +82,20 @@ int ctr_cgroup_v2_has(const char *root, const char *ctl)
 }
 
 /* Directory of the v1 hierarchy for ctl ("" if it is not mounted). */
-void ctr_cgroup_v1_mount(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl,
-			 char *out, size_t len)
+void ctr_cgroup_v1_dir(const struct mvm_ctr_config *cfg, const char *ctl,
+		       char *out, size_t len)
 {
 	out[0] = '\0';
 	if (cfg->cgroup_root)
-		ctr_path(out, len, "%s/%s", cfg->cgroup_root,
-			 ctr_cgroup_names[ctl]);
-	else if (find_mount("cgroup", ctr_cgroup_names[ctl], out, len) < 0)
+		ctr_path(out, len, "%s/%s", cfg->cgroup_root, ctl);
+	else if (find_mount("cgroup", ctl, out, len) < 0)
 		out[0] = '\0';
+}
+
+void ctr_cgroup_v1_mount(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl,
+			 char *out, size_t len)
+{
+	ctr_cgroup_v1_dir(cfg, ctr_cgroup_names[ctl], out, len);
 }
 
 /* The first controller v2 at root lacks (all: also unlimited ones), or

@@ -37,6 +37,7 @@ struct ctr_cgroup {
 					    v1 controller mounts */
 	char v2_leaf[PATH_MAX];		  /* v2: our cgroup; "" if none */
 	char v1_leaf[CTR_V1_N][PATH_MAX]; /* v1: our cgroup per controller */
+	char v1_devices[PATH_MAX];	  /* v1: our devices cgroup, or "" */
 };
 
 struct mvm_ctr {
@@ -93,6 +94,11 @@ int ctr_path(char *buf, size_t len, const char *fmt, ...)
 /* cgroup_detect.c */
 extern const char *const ctr_cgroup_names[CTR_V1_N];
 int ctr_cgroup_need(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl);
+/* The v1 hierarchy of any controller by name ("" if not mounted). */
+void ctr_cgroup_v1_dir(const struct mvm_ctr_config *cfg, const char *ctl,
+		       char *out, size_t len);
+/* devices.c: the device allowlist of a fresh v1 devices cgroup. */
+int ctr_devices_allow(struct mvm_ctr *c, const char *leaf);
 int ctr_cgroup_v2_has(const char *root, const char *ctl);
 void ctr_cgroup_v1_mount(const struct mvm_ctr_config *cfg, enum ctr_v1_ctl ctl,
 			 char *out, size_t len);

@@ -128,6 +128,7 @@ int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
 {
 	struct kvm_dirty_log d = {.slot = (uint32_t)slot,
 				  .dirty_bitmap = bitmap};
+	int rc;
 
 	if (slot < 0 || slot >= MVM_MAX_SLOTS || !vm->mem.slots[slot].used)
 		return -ENOENT;
@@ -141,6 +142,12 @@ int mvm_vm_dirty_log(struct mvm_vm *vm, int slot, uint64_t *bitmap)
 	/* Pages the guest wrote: KVM fills every word of the bitmap. */
 	if (ioctl(vm->fd, KVM_GET_DIRTY_LOG, &d) < 0)
 		return -errno;
+	/* With manual protection (dirty.h) the get cleared nothing. */
+	if (vm->dirty_manual &&
+	    (rc = mvm_dirty_clear(vm, slot, 0,
+				  vm->mem.slots[slot].size / MVM_DIRTY_PAGE,
+				  bitmap)))
+		return rc;
 	/* Pages the VMM wrote, which KVM never saw. */
 	return mvm_memmap_dirty_collect(&vm->mem, slot, bitmap);
 }

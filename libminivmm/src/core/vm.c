@@ -87,13 +87,13 @@ int mvm_vm_ioctl(struct mvm_vm *vm, unsigned long req, void *arg,
 
 /* [slide:irqchip] */
 /* In-kernel PIC + IOAPIC + LAPIC and the 8254 PIT; before any vCPU. */
-static int create_irqchip(struct mvm_vm *vm)
+static int create_irqchip(struct mvm_vm *vm, unsigned flags)
 {
 	struct kvm_pit_config pit = {.flags = 0};
 	int r;
 
 	r = mvm_vm_ioctl(vm, KVM_CREATE_IRQCHIP, NULL, "KVM_CREATE_IRQCHIP");
-	if (r == 0)
+	if (r == 0 && !(flags & MVM_VM_NO_PIT))
 		r = mvm_vm_ioctl(vm, KVM_CREATE_PIT2, &pit, "KVM_CREATE_PIT2");
 	return r;
 }
@@ -115,7 +115,7 @@ static int build_vm(struct mvm_vm *vm, const struct mvm_vm_config *cfg)
 	if (r == 0)
 		r = add_ram(vm, ram);
 	if (r == 0 && (cfg->flags & MVM_VM_IRQCHIP))
-		r = create_irqchip(vm);
+		r = create_irqchip(vm, cfg->flags);
 	if (r == 0 && (cfg->flags & MVM_VM_USER_MSR))
 		r = mvm_vm_enable_user_msr(vm, NULL, 0, NULL, NULL);
 	for (int i = 0; r == 0 && i < n; i++) {

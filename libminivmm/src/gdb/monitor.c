@@ -11,6 +11,7 @@
  *   break-exit KIND      stop at the next exit of KIND: io, mmio, msr,
  *                        hlt, any, any KVM_EXIT_* name; `off` clears
  *   pt ADDR              the page walk of a guest-virtual address
+ *   walk2d ADDR          the same with EPT: the 2D grid (ept.h)
  *   check                the entry-state checker on the registers now
  *   phys on|off          m/M/X addresses guest-physical (default off)
  */
@@ -164,6 +165,34 @@ static int mon_pt(struct mvm_gdb *g, const char *arg)
 		    w.user ? ", user" : ", supervisor", w.nx ? ", NX" : "");
 }
 
+/* The 2D walk of ADDR on a model of the EPT tables for the slots (EPT
+ * leaves up to 4 KiB: the whole grid), as mvm run --walk shows it. */
+static int mon_walk2d(struct mvm_gdb *g, const char *arg)
+{
+	struct mvm_ept *e = NULL;
+	struct mvm_walk2d w;
+	struct kvm_sregs s;
+	char text[8192], *line, *save = NULL;
+	uint64_t va;
+	int rc;
+
+	if (parse_num(arg, &va) < 0)
+		return outf(g, "usage: monitor walk2d ADDR\n");
+	rc = mvm_vcpu_get_sregs(g->vcpu, &s);
+	if (rc == 0)
+		rc = mvm_ept_create(g->mem, MVM_PAGE_4K, &e);
+	if (rc < 0)
+		return outf(g, "walk2d: %s\n", strerror(-rc));
+	rc = mvm_walk2d(g->mem, e, s.cr0, s.cr3, s.cr4, s.efer, va, 0, &w);
+	mvm_walk2d_format(g->mem, e, &w, rc, 0, text, sizeof(text));
+	mvm_ept_destroy(e);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (outf(g, "%s\n", line) < 0)
+			return -EPIPE;
+	return 0;
+}
+
 static int mon_check(struct mvm_gdb *g)
 {
 	struct mvm_check_report rep;
@@ -198,6 +227,8 @@ static int mon_help(struct mvm_gdb *g)
 		"any exit (off: never)\n"
 		"  pt ADDR            page walk of a guest-virtual "
 		"address\n"
+		"  walk2d ADDR        the same with EPT: every reference "
+		"of the 2D walk\n"
 		"  check              the entry-state checker's view of "
 		"the registers\n"
 		"  phys on|off        memory addresses are guest-physical\n");
@@ -218,6 +249,8 @@ static int dispatch(struct mvm_gdb *g, char *cmd)
 		return mon_break_exit(g, arg);
 	if (!strcmp(word, "pt") || !strcmp(word, "page"))
 		return mon_pt(g, arg);
+	if (!strcmp(word, "walk2d"))
+		return mon_walk2d(g, arg);
 	if (!strcmp(word, "check"))
 		return mon_check(g);
 	if (!strcmp(word, "phys") && arg &&

@@ -261,6 +261,7 @@ static void want_window(struct mvm_pic *pic, struct mvm_vcpu *vcpu)
 	LAB(3) END */
 }
 
+/* [slide:pic-pre-entry] */
 /* The pre-entry hook (vm.h), in the vCPU's thread before each KVM_RUN. */
 int mvm_pic_pre_entry(void *ctx, struct mvm_vcpu *vcpu)
 {
@@ -283,6 +284,7 @@ int mvm_pic_pre_entry(void *ctx, struct mvm_vcpu *vcpu)
 	pthread_mutex_unlock(&pic->lock);
 	return r;
 }
+/* [/slide:pic-pre-entry] */
 
 /* The two chips on the port bus: dev is the chip. */
 static int dev_read(void *dev, struct mvm_vcpu *vcpu, uint64_t offset,

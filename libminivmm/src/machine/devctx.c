@@ -67,6 +67,8 @@ int mvm_machine_irq_line(struct mvm_machine *m, unsigned gsi,
 			return -ENODEV;
 		}
 		kind = MVM_IRQ_USER;
+	} else if (m->cfg.irq_flags & MVM_MIRQ_IRQFD) {
+		kind = MVM_IRQ_IRQFD;
 	}
 	rc = mvm_irq_line_create(m->vm, kind, gsi, &m->sink, &m->line[gsi]);
 	if (rc == 0) {

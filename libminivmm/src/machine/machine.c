@@ -120,6 +120,8 @@ static int attach_devices(struct mvm_machine *m,
 		rc = attach_demo(m, c);
 	if (!rc && (m->devices & MVM_MDEV_LAB1))
 		rc = attach_lab1(m, c);
+	if (!rc && c->virtio)
+		rc = mvm_machine_virtio_attach(m);
 	return rc;
 }
 
@@ -141,7 +143,8 @@ static int setup_vcpus(struct mvm_machine *m,
 static unsigned vm_flags(const struct mvm_machine_config *c)
 {
 	return c->vm_flags |
-	       (c->irqchip == MVM_IRQCHIP_KERNEL ? MVM_VM_IRQCHIP : 0);
+	       (c->irqchip == MVM_IRQCHIP_KERNEL ? MVM_VM_IRQCHIP : 0) |
+	       (c->irq_flags & MVM_MIRQ_USER_PIT ? MVM_VM_NO_PIT : 0);
 }
 
 /* [slide:machine-create] */
@@ -156,6 +159,14 @@ int mvm_machine_create(const struct mvm_machine_config *cfg,
 		return -EINVAL;
 	*out = NULL;
 	if ((unsigned)cfg->irqchip > MVM_IRQCHIP_KERNEL)
+		return -EINVAL;
+	if (cfg->irq_flags && cfg->irqchip != MVM_IRQCHIP_KERNEL) {
+		mvm_logf(&cfg->log, MVM_LOG_ERROR,
+			 "irqfd lines and a user-space PIT need the in-kernel "
+			 "irqchip (MVM_IRQCHIP_KERNEL)");
+		return -EINVAL;
+	}
+	if (cfg->irq_flags & ~(MVM_MIRQ_IRQFD | MVM_MIRQ_USER_PIT))
 		return -EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -189,6 +200,7 @@ void mvm_machine_destroy(struct mvm_machine *m)
 	if (!m)
 		return;
 	mvm_machine_stop(m);
+	mvm_machine_virtio_detach(m);
 	/* Lines before the VM (an irqfd needs the VM fd to be removed),
 	 * then the VM: its fd closes before the devices it used. */
 	mvm_machine_lines_destroy(m);

@@ -51,6 +51,7 @@ struct mvm_machine {
 	int nlines;		       /* lines made so far */
 	struct mvm_irq_line *line[MVM_MACHINE_GSIS]; /* by GSI (devctx.c) */
 	enum mvm_cpu_mode mode;			     /* mode of the last load */
+	struct mvm_machine_virtio *virtio; /* virtio devices, or NULL */
 
 	/* Threads (mthread.c). */
 	pthread_mutex_t lock;		  /* guards the fields below */
@@ -71,6 +72,11 @@ struct mvm_machine {
 /* devctx.c: COM1's interrupt wiring (NULL: none), and the lines' end. */
 mvm_irq_fn *mvm_machine_uart_irq(struct mvm_machine *m, void **ctx);
 void mvm_machine_lines_destroy(struct mvm_machine *m);
+
+/* virtio/vmachine.c: the devices config.virtio asks for, and their end
+ * (after the vCPU threads stopped, before the lines and the VM). */
+int mvm_machine_virtio_attach(struct mvm_machine *m);
+void mvm_machine_virtio_detach(struct mvm_machine *m);
 
 void mvm_machine_threads_init(struct mvm_machine *m);
 void mvm_machine_threads_fini(struct mvm_machine *m);

@@ -20,6 +20,19 @@
  * mvm_pt_for_each_range() (ptrange.c) lists a whole 4-level tree as
  * ranges. Both walks judge an entry with the same entry_check(), so a
  * range is listed exactly when mvm_pt_walk() translates its addresses.
+ * What an access may do with the page it found - the rights check, the
+ * #PF error code, the A and D bits - is ptaccess.c.
+ *
+ * Lab 2 (memory) edits this file: the LAB(2) region in walk_levels() is
+ * the level loop a student writes (task 1). Do not change the formats,
+ * entry_check() or the messages: the debugger, the gdb stub and the exit
+ * explainer print them.
+ *
+ * Every table entry is read through mvm_memmap_read(), the checked
+ * accessor of memory.h: the tables belong to the guest, and a table
+ * address outside its RAM is an answer (MVM_PT_BAD_TABLE), not a crash.
+ * A walk reads at most one entry per level, so no table - not even one
+ * whose entries point back at itself - can make it loop.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -195,26 +208,38 @@ static enum mvm_pt_fault entry_check(const struct pt_format *f, int level,
 	return *rsv ? MVM_PT_RESERVED : MVM_PT_OK;
 }
 
-/* Read one entry and check it; 0 = go on, -EFAULT = walk stopped. */
+/* Index of va's entry in a table of `level` (a PAE PDPT has only 4). */
+static uint64_t entry_index(const struct pt_format *f, int level, uint64_t va)
+{
+	uint64_t mask = (1ULL << f->bits) - 1;
+
+	if (f->kind == PT_PAE && level == 3)
+		mask = 3;
+	return (va >> level_shift(f, level)) & mask;
+}
+
+/*
+ * Read the entry described by w->lv[w->nlevels] (level and entry_gpa
+ * filled in by the caller) and check it; 0 = go on, -EFAULT = the walk
+ * stopped, with w->fault and w->why saying why. Combines the entry's
+ * rights into w->writable, w->user and w->nx.
+ */
 static int read_entry(const struct mvm_memmap *mem, const struct pt_format *f,
-		      uint64_t table, int level, uint64_t cr4, uint64_t efer,
-		      struct mvm_pt_walk *w)
+		      uint64_t cr4, uint64_t efer, struct mvm_pt_walk *w)
 {
 	struct mvm_pt_level *l = &w->lv[w->nlevels];
-	uint64_t mask = (1ULL << f->bits) - 1, rsv;
+	int level = l->level;
+	uint64_t rsv;
 	uint32_t e32 = 0;
 
-	l->level = level;
-	if (f->kind == PT_PAE && level == 3)
-		mask = 3; /* only 4 PDPTEs */
-	l->index = (w->gva >> level_shift(f, level)) & mask;
-	l->entry_gpa = table + l->index * f->esz;
 	if (mvm_memmap_read(mem, l->entry_gpa,
 			    f->esz == 8 ? (void *)&l->entry : (void *)&e32,
 			    f->esz))
-		return fail(w, MVM_PT_BAD_TABLE,
-			    "%s at 0x%llx is not in guest memory",
-			    level_table[level], (unsigned long long)table);
+		return fail(
+			w, MVM_PT_BAD_TABLE,
+			"%s at 0x%llx is not in guest memory",
+			level_table[level],
+			(unsigned long long)(l->entry_gpa - l->index * f->esz));
 	if (f->esz == 4)
 		l->entry = e32;
 	w->nlevels++;
@@ -241,13 +266,65 @@ static int read_entry(const struct mvm_memmap *mem, const struct pt_format *f,
 	return 0;
 }
 
-int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
-		uint64_t cr4, uint64_t efer, uint64_t gva,
-		struct mvm_pt_walk *w)
+/*
+ * The walk proper: from the table CR3 names down to the entry that maps
+ * w->gva (SDM Vol. 3A 4.5.4 for 4-level paging, Figures 4-8..4-10). On
+ * success w->gpa and w->page_size are set and w->lv[] holds every entry
+ * read; on failure read_entry() or fail() has said why.
+ */
+static int walk_levels(const struct mvm_memmap *mem, const struct pt_format *f,
+		       uint64_t cr3, uint64_t cr4, uint64_t efer,
+		       struct mvm_pt_walk *w)
+{
+	/* [slide:pt-walk-loop] */
+	/* LAB(2, pt-walk) BEGIN */
+	uint64_t table = cr3 & f->cr3_mask; /* low bits: PWT/PCD or PCID */
+	int level, rc;
+
+	for (level = f->top; level >= 1; level--) {
+		struct mvm_pt_level *l = w->lv + w->nlevels;
+
+		l->level = level;
+		l->index = entry_index(f, level, w->gva);
+		l->entry_gpa = table + l->index * f->esz;
+		rc = read_entry(mem, f, cr4, efer, w);
+		if (rc)
+			return rc;
+		if (l->leaf) {
+			w->page_size = 1ULL << level_shift(f, level);
+			w->gpa = leaf_gpa(f, l->entry, w->page_size, w->gva);
+			return 0;
+		}
+		table = l->entry & (f->esz == 4 ? 0xfffff000ULL : MVM_PTE_ADDR);
+	}
+	return -EFAULT; /* not reached: level 1 is always a leaf */
+			/* LAB(2) STUB
+	// LAB 2: walk from the table at cr3 (masked with f->cr3_mask) down
+	// to the leaf, level f->top first (task 1 of the guide). Per level:
+	// fill w->lv[w->nlevels] (level, index from entry_index(), entry_gpa
+	// = table + index * f->esz), call read_entry() (it reads, checks and
+	// counts the row), stop at a leaf (page_size from level_shift(),
+	// gpa from leaf_gpa()), else the next table is the entry's address.
+	// Hint: Intel SDM Vol. 3A 4.5.4 and Figure 4-8.
+	(void)mem;
+	(void)cr3;
+	(void)cr4;
+	(void)efer;
+	(void)read_entry;
+	(void)entry_index;
+	(void)leaf_gpa;
+	return fail(w, MVM_PT_UNSUPPORTED, "Lab 2 task 1: the walk is a stub");
+	LAB(2) END */
+			/* [/slide:pt-walk-loop] */
+}
+
+int mvm_pt_access(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
+		  uint64_t cr4, uint64_t efer, uint64_t gva, unsigned how,
+		  struct mvm_pt_walk *w)
 {
 	const struct pt_format *f;
-	uint64_t table;
-	int level, rc = 0;
+	struct mvm_pt_acc a;
+	int rc = 0;
 
 	if (!mem || !w)
 		return -EINVAL;
@@ -257,31 +334,34 @@ int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
 	f = paging_mode(cr0, cr4, efer, w, &rc);
 	if (!f)
 		return rc;
-	if (f->kind == PT_4LEVEL && !canonical(gva))
-		return fail(w, MVM_PT_NONCANONICAL,
-			    "0x%llx is not canonical: bits 63:48 must copy "
-			    "bit 47",
-			    (unsigned long long)gva);
-	if (f->kind != PT_4LEVEL)
-		w->gva = gva &= 0xffffffffULL; /* 32-bit linear addresses */
-	/* [slide:pt-walk-loop] */
-	w->writable = w->user = 1;
-	table = cr3 & f->cr3_mask; /* low bits: PWT/PCD or the PCID */
-	for (level = f->top; level >= 1; level--) {
-		const struct mvm_pt_level *l = &w->lv[w->nlevels];
-
-		rc = read_entry(mem, f, table, level, cr4, efer, w);
-		if (rc)
-			return rc;
-		if (l->leaf) {
-			w->page_size = 1ULL << level_shift(f, level);
-			w->gpa = leaf_gpa(f, l->entry, w->page_size, gva);
-			return 0;
-		}
-		table = l->entry & (f->esz == 4 ? 0xfffff000ULL : MVM_PTE_ADDR);
+	a = (struct mvm_pt_acc){
+		.how = how,
+		.cr0 = cr0,
+		.cr4 = cr4,
+		.efer = efer,
+		.esz = f->esz,
+		/* PAE PDPTEs have no A bit (SDM 3A Table 4-8) */
+		.first_ad = f->kind == PT_PAE};
+	if (f->kind == PT_4LEVEL && !canonical(gva)) {
+		rc = fail(w, MVM_PT_NONCANONICAL,
+			  "0x%llx is not canonical: bits 63:48 must copy "
+			  "bit 47",
+			  (unsigned long long)gva);
+		return mvm_pt_finish(mem, w, &a, rc);
 	}
-	/* [/slide:pt-walk-loop] */
-	return -EFAULT; /* not reached: level 1 is always a leaf */
+	if (f->kind != PT_4LEVEL)
+		w->gva = gva & 0xffffffffULL; /* 32-bit linear addresses */
+	w->writable = w->user = 1;
+	rc = walk_levels(mem, f, cr3, cr4, efer, w);
+	return mvm_pt_finish(mem, w, &a, rc);
+}
+
+int mvm_pt_walk(const struct mvm_memmap *mem, uint64_t cr0, uint64_t cr3,
+		uint64_t cr4, uint64_t efer, uint64_t gva,
+		struct mvm_pt_walk *w)
+{
+	/* What the debugger asks: a supervisor read, bits left alone. */
+	return mvm_pt_access(mem, cr0, cr3, cr4, efer, gva, 0, w);
 }
 
 /* The range walk's question (ptwalk.h): the same check, 4-level paging. */
@@ -304,9 +384,10 @@ const char *mvm_pt_fault_name(enum mvm_pt_fault f)
 		[MVM_PT_BAD_TABLE] = "table outside guest memory",
 		[MVM_PT_NO_PAGING] = "paging off",
 		[MVM_PT_UNSUPPORTED] = "unsupported paging mode",
+		[MVM_PT_PROTECTION] = "access not allowed",
 	};
 	_Static_assert(sizeof(names) / sizeof(names[0]) ==
-			       MVM_PT_UNSUPPORTED + 1,
+			       MVM_PT_PROTECTION + 1,
 		       "one name per enum mvm_pt_fault");
 
 	if ((unsigned)f >= sizeof(names) / sizeof(names[0]))

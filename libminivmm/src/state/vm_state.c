@@ -42,10 +42,11 @@ static int get_irqchip(struct mvm_vm *vm, struct mvm_vm_state *st)
 	if (r == 0)
 		r = mvm_vm_ioctl(vm, KVM_GET_IRQCHIP, &st->ioapic,
 				 "KVM_GET_IRQCHIP");
-	if (r == 0)
+	if (r == 0 && !(vm->flags & MVM_VM_NO_PIT))
 		r = mvm_vm_ioctl(vm, KVM_GET_PIT2, &st->pit, "KVM_GET_PIT2");
 	if (r == 0)
-		st->have |= VMSTATE_IRQCHIP;
+		st->have |= VMSTATE_IRQCHIP &
+			    ~(vm->flags & MVM_VM_NO_PIT ? MVM_VMSTATE_PIT : 0u);
 	return r;
 }
 

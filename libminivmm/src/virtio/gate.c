@@ -1,0 +1,58 @@
+/*
+ * gate.c - the pause gate of virtio's device threads (virtio_internal.h).
+ *
+ * The ioeventfd thread of a transport and the I/O thread of virtio-blk
+ * write guest memory on their own. mvm_machine_pause() promises that a
+ * paused machine is quiet (a snapshot copies RAM then), so each such
+ * thread does its work inside mvm_vgate_enter()/mvm_vgate_leave(), and the
+ * machine's pause hook closes the gates.
+ */
+#include "virtio_internal.h"
+
+void mvm_vgate_init(struct vgate *g)
+{
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->paused = g->busy = 0;
+}
+
+void mvm_vgate_fini(struct vgate *g)
+{
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+}
+
+void mvm_vgate_enter(struct vgate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	while (g->paused)
+		pthread_cond_wait(&g->cv, &g->mu);
+	g->busy = 1;
+	pthread_mutex_unlock(&g->mu);
+}
+
+void mvm_vgate_leave(struct vgate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->busy = 0;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+void mvm_vgate_pause(struct vgate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->paused++;
+	while (g->busy)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+void mvm_vgate_resume(struct vgate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	if (g->paused > 0)
+		g->paused--;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
