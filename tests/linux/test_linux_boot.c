@@ -236,9 +236,22 @@ static void malformed_kernel_is_refused_with_the_reason(void **state)
 	expect(b, "cannot boot");
 }
 
+/* Option mistakes are usage errors (2), before any VM is made. */
+static void kernel_options_are_checked_first(void **state)
+{
+	(void)state;
+	assert_int_equal(mvm("run --initrd x.cpio")->status, 2);
+	expect(&res, "--initrd/--append need --kernel");
+	assert_int_equal(mvm("run --kernel k guest.elf")->status, 2);
+	expect(&res, "give --kernel or IMAGE, not both");
+	assert_int_equal(mvm("run --kernel k --cpus 2")->status, 2);
+	expect(&res, "--kernel boots one vCPU");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kernel_options_are_checked_first),
 		cmocka_unit_test(malformed_kernel_is_refused_with_the_reason),
 		cmocka_unit_test(bzimage_boots_to_init_from_the_initramfs),
 		cmocka_unit_test(
