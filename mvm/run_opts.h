@@ -9,10 +9,11 @@
 
 #include "minivmm/modes.h"
 
-/* Long-only options (getopt_long codes past any character). */
-#define RUN_OPT_KERNEL 0x1101 /* --kernel FILE */
-#define RUN_OPT_INITRD 0x1102 /* --initrd FILE */
-#define RUN_OPT_APPEND 0x1103 /* --append ARGS */
+/* Long-only options (getopt_long codes past any character; 0x10xx is
+ * snapshot_cli.h's, 0x11xx run_irq.h's and walk_cli.h's). */
+#define RUN_OPT_KERNEL 0x1201 /* --kernel FILE */
+#define RUN_OPT_INITRD 0x1202 /* --initrd FILE */
+#define RUN_OPT_APPEND 0x1203 /* --append ARGS */
 
 struct run_opts {
 	int mode_set;		/* --mode given */
