@@ -88,7 +88,8 @@ static int plan_vmlinux(const struct mvm_linux_config *c, struct plan *p,
 		uint64_t off = eh.e_phoff + (uint64_t)n * sizeof(Elf64_Phdr);
 		Elf64_Phdr ph;
 
-		if (off < eh.e_phoff || off + sizeof(ph) > c->kernel_len) {
+		if (off < eh.e_phoff || off > c->kernel_len ||
+		    c->kernel_len - off < sizeof(ph)) {
 			mvm_logf(log, MVM_LOG_ERROR,
 				 "vmlinux: truncated: program header %u is "
 				 "past the end of the file",
