@@ -381,6 +381,11 @@ static void vmlinux_is_entered_at_its_elf_entry(void **state)
 	memset(e->ram->ram, FILL, RAM_SIZE);
 	e->cfg.kernel_len = sizeof(eh) + 10;
 	expect_refused(e, -ENOEXEC, "truncated");
+	/* a program-header offset near 2^64 (offset + size wraps) */
+	eh.e_phoff = UINT64_MAX - 8;
+	memcpy(f, &eh, sizeof(eh));
+	e->cfg.kernel_len = sizeof(f);
+	expect_refused(e, -ENOEXEC, "truncated");
 }
 
 static void quirks_add_their_words_after_the_users(void **state)
