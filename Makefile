@@ -62,6 +62,7 @@ TEST_EXTRA :=
 all: build-all
 
 include $(sort $(wildcard */build.mk))
+include mk/linux.mk
 
 .PHONY: build-all
 build-all: $(ALL_TARGETS)
@@ -109,4 +110,6 @@ deps:
 clean:
 	rm -rf build $(CLEAN_EXTRA)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (build/linux holds a kernel tree of its own: mk/linux.mk)
+-include $(shell find $(BUILD) -path build/linux -prune -o -name '*.d' \
+	-print 2>/dev/null)

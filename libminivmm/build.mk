@@ -32,7 +32,8 @@ LIB_SRCS += \
 	libminivmm/src/machine/load.c \
 	libminivmm/src/machine/verdict.c \
 	libminivmm/src/machine/mthread.c \
-	libminivmm/src/machine/devctx.c
+	libminivmm/src/machine/devctx.c \
+	libminivmm/src/machine/linuxboot.c
 
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \
@@ -61,7 +62,9 @@ LIB_SRCS += \
 
 LIB_SRCS += \
 	libminivmm/src/loader/loader.c \
-	libminivmm/src/loader/elf.c
+	libminivmm/src/loader/elf.c \
+	libminivmm/src/loader/bzimage.c \
+	libminivmm/src/loader/bootparams.c
 
 LIB_SRCS += \
 	libminivmm/src/devices/debugcon.c \

@@ -11,6 +11,7 @@ MVM_SRCS := \
 	mvm/run_report.c \
 	mvm/run_smp.c \
 	mvm/run_emulate.c \
+	mvm/run_linux.c \
 	mvm/console.c \
 	mvm/cmd_doctor.c \
 	mvm/cmd_ctr.c \

@@ -221,6 +221,11 @@ static void check_backend(void)
 			if (be.quirks & (1u << i))
 				printf("       - %s\n",
 				       mvm_quirk_symptom(1u << i));
+		for (int i = 0; i < MVM_QUIRK_COUNT; i++)
+			if (mvm_quirk_linux_args(be.quirks & (1u << i)))
+				printf("       Linux guests get (%s): %s\n",
+				       mvm_quirk_name(1u << i),
+				       mvm_quirk_linux_args(1u << i));
 	} else if (strcmp(be.name, "unknown")) {
 		printf("[ OK ] KVM backend %s (hardware-assisted): guests "
 		       "run at native speed\n",

@@ -35,6 +35,7 @@
 #include "minivmm/minivmm.h"
 #include "run_irq.h"
 #include "run_emulate.h"
+#include "run_linux.h"
 #include "run_opts.h"
 #include "run_report.h"
 #include "snapshot_cli.h"
@@ -82,10 +83,21 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 	int rc;
 
 	runirq_config(&cfg);
+	/* One line: the library's reason (a disk that is missing, say), or
+	 * KVM's errno and where to look. */
+	char held[256];
+	cli_hold_errors(held, sizeof(held));
 	rc = mvm_machine_create(&cfg, m);
+	cli_hold_errors(NULL, 0);
 	if (rc < 0) {
-		cli_error(CMD, "cannot create a VM: %s (try 'mvm doctor')",
-			  strerror(-rc));
+		const char *why = cli_held_reason(held, "");
+
+		if (why)
+			cli_error(CMD, "cannot create a VM: %s", why);
+		else
+			cli_error(CMD,
+				  "cannot create a VM: %s (try 'mvm doctor')",
+				  strerror(-rc));
 		return rc;
 	}
 	rc = runirq_attach(CMD, *m);
@@ -259,6 +271,8 @@ int cmd_run(int argc, char **argv)
 
 	if (status >= 0)
 		return status;
+	if (o.kernel)
+		return run_linux(&o);
 	if (o.gdb_host && o.cpus > 1) {
 		cli_error(CMD, "--gdb drives one vCPU: leave out --cpus");
 		return MVM_EXIT_USAGE;

@@ -64,6 +64,10 @@ static void usage(FILE *f)
 		"instructions/s\n"
 		"  -v, --verbose       show the library's debug messages\n");
 	runirq_usage(f);
+	fprintf(f, "      --kernel FILE   boot a Linux bzImage or vmlinux "
+		   "instead of IMAGE\n"
+		   "      --initrd FILE   its initramfs; --append ARGS: more "
+		   "kernel command line\n");
 	snapcli_usage(f);
 	walkcli_usage(f);
 	migcli_usage(f);
@@ -204,6 +208,23 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 	return -EINVAL;
 }
 
+/* --kernel takes the place of IMAGE; --initrd and --append need it, and
+ * the Linux machine has one vCPU and no gdb stub (yet). */
+static int run_linux_check(int operands, const struct run_opts *o)
+{
+	const char *bad = !o->kernel	? "--initrd/--append need --kernel"
+			  : operands	? "give --kernel or IMAGE, not both"
+			  : o->cpus > 1 ? "--kernel boots one vCPU"
+			  : o->gdb_host ? "--kernel cannot use --gdb yet"
+			  : o->mode_set ? "--kernel starts in long mode"
+					: NULL;
+
+	if (!bad)
+		return -1;
+	cli_error(CMD, "%s (try '%s --help')", bad, CMD);
+	return MVM_EXIT_USAGE;
+}
+
 /*
  * A guest that never exits and never finishes (`jmp $`) would keep `mvm
  * run` busy forever, with nothing on the screen to say why; so a plain
@@ -212,8 +233,8 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
  */
 unsigned run_default_limit_ms(const struct run_opts *o)
 {
-	if (o->gdb_host)
-		return 0;
+	if (o->gdb_host || o->kernel)
+		return 0; /* a Linux boot takes minutes where it is emulated */
 	return RUN_IMAGE_LIMIT_MS;
 }
 
@@ -244,6 +265,9 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		RUNIRQ_LONGOPTS,
 		WALKCLI_LONGOPTS,
 		MIGCLI_LONGOPTS,
+		{"kernel", required_argument, NULL, RUN_OPT_KERNEL},
+		{"initrd", required_argument, NULL, RUN_OPT_INITRD},
+		{"append", required_argument, NULL, RUN_OPT_APPEND},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -270,6 +294,11 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			   c == OPT_VIRTIO_PLAIN) {
 			if (parse_virtio(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
+		} else if (c == RUN_OPT_KERNEL || c == RUN_OPT_INITRD ||
+			   c == RUN_OPT_APPEND) {
+			*(c == RUN_OPT_KERNEL	? &o->kernel
+			  : c == RUN_OPT_INITRD ? &o->initrd
+						: &o->append) = optarg;
 		} else if (c == SNAPCLI_OPT_ON_EXIT ||
 			   c == SNAPCLI_OPT_AT_EXIT) {
 			if (snapcli_option(CMD, c, optarg) < 0)
@@ -287,6 +316,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			return cli_bad_option(CMD, argv, c);
 		}
 	}
+	if (o->kernel || o->initrd || o->append)
+		return run_linux_check(argc - optind, o);
 	if (argc - optind != 1) {
 		cli_error(CMD, "%s (try '%s --help')",
 			  optind < argc ? "too many arguments"

@@ -9,6 +9,15 @@
 
 #include "minivmm/modes.h"
 
+/* Long-only options: getopt_long codes past any character, one range per
+ * file so they never collide (a shared code makes one option shadow the
+ * other): 0x200 run_opts.c's virtio options, 0x100x snapshot_cli.h,
+ * 0x110x run_irq.h, 0x111x walk_cli.h, 0x120x migrate_cli.h, 0x130x
+ * these. */
+#define RUN_OPT_KERNEL 0x1301 /* --kernel FILE */
+#define RUN_OPT_INITRD 0x1302 /* --initrd FILE */
+#define RUN_OPT_APPEND 0x1303 /* --append ARGS */
+
 struct run_opts {
 	int mode_set;		/* --mode given */
 	enum mvm_cpu_mode mode; /* CPU mode to start in */
@@ -33,6 +42,9 @@ struct run_opts {
 	int virtio;		/* --disk or --virtio given */
 	int virtio_transport;	/* --virtio mmio|pci (MVM_VIRTIO_TRANSPORT_*) */
 	int virtio_plain;	/* --virtio-plain: every kick exits */
+	const char *kernel;	/* --kernel: boot Linux (run_linux.c) */
+	const char *initrd;	/* --initrd: its initramfs */
+	const char *append;	/* --append: its command line */
 };
 
 /* The run limit when -T is not given, in one place for every way of

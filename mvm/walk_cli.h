@@ -11,7 +11,7 @@
 
 struct mvm_machine;
 
-#define WALKCLI_OPT 0x1101 /* getopt_long() code of --walk */
+#define WALKCLI_OPT 0x1111 /* getopt_long() code of --walk */
 #define WALKCLI_LONGOPTS                                     \
 	{                                                    \
 		"walk", required_argument, NULL, WALKCLI_OPT \

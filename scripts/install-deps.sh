@@ -12,6 +12,10 @@ libreadline-dev libcapstone-dev clang-format tmux gdb"
 PKGS="$PKGS gnuplot-nox"
 # make fuzz: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 PKGS="$PKGS clang libclang-rt-dev"
+# make linux / initramfs / disk (mk/linux.mk): the kernel source and
+# what building it needs, busybox for the guest, cpio and mke2fs.
+PKGS="$PKGS linux-source-6.1 xz-utils flex bison bc libelf-dev libssl-dev
+busybox-static cpio e2fsprogs"
 PKGS="$PKGS ${MVM_EXTRA_PKGS:-}"
 
 # shellcheck disable=SC2086

@@ -20,6 +20,8 @@
  *               | ucall mailbox, one per vCPU  |
  *   0x0000_5000 +------------------------------+  MVM_SCRATCH_ADDR
  *               | scratch (examples and tests) |
+ *   0x0000_6000 |   Linux: zero page           |  MVM_LINUX_BOOT_PARAMS
+ *   0x0000_7000 |   Linux: command line        |  MVM_LINUX_CMDLINE
  *   0x0000_7c00 +------------------------------+  MVM_REAL_LOAD_ADDR
  *               | real-mode image (boot-sector |
  *               | style, CS:IP = 0000:7c00)    |
@@ -94,6 +96,15 @@
 /* Where images are loaded. */
 #define MVM_REAL_LOAD_ADDR 0x7c00ULL
 #define MVM_LOAD_ADDR	   0x100000ULL
+
+/* Booting Linux (linux.h): the zero page (struct boot_params) and the
+ * command line go into the scratch area, which a Linux guest does not
+ * share with the host otherwise; the kernel copies both early. Linux
+ * treats 640 KiB..1 MiB as the PC's legacy hole, so e820 leaves it out. */
+#define MVM_LINUX_BOOT_PARAMS 0x6000ULL
+#define MVM_LINUX_CMDLINE     0x7000ULL
+#define MVM_LINUX_CMDLINE_MAX (MVM_REAL_LOAD_ADDR - MVM_LINUX_CMDLINE)
+#define MVM_LEGACY_HOLE	      0xa0000ULL
 
 /* Page tables: the host builds them in [MVM_PT_ADDR, MVM_PT_END). */
 #define MVM_PT_ADDR 0x10000ULL

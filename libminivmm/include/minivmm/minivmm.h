@@ -53,6 +53,7 @@
 #include "pagetable.h"
 #include "ept.h"
 #include "loader.h"
+#include "linux.h"
 #include "ucall.h"
 #include "devices.h"
 #include "machine.h"

@@ -23,6 +23,8 @@
  *                     per instruction (a compute loop ~7,700x slower than
  *                     native); ring-3 code runs natively. Only speed
  *                     differs: timeouts in tests are generous for this.
+ *                     A Linux guest gets rodata=off (mvm_quirk_linux_args
+ *                     below): remapping its kernel read-only costs ~10 s.
  *  SOFT_INT_EMULATION `int3` (0xCC) and `int n` (0xCD nn) at ring 0 in
  *                     protected or long mode are not emulated: KVM_RUN
  *                     returns KVM_EXIT_INTERNAL_ERROR, suberror
@@ -57,6 +59,24 @@
  *                     exits (single-step, hardware breakpoints) go to the
  *                     guest instead of the VMM: stepping ring-3 code would
  *                     never stop. The gdb stub refuses to step there.
+ *  EMULATOR_ISA       the instruction emulator lacks xsave/xrstor/xgetbv,
+ *                     rdtscp, SSE and later vector instructions, popcnt,
+ *                     movbe, clac/stac and rd/wrfsbase: an emulation
+ *                     failure (or #UD) where a Linux kernel uses them
+ *                     because CPUID lists them (CPUID bits cannot be
+ *                     hidden reliably here: KVM ORs the host's in). Worked
+ *                     around on Linux's command line (mvm_quirk_linux_args
+ *                     below): noxsave, nofsgsbase and clearcpuid= with the
+ *                     kernel's feature numbers (word * 32 + bit; words 1,
+ *                     4 and 9 are CPUID 80000001H EDX, 01H ECX and 07H
+ *                     EBX, arch/x86/include/asm/cpufeatures.h).
+ *  NO_GUEST_SYSCALLS  after a guest's first return from ring 3 to ring 0
+ *                     (a SYSCALL or an interrupt), ring-0 code runs
+ *                     natively and its privileged instructions #GP, since
+ *                     the backend only supports guest kernels written for
+ *                     it. Linux boots to its root mount, but /init dies at
+ *                     its first system call ("Attempted to kill init").
+ *                     Tests that wait for Linux user space skip with this.
  *
  * Each quirk also has a one-line symptom (mvm_quirk_symptom()) that
  * `mvm doctor` prints and tests use as their skip reason.
@@ -80,7 +100,9 @@ struct mvm_vm;
 #define MVM_QUIRK_NO_CMPXCHG16B	     (1u << 5)
 #define MVM_QUIRK_NO_WATCHPOINTS     (1u << 6)
 #define MVM_QUIRK_NO_RING3_DEBUG     (1u << 7)
-#define MVM_QUIRK_COUNT		     8
+#define MVM_QUIRK_EMULATOR_ISA	     (1u << 8)
+#define MVM_QUIRK_NO_GUEST_SYSCALLS  (1u << 9)
+#define MVM_QUIRK_COUNT		     10
 
 /* What mvm_backend_detect() found. */
 struct mvm_backend {
@@ -115,6 +137,18 @@ const struct mvm_backend *mvm_vm_backend(const struct mvm_vm *vm);
  * bit. */
 const char *mvm_quirk_name(unsigned quirk);
 const char *mvm_quirk_symptom(unsigned quirk);
+
+/* Words a Linux guest's command line needs for one quirk (see
+ * RING0_EMULATED and EMULATOR_ISA), or NULL when it needs none. */
+const char *mvm_quirk_linux_args(unsigned quirk);
+
+/*
+ * The command line a Linux guest gets on a backend with `quirks`: the
+ * user's (may be NULL) followed by every quirk's words. 0, or -E2BIG
+ * when buf (len bytes) is too small.
+ */
+int mvm_quirk_linux_cmdline(unsigned quirks, const char *user, char *buf,
+			    size_t len);
 
 #pragma GCC visibility pop
 
