@@ -10,6 +10,9 @@
 #                  lab1-measure; the loop's own cost subtracted)
 #   irq-latency.csv  raise-to-handler latency on Lab 3's three paths
 #                  (bench_irq)
+#   precopy.csv    pages per pre-copy round at three dirty rates, from
+#                  bench/migrate/*.csv (re-measure those with
+#                  bench/migrate-runs.sh first: it takes a few minutes)
 set -eu
 cd "$(dirname "$0")/.."
 out=slides/data
@@ -31,4 +34,5 @@ tmp="$out/exit-cost.csv.tmp"
 } > "$tmp"
 mv "$tmp" "$out/exit-cost.csv"
 build/bench/bench_irq -n 500 -o "$out/irq-latency.csv"
-echo "slides-data: wrote $out/startup.csv, exit-cost.csv and irq-latency.csv"
+scripts/precopy-csv.sh > "$out/precopy.csv"
+echo "slides-data: wrote $out/startup.csv, exit-cost.csv, irq-latency.csv and precopy.csv"

@@ -238,9 +238,9 @@ int mvm_migrate_live(struct mvm_migrate *mg)
 		}
 		rc = do_round(mg, round); /* guest running */
 	}
+	/* [/slide:precopy-loop] */
 	return rc;
 }
-/* [/slide:precopy-loop] */
 
 void mvm_migrate_cancel(struct mvm_migrate *mg)
 {
