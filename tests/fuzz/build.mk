@@ -27,7 +27,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 $(WARN) -Wno-gnu-variable-sized-type-not-at-end
 	-Itests/common -Idebugger -MMD -MP
 
 FUZZ_NAMES := loader exit devices ptwalk dbgcmd dbgjson snapshot gdbpkt \
-	migstream bzimage
+	migstream bzimage virtq
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
 
 # The library and the debugger's objects (no main.o, no TUI), rebuilt
