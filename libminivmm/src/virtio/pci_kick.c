@@ -26,25 +26,10 @@
 static void *kick_thread(void *arg)
 {
 	struct mvm_virtio_pci *t = arg;
-	unsigned nq = t->dev->ops->nqueues;
-	struct pollfd p[MVM_VIRTIO_MAX_QUEUES + 1];
-	uint64_t n;
 
-	for (unsigned q = 0; q < nq; q++)
-		p[q] = (struct pollfd){.fd = t->kick[q], .events = POLLIN};
-	p[nq] = (struct pollfd){.fd = t->stop, .events = POLLIN};
-	for (;;) {
-		if (poll(p, nq + 1, -1) < 0)
-			continue; /* EINTR */
-		if (p[nq].revents)
-			return NULL;
-		mvm_vgate_enter(&t->gate);
-		for (unsigned q = 0; q < nq; q++)
-			if ((p[q].revents & POLLIN) &&
-			    read(t->kick[q], &n, sizeof(n)) == sizeof(n))
-				mvm_virtio_notify(t->dev, q);
-		mvm_vgate_leave(&t->gate);
-	}
+	mvm_virtio_serve_kicks(t->dev, t->kick, t->dev->ops->nqueues, t->stop,
+			       &t->gate);
+	return NULL;
 }
 
 /* (De)assign queue q's ioeventfd at notify base `at`: a 2-byte write of

@@ -25,6 +25,13 @@ void mvm_vgate_leave(struct vgate *g);
 void mvm_vgate_pause(struct vgate *g); /* returns once nobody is inside */
 void mvm_vgate_resume(struct vgate *g);
 
+/* A transport's kick thread (the ioeventfd fast path): wait on the nq
+ * queues' eventfds and `stop`; each kick becomes mvm_virtio_notify()
+ * inside the gate. Returns when `stop` is readable. */
+struct mvm_virtio_dev;
+void mvm_virtio_serve_kicks(struct mvm_virtio_dev *dev, const int *kick,
+			    unsigned nq, int stop, struct vgate *gate);
+
 /* The gates of the transports' and devices' threads (the machine's
  * pause hook, vmachine.c, closes them all). */
 struct mvm_virtio_mmio;
