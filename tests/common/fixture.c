@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -50,6 +51,25 @@ void fixture_log_fn(void *ctx, enum mvm_log_level level, const char *msg)
 	append(f->log, sizeof(f->log), &f->log_len, "\n", 1);
 	if (getenv("MVM_TEST_LOG"))
 		fprintf(stderr, "[lib] %s: %s\n", name, msg);
+}
+
+void fixture_logbuf_fn(void *ctx, enum mvm_log_level level, const char *msg)
+{
+	struct fixture_logbuf *b = ctx;
+	const char *name = mvm_log_level_name(level);
+
+	append(b->text, sizeof(b->text), &b->len, name, strlen(name));
+	append(b->text, sizeof(b->text), &b->len, ": ", 2);
+	append(b->text, sizeof(b->text), &b->len, msg, strlen(msg));
+	append(b->text, sizeof(b->text), &b->len, "\n", 1);
+}
+
+double fixture_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void why_log(void *ctx, enum mvm_log_level level, const char *msg)

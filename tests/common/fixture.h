@@ -107,4 +107,16 @@ int fixture_kvm_usable(char *why, size_t len);
  * stderr (handy when a test fails). */
 void fixture_log_fn(void *ctx, enum mvm_log_level level, const char *msg);
 
+/* The same into a buffer of its own, for tests that build their machine
+ * through machine.h rather than a fixture: cfg.log = {fixture_logbuf_fn,
+ * &buf}; show buf.text when a run fails. */
+struct fixture_logbuf {
+	char text[4096];
+	size_t len;
+};
+void fixture_logbuf_fn(void *ctx, enum mvm_log_level level, const char *msg);
+
+/* CLOCK_MONOTONIC in seconds: tests time guests with the host's clock. */
+double fixture_now_s(void);
+
 #endif

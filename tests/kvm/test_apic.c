@@ -26,29 +26,8 @@
 struct run {
 	struct mvm_machine *m;
 	struct mvm_pit *pit;
-	char log[4096];
-	size_t loglen;
+	struct fixture_logbuf log;
 };
-
-static void run_log(void *ctx, enum mvm_log_level level, const char *msg)
-{
-	struct run *r = ctx;
-	int n;
-
-	(void)level;
-	n = snprintf(r->log + r->loglen, sizeof(r->log) - r->loglen, "%s\n",
-		     msg);
-	if (n > 0 && (size_t)n < sizeof(r->log) - r->loglen)
-		r->loglen += (size_t)n;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Run to SYNC `stage`; its ucall in *uc and the time we saw it. */
 static double to_sync(struct run *r, struct mvm_ucall *uc, uint64_t stage)
@@ -61,10 +40,10 @@ static double to_sync(struct run *r, struct mvm_ucall *uc, uint64_t stage)
 	if (v != MVM_SYNC)
 		fail_msg("stage %llu: verdict %s, exit %u\n%s",
 			 (unsigned long long)stage, mvm_verdict_name(v),
-			 e.reason, r->log);
+			 e.reason, r->log.text);
 	assert_int_equal(mvm_ucall_last_of(d->ucall, 0, uc), MVM_UCALL_SYNC);
 	assert_int_equal(uc->args[0], stage);
-	return now_s();
+	return fixture_now_s();
 }
 
 /* Stages `first` and first + 1: TICKS_N ticks at about TICKS_HZ. */
@@ -98,9 +77,9 @@ static void apic_ticks(unsigned irq_flags, const char *pit_name)
 	struct run r = {0};
 
 	fixture_require_kvm();
-	cfg.log = (struct mvm_log){run_log, &r};
+	cfg.log = (struct mvm_log){fixture_logbuf_fn, &r.log};
 	if (mvm_machine_create(&cfg, &r.m) < 0)
-		fail_msg("mvm_machine_create:\n%s", r.log);
+		fail_msg("mvm_machine_create:\n%s", r.log.text);
 	if (irq_flags & MVM_MIRQ_USER_PIT) {
 		assert_int_equal(mvm_pit_create(mvm_machine_log(r.m), &r.pit),
 				 0);

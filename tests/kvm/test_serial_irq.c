@@ -21,21 +21,8 @@
 struct run {
 	struct mvm_machine *m;
 	struct mvm_pic *pic;
-	char log[4096];
-	size_t loglen;
+	struct fixture_logbuf log;
 };
-
-static void run_log(void *ctx, enum mvm_log_level level, const char *msg)
-{
-	struct run *r = ctx;
-	int n;
-
-	(void)level;
-	n = snprintf(r->log + r->loglen, sizeof(r->log) - r->loglen, "%s\n",
-		     msg);
-	if (n > 0 && (size_t)n < sizeof(r->log) - r->loglen)
-		r->loglen += (size_t)n;
-}
 
 static void to_sync(struct run *r, struct mvm_ucall *uc, uint64_t stage)
 {
@@ -46,7 +33,7 @@ static void to_sync(struct run *r, struct mvm_ucall *uc, uint64_t stage)
 	v = mvm_machine_run(r->m, 0, RUN_MS, 1, NULL, NULL, &e);
 	if (v != MVM_SYNC)
 		fail_msg("verdict %s, exit %s\n%s", mvm_verdict_name(v),
-			 mvm_exit_reason_name(e.reason), r->log);
+			 mvm_exit_reason_name(e.reason), r->log.text);
 	assert_int_equal(mvm_ucall_last_of(d->ucall, 0, uc), MVM_UCALL_SYNC);
 	assert_int_equal(uc->args[0], stage);
 }
@@ -65,9 +52,9 @@ static void serial_interrupts_reach_the_guest(enum mvm_irqchip chip,
 	struct mvm_ucall uc;
 
 	fixture_require_kvm();
-	cfg.log = (struct mvm_log){run_log, &r};
+	cfg.log = (struct mvm_log){fixture_logbuf_fn, &r.log};
 	if (mvm_machine_create(&cfg, &r.m) < 0)
-		fail_msg("mvm_machine_create:\n%s", r.log);
+		fail_msg("mvm_machine_create:\n%s", r.log.text);
 	if (chip == MVM_IRQCHIP_USER) {
 		assert_int_equal(mvm_pic_create(mvm_machine_log(r.m), &r.pic),
 				 0);

@@ -32,29 +32,8 @@ struct run {
 	struct mvm_machine *m;
 	struct mvm_pic *pic;
 	struct mvm_pit *pit;
-	char log[4096];
-	size_t loglen;
+	struct fixture_logbuf log;
 };
-
-static void run_log(void *ctx, enum mvm_log_level level, const char *msg)
-{
-	struct run *r = ctx;
-	int n;
-
-	(void)level;
-	n = snprintf(r->log + r->loglen, sizeof(r->log) - r->loglen, "%s\n",
-		     msg);
-	if (n > 0 && (size_t)n < sizeof(r->log) - r->loglen)
-		r->loglen += (size_t)n;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The machine for a path, with ticks.elf loaded. */
 static void make(struct run *r, enum mvm_irqchip chip, unsigned irq_flags)
@@ -64,7 +43,7 @@ static void make(struct run *r, enum mvm_irqchip chip, unsigned irq_flags)
 		.irq_flags = irq_flags,
 		.hlt = MVM_HLT_WAIT,
 		.mode = MVM_MODE_AUTO,
-		.log = {run_log, r},
+		.log = {fixture_logbuf_fn, &r->log},
 	};
 	char path[512];
 
@@ -72,7 +51,7 @@ static void make(struct run *r, enum mvm_irqchip chip, unsigned irq_flags)
 	snprintf(path, sizeof(path), "%s/ticks.elf", MVM_GUEST_DIR);
 	cfg.image = path;
 	if (mvm_machine_create(&cfg, &r->m) < 0)
-		fail_msg("mvm_machine_create:\n%s", r->log);
+		fail_msg("mvm_machine_create:\n%s", r->log.text);
 	if (chip == MVM_IRQCHIP_USER) {
 		assert_int_equal(mvm_pic_create(mvm_machine_log(r->m), &r->pic),
 				 0);
@@ -102,7 +81,7 @@ static void to_sync(struct run *r, struct mvm_ucall *uc)
 	v = mvm_machine_run(r->m, 0, RUN_MS, 1, NULL, NULL, &e);
 	if (v != MVM_SYNC)
 		fail_msg("verdict %s, exit %u\n%s", mvm_verdict_name(v),
-			 e.reason, r->log);
+			 e.reason, r->log.text);
 	assert_int_equal(mvm_ucall_last_of(d->ucall, 0, uc), MVM_UCALL_SYNC);
 }
 
@@ -147,11 +126,11 @@ static void ticks_at_rate(enum mvm_irqchip chip, unsigned irq_flags,
 	alarm(60);
 	to_sync(&r, &uc);
 	account_at(&r, &a0);
-	t0 = now_s();
+	t0 = fixture_now_s();
 	assert_int_equal(uc.args[0], 1);
 	first = uc.args[1];
 	to_sync(&r, &uc);
-	t1 = now_s();
+	t1 = fixture_now_s();
 	account_at(&r, &a1);
 	assert_int_equal(uc.args[0], 2);
 	got = uc.args[1] - first;
