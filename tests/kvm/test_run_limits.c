@@ -91,7 +91,8 @@ static int drop_spin(void **state)
 
 /* Without -T a plain image is stopped after 10 s, and the message says
  * which limit fired and how to change it; with -T 0 the same guest runs
- * on past it (until this test interrupts it at 11 s). Both at once. */
+ * on past it: still running when timeout(1) interrupts it at 11 s, which
+ * timeout reports as 124. Both at once. */
 static void
 default_limit_stops_a_spinning_image_and_minus_t_0_lifts_it(void **state)
 {
@@ -109,9 +110,8 @@ default_limit_stops_a_spinning_image_and_minus_t_0_lifts_it(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	has("timed out after 10 s (guest RIP 0x7c00): the default run limit "
 	    "for an image; -T SEC sets another, -T 0 none");
-	has("default: 1");
-	has("stopped by SIGINT");
-	has("none: 1");
+	has("default: 1\n");
+	has("none: 124\n");
 	assert_true(t1.tv_sec - t0.tv_sec >= 10);
 	/* Exactly one "timed out": the -T 0 run had no limit. */
 	assert_null(strstr(strstr(out, "timed out") + 1, "timed out"));
