@@ -240,6 +240,21 @@ static void run_irqchip_paths_run_the_tick_guest(void **state)
 	assert_has(r, "bad --irqchip 'pic'");
 }
 
+/* A machine that cannot be built says why in one line: the library's
+ * reason (here a missing disk), not KVM's errno and a second line. */
+static void run_with_a_missing_disk_is_one_line_naming_it(void **state)
+{
+	struct result *r;
+
+	(void)state;
+	need_kvm();
+	r = mvm("run --disk /nonexistent/d.img " GUESTS "/hello-long.elf");
+	assert_status(r, 1);
+	assert_has(r, "mvm run: cannot create a VM: virtio-blk: "
+		      "/nonexistent/d.img: No such file or directory\n");
+	assert_null(strchr(strchr(r->out, '\n') + 1, '\n'));
+}
+
 /* --cpus 2: one thread per vCPU; both count in parallel and each says
  * DONE through its own mailbox; out-of-range counts are usage errors. */
 static void run_cpus_2_runs_smp_count_on_two_threads(void **state)
@@ -350,6 +365,7 @@ int main(void)
 			run_refuses_an_image_that_is_neither_elf_nor_flat),
 		cmocka_unit_test(run_cpus_2_runs_smp_count_on_two_threads),
 		cmocka_unit_test(run_irqchip_paths_run_the_tick_guest),
+		cmocka_unit_test(run_with_a_missing_disk_is_one_line_naming_it),
 		cmocka_unit_test(doctor_exits_0_on_a_working_host),
 		cmocka_unit_test(
 			doctor_without_dev_kvm_exits_1_and_says_how_to_fix),

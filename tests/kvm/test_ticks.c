@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -215,6 +216,26 @@ static void irq_flags_without_kernel_irqchip_are_refused(void **state)
 	assert_int_equal(mvm_machine_create(&cfg, &m), -EINVAL);
 }
 
+/* A snapshot has no section for the user-space 8254 or the irqfd wiring:
+ * saving such a machine is refused with a message, never half-written. */
+static void snapshot_of_an_irqfd_machine_is_refused(void **state)
+{
+	struct run r = {0};
+	char path[] = "/tmp/mvm-irqfd-snap-XXXXXX";
+	int fd;
+
+	(void)state;
+	make(&r, MVM_IRQCHIP_KERNEL, MVM_MIRQ_IRQFD | MVM_MIRQ_USER_PIT);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(mvm_snapshot_save(r.m, path), -EOPNOTSUPP);
+	assert_non_null(strstr(r.log.text, "cannot be saved yet"));
+	assert_int_equal(access(path, F_OK), -1); /* nothing written */
+	unmake(&r);
+}
+
 /* The irqfd path: nothing of ours between the timer thread's eventfd
  * write and the guest's handler, and the line really is an irqfd. */
 static void ticks_user_pit_through_irqfd_at_programmed_rate(void **state)
@@ -265,6 +286,7 @@ int main(void)
 		cmocka_unit_test(
 			ticks_user_pit_through_irqfd_at_programmed_rate),
 		cmocka_unit_test(irq_flags_without_kernel_irqchip_are_refused),
+		cmocka_unit_test(snapshot_of_an_irqfd_machine_is_refused),
 		cmocka_unit_test(user_pic_programmed_by_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
