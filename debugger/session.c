@@ -294,31 +294,15 @@ static void refresh_code(struct dbg_session *s)
 	c->len = (uint32_t)(before + after);
 }
 
+/* The registers after a step cost no system call: KVM copied them into
+ * kvm_run with the exit, and the library reads them from there
+ * (mvm_vcpu_set_sync_regs, vm.h). */
 int dbg_session_refresh(struct dbg_session *s)
-{
-	return dbg_session_refresh_after(s, 0);
-}
-
-/* Right after an exit, KVM may already have copied the general
- * registers into kvm_run (KVM_CAP_SYNC_REGS, api.rst "kvm_valid_regs";
- * the library asks for it when tracing, and the debugger traces): one
- * ioctl less per step. The segment registers are used from there too
- * if the library ever asks for them (KVM_SYNC_X86_SREGS); today they
- * cost a KVM_GET_SREGS per step, the debugger's main cost per step on
- * a nested backend (make bench, bench_step). */
-int dbg_session_refresh_after(struct dbg_session *s, int just_ran)
 {
 	if (!s->vm)
 		return 0; /* replay sets cur and code from the trace */
-	struct kvm_run *run = mvm_vcpu_kvm_run(s->vcpu);
-	int rc = 0;
-	if (just_ran && (run->kvm_valid_regs & KVM_SYNC_X86_REGS))
-		s->cur.regs = run->s.regs.regs;
-	else
-		rc = mvm_vcpu_get_regs(s->vcpu, &s->cur.regs);
-	if (!rc && just_ran && (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
-		s->cur.sregs = run->s.regs.sregs;
-	else if (!rc)
+	int rc = mvm_vcpu_get_regs(s->vcpu, &s->cur.regs);
+	if (!rc)
 		rc = mvm_vcpu_get_sregs(s->vcpu, &s->cur.sregs);
 	if (rc) {
 		dbg_status(s, 1, "cannot read registers: %s", strerror(-rc));

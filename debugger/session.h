@@ -136,12 +136,10 @@ void dbg_session_init(struct dbg_session *s);
 void dbg_status(struct dbg_session *s, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Re-read registers (live), refresh the code window, update the
+/* Re-read registers (live; right after a step the library reads them
+ * from kvm_run, no system call), refresh the code window, update the
  * page-walk address. */
 int dbg_session_refresh(struct dbg_session *s);
-/* The same; just_ran = 1 right after an exit of mvm_vcpu_run_once(),
- * when KVM's copy of the registers in kvm_run is current. */
-int dbg_session_refresh_after(struct dbg_session *s, int just_ran);
 /* Log an exit: a guest exit in s->exits, or a debugger event (a DEBUG
  * exit, or one the debugger synthesized) in s->events; numbers it
  * (e->seq) in its own sequence and sets s->last. 1 for an event. */

@@ -144,7 +144,7 @@ static void explain_stop(struct dbg_session *s, const struct mvm_exit *e)
 static void note_exit(struct dbg_session *s, struct mvm_exit *e,
 		      const char *kind, uint64_t ucalls_before, int synth)
 {
-	dbg_session_refresh_after(s, !synth);
+	dbg_session_refresh(s);
 	dbg_session_log(s, e, synth, mvm_now_ns());
 	s->halted = e->reason == KVM_EXIT_HLT;
 	if (is_fatal(e->reason)) {

@@ -33,8 +33,9 @@ struct mvm_vcpu {
 	mvm_runner_fn *runner;	     /* instead of KVM_RUN, or NULL */
 	void *runner_ctx;	     /* its argument */
 	unsigned debug_flags; /* KVM_GUESTDBG_* last set; 0 = not debugged */
-	int sync_regs;	      /* KVM can copy regs into kvm_run on exit */
-	unsigned unclaimed;   /* unclaimed accesses logged so far */
+	unsigned sync;	      /* KVM_SYNC_X86_* KVM copies to kvm_run on exit */
+	unsigned cached;    /* of those, the ones kvm_run holds now (vcpu.c) */
+	unsigned unclaimed; /* unclaimed accesses logged so far */
 };
 
 /* One MSR handler's range (msr.c). */
@@ -84,6 +85,12 @@ void mvm_vcpu_drain_kicks(void);
 void mvm_vcpu_unbind_thread(struct mvm_vcpu *vcpu);
 void mvm_vcpu_kick_release(struct mvm_vcpu *vcpu);
 void mvm_vcpu_hlt_wait(struct mvm_vcpu *vcpu);
+
+/* The vCPU's pending events (KVM_GET/SET_VCPU_EVENTS), from kvm_run
+ * when the last exit left them there (vcpu.c). 0 or -errno. */
+int mvm_vcpu_get_events(struct mvm_vcpu *vcpu, struct kvm_vcpu_events *ev);
+int mvm_vcpu_set_events(struct mvm_vcpu *vcpu,
+			const struct kvm_vcpu_events *ev);
 
 /* Deliver `int n` as a software interrupt after skipping `skip` bytes
  * (debug.c; the int n fix-up in exit.c). */

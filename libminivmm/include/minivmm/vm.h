@@ -152,6 +152,22 @@ int mvm_vcpu_set_regs(struct mvm_vcpu *vcpu, const struct kvm_regs *regs);
 int mvm_vcpu_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs);
 int mvm_vcpu_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs);
 
+/*
+ * Registers without system calls (KVM_CAP_SYNC_REGS, api.rst 5): after
+ * each run step KVM has already copied the registers, segment/control
+ * registers and pending events into kvm_run, and the getters above read
+ * that copy instead of making an ioctl; the setters write to KVM at once
+ * and drop the copy. On by default where KVM has the capability; a KVM
+ * without it gets the ioctls. mvm_vcpu_set_sync_regs(vcpu, 0) turns the
+ * copy off (to compare, or to test the fallback): 0, or -EOPNOTSUPP
+ * when asked to turn it on without the capability. Whoever changes
+ * registers with its own ioctl on mvm_vcpu_fd() (or a raw KVM_RUN) calls
+ * mvm_vcpu_forget_regs() afterwards, so the next read asks KVM.
+ */
+int mvm_vcpu_set_sync_regs(struct mvm_vcpu *vcpu, int on);
+int mvm_vcpu_sync_regs(const struct mvm_vcpu *vcpu);
+void mvm_vcpu_forget_regs(struct mvm_vcpu *vcpu);
+
 /* Exit trace of this vCPU (see trace.h); never NULL. */
 struct mvm_trace *mvm_vcpu_trace(struct mvm_vcpu *vcpu);
 

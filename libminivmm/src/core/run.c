@@ -16,10 +16,13 @@
  * Cost matters: a port I/O round trip is ~8 us on the course machines and
  * the benchmark holds the step to < 3% over a bare KVM_RUN loop. So with
  * tracing off the step takes no timestamps (only one vDSO clock read
- * while a deadline is armed, ~30 ns) and makes no extra ioctl:
- * exit->rip is filled only when tracing is on (from the register copy
- * KVM leaves in kvm_run, no ioctl) or when the exit stops the guest (one
- * KVM_GET_REGS), where a human will want to see it. Otherwise it is 0.
+ * while a deadline is armed, ~30 ns) and makes no extra ioctl. KVM copies
+ * the registers into kvm_run on the way out (KVM_CAP_SYNC_REGS, vcpu.c),
+ * so whoever reads them after the step (a debugger, a device model, the
+ * fix-ups in exit.c) pays no ioctl either. exit->rip is filled only when
+ * tracing is on or the exit stops the guest, where a human will want to
+ * see it; otherwise it is 0 (without the capability it costs a
+ * KVM_GET_REGS).
  */
 #include <errno.h>
 #include <string.h>
@@ -62,17 +65,11 @@ static int must_not_enter(struct mvm_vcpu *vcpu)
 	       deadline_passed(vcpu);
 }
 
-/* With tracing on, KVM copies the registers into kvm_run->s.regs on every
- * exit (KVM_CAP_SYNC_REGS, api.rst 5 "kvm_valid_regs"), which saves the
- * KVM_GET_REGS ioctl; otherwise ask for them. */
+/* RIP after the exit: from kvm_run's copy, or one KVM_GET_REGS. */
 static void fill_rip(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 {
 	struct kvm_regs regs;
 
-	if (vcpu->run->kvm_valid_regs & KVM_SYNC_X86_REGS) {
-		exit->rip = vcpu->run->s.regs.regs.rip;
-		return;
-	}
 	if (mvm_vcpu_get_regs(vcpu, &regs) == 0)
 		exit->rip = regs.rip;
 }
@@ -107,11 +104,16 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 		r = vcpu->pre_entry(vcpu->pre_entry_ctx, vcpu);
 	if (r < 0)
 		return r;
-	vcpu->run->kvm_valid_regs =
-		trace->enabled && vcpu->sync_regs ? KVM_SYNC_X86_REGS : 0;
+	/* The guest is about to change its registers (and the hook may
+	 * have changed them behind the accessors): forget kvm_run's copy,
+	 * and ask KVM for a fresh one with the exit. */
+	vcpu->cached = 0;
+	vcpu->run->kvm_valid_regs = vcpu->sync;
 	/* [slide:kvm-run-core] */
 	entered = !must_not_enter(vcpu);
 	r = entered ? run_guest(vcpu) : -EINTR;
+	if (r == 0 && !vcpu->runner)
+		vcpu->cached = vcpu->sync;
 	if (trace->enabled)
 		t_exit = mvm_now_ns();
 	if (r == -EINTR) {

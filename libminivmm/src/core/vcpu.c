@@ -8,6 +8,24 @@
  * reads zero. We give the guest what KVM_GET_SUPPORTED_CPUID says the
  * host can virtualize, with this vCPU's APIC ID filled in.
  *
+ * Registers come back with the exit. Each register ioctl is a system
+ * call, and on a nested KVM backend a system call costs about as much as
+ * a whole single step, so a debugger that read RIP and CR0 after every
+ * step with KVM_GET_REGS and KVM_GET_SREGS ran at a third of the speed
+ * KVM can step. KVM_CAP_SYNC_REGS (api.rst 5, "kvm_valid_regs") lets the
+ * VMM ask KVM to copy the general registers, the segment and control
+ * registers and the pending events into kvm_run->s.regs on every exit.
+ * The accessors below read that copy while it is current (`cached`) and
+ * fall back to the ioctl otherwise, or on a KVM without the capability.
+ *
+ * Writes go straight to KVM with the ioctl and drop the copy, so the next
+ * read asks KVM. KVM could take writes through kvm_run too (kvm_dirty_regs:
+ * applied at the next KVM_RUN), but then a state KVM refuses would fail
+ * at that KVM_RUN, not at the call that set it, what KVM changes on the
+ * way in (KVM_SET_SREGS may clear bits) would stay hidden, and raw
+ * ioctls on mvm_vcpu_fd() would see old values. Reads are what stepping
+ * does per instruction; writes are rare.
+ *
  * Getting a vCPU out of KVM_RUN (the deadline, kicks, the HLT wait) is
  * in kick.c.
  */
@@ -23,6 +41,10 @@
 #include "internal.h"
 
 #define CPUID_MAX_ENTRIES 256
+
+/* The parts of the vCPU's state we ask KVM to copy into kvm_run. */
+#define SYNC_WANTED \
+	(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 
 /* CPUID leaf 1 EBX[31:24] and leaf 0xB EDX hold the initial APIC ID
  * (Intel SDM Vol. 2A, CPUID). */
@@ -149,8 +171,9 @@ int mvm_vcpu_create(struct mvm_vm *vm, int index, struct mvm_vcpu **out)
 			 "mapping kvm_run of vCPU %d: %s", index, strerror(-r));
 		return r;
 	}
-	vcpu->sync_regs = (mvm_kvm_check_cap(vm->fd, KVM_CAP_SYNC_REGS) &
-			   KVM_SYNC_X86_REGS) != 0;
+	/* The capability's value is the set of parts KVM can copy. */
+	vcpu->sync = (unsigned)mvm_kvm_check_cap(vm->fd, KVM_CAP_SYNC_REGS) &
+		     SYNC_WANTED;
 	r = set_cpuid(vcpu);
 	if (r == 0 && index > 0 && (vm->flags & MVM_VM_IRQCHIP))
 		r = make_runnable(vcpu);
@@ -204,22 +227,85 @@ static int vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned long req, void *arg)
 	return ioctl(vcpu->fd, req, arg) < 0 ? -errno : 0;
 }
 
+/* Read one part of the state (`bit`, a KVM_SYNC_X86_* flag): kvm_run's
+ * copy `copy` while it is current, else the ioctl, whose answer becomes
+ * the copy the next read uses. */
+static int get_part(struct mvm_vcpu *vcpu, unsigned bit, unsigned long req,
+		    void *dst, void *copy, size_t size)
+{
+	int r;
+
+	if (vcpu->cached & bit) {
+		memcpy(dst, copy, size);
+		return 0;
+	}
+	r = vcpu_ioctl(vcpu, req, dst);
+	if (r == 0 && (vcpu->sync & bit)) {
+		memcpy(copy, dst, size);
+		vcpu->cached |= bit;
+	}
+	return r;
+}
+
+/* Write one part: to KVM, and forget the copy (see the top of the file). */
+static int set_part(struct mvm_vcpu *vcpu, unsigned bit, unsigned long req,
+		    const void *src)
+{
+	vcpu->cached &= ~bit;
+	return vcpu_ioctl(vcpu, req, (void *)src);
+}
+
 int mvm_vcpu_get_regs(struct mvm_vcpu *vcpu, struct kvm_regs *regs)
 {
-	return vcpu_ioctl(vcpu, KVM_GET_REGS, regs);
+	return get_part(vcpu, KVM_SYNC_X86_REGS, KVM_GET_REGS, regs,
+			&vcpu->run->s.regs.regs, sizeof(*regs));
 }
 
 int mvm_vcpu_set_regs(struct mvm_vcpu *vcpu, const struct kvm_regs *regs)
 {
-	return vcpu_ioctl(vcpu, KVM_SET_REGS, (void *)regs);
+	return set_part(vcpu, KVM_SYNC_X86_REGS, KVM_SET_REGS, regs);
 }
 
 int mvm_vcpu_get_sregs(struct mvm_vcpu *vcpu, struct kvm_sregs *sregs)
 {
-	return vcpu_ioctl(vcpu, KVM_GET_SREGS, sregs);
+	return get_part(vcpu, KVM_SYNC_X86_SREGS, KVM_GET_SREGS, sregs,
+			&vcpu->run->s.regs.sregs, sizeof(*sregs));
 }
 
 int mvm_vcpu_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
-	return vcpu_ioctl(vcpu, KVM_SET_SREGS, (void *)sregs);
+	return set_part(vcpu, KVM_SYNC_X86_SREGS, KVM_SET_SREGS, sregs);
+}
+
+int mvm_vcpu_get_events(struct mvm_vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	return get_part(vcpu, KVM_SYNC_X86_EVENTS, KVM_GET_VCPU_EVENTS, ev,
+			&vcpu->run->s.regs.events, sizeof(*ev));
+}
+
+int mvm_vcpu_set_events(struct mvm_vcpu *vcpu, const struct kvm_vcpu_events *ev)
+{
+	return set_part(vcpu, KVM_SYNC_X86_EVENTS, KVM_SET_VCPU_EVENTS, ev);
+}
+
+void mvm_vcpu_forget_regs(struct mvm_vcpu *vcpu)
+{
+	vcpu->cached = 0;
+}
+
+int mvm_vcpu_set_sync_regs(struct mvm_vcpu *vcpu, int on)
+{
+	unsigned cap =
+		(unsigned)mvm_kvm_check_cap(vcpu->vm->fd, KVM_CAP_SYNC_REGS);
+
+	if (on && (cap & SYNC_WANTED) == 0)
+		return -EOPNOTSUPP;
+	vcpu->sync = on ? cap & SYNC_WANTED : 0;
+	vcpu->cached = 0;
+	return 0;
+}
+
+int mvm_vcpu_sync_regs(const struct mvm_vcpu *vcpu)
+{
+	return vcpu->sync != 0;
 }

@@ -50,6 +50,7 @@ int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
 	}
 	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return -errno;
+	mvm_vcpu_forget_regs(vcpu); /* KVM may have changed RFLAGS */
 	vcpu->debug_flags = dbg.control;
 	return 0;
 }
@@ -66,12 +67,7 @@ static int skip_bytes(struct mvm_vcpu *vcpu, unsigned skip)
 	if (r < 0)
 		return r;
 	regs.rip += skip;
-	r = mvm_vcpu_set_regs(vcpu, &regs);
-	/* Keep the copy KVM left in kvm_run (tracing, see run.c) current,
-	 * so the exit record shows the RIP after the skip. */
-	if (r == 0 && (vcpu->run->kvm_valid_regs & KVM_SYNC_X86_REGS))
-		vcpu->run->s.regs.regs.rip = regs.rip;
-	return r;
+	return mvm_vcpu_set_regs(vcpu, &regs);
 }
 
 /* Skip `skip` bytes and inject: an exception (vectors 0-31, Intel SDM
@@ -86,8 +82,9 @@ static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
 
 	/* Read the events first: if that fails, RIP is still untouched. */
 	/* [slide:inject-event] */
-	if (ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
+	r = mvm_vcpu_get_events(vcpu, &ev);
+	if (r < 0)
+		return r;
 	r = skip_bytes(vcpu, skip);
 	if (r < 0)
 		return r;
@@ -102,10 +99,9 @@ static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
 		ev.interrupt.nr = (uint8_t)vector;
 		ev.interrupt.soft = 1;
 	}
-	if (ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
+	r = mvm_vcpu_set_events(vcpu, &ev);
 	/* [/slide:inject-event] */
-	return 0;
+	return r;
 }
 
 /* KVM refuses vectors >= 32 in events.exception, so those become

@@ -233,6 +233,7 @@ int mvm_snap_settle(struct mvm_vcpu *vcpu, const struct mvm_log *log)
 	r = ioctl(mvm_vcpu_fd(vcpu), KVM_RUN, 0);
 	err = errno;
 	run->immediate_exit = 0;
+	mvm_vcpu_forget_regs(vcpu); /* RAX and RIP may have moved */
 	if (r < 0 && err != EINTR) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: settling vCPU %d (KVM_RUN with "

@@ -306,6 +306,7 @@ int mvm_vcpu_state_set(struct mvm_vcpu *vcpu, const struct mvm_vcpu_state *st)
 	SET_PART(MVM_STATE_EVENTS, KVM_SET_VCPU_EVENTS, events);
 	SET_PART(MVM_STATE_MP, KVM_SET_MP_STATE, mp);
 	SET_PART(MVM_STATE_DEBUGREGS, KVM_SET_DEBUGREGS, debugregs);
+	mvm_vcpu_forget_regs(vcpu); /* raw ioctls above (vcpu.c) */
 	return r;
 }
 /* [/slide:state-set-order] */
