@@ -278,12 +278,48 @@ int mvm_vm_enable_user_msr(struct mvm_vm *vm, const uint32_t *filter, int n,
 			   mvm_msr_fn *fn, void *ctx);
 
 /*
- * Guest debugging (KVM_SET_GUEST_DEBUG): single-step and up to four
- * hardware execute breakpoints in DR0-DR3. nbp > 4 gives -E2BIG.
+ * Guest debugging (KVM_SET_GUEST_DEBUG, debug.c): single-step and up to
+ * four hardware breakpoints in DR0-DR3 (Intel SDM Vol. 3B 18.2). Each
+ * hit is a KVM_EXIT_DEBUG whose exit->u.debug.dr6 has bit n (Bn) set for
+ * DRn. mvm_vcpu_set_debug() takes execute breakpoints only; nbp > 4
+ * gives -E2BIG.
  */
 #define MVM_HW_BREAKPOINTS 4
 int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
 		       const uint64_t *bp, int nbp);
+
+/*
+ * Hardware breakpoints of every kind, the DR7 R/W field (SDM Vol. 3B
+ * 18.2.4). An execute breakpoint fires before its instruction runs (a
+ * fault, RIP on it); a data watchpoint fires after the instruction that
+ * wrote (or read) any of its `len` bytes (a trap, RIP past it). A
+ * watchpoint's addr must be aligned to its len: the CPU ignores the low
+ * address bits.
+ */
+enum mvm_hwbp_kind {
+	MVM_HWBP_EXEC = 0,   /* R/W 00: instruction fetch, len 1 */
+	MVM_HWBP_WRITE = 1,  /* R/W 01: data writes */
+	MVM_HWBP_ACCESS = 3, /* R/W 11: data reads or writes */
+};
+struct mvm_hwbp {
+	uint64_t addr;		 /* linear address */
+	enum mvm_hwbp_kind kind; /* what fires it */
+	unsigned len;		 /* 1, 2, 4 or 8 bytes (EXEC: 1) */
+};
+
+/* DR7 enabling bp[i] in DRi (local enable Li, R/Wi, LENi): 0 and *dr7,
+ * -E2BIG for n > 4, -EINVAL for a bad kind, length or alignment. Pure
+ * arithmetic, no KVM. */
+int mvm_dr7_encode(const struct mvm_hwbp *bp, int n, uint64_t *dr7);
+
+/*
+ * Program single-step and n breakpoints of any kind (0 of each turns
+ * guest debugging off). Returns 0, the errors of mvm_dr7_encode(), or
+ * -EOPNOTSUPP (with a log line) for a watchpoint on a backend where data
+ * watchpoints never fire (MVM_QUIRK_NO_WATCHPOINTS, quirks.h).
+ */
+int mvm_vcpu_set_hwbps(struct mvm_vcpu *vcpu, int singlestep,
+		       const struct mvm_hwbp *bp, int n);
 
 /*
  * Inject an exception into the guest (KVM_SET_VCPU_EVENTS): used to fix

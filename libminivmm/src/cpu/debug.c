@@ -7,47 +7,99 @@
  * KVM_EXIT_DEBUG. The breakpoints use the x86 debug registers (Intel SDM
  * Vol. 3B 18.2): DR0-DR3 hold linear addresses, DR7 enables them.
  *
- * A hardware breakpoint fires before its instruction and re-fires until
- * it is disabled and the instruction stepped over (SDM Vol. 3B 18.3.1.1).
+ * A hardware breakpoint fires before its instruction executes and
+ * re-fires until it is disabled and the instruction stepped over (SDM
+ * Vol. 3B 18.3.1.1); a data watchpoint fires after the access (a trap).
  * Some backends step over HLT like a NOP and never fire data watchpoints
- * (MVM_QUIRK_STEP_SKIPS_HLT, MVM_QUIRK_NO_WATCHPOINTS in quirks.h), so
- * minivmm only offers execute breakpoints.
+ * (MVM_QUIRK_STEP_SKIPS_HLT, MVM_QUIRK_NO_WATCHPOINTS in quirks.h):
+ * there a watchpoint is refused rather than set to never fire.
  */
 #include <errno.h>
 #include <sys/ioctl.h>
 
 #include "internal.h"
 
-/* DR7 bits (Intel SDM Vol. 3B 18.2.4): L0..L3 at bits 0, 2, 4, 6. The
- * R/W and LEN fields (bits 16-31) stay 00 = "break on instruction
- * execution, 1 byte", the only LEN allowed for execute breakpoints. */
+/* DR7 (Intel SDM Vol. 3B 18.2.4, Figure 18-1): for breakpoint i, the
+ * local enable Li at bit 2i, R/Wi at bits 16 + 4i and LENi at bits
+ * 18 + 4i. LEN encodes the size: 00 = 1 byte, 01 = 2, 11 = 4, 10 = 8
+ * (in IA-32e mode). Execute breakpoints must have LEN 00. */
 #define DR7_LOCAL_ENABLE(i) (1ULL << ((i)*2))
+#define DR7_RW_SHIFT(i)	    (16 + (i)*4)
+#define DR7_LEN_SHIFT(i)    (18 + (i)*4)
+
+/* LEN field for a length, or -1. */
+static int len_code(unsigned len)
+{
+	switch (len) {
+	case 1:
+		return 0;
+	case 2:
+		return 1;
+	case 4:
+		return 3;
+	case 8:
+		return 2;
+	}
+	return -1;
+}
 
 /* [slide:guest-debug] */
-int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
-		       const uint64_t *bp, int nbp)
+int mvm_dr7_encode(const struct mvm_hwbp *bp, int n, uint64_t *dr7)
+{
+	*dr7 = 0;
+	if (n < 0 || (n > 0 && !bp))
+		return -EINVAL;
+	if (n > MVM_HW_BREAKPOINTS)
+		return -E2BIG;
+	for (int i = 0; i < n; i++) {
+		int len = len_code(bp[i].len);
+
+		if (bp[i].kind == MVM_HWBP_EXEC && bp[i].len != 1)
+			return -EINVAL;
+		if ((bp[i].kind != MVM_HWBP_EXEC &&
+		     bp[i].kind != MVM_HWBP_WRITE &&
+		     bp[i].kind != MVM_HWBP_ACCESS) ||
+		    len < 0 || (bp[i].addr & (bp[i].len - 1)))
+			return -EINVAL;
+		*dr7 |= DR7_LOCAL_ENABLE(i) |
+			(uint64_t)bp[i].kind << DR7_RW_SHIFT(i) |
+			(uint64_t)len << DR7_LEN_SHIFT(i);
+	}
+	return 0;
+}
+
+int mvm_vcpu_set_hwbps(struct mvm_vcpu *vcpu, int singlestep,
+		       const struct mvm_hwbp *bp, int n)
 {
 	struct kvm_guest_debug dbg = {0};
+	uint64_t dr7;
+	int r = mvm_dr7_encode(bp, n, &dr7);
 
-	if (nbp < 0 || (nbp > 0 && !bp))
-		return -EINVAL;
-	if (nbp > MVM_HW_BREAKPOINTS) {
+	if (r == -E2BIG)
 		mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
 			 "%d breakpoints asked, x86 has %d debug address "
 			 "registers (DR0-DR3)",
-			 nbp, MVM_HW_BREAKPOINTS);
-		return -E2BIG;
+			 n, MVM_HW_BREAKPOINTS);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < n; i++) {
+		if (bp[i].kind != MVM_HWBP_EXEC &&
+		    (vcpu->vm->backend.quirks & MVM_QUIRK_NO_WATCHPOINTS)) {
+			mvm_logf(&vcpu->vm->log, MVM_LOG_ERROR,
+				 "data watchpoint at 0x%llx refused: %s",
+				 (unsigned long long)bp[i].addr,
+				 mvm_quirk_symptom(MVM_QUIRK_NO_WATCHPOINTS));
+			return -EOPNOTSUPP;
+		}
+		dbg.arch.debugreg[i] = bp[i].addr;
 	}
-	if (singlestep || nbp > 0)
+	dbg.arch.debugreg[7] = dr7;
+	if (singlestep || n > 0)
 		dbg.control = KVM_GUESTDBG_ENABLE;
 	if (singlestep)
 		dbg.control |= KVM_GUESTDBG_SINGLESTEP;
-	if (nbp > 0)
+	if (n > 0)
 		dbg.control |= KVM_GUESTDBG_USE_HW_BP;
-	for (int i = 0; i < nbp; i++) {
-		dbg.arch.debugreg[i] = bp[i];
-		dbg.arch.debugreg[7] |= DR7_LOCAL_ENABLE(i);
-	}
 	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return -errno;
 	mvm_vcpu_forget_regs(vcpu); /* KVM may have changed RFLAGS */
@@ -55,6 +107,19 @@ int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
 	return 0;
 }
 /* [/slide:guest-debug] */
+
+/* Execute breakpoints at the addresses in bp[]. */
+int mvm_vcpu_set_debug(struct mvm_vcpu *vcpu, int singlestep,
+		       const uint64_t *bp, int nbp)
+{
+	struct mvm_hwbp hw[MVM_HW_BREAKPOINTS];
+
+	if (nbp < 0 || (nbp > 0 && !bp))
+		return -EINVAL;
+	for (int i = 0; i < nbp && i < MVM_HW_BREAKPOINTS; i++)
+		hw[i] = (struct mvm_hwbp){bp[i], MVM_HWBP_EXEC, 1};
+	return mvm_vcpu_set_hwbps(vcpu, singlestep, hw, nbp);
+}
 
 static int skip_bytes(struct mvm_vcpu *vcpu, unsigned skip)
 {
@@ -82,7 +147,7 @@ static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
 
 	/* Read the events first: if that fails, RIP is still untouched. */
 	/* [slide:inject-event] */
-	r = mvm_vcpu_get_events(vcpu, &ev);
+	r = mvm_vcpu_get_events(vcpu, &ev); /* KVM_GET_VCPU_EVENTS */
 	if (r < 0)
 		return r;
 	r = skip_bytes(vcpu, skip);
@@ -99,7 +164,7 @@ static int inject(struct mvm_vcpu *vcpu, unsigned vector, int soft_int,
 		ev.interrupt.nr = (uint8_t)vector;
 		ev.interrupt.soft = 1;
 	}
-	r = mvm_vcpu_set_events(vcpu, &ev);
+	r = mvm_vcpu_set_events(vcpu, &ev); /* KVM_SET_VCPU_EVENTS */
 	/* [/slide:inject-event] */
 	return r;
 }
