@@ -3,7 +3,8 @@
  *
  * Matching happens after each exit the run step returns. A RIP
  * breakpoint fires as a #DB debug exit whose DR6 has one of B0-B3 set
- * (Intel SDM Vol. 3B 18.2.3); the other kinds look at the exit record.
+ * (Intel SDM Vol. 3B 18.2.3), a watchpoint as one whose DR6 has the bit
+ * of its own debug register; the other kinds look at the exit record.
  */
 #include "bp.h"
 
@@ -27,21 +28,26 @@ static int same(const struct dbg_bp *a, const struct dbg_bp *b)
 	       a->hi == b->hi;
 }
 
-/* RIP breakpoints are limited by the hardware: DR0-DR3 hold four linear
- * addresses (SDM Vol. 3B 18.2.1). The other kinds are checked in
- * software after each exit, so only the table size limits them. */
+static int uses_dr(enum dbg_bp_kind k)
+{
+	return k == DBG_BP_RIP || k == DBG_BP_WATCH;
+}
+
+/* RIP breakpoints and watchpoints are limited by the hardware: DR0-DR3
+ * hold four linear addresses (SDM Vol. 3B 18.2.1). The other kinds are
+ * checked in software after each exit, so only the table size limits
+ * them. */
 int dbg_bp_add(struct dbg_bps *b, const struct dbg_bp *bp, char *err,
 	       size_t errlen)
 {
-	uint64_t addrs[4];
+	struct mvm_hwbp hw[MVM_HW_BREAKPOINTS];
 	for (int i = 0; i < b->n; i++)
 		if (same(&b->bp[i], bp)) {
 			snprintf(err, errlen, "breakpoint %d is the same",
 				 b->bp[i].id);
 			return -EEXIST;
 		}
-	if (bp->kind == DBG_BP_RIP &&
-	    dbg_bp_hw_addrs(b, addrs) >= MVM_HW_BREAKPOINTS) {
+	if (uses_dr(bp->kind) && dbg_bp_hw(b, hw) >= MVM_HW_BREAKPOINTS) {
 		snprintf(err, errlen,
 			 "all %d hardware breakpoints (DR0-DR3) are in use; "
 			 "`delete N` one first",
@@ -86,6 +92,21 @@ int dbg_bp_hw_addrs(const struct dbg_bps *b, uint64_t addrs[4])
 	return n;
 }
 
+int dbg_bp_hw(const struct dbg_bps *b, struct mvm_hwbp hw[4])
+{
+	int n = 0;
+	for (int i = 0; i < b->n && n < MVM_HW_BREAKPOINTS; i++) {
+		const struct dbg_bp *bp = &b->bp[i];
+		if (bp->kind == DBG_BP_RIP)
+			hw[n++] = (struct mvm_hwbp){bp->lo, MVM_HWBP_EXEC, 1};
+		else if (bp->kind == DBG_BP_WATCH)
+			hw[n++] = (struct mvm_hwbp){
+				bp->lo, (enum mvm_hwbp_kind)bp->reason,
+				(unsigned)(bp->hi - bp->lo + 1)};
+	}
+	return n;
+}
+
 struct dbg_bp *dbg_bp_at(struct dbg_bps *b, uint64_t addr)
 {
 	for (int i = 0; i < b->n; i++)
@@ -97,7 +118,7 @@ struct dbg_bp *dbg_bp_at(struct dbg_bps *b, uint64_t addr)
 /* Ranges are inclusive and an access matches if any byte of it falls
  * inside: a 2-byte OUT to 0x3f7 touches 0x3f8. */
 static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
-		   int mode_changed)
+		   int mode_changed, int dr)
 {
 	switch (bp->kind) {
 	case DBG_BP_EXIT:
@@ -113,6 +134,9 @@ static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
 		       (e->u.debug.dr6 & DR6_BP_HIT) && e->u.debug.pc == bp->lo;
 	case DBG_BP_MODE:
 		return mode_changed;
+	case DBG_BP_WATCH:
+		return e->reason == KVM_EXIT_DEBUG &&
+		       (e->u.debug.dr6 & (1ULL << dr));
 	}
 	return 0;
 }
@@ -121,11 +145,14 @@ static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
 struct dbg_bp *dbg_bp_match(struct dbg_bps *b, const struct mvm_exit *e,
 			    int mode_changed)
 {
-	for (int i = 0; i < b->n; i++)
-		if (matches(&b->bp[i], e, mode_changed)) {
+	int dr = 0; /* the debug register of the next RIP/WATCH entry */
+	for (int i = 0; i < b->n; i++) {
+		if (matches(&b->bp[i], e, mode_changed, dr)) {
 			b->bp[i].hits++;
 			return &b->bp[i];
 		}
+		dr += uses_dr(b->bp[i].kind);
+	}
 	return NULL;
 }
 
@@ -151,6 +178,13 @@ int dbg_bp_str(const struct dbg_bp *bp, char *buf, size_t len)
 	case DBG_BP_MODE:
 		snprintf(what, sizeof(what),
 			 "mode change (CR0.PE/PG, EFER.LMA)");
+		break;
+	case DBG_BP_WATCH:
+		snprintf(what, sizeof(what), "watch %s 0x%llx, %llu byte%s",
+			 bp->reason == MVM_HWBP_WRITE ? "write" : "read/write",
+			 (unsigned long long)bp->lo,
+			 (unsigned long long)(bp->hi - bp->lo + 1),
+			 bp->hi == bp->lo ? "" : "s");
 		break;
 	}
 	return snprintf(buf, len, "%d: %s, hit %llu time%s", bp->id, what,

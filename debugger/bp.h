@@ -1,7 +1,7 @@
 /*
  * bp.h - breakpoints: where `cont` stops.
  *
- * Five kinds, each answering a question students ask:
+ * Six kinds, each answering a question students ask:
  *   exit REASON     "stop at the next HLT / SHUTDOWN / MMIO exit"
  *   io FIRST[-LAST] "stop when the guest touches the UART"
  *   mmio ADDR[-END] "stop at the access to my device"
@@ -10,8 +10,10 @@
  *                   at most four; software int3 breakpoints do not work
  *                   on every KVM backend, so we do not offer them
  *   mode            "stop when CR0.PE, CR0.PG or EFER.LMA changes"
- * Data watchpoints are not offered: the debug registers support them,
- * but some KVM backends never deliver them (see debugger/README.md).
+ *   watch ADDR      "stop after the guest writes (or reads) this" - a
+ *                   data watchpoint, also in DR0-DR3; refused on KVM
+ *                   backends that never deliver them (quirks.h
+ *                   NO_WATCHPOINTS, debugger/README.md)
  */
 #ifndef DBG_BP_H
 #define DBG_BP_H
@@ -29,13 +31,14 @@ enum dbg_bp_kind {
 	DBG_BP_MMIO,
 	DBG_BP_RIP,
 	DBG_BP_MODE,
+	DBG_BP_WATCH,
 };
 
 struct dbg_bp {
 	int id;		       /* shown by `info break`, used by `delete` */
 	enum dbg_bp_kind kind; /* what it watches */
-	uint32_t reason;       /* DBG_BP_EXIT: KVM_EXIT_* */
-	uint64_t lo, hi;       /* IO/MMIO range (inclusive); RIP: lo */
+	uint32_t reason;       /* EXIT: KVM_EXIT_*; WATCH: MVM_HWBP_* */
+	uint64_t lo, hi;       /* IO/MMIO/WATCH range (inclusive); RIP: lo */
 	uint64_t hits;	       /* times it stopped the guest */
 };
 
@@ -55,8 +58,12 @@ int dbg_bp_add(struct dbg_bps *b, const struct dbg_bp *bp, char *err,
 	       size_t errlen);
 /* Delete by id: 0 or -ENOENT. */
 int dbg_bp_delete(struct dbg_bps *b, int id);
-/* The RIP breakpoint addresses for DR0-DR3; returns how many. */
+/* The RIP breakpoint addresses (the code pane marks them); returns how
+ * many. */
 int dbg_bp_hw_addrs(const struct dbg_bps *b, uint64_t addrs[4]);
+/* What goes into DR0-DR3: the RIP breakpoints and watchpoints in table
+ * order, DRn the n-th. Returns how many. */
+int dbg_bp_hw(const struct dbg_bps *b, struct mvm_hwbp hw[4]);
 /* The RIP breakpoint at addr, or NULL. */
 struct dbg_bp *dbg_bp_at(struct dbg_bps *b, uint64_t addr);
 /* The breakpoint this exit (or mode change) triggers, or NULL. */

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
@@ -154,25 +155,99 @@ int cmd_nexti(struct dbg_session *s, struct dbg_cmdline *c)
 
 /* --- watch --------------------------------------------------------- */
 
-/* Data breakpoints (DR7 R/W = 01 or 11, Intel SDM Vol. 3B 18.2.4) are
- * what gdb's `watch` uses. Some KVM backends never deliver them
- * (MVM_QUIRK_NO_WATCHPOINTS); elsewhere the library does not program
- * them yet. Either way the student gets the way that does work. */
+/* `watch ADDR` (writes), `awatch ADDR` (reads or writes), `watch/N ADDR`
+ * for N = 1, 2, 4 or 8 bytes; `break watch ADDR` is the same. A data
+ * breakpoint in DR0-DR3 (DR7 R/W = 01 or 11, Intel SDM Vol. 3B 18.2.4),
+ * what gdb's `watch` uses. x86 has no read-only kind, so `rwatch` is
+ * `awatch` and says so. Some KVM backends never deliver them
+ * (MVM_QUIRK_NO_WATCHPOINTS): there the student gets the way that does
+ * work instead. */
+static int watch_args(struct dbg_session *s, struct dbg_cmdline *c,
+		      struct dbg_bp *bp)
+{
+	const char *slash = strchr(c->argv[0], '/');
+	int from =
+		strcmp(c->argv[0], "break") && strcmp(c->argv[0], "b") ? 1 : 2;
+	unsigned len = slash ? (unsigned)strtoul(slash + 1, NULL, 10) : 1;
+	struct dbg_addr a;
+	if (len != 1 && len != 2 && len != 4 && len != 8) {
+		dbg_status(s, 1, "watch/%s: the CPU watches 1, 2, 4 or 8 bytes",
+			   slash + 1);
+		return -EINVAL;
+	}
+	if (c->argc <= from) {
+		dbg_status(s, 1,
+			   "watch: expected an address, e.g. watch/2 "
+			   "0x500");
+		return -EINVAL;
+	}
+	if (dbg_arg_seg_addr(s, c, from, &a))
+		return -EINVAL;
+	if (a.linear & (len - 1)) {
+		dbg_status(s, 1,
+			   "watch/%u: 0x%llx is not %u-byte aligned (the CPU "
+			   "ignores the low address bits)",
+			   len, (unsigned long long)a.linear, len);
+		return -EINVAL;
+	}
+	bp->kind = DBG_BP_WATCH;
+	bp->reason = c->argv[0][0] == 'a' || c->argv[0][0] == 'r'
+			     ? MVM_HWBP_ACCESS
+			     : MVM_HWBP_WRITE;
+	bp->lo = a.linear;
+	bp->hi = a.linear + len - 1;
+	return 0;
+}
+
 int cmd_watch(struct dbg_session *s, struct dbg_cmdline *c)
 {
-	(void)c;
-	unsigned q = s->vm ? mvm_vm_backend(s->vm)->quirks : 0;
-	if (q & MVM_QUIRK_NO_WATCHPOINTS)
+	struct dbg_bp bp = {0};
+	char err[200], what[160];
+	if (!s->vm) {
+		dbg_status(s, 1,
+			   "watch: data breakpoints need a live guest "
+			   "(a replayed trace has no CPU to program)");
+		return -ENOTSUP;
+	}
+	int rc = watch_args(s, c, &bp);
+	if (rc)
+		return rc;
+	if (mvm_vm_backend(s->vm)->quirks & MVM_QUIRK_NO_WATCHPOINTS) {
 		dbg_status(s, 1,
 			   "watch: not offered on this backend: data "
 			   "breakpoints do not fire here; use `break exit "
 			   "mmio` or single-step");
-	else
-		dbg_status(s, 1,
-			   "watch: data breakpoints are not implemented in "
-			   "mvmdbg yet (it programs execute breakpoints "
-			   "only); use `break exit mmio` or single-step");
-	return -ENOTSUP;
+		return -ENOTSUP;
+	}
+	int id = dbg_bp_add(&s->bps, &bp, err, sizeof(err));
+	if (id < 0) {
+		dbg_status(s, 1, "watch: %s", err);
+		return id;
+	}
+	dbg_bp_str(&s->bps.bp[s->bps.n - 1], what, sizeof(what));
+	dbg_status(s, 0, "watchpoint %s%s", what,
+		   c->argv[0][0] == 'r' ? " (x86 cannot watch reads alone: "
+					  "reads or writes)"
+					: "");
+	return 0;
+}
+
+/* A watchpoint is a trap (Intel SDM Vol. 3B 18.3.1.2): the access has
+ * happened and RIP is past the instruction that made it. Show the value
+ * the watched bytes hold now, as gdb does. */
+void dbg_watch_report(struct dbg_session *s, const struct dbg_bp *bp)
+{
+	uint64_t v = 0;
+	char err[160], what[160], now[48] = "";
+	dbg_bp_str(bp, what, sizeof(what));
+	if (!dbg_read_virt(s, bp->lo, &v, (size_t)(bp->hi - bp->lo + 1), err,
+			   sizeof(err)))
+		snprintf(now, sizeof(now), "; now 0x%llx",
+			 (unsigned long long)v);
+	dbg_status(s, 0,
+		   "watchpoint %s%s; rip 0x%llx, after the instruction that "
+		   "accessed it",
+		   what, now, (unsigned long long)s->cur.regs.rip);
 }
 
 /* --- Tab completion ------------------------------------------------ */

@@ -83,12 +83,12 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 cmd_info},
 	{"break", "b", "break exit R | io P[-Q] | mmio A[-B] | rip ADDR | mode",
 	 "Stop on an exit reason, a port or MMIO range, an instruction "
-	 "(hardware, max 4) or a CPU mode change. Data watchpoints are "
-	 "not offered.",
+	 "(hardware, max 4) or a CPU mode change. Data: see `watch`.",
 	 cmd_break},
-	{"watch", "rwatch awatch", "watch EXPR",
-	 "Data breakpoints: says whether this backend can offer them and "
-	 "what to use instead.",
+	{"watch", "rwatch awatch", "watch[/N] ADDR",
+	 "Stop after the guest writes N (1 2 4 8) bytes at ADDR; awatch: "
+	 "reads too. Shares DR0-DR3 with `break rip`; refused where the "
+	 "backend never fires them, with what to use instead.",
 	 cmd_watch},
 	{"delete", "d", "delete N", "Delete breakpoint N (see info break).",
 	 cmd_delete},

@@ -109,7 +109,7 @@ struct dbg_session {
 	 * deadline was armed (0: not armed). */
 	struct {
 		int valid, single, n;
-		uint64_t bp[MVM_HW_BREAKPOINTS];
+		struct mvm_hwbp bp[MVM_HW_BREAKPOINTS];
 	} gdbg;
 	uint64_t armed_ns;
 	/* A message to show before blocking (waiting for gdb): the TUI
@@ -184,6 +184,8 @@ int dbg_stepi(struct dbg_session *s, unsigned n);
 /* After each command (exec.c): disarm the run deadline it armed. */
 void dbg_run_done(struct dbg_session *s);
 int dbg_cont(struct dbg_session *s);
+/* Status line for a watchpoint that stopped the guest (cmds_gdb.c). */
+void dbg_watch_report(struct dbg_session *s, const struct dbg_bp *bp);
 /* The mode signature (CR0.PE, CR0.PG, EFER.LMA as bits 0-2). */
 unsigned dbg_mode_sig(const struct kvm_sregs *s);
 

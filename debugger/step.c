@@ -162,12 +162,13 @@ static void note_exit(struct dbg_session *s, struct mvm_exit *e,
  * not per step (each system call costs as much as a step here). */
 static int guest_debug(struct dbg_session *s, int single, int with_bps)
 {
-	uint64_t bps[MVM_HW_BREAKPOINTS];
-	int n = with_bps ? dbg_bp_hw_addrs(&s->bps, bps) : 0;
+	struct mvm_hwbp bps[MVM_HW_BREAKPOINTS];
+	memset(bps, 0, sizeof(bps)); /* compared as bytes below */
+	int n = with_bps ? dbg_bp_hw(&s->bps, bps) : 0;
 	if (s->gdbg.valid && s->gdbg.single == single && s->gdbg.n == n &&
 	    !memcmp(s->gdbg.bp, bps, (size_t)n * sizeof(bps[0])))
 		return 0;
-	int rc = mvm_vcpu_set_debug(s->vcpu, single, bps, n);
+	int rc = mvm_vcpu_set_hwbps(s->vcpu, single, bps, n);
 	s->gdbg.valid = rc == 0;
 	s->gdbg.single = single;
 	s->gdbg.n = n;
@@ -382,6 +383,10 @@ static int check_bp(struct dbg_session *s, const struct mvm_exit *e)
 	s->mode_sig = sig;
 	if (!bp)
 		return 0;
+	if (bp->kind == DBG_BP_WATCH) {
+		dbg_watch_report(s, bp); /* cmds_gdb.c */
+		return 1;
+	}
 	char what[160], mode[120];
 	dbg_bp_str(bp, what, sizeof(what));
 	mvm_describe_mode(&s->cur.sregs, mode, sizeof(mode));

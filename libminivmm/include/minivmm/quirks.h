@@ -54,7 +54,9 @@
  *                     does) dies. The vCPU's CPUID hides CX16.
  *  NO_WATCHPOINTS     hardware data watchpoints (DR7 R/W = 01 or 11, SDM
  *                     Vol. 3B 18.2.4) never fire; execute breakpoints do.
- *                     minivmm offers execute breakpoints only.
+ *                     mvm_vcpu_set_hwbps() (vm.h) refuses watchpoints
+ *                     here instead of setting ones that never fire, and
+ *                     mvmdbg's `watch` says so; elsewhere both work.
  *  NO_RING3_DEBUG     guest code at CPL 3 runs natively, and its debug
  *                     exits (single-step, hardware breakpoints) go to the
  *                     guest instead of the VMM: stepping ring-3 code would

@@ -45,7 +45,7 @@ static const struct {
 	{"NO_CMPXCHG16B", "cmpxchg16b in ring-0 code stops with an emulation "
 			  "failure (CX16 hidden from the guest's CPUID)"},
 	{"NO_WATCHPOINTS", "hardware data watchpoints never fire (minivmm "
-			   "offers execute breakpoints only)"},
+			   "refuses them; execute breakpoints work)"},
 	{"NO_RING3_DEBUG", "single-step and breakpoints in ring-3 guest code "
 			   "go to the guest, not the VMM (native ring 3)"},
 	{"EMULATOR_ISA", "xsave, rdtscp, SSE+, popcnt, movbe, clac/stac, "
