@@ -158,9 +158,10 @@ int mvm_vcpu_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs);
  * registers and pending events into kvm_run, and the getters above read
  * that copy instead of making an ioctl; the setters write to KVM at once
  * and drop the copy. On by default where KVM has the capability; a KVM
- * without it gets the ioctls. mvm_vcpu_set_sync_regs(vcpu, 0) turns the
- * copy off (to compare, or to test the fallback): 0, or -EOPNOTSUPP
- * when asked to turn it on without the capability. Whoever changes
+ * without it gets one ioctl at the first read after each exit, kept for
+ * the next reads. mvm_vcpu_set_sync_regs(vcpu, 0) turns KVM's copy off
+ * (to compare, or to test the fallback): 0, or -EOPNOTSUPP when asked
+ * to turn it on without the capability. Whoever changes
  * registers with its own ioctl on mvm_vcpu_fd() (or a raw KVM_RUN) calls
  * mvm_vcpu_forget_regs() afterwards, so the next read asks KVM.
  */

@@ -16,7 +16,8 @@
  * VMM ask KVM to copy the general registers, the segment and control
  * registers and the pending events into kvm_run->s.regs on every exit.
  * The accessors below read that copy while it is current (`cached`) and
- * fall back to the ioctl otherwise, or on a KVM without the capability.
+ * fall back to the ioctl otherwise, or on a KVM without the capability
+ * (then the ioctl's answer is kept there until the next run or write).
  *
  * Writes go straight to KVM with the ioctl and drop the copy, so the next
  * read asks KVM. KVM could take writes through kvm_run too (kvm_dirty_regs:
@@ -229,7 +230,8 @@ static int vcpu_ioctl(struct mvm_vcpu *vcpu, unsigned long req, void *arg)
 
 /* Read one part of the state (`bit`, a KVM_SYNC_X86_* flag): kvm_run's
  * copy `copy` while it is current, else the ioctl, whose answer becomes
- * the copy the next read uses. */
+ * the copy the next read uses (also without the capability: then the
+ * first read after each exit is the one ioctl). */
 static int get_part(struct mvm_vcpu *vcpu, unsigned bit, unsigned long req,
 		    void *dst, void *copy, size_t size)
 {
@@ -240,7 +242,7 @@ static int get_part(struct mvm_vcpu *vcpu, unsigned bit, unsigned long req,
 		return 0;
 	}
 	r = vcpu_ioctl(vcpu, req, dst);
-	if (r == 0 && (vcpu->sync & bit)) {
+	if (r == 0) {
 		memcpy(copy, dst, size);
 		vcpu->cached |= bit;
 	}
