@@ -71,6 +71,13 @@ static void assert_coherent(struct fixture *f)
 	assert_memory_equal(&slib, &skvm, sizeof(slib));
 }
 
+/* The guest at its first instruction, single-stepping. */
+static void start_stepping(struct fixture *f)
+{
+	fixture_real_code(f, code, sizeof(code), 0);
+	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
+}
+
 static void step(struct fixture *f, struct mvm_exit *e)
 {
 	assert_int_equal(fixture_run_once(f, RUN_MS, e), 0);
@@ -84,8 +91,7 @@ static void registers_after_each_step_are_what_kvm_holds(void **state)
 	struct mvm_exit e;
 
 	need_sync_regs(f);
-	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
+	start_stepping(f);
 	for (int i = 0; i < NSTEPS; i++) {
 		step(f, &e);
 		assert_int_equal(
@@ -110,8 +116,7 @@ static void a_read_after_a_step_uses_the_copy_in_kvm_run(void **state)
 	struct mvm_exit e;
 
 	need_sync_regs(f);
-	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
+	start_stepping(f);
 	step(f, &e); /* mov ax, 0x1234 */
 	kvm_regs(f, &r);
 	r.rax = 0xbeef;
@@ -134,8 +139,7 @@ static void a_write_is_seen_by_the_next_read_and_the_guest(void **state)
 	struct kvm_sregs s;
 	struct mvm_exit e;
 
-	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
+	start_stepping(f);
 	step(f, &e);
 	step(f, &e); /* ds = 0x1234 */
 	assert_int_equal(mvm_vcpu_get_regs(f->vcpu, &r), 0);
@@ -162,8 +166,7 @@ static void a_state_restore_is_seen_by_the_next_read(void **state)
 	static struct mvm_vcpu_state st; /* large */
 	struct mvm_exit e;
 
-	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
+	start_stepping(f);
 	step(f, &e);
 	assert_int_equal(mvm_vcpu_state_get(f->vcpu, &st), 0);
 	st.regs.rax = 0x7777;
@@ -207,8 +210,7 @@ static void without_the_copy_the_first_read_asks_kvm(void **state)
 
 	assert_int_equal(mvm_vcpu_set_sync_regs(f->vcpu, 0), 0);
 	assert_int_equal(mvm_vcpu_sync_regs(f->vcpu), 0);
-	fixture_real_code(f, code, sizeof(code), 0);
-	assert_int_equal(mvm_vcpu_set_debug(f->vcpu, 1, NULL, 0), 0);
+	start_stepping(f);
 	for (int i = 0; i < NSTEPS; i++) {
 		step(f, &e);
 		assert_int_equal(mvm_vcpu_kvm_run(f->vcpu)->kvm_valid_regs, 0);
