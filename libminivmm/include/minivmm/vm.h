@@ -234,7 +234,8 @@ void mvm_vcpu_set_pre_entry(struct mvm_vcpu *vcpu, mvm_pre_entry_fn *fn,
  * union; data at io.data_offset), return 0, or -EINTR when a kick or the
  * deadline is due. The step then decodes and dispatches the page as for
  * KVM. The software interpreter (emu.h) is the one runner; set it only
- * while the vCPU does not run.
+ * while the vCPU does not run. A runner reads and writes registers with
+ * the accessors above, which keep the register copy right.
  */
 struct kvm_run;
 typedef int mvm_runner_fn(void *ctx, struct mvm_vcpu *vcpu,
