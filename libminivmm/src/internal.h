@@ -35,6 +35,7 @@ struct mvm_vcpu {
 	unsigned debug_flags; /* KVM_GUESTDBG_* last set; 0 = not debugged */
 	unsigned sync;	      /* KVM_SYNC_X86_* KVM copies to kvm_run on exit */
 	unsigned cached;    /* of those, the ones kvm_run holds now (vcpu.c) */
+	int regs_read;	    /* an accessor read them since the last run */
 	unsigned unclaimed; /* unclaimed accesses logged so far */
 };
 

@@ -154,10 +154,12 @@ int mvm_vcpu_set_sregs(struct mvm_vcpu *vcpu, const struct kvm_sregs *sregs);
 
 /*
  * Registers without system calls (KVM_CAP_SYNC_REGS, api.rst 5): after
- * each run step KVM has already copied the registers, segment/control
+ * a run step KVM has already copied the registers, segment/control
  * registers and pending events into kvm_run, and the getters above read
  * that copy instead of making an ioctl; the setters write to KVM at once
- * and drop the copy. On by default where KVM has the capability; a KVM
+ * and drop the copy. The step asks for the copy when tracing or guest
+ * debugging is on, or when the registers were read after the previous
+ * exit (a run nobody looks at does not pay for it). On by default where KVM has the capability; a KVM
  * without it gets one ioctl at the first read after each exit, kept for
  * the next reads. mvm_vcpu_set_sync_regs(vcpu, 0) turns KVM's copy off
  * (to compare, or to test the fallback): 0, or -EOPNOTSUPP when asked

@@ -16,10 +16,11 @@
  * Cost matters: a port I/O round trip is ~8 us on the course machines and
  * the benchmark holds the step to < 3% over a bare KVM_RUN loop. So with
  * tracing off the step takes no timestamps (only one vDSO clock read
- * while a deadline is armed, ~30 ns) and makes no extra ioctl. KVM copies
- * the registers into kvm_run on the way out (KVM_CAP_SYNC_REGS, vcpu.c),
- * so whoever reads them after the step (a debugger, a device model, the
- * fix-ups in exit.c) pays no ioctl either. exit->rip is filled only when
+ * while a deadline is armed, ~30 ns) and makes no extra ioctl. Where the
+ * registers will be read after the step (a trace, a debugger, whoever
+ * read them after the last exit) KVM copies them into kvm_run on the way
+ * out (KVM_CAP_SYNC_REGS, vcpu.c), so the reader pays no ioctl either.
+ * exit->rip is filled only when
  * tracing is on or the exit stops the guest, where a human will want to
  * see it; otherwise it is 0 (without the capability it costs a
  * KVM_GET_REGS).
@@ -105,15 +106,22 @@ int mvm_vcpu_run_once(struct mvm_vcpu *vcpu, struct mvm_exit *exit)
 	if (r < 0)
 		return r;
 	/* The guest is about to change its registers (and the hook may
-	 * have changed them behind the accessors): forget kvm_run's copy,
-	 * and ask KVM for a fresh one with the exit. */
+	 * have changed them behind the accessors): forget kvm_run's copy.
+	 * Ask KVM for a fresh one with the exit where it will be read: a
+	 * trace or a debugger is on, or someone read the registers after
+	 * the last exit. Copying costs KVM a few hundred ns per exit, not
+	 * worth it for a run nobody looks at. */
 	vcpu->cached = 0;
-	vcpu->run->kvm_valid_regs = vcpu->sync;
+	vcpu->run->kvm_valid_regs =
+		trace->enabled || vcpu->debug_flags || vcpu->regs_read
+			? vcpu->sync
+			: 0;
+	vcpu->regs_read = 0;
 	/* [slide:kvm-run-core] */
 	entered = !must_not_enter(vcpu);
 	r = entered ? run_guest(vcpu) : -EINTR;
 	if (r == 0 && !vcpu->runner)
-		vcpu->cached = vcpu->sync;
+		vcpu->cached = vcpu->run->kvm_valid_regs;
 	if (trace->enabled)
 		t_exit = mvm_now_ns();
 	if (r == -EINTR) {

@@ -14,7 +14,8 @@
  * step with KVM_GET_REGS and KVM_GET_SREGS ran at a third of the speed
  * KVM can step. KVM_CAP_SYNC_REGS (api.rst 5, "kvm_valid_regs") lets the
  * VMM ask KVM to copy the general registers, the segment and control
- * registers and the pending events into kvm_run->s.regs on every exit.
+ * registers and the pending events into kvm_run->s.regs on an exit
+ * (asked for where they will be read, run.c).
  * The accessors below read that copy while it is current (`cached`) and
  * fall back to the ioctl otherwise, or on a KVM without the capability
  * (then the ioctl's answer is kept there until the next run or write).
@@ -237,6 +238,7 @@ static int get_part(struct mvm_vcpu *vcpu, unsigned bit, unsigned long req,
 {
 	int r;
 
+	vcpu->regs_read = 1; /* so the next exit brings a copy (run.c) */
 	if (vcpu->cached & bit) {
 		memcpy(dst, copy, size);
 		return 0;
