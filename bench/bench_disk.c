@@ -334,11 +334,10 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		if (csv) /* the name without its comma, for the CSV */
 			fprintf(csv, "%.*s%s,%.1f,%.0f,%.0f,%.2f,%.1f\n",
-				(int)strcspn(paths[p].name, ","),
-				paths[p].name,
+				(int)strcspn(paths[p].name, ","), paths[p].name,
 				strchr(paths[p].name, ',') + 1, st.exits / n,
-				st.insns / n, us,
-				4096.0 / us * 1e6 / (1 << 20), base / us);
+				st.insns / n, us, 4096.0 / us * 1e6 / (1 << 20),
+				base / us);
 	}
 	unlink(file);
 	if (csv && fclose(csv) != 0) {
