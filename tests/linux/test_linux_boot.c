@@ -248,7 +248,10 @@ static void kernel_options_are_checked_first(void **state)
 	assert_int_equal(mvm("run --kernel k guest.elf")->status, 2);
 	expect(&res, "give --kernel or IMAGE, not both");
 	assert_int_equal(mvm("run --kernel k --cpus 2")->status, 2);
-	expect(&res, "--kernel boots one vCPU");
+	expect(&res, "--kernel boots one vCPU (Linux would find more only "
+		     "in ACPI or MP tables");
+	assert_int_equal(mvm("run --kernel k --gdb 0")->status, 2);
+	expect(&res, "--kernel cannot use --gdb yet (the Linux run loop");
 }
 
 int main(void)
