@@ -9,7 +9,9 @@
  *   QEMU/KVM  qemu-system-x86_64 -M microvm -accel kvm, the same kernel,
  *             initramfs and command line; virtio-blk, -rng and -console
  *             as virtio-mmio devices, which microvm names on the kernel
- *             command line (virtio_mmio.device=...) as mvm does
+ *             command line (virtio_mmio.device=...) as mvm does; only
+ *             with acpi=off (else they are in its ACPI tables, and the
+ *             teaching kernel has no ACPI)
  *   QEMU/TCG  the same with -accel tcg: QEMU's binary translator, the
  *             course's "software full virtualization"
  *
@@ -49,32 +51,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "minivmm/minivmm.h"
+#include "bench_linux.h"
 
 #define MVM	  MVM_BUILD_DIR "/mvm"
 #define QEMU	  "qemu-system-x86_64"
 #define LOG_DIR	  MVM_BUILD_DIR "/bench"
-#define ERR_MAX	  (256 * 1024)
 #define LIMIT_S	  900 /* per boot, unless -t */
 #define CMDLINE_N 2048
 #define ARGS_MAX  48
 
-enum { VMM_MVM, VMM_QEMU_KVM, VMM_QEMU_TCG, NVMMS };
-static const char *const vmm_name[NVMMS] = {"mvm", "QEMU/KVM", "QEMU/TCG"};
-static const char *const vmm_col[NVMMS] = {"mvm", "qemu_kvm", "qemu_tcg"};
+const char *const vmm_name[NVMMS] = {"mvm", "QEMU/KVM", "QEMU/TCG"};
 
-struct boot {
-	struct mvm_boot_timeline tl;	     /* seconds since the spawn */
-	uint64_t exits[MVM_BOOT_MILESTONES]; /* mvm: its own count */
-	int ran;			     /* 1 once started */
-	int status;			     /* exit status, -1: killed */
-	double secs;			     /* until the process ended */
-	char failure[512];		     /* why it did not boot, or "" */
-	char err[ERR_MAX];		     /* its stderr */
-	size_t errlen;
-};
-
-static struct boot boots[NVMMS];
+struct boot boots[NVMMS];
 static unsigned limit_s = LIMIT_S;
 
 static double since(const struct timespec *t0)
@@ -266,7 +254,7 @@ static void qemu_boot(int vmm, const char *dir, const char *cmdline,
 		 kvm ? "kvm" : "tcg");
 	char *const argv[ARGS_MAX] = {QEMU,
 				      "-M",
-				      "microvm",
+				      "microvm,acpi=off",
 				      "-accel",
 				      kvm ? "kvm" : "tcg",
 				      "-cpu",
@@ -306,139 +294,6 @@ static void qemu_boot(int vmm, const char *dir, const char *cmdline,
 	if (!boots[vmm].failure[0] && !boots[vmm].tl.seen[MVM_BOOT_INIT])
 		err_line(&boots[vmm], QEMU ":", boots[vmm].failure,
 			 sizeof(boots[vmm].failure));
-}
-
-/* Why QEMU/KVM stopped: its words, and the quirks mvm works around. */
-static void explain_kvm_failure(unsigned quirks)
-{
-	const struct boot *b = &boots[VMM_QEMU_KVM];
-
-	printf("QEMU/KVM did not boot: %s\n", b->failure);
-	if (!quirks)
-		return;
-	printf("  This host's KVM backend has quirks that mvm works around "
-	       "and QEMU does not\n  (quirks.h; `mvm doctor`):\n");
-	for (unsigned q = 1; q && q <= quirks; q <<= 1)
-		if (quirks & q &
-		    (MVM_QUIRK_SOFT_INT_EMULATION | MVM_QUIRK_EMULATOR_ISA |
-		     MVM_QUIRK_NO_CMPXCHG16B))
-			printf("  %-18s %s\n", mvm_quirk_name(q),
-			       mvm_quirk_symptom(q));
-	if (strstr(b->failure, "Suberror: 1"))
-		printf("  Suberror 1 is KVM_INTERNAL_ERROR_EMULATION: the "
-		       "instruction at RIP (QEMU's\n  \"Code=\" dump, <cc> = "
-		       "int3) could not be emulated.\n");
-}
-
-static void print_table(void)
-{
-	printf("\n%-20s", "milestone");
-	for (int v = 0; v < NVMMS; v++)
-		printf(" %12s", vmm_name[v]);
-	printf(" %10s\n", "mvm exits");
-	for (int m = 0; m < MVM_BOOT_MILESTONES; m++) {
-		int any = 0;
-
-		for (int v = 0; v < NVMMS; v++)
-			any |= boots[v].tl.seen[m];
-		if (!any)
-			continue;
-		printf("%-20s", mvm_boot_milestone_name(m));
-		for (int v = 0; v < NVMMS; v++)
-			if (boots[v].tl.seen[m])
-				printf(" %10.2f s", boots[v].tl.at_s[m]);
-			else
-				printf(" %12s", "-");
-		if (boots[VMM_MVM].tl.seen[m])
-			printf(" %10llu",
-			       (unsigned long long)boots[VMM_MVM].exits[m]);
-		printf("\n");
-	}
-}
-
-/* mvm/other to the last milestone both reached up to init. */
-static void print_ratio(int v)
-{
-	const struct boot *a = &boots[VMM_MVM], *b = &boots[v];
-
-	for (int m = MVM_BOOT_INIT; m >= MVM_BOOT_FIRST_LINE; m--)
-		if (a->tl.seen[m] && b->tl.seen[m] && b->tl.at_s[m] > 0) {
-			printf("mvm / %s to \"%s\": %.2fx (%.2f s / %.2f s)\n",
-			       vmm_name[v], mvm_boot_milestone_name(m),
-			       a->tl.at_s[m] / b->tl.at_s[m], a->tl.at_s[m],
-			       b->tl.at_s[m]);
-			return;
-		}
-	printf("mvm / %s: no milestone both reached\n", vmm_name[v]);
-}
-
-static int write_boot_csv(const char *path, const char *host)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "# %s\nmilestone,mvm_s,mvm_exits", host);
-	for (int v = VMM_QEMU_KVM; v < NVMMS; v++)
-		fprintf(f, ",%s_s", vmm_col[v]);
-	fprintf(f, "\n");
-	for (int m = 0; m < MVM_BOOT_MILESTONES; m++) {
-		if (!boots[VMM_MVM].tl.seen[m] &&
-		    !boots[VMM_QEMU_TCG].tl.seen[m])
-			continue;
-		fprintf(f, "%s", mvm_boot_milestone_name(m));
-		for (int v = 0; v < NVMMS; v++) {
-			fputc(',', f);
-			if (boots[v].tl.seen[m])
-				fprintf(f, "%.3f", boots[v].tl.at_s[m]);
-			if (v == VMM_MVM && boots[v].tl.seen[m])
-				fprintf(f, ",%llu",
-					(unsigned long long)boots[v].exits[m]);
-			else if (v == VMM_MVM)
-				fputc(',', f);
-		}
-		fputc('\n', f);
-	}
-	return fclose(f) ? -errno : 0;
-}
-
-/*
- * mvm's "exits by device" and "exit reason" tables (run_linux.c,
- * run_report.c) as kind,name,count: a device name has spaces and ends
- * with its count; a reason is one word, then the count.
- */
-static int write_exits_csv(const char *path, const char *host)
-{
-	const char *dev = strstr(boots[VMM_MVM].err, "\nexits by device");
-	const char *rsn = strstr(boots[VMM_MVM].err, "\nexit reason");
-	FILE *f;
-
-	if (!dev || !rsn)
-		return -ENOENT;
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "# %s\nkind,name,count\n", host);
-	for (const char *s = strchr(dev + 1, '\n') + 1; *s && *s != '\n';
-	     s = strchr(s, '\n') + 1) {
-		int n = (int)strcspn(s, "\n"), e = n;
-		while (e > 0 && s[e - 1] != ' ')
-			e--;
-		int name_end = e;
-		while (name_end > 0 && s[name_end - 1] == ' ')
-			name_end--;
-		fprintf(f, "device,%.*s,%.*s\n", name_end, s, n - e, s + e);
-	}
-	for (const char *s = strchr(rsn + 1, '\n') + 1;
-	     *s && *s != '\n' && strncmp(s, "total", 5);
-	     s = strchr(s, '\n') + 1) {
-		char name[64];
-		unsigned long long c;
-
-		if (sscanf(s, "%63s %llu", name, &c) == 2)
-			fprintf(f, "reason,%s,%llu\n", name, c);
-	}
-	return fclose(f) ? -errno : 0;
 }
 
 static int usage(void)

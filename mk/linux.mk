@@ -61,3 +61,8 @@ bench-linux: $(MVM_BIN) $(LINUX_BENCH) $(LINUX_INITRAMFS) $(LINUX_DISK)
 	$(Q)scripts/apt-install.sh -q bench-linux qemu-system-x86
 	$(Q)$(LINUX_BENCH) -o slides/data/linux-boot.csv \
 		-x slides/data/linux-exits.csv $(LINUX_DIR)
+# Two objects, so its own link rule (bench/build.mk's takes one).
+$(LINUX_BENCH): $(BUILD)/bench/bench_linux.o \
+		$(BUILD)/bench/bench_linux_report.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)
