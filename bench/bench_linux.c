@@ -64,6 +64,16 @@ const char *const vmm_name[NVMMS] = {"mvm", "QEMU/KVM", "QEMU/TCG"};
 
 struct boot boots[NVMMS];
 static unsigned limit_s = LIMIT_S;
+static volatile pid_t child; /* the VMM running now, for stop() */
+
+/* SIGINT/SIGTERM: take the VMM down too, then go. */
+static void stop(int sig)
+{
+	if (child > 0)
+		kill(child, SIGTERM);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
 
 static double since(const struct timespec *t0)
 {
@@ -123,6 +133,8 @@ static void run_boot(char *const argv[], struct boot *b, const char *log)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t pid = spawn(argv, &out, &err);
 
+	child = pid;
+
 	b->ran = 1;
 	if (pid < 0) {
 		snprintf(b->failure, sizeof(b->failure), "fork: %s",
@@ -155,6 +167,7 @@ static void run_boot(char *const argv[], struct boot *b, const char *log)
 	if (open_fds > 0)
 		kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
+	child = 0;
 	b->secs = since(&t0);
 	b->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	close(out);
@@ -306,7 +319,7 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	const char *csv = NULL, *xcsv = NULL;
-	char k[512], i[512], d[600], cmdline[CMDLINE_N], host[256];
+	char k[512], i[512], d[600], cmdline[CMDLINE_N], host[320];
 	struct mvm_backend be;
 	int opt;
 
@@ -323,8 +336,15 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || limit_s == 0)
 		return usage();
 	const char *dir = argv[optind];
+	signal(SIGINT, stop);
+	signal(SIGTERM, stop);
 	mvm_backend_detect(&be);
 	mvm_host_describe(host, sizeof(host));
+	/* Other work on the host stretches every figure; say how much. */
+	double load;
+	if (getloadavg(&load, 1) == 1)
+		snprintf(host + strlen(host), sizeof(host) - strlen(host),
+			 "; load average %.1f at the start", load);
 	snprintf(k, sizeof(k), "%s/bzImage", dir);
 	snprintf(i, sizeof(i), "%s/initramfs.cpio", dir);
 	snprintf(d, sizeof(d), "%s/disk.ext2,ro", dir);

@@ -113,15 +113,15 @@ static int read_file(const char *what, const char *path, uint64_t max,
 }
 
 /*
- * Where a bzImage's kernel proper starts. The decompressor writes the
- * kernel to pref_address (boot.rst "Details of Header Fields": the
- * kernel's LOAD_PHYSICAL_ADDR) unless it is relocatable and KASLR or a
- * load address above it moves it, then jumps to its first byte: x86-64's
- * vmlinux.lds.S puts head_64.S's startup_64 at _text. The decompressor
- * runs with identity paging, so that physical address is the linear
- * address a debug register compares (Intel SDM Vol. 3B 17.2.4). Where
- * the kernel was moved the breakpoint never fires and the timeline has
- * no "kernel entered".
+ * Where a bzImage's kernel proper starts. The setup header's
+ * pref_address is the kernel's LOAD_PHYSICAL_ADDR (arch/x86/boot/
+ * header.S), where the decompressor writes the kernel proper unless it
+ * is relocatable and KASLR or a load address above it moves it; then it
+ * jumps to its first byte: x86-64's vmlinux.lds.S puts head_64.S's
+ * startup_64 at _text. The decompressor runs with identity paging, so
+ * that physical address is the linear address a debug register compares
+ * (Intel SDM Vol. 3B 18.2.1). Where the kernel was moved the breakpoint
+ * never fires and the timeline has no "kernel entered".
  */
 static uint64_t kernel_proper_entry(const void *k, size_t len,
 				    struct mvm_machine *m)

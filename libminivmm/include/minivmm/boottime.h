@@ -18,7 +18,7 @@
  * ttyS0 only when the serial console registers, late in start_kernel().
  * So the console shows neither the end of decompression nor the kernel's
  * first printk. A VMM can see the former another way (run_linux.c sets
- * an execute breakpoint on it, Intel SDM Vol. 3B 17.2) and tells this
+ * an execute breakpoint on it, Intel SDM Vol. 3B 18.2) and tells this
  * module with mvm_boot_timeline_mark().
  *
  * The library keeps no clock here: callers pass the time, so the same
