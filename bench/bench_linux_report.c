@@ -104,6 +104,14 @@ int write_boot_csv(const char *path, const char *host)
 	return fclose(f) ? -errno : 0;
 }
 
+/* The line after s's, or its end: a cut-off stderr cannot run us off. */
+static const char *next_line(const char *s)
+{
+	const char *nl = strchr(s, '\n');
+
+	return nl ? nl + 1 : s + strlen(s);
+}
+
 /*
  * mvm's "exits by device" and "exit reason" tables (run_linux.c,
  * run_report.c) as kind,name,count: a device name has spaces and ends
@@ -122,8 +130,8 @@ int write_exits_csv(const char *path, const char *host)
 	if (!f)
 		return -errno;
 	fprintf(f, "# %s\nkind,name,count\n", host);
-	for (const char *s = strchr(dev + 1, '\n') + 1; *s && *s != '\n';
-	     s = strchr(s, '\n') + 1) {
+	for (const char *s = next_line(dev + 1); *s && *s != '\n';
+	     s = next_line(s)) {
 		int n = (int)strcspn(s, "\n"), e = n;
 		while (e > 0 && s[e - 1] != ' ')
 			e--;
@@ -132,9 +140,8 @@ int write_exits_csv(const char *path, const char *host)
 			name_end--;
 		fprintf(f, "device,%.*s,%.*s\n", name_end, s, n - e, s + e);
 	}
-	for (const char *s = strchr(rsn + 1, '\n') + 1;
-	     *s && *s != '\n' && strncmp(s, "total", 5);
-	     s = strchr(s, '\n') + 1) {
+	for (const char *s = next_line(rsn + 1);
+	     *s && *s != '\n' && strncmp(s, "total", 5); s = next_line(s)) {
 		char name[64];
 		unsigned long long c;
 

@@ -9,7 +9,7 @@ set terminal svg size 900,380 dynamic font "DejaVu Sans,18" background rgb "#fdf
 set datafile separator ","
 set datafile missing ""
 set key autotitle columnhead
-set key outside top center horizontal font ",16"
+set key outside top center horizontal reverse Left font ",16"
 set style fill solid 0.85 border -1
 set logscale x
 set xrange [0.1:2000]
