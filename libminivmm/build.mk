@@ -33,7 +33,8 @@ LIB_SRCS += \
 	libminivmm/src/machine/verdict.c \
 	libminivmm/src/machine/mthread.c \
 	libminivmm/src/machine/devctx.c \
-	libminivmm/src/machine/linuxboot.c
+	libminivmm/src/machine/linuxboot.c \
+	libminivmm/src/machine/boottime.c
 
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \

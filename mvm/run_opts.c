@@ -208,14 +208,22 @@ static int parse_value(struct run_opts *o, int c, const char *arg)
 	return -EINVAL;
 }
 
-/* --kernel takes the place of IMAGE; --initrd and --append need it, and
- * the Linux machine has one vCPU and no gdb stub (yet). */
+/* --kernel takes the place of IMAGE; --initrd and --append need it.
+ * The Linux machine has one vCPU: Linux learns of more CPUs only from
+ * ACPI (MADT) or MP tables, which mvm does not write, so more vCPU
+ * threads would sit unused. Its run loop (run_linux.c) does not hand the
+ * machine to the gdb stub. Both are refused, saying why. */
 static int run_linux_check(int operands, const struct run_opts *o)
 {
-	const char *bad = !o->kernel	? "--initrd/--append need --kernel"
-			  : operands	? "give --kernel or IMAGE, not both"
-			  : o->cpus > 1 ? "--kernel boots one vCPU"
-			  : o->gdb_host ? "--kernel cannot use --gdb yet"
+	const char *bad = !o->kernel ? "--initrd/--append need --kernel"
+			  : operands ? "give --kernel or IMAGE, not both"
+			  : o->cpus > 1
+				  ? "--kernel boots one vCPU (Linux would "
+				    "find more only in ACPI or MP tables, "
+				    "which mvm does not write)"
+			  : o->gdb_host ? "--kernel cannot use --gdb yet (the "
+					  "Linux run loop has no gdb stub; "
+					  "--stats shows its exits)"
 			  : o->mode_set ? "--kernel starts in long mode"
 					: NULL;
 

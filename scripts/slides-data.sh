@@ -15,6 +15,9 @@
 #   precopy.csv    pages per pre-copy round at three dirty rates, from
 #                  bench/migrate/*.csv (re-measure those with
 #                  bench/migrate-runs.sh first: it takes a few minutes)
+#
+# Not here, because each takes minutes: linux-boot.csv and linux-exits.csv
+# (deck 4's Linux boot) come from `make bench-linux` (bench/bench_linux.c).
 set -eu
 cd "$(dirname "$0")/.."
 out=slides/data

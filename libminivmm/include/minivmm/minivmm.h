@@ -54,6 +54,7 @@
 #include "ept.h"
 #include "loader.h"
 #include "linux.h"
+#include "boottime.h"
 #include "ucall.h"
 #include "devices.h"
 #include "machine.h"
