@@ -32,7 +32,10 @@ static void render_head(const struct dbg_vqview *v, struct dbg_text *t)
 	const struct mvm_virtq_view *q = &v->q;
 	char st[96];
 
-	mvm_virtio_status_str(v->status, st, sizeof(st));
+	if (v->status)
+		mvm_virtio_status_str(v->status, st, sizeof(st));
+	else /* 2.1: zero is the reset state */
+		snprintf(st, sizeof(st), "(reset: no driver yet)");
 	dbg_text_line(t, DBG_A_TITLE, "%s (device %u, %s): status 0x%02x ",
 		      v->name, v->device_id, v->transport, v->status);
 	dbg_text_add(t,
@@ -122,7 +125,8 @@ static void render_chains(const struct dbg_vqview *v, struct dbg_text *t)
 	const struct mvm_virtq_view *q = &v->q;
 
 	dbg_text_line(t, DBG_A_TITLE,
-		      "  recent chains (used ring, newest last):");
+		      "  recent chains (used ring, newest last; links as the "
+		      "table is now):");
 	if (!v->nused)
 		dbg_text_line(t, DBG_A_DIM, "    none yet");
 	for (unsigned k = 0; k < v->nused; k++) {
