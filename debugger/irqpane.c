@@ -31,12 +31,12 @@ static void render_cpu(const struct dbg_irqview *v, struct dbg_text *t)
 {
 	const struct kvm_vcpu_events *e = &v->ev;
 
-	dbg_text_line(t, DBG_A_NORMAL, "IF %d (RFLAGS bit 9)",
-		      (v->rflags & RFLAGS_IF) ? 1 : 0);
+	dbg_text_line(t, DBG_A_NORMAL, "IF %d (RFLAGS bit 9)  shadow %s",
+		      (v->rflags & RFLAGS_IF) ? 1 : 0,
+		      v->have_events && e->interrupt.shadow ? "yes" : "-");
 	if (v->have_run)
 		dbg_text_add(t, DBG_A_NORMAL,
-			     "  kvm_run: ready for injection %d, window "
-			     "requested %d",
+			     "  kvm_run: ready for injection %d, window %d",
 			     v->ready, v->window);
 	if (!v->have_events) {
 		dbg_text_line(t, DBG_A_DIM, "events: not read");
@@ -59,12 +59,11 @@ static void render_cpu(const struct dbg_irqview *v, struct dbg_text *t)
 			     e->exception.nr);
 	else
 		dbg_text_add(t, DBG_A_NORMAL, "-");
-	dbg_text_add(t, DBG_A_NORMAL, " | NMI %s%s | shadow %s",
+	dbg_text_add(t, DBG_A_NORMAL, " | NMI %s%s",
 		     e->nmi.injected  ? "injected"
 		     : e->nmi.pending ? "pending"
 				      : "-",
-		     e->nmi.masked ? " (masked)" : "",
-		     e->interrupt.shadow ? "yes" : "-");
+		     e->nmi.masked ? " (masked)" : "");
 }
 
 static void pic_row(struct dbg_text *t, const char *name, uint8_t irr,
@@ -93,10 +92,12 @@ static void pic_routes(const struct dbg_irqview *v, const uint8_t imr[2],
 			continue;
 		if (n++ % 2 == 0)
 			dbg_text_line(t, DBG_A_NORMAL, " ");
-		dbg_text_add(t, DBG_A_NORMAL, " IRQ %-2d -> vector 0x%02x", irq,
-			     vec);
+		char name[8];
+
+		snprintf(name, sizeof(name), "IRQ %d:", irq);
+		dbg_text_add(t, DBG_A_NORMAL, " %-7s vector 0x%02x", name, vec);
 		if (v->handler[vec])
-			dbg_text_add(t, DBG_A_NORMAL, " handler 0x%-8llx",
+			dbg_text_add(t, DBG_A_NORMAL, ", handler 0x%-8llx",
 				     (unsigned long long)v->handler[vec]);
 	}
 	if (!n)
@@ -188,7 +189,7 @@ static void render_ioapic(const struct dbg_irqview *v, struct dbg_text *t)
 			      r.logical ? "logical" : "phys", r.dest,
 			      r.remote_irr ? "  remote IRR" : "");
 		if (v->handler[r.vector])
-			dbg_text_add(t, DBG_A_NORMAL, "  -> 0x%llx",
+			dbg_text_add(t, DBG_A_NORMAL, " -> 0x%llx",
 				     (unsigned long long)v->handler[r.vector]);
 	}
 	pin_list(masked, list, sizeof(list));
@@ -218,15 +219,15 @@ static void render_lapic(const struct dbg_irqview *v, struct dbg_text *t)
 		     l.ppr);
 	dbg_text_add(t, DBG_A_NORMAL, "%s  IRR top %s", vec(l.isr_top, a),
 		     vec(l.irr_top, b));
-	dbg_text_line(t, DBG_A_NORMAL,
-		      "  timer: %s, vector 0x%02x, %s, initial %u, current "
-		      "%u, divide %u",
+	dbg_text_line(t, DBG_A_NORMAL, "  timer: %s, vector 0x%02x, %s",
 		      mvm_lapic_timer_mode_name(l.timer_mode), l.timer_vector,
-		      l.timer_masked ? "masked" : "unmasked", l.timer_initial,
-		      l.timer_current, l.timer_divide);
+		      l.timer_masked ? "masked" : "unmasked");
 	if (!l.timer_masked && v->handler[l.timer_vector])
-		dbg_text_add(t, DBG_A_NORMAL, " -> 0x%llx",
+		dbg_text_add(t, DBG_A_NORMAL, ", handler 0x%llx",
 			     (unsigned long long)v->handler[l.timer_vector]);
+	dbg_text_line(t, DBG_A_NORMAL,
+		      "  count: initial %u, current %u, divide by %u",
+		      l.timer_initial, l.timer_current, l.timer_divide);
 	dbg_text_line(t, DBG_A_NORMAL,
 		      "  LINT0 %s%s  LINT1 %s%s  (delivery, SDM 11.5.1)",
 		      mvm_ioapic_delivery_name(l.lint0 >> 8 & 7),
@@ -271,14 +272,14 @@ void dbg_render_irq(const struct dbg_irqview *v, struct dbg_text *t)
 	case MVM_IRQCHIP_USER:
 		dbg_text_line(t, DBG_A_NORMAL,
 			      "controller: user-space 8259A pair (the VMM "
-			      "injects: KVM_INTERRUPT before KVM_RUN)");
+			      "injects with KVM_INTERRUPT)");
 		if (v->have_upic)
 			render_upic(v, t);
 		break;
 	case MVM_IRQCHIP_KERNEL:
 		dbg_text_line(t, DBG_A_NORMAL,
-			      "controller: KVM's PIC + I/O APIC + LAPIC "
-			      "(device lines: %s; no exit per interrupt)",
+			      "controller: KVM's PIC + I/O APIC + LAPIC; lines "
+			      "by %s, no exits",
 			      v->irqfd ? "irqfd" : "KVM_IRQ_LINE");
 		render_kernel(v, t);
 		break;

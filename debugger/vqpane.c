@@ -36,8 +36,9 @@ static void render_head(const struct dbg_vqview *v, struct dbg_text *t)
 		mvm_virtio_status_str(v->status, st, sizeof(st));
 	else /* 2.1: zero is the reset state */
 		snprintf(st, sizeof(st), "(reset: no driver yet)");
-	dbg_text_line(t, DBG_A_TITLE, "%s (device %u, %s): status 0x%02x ",
-		      v->name, v->device_id, v->transport, v->status);
+	dbg_text_line(t, DBG_A_TITLE, "%s: device %u on virtio-%s", v->name,
+		      v->device_id, v->transport);
+	dbg_text_line(t, DBG_A_NORMAL, "status 0x%02x ", v->status);
 	dbg_text_add(t,
 		     v->status & MVM_VIRTIO_S_NEEDS_RESET ? DBG_A_ERROR
 							  : DBG_A_NORMAL,

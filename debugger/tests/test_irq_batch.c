@@ -33,7 +33,7 @@ static void break_irq_stops_after_each_user_pic_injection(void **state)
 		"controller: user-space 8259A pair",
 		"master   00000000  00000001  11111110  0x20  edge",
 		"slave    00000000  00000000  11111111  0x28  edge",
-		"IRQ 0  -> vector 0x20 handler 0x",
+		"IRQ 0:  vector 0x20, handler 0x",
 		"injected 1  windows 0",
 		"INTR      rip ",
 		"kick by mvmdbg: IRQ 0 vector 0x20",
@@ -57,16 +57,16 @@ static void kernel_chip_pane_and_break_irq_refusal(void **state)
 		"handler instead: `break ADDR` (a hardware breakpoint, gdb's "
 		"hbreak)",
 		"ucall SYNC 1",
-		"device lines: KVM_IRQ_LINE; no exit per interrupt",
+		"lines by KVM_IRQ_LINE, no exits",
 		"I/O APIC id 0",
-		"0  0x30    fixed     edge     high      phys 0x00  -> 0x",
+		"0  0x30    fixed     edge     high      phys 0x00 -> 0x",
 		"masked pins: 1-23",
 		"LAPIC id 0 enabled",
 		NULL};
 	check_guest_flags("apic-ticks.elf", "--irqchip kernel",
 			  "break irq\ncont\nirq\n", p);
 	static const char *const q[] = {"KVM's in-kernel chip (with irqfd)",
-					"device lines: irqfd", NULL};
+					"lines by irqfd", NULL};
 	check_guest_flags("apic-ticks.elf", "--irqfd", "break irq\nirq\n", q);
 }
 

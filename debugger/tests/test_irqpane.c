@@ -47,7 +47,7 @@ static void user_pic_shows_registers_routes_and_the_injection(void **state)
 	has("user-space 8259A pair");
 	has("master   00000000  00000001  11111110  0x20  edge");
 	has("slave    00000000  00000000  11111111  0x28  edge");
-	has("IRQ 0  -> vector 0x20 handler 0x1005e0");
+	has("IRQ 0:  vector 0x20, handler 0x1005e0");
 	has("injected 7  windows 0");
 	assert_int_equal(dbg_text_find(&t, "IRQ 1 "), -1); /* masked */
 }
@@ -74,14 +74,14 @@ static void kernel_chip_shows_redirection_entries_and_lapic_timer(void **state)
 	put32(&v.lapic, 0x390, 777);
 	put32(&v.lapic, 0x3e0, 0x3);
 	dbg_render_irq(&v, &t);
-	has("device lines: irqfd; no exit per interrupt");
+	has("lines by irqfd, no exits");
 	has("every IRQ is masked (IMR)");
-	has("4  0x34    fixed     level    low       logical 0x03  -> "
+	has("4  0x34    fixed     level    low       logical 0x03 -> "
 	    "0x101000");
 	has("9  0x39    fixed     edge     high      phys 0x00");
 	has("masked pins: 0-3 5-8 10-23");
-	has("timer: periodic, vector 0xec, unmasked, initial 100000, current "
-	    "777, divide 16");
+	has("timer: periodic, vector 0xec, unmasked");
+	has("count: initial 100000, current 777, divide by 16");
 }
 
 static void no_controller_says_how_to_get_one(void **state)
@@ -124,8 +124,8 @@ static void virtq_pane_follows_chains_and_shows_indices(void **state)
 	q.npend = 1;
 	q.pend[0] = 4;
 	dbg_render_virtq(&q, 4, &t);
-	has("virtio-blk (device 2, mmio): status 0x0f ACKNOWLEDGE DRIVER "
-	    "FEATURES_OK DRIVER_OK");
+	has("virtio-blk: device 2 on virtio-mmio");
+	has("status 0x0f ACKNOWLEDGE DRIVER FEATURES_OK DRIVER_OK");
 	has("avail idx 2  last seen 1  used idx 1 (device wrote 1)  waiting 1");
 	has("     1  0x0000000000005000  4096      NW     2");
 	has("(4 more: `virtq DEV Q all` lists them)");
