@@ -85,7 +85,7 @@ int dbg_virtq_view(struct dbg_session *s, struct dbg_vqview *v, char *err,
 	v->device_id = dev->ops->device_id;
 	v->transport =
 		s->vio.transport == MVM_VIRTIO_TRANSPORT_PCI ? "pci" : "mmio";
-	v->status = mvm_virtio_view_status(dev);
+	v->status = mvm_virtio_get_status(dev);
 	v->nqueues = dev->ops->nqueues;
 	if (mvm_virtq_view_get(dev, s->vq_q < v->nqueues ? s->vq_q : 0, &v->q))
 		return -ENODEV;

@@ -36,17 +36,9 @@ static int setup_virtio(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	kill_session();
-	alarm(0);
-	return 0;
-}
-
 static int teardown_virtio(void **state)
 {
-	teardown(state);
+	tmux_teardown(state);
 	unlink(disk);
 	return 0;
 }
@@ -89,7 +81,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			f9_with_break_irq_stops_at_the_injection,
-			setup_user_pic, teardown),
+			setup_user_pic, tmux_teardown),
 		cmocka_unit_test_setup_teardown(virtq_pane_shows_the_blk_chain,
 						setup_virtio, teardown_virtio),
 	};

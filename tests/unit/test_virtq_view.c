@@ -149,7 +149,7 @@ static void view_shows_each_sides_index_and_the_rings(void **state)
 	assert_int_equal(mvm_virtq_view_used(&e->dev, &v, 0, &u), 0);
 	assert_int_equal(u.id, 3);
 	assert_int_equal(u.len, 100);
-	assert_int_equal(mvm_virtio_view_status(&e->dev), 0x0f);
+	assert_int_equal(mvm_virtio_get_status(&e->dev), 0x0f);
 	assert_int_equal(mvm_virtq_view_get(&e->dev, 1, &v), -EINVAL);
 }
 
@@ -169,7 +169,7 @@ static void view_shows_needs_reset_after_a_loop(void **state)
 	put_desc(e, 1, BUF, 16, MVM_VIRTQ_DESC_F_NEXT, 0);
 	offer(e, 0);
 	assert_int_equal(mvm_virtq_pop(&e->dev, 0, &c), -EIO);
-	mvm_virtio_status_str(mvm_virtio_view_status(&e->dev), st, sizeof(st));
+	mvm_virtio_status_str(mvm_virtio_get_status(&e->dev), st, sizeof(st));
 	assert_non_null(strstr(st, "NEEDS_RESET"));
 	assert_int_equal(mvm_virtq_view_get(&e->dev, 0, &v), 0);
 	assert_int_equal(v.avail_idx, 1);

@@ -5,7 +5,8 @@
  * What a student wants to see while the guest driver and the device
  * talk (virtio 1.2, 2.7):
  *
- *   the status byte         ACKNOWLEDGE ... DRIVER_OK, NEEDS_RESET (2.1)
+ *   the status byte         ACKNOWLEDGE ... DRIVER_OK, NEEDS_RESET (2.1),
+ *                           read with mvm_virtio_get_status() (virtio.h)
  *   each queue's areas      where the driver put them, its size
  *   the indices             avail->idx (what the driver published),
  *                           the device's last_avail (what it has seen),
@@ -50,10 +51,9 @@ struct mvm_virtq_view {
 	uint64_t kicks, pops, pushes, irqs; /* the device's counters */
 };
 
-/* The device's status byte (read under its lock). */
-uint8_t mvm_virtio_view_status(struct mvm_virtio_dev *dev);
-/* Names of the bits set in status ("ACKNOWLEDGE DRIVER FEATURES_OK
- * DRIVER_OK", "NEEDS_RESET", "0" for none). What snprintf returns. */
+/* Names of the bits set in a status byte (mvm_virtio_get_status()):
+ * "ACKNOWLEDGE DRIVER FEATURES_OK DRIVER_OK", "NEEDS_RESET", "0" for
+ * none. What snprintf returns. */
 int mvm_virtio_status_str(uint8_t status, char *buf, size_t size);
 
 /* Queue q now: 0, or -EINVAL when the device has no queue q. A queue

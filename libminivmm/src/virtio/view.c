@@ -20,16 +20,6 @@
 #define AVAIL_ENT(i) (4 + 2 * (uint64_t)(i))
 #define USED_ENT(i)  (4 + 8 * (uint64_t)(i))
 
-uint8_t mvm_virtio_view_status(struct mvm_virtio_dev *dev)
-{
-	uint8_t st;
-
-	pthread_mutex_lock(&dev->lock);
-	st = dev->status;
-	pthread_mutex_unlock(&dev->lock);
-	return st;
-}
-
 int mvm_virtio_status_str(uint8_t status, char *buf, size_t size)
 {
 	/* 2.1 "Device Status Field", in the order a driver sets them. */
