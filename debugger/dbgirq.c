@@ -113,8 +113,13 @@ static int pre_entry(void *ctx, struct mvm_vcpu *vcpu)
 		dbg_idt_handler(s, s->bps.irq_vector, &s->bps.irq_handler);
 	s->bps.irq_pending = 1;
 	/* The KVM_EXIT_INTR the kick makes is the next exit logged. */
-	snprintf(note, sizeof(note), "kick by mvmdbg: IRQ %d vector 0x%02x",
-		 irq, s->bps.irq_vector & 0xff);
+	if (irq >= 0)
+		snprintf(note, sizeof(note),
+			 "kick by mvmdbg: IRQ %d vector 0x%02x injected", irq,
+			 s->bps.irq_vector);
+	else
+		snprintf(note, sizeof(note),
+			 "kick by mvmdbg: an interrupt was injected");
 	dbg_note_set(&s->notes, s->exits.seq + 1, note);
 	mvm_vcpu_kick(vcpu);
 	return 0;

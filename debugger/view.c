@@ -185,6 +185,12 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 		break;
 	case DBG_P_IRQ: {
 		static struct dbg_irqview v; /* 5 KiB: not on the stack */
+		if (!s->vm) {
+			dbg_text_line(t, DBG_A_DIM,
+				      "replay: the interrupt state was not "
+				      "recorded");
+			break;
+		}
 		dbg_irq_view(s, &v);
 		dbg_render_irq(&v, t);
 		break;

@@ -36,7 +36,7 @@ static void break_irq_stops_after_each_user_pic_injection(void **state)
 		"IRQ 0:  vector 0x20, handler 0x",
 		"injected 1  windows ",
 		"INTR      rip ",
-		"kick by mvmdbg: IRQ 0 vector 0x20",
+		"kick by mvmdbg: IRQ 0 vector 0x20 injected",
 		"IO ucall SYNC 1",
 		"irq: IRQ 0 injected as vector 0x20, handler 0x",
 		", hit 2 times",
