@@ -11,8 +11,12 @@
  * injections moved and an irq breakpoint is set, it reads the vector
  * KVM now holds (KVM_GET_VCPU_EVENTS: interrupt.injected) and kicks the
  * vCPU (vm.h), so the run step returns KVM_EXIT_INTR before entering
- * the guest. The guest stops with the interrupt queued and RIP still on
- * the interrupted instruction; the next `stepi` enters the handler.
+ * the guest. The guest stops with the interrupt queued and RIP where it
+ * will be interrupted; the status line names the IRQ, the vector and
+ * the handler the IDT gives it, and `break HANDLER`, `cont` stops on the
+ * handler's first instruction. (Not `stepi`: KVM's single-step sets TF,
+ * the CPU pushes it into the interrupt frame, and the guest's IRET then
+ * raises a #DB the guest did not ask for.)
  *
  * With KVM's in-kernel chip, KVM_IRQ_LINE or an irqfd raises the line
  * and KVM delivers the interrupt inside KVM_RUN: no exit, nothing for
