@@ -10,6 +10,9 @@
  *                   at most four; software int3 breakpoints do not work
  *                   on every KVM backend, so we do not offer them
  *   mode            "stop when CR0.PE, CR0.PG or EFER.LMA changes"
+ *   irq             "stop when the VMM injects an interrupt" (only the
+ *                   user-space 8259A's path injects from the VMM; the
+ *                   debugger's pre-entry hook sees it, dbgirq.c)
  * Data watchpoints are not offered: the debug registers support them,
  * but some KVM backends never deliver them (see debugger/README.md).
  */
@@ -29,14 +32,17 @@ enum dbg_bp_kind {
 	DBG_BP_MMIO,
 	DBG_BP_RIP,
 	DBG_BP_MODE,
+	DBG_BP_IRQ, /* the VMM injected an interrupt (user-space 8259A) */
 };
 
 struct dbg_bp {
 	int id;		       /* shown by `info break`, used by `delete` */
 	enum dbg_bp_kind kind; /* what it watches */
 	uint32_t reason;       /* DBG_BP_EXIT: KVM_EXIT_* */
-	uint64_t lo, hi;       /* IO/MMIO range (inclusive); RIP: lo */
+	uint64_t lo, hi;       /* IO/MMIO range (inclusive); RIP: lo;
+				  IRQ: the last IRQ and vector injected */
 	uint64_t hits;	       /* times it stopped the guest */
+	uint64_t at;	       /* IRQ: the last handler (IDT), 0 unknown */
 };
 
 #define DBG_MAX_BPS 32
@@ -45,6 +51,11 @@ struct dbg_bps {
 	int next_id; /* id of the next breakpoint (from 1) */
 	int n;	     /* entries in bp[] */
 	struct dbg_bp bp[DBG_MAX_BPS];
+	/* An injection the pre-entry hook saw (dbgirq.c): the next
+	 * KVM_EXIT_INTR (its kick) matches a DBG_BP_IRQ breakpoint. */
+	int irq_pending;
+	unsigned irq_line, irq_vector; /* vector -1u: not read */
+	uint64_t irq_handler;	       /* its IDT target; 0: unknown */
 };
 
 void dbg_bps_init(struct dbg_bps *b);

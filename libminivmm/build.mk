@@ -78,7 +78,8 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/irq/kvmirq.c \
 	libminivmm/src/irq/line.c \
-	libminivmm/src/irq/resample.c
+	libminivmm/src/irq/resample.c \
+	libminivmm/src/irq/irqview.c
 
 # Full VM state: vCPUs, the VM's in-kernel devices, device blobs (state.h).
 LIB_SRCS += \
@@ -161,7 +162,9 @@ LIB_SRCS += \
 	libminivmm/src/virtio/rng.c \
 	libminivmm/src/virtio/console.c \
 	libminivmm/src/virtio/balloon.c \
-	libminivmm/src/virtio/vmachine.c
+	libminivmm/src/virtio/vmachine.c \
+	libminivmm/src/virtio/view.c \
+	libminivmm/src/virtio/vopts.c
 
 # virtio-pci: the transport on the PCI host bridge (virtio_pci.h).
 LIB_SRCS += \

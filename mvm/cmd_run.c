@@ -69,19 +69,10 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.out_ctx = con,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
-		/* --disk / --virtio: virtio devices (virtio_devs.h) */
-		.virtio = !o->virtio
-				  ? 0
-				  : MVM_VIRTIO_DEV_RNG |
-					    MVM_VIRTIO_DEV_CONSOLE |
-					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
-		.disk = o->disk,
-		.disk_ro = o->disk_ro,
-		.virtio_transport = o->virtio_transport,
-		.virtio_plain = o->virtio_plain,
 	};
 	int rc;
 
+	mvm_virtio_opts_config(&o->vio, &cfg); /* --disk, --virtio */
 	runirq_config(&cfg);
 	/* One line: the library's reason (a disk that is missing, say), or
 	 * KVM's errno and where to look. */

@@ -303,16 +303,6 @@ int run_linux(const struct run_opts *o)
 		 * before "Unable to read current time from RTC". */
 		.devices = MVM_MDEV_UART | MVM_MDEV_LAB1,
 		.trace = o->trace || o->stats,
-		/* --disk / --virtio: virtio devices (virtio_devs.h) */
-		.virtio = !o->virtio
-				  ? 0
-				  : MVM_VIRTIO_DEV_RNG |
-					    MVM_VIRTIO_DEV_CONSOLE |
-					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
-		.disk = o->disk,
-		.disk_ro = o->disk_ro,
-		.virtio_transport = o->virtio_transport,
-		.virtio_plain = o->virtio_plain,
 		.out = boot_output,
 		.out_ctx = &b,
 		.log = {cli_log, &logctx},
@@ -320,6 +310,7 @@ int run_linux(const struct run_opts *o)
 	struct mvm_machine *m = NULL;
 	int rc, status = MVM_EXIT_FAIL;
 
+	mvm_virtio_opts_config(&o->vio, &cfg); /* --disk, --virtio */
 	console_init(&con, o->raw);
 	rc = mvm_machine_create(&cfg, &m);
 	if (rc < 0)

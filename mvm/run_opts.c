@@ -122,40 +122,19 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 /* Long-only options of the virtio devices. */
 enum { OPT_DISK = 0x200, OPT_VIRTIO, OPT_VIRTIO_PLAIN };
 
-/* --disk FILE[,ro], --virtio mmio|pci, --virtio-plain. */
+/* --disk FILE[,ro], --virtio mmio|pci, --virtio-plain (virtio_opts.h:
+ * the same words as mvmdbg's). */
 static int parse_virtio(struct run_opts *o, int c, const char *arg)
 {
-	size_t n;
+	char err[160];
+	const char *name = c == OPT_DISK     ? "disk"
+			   : c == OPT_VIRTIO ? "virtio"
+					     : "virtio-plain";
+	int rc = mvm_virtio_opts_parse(&o->vio, name, arg, err, sizeof(err));
 
-	o->virtio = 1;
-	if (c == OPT_VIRTIO_PLAIN) {
-		o->virtio_plain = 1;
-		return 0;
-	}
-	if (c == OPT_VIRTIO) {
-		if (strcmp(arg, "mmio") == 0)
-			o->virtio_transport = MVM_VIRTIO_TRANSPORT_MMIO;
-		else if (strcmp(arg, "pci") == 0)
-			o->virtio_transport = MVM_VIRTIO_TRANSPORT_PCI;
-		else {
-			cli_error(CMD, "bad --virtio '%s': use mmio or pci",
-				  arg);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	n = strlen(arg);
-	o->disk_ro = n > 3 && strcmp(arg + n - 3, ",ro") == 0;
-	if (o->disk_ro)
-		n -= 3;
-	if (n == 0 || n >= sizeof(o->disk_buf)) {
-		cli_error(CMD, "bad --disk '%s': use FILE or FILE,ro", arg);
-		return -EINVAL;
-	}
-	memcpy(o->disk_buf, arg, n);
-	o->disk_buf[n] = '\0';
-	o->disk = o->disk_buf;
-	return 0;
+	if (rc < 0)
+		cli_error(CMD, "%s", err);
+	return rc;
 }
 
 /*

@@ -49,6 +49,7 @@
 #include "exit.h"
 #include "vm.h"
 #include "irq.h"
+#include "irqview.h"
 #include "modes.h"
 #include "pagetable.h"
 #include "ept.h"
@@ -77,6 +78,8 @@
 #include "virtio_mmio.h"
 #include "virtio_devs.h"
 #include "virtio_pci.h"
+#include "virtio_view.h"
+#include "virtio_opts.h"
 #include "emu.h"
 #include "migrate.h"
 
