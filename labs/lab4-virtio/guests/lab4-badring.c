@@ -84,10 +84,11 @@ int main(void)
 
 	hdr.type = MVM_VIRTIO_BLK_T_IN;
 	for (unsigned k = 0; k < 5; k++) {
-		GUEST_ASSERT(vdev_init(&blk, MVM_VIRTIO_SLOT_BLK,
-				       MVM_VIRTIO_ID_BLOCK,
-				       MVM_VIRTIO_BIT(MVM_VIRTIO_F_INDIRECT_DESC),
-				       1) == 0);
+		GUEST_ASSERT(
+			vdev_init(&blk, MVM_VIRTIO_SLOT_BLK,
+				  MVM_VIRTIO_ID_BLOCK,
+				  MVM_VIRTIO_BIT(MVM_VIRTIO_F_INDIRECT_DESC),
+				  1) == 0);
 		status = 0xff;
 		break_ring(k);
 		mmio_write32(blk.base + MVM_VMMIO_QUEUE_NOTIFY, 0);
@@ -99,8 +100,8 @@ int main(void)
 		guest_ucall(MVM_UCALL_SYNC, "broken ring", 10 + k, st, status,
 			    0);
 	}
-	GUEST_ASSERT(vdev_init(&blk, MVM_VIRTIO_SLOT_BLK, MVM_VIRTIO_ID_BLOCK, 0,
-			       1) == 0);
+	GUEST_ASSERT(vdev_init(&blk, MVM_VIRTIO_SLOT_BLK, MVM_VIRTIO_ID_BLOCK,
+			       0, 1) == 0);
 	guest_ucall(MVM_UCALL_SYNC, "after reset", 20,
 		    (uint64_t)(int64_t)vblk_rw(&blk, 0, 0, buf, 1), 0, 0);
 	return 0;

@@ -14,16 +14,22 @@
 #include "grade.h"
 #include "hostram.h"
 
-#define LAB4_BUILD MVM_LAB_BUILD_DIR "/lab4-virtio"
-#define LAB4_BLK   LAB4_BUILD "/guests/lab4-blk.elf"
-#define LAB4_BAD   LAB4_BUILD "/guests/lab4-badring.elf"
+#define LAB4_BUILD  MVM_LAB_BUILD_DIR "/lab4-virtio"
+#define LAB4_BLK    LAB4_BUILD "/guests/lab4-blk.elf"
+#define LAB4_BAD    LAB4_BUILD "/guests/lab4-badring.elf"
 /* Deadline of one run to a SYNC: a guest polling a used ring that never
  * moves costs this, not the grader's whole limit. */
 #define LAB4_RUN_MS 4000
 
 /* lab4-blk.c's ops. */
-enum { LAB4_STOP, LAB4_READ, LAB4_WRITE, LAB4_FLAGS, LAB4_USED_EVENT,
-       LAB4_AVAIL_EVENT };
+enum {
+	LAB4_STOP,
+	LAB4_READ,
+	LAB4_WRITE,
+	LAB4_FLAGS,
+	LAB4_USED_EVENT,
+	LAB4_AVAIL_EVENT
+};
 
 struct lab4 {
 	struct mvm_machine *m;
@@ -68,8 +74,7 @@ void lab4_blk_start(struct lab4 *t, int transport, uint64_t want);
 uint64_t lab4_step(struct lab4 *t, uint64_t op, uint64_t sector, uint64_t n);
 /* The guest's buffer, and the backing file, read or written. */
 void lab4_guest_rw(struct lab4 *t, int write, void *p, size_t len);
-void lab4_file_rw(struct lab4 *t, int write, uint64_t off, void *p,
-		  size_t len);
+void lab4_file_rw(struct lab4 *t, int write, uint64_t off, void *p, size_t len);
 /* The disk's queue 0, copied under the device's lock. */
 struct mvm_virtq lab4_queue(struct lab4 *t);
 /* The log so far (a copy, NUL-terminated). */
@@ -93,9 +98,9 @@ struct rig {
 	struct hostram *h;
 	struct mvm_virtio_dev dev;
 	struct mvm_log log;
-	char msg[512];	   /* the last message logged */
-	unsigned nirq;	   /* used-buffer interrupts */
-	unsigned causes;   /* MVM_VIRTIO_INT_* raised */
+	char msg[512];	    /* the last message logged */
+	unsigned nirq;	    /* used-buffer interrupts */
+	unsigned causes;    /* MVM_VIRTIO_INT_* raised */
 	uint16_t avail_idx; /* the driver's next avail->idx */
 };
 void rig_init(struct rig *r, uint64_t features);

@@ -93,8 +93,9 @@ void lab4_machine(struct lab4 *t, const char *image, int transport, int plain,
 	pthread_mutex_init(&t->lock, NULL);
 	r = mvm_machine_create(&cfg, &t->m);
 	lab4_log(t, log, sizeof(log));
-	GRADE_EXPECT(r == 0, "mvm_machine_create(%s, virtio-blk on %s): %s; "
-			     "log:\n%s",
+	GRADE_EXPECT(r == 0,
+		     "mvm_machine_create(%s, virtio-blk on %s): %s; "
+		     "log:\n%s",
 		     image, transport ? "pci" : "mmio", strerror(-r), log);
 	t->blk = mvm_machine_virtio(t->m)->blk;
 }
@@ -232,10 +233,12 @@ void lab4_file_rw(struct lab4 *t, int write, uint64_t off, void *p, size_t len)
 	ssize_t n;
 
 	GRADE_EXPECT(fd >= 0, "open %s", t->disk);
-	n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
+	n = write ? pwrite(fd, p, len, (off_t)off)
+		  : pread(fd, p, len, (off_t)off);
 	close(fd);
-	GRADE_EXPECT(n == (ssize_t)len, "%s %zu bytes at %llu of the backing "
-					"file",
+	GRADE_EXPECT(n == (ssize_t)len,
+		     "%s %zu bytes at %llu of the backing "
+		     "file",
 		     write ? "writing" : "reading", len,
 		     (unsigned long long)off);
 }

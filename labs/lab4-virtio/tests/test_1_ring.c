@@ -221,8 +221,10 @@ static void push_fills_used_ring_and_interrupts(void **state)
 		GRADE_EXPECT_EQ(rig_rd16(&r, RIG_USED + 2), i + 1,
 				"used->idx after the push");
 		memcpy(&u, r.h->ram + RIG_USED + 4 + 8 * i, sizeof(u));
-		GRADE_EXPECT_EQ(u.id, head, "used->ring[].id (the chain's head)");
-		GRADE_EXPECT_EQ(u.len, len - i, "used->ring[].len (bytes written)");
+		GRADE_EXPECT_EQ(u.id, head,
+				"used->ring[].id (the chain's head)");
+		GRADE_EXPECT_EQ(u.len, len - i,
+				"used->ring[].len (bytes written)");
 	}
 	GRADE_EXPECT_EQ(r.nirq, k + 1,
 			"used-buffer interrupts (nothing suppressed them)");
@@ -250,7 +252,8 @@ static void event_idx_interrupts_only_past_used_event(void **state)
 		static const uint16_t ahead[4] = {0, 1, 2, 5};
 		uint16_t ev = (uint16_t)(used + ahead[lab4_rand() % 4]);
 
-		rig_wr16(&r, RIG_AVAIL + 4 + 2 * RIG_QSIZE, ev); /* used_event */
+		rig_wr16(&r, RIG_AVAIL + 4 + 2 * RIG_QSIZE,
+			 ev); /* used_event */
 		rig_offer(&r, 0);
 		GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
 		GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, 8), 0, "push");
@@ -281,7 +284,8 @@ static void no_interrupt_flag_without_event_idx(void **state)
 	for (unsigned i = 0; i < n; i++) {
 		int off = (lab4_rand() & 1);
 
-		rig_wr16(&r, RIG_AVAIL, off ? MVM_VIRTQ_AVAIL_F_NO_INTERRUPT : 0);
+		rig_wr16(&r, RIG_AVAIL,
+			 off ? MVM_VIRTQ_AVAIL_F_NO_INTERRUPT : 0);
 		/* without EVENT_IDX used_event means nothing: make it a trap */
 		rig_wr16(&r, RIG_AVAIL + 4 + 2 * RIG_QSIZE, (uint16_t)(i + 7));
 		rig_offer(&r, 0);
@@ -315,7 +319,7 @@ static void push_after_reset_is_dropped(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(pop_gives_readable_then_writable_segments, 5,
+	GRADE_TEST(pop_gives_readable_then_writable_segments, 4,
 		   "task 1: walk_chain() in ring.c"),
 	GRADE_TEST(pop_follows_an_indirect_table, 4,
 		   "task 1: walk_chain() with enter_indirect()"),
@@ -329,7 +333,7 @@ static const struct grade_test tests[] = {
 		   "task 1: walk_chain()"),
 	GRADE_TEST(jumped_avail_index_needs_reset, 3,
 		   "task 1: avail_pending()"),
-	GRADE_TEST(push_fills_used_ring_and_interrupts, 5,
+	GRADE_TEST(push_fills_used_ring_and_interrupts, 4,
 		   "task 2: mvm_virtq_push() in ring.c"),
 	GRADE_TEST(event_idx_interrupts_only_past_used_event, 5,
 		   "task 2: mvm_virtq_push(), EVENT_IDX"),

@@ -35,11 +35,12 @@ static void check_read(struct lab4 *t, uint64_t s, unsigned n)
 	lab4_guest_rw(t, 0, g, n * SECTOR);
 	lab4_file_rw(t, 0, s * SECTOR, f, n * SECTOR);
 	for (unsigned i = 0; i < n * SECTOR; i++)
-		GRADE_EXPECT(g[i] == f[i],
-			     "read of %u sectors at sector %llu: byte %u of "
-			     "the guest's buffer is 0x%02x, the file has 0x%02x "
-			     "there",
-			     n, (unsigned long long)s, i, g[i], f[i]);
+		GRADE_EXPECT(
+			g[i] == f[i],
+			"read of %u sectors at sector %llu: byte %u of "
+			"the guest's buffer is 0x%02x, the file has 0x%02x "
+			"there",
+			n, (unsigned long long)s, i, g[i], f[i]);
 }
 
 /* A write of n random sectors at s: the file must then hold them. */
@@ -169,9 +170,11 @@ static void out_of_bounds_requests_are_refused(void **state)
 		{1, 2, "2 sectors starting at the last one"},
 		{0, 1, "1 sector at the capacity"},
 		{(uint64_t)DISK_SECTORS - (1ULL << 62), 1, "sector 2^62"},
-		{DISK_SECTORS + 1, 8, "8 sectors at 2^64 - 1 (the end wraps to 6)"},
+		{DISK_SECTORS + 1, 8,
+		 "8 sectors at 2^64 - 1 (the end wraps to 6)"},
 	};
-	static uint8_t before[DISK_SECTORS * SECTOR], after[DISK_SECTORS * SECTOR];
+	static uint8_t before[DISK_SECTORS * SECTOR],
+		after[DISK_SECTORS * SECTOR];
 	struct lab4 t;
 	struct stat sb;
 
@@ -190,13 +193,13 @@ static void out_of_bounds_requests_are_refused(void **state)
 				     "(1)",
 				     w ? "write" : "read", bad[i].what,
 				     DISK_SECTORS, (unsigned long long)st);
-			GRADE_EXPECT(stat(t.disk, &sb) == 0 &&
-					     sb.st_size == DISK_SECTORS * SECTOR,
-				     "after a %s of %s the file has %lld bytes, "
-				     "it had %d",
-				     w ? "write" : "read", bad[i].what,
-				     (long long)sb.st_size,
-				     DISK_SECTORS * SECTOR);
+			GRADE_EXPECT(
+				stat(t.disk, &sb) == 0 &&
+					sb.st_size == DISK_SECTORS * SECTOR,
+				"after a %s of %s the file has %lld bytes, "
+				"it had %d",
+				w ? "write" : "read", bad[i].what,
+				(long long)sb.st_size, DISK_SECTORS * SECTOR);
 		}
 	lab4_file_rw(&t, 0, 0, after, sizeof(after));
 	GRADE_EXPECT(memcmp(before, after, sizeof(after)) == 0,
@@ -206,10 +209,9 @@ static void out_of_bounds_requests_are_refused(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(guest_reads_match_the_file, 6,
+	GRADE_TEST(guest_reads_match_the_file, 5,
 		   "task 3: blk_serve() in blk.c, IN"),
-	GRADE_TEST(guest_writes_reach_the_file, 6,
-		   "task 3: blk_serve(), OUT"),
+	GRADE_TEST(guest_writes_reach_the_file, 5, "task 3: blk_serve(), OUT"),
 	GRADE_TEST(guest_reads_and_writes_over_pci, 4,
 		   "task 3: blk_serve(), over virtio-pci"),
 	GRADE_TEST(read_only_disk_refuses_writes_with_ioerr, 5,
