@@ -195,8 +195,9 @@ void lab4_blk_start(struct lab4 *t, int transport, uint64_t want)
 	lab4_log(t, log, sizeof(log));
 	GRADE_EXPECT(uc.args[1] == 0,
 		     "the guest driver could not set the disk up over "
-		     "virtio-%s (vdev_init() failed: the device was not found, "
-		     "or FEATURES_OK did not stick); Status written: %u "
+		     "virtio-%s: vdev_init() failed. Either the device was not "
+		     "found (MagicValue, Version or DeviceID read wrong: task "
+		     "4), or negotiation failed (task 5). Status written: %u "
 		     "values, the last 0x%x; log:\n%s",
 		     transport ? "pci" : "mmio", t->nstatus,
 		     t->nstatus ? t->status_w[t->nstatus - 1] : 0, log);
