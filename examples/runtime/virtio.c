@@ -4,6 +4,7 @@
  * Read it next to libminivmm/src/virtio/: every step here has its
  * counterpart there. The guest's memory is identity-mapped, so a
  * pointer is also the guest-physical address the device is given.
+ * Lab 4 (task 5) cuts negotiate(), the driver's half of 3.1.1.
  */
 #include "virtio.h"
 

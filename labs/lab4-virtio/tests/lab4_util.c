@@ -195,12 +195,17 @@ void lab4_blk_start(struct lab4 *t, int transport, uint64_t want)
 	lab4_log(t, log, sizeof(log));
 	GRADE_EXPECT(uc.args[1] == 0,
 		     "the guest driver could not set the disk up over "
-		     "virtio-%s: vdev_init() failed. Either the device was not "
-		     "found (MagicValue, Version or DeviceID read wrong: task "
-		     "4), or negotiation failed (task 5). Status written: %u "
-		     "values, the last 0x%x; log:\n%s",
-		     transport ? "pci" : "mmio", t->nstatus,
-		     t->nstatus ? t->status_w[t->nstatus - 1] : 0, log);
+		     "virtio-%s: vdev_init%s() failed. %s Status written "
+		     "(virtio-mmio): %u values, the last 0x%x; log:\n%s",
+		     transport ? "pci" : "mmio", transport ? "_pci" : "",
+		     transport ? "Its negotiate() in examples/runtime/"
+				 "virtio_pci.c (task 5) failed, or the device "
+				 "was not found on the PCI bus."
+			       : "Either the device was not found (MagicValue, "
+				 "Version or DeviceID read wrong: task 4), or "
+				 "negotiation failed (task 5).",
+		     t->nstatus, t->nstatus ? t->status_w[t->nstatus - 1] : 0,
+		     log);
 	t->features = uc.args[2];
 	t->buf = uc.args[3];
 }
@@ -286,7 +291,7 @@ void rig_init(struct rig *r, uint64_t features)
 {
 	struct mvm_virtio_dev *d = &r->dev;
 	struct mvm_dev_ctx ctx = {0};
-	const uint8_t s = MVM_VIRTIO_S_ACKNOWLEDGE | MVM_VIRTIO_S_DRIVER;
+	const uint8_t ad = 0x03; /* ACKNOWLEDGE | DRIVER */
 
 	memset(r, 0, sizeof(*r));
 	r->h = hostram_new(RIG_RAM, 0);
@@ -300,17 +305,16 @@ void rig_init(struct rig *r, uint64_t features)
 	d->irq_ctx = r;
 	/* the driver's side of 3.1.1, done by the test */
 	mvm_virtio_set_status(d, 0);
-	mvm_virtio_set_status(d, s);
+	mvm_virtio_set_status(d, ad);
 	mvm_virtio_set_features(d, 0, (uint32_t)features);
 	mvm_virtio_set_features(d, 1, (uint32_t)(features >> 32));
-	mvm_virtio_set_status(d, s | MVM_VIRTIO_S_FEATURES_OK);
+	mvm_virtio_set_status(d, ad | MVM_VIRTIO_S_FEATURES_OK);
 	mvm_virtio_queue_set(d, 0, MVM_VIRTQ_SIZE, RIG_QSIZE);
 	mvm_virtio_queue_set(d, 0, MVM_VIRTQ_DESC, RIG_DESC);
 	mvm_virtio_queue_set(d, 0, MVM_VIRTQ_AVAIL, RIG_AVAIL);
 	mvm_virtio_queue_set(d, 0, MVM_VIRTQ_USED, RIG_USED);
 	mvm_virtio_queue_set(d, 0, MVM_VIRTQ_READY, 1);
-	mvm_virtio_set_status(d, s | MVM_VIRTIO_S_FEATURES_OK |
-					 MVM_VIRTIO_S_DRIVER_OK);
+	mvm_virtio_set_status(d, 0x0f); /* | FEATURES_OK | DRIVER_OK */
 	GRADE_EXPECT_EQ(mvm_virtio_get_status(d), 0x0f,
 			"device status after the test's setup");
 }

@@ -117,6 +117,8 @@ static int add_seg(struct mvm_virtio_dev *dev, struct mvm_virtq_chain *c,
 		   unsigned i, const struct mvm_vring_desc *d, unsigned size)
 {
 	int wr = !!(d->flags & MVM_VIRTQ_DESC_F_WRITE);
+	uint64_t gpa = d->addr;
+	uint32_t len = d->len;
 
 	if (c->n >= size)
 		return mvm_virtio_fail(dev,
@@ -124,23 +126,23 @@ static int add_seg(struct mvm_virtio_dev *dev, struct mvm_virtq_chain *c,
 				       "the queue (%u descriptors; "
 				       "2.7.5.3.1)",
 				       c->head, size);
-	if (!mvm_memmap_hva(dev->ctx.mem, d->addr, d->len))
+	if (!mvm_memmap_hva(dev->ctx.mem, gpa, len))
 		return mvm_virtio_fail(dev,
 				       "descriptor %u: buffer %#llx+%u "
 				       "outside guest RAM",
-				       i, (unsigned long long)d->addr, d->len);
+				       i, (unsigned long long)gpa, len);
 	if (!wr && c->n > c->n_out)
 		return mvm_virtio_fail(dev,
 				       "descriptor %u: device-readable "
 				       "after device-writable (2.7.4.2)",
 				       i);
-	c->seg[c->n] = (struct mvm_virtq_seg){d->addr, d->len, wr};
+	c->seg[c->n] = (struct mvm_virtq_seg){gpa, len, wr};
 	c->n++;
 	if (wr)
-		c->in_len += d->len;
+		c->in_len += len;
 	else {
 		c->n_out++;
-		c->out_len += d->len;
+		c->out_len += len;
 	}
 	return 0;
 }
