@@ -207,34 +207,21 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* An image must be a regular file with something in it: open() on a
- * FIFO would wait for a writer, and /proc files read as size 0. */
-static int image_ok(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return 0; /* the loader names a missing file */
-	if (S_ISREG(st.st_mode) && st.st_size > 0)
-		return 0;
-	fprintf(stderr, "mvmdbg: cannot start %s: %s\n", path,
-		S_ISDIR(st.st_mode)    ? "a directory, not an image"
-		: !S_ISREG(st.st_mode) ? "not a regular file (a FIFO or "
-					 "device would block the loader)"
-				       : "empty (0 bytes; /proc and /sys "
-					 "files cannot be images)");
-	return -EINVAL;
-}
-
 static int start(struct dbg_session *s, const struct opts *o)
 {
-	if (o->image && image_ok(o->image))
-		return -EINVAL;
 	int rc = o->replay ? dbg_session_open_replay(s, o->replay)
 			   : dbg_session_open(s, o->image, o->mode);
 	if (rc) {
-		fprintf(stderr, "mvmdbg: cannot start %s: %s%s%s\n",
-			o->replay ? o->replay : o->image, strerror(-rc),
-			s->status[0] ? "\n  " : "", s->status);
+		const char *what = o->replay ? o->replay : o->image;
+		const char *why = s->status[0] ? s->status : strerror(-rc);
+		size_t n = strlen(what);
+
+		/* One line: the loader's reason without its "error: PATH: " */
+		if (!strncmp(why, "error: ", 7))
+			why += 7;
+		if (!strncmp(why, what, n) && !strncmp(why + n, ": ", 2))
+			why += n + 2;
+		fprintf(stderr, "mvmdbg: cannot start %s: %s\n", what, why);
 		if (rc == -ENOENT && !o->replay && access("/dev/kvm", F_OK))
 			fprintf(stderr, "  /dev/kvm is missing: run `build/mvm "
 					"doctor`, or use --replay\n");
