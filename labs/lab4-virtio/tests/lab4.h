@@ -110,6 +110,10 @@ void rig_desc(struct rig *r, uint64_t table, unsigned i, uint64_t addr,
 void rig_offer(struct rig *r, uint16_t head);
 uint16_t rig_rd16(struct rig *r, uint64_t gpa);
 void rig_wr16(struct rig *r, uint64_t gpa, uint16_t v);
+/* Pop from queue 0; fail the test, with what the device logged, unless
+ * mvm_virtq_pop() returns want. */
+void rig_pop(struct rig *r, struct mvm_virtq_chain *c, int want,
+	     const char *what);
 /* The driver broke the ring: fail the test unless the pop said -EIO,
  * the device set NEEDS_RESET, raised a config interrupt, logged a
  * message containing `why`, and keeps refusing quietly. */

@@ -353,6 +353,18 @@ void rig_wr16(struct rig *r, uint64_t gpa, uint16_t v)
 	memcpy(r->h->ram + gpa, &v, 2);
 }
 
+void rig_pop(struct rig *r, struct mvm_virtq_chain *c, int want,
+	     const char *what)
+{
+	int got = mvm_virtq_pop(&r->dev, 0, c);
+
+	GRADE_EXPECT(got == want,
+		     "%s: mvm_virtq_pop() returned %d, expected %d (1: a "
+		     "chain, 0: none, -EIO: refused)%s%s",
+		     what, got, want, r->msg[0] ? "; the device logged: " : "",
+		     r->msg);
+}
+
 void rig_expect_refused(struct rig *r, int pop_rc, const char *why,
 			const char *what)
 {

@@ -30,11 +30,9 @@ static void pop_gives_readable_then_writable_segments(void **state)
 	rig_desc(&r, RIG_DESC, h, RIG_BUF, l0, NX, (uint16_t)a);
 	rig_desc(&r, RIG_DESC, a, RIG_BUF + 0x1000, l1, NX | WR, (uint16_t)b);
 	rig_desc(&r, RIG_DESC, b, RIG_BUF + 0x2000, l2, WR, 0);
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 0,
-			"pop of an empty queue (nothing available)");
+	rig_pop(&r, &c, 0, "pop of an empty queue (nothing available)");
 	rig_offer(&r, (uint16_t)h);
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1,
-			"pop with one chain available");
+	rig_pop(&r, &c, 1, "pop with one chain available");
 	GRADE_EXPECT_EQ(c.head, h, "c.head");
 	GRADE_EXPECT_EQ(c.n, 3, "c.n (buffers in the chain)");
 	GRADE_EXPECT_EQ(c.n_out, 1, "c.n_out (device-readable buffers)");
@@ -45,8 +43,7 @@ static void pop_gives_readable_then_writable_segments(void **state)
 	GRADE_EXPECT(c.seg[1].writable && !c.seg[0].writable,
 		     "c.seg[].writable: readable header, writable data");
 	GRADE_EXPECT_EQ(c.seg[2].addr, RIG_BUF + 0x2000, "c.seg[2].addr");
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 0,
-			"second pop (the one chain was taken)");
+	rig_pop(&r, &c, 0, "second pop (the one chain was taken)");
 	rig_free(&r);
 }
 
@@ -70,8 +67,7 @@ static void pop_follows_an_indirect_table(void **state)
 	memcpy(r.h->ram + RIG_BUF, "abcd", 4);
 	memcpy(r.h->ram + RIG_BUF + 0x1000 * (n - 1), "efgh", 4);
 	rig_offer(&r, 0);
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1,
-			"pop of a chain through an indirect table");
+	rig_pop(&r, &c, 1, "pop of a chain through an indirect table");
 	GRADE_EXPECT_EQ(c.n, n, "c.n: the buffers of the indirect table");
 	GRADE_EXPECT_EQ(c.n_out, 2, "c.n_out");
 	GRADE_EXPECT_EQ(mvm_virtq_read(&r.dev, &c, 2, out, 6), 6,
@@ -96,11 +92,10 @@ static void empty_queue_asks_for_the_next_kick(void **state)
 	for (unsigned i = 0; i < n; i++)
 		rig_offer(&r, 0);
 	for (unsigned i = 0; i < n; i++) {
-		GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
+		rig_pop(&r, &c, 1, "pop");
 		GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, 0), 0, "push");
 	}
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 0,
-			"pop of the emptied queue");
+	rig_pop(&r, &c, 0, "pop of the emptied queue");
 	GRADE_EXPECT_EQ(rig_rd16(&r, RIG_USED + 4 + 8 * RIG_QSIZE), n,
 			"avail_event (after used->ring[]) once the queue is "
 			"empty: the index of the next buffer");
@@ -215,7 +210,7 @@ static void push_fills_used_ring_and_interrupts(void **state)
 	for (unsigned i = 0; i <= k; i++)
 		rig_offer(&r, (uint16_t)head);
 	for (unsigned i = 0; i <= k; i++) {
-		GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
+		rig_pop(&r, &c, 1, "pop");
 		GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, len - i), 0,
 				"mvm_virtq_push()");
 		GRADE_EXPECT_EQ(rig_rd16(&r, RIG_USED + 2), i + 1,
@@ -255,7 +250,7 @@ static void event_idx_interrupts_only_past_used_event(void **state)
 		rig_wr16(&r, RIG_AVAIL + 4 + 2 * RIG_QSIZE,
 			 ev); /* used_event */
 		rig_offer(&r, 0);
-		GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
+		rig_pop(&r, &c, 1, "pop");
 		GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, 8), 0, "push");
 		/* one push: old = used, new = used + 1 */
 		want += ev == used;
@@ -289,7 +284,7 @@ static void no_interrupt_flag_without_event_idx(void **state)
 		/* without EVENT_IDX used_event means nothing: make it a trap */
 		rig_wr16(&r, RIG_AVAIL + 4 + 2 * RIG_QSIZE, (uint16_t)(i + 7));
 		rig_offer(&r, 0);
-		GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
+		rig_pop(&r, &c, 1, "pop");
 		GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, 0), 0, "push");
 		want += !off;
 		GRADE_EXPECT(r.nirq == want,
@@ -309,7 +304,7 @@ static void push_after_reset_is_dropped(void **state)
 	rig_init(&r, MVM_VIRTIO_F_COMMON);
 	rig_desc(&r, RIG_DESC, 0, RIG_BUF, 8, WR, 0);
 	rig_offer(&r, 0);
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
+	rig_pop(&r, &c, 1, "pop");
 	mvm_virtio_set_status(&r.dev, 0);
 	GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, 8), -ESTALE,
 			"push of a chain popped before a reset");

@@ -143,7 +143,7 @@ static void mmio_writes_reach_the_device(void **state)
 	wr(t, MVM_VMMIO_QUEUE_NOTIFY, 0);
 	GRADE_EXPECT_EQ(r.dev.vq[0].kicks, 1,
 			"kicks the device counted after QueueNotify = 0");
-	GRADE_EXPECT_EQ(mvm_virtq_pop(&r.dev, 0, &c), 1, "pop");
+	rig_pop(&r, &c, 1, "pop");
 	GRADE_EXPECT_EQ(mvm_virtq_push(&r.dev, &c, 8), 0, "push");
 	GRADE_EXPECT_EQ(rd(t, MVM_VMMIO_INT_STATUS), MVM_VIRTIO_INT_VRING,
 			"InterruptStatus after a used buffer");
