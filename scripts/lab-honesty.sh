@@ -193,7 +193,7 @@ check_regions() {
 		return
 	fi
 	grep -rlE --include='*.[chS]' 'LAB\([0-9]+, *[A-Za-z0-9_-]+\) BEGIN' \
-		libminivmm labs | sort >"$tmp/region-files"
+		libminivmm labs examples | sort >"$tmp/region-files"
 	echo "honesty: each region cut alone (lab, region, file: score of its lab)"
 	while IFS= read -r f; do
 		sed -n 's/.*LAB(\([0-9]*\), *\([A-Za-z0-9_-]*\)) BEGIN.*/\1 \2/p' "$f" |
@@ -243,7 +243,7 @@ check_hangs() {
 	r="$tmp/hang-tree"
 	copy_reference "$r"
 	grep -rlE --include='*.[chS]' 'LAB\([0-9]+, *[A-Za-z0-9_-]+\) BEGIN' \
-		libminivmm labs | while IFS= read -r f; do
+		libminivmm labs examples | while IFS= read -r f; do
 		# the loop goes first in the region's code: right after BEGIN
 		# inside a function, after each function body's "{" when the
 		# region holds whole functions
