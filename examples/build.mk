@@ -147,6 +147,10 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-blk.elf,\
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-irq.elf,\
 	examples/virtio-pci-irq.c examples/runtime/virtio.c \
 	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-msix.elf,\
+	examples/virtio-pci-msix.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/virtio_msix.c \
+	examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/disk-bench.elf,examples/disk-bench.c \
 	examples/runtime/edisk.c examples/runtime/virtio.c \
 	examples/runtime/virtio_pci.c examples/runtime/pci.c))
