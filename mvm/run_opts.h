@@ -42,6 +42,9 @@ struct run_opts {
 	int virtio;		/* --disk or --virtio given */
 	int virtio_transport;	/* --virtio mmio|pci (MVM_VIRTIO_TRANSPORT_*) */
 	int virtio_plain;	/* --virtio-plain: every kick exits */
+	int console_virtio;	/* --console virtio: stdin to virtio-console */
+	int balloon;		/* --balloon PAGES given: virtio-balloon */
+	unsigned balloon_pages; /* its first target (num_pages) */
 	const char *kernel;	/* --kernel: boot Linux (run_linux.c) */
 	const char *initrd;	/* --initrd: its initramfs */
 	const char *append;	/* --append: its command line */

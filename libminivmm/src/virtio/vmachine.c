@@ -34,12 +34,16 @@ static void vpause(void *ctx)
 	}
 	if (v->blk)
 		mvm_vgate_pause(mvm_virtio_blk_gate(v->blk));
+	if (v->console)
+		mvm_vgate_pause(mvm_virtio_console_gate(v->console));
 }
 
 static void vresume(void *ctx)
 {
 	struct mvm_machine_virtio *v = ctx;
 
+	if (v->console)
+		mvm_vgate_resume(mvm_virtio_console_gate(v->console));
 	if (v->blk)
 		mvm_vgate_resume(mvm_virtio_blk_gate(v->blk));
 	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++) {
