@@ -158,6 +158,10 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-demo.elf,examples/virtio-demo.c \
 	examples/runtime/virtio.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-echo.elf,examples/virtio-echo.c \
 	examples/runtime/virtio.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-balloon.elf,\
+	examples/virtio-balloon.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/virtio_balloon.c \
+	examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-irq.elf,examples/virtio-irq.c \
 	examples/runtime/virtio.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/sensitive.elf,examples/sensitive.c))

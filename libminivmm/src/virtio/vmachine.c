@@ -202,6 +202,24 @@ static void dev_stats(struct mvm_virtio_dev *d, char *buf, size_t size,
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The balloon's pages: what the host asked for, what the guest holds,
+ * and how many went each way. */
+static void balloon_stats(struct mvm_virtio_balloon *b, char *buf, size_t size,
+			  size_t *used)
+{
+	struct mvm_virtio_balloon_info i;
+	int n;
+
+	mvm_virtio_balloon_info(b, &i);
+	n = snprintf(buf + (*used < size ? *used : size),
+		     *used < size ? size - *used : 0,
+		     "virtio-balloon: target %u pages, actual %u, %llu "
+		     "inflated, %llu deflated\n",
+		     i.target, i.actual, (unsigned long long)i.inflated,
+		     (unsigned long long)i.deflated);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
 /* One line per virtio-pci function that has MSI-X. */
 static void msix_stats(const struct mvm_machine_virtio *v, char *buf,
 		       size_t size, size_t *used)
@@ -242,6 +260,8 @@ int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size)
 		dev_stats(mvm_virtio_console_dev(v->console), buf, size, &used);
 	if (v && v->balloon)
 		dev_stats(mvm_virtio_balloon_dev(v->balloon), buf, size, &used);
+	if (v && v->balloon)
+		balloon_stats(v->balloon, buf, size, &used);
 	if (v)
 		msix_stats(v, buf, size, &used);
 	return (int)used;
