@@ -284,13 +284,14 @@ static uint32_t read32(struct vpci_msix *x, uint64_t off)
 static void write32(struct mvm_virtio_pci *t, uint64_t off, uint32_t v)
 {
 	struct vpci_msix *x = &t->msix;
-	uint32_t *w = off < MVM_VPCI_MSIX_PBA ? entry_word(x, off) : NULL;
+	uint64_t o = off - MVM_VPCI_MSIX_TABLE;
+	uint32_t *w = off < MVM_VPCI_MSIX_PBA ? entry_word(x, o) : NULL;
 
 	if (!w) /* the PBA, or past the table: read-only (6.8.2.10) */
 		return;
-	if (w == &x->table[off / MVM_PCI_MSIX_ENTRY].addr_lo)
+	if (o % MVM_PCI_MSIX_ENTRY == 0)
 		v &= ~3u; /* DWORD-aligned address (6.8.2.5) */
-	else if (w == &x->table[off / MVM_PCI_MSIX_ENTRY].ctrl)
+	else if (o % MVM_PCI_MSIX_ENTRY == MVM_PCI_MSIX_ENTRY_CTRL)
 		v &= MVM_PCI_MSIX_ENTRY_MASKED; /* the rest is reserved */
 	*w = v;
 	flush(t); /* an unmask sends what waited */
