@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "hostram.h"
+#include "pcibus.h"
 #include "minivmm/minivmm.h"
 
 #define RAM (1u << 20)
@@ -33,32 +34,22 @@ struct env {
 
 static uint32_t cfg_rd(struct env *e, unsigned reg, uint32_t len)
 {
-	uint32_t a = MVM_PCI_ADDR_ENABLE | e->slot << 11 | (reg & 0xfc), v = 0;
-
-	mvm_pci_config_ops.write(e->pci, NULL, 0, &a, 4);
-	mvm_pci_config_ops.read(e->pci, NULL, 4 + (reg & 3), &v, len);
-	return v;
+	return pcibus_cfg_read(e->pci, e->slot, reg, len);
 }
 
 static void cfg_wr(struct env *e, unsigned reg, uint32_t v, uint32_t len)
 {
-	uint32_t a = MVM_PCI_ADDR_ENABLE | e->slot << 11 | (reg & 0xfc);
-
-	mvm_pci_config_ops.write(e->pci, NULL, 0, &a, 4);
-	mvm_pci_config_ops.write(e->pci, NULL, 4 + (reg & 3), &v, len);
+	pcibus_cfg_write(e->pci, e->slot, reg, v, len);
 }
 
 static uint64_t mrd(struct env *e, uint64_t gpa, uint32_t len)
 {
-	uint64_t v = 0;
-
-	mvm_pci_mmio_ops.read(e->pci, NULL, gpa - MVM_PCI_MMIO_BASE, &v, len);
-	return v;
+	return pcibus_mmio_read(e->pci, gpa, len, NULL);
 }
 
 static void mwr(struct env *e, uint64_t gpa, uint64_t v, uint32_t len)
 {
-	mvm_pci_mmio_ops.write(e->pci, NULL, gpa - MVM_PCI_MMIO_BASE, &v, len);
+	pcibus_mmio_write(e->pci, gpa, v, len, NULL);
 }
 
 static struct mvm_virtio_pci_msix info(struct env *e)
