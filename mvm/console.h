@@ -56,19 +56,19 @@ enum console_stop_reason {
 #define CONSOLE_QUEUE 4096 /* input bytes waiting for room in the FIFO */
 
 struct console {
-	struct mvm_machine *m; /* the machine (NULL before start) */
-	int raw_out;	       /* --raw: guest output untouched */
-	int to_virtio;	       /* --console virtio: input to virtio-console */
-	int tty;	       /* stdin is our terminal: raw mode */
-	int started;	       /* the input thread runs */
-	int wake[2];	       /* self-pipe: signals and console_stop() */
-	pthread_t thread;      /* the input thread */
-	atomic_int quit;       /* enum console_stop_reason */
-	atomic_int snapshot;   /* Ctrl-A s or SIGUSR1, not yet taken */
-	int signo;	       /* the signal behind CONSOLE_BY_SIGNAL */
-	int eof;	       /* stdin ended: nothing more to forward */
-	int told_full;	       /* said once that input waits */
-	struct console_keys keys;	/* escape-key parser state */
+	struct mvm_machine *m;	  /* the machine (NULL before start) */
+	int raw_out;		  /* --raw: guest output untouched */
+	int to_virtio;		  /* --console virtio: to virtio-console */
+	int tty;		  /* stdin is our terminal: raw mode */
+	int started;		  /* the input thread runs */
+	int wake[2];		  /* self-pipe: signals and console_stop() */
+	pthread_t thread;	  /* the input thread */
+	atomic_int quit;	  /* enum console_stop_reason */
+	atomic_int snapshot;	  /* Ctrl-A s or SIGUSR1, not yet taken */
+	int signo;		  /* the signal behind CONSOLE_BY_SIGNAL */
+	int eof;		  /* stdin ended: nothing more to forward */
+	int told_full;		  /* said once that input waits */
+	struct console_keys keys; /* escape-key parser state */
 	unsigned char q[CONSOLE_QUEUE]; /* bytes the guest has not taken */
 	size_t qlen;			/* how many */
 	int cr_pending;			/* output: a CR, waiting for LF */
