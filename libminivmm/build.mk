@@ -170,7 +170,8 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/virtio/pci.c \
 	libminivmm/src/virtio/pci_caps.c \
-	libminivmm/src/virtio/pci_kick.c
+	libminivmm/src/virtio/pci_kick.c \
+	libminivmm/src/virtio/pci_msix.c
 # Full virtualization in software: a real-mode interpreter in place of
 # KVM_RUN (emu.h; `mvm run --emulate`).
 LIB_SRCS += \

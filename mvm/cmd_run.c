@@ -73,6 +73,8 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 	int rc;
 
 	mvm_virtio_opts_config(&o->vio, &cfg); /* --disk, --virtio */
+	if (o->balloon)
+		cfg.virtio |= MVM_VIRTIO_DEV_BALLOON;
 	runirq_config(&cfg);
 	/* One line: the library's reason (a disk that is missing, say), or
 	 * KVM's errno and where to look. */
@@ -94,6 +96,9 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 	rc = runirq_attach(CMD, *m);
 	if (rc < 0)
 		return rc;
+	if (o->balloon) /* the guest's driver reads it at start */
+		mvm_virtio_balloon_set_target(mvm_machine_virtio(*m)->balloon,
+					      o->balloon_pages);
 	/* One line per error: the loader's reason, not it and then ours. */
 	char why[256];
 	cli_hold_errors(why, sizeof(why));
@@ -278,6 +283,7 @@ int cmd_run(int argc, char **argv)
 	limit_is_default = !o.timeout_set;
 	status = MVM_EXIT_FAIL;
 	console_init(&con, o.raw);
+	con.to_virtio = o.console_virtio;
 	if (machine_build(&m, &o, &logctx, &con) == 0 &&
 	    (!o.emulate || emulate_begin(m, &o, &emu) == 0)) {
 		rc = console_start(&con, m);

@@ -3,7 +3,9 @@
  *
  * The guest's COM1 UART is its console. What the user types goes to the
  * UART's receive FIFO (mvm_uart_input(), devices.h), where a guest that
- * polls LSR.DR (or, later, takes the interrupt) reads it from RBR. An
+ * polls LSR.DR (or, later, takes the interrupt) reads it from RBR; with
+ * --console virtio it goes to virtio-console's receive queue instead
+ * (mvm_virtio_console_input(), virtio_devs.h), the escape keys alike. An
  * input thread does this, so typing works while the vCPU runs in the
  * main thread; the UART guards its own state (machine.h, rule 2).
  *
@@ -289,14 +291,24 @@ static void read_input(struct console *c)
 		run_action(c, console_key(&c->keys, buf[i]), buf[i]);
 }
 
-/* Offer the queue to the UART; it takes what fits in its FIFO. */
+/* Offer the queue to the UART, or with --console virtio to
+ * virtio-console's receiveq; each takes what fits (the UART's FIFO, the
+ * buffers the guest offered plus a small backlog). */
 static void feed_guest(struct console *c)
 {
 	const struct mvm_std_devices *d = mvm_machine_devices(c->m);
+	const struct mvm_machine_virtio *v = mvm_machine_virtio(c->m);
 	size_t n;
 
 	if (!c->qlen)
 		return;
+	if (c->to_virtio && v && v->console) {
+		n = mvm_virtio_console_input(v->console, (const char *)c->q,
+					     c->qlen);
+		memmove(c->q, c->q + n, c->qlen - n);
+		c->qlen -= n;
+		return;
+	}
 	if (!d->uart) {
 		fprintf(stderr, "%s: this machine has no UART: input dropped\n",
 			CMD);

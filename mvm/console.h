@@ -58,6 +58,7 @@ enum console_stop_reason {
 struct console {
 	struct mvm_machine *m;	  /* the machine (NULL before start) */
 	int raw_out;		  /* --raw: guest output untouched */
+	int to_virtio;		  /* --console virtio: to virtio-console */
 	int tty;		  /* stdin is our terminal: raw mode */
 	int started;		  /* the input thread runs */
 	int wake[2];		  /* self-pipe: signals and console_stop() */

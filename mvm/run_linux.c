@@ -197,6 +197,9 @@ static void report_timeline(const struct boot *b, struct mvm_machine *m)
 			fprintf(stderr, "%-22s %10llu\n", devices[i].name,
 				(unsigned long long)b->by_device[i]);
 	report_stats(mvm_machine_vcpu(m, 0));
+	char vio[1024];
+	if (mvm_machine_virtio_stats(m, vio, sizeof(vio)) > 0)
+		fputs(vio, stderr); /* per virtio queue, MSI-X */
 }
 
 /*

@@ -58,6 +58,10 @@ static void usage(FILE *f)
 		"      --virtio mmio|pci  their transport (default mmio)\n"
 		"      --virtio-plain  every queue kick exits (no "
 		"ioeventfd/irqfd)\n"
+		"      --console uart|virtio  where stdin goes: COM1 "
+		"(default) or virtio-console\n"
+		"      --balloon PAGES  a virtio-balloon asking the guest "
+		"for PAGES 4 KiB pages\n"
 		"  -E, --emulate       interpret the guest in software "
 		"(real mode; emu.h)\n"
 		"                      instead of KVM_RUN, and print "
@@ -120,7 +124,41 @@ static int parse_gdb(struct run_opts *o, const char *arg)
 }
 
 /* Long-only options of the virtio devices. */
-enum { OPT_DISK = 0x200, OPT_VIRTIO, OPT_VIRTIO_PLAIN };
+enum {
+	OPT_DISK = 0x200,
+	OPT_VIRTIO,
+	OPT_VIRTIO_PLAIN,
+	OPT_CONSOLE,
+	OPT_BALLOON
+};
+
+/* --console uart|virtio, --balloon PAGES. */
+static int parse_virtio_dev(struct run_opts *o, int c, const char *arg)
+{
+	char *end;
+	unsigned long v;
+
+	if (c == OPT_CONSOLE) {
+		if (strcmp(arg, "uart") && strcmp(arg, "virtio")) {
+			cli_error(CMD, "bad --console '%s': use uart or virtio",
+				  arg);
+			return -EINVAL;
+		}
+		o->console_virtio = strcmp(arg, "virtio") == 0;
+		o->vio.on |= o->console_virtio; /* the device must exist */
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || v > 0xffffffffUL) {
+		cli_error(CMD, "bad --balloon '%s': a number of 4 KiB pages",
+			  arg);
+		return -EINVAL;
+	}
+	o->balloon = 1;
+	o->balloon_pages = (unsigned)v;
+	return 0;
+}
 
 /* --disk FILE[,ro], --virtio mmio|pci, --virtio-plain (virtio_opts.h:
  * the same words as mvmdbg's). */
@@ -130,8 +168,11 @@ static int parse_virtio(struct run_opts *o, int c, const char *arg)
 	const char *name = c == OPT_DISK     ? "disk"
 			   : c == OPT_VIRTIO ? "virtio"
 					     : "virtio-plain";
-	int rc = mvm_virtio_opts_parse(&o->vio, name, arg, err, sizeof(err));
+	int rc;
 
+	if (c == OPT_CONSOLE || c == OPT_BALLOON)
+		return parse_virtio_dev(o, c, arg);
+	rc = mvm_virtio_opts_parse(&o->vio, name, arg, err, sizeof(err));
 	if (rc < 0)
 		cli_error(CMD, "%s", err);
 	return rc;
@@ -248,6 +289,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 		{"disk", required_argument, NULL, OPT_DISK},
 		{"virtio", required_argument, NULL, OPT_VIRTIO},
 		{"virtio-plain", no_argument, NULL, OPT_VIRTIO_PLAIN},
+		{"console", required_argument, NULL, OPT_CONSOLE},
+		{"balloon", required_argument, NULL, OPT_BALLOON},
 		SNAPCLI_LONGOPTS,
 		RUNIRQ_LONGOPTS,
 		WALKCLI_LONGOPTS,
@@ -278,7 +321,8 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			if (parse_value(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else if (c == OPT_DISK || c == OPT_VIRTIO ||
-			   c == OPT_VIRTIO_PLAIN) {
+			   c == OPT_VIRTIO_PLAIN || c == OPT_CONSOLE ||
+			   c == OPT_BALLOON) {
 			if (parse_virtio(o, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else if (c == RUN_OPT_KERNEL || c == RUN_OPT_INITRD ||

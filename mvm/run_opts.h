@@ -37,6 +37,9 @@ struct run_opts {
 	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
 	int gdb_port;		/* --gdb: 0 = any free port */
 	char gdb_buf[64];	/* --gdb's host part */
+	int console_virtio;	/* --console virtio: stdin to virtio-console */
+	int balloon;		/* --balloon PAGES given: virtio-balloon */
+	unsigned balloon_pages; /* its first target (num_pages) */
 	const char *kernel;	/* --kernel: boot Linux (run_linux.c) */
 	const char *initrd;	/* --initrd: its initramfs */
 	const char *append;	/* --append: its command line */

@@ -202,6 +202,13 @@ void vcon_write(struct vdev *d, const char *s, uint32_t len)
 	vq_submit(d, MVM_VIRTIO_CONSOLE_TX, &b, 1);
 }
 
+long vcon_read(struct vdev *d, void *buf, uint32_t len)
+{
+	struct vbuf b = {buf, len, 1};
+
+	return vq_submit(d, MVM_VIRTIO_CONSOLE_RX, &b, 1);
+}
+
 long vrng_read(struct vdev *d, void *buf, uint32_t len)
 {
 	struct vbuf b = {buf, len, 1};
