@@ -94,8 +94,8 @@ static void pit_pulses_irq0_at_the_programmed_rate(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(pit_reload_gives_the_period, 8, "task 4: arm() in pit.c"),
-	GRADE_TEST_SERIAL(pit_pulses_irq0_at_the_programmed_rate, 6,
+	GRADE_TEST(pit_reload_gives_the_period, 7, "task 4: arm() in pit.c"),
+	GRADE_TEST_SERIAL(pit_pulses_irq0_at_the_programmed_rate, 5,
 			  "task 4: arm() in pit.c"),
 };
 

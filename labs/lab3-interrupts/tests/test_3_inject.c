@@ -196,13 +196,13 @@ static void interrupt_raised_under_cli_arrives_right_after_sti(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST_SERIAL(ticks_arrive_at_the_programmed_rate, 14,
+	GRADE_TEST_SERIAL(ticks_arrive_at_the_programmed_rate, 10,
 			  "tasks 5-6: changed() and inject() in pic_inject.c"),
-	GRADE_TEST(idle_guest_sleeps_and_is_woken, 6,
+	GRADE_TEST(idle_guest_sleeps_and_is_woken, 4,
 		   "task 5: changed() in pic_inject.c"),
-	GRADE_TEST_SERIAL(same_guest_same_ticks_on_both_paths, 8,
+	GRADE_TEST_SERIAL(same_guest_same_ticks_on_both_paths, 6,
 			  "tasks 1-6 against KVM's in-kernel irqchip"),
-	GRADE_TEST(interrupt_raised_under_cli_arrives_right_after_sti, 12,
+	GRADE_TEST(interrupt_raised_under_cli_arrives_right_after_sti, 10,
 		   "task 6: want_window() in pic_inject.c"),
 };
 
