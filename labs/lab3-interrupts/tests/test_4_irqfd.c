@@ -140,11 +140,14 @@ static void irqfd_ticks_reach_the_guest_without_exits(void **state)
 		   "%d), %llu timer pulses, %llu exits to user space",
 		   (unsigned long long)got, secs, hz, TICKS_HZ,
 		   (unsigned long long)pulses, (unsigned long long)exits);
-	GRADE_EXPECT(got <= pulses + 2,
-		     "the guest counted %llu ticks but the 8254 pulsed only "
-		     "%llu times: ticks from somewhere else?",
+	/* KVM's PIC takes an irqfd edge from a kernel work item: on a busy
+	 * host several writes can find it still pending and merge (the
+	 * questions ask why), so the rate is only checked loosely. */
+	GRADE_EXPECT(got <= pulses + 2 && got * 3 >= pulses,
+		     "the guest counted %llu ticks while the 8254 pulsed IRQ "
+		     "0's irqfd %llu times",
 		     (unsigned long long)got, (unsigned long long)pulses);
-	GRADE_EXPECT(hz > TICKS_HZ * 0.5 && hz < TICKS_HZ * 1.2,
+	GRADE_EXPECT(hz > TICKS_HZ * 0.3 && hz < TICKS_HZ * 1.2,
 		     "%.1f ticks per second, programmed %d", hz, TICKS_HZ);
 	/* The SYNC's own OUT and a stray signal or two; never one per tick:
 	 * KVM injects, the EOI and the HLT stay in the kernel. */
@@ -241,7 +244,7 @@ static void irqfd_level_line_interrupts_until_lowered(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(irqfd_binding_is_made_and_removed_in_kvm, 3,
+	GRADE_TEST(irqfd_binding_is_made_and_removed_in_kvm, 2,
 		   "task 7: mvm_vm_irqfd() in kvmirq.c"),
 	GRADE_TEST(irqfd_resample_binding_signals_the_guests_eoi, 2,
 		   "task 7: mvm_vm_irqfd() in kvmirq.c (resample)"),
@@ -249,7 +252,7 @@ static const struct grade_test tests[] = {
 			  "task 7: the 8254 through an irqfd"),
 	GRADE_TEST(irqfd_writes_run_the_handler_once_each, 2,
 		   "task 7: mvm_vm_irqfd() in kvmirq.c"),
-	GRADE_TEST(irqfd_level_line_interrupts_until_lowered, 2,
+	GRADE_TEST(irqfd_level_line_interrupts_until_lowered, 3,
 		   "task 7: resampler() in resample.c"),
 };
 
