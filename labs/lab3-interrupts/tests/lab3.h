@@ -51,9 +51,10 @@ struct lab3_probe {
 	_Atomic uint64_t handler_ns; /* time of the last one */
 	_Atomic int ready;	     /* the guest is idling */
 };
-/* Start it (threaded, with a deadline) and wait for the guest to idle. */
-void lab3_probe_start(struct lab3 *t, struct lab3_probe *p,
-		      enum lab3_path path);
+/* Start it (threaded, with a deadline) and wait for the guest to idle;
+ * returns the machine's line for LAB3_PROBE_IRQ. */
+struct mvm_irq_line *lab3_probe_start(struct lab3 *t, struct lab3_probe *p,
+				      enum lab3_path path);
 /* Wait up to ms for the handler to have run n times in all; the count. */
 uint64_t lab3_probe_wait(struct lab3_probe *p, uint64_t n, unsigned ms);
 /* CLOCK_MONOTONIC in ns; sleep for us microseconds. */

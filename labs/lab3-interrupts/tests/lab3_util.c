@@ -178,8 +178,10 @@ static const struct mvm_dev_ops probe_ops = {
  * to stop it still ends within the grader's limit. */
 #define PROBE_RUN_MS 8000
 
-void lab3_probe_start(struct lab3 *t, struct lab3_probe *p, enum lab3_path path)
+struct mvm_irq_line *lab3_probe_start(struct lab3 *t, struct lab3_probe *p,
+				      enum lab3_path path)
 {
+	struct mvm_irq_line *line = NULL;
 	uint64_t deadline;
 	int r;
 
@@ -198,6 +200,11 @@ void lab3_probe_start(struct lab3 *t, struct lab3_probe *p, enum lab3_path path)
 		     "ms; log:\n%s",
 		     LAB3_RUN_MS, t->log);
 	lab3_sleep_us(2000); /* let it reach its HLT */
+	r = mvm_machine_irq_line(t->m, LAB3_PROBE_IRQ, &line);
+	GRADE_EXPECT(r == 0, "no line for GSI %d on the %s path: %s; log:\n%s",
+		     LAB3_PROBE_IRQ, lab3_path_name[path], strerror(-r),
+		     t->log);
+	return line;
 }
 
 uint64_t lab3_probe_wait(struct lab3_probe *p, uint64_t n, unsigned ms)

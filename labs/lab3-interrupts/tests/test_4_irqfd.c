@@ -171,9 +171,7 @@ static void irqfd_writes_run_the_handler_once_each(void **state)
 	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		rnd = (uint32_t)lab3_now_ns();
 	n = 20 + rnd % 21; /* 20-40: not a number to hard-code */
-	lab3_probe_start(&t, &p, LAB3_IRQFD);
-	GRADE_EXPECT(mvm_machine_irq_line(t.m, LAB3_PROBE_IRQ, &line) == 0,
-		     "no line for GSI %d", LAB3_PROBE_IRQ);
+	line = lab3_probe_start(&t, &p, LAB3_IRQFD);
 	fd = mvm_irq_eventfd(line);
 	exits = atomic_load(&t.exits);
 	for (uint64_t i = 1; i <= n; i++) {
@@ -208,9 +206,7 @@ static void irqfd_level_line_interrupts_until_lowered(void **state)
 	int r;
 
 	(void)state;
-	lab3_probe_start(&t, &p, LAB3_IRQFD);
-	GRADE_EXPECT(mvm_machine_irq_line(t.m, LAB3_PROBE_IRQ, &line) == 0,
-		     "no line for GSI %d", LAB3_PROBE_IRQ);
+	line = lab3_probe_start(&t, &p, LAB3_IRQFD);
 	r = mvm_irq_raise(line);
 	GRADE_EXPECT(r == 0, "mvm_irq_raise: %s; log:\n%s", strerror(-r),
 		     t.log);
