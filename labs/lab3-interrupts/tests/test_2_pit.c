@@ -84,7 +84,10 @@ static void pit_pulses_irq0_at_the_programmed_rate(void **state)
 	grade_note("%d rising edges of IRQ 0, %llu timer periods in %.3f s: "
 		   "%.0f Hz (programmed 500 Hz)",
 		   n, (unsigned long long)exp, dt, exp / dt);
-	GRADE_EXPECT(exp / dt > 450 && exp / dt < 550,
+	/* A timer thread the loaded host runs late loses the periods it
+	 * has not read when destroy stops it, never gains any: the lower
+	 * bound is loose, still far from 250 or 1000 Hz. */
+	GRADE_EXPECT(exp / dt > 350 && exp / dt < 550,
 		     "the timer expired %llu times in %.3f s (%.0f Hz); reload "
 		     "2386 is 500 Hz",
 		     (unsigned long long)exp, dt, exp / dt);
