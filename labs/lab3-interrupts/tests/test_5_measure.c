@@ -193,12 +193,14 @@ static void measured_latency_is_in_the_graders_range(void **state)
 }
 
 static const struct grade_test tests[] = {
-	/* Six guest runs (about 2.5 s idle): 20 s on a loaded machine. */
-	{"measured_exits_match_the_graders_count", 5,
-	 "task 8: the exit counts in measured.c",
-	 measured_exits_match_the_graders_count, NULL, NULL, 1, 20},
+	/* First: when both would hang, this one's 10 s decide (the grader
+	 * then skips the rest of task 8). */
 	GRADE_TEST_SERIAL(measured_latency_is_in_the_graders_range, 3,
 			  "task 8: the latencies in measured.c"),
+	/* Six guest runs, about 2.5 s idle, 4 s seen at load 15. */
+	{"measured_exits_match_the_graders_count", 5,
+	 "task 8: the exit counts in measured.c",
+	 measured_exits_match_the_graders_count, NULL, NULL, 1, 15},
 };
 
 int main(int argc, char **argv)
