@@ -60,6 +60,8 @@ static const struct {
 	{'x', CONSOLE_QUIT, "stop the VM and exit (status 0)"},
 	{'h', CONSOLE_HELP, "this list"},
 	{'s', CONSOLE_SNAPSHOT, "take a snapshot (also: SIGUSR1)"},
+	{'m', CONSOLE_MIGRATE,
+	 "start the live migration of --migrate-to (also: SIGUSR2)"},
 	{CONSOLE_PREFIX, CONSOLE_SEND, "send a literal Ctrl-A to the guest"},
 };
 
@@ -241,6 +243,14 @@ static void request_snapshot(struct console *c)
 	mvm_vcpu_kick(mvm_machine_vcpu(c->m, 0));
 }
 
+/* Ctrl-A m: the run loop starts the migration between two exits
+ * (migrate_cli.c); the kick, as for the snapshot, makes that soon. */
+static void request_migrate(struct console *c)
+{
+	atomic_store(&c->migrate, 1);
+	mvm_vcpu_kick(mvm_machine_vcpu(c->m, 0));
+}
+
 /* One escape command; SEND queues the byte for the guest. */
 static void run_action(struct console *c, enum console_action a,
 		       unsigned char b)
@@ -260,6 +270,9 @@ static void run_action(struct console *c, enum console_action a,
 		break;
 	case CONSOLE_SNAPSHOT:
 		request_snapshot(c);
+		break;
+	case CONSOLE_MIGRATE:
+		request_migrate(c);
 		break;
 	case CONSOLE_UNKNOWN:
 		fprintf(stderr,
@@ -374,6 +387,11 @@ int console_start(struct console *c, struct mvm_machine *m)
 int console_snapshot_requested(struct console *c)
 {
 	return atomic_exchange(&c->snapshot, 0);
+}
+
+int console_migrate_requested(struct console *c)
+{
+	return atomic_exchange(&c->migrate, 0);
 }
 
 enum console_stop_reason console_quit(struct console *c)

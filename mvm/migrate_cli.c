@@ -10,13 +10,16 @@
  * of their own, the guest running meanwhile:
  *
  *   thread                            main thread (between steps)
- *   wait --migrate-after or SIGUSR2
+ *   wait --migrate-after, SIGUSR2     Ctrl-A m (console.c) -> wake
+ *   or the wake pipe's 'm'
  *   START, kick vCPU 0          ->    connect, create; LIVE
  *   mvm_migrate_live()                ... guest runs ...
  *   LIVE_DONE, kick vCPU 0      ->    finish: pause is here; the guest
  *                                     continues in the target (the run
  *                                     ends) or, on failure, here
  *
+ * `--migrate-after key` waits for Ctrl-A m or SIGUSR2 alone: the user
+ * starts the migration by hand when the guest is where they want it.
  * A failure anywhere is reported and the guest runs on here. The kick
  * (vm.h) makes the main thread see a state change at once even when the
  * guest makes no exits.
@@ -56,6 +59,7 @@ static struct {
 	int port;		     /* its port; 0: no migration */
 	unsigned after_ms;	     /* --migrate-after */
 	int after_set;		     /* given */
+	int after_key;		     /* --migrate-after key: no timer */
 	struct mvm_migrate_params p; /* rounds, downtime, fault */
 	const char *csv;	     /* --migrate-csv */
 	_Atomic enum state state;    /* see above */
@@ -139,13 +143,16 @@ int migcli_option(const char *cmd, int c, const char *arg)
 	}
 	if (c == MIGCLI_OPT_AFTER) {
 		mc.after_set = 1;
-		if (!strcmp(arg, "0")) {
+		mc.after_key = !strcmp(arg, "key");
+		if (mc.after_key || !strcmp(arg, "0")) {
 			mc.after_ms = 0;
 			return 0;
 		}
 		if (cli_parse_seconds(arg, &mc.after_ms) == 0)
 			return 0;
-		cli_error(cmd, "bad --migrate-after '%s': need 0 or seconds %s",
+		cli_error(cmd,
+			  "bad --migrate-after '%s': need 0, seconds %s, or "
+			  "'key' (Ctrl-A m starts it)",
 			  arg, CLI_SECONDS_RANGE);
 		return -EINVAL;
 	}
@@ -175,9 +182,11 @@ void migcli_usage(FILE *f)
 	fprintf(f, "      --migrate-to [HOST:]PORT  live-migrate the guest "
 		   "(one vCPU) to\n"
 		   "                      `mvm restore --listen` there; "
-		   "SIGUSR2 starts it early\n"
-		   "      --migrate-after SEC  start after SEC seconds "
-		   "(default 0: at once)\n"
+		   "Ctrl-A m or SIGUSR2 starts it early\n"
+		   "      --migrate-after SEC|key  start after SEC seconds "
+		   "(default 0: at once),\n"
+		   "                      or only on Ctrl-A m / SIGUSR2 "
+		   "(key)\n"
 		   "      --migrate-rounds N   live rounds at most (default "
 		   "30)\n"
 		   "      --migrate-downtime MS  downtime budget (default "
@@ -205,7 +214,8 @@ static void set_state(enum state s)
 }
 
 /* Wait up to ms for a byte on the wake pipe (a signal that interrupts
- * the wait does not shorten it): the byte, or 0 when the time is up. */
+ * the wait does not shorten it), forever with --migrate-after key: the
+ * byte, or 0 when the time is up. */
 static char wait_wake(unsigned ms)
 {
 	struct pollfd pfd = {.fd = mc.wake[0], .events = POLLIN};
@@ -215,7 +225,7 @@ static char wait_wake(unsigned ms)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		int n = poll(&pfd, 1, (int)left);
+		int n = poll(&pfd, 1, mc.after_key ? -1 : (int)left);
 
 		if (n > 0)
 			return read(mc.wake[0], &b, 1) == 1 ? b : 0;
@@ -224,7 +234,7 @@ static char wait_wake(unsigned ms)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = (long)ms - ((t.tv_sec - t0.tv_sec) * 1000 +
 				   (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
+		if (left <= 0 && !mc.after_key)
 			return 0;
 	}
 }
@@ -348,13 +358,39 @@ static int end(struct console *con)
 	return 1;
 }
 
+/* Ctrl-A m: wake the waiting thread, or say why there is nothing to
+ * start. */
+static void key_pressed(struct console *con, enum state s)
+{
+	if (s == WAITING) {
+		if (write(mc.wake[1], "m", 1) < 0) {
+			/* a full pipe already says "wake up" */
+		}
+		return;
+	}
+	console_end_line(con);
+	if (!mc.port)
+		cli_error(CMD, "Ctrl-A m: no --migrate-to HOST:PORT was given, "
+			       "nowhere to migrate to");
+	else
+		cli_error(CMD, "Ctrl-A m: the migration %s",
+			  s == FAILED ? "failed already (the guest runs on "
+					"here)"
+				      : "is under way");
+}
+
 int migcli_poll(struct mvm_machine *m, struct console *con)
 {
-	switch (atomic_load(&mc.state)) {
-	case OFF:
-		if (mc.port && start_thread(m) < 0)
+	enum state s = atomic_load(&mc.state);
+
+	if (s == OFF && mc.port) {
+		if (start_thread(m) < 0)
 			cli_error(CMD, "cannot start the migration thread");
-		return 0;
+		s = atomic_load(&mc.state);
+	}
+	if (console_migrate_requested(con))
+		key_pressed(con, s);
+	switch (s) {
 	case START:
 		begin(m, con);
 		return 0;

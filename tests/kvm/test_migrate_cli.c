@@ -11,6 +11,10 @@
  * with an error; a target SIGKILLed mid-round and a port nobody listens
  * on leave the source running too. Every command runs under timeout(1)
  * but the target that is killed (the test kills it within seconds).
+ *
+ * On a terminal (a pseudo-terminal here) `--migrate-after key` waits for
+ * the console's Ctrl-A m; Ctrl-A m without --migrate-to says so and the
+ * guest runs on. --cpus 2 with --migrate-to is refused in one line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +30,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -257,6 +264,137 @@ static void nobody_listening_is_a_message_and_the_guest_runs_on(void **s)
 	assert_whole_run(slurp("s.out"), 8000);
 }
 
+/* --- the console key --------------------------------------------------- */
+
+static char tty_out[OUT_MAX]; /* what mvm wrote to its terminal, no CRs */
+static size_t tty_len;
+
+/* Read what the master end has (non-blocking), CRs dropped (raw mode
+ * ends lines with CR LF). */
+static void tty_drain(int master)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(master, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n && tty_len < OUT_MAX - 1; i++)
+			if (buf[i] != '\r')
+				tty_out[tty_len++] = buf[i];
+	tty_out[tty_len] = 0;
+}
+
+/* Drain until want appears or ms pass; 1 if it did. */
+static int tty_wait_for(int master, const char *want, unsigned ms)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	for (unsigned t = 0; t < ms; t += 10) {
+		tty_drain(master);
+		if (strstr(tty_out, want))
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* mvm run ... on a new pseudo-terminal (its controlling terminal and
+ * stdio); the master end, non-blocking, in *master. */
+static pid_t spawn_on_tty(int *master, const char *cmd)
+{
+	pid_t pid;
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(*master >= 0);
+	assert_int_equal(grantpt(*master) | unlockpt(*master), 0);
+	tty_len = 0;
+	tty_out[0] = 0;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		setsid();
+		fd = open(ptsname(*master), O_RDWR); /* controlling tty */
+		dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	fcntl(*master, F_SETFL, O_NONBLOCK);
+	return pid;
+}
+
+/* Wait for pid while draining the terminal; its exit status. */
+static int tty_wait_exit(int master, pid_t pid)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int st;
+
+	for (int t = 0; t < 60000; t += 10) {
+		tty_drain(master);
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			tty_drain(master);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	fail_msg("mvm on the terminal never ended:\n%s", tty_out);
+	return -1;
+}
+
+/*
+ * --migrate-after key: the guest counts on (32000 iterations) and no
+ * migration starts by itself; Ctrl-A m typed on the terminal starts it,
+ * and the guest finishes in the target with nothing lost.
+ */
+static void ctrl_a_m_starts_the_migration_on_a_terminal(void **s)
+{
+	pid_t target, source;
+	int master, port = start_target(&target);
+	char cmd[1024], all[2 * OUT_MAX];
+
+	(void)s;
+	snprintf(cmd, sizeof(cmd),
+		 "exec " MVM " run --migrate-to 127.0.0.1:%d "
+		 "--migrate-after key %s",
+		 port, COUNTER);
+	source = spawn_on_tty(&master, cmd);
+	assert_int_equal(write(master, "25", 2), 2); /* level 2, 32000 */
+	if (!tty_wait_for(master, "count 2048\n", 30000))
+		fail_msg("the guest never counted to 2048:\n%s", tty_out);
+	if (strstr(tty_out, "migrating"))
+		fail_msg("started without the key:\n%s", tty_out);
+	assert_int_equal(write(master, "\001m", 2), 2);
+	assert_int_equal(tty_wait_exit(master, source), 0);
+	close(master);
+	assert_int_equal(wait_status(target), 0);
+	if (!strstr(tty_out, "migrating to 127.0.0.1:") ||
+	    !strstr(tty_out, "runs on in the target"))
+		fail_msg("source: %s", tty_out);
+	assert_null(strstr(tty_out, "final"));
+	snprintf(all, sizeof(all), "%s%s", tty_out, slurp("t.out"));
+	assert_whole_run(all, 32000);
+}
+
+/* Ctrl-A m with nowhere to go: one line, and the guest runs on. */
+static void ctrl_a_m_without_migrate_to_says_so_and_runs_on(void **s)
+{
+	int master;
+	pid_t source = spawn_on_tty(&master, "exec " MVM " run " COUNTER);
+
+	(void)s;
+	assert_int_equal(write(master, "23", 2), 2);
+	if (!tty_wait_for(master, "count 256\n", 30000))
+		fail_msg("the guest never counted to 256:\n%s", tty_out);
+	assert_int_equal(write(master, "\001m", 2), 2);
+	assert_int_equal(tty_wait_exit(master, source), 0);
+	close(master);
+	if (!strstr(tty_out, "Ctrl-A m: no --migrate-to"))
+		fail_msg("no message: %s", tty_out);
+	assert_whole_run(tty_out, 8000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +410,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			nobody_listening_is_a_message_and_the_guest_runs_on,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			ctrl_a_m_starts_the_migration_on_a_terminal, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			ctrl_a_m_without_migrate_to_says_so_and_runs_on, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
