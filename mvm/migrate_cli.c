@@ -20,6 +20,14 @@
  *
  * `--migrate-after key` waits for Ctrl-A m or SIGUSR2 alone: the user
  * starts the migration by hand when the guest is where they want it.
+ * With --cpus N every vCPU runs on a thread of its own (run_smp.c) and
+ * the main thread only waits; it polls here too, and makes the machine
+ * quiet for create and finish by pausing it (machine.h): every vCPU
+ * parked out of KVM_RUN. A failed finish resumes it; after a successful
+ * one it stays paused until the run ends (migcli_finish()). The stream
+ * carries one VCPU section per vCPU (migrate.h), so the target rebuilds
+ * all of them.
+ *
  * A failure anywhere is reported and the guest runs on here. The kick
  * (vm.h) makes the main thread see a state change at once even when the
  * guest makes no exits.
@@ -70,6 +78,7 @@ static struct {
 	int fd;			     /* the connection */
 	struct mvm_migrate *mg;	     /* from START on */
 	struct mvm_machine *m;	     /* the machine, for the kick */
+	int paused;		     /* we paused its vCPU threads */
 } mc = {.fd = -1, .wake = {-1, -1}};
 
 int migcli_parse_addr(const char *arg, char *host, size_t hostlen, int *port)
@@ -180,7 +189,7 @@ int migcli_enabled(void)
 void migcli_usage(FILE *f)
 {
 	fprintf(f, "      --migrate-to [HOST:]PORT  live-migrate the guest "
-		   "(one vCPU) to\n"
+		   "to\n"
 		   "                      `mvm restore --listen` there; "
 		   "Ctrl-A m or SIGUSR2 starts it early\n"
 		   "      --migrate-after SEC|key  start after SEC seconds "
@@ -322,12 +331,25 @@ static void fail(struct console *con, const char *what, int rc)
 	atomic_store(&mc.state, FAILED);
 }
 
+/* Make the machine quiet (on) or let it run again (off). With one vCPU
+ * the main thread steps it and is here, so it is quiet already. */
+static void quiet(struct mvm_machine *m, int on)
+{
+	if (mvm_machine_ncpus(m) < 2 || on == mc.paused)
+		return;
+	if (on ? mvm_machine_pause(m) : mvm_machine_resume(m))
+		return; /* nothing else pauses it: not reached */
+	mc.paused = on;
+}
+
 static void begin(struct mvm_machine *m, struct console *con)
 {
 	int rc = mc.fd = connect_to();
 
+	quiet(m, 1);
 	if (rc >= 0)
 		rc = mvm_migrate_create(m, mc.fd, &mc.p, &mc.mg);
+	quiet(m, 0);
 	if (rc < 0) {
 		fail(con, rc == -ECONNREFUSED ? "connect" : "start", rc);
 		return;
@@ -337,7 +359,7 @@ static void begin(struct mvm_machine *m, struct console *con)
 	atomic_store(&mc.state, LIVE);
 }
 
-static int end(struct console *con)
+static int end(struct mvm_machine *m, struct console *con)
 {
 	int rc;
 
@@ -347,8 +369,10 @@ static int end(struct console *con)
 		fail(con, "live rounds", mc.live_rc);
 		return 0;
 	}
+	quiet(m, 1);
 	rc = mvm_migrate_finish(mc.mg); /* the guest is paused from here */
 	if (rc) {
+		quiet(m, 0);
 		fail(con, "stop-and-copy", rc);
 		return 0;
 	}
@@ -395,7 +419,7 @@ int migcli_poll(struct mvm_machine *m, struct console *con)
 		begin(m, con);
 		return 0;
 	case LIVE_DONE:
-		return end(con);
+		return end(m, con);
 	case MIGRATED:
 		return 1;
 	default:
@@ -407,8 +431,8 @@ int migcli_finish(struct mvm_machine *m, int status)
 {
 	enum state s = atomic_load(&mc.state);
 
-	(void)m;
 	if (s == MIGRATED) {
+		quiet(m, 0); /* its vCPU threads are gone (run_smp.c) */
 		fprintf(stderr, "%s: the guest runs on in the target\n", CMD);
 		mvm_migrate_destroy(mc.mg);
 		close(mc.fd);

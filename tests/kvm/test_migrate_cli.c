@@ -14,7 +14,9 @@
  *
  * On a terminal (a pseudo-terminal here) `--migrate-after key` waits for
  * the console's Ctrl-A m; Ctrl-A m without --migrate-to says so and the
- * guest runs on. --cpus 2 with --migrate-to is refused in one line.
+ * guest runs on. With --cpus 2 (examples/smp-migrate.c: each vCPU
+ * counts and prints its own lines) both vCPUs move and finish in the
+ * target, every line of each once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -264,6 +266,51 @@ static void nobody_listening_is_a_message_and_the_guest_runs_on(void **s)
 	assert_whole_run(slurp("s.out"), 8000);
 }
 
+/* --- several vCPUs ------------------------------------------------------ */
+
+#define SMP_GUEST MVM_GUEST_DIR "/smp-migrate.elf"
+#define SMP_TO	  30000 /* smp-migrate.c's count and step */
+#define SMP_EVERY 2000
+
+static void both_vcpus_move_and_finish_in_the_target(void **s)
+{
+	pid_t target, source;
+	int port = start_target(&target);
+	char all[2 * OUT_MAX], line[64];
+	const char *src;
+
+	(void)s;
+	source = spawn(MVM " run -T 0 --cpus 2 --migrate-to 127.0.0.1:%d "
+			   "--migrate-after 0.3 %s >%s/s.out 2>%s/s.err",
+		       port, SMP_GUEST, dir, dir);
+	assert_int_equal(wait_status(source), 0);
+	assert_int_equal(wait_status(target), 0);
+	if (!strstr(slurp("s.err"), "mvm run: migrated: ") ||
+	    !strstr(slurp("s.err"), "runs on in the target"))
+		fail_msg("source: %s", slurp("s.err"));
+	src = slurp("s.out");
+	if (!strstr(src, " at ") || strstr(src, "counted"))
+		fail_msg("not migrated mid-run: source printed\n%s", src);
+	snprintf(all, sizeof(all), "%s%s", src, slurp("t.out"));
+	for (int cpu = 0; cpu < 2; cpu++) {
+		for (int n = SMP_EVERY; n <= SMP_TO; n += SMP_EVERY) {
+			const char *p;
+
+			snprintf(line, sizeof(line), "vCPU %d at %d\n", cpu, n);
+			p = strstr(all, line);
+			if (!p || strstr(p + 1, line))
+				fail_msg("\"%.*s\" not exactly once:\n%s",
+					 (int)strlen(line) - 1, line, all);
+		}
+		snprintf(line, sizeof(line), "vCPU %d counted to %d\n", cpu,
+			 SMP_TO);
+		if (!strstr(slurp("t.out"), line))
+			fail_msg("target: no \"%s\":\n%s", line,
+				 slurp("t.out"));
+	}
+	assert_non_null(strstr(slurp("t.err"), "vCPU 1: done"));
+}
+
 /* --- the console key --------------------------------------------------- */
 
 static char tty_out[OUT_MAX]; /* what mvm wrote to its terminal, no CRs */
@@ -410,6 +457,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			nobody_listening_is_a_message_and_the_guest_runs_on,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			both_vcpus_move_and_finish_in_the_target, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			ctrl_a_m_starts_the_migration_on_a_terminal, setup,
 			teardown),
