@@ -10,8 +10,8 @@
  * of their own, the guest running meanwhile:
  *
  *   thread                            main thread (between steps)
- *   wait --migrate-after, SIGUSR2     Ctrl-A m (console.c) -> wake
- *   or the wake pipe's 'm'
+ *   wait --migrate-after, or a byte   Ctrl-A m (console.c): 'm' on
+ *   on the wake pipe (SIGUSR2, 'm')   the wake pipe
  *   START, kick vCPU 0          ->    connect, create; LIVE
  *   mvm_migrate_live()                ... guest runs ...
  *   LIVE_DONE, kick vCPU 0      ->    finish: pause is here; the guest
@@ -346,10 +346,11 @@ static void begin(struct mvm_machine *m, struct console *con)
 {
 	int rc = mc.fd = connect_to();
 
-	quiet(m, 1);
-	if (rc >= 0)
+	if (rc >= 0) {
+		quiet(m, 1);
 		rc = mvm_migrate_create(m, mc.fd, &mc.p, &mc.mg);
-	quiet(m, 0);
+		quiet(m, 0);
+	}
 	if (rc < 0) {
 		fail(con, rc == -ECONNREFUSED ? "connect" : "start", rc);
 		return;

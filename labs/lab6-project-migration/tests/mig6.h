@@ -30,10 +30,10 @@
 
 #include "minivmm/minivmm.h"
 
-#define MIG6_RAM    (128ull << 20) /* the counter guest uses < 40 MiB */
-#define BURST_GPA   (96ull << 20)  /* the test's own pages: 96..128 MiB */
-#define BURST_PAGES 8192	   /* 32 MiB */
-#define HOT_PAGES   8192
+#define MIG6_RAM    (96ull << 20) /* the counter guest uses < 40 MiB */
+#define BURST_GPA   (64ull << 20) /* the test's own pages: 64..80 MiB */
+#define BURST_PAGES 4096	  /* 16 MiB */
+#define HOT_PAGES   4096
 #define MIG6_RUN_MS 20000 /* a whole counter run, with room to spare */
 
 /* Guest output and library log of one side. */
