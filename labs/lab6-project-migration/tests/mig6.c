@@ -3,17 +3,16 @@
  * migration in one process, over TCP on the loopback, as
  * tests/kvm/test_migrate.c runs them for the library's own tests.
  */
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "fixture.h"
 #include "grade.h"
 #include "mig6.h"
+#include "migwitness.h"
 
 static void out_fn(void *ctx, const char *buf, size_t n)
 {
@@ -102,28 +101,10 @@ static void *target_main(void *arg)
 	return NULL;
 }
 
-static void tcp_pair(int *src, int *dst)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	GRADE_EXPECT(l >= 0 && !bind(l, (struct sockaddr *)&sa, sizeof(sa)) &&
-			     !listen(l, 1) &&
-			     !getsockname(l, (struct sockaddr *)&sa, &len),
-		     "a loopback listening socket");
-	*src = socket(AF_INET, SOCK_STREAM, 0);
-	GRADE_EXPECT(!connect(*src, (struct sockaddr *)&sa, sizeof(sa)),
-		     "connect over the loopback");
-	*dst = accept(l, NULL, NULL);
-	GRADE_EXPECT(*dst >= 0, "accept over the loopback");
-	close(l);
-}
-
 void mig6_start(struct mig6 *t, const struct mvm_migrate_params *p)
 {
-	tcp_pair(&t->sfd, &t->dfd);
+	GRADE_EXPECT_EQ(migwitness_tcp_pair(&t->sfd, &t->dfd), 0,
+			"a connection over the loopback");
 	GRADE_EXPECT(!pthread_create(&t->target_thread, NULL, target_main, t),
 		     "the target thread");
 	GRADE_EXPECT_EQ(mvm_migrate_create(t->src, t->sfd, p, &t->mg), 0,
@@ -221,24 +202,6 @@ void mig6_free(struct mig6 *t)
 
 /* --- what the tests observe ------------------------------------------------ */
 
-/* What the guest's words add up to after iters iterations. */
-static uint64_t expected_sum(uint64_t iters, unsigned window, unsigned per_iter)
-{
-	static uint64_t region[8192];
-	uint64_t sum = 0, cursor = 0;
-
-	memset(region, 0, sizeof(region));
-	for (uint64_t n = 1; n <= iters; n++)
-		for (unsigned k = 0; k < per_iter; k++) {
-			uint64_t *w = &region[cursor++ % window];
-			uint64_t v = n * 0x9e3779b97f4a7c15ull + k;
-
-			sum += v - *w;
-			*w = v;
-		}
-	return sum;
-}
-
 void mig6_expect_whole_run(const char *out, unsigned iters, unsigned window,
 			   unsigned per_iter)
 {
@@ -261,7 +224,7 @@ void mig6_expect_whole_run(const char *out, unsigned iters, unsigned window,
 			     n);
 	}
 	snprintf(want, sizeof(want), "final %u sum 0x%llx check ok\n", iters,
-		 (unsigned long long)expected_sum(iters, window, per_iter));
+		 (unsigned long long)migwitness_sum(iters, window, per_iter));
 	GRADE_EXPECT(strstr(out, want),
 		     "no \"%s\" (a page lost or sent stale breaks the sum "
 		     "or the check); output:\n%s",
