@@ -110,12 +110,17 @@ static void put(const char *s, size_t n)
  * kept). A CR right before an LF is dropped (the terminal's output
  * processing makes LF a full line break) so a guest's "\r\n" line ends
  * read as plain ones; any other CR shows as \r: it would let a guest
- * overwrite a line. Unbuffered, so it interleaves with --trace. */
+ * overwrite a line. Unbuffered, so it interleaves with --trace. With
+ * --cpus N every vCPU thread calls it: out_lock keeps the line state
+ * (cr_pending, at_line_start) and each piece of text whole. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void console_output(void *ctx, const char *buf, size_t len)
 {
 	struct console *c = ctx;
 	char esc[5];
 
+	pthread_mutex_lock(&out_lock);
 	if (c->raw_out) {
 		put(buf, len);
 	} else {
@@ -131,6 +136,7 @@ void console_output(void *ctx, const char *buf, size_t len)
 	if (len)
 		c->at_line_start = buf[len - 1] == '\n';
 	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
 }
 
 /* --- the terminal ----------------------------------------------------------- */
@@ -421,6 +427,7 @@ void console_stop(struct console *c)
 
 void console_end_line(struct console *c)
 {
+	pthread_mutex_lock(&out_lock);
 	if (c->cr_pending)
 		fputs("\\r", stdout);
 	c->cr_pending = 0;
@@ -428,4 +435,5 @@ void console_end_line(struct console *c)
 		fputc('\n', stdout);
 	c->at_line_start = 1;
 	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
 }
