@@ -129,6 +129,7 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/triple-fault.elf,examples/triple-fault.c
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/cpl-compute.elf,examples/cpl-compute.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ucall-tour.elf,examples/ucall-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-count.elf,examples/smp-count.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-migrate.elf,examples/smp-migrate.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/echo.elf,examples/echo.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ticks.elf,examples/ticks.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/apic-ticks.elf,examples/apic-ticks.c))

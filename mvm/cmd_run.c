@@ -273,9 +273,9 @@ int cmd_run(int argc, char **argv)
 		cli_error(CMD, "--gdb drives one vCPU: leave out --cpus");
 		return MVM_EXIT_USAGE;
 	}
-	if (migcli_enabled() && (o.cpus > 1 || o.gdb_host)) {
-		cli_error(CMD, "--migrate-to migrates one vCPU without gdb: "
-			       "leave out --cpus and --gdb");
+	if (migcli_enabled() && o.gdb_host) {
+		cli_error(CMD, "--migrate-to migrates without gdb: leave out "
+			       "--gdb");
 		return MVM_EXIT_USAGE;
 	}
 	if (o.verbose)

@@ -32,6 +32,7 @@ enum console_action {
 	CONSOLE_QUIT,	  /* Ctrl-A x: stop the VM */
 	CONSOLE_HELP,	  /* Ctrl-A h: list the escape keys */
 	CONSOLE_SNAPSHOT, /* Ctrl-A s: take a snapshot */
+	CONSOLE_MIGRATE,  /* Ctrl-A m: start the live migration */
 	CONSOLE_UNKNOWN,  /* Ctrl-A then a key with no meaning: ignored */
 };
 
@@ -65,6 +66,7 @@ struct console {
 	pthread_t thread;	  /* the input thread */
 	atomic_int quit;	  /* enum console_stop_reason */
 	atomic_int snapshot;	  /* Ctrl-A s or SIGUSR1, not yet taken */
+	atomic_int migrate;	  /* Ctrl-A m, not yet taken */
 	int signo;		  /* the signal behind CONSOLE_BY_SIGNAL */
 	int eof;		  /* stdin ended: nothing more to forward */
 	int told_full;		  /* said once that input waits */
@@ -84,6 +86,8 @@ int console_start(struct console *c, struct mvm_machine *m);
 enum console_stop_reason console_quit(struct console *c);
 /* 1 once per Ctrl-A s / SIGUSR1 since the last call (snapshot_cli.c). */
 int console_snapshot_requested(struct console *c);
+/* 1 once per Ctrl-A m since the last call (migrate_cli.c). */
+int console_migrate_requested(struct console *c);
 /* Stop the thread, restore the terminal, end the line (below); safe to
  * call twice. */
 void console_stop(struct console *c);
