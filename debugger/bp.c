@@ -24,6 +24,8 @@ void dbg_bps_init(struct dbg_bps *b)
  * would only make `info break` confusing. */
 static int same(const struct dbg_bp *a, const struct dbg_bp *b)
 {
+	if (a->kind == DBG_BP_IRQ) /* lo/hi: what it last saw */
+		return b->kind == DBG_BP_IRQ;
 	return a->kind == b->kind && a->reason == b->reason && a->lo == b->lo &&
 	       a->hi == b->hi;
 }
@@ -137,15 +139,39 @@ static int matches(const struct dbg_bp *bp, const struct mvm_exit *e,
 	case DBG_BP_WATCH:
 		return e->reason == KVM_EXIT_DEBUG &&
 		       (e->u.debug.dr6 & (1ULL << dr));
+	case DBG_BP_IRQ:
+		return 0; /* dbg_bp_match looks at irq_pending */
 	}
 	return 0;
+}
+
+/* The kick after an injection (dbgirq.c): the first irq breakpoint
+ * takes the IRQ and vector. */
+static struct dbg_bp *irq_match(struct dbg_bps *b, const struct mvm_exit *e)
+{
+	if (!b->irq_pending || e->reason != KVM_EXIT_INTR)
+		return NULL;
+	b->irq_pending = 0;
+	for (int i = 0; i < b->n; i++)
+		if (b->bp[i].kind == DBG_BP_IRQ) {
+			b->bp[i].lo = b->irq_line;
+			b->bp[i].hi = b->irq_vector;
+			b->bp[i].at = b->irq_handler;
+			b->bp[i].hits++;
+			return &b->bp[i];
+		}
+	return NULL;
 }
 
 /* First match wins; its hit count goes up (shown by `info break`). */
 struct dbg_bp *dbg_bp_match(struct dbg_bps *b, const struct mvm_exit *e,
 			    int mode_changed)
 {
+	struct dbg_bp *irq = irq_match(b, e);
 	int dr = 0; /* the debug register of the next RIP/WATCH entry */
+
+	if (irq)
+		return irq;
 	for (int i = 0; i < b->n; i++) {
 		if (matches(&b->bp[i], e, mode_changed, dr)) {
 			b->bp[i].hits++;
@@ -185,6 +211,24 @@ int dbg_bp_str(const struct dbg_bp *bp, char *buf, size_t len)
 			 (unsigned long long)bp->lo,
 			 (unsigned long long)(bp->hi - bp->lo + 1),
 			 bp->hi == bp->lo ? "" : "s");
+		break;
+	case DBG_BP_IRQ:
+		if (!bp->hits)
+			snprintf(what, sizeof(what),
+				 "irq (the VMM injects an interrupt)");
+		else if (bp->hi > 0xff)
+			snprintf(what, sizeof(what), "irq: IRQ %llu injected",
+				 (unsigned long long)bp->lo);
+		else
+			snprintf(what, sizeof(what),
+				 "irq: IRQ %llu injected as vector 0x%02llx%s",
+				 (unsigned long long)bp->lo,
+				 (unsigned long long)bp->hi,
+				 bp->at ? ", handler" : "");
+		if (bp->at && bp->hits && bp->hi <= 0xff)
+			snprintf(what + strlen(what),
+				 sizeof(what) - strlen(what), " 0x%llx",
+				 (unsigned long long)bp->at);
 		break;
 	}
 	return snprintf(buf, len, "%d: %s, hit %llu time%s", bp->id, what,

@@ -1,7 +1,7 @@
 /*
  * bp.h - breakpoints: where `cont` stops.
  *
- * Six kinds, each answering a question students ask:
+ * Seven kinds, each answering a question students ask:
  *   exit REASON     "stop at the next HLT / SHUTDOWN / MMIO exit"
  *   io FIRST[-LAST] "stop when the guest touches the UART"
  *   mmio ADDR[-END] "stop at the access to my device"
@@ -14,6 +14,9 @@
  *                   data watchpoint, also in DR0-DR3; refused on KVM
  *                   backends that never deliver them (quirks.h
  *                   NO_WATCHPOINTS, debugger/README.md)
+ *   irq             "stop when the VMM injects an interrupt" (only the
+ *                   user-space 8259A's path injects from the VMM; the
+ *                   debugger's pre-entry hook sees it, dbgirq.c)
  */
 #ifndef DBG_BP_H
 #define DBG_BP_H
@@ -32,14 +35,17 @@ enum dbg_bp_kind {
 	DBG_BP_RIP,
 	DBG_BP_MODE,
 	DBG_BP_WATCH,
+	DBG_BP_IRQ, /* the VMM injected an interrupt (user-space 8259A) */
 };
 
 struct dbg_bp {
 	int id;		       /* shown by `info break`, used by `delete` */
 	enum dbg_bp_kind kind; /* what it watches */
 	uint32_t reason;       /* EXIT: KVM_EXIT_*; WATCH: MVM_HWBP_* */
-	uint64_t lo, hi;       /* IO/MMIO/WATCH range (inclusive); RIP: lo */
+	uint64_t lo, hi;       /* IO/MMIO/WATCH range (inclusive); RIP: lo;
+				  IRQ: the last IRQ and vector injected */
 	uint64_t hits;	       /* times it stopped the guest */
+	uint64_t at;	       /* IRQ: the last handler (IDT), 0 unknown */
 };
 
 #define DBG_MAX_BPS 32
@@ -48,6 +54,11 @@ struct dbg_bps {
 	int next_id; /* id of the next breakpoint (from 1) */
 	int n;	     /* entries in bp[] */
 	struct dbg_bp bp[DBG_MAX_BPS];
+	/* An injection the pre-entry hook saw (dbgirq.c): the next
+	 * KVM_EXIT_INTR (its kick) matches a DBG_BP_IRQ breakpoint. */
+	int irq_pending;
+	unsigned irq_line, irq_vector; /* vector -1u: not read */
+	uint64_t irq_handler;	       /* its IDT target; 0: unknown */
 };
 
 void dbg_bps_init(struct dbg_bps *b);

@@ -14,6 +14,10 @@ DBG_SRCS := \
 	debugger/walk2d.c \
 	debugger/mem.c \
 	debugger/exitlog.c \
+	debugger/irqpane.c \
+	debugger/dbgirq.c \
+	debugger/vqpane.c \
+	debugger/dbgvirtq.c \
 	debugger/explain.c \
 	debugger/bp.c \
 	debugger/session.c \

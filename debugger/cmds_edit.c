@@ -8,6 +8,7 @@
 
 #include "decode.h"
 #include "exec.h"
+#include "irqpane.h"
 
 #define PORT_MAX 0xffffULL
 
@@ -78,6 +79,10 @@ int cmd_break(struct dbg_session *s, struct dbg_cmdline *c)
 			return -EINVAL;
 	} else if (!strcmp(k, "mode")) {
 		bp.kind = DBG_BP_MODE;
+	} else if (!strcmp(k, "irq") || !strcmp(k, "inject")) {
+		if (dbg_irq_break_check(s)) /* only the VMM's own injections */
+			return -EINVAL;
+		bp.kind = DBG_BP_IRQ;
 	} else if (!strcmp(k, "watch") || !strcmp(k, "data")) {
 		return cmd_watch(s, c); /* says what this backend offers */
 	} else {

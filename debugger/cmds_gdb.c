@@ -254,8 +254,8 @@ void dbg_watch_report(struct dbg_session *s, const struct dbg_bp *bp)
 
 static const char *const info_words[] = {"mem",	  "tlb",       "tab",	"exits",
 					 "break", "registers", "stats", NULL};
-static const char *const break_words[] = {"exit", "io",	  "mmio",
-					  "rip",  "mode", NULL};
+static const char *const break_words[] = {"exit", "io",	 "mmio", "rip",
+					  "mode", "irq", NULL};
 static const char *const exit_words[] = {"io",	       "mmio",
 					 "hlt",	       "shutdown",
 					 "debug",      "internal_error",
@@ -263,8 +263,9 @@ static const char *const exit_words[] = {"io",	       "mmio",
 					 "x86_wrmsr",  "irq_window_open",
 					 NULL};
 static const char *const exits_words[] = {"all", "guest", NULL};
-static const char *const pane_words[] = {"exits", "pt",	   "mem",    "output",
-					 "sregs", "stats", "result", NULL};
+static const char *const pane_words[] = {"exits",  "pt",    "mem", "output",
+					 "sregs",  "stats", "irq", "virtq",
+					 "result", NULL};
 
 /* Register names, full and low parts, for expressions. */
 static const char *reg_words[64];

@@ -237,7 +237,7 @@ int cmd_pane(struct dbg_session *s, struct dbg_cmdline *c)
 	if (p < 0 || p >= DBG_P_NTABS) {
 		dbg_status(s, 1,
 			   "pane: expected exits, pt, mem, output, sregs, "
-			   "stats or result");
+			   "stats, irq, virtq or result");
 		return -EINVAL;
 	}
 	s->focus = (enum dbg_pane)p;

@@ -7,6 +7,8 @@
  * A student who knows any of them finds their way.
  */
 #include "exec.h"
+#include "irqpane.h"
+#include "vqpane.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,9 +104,20 @@ const struct dbg_cmd dbg_cmd_table[] = {
 	 "Run the entry-state checker on the registers: each architectural "
 	 "rule they break, with the manual section.",
 	 cmd_check},
+	{"irq", "", "irq",
+	 "The interrupt pane: IF, the events KVM holds (pending, injected), "
+	 "and the machine's controller: the user-space 8259A's IRR/ISR/IMR, "
+	 "or KVM's PIC, I/O APIC entries and LAPIC timer. `break irq` stops "
+	 "where the VMM injects (--irqchip user).",
+	 cmd_irq},
+	{"virtq", "vq", "virtq [DEV] [Q] [all]",
+	 "The virtqueue pane of virtio device DEV (blk, console, rng, "
+	 "balloon; default the first) queue Q: status, descriptor table, "
+	 "avail/used indices and the device's last-seen one, recent chains.",
+	 cmd_virtq},
 	{"pane", "", "pane NAME",
-	 "Show a pane below the code: exits pt mem output sregs stats "
-	 "result.",
+	 "Show a pane below the code: exits pt mem output sregs stats irq "
+	 "virtq result.",
 	 cmd_pane},
 	{"help", "h ?", "help [CMD]", "List commands, or explain one.",
 	 cmd_help},
@@ -117,7 +130,8 @@ const char *const dbg_command_names[] = {
 	"print",     "sregs",  "code",	"x",	   "xp",      "pt",
 	"translate", "walk2d", "exits", "explain", "stats",   "output",
 	"info",	     "break",  "watch", "delete",  "set",     "gdb",
-	"check",     "pane",   "help",	"quit",	   NULL,
+	"check",     "irq",    "virtq", "pane",	   "help",    "quit",
+	NULL,
 };
 _Static_assert(sizeof(dbg_command_names) / sizeof(dbg_command_names[0]) ==
 		       sizeof(dbg_cmd_table) / sizeof(dbg_cmd_table[0]) + 1,

@@ -29,8 +29,11 @@ struct opts {
 	int stable;
 	unsigned timeout_ms;
 	uint64_t page_size;
-	int theme;	   /* enum dbg_theme, or -1: not given */
-	char gdb_cmd[160]; /* --gdb: "gdb [HOST:]PORT", run first */
+	int theme;		    /* enum dbg_theme, or -1: not given */
+	char gdb_cmd[160];	    /* --gdb: "gdb [HOST:]PORT", run first */
+	enum mvm_irqchip irqchip;   /* --irqchip none|user|kernel */
+	int irqfd;		    /* --irqfd */
+	struct mvm_virtio_opts vio; /* --disk, --virtio, --virtio-plain */
 };
 
 static void usage(FILE *f)
@@ -59,6 +62,15 @@ static void usage(FILE *f)
 		"remote :PORT; 0 =\n"
 		"                   any free port, printed); mvmdbg goes on "
 		"when gdb detaches\n"
+		"  --irqchip CHIP   none (default), user (mvm's 8259A + 8254: "
+		"`break irq`\n"
+		"                   stops on injections) or kernel (KVM's "
+		"PIC, IOAPIC, LAPIC)\n"
+		"  --irqfd          device lines as irqfds (implies --irqchip "
+		"kernel)\n"
+		"  --disk FILE[,ro] --virtio mmio|pci --virtio-plain\n"
+		"                   virtio devices, as in `mvm run` (`virtq` "
+		"shows their queues)\n"
 		"Type `help` inside for commands; keys: F7 stepi, F8 next "
 		"exit, F9 cont, Tab pane.\n",
 		DBG_TIMEOUT_MS / 1000.0);
@@ -128,10 +140,50 @@ static int value_option(int c, const char *arg, struct opts *o)
 	return -1;
 }
 
+/* --irqchip, --irqfd and the virtio options: the machine `mvm run`
+ * builds for the same words (virtio_opts.h for the virtio ones). */
+static int machine_option(int c, const char *arg, struct opts *o)
+{
+	char err[160];
+	if (c == 'F') {
+		o->irqfd = 1;
+		return 0;
+	}
+	if (c == 'I') {
+		static const char *const chips[] = {[MVM_IRQCHIP_NONE] = "none",
+						    [MVM_IRQCHIP_USER] = "user",
+						    [MVM_IRQCHIP_KERNEL] =
+							    "kernel"};
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(arg, chips[i])) {
+				o->irqchip = (enum mvm_irqchip)i;
+				return 0;
+			}
+		fprintf(stderr,
+			"mvmdbg: bad --irqchip '%s' (none, user or kernel)\n",
+			arg);
+		return -1;
+	}
+	if (mvm_virtio_opts_parse(&o->vio,
+				  c == 'D'   ? "disk"
+				  : c == 'V' ? "virtio"
+					     : "virtio-plain",
+				  arg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "mvmdbg: %s\n", err);
+	return -1;
+}
+
 /* One option (getopt_long's return value c); 0 or -1 after a message. */
 static int option(int c, struct opts *o)
 {
 	switch (c) {
+	case 'I':
+	case 'F':
+	case 'D':
+	case 'V':
+	case 'P':
+		return machine_option(c, optarg, o);
 	case 'b':
 		o->batch = optarg;
 		return 0;
@@ -190,6 +242,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"pages", required_argument, NULL, 'g'},
 		{"theme", required_argument, NULL, 'T'},
 		{"gdb", required_argument, NULL, 'G'},
+		{"irqchip", required_argument, NULL, 'I'},
+		{"irqfd", no_argument, NULL, 'F'},
+		{"disk", required_argument, NULL, 'D'},
+		{"virtio", required_argument, NULL, 'V'},
+		{"virtio-plain", no_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -197,6 +254,13 @@ static int parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1)
 		if (option(c, o))
 			return -1;
+	if (o->irqfd && o->irqchip == MVM_IRQCHIP_NONE)
+		o->irqchip = MVM_IRQCHIP_KERNEL; /* as `mvm run --irqfd` */
+	if (o->irqfd && o->irqchip != MVM_IRQCHIP_KERNEL) {
+		fprintf(stderr, "mvmdbg: --irqfd needs --irqchip kernel (an "
+				"irqfd is KVM's way into its own chip)\n");
+		return -1;
+	}
 	o->image = optind < argc ? argv[optind] : NULL;
 	/* Exactly one of IMAGE and --replay: a trace has its own guest. */
 	if ((!o->image && !o->replay) || (o->image && o->replay) ||
@@ -207,34 +271,21 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* An image must be a regular file with something in it: open() on a
- * FIFO would wait for a writer, and /proc files read as size 0. */
-static int image_ok(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return 0; /* the loader names a missing file */
-	if (S_ISREG(st.st_mode) && st.st_size > 0)
-		return 0;
-	fprintf(stderr, "mvmdbg: cannot start %s: %s\n", path,
-		S_ISDIR(st.st_mode)    ? "a directory, not an image"
-		: !S_ISREG(st.st_mode) ? "not a regular file (a FIFO or "
-					 "device would block the loader)"
-				       : "empty (0 bytes; /proc and /sys "
-					 "files cannot be images)");
-	return -EINVAL;
-}
-
 static int start(struct dbg_session *s, const struct opts *o)
 {
-	if (o->image && image_ok(o->image))
-		return -EINVAL;
 	int rc = o->replay ? dbg_session_open_replay(s, o->replay)
 			   : dbg_session_open(s, o->image, o->mode);
 	if (rc) {
-		fprintf(stderr, "mvmdbg: cannot start %s: %s%s%s\n",
-			o->replay ? o->replay : o->image, strerror(-rc),
-			s->status[0] ? "\n  " : "", s->status);
+		const char *what = o->replay ? o->replay : o->image;
+		const char *why = s->status[0] ? s->status : strerror(-rc);
+		size_t n = strlen(what);
+
+		/* One line: the loader's reason without its "error: PATH: " */
+		if (!strncmp(why, "error: ", 7))
+			why += 7;
+		if (!strncmp(why, what, n) && !strncmp(why + n, ": ", 2))
+			why += n + 2;
+		fprintf(stderr, "mvmdbg: cannot start %s: %s\n", what, why);
 		if (rc == -ENOENT && !o->replay && access("/dev/kvm", F_OK))
 			fprintf(stderr, "  /dev/kvm is missing: run `build/mvm "
 					"doctor`, or use --replay\n");
@@ -261,6 +312,10 @@ int main(int argc, char **argv)
 	dbg_session_init(&s);
 	s.stable = o.stable;
 	s.page_size = o.page_size;
+	s.irqchip = o.irqchip;
+	s.irq_flags = o.irqfd ? MVM_MIRQ_IRQFD : 0;
+	s.vio = o.vio;
+	s.vio.disk = o.vio.disk ? s.vio.disk_buf : NULL;
 	if (o.timeout_ms)
 		s.timeout_ms = o.timeout_ms;
 	if (o.gdb_cmd[0])

@@ -8,6 +8,7 @@
  * page tables gets an error row, never a crashed debugger.
  */
 #include "session.h"
+#include "irqpane.h"
 
 #include <libgen.h>
 
@@ -112,10 +113,17 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 		.out = output_cb,
 		.out_ctx = s,
 		.log = {log_to_status, s},
+		/* --irqchip, --irqfd: as `mvm run` takes them; where the
+		 * VMM delivers, HLT waits for the next interrupt. */
+		.irqchip = s->irqchip,
+		.irq_flags = s->irq_flags,
+		.hlt = s->irqchip == MVM_IRQCHIP_USER ? MVM_HLT_WAIT
+						      : MVM_HLT_STOP,
 	};
 	const struct mvm_image_info *info;
 	int rc;
 
+	mvm_virtio_opts_config(&s->vio, &cfg); /* --disk, --virtio */
 	snprintf(s->image, sizeof(s->image), "%s", image);
 	s->open_mode = mode;
 	rc = mvm_machine_create(&cfg, &s->m);
@@ -124,6 +132,9 @@ int dbg_session_open(struct dbg_session *s, const char *image, int mode)
 	s->vm = mvm_machine_vm(s->m);
 	s->vcpu = mvm_machine_vcpu(s->m, 0);
 	s->devs = *mvm_machine_devices(s->m);
+	rc = dbg_irq_attach(s); /* --irqchip user: the 8259A and 8254 */
+	if (rc)
+		return rc;
 	rc = mvm_machine_load(s->m, image, mode < 0 ? MVM_MODE_AUTO : mode);
 	if (rc)
 		return rc;
@@ -145,7 +156,9 @@ void dbg_session_close(struct dbg_session *s)
 	for (int i = 0; i < 2; i++)
 		if (s->stats_fd[i] > 0)
 			close(s->stats_fd[i]);
+	dbg_irq_detach(s); /* the 8254's thread first */
 	mvm_machine_destroy(s->m);
+	dbg_irq_free(s); /* the machine's lines used the 8259A */
 	s->m = NULL;
 	s->vm = NULL;
 	memset(&s->devs, 0, sizeof(s->devs));
@@ -174,6 +187,13 @@ int dbg_session_restart(struct dbg_session *s)
 	s->page_size = keep.page_size;
 	s->stable = keep.stable;
 	s->timeout_ms = keep.timeout_ms;
+	s->irqchip = keep.irqchip;
+	s->irq_flags = keep.irq_flags;
+	s->vio = keep.vio;
+	s->vio.disk = keep.vio.disk ? s->vio.disk_buf : NULL;
+	memcpy(s->vq_dev, keep.vq_dev, sizeof(s->vq_dev));
+	s->vq_q = keep.vq_q;
+	s->vq_all = keep.vq_all;
 	s->bps = keep.bps;
 	for (int i = 0; i < s->bps.n; i++)
 		s->bps.bp[i].hits = 0;

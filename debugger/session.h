@@ -27,6 +27,8 @@ enum dbg_pane {
 	DBG_P_OUTPUT, /* guest output */
 	DBG_P_SREGS,  /* segments and control registers */
 	DBG_P_STATS,  /* exit counters and KVM's statistics */
+	DBG_P_IRQ,    /* IF, events, the interrupt controller (irqpane.h) */
+	DBG_P_VIRTQ,  /* a virtio device's queues (vqpane.h) */
 	DBG_P_RESULT, /* output of the last command (help, info ...) */
 	DBG_P_NTABS,
 	DBG_P_REGS = DBG_P_NTABS, /* always visible */
@@ -61,7 +63,14 @@ struct dbg_session {
 	struct mvm_std_devices devs; /* its standard devices (not owned) */
 	struct dbg_replay *rp;
 	char image[256]; /* what is being debugged, for the title */
-	int open_mode;	 /* dbg_session_open()'s mode, for restart */
+	/* The machine's interrupt controller and virtio devices (options;
+	 * kept by restart), and the user-space chips of --irqchip user. */
+	enum mvm_irqchip irqchip;
+	unsigned irq_flags;	    /* MVM_MIRQ_* */
+	struct mvm_virtio_opts vio; /* --disk, --virtio (virtio_opts.h) */
+	struct mvm_pic *pic;	    /* --irqchip user: the 8259A pair */
+	struct mvm_pit *pit;	    /* and the 8254 */
+	int open_mode;		    /* dbg_session_open()'s mode, for restart */
 
 	/* CPU state now and before the last step (for "changed"). */
 	struct dbg_state cur, prev;
@@ -93,6 +102,9 @@ struct dbg_session {
 	struct dbg_addr mem_at; /* how the command named it (SEG:OFF) */
 	struct dbg_xfmt mem_fmt;
 	enum dbg_pane focus;	/* the bottom pane shown */
+	char vq_dev[16];	/* virtq pane: device ("blk" ...) */
+	unsigned vq_q;		/* and queue */
+	int vq_all;		/* every descriptor, not the first 16 */
 	struct dbg_text result; /* last command's output */
 	char status[256];	/* one line for the status bar */
 	int status_error;	/* status is an error */

@@ -7,12 +7,15 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "irqpane.h"
 #include "session.h"
+#include "vqpane.h"
 
 static const char *const pane_names[] = {
 	[DBG_P_EXITS] = "exits",   [DBG_P_PT] = "pt",
 	[DBG_P_MEM] = "mem",	   [DBG_P_OUTPUT] = "output",
 	[DBG_P_SREGS] = "sregs",   [DBG_P_STATS] = "stats",
+	[DBG_P_IRQ] = "irq",	   [DBG_P_VIRTQ] = "virtq",
 	[DBG_P_RESULT] = "result", [DBG_P_REGS] = "regs",
 	[DBG_P_CODE] = "code",
 };
@@ -179,6 +182,21 @@ void dbg_render_pane(struct dbg_session *s, enum dbg_pane p, int rows,
 		break;
 	case DBG_P_STATS:
 		render_stats(s, t);
+		break;
+	case DBG_P_IRQ: {
+		static struct dbg_irqview v; /* 5 KiB: not on the stack */
+		if (!s->vm) {
+			dbg_text_line(t, DBG_A_DIM,
+				      "replay: the interrupt state was not "
+				      "recorded");
+			break;
+		}
+		dbg_irq_view(s, &v);
+		dbg_render_irq(&v, t);
+		break;
+	}
+	case DBG_P_VIRTQ:
+		dbg_render_virtq_pane(s, t);
 		break;
 	case DBG_P_RESULT:
 		dbg_text_append(t, &s->result);

@@ -129,6 +129,7 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/triple-fault.elf,examples/triple-fault.c
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/cpl-compute.elf,examples/cpl-compute.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ucall-tour.elf,examples/ucall-tour.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-count.elf,examples/smp-count.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/smp-migrate.elf,examples/smp-migrate.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/echo.elf,examples/echo.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/ticks.elf,examples/ticks.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/apic-ticks.elf,examples/apic-ticks.c))
@@ -147,11 +148,21 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-blk.elf,\
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-irq.elf,\
 	examples/virtio-pci-irq.c examples/runtime/virtio.c \
 	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-msix.elf,\
+	examples/virtio-pci-msix.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/virtio_msix.c \
+	examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/disk-bench.elf,examples/disk-bench.c \
 	examples/runtime/edisk.c examples/runtime/virtio.c \
 	examples/runtime/virtio_pci.c examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-demo.elf,examples/virtio-demo.c \
 	examples/runtime/virtio.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-echo.elf,examples/virtio-echo.c \
+	examples/runtime/virtio.c))
+$(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-balloon.elf,\
+	examples/virtio-balloon.c examples/runtime/virtio.c \
+	examples/runtime/virtio_pci.c examples/runtime/virtio_balloon.c \
+	examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-irq.elf,examples/virtio-irq.c \
 	examples/runtime/virtio.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/sensitive.elf,examples/sensitive.c))

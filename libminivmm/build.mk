@@ -33,7 +33,8 @@ LIB_SRCS += \
 	libminivmm/src/machine/verdict.c \
 	libminivmm/src/machine/mthread.c \
 	libminivmm/src/machine/devctx.c \
-	libminivmm/src/machine/linuxboot.c
+	libminivmm/src/machine/linuxboot.c \
+	libminivmm/src/machine/boottime.c
 
 LIB_SRCS += \
 	libminivmm/src/cpu/modes.c \
@@ -77,7 +78,8 @@ LIB_SRCS += \
 LIB_SRCS += \
 	libminivmm/src/irq/kvmirq.c \
 	libminivmm/src/irq/line.c \
-	libminivmm/src/irq/resample.c
+	libminivmm/src/irq/resample.c \
+	libminivmm/src/irq/irqview.c
 
 # Full VM state: vCPUs, the VM's in-kernel devices, device blobs (state.h).
 LIB_SRCS += \
@@ -160,13 +162,16 @@ LIB_SRCS += \
 	libminivmm/src/virtio/rng.c \
 	libminivmm/src/virtio/console.c \
 	libminivmm/src/virtio/balloon.c \
-	libminivmm/src/virtio/vmachine.c
+	libminivmm/src/virtio/vmachine.c \
+	libminivmm/src/virtio/view.c \
+	libminivmm/src/virtio/vopts.c
 
 # virtio-pci: the transport on the PCI host bridge (virtio_pci.h).
 LIB_SRCS += \
 	libminivmm/src/virtio/pci.c \
 	libminivmm/src/virtio/pci_caps.c \
-	libminivmm/src/virtio/pci_kick.c
+	libminivmm/src/virtio/pci_kick.c \
+	libminivmm/src/virtio/pci_msix.c
 # Full virtualization in software: a real-mode interpreter in place of
 # KVM_RUN (emu.h; `mvm run --emulate`).
 LIB_SRCS += \

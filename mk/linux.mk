@@ -9,6 +9,10 @@
 #   make disk         build/linux/disk.ext2: the same as an ext2 image
 #   make test-linux   boot them (tests/linux/); `make test` runs this
 #                     once build/linux/bzImage exists
+#   make bench-linux  boot them on mvm, QEMU/KVM and QEMU/TCG, time each
+#                     milestone (bench/bench_linux.c; a few minutes here,
+#                     never part of `make test`), and write
+#                     slides/data/linux-{boot,exits}.csv for deck 4
 #
 # LINUX_JOBS (default 2) is the kernel build's -j; MVM_LINUX_CACHE=DIR
 # keeps built kernels in DIR across clean trees (scripts/linux/
@@ -21,7 +25,7 @@ LINUX_INITRAMFS := $(LINUX_DIR)/initramfs.cpio
 LINUX_DISK := $(LINUX_DIR)/disk.ext2
 LINUX_TEST_BINS := $(BUILD)/tests/linux/test_linux_boot
 
-.PHONY: linux initramfs disk test-linux
+.PHONY: linux initramfs disk test-linux bench-linux
 linux:
 	$(Q)scripts/linux/build-kernel.sh $(LINUX_DIR) $(LINUX_JOBS)
 
@@ -45,3 +49,20 @@ ifeq ($(SANITIZE),)
 TEST_EXTRA += test-linux
 endif
 endif
+
+# The bench is built with everything (so it cannot rot) and run only here.
+LINUX_BENCH := $(BUILD)/bench/bench_linux
+ALL_TARGETS += $(LINUX_BENCH)
+$(BUILD)/bench/bench_linux.o: HOST_CFLAGS += \
+	-DMVM_BUILD_DIR=\"$(abspath $(BUILD))\"
+bench-linux: $(MVM_BIN) $(LINUX_BENCH) $(LINUX_INITRAMFS) $(LINUX_DISK)
+	$(Q)test -f $(LINUX_BZIMAGE) || { \
+		echo "bench-linux: no kernel: run 'make linux' first"; exit 1; }
+	$(Q)scripts/apt-install.sh -q bench-linux qemu-system-x86
+	$(Q)$(LINUX_BENCH) -o slides/data/linux-boot.csv \
+		-x slides/data/linux-exits.csv $(LINUX_DIR)
+# Two objects, so its own link rule (bench/build.mk's takes one).
+$(LINUX_BENCH): $(BUILD)/bench/bench_linux.o \
+		$(BUILD)/bench/bench_linux_report.o $(BUILD)/libminivmm.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HOST_LDFLAGS) -o $@ $^ $(LIB_LIBS)

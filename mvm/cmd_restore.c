@@ -182,9 +182,16 @@ int cmd_restore(int argc, char **argv)
 		if (rc < 0)
 			cli_error(CMD, "cannot start the console: %s",
 				  strerror(-rc));
+		else if (mvm_machine_ncpus(m) > 1) /* one thread each */
+			status = snapcli_finish(
+				m, run_smp(m, o.timeout_ms, o.trace, &con));
 		else
 			status = snapcli_finish(
 				m, run_loop(m, o.timeout_ms, o.trace, 0, &con));
+		if (status < 0) /* run_smp(): stopped from the console */
+			status = console_quit(&con) == CONSOLE_BY_KEY
+					 ? MVM_EXIT_OK
+					 : MVM_EXIT_FAIL;
 	}
 	console_stop(&con);
 	mvm_machine_destroy(m);

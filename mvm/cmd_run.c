@@ -69,19 +69,12 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 		.out_ctx = con,
 		.mark = on_mark,
 		.log = {cli_log, logctx},
-		/* --disk / --virtio: virtio devices (virtio_devs.h) */
-		.virtio = !o->virtio
-				  ? 0
-				  : MVM_VIRTIO_DEV_RNG |
-					    MVM_VIRTIO_DEV_CONSOLE |
-					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
-		.disk = o->disk,
-		.disk_ro = o->disk_ro,
-		.virtio_transport = o->virtio_transport,
-		.virtio_plain = o->virtio_plain,
 	};
 	int rc;
 
+	mvm_virtio_opts_config(&o->vio, &cfg); /* --disk, --virtio */
+	if (o->balloon)
+		cfg.virtio |= MVM_VIRTIO_DEV_BALLOON;
 	runirq_config(&cfg);
 	/* One line: the library's reason (a disk that is missing, say), or
 	 * KVM's errno and where to look. */
@@ -103,6 +96,9 @@ static int machine_build(struct mvm_machine **m, const struct run_opts *o,
 	rc = runirq_attach(CMD, *m);
 	if (rc < 0)
 		return rc;
+	if (o->balloon) /* the guest's driver reads it at start */
+		mvm_virtio_balloon_set_target(mvm_machine_virtio(*m)->balloon,
+					      o->balloon_pages);
 	/* One line per error: the loader's reason, not it and then ours. */
 	char why[256];
 	cli_hold_errors(why, sizeof(why));
@@ -277,9 +273,9 @@ int cmd_run(int argc, char **argv)
 		cli_error(CMD, "--gdb drives one vCPU: leave out --cpus");
 		return MVM_EXIT_USAGE;
 	}
-	if (migcli_enabled() && (o.cpus > 1 || o.gdb_host)) {
-		cli_error(CMD, "--migrate-to migrates one vCPU without gdb: "
-			       "leave out --cpus and --gdb");
+	if (migcli_enabled() && o.gdb_host) {
+		cli_error(CMD, "--migrate-to migrates without gdb: leave out "
+			       "--gdb");
 		return MVM_EXIT_USAGE;
 	}
 	if (o.verbose)
@@ -287,6 +283,7 @@ int cmd_run(int argc, char **argv)
 	limit_is_default = !o.timeout_set;
 	status = MVM_EXIT_FAIL;
 	console_init(&con, o.raw);
+	con.to_virtio = o.console_virtio;
 	if (machine_build(&m, &o, &logctx, &con) == 0 &&
 	    (!o.emulate || emulate_begin(m, &o, &emu) == 0)) {
 		rc = console_start(&con, m);

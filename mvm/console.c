@@ -3,7 +3,9 @@
  *
  * The guest's COM1 UART is its console. What the user types goes to the
  * UART's receive FIFO (mvm_uart_input(), devices.h), where a guest that
- * polls LSR.DR (or, later, takes the interrupt) reads it from RBR. An
+ * polls LSR.DR (or, later, takes the interrupt) reads it from RBR; with
+ * --console virtio it goes to virtio-console's receive queue instead
+ * (mvm_virtio_console_input(), virtio_devs.h), the escape keys alike. An
  * input thread does this, so typing works while the vCPU runs in the
  * main thread; the UART guards its own state (machine.h, rule 2).
  *
@@ -60,6 +62,8 @@ static const struct {
 	{'x', CONSOLE_QUIT, "stop the VM and exit (status 0)"},
 	{'h', CONSOLE_HELP, "this list"},
 	{'s', CONSOLE_SNAPSHOT, "take a snapshot (also: SIGUSR1)"},
+	{'m', CONSOLE_MIGRATE,
+	 "start the live migration of --migrate-to (also: SIGUSR2)"},
 	{CONSOLE_PREFIX, CONSOLE_SEND, "send a literal Ctrl-A to the guest"},
 };
 
@@ -108,12 +112,17 @@ static void put(const char *s, size_t n)
  * kept). A CR right before an LF is dropped (the terminal's output
  * processing makes LF a full line break) so a guest's "\r\n" line ends
  * read as plain ones; any other CR shows as \r: it would let a guest
- * overwrite a line. Unbuffered, so it interleaves with --trace. */
+ * overwrite a line. Unbuffered, so it interleaves with --trace. With
+ * --cpus N every vCPU thread calls it: out_lock keeps the line state
+ * (cr_pending, at_line_start) and each piece of text whole. */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void console_output(void *ctx, const char *buf, size_t len)
 {
 	struct console *c = ctx;
 	char esc[5];
 
+	pthread_mutex_lock(&out_lock);
 	if (c->raw_out) {
 		put(buf, len);
 	} else {
@@ -129,6 +138,7 @@ void console_output(void *ctx, const char *buf, size_t len)
 	if (len)
 		c->at_line_start = buf[len - 1] == '\n';
 	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
 }
 
 /* --- the terminal ----------------------------------------------------------- */
@@ -241,6 +251,14 @@ static void request_snapshot(struct console *c)
 	mvm_vcpu_kick(mvm_machine_vcpu(c->m, 0));
 }
 
+/* Ctrl-A m: the run loop starts the migration between two exits
+ * (migrate_cli.c); the kick, as for the snapshot, makes that soon. */
+static void request_migrate(struct console *c)
+{
+	atomic_store(&c->migrate, 1);
+	mvm_vcpu_kick(mvm_machine_vcpu(c->m, 0));
+}
+
 /* One escape command; SEND queues the byte for the guest. */
 static void run_action(struct console *c, enum console_action a,
 		       unsigned char b)
@@ -260,6 +278,9 @@ static void run_action(struct console *c, enum console_action a,
 		break;
 	case CONSOLE_SNAPSHOT:
 		request_snapshot(c);
+		break;
+	case CONSOLE_MIGRATE:
+		request_migrate(c);
 		break;
 	case CONSOLE_UNKNOWN:
 		fprintf(stderr,
@@ -289,14 +310,24 @@ static void read_input(struct console *c)
 		run_action(c, console_key(&c->keys, buf[i]), buf[i]);
 }
 
-/* Offer the queue to the UART; it takes what fits in its FIFO. */
+/* Offer the queue to the UART, or with --console virtio to
+ * virtio-console's receiveq; each takes what fits (the UART's FIFO, the
+ * buffers the guest offered plus a small backlog). */
 static void feed_guest(struct console *c)
 {
 	const struct mvm_std_devices *d = mvm_machine_devices(c->m);
+	const struct mvm_machine_virtio *v = mvm_machine_virtio(c->m);
 	size_t n;
 
 	if (!c->qlen)
 		return;
+	if (c->to_virtio && v && v->console) {
+		n = mvm_virtio_console_input(v->console, (const char *)c->q,
+					     c->qlen);
+		memmove(c->q, c->q + n, c->qlen - n);
+		c->qlen -= n;
+		return;
+	}
 	if (!d->uart) {
 		fprintf(stderr, "%s: this machine has no UART: input dropped\n",
 			CMD);
@@ -376,6 +407,11 @@ int console_snapshot_requested(struct console *c)
 	return atomic_exchange(&c->snapshot, 0);
 }
 
+int console_migrate_requested(struct console *c)
+{
+	return atomic_exchange(&c->migrate, 0);
+}
+
 enum console_stop_reason console_quit(struct console *c)
 {
 	return (enum console_stop_reason)atomic_load(&c->quit);
@@ -403,6 +439,7 @@ void console_stop(struct console *c)
 
 void console_end_line(struct console *c)
 {
+	pthread_mutex_lock(&out_lock);
 	if (c->cr_pending)
 		fputs("\\r", stdout);
 	c->cr_pending = 0;
@@ -410,4 +447,5 @@ void console_end_line(struct console *c)
 		fputc('\n', stdout);
 	c->at_line_start = 1;
 	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
 }

@@ -32,6 +32,7 @@ enum console_action {
 	CONSOLE_QUIT,	  /* Ctrl-A x: stop the VM */
 	CONSOLE_HELP,	  /* Ctrl-A h: list the escape keys */
 	CONSOLE_SNAPSHOT, /* Ctrl-A s: take a snapshot */
+	CONSOLE_MIGRATE,  /* Ctrl-A m: start the live migration */
 	CONSOLE_UNKNOWN,  /* Ctrl-A then a key with no meaning: ignored */
 };
 
@@ -58,12 +59,14 @@ enum console_stop_reason {
 struct console {
 	struct mvm_machine *m;	  /* the machine (NULL before start) */
 	int raw_out;		  /* --raw: guest output untouched */
+	int to_virtio;		  /* --console virtio: to virtio-console */
 	int tty;		  /* stdin is our terminal: raw mode */
 	int started;		  /* the input thread runs */
 	int wake[2];		  /* self-pipe: signals and console_stop() */
 	pthread_t thread;	  /* the input thread */
 	atomic_int quit;	  /* enum console_stop_reason */
 	atomic_int snapshot;	  /* Ctrl-A s or SIGUSR1, not yet taken */
+	atomic_int migrate;	  /* Ctrl-A m, not yet taken */
 	int signo;		  /* the signal behind CONSOLE_BY_SIGNAL */
 	int eof;		  /* stdin ended: nothing more to forward */
 	int told_full;		  /* said once that input waits */
@@ -83,6 +86,8 @@ int console_start(struct console *c, struct mvm_machine *m);
 enum console_stop_reason console_quit(struct console *c);
 /* 1 once per Ctrl-A s / SIGUSR1 since the last call (snapshot_cli.c). */
 int console_snapshot_requested(struct console *c);
+/* 1 once per Ctrl-A m since the last call (migrate_cli.c). */
+int console_migrate_requested(struct console *c);
 /* Stop the thread, restore the terminal, end the line (below); safe to
  * call twice. */
 void console_stop(struct console *c);

@@ -10,12 +10,23 @@
  * of their own, the guest running meanwhile:
  *
  *   thread                            main thread (between steps)
- *   wait --migrate-after or SIGUSR2
+ *   wait --migrate-after, or a byte   Ctrl-A m (console.c): 'm' on
+ *   on the wake pipe (SIGUSR2, 'm')   the wake pipe
  *   START, kick vCPU 0          ->    connect, create; LIVE
  *   mvm_migrate_live()                ... guest runs ...
  *   LIVE_DONE, kick vCPU 0      ->    finish: pause is here; the guest
  *                                     continues in the target (the run
  *                                     ends) or, on failure, here
+ *
+ * `--migrate-after key` waits for Ctrl-A m or SIGUSR2 alone: the user
+ * starts the migration by hand when the guest is where they want it.
+ * With --cpus N every vCPU runs on a thread of its own (run_smp.c) and
+ * the main thread only waits; it polls here too, and makes the machine
+ * quiet for create and finish by pausing it (machine.h): every vCPU
+ * parked out of KVM_RUN. A failed finish resumes it; after a successful
+ * one it stays paused until the run ends (migcli_finish()). The stream
+ * carries one VCPU section per vCPU (migrate.h), so the target rebuilds
+ * all of them.
  *
  * A failure anywhere is reported and the guest runs on here. The kick
  * (vm.h) makes the main thread see a state change at once even when the
@@ -56,6 +67,7 @@ static struct {
 	int port;		     /* its port; 0: no migration */
 	unsigned after_ms;	     /* --migrate-after */
 	int after_set;		     /* given */
+	int after_key;		     /* --migrate-after key: no timer */
 	struct mvm_migrate_params p; /* rounds, downtime, fault */
 	const char *csv;	     /* --migrate-csv */
 	_Atomic enum state state;    /* see above */
@@ -66,6 +78,7 @@ static struct {
 	int fd;			     /* the connection */
 	struct mvm_migrate *mg;	     /* from START on */
 	struct mvm_machine *m;	     /* the machine, for the kick */
+	int paused;		     /* we paused its vCPU threads */
 } mc = {.fd = -1, .wake = {-1, -1}};
 
 int migcli_parse_addr(const char *arg, char *host, size_t hostlen, int *port)
@@ -139,13 +152,16 @@ int migcli_option(const char *cmd, int c, const char *arg)
 	}
 	if (c == MIGCLI_OPT_AFTER) {
 		mc.after_set = 1;
-		if (!strcmp(arg, "0")) {
+		mc.after_key = !strcmp(arg, "key");
+		if (mc.after_key || !strcmp(arg, "0")) {
 			mc.after_ms = 0;
 			return 0;
 		}
 		if (cli_parse_seconds(arg, &mc.after_ms) == 0)
 			return 0;
-		cli_error(cmd, "bad --migrate-after '%s': need 0 or seconds %s",
+		cli_error(cmd,
+			  "bad --migrate-after '%s': need 0, seconds %s, or "
+			  "'key' (Ctrl-A m starts it)",
 			  arg, CLI_SECONDS_RANGE);
 		return -EINVAL;
 	}
@@ -173,11 +189,13 @@ int migcli_enabled(void)
 void migcli_usage(FILE *f)
 {
 	fprintf(f, "      --migrate-to [HOST:]PORT  live-migrate the guest "
-		   "(one vCPU) to\n"
+		   "to\n"
 		   "                      `mvm restore --listen` there; "
-		   "SIGUSR2 starts it early\n"
-		   "      --migrate-after SEC  start after SEC seconds "
-		   "(default 0: at once)\n"
+		   "Ctrl-A m or SIGUSR2 starts it early\n"
+		   "      --migrate-after SEC|key  start after SEC seconds "
+		   "(default 0: at once),\n"
+		   "                      or only on Ctrl-A m / SIGUSR2 "
+		   "(key)\n"
 		   "      --migrate-rounds N   live rounds at most (default "
 		   "30)\n"
 		   "      --migrate-downtime MS  downtime budget (default "
@@ -205,7 +223,8 @@ static void set_state(enum state s)
 }
 
 /* Wait up to ms for a byte on the wake pipe (a signal that interrupts
- * the wait does not shorten it): the byte, or 0 when the time is up. */
+ * the wait does not shorten it), forever with --migrate-after key: the
+ * byte, or 0 when the time is up. */
 static char wait_wake(unsigned ms)
 {
 	struct pollfd pfd = {.fd = mc.wake[0], .events = POLLIN};
@@ -215,7 +234,7 @@ static char wait_wake(unsigned ms)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		int n = poll(&pfd, 1, (int)left);
+		int n = poll(&pfd, 1, mc.after_key ? -1 : (int)left);
 
 		if (n > 0)
 			return read(mc.wake[0], &b, 1) == 1 ? b : 0;
@@ -224,7 +243,7 @@ static char wait_wake(unsigned ms)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = (long)ms - ((t.tv_sec - t0.tv_sec) * 1000 +
 				   (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
+		if (left <= 0 && !mc.after_key)
 			return 0;
 	}
 }
@@ -312,12 +331,26 @@ static void fail(struct console *con, const char *what, int rc)
 	atomic_store(&mc.state, FAILED);
 }
 
+/* Make the machine quiet (on) or let it run again (off). With one vCPU
+ * the main thread steps it and is here, so it is quiet already. */
+static void quiet(struct mvm_machine *m, int on)
+{
+	if (mvm_machine_ncpus(m) < 2 || on == mc.paused)
+		return;
+	if (on ? mvm_machine_pause(m) : mvm_machine_resume(m))
+		return; /* nothing else pauses it: not reached */
+	mc.paused = on;
+}
+
 static void begin(struct mvm_machine *m, struct console *con)
 {
 	int rc = mc.fd = connect_to();
 
-	if (rc >= 0)
+	if (rc >= 0) {
+		quiet(m, 1);
 		rc = mvm_migrate_create(m, mc.fd, &mc.p, &mc.mg);
+		quiet(m, 0);
+	}
 	if (rc < 0) {
 		fail(con, rc == -ECONNREFUSED ? "connect" : "start", rc);
 		return;
@@ -327,7 +360,7 @@ static void begin(struct mvm_machine *m, struct console *con)
 	atomic_store(&mc.state, LIVE);
 }
 
-static int end(struct console *con)
+static int end(struct mvm_machine *m, struct console *con)
 {
 	int rc;
 
@@ -337,8 +370,10 @@ static int end(struct console *con)
 		fail(con, "live rounds", mc.live_rc);
 		return 0;
 	}
+	quiet(m, 1);
 	rc = mvm_migrate_finish(mc.mg); /* the guest is paused from here */
 	if (rc) {
+		quiet(m, 0);
 		fail(con, "stop-and-copy", rc);
 		return 0;
 	}
@@ -348,18 +383,44 @@ static int end(struct console *con)
 	return 1;
 }
 
+/* Ctrl-A m: wake the waiting thread, or say why there is nothing to
+ * start. */
+static void key_pressed(struct console *con, enum state s)
+{
+	if (s == WAITING) {
+		if (write(mc.wake[1], "m", 1) < 0) {
+			/* a full pipe already says "wake up" */
+		}
+		return;
+	}
+	console_end_line(con);
+	if (!mc.port)
+		cli_error(CMD, "Ctrl-A m: no --migrate-to HOST:PORT was given, "
+			       "nowhere to migrate to");
+	else
+		cli_error(CMD, "Ctrl-A m: the migration %s",
+			  s == FAILED ? "failed already (the guest runs on "
+					"here)"
+				      : "is under way");
+}
+
 int migcli_poll(struct mvm_machine *m, struct console *con)
 {
-	switch (atomic_load(&mc.state)) {
-	case OFF:
-		if (mc.port && start_thread(m) < 0)
+	enum state s = atomic_load(&mc.state);
+
+	if (s == OFF && mc.port) {
+		if (start_thread(m) < 0)
 			cli_error(CMD, "cannot start the migration thread");
-		return 0;
+		s = atomic_load(&mc.state);
+	}
+	if (console_migrate_requested(con))
+		key_pressed(con, s);
+	switch (s) {
 	case START:
 		begin(m, con);
 		return 0;
 	case LIVE_DONE:
-		return end(con);
+		return end(m, con);
 	case MIGRATED:
 		return 1;
 	default:
@@ -371,8 +432,8 @@ int migcli_finish(struct mvm_machine *m, int status)
 {
 	enum state s = atomic_load(&mc.state);
 
-	(void)m;
 	if (s == MIGRATED) {
+		quiet(m, 0); /* its vCPU threads are gone (run_smp.c) */
 		fprintf(stderr, "%s: the guest runs on in the target\n", CMD);
 		mvm_migrate_destroy(mc.mg);
 		close(mc.fd);

@@ -19,9 +19,10 @@
  * (as QEMU's -no-reboot does), so `reboot -f` in the guest is a clean way
  * out (tinyconfig has no ACPI power-off).
  *
- * --stats prints the boot timeline: time since the first instruction and
- * exits so far when the console first shows each milestone, then the
- * exits by reason.
+ * --stats prints the boot timeline (boottime.h): time since the first
+ * instruction and exits so far when the kernel proper starts (a bzImage
+ * decompresses itself first) and when the console first shows each
+ * milestone, then the exits by device and by reason.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,22 +42,6 @@
 /* Always on the command line, before the user's words (later wins). */
 #define BASE_CMDLINE "console=ttyS0 reboot=t panic=-1"
 #define CMDLINE_MAX  2048 /* x86 COMMAND_LINE_SIZE */
-#define LINE_MAX_LEN 512  /* console line kept for milestone matching */
-
-/* What the console shows when a boot reaches a milestone. */
-static const struct {
-	const char *name; /* in the timeline */
-	const char *text; /* first console line containing it */
-} milestones[] = {
-	{"first console line", ""},
-	{"virtio-blk probed", "virtio_blk virtio"},
-	{"root mounted", "VFS: Mounted root"},
-	{"init started", "Run /"},
-	{"kernel panic", "Kernel panic"},
-	{"reset", "reboot: Restarting system"},
-};
-#define NMILESTONES (sizeof(milestones) / sizeof(milestones[0]))
-enum { MS_PANIC = 4, MS_RESET = 5 };
 
 /* Exits by device for the timeline: port and MMIO ranges by name. */
 static const struct {
@@ -74,15 +59,12 @@ static const struct {
 #define NDEVICES (sizeof(devices) / sizeof(devices[0]))
 
 struct boot {
-	struct console *con;		/* guest text goes on there */
-	struct timespec t0;		/* first KVM_RUN */
-	uint64_t exits;			/* exits so far */
-	char line[LINE_MAX_LEN];	/* the console line being written */
-	size_t len;			/* its bytes */
-	double at_s[NMILESTONES];	/* seconds, when seen */
-	uint64_t at_exits[NMILESTONES]; /* exits then */
-	int seen[NMILESTONES];		/* 1 once seen */
-	uint64_t by_device[NDEVICES];	/* I/O and MMIO exits */
+	struct console *con;	      /* guest text goes on there */
+	struct timespec t0;	      /* first KVM_RUN */
+	uint64_t exits;		      /* exits so far */
+	uint64_t entry_bp;	      /* kernel proper's entry; 0: none */
+	struct mvm_boot_timeline tl;  /* milestones (boottime.h) */
+	uint64_t by_device[NDEVICES]; /* I/O and MMIO exits */
 };
 
 /* Count an I/O or MMIO exit against the first range that holds it. */
@@ -110,30 +92,13 @@ static double since(const struct timespec *t0)
 	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void line_done(struct boot *b)
-{
-	b->line[b->len] = '\0';
-	for (size_t i = 0; i < NMILESTONES; i++)
-		if (!b->seen[i] && strstr(b->line, milestones[i].text)) {
-			b->seen[i] = 1;
-			b->at_s[i] = since(&b->t0);
-			b->at_exits[i] = b->exits;
-		}
-	b->len = 0;
-}
-
-/* Output callback: to the console, and line by line to the matcher. */
+/* Output callback: to the console, and line by line to the timeline. */
 static void boot_output(void *ctx, const char *buf, size_t len)
 {
 	struct boot *b = ctx;
 
 	console_output(b->con, buf, len);
-	for (size_t i = 0; i < len; i++) {
-		if (buf[i] == '\n')
-			line_done(b);
-		else if (buf[i] != '\r' && b->len < sizeof(b->line) - 1)
-			b->line[b->len++] = buf[i];
-	}
+	mvm_boot_timeline_feed(&b->tl, buf, len, since(&b->t0), b->exits);
 }
 
 static int read_file(const char *what, const char *path, uint64_t max,
@@ -147,8 +112,29 @@ static int read_file(const char *what, const char *path, uint64_t max,
 	return rc;
 }
 
+/*
+ * Where a bzImage's kernel proper starts. The setup header's
+ * pref_address is the kernel's LOAD_PHYSICAL_ADDR (arch/x86/boot/
+ * header.S), where the decompressor writes the kernel proper unless it
+ * is relocatable and KASLR or a load address above it moves it; then it
+ * jumps to its first byte: x86-64's vmlinux.lds.S puts head_64.S's
+ * startup_64 at _text. The decompressor runs with identity paging, so
+ * that physical address is the linear address a debug register compares
+ * (Intel SDM Vol. 3B 18.2.1). Where the kernel was moved the breakpoint
+ * never fires and the timeline has no "kernel entered".
+ */
+static uint64_t kernel_proper_entry(const void *k, size_t len,
+				    struct mvm_machine *m)
+{
+	struct mvm_bzimage bz;
+
+	if (mvm_bzimage_parse(k, len, &bz, mvm_machine_log(m)) < 0)
+		return 0;
+	return bz.pref_address;
+}
+
 /* The kernel, initrd and command line into the machine. */
-static int load(struct mvm_machine *m, const struct run_opts *o)
+static int load(struct mvm_machine *m, const struct run_opts *o, struct boot *b)
 {
 	const struct mvm_backend *be = mvm_vm_backend(mvm_machine_vm(m));
 	struct mvm_linux_config lc = {0};
@@ -185,6 +171,8 @@ static int load(struct mvm_machine *m, const struct run_opts *o)
 			cli_error(CMD, "cannot boot '%s': %s", o->kernel,
 				  strerror(-rc));
 	}
+	if (!rc && o->stats && info.kind == MVM_LINUX_BZIMAGE)
+		b->entry_bp = kernel_proper_entry(k, lc.kernel_len, m);
 	if (!rc && o->verbose)
 		fprintf(stderr, "%s: command line: %s\n", CMD, cmdline);
 	free(k);
@@ -196,11 +184,11 @@ static void report_timeline(const struct boot *b, struct mvm_machine *m)
 {
 	fprintf(stderr, "\n%-22s %10s %12s\n", "boot milestone", "time",
 		"exits");
-	for (size_t i = 0; i < NMILESTONES; i++)
-		if (b->seen[i])
+	for (int i = 0; i < MVM_BOOT_MILESTONES; i++)
+		if (b->tl.seen[i])
 			fprintf(stderr, "%-22s %8.2f s %12llu\n",
-				milestones[i].name, b->at_s[i],
-				(unsigned long long)b->at_exits[i]);
+				mvm_boot_milestone_name(i), b->tl.at_s[i],
+				(unsigned long long)b->tl.at_exits[i]);
 	fprintf(stderr, "%-22s %8.2f s %12llu\n", "end of run", since(&b->t0),
 		(unsigned long long)b->exits);
 	fprintf(stderr, "\n%-22s %10s\n", "exits by device", "count");
@@ -209,6 +197,41 @@ static void report_timeline(const struct boot *b, struct mvm_machine *m)
 			fprintf(stderr, "%-22s %10llu\n", devices[i].name,
 				(unsigned long long)b->by_device[i]);
 	report_stats(mvm_machine_vcpu(m, 0));
+	char vio[1024];
+	if (mvm_machine_virtio_stats(m, vio, sizeof(vio)) > 0)
+		fputs(vio, stderr); /* per virtio queue, MSI-X */
+}
+
+/*
+ * --stats: the "kernel entered" milestone. A vmlinux starts there; a
+ * bzImage gets there when its decompressor is done, which one execute
+ * breakpoint shows (one KVM_EXIT_DEBUG, counted like any exit). It is
+ * removed when it fires, or at the first console line if it never did.
+ */
+static void entry_arm(struct boot *b, struct mvm_vcpu *vcpu)
+{
+	if (!b->entry_bp) {
+		mvm_boot_timeline_mark(&b->tl, MVM_BOOT_KERNEL_ENTRY, 0, 0);
+		return;
+	}
+	if (mvm_vcpu_set_debug(vcpu, 0, &b->entry_bp, 1) < 0)
+		b->entry_bp = 0; /* no milestone, the boot goes on */
+}
+
+/* 1 if e was the entry breakpoint: the run goes on. */
+static int entry_check(struct boot *b, struct mvm_vcpu *vcpu,
+		       const struct mvm_exit *e)
+{
+	int hit = e->reason == KVM_EXIT_DEBUG && e->u.debug.pc == b->entry_bp;
+
+	if (!b->entry_bp || (!hit && !b->tl.seen[MVM_BOOT_FIRST_LINE]))
+		return 0;
+	if (hit)
+		mvm_boot_timeline_mark(&b->tl, MVM_BOOT_KERNEL_ENTRY,
+				       since(&b->t0), b->exits);
+	mvm_vcpu_set_debug(vcpu, 0, NULL, 0);
+	b->entry_bp = 0;
+	return hit;
 }
 
 /*
@@ -225,12 +248,16 @@ static int run(struct mvm_machine *m, const struct run_opts *o, struct boot *b)
 
 	if (o->timeout_ms)
 		mvm_vcpu_set_deadline(vcpu, o->timeout_ms);
+	if (o->stats)
+		entry_arm(b, vcpu);
 	clock_gettime(CLOCK_MONOTONIC, &b->t0);
 	while ((v == MVM_GO_ON || v == MVM_SYNC) && !console_quit(b->con)) {
 		rc = mvm_machine_step(m, 0, &e, &v);
 		b->exits++;
 		if (rc == 0)
 			count_device(b, &e);
+		if (rc == 0 && entry_check(b, vcpu, &e))
+			v = MVM_GO_ON;
 		if (rc == 0 && e.reason == KVM_EXIT_SHUTDOWN) {
 			reset = 1;
 			break;
@@ -250,8 +277,9 @@ static int run(struct mvm_machine *m, const struct run_opts *o, struct boot *b)
 	if (reset) {
 		fprintf(stderr,
 			"%s: the guest reset the machine%s: end of run\n", CMD,
-			b->seen[MS_PANIC] ? " after a kernel panic" : "");
-		return b->seen[MS_PANIC] ? MVM_EXIT_FAIL : MVM_EXIT_OK;
+			b->tl.seen[MVM_BOOT_PANIC] ? " after a kernel panic"
+						   : "");
+		return b->tl.seen[MVM_BOOT_PANIC] ? MVM_EXIT_FAIL : MVM_EXIT_OK;
 	}
 	if (rc == -ETIMEDOUT)
 		cli_error(CMD, "timed out after %.3g s (guest RIP %#llx)",
@@ -278,16 +306,6 @@ int run_linux(const struct run_opts *o)
 		 * before "Unable to read current time from RTC". */
 		.devices = MVM_MDEV_UART | MVM_MDEV_LAB1,
 		.trace = o->trace || o->stats,
-		/* --disk / --virtio: virtio devices (virtio_devs.h) */
-		.virtio = !o->virtio
-				  ? 0
-				  : MVM_VIRTIO_DEV_RNG |
-					    MVM_VIRTIO_DEV_CONSOLE |
-					    (o->disk ? MVM_VIRTIO_DEV_BLK : 0),
-		.disk = o->disk,
-		.disk_ro = o->disk_ro,
-		.virtio_transport = o->virtio_transport,
-		.virtio_plain = o->virtio_plain,
 		.out = boot_output,
 		.out_ctx = &b,
 		.log = {cli_log, &logctx},
@@ -295,13 +313,14 @@ int run_linux(const struct run_opts *o)
 	struct mvm_machine *m = NULL;
 	int rc, status = MVM_EXIT_FAIL;
 
+	mvm_virtio_opts_config(&o->vio, &cfg); /* --disk, --virtio */
 	console_init(&con, o->raw);
 	rc = mvm_machine_create(&cfg, &m);
 	if (rc < 0)
 		cli_error(CMD, "cannot create a VM: %s (try 'mvm doctor')",
 			  strerror(-rc));
 	if (!rc)
-		rc = load(m, o);
+		rc = load(m, o, &b);
 	if (!rc) {
 		rc = console_start(&con, m);
 		if (rc < 0)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "minivmm/modes.h"
+#include "minivmm/virtio_opts.h"
 
 /* Long-only options: getopt_long codes past any character, one range per
  * file so they never collide (a shared code makes one option shadow the
@@ -36,15 +37,14 @@ struct run_opts {
 	const char *gdb_unix;	/* --gdb unix:PATH: a Unix socket instead */
 	int gdb_port;		/* --gdb: 0 = any free port */
 	char gdb_buf[64];	/* --gdb's host part */
-	const char *disk;	/* --disk FILE[,ro]: virtio-blk on FILE */
-	char disk_buf[4096];	/* --disk's FILE part */
-	int disk_ro;		/* ...,ro */
-	int virtio;		/* --disk or --virtio given */
-	int virtio_transport;	/* --virtio mmio|pci (MVM_VIRTIO_TRANSPORT_*) */
-	int virtio_plain;	/* --virtio-plain: every kick exits */
+	int console_virtio;	/* --console virtio: stdin to virtio-console */
+	int balloon;		/* --balloon PAGES given: virtio-balloon */
+	unsigned balloon_pages; /* its first target (num_pages) */
 	const char *kernel;	/* --kernel: boot Linux (run_linux.c) */
 	const char *initrd;	/* --initrd: its initramfs */
 	const char *append;	/* --append: its command line */
+	/* --disk FILE[,ro], --virtio mmio|pci, --virtio-plain */
+	struct mvm_virtio_opts vio;
 };
 
 /* The run limit when -T is not given, in one place for every way of

@@ -17,11 +17,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "console.h"
+#include "migrate_cli.h"
 #include "minivmm/minivmm.h"
 #include "run_report.h"
 
-#define CMD	"mvm run"
-#define POLL_MS 100 /* how often the waiting thread looks at the console */
+#define CMD	    "mvm run"
+#define POLL_MS	    100 /* how often the waiting thread looks at the console */
+#define MIG_POLL_MS 5	/* and at a migration (--migrate-to) */
 
 /* --trace from several threads: one locked line per exit, tagged with
  * the vCPU, so lines of two vCPUs never mix. */
@@ -70,8 +72,13 @@ int run_smp(struct mvm_machine *m, unsigned timeout_ms, int trace,
 			  strerror(-rc));
 		return MVM_EXIT_FAIL;
 	}
-	while (mvm_machine_wait(m, POLL_MS) == -ETIMEDOUT && !console_quit(con))
-		;
+	while (mvm_machine_wait(m, migcli_enabled() ? MIG_POLL_MS : POLL_MS) ==
+		       -ETIMEDOUT &&
+	       !console_quit(con))
+		if (migcli_poll(m, con)) { /* the guest runs in the target */
+			mvm_machine_stop(m);
+			return MVM_EXIT_OK;
+		}
 	mvm_machine_stop(m);
 	if (console_quit(con))
 		return -1; /* the caller says how it was stopped */

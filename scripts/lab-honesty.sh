@@ -193,7 +193,7 @@ check_regions() {
 		return
 	fi
 	grep -rlE --include='*.[chS]' 'LAB\([0-9]+, *[A-Za-z0-9_-]+\) BEGIN' \
-		libminivmm labs | sort >"$tmp/region-files"
+		libminivmm labs examples | sort >"$tmp/region-files"
 	echo "honesty: each region cut alone (lab, region, file: score of its lab)"
 	while IFS= read -r f; do
 		sed -n 's/.*LAB(\([0-9]*\), *\([A-Za-z0-9_-]*\)) BEGIN.*/\1 \2/p' "$f" |
@@ -243,7 +243,7 @@ check_hangs() {
 	r="$tmp/hang-tree"
 	copy_reference "$r"
 	grep -rlE --include='*.[chS]' 'LAB\([0-9]+, *[A-Za-z0-9_-]+\) BEGIN' \
-		libminivmm labs | while IFS= read -r f; do
+		libminivmm labs examples | while IFS= read -r f; do
 		# the loop goes first in the region's code: right after BEGIN
 		# inside a function, after each function body's "{" when the
 		# region holds whole functions
@@ -295,9 +295,24 @@ for n in "$@"; do
 	expect "$tmp/ref.log" "$(labname "$n")" full "reference"
 done
 
+# The last lab's handout is the reference with only that lab's regions
+# cut. When it has a single region (the final project's pre-copy loop),
+# the region check below builds and grades exactly that tree, and every
+# earlier handout has built with its stub: the handout is not made again.
+last=
+for n in "$@"; do last=$n; done
+nregions() {
+	grep -rhE --include='*.[chS]' "LAB\($1, *[A-Za-z0-9_-]+\) BEGIN" \
+		libminivmm labs 2>/dev/null | wc -l
+}
+
 first=1
 for n in "$@"; do
 	h="$tmp/lab$n"
+	if [ "$n" = "$last" ] && [ "$first" -eq 0 ] && [ "$(nregions "$n")" -eq 1 ]; then
+		echo "honesty: ok   handout $n is the reference with its one region cut: the region check below builds and grades it"
+		continue
+	fi
 	if ! scripts/make-handout.sh "$n" "$h" >"$tmp/h.log" 2>&1; then
 		echo "honesty: FAIL handout $n could not be made:"
 		sed 's/^/    /' "$tmp/h.log"

@@ -10,9 +10,14 @@
 #                  lab1-measure; the loop's own cost subtracted)
 #   irq-latency.csv  raise-to-handler latency on Lab 3's three paths
 #                  (bench_irq)
+#   disk.csv       4 KiB reads on the emulated disk and on virtio
+#                  (bench_disk)
 #   precopy.csv    pages per pre-copy round at three dirty rates, from
 #                  bench/migrate/*.csv (re-measure those with
 #                  bench/migrate-runs.sh first: it takes a few minutes)
+#
+# Not here, because each takes minutes: linux-boot.csv and linux-exits.csv
+# (deck 4's Linux boot) come from `make bench-linux` (bench/bench_linux.c).
 set -eu
 cd "$(dirname "$0")/.."
 out=slides/data
@@ -34,5 +39,6 @@ tmp="$out/exit-cost.csv.tmp"
 } > "$tmp"
 mv "$tmp" "$out/exit-cost.csv"
 build/bench/bench_irq -n 500 -o "$out/irq-latency.csv"
+build/bench/bench_disk -o "$out/disk.csv" >/dev/null
 scripts/precopy-csv.sh > "$out/precopy.csv"
-echo "slides-data: wrote $out/startup.csv, exit-cost.csv, irq-latency.csv and precopy.csv"
+echo "slides-data: wrote $out/startup.csv, exit-cost.csv, irq-latency.csv, disk.csv and precopy.csv"

@@ -42,5 +42,5 @@ endif
 # Re-measure the plots' figures on this machine (slides/data/*.csv, each
 # labelled with the machine it was measured on); `make slides` draws them.
 .PHONY: slides-data
-slides-data: $(BUILD)/mvm $(BUILD)/bench/bench_irq $(BUILD)/examples/irq-latency.elf $(LAB1_MEASURE) $(LAB1_GUEST_ELFS) $(BUILD)/examples/cpl-compute.elf $(ROOTFS_STAMP)
+slides-data: $(BUILD)/mvm $(BUILD)/bench/bench_irq $(BUILD)/examples/irq-latency.elf $(BUILD)/bench/bench_disk $(BUILD)/examples/disk-bench.elf $(LAB1_MEASURE) $(LAB1_GUEST_ELFS) $(BUILD)/examples/cpl-compute.elf $(ROOTFS_STAMP)
 	$(Q)scripts/slides-data.sh

@@ -19,117 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <capstone/capstone.h>
-
-#include "minivmm/minivmm.h"
-
-/* The golden files hold capstone's disassembly text, whose spelling
- * changed between major versions; they were made with this one. */
-#define GOLDEN_CAPSTONE_MAJOR 4
-
-#define OUT_MAX (256 * 1024)
-
-static char out[OUT_MAX];
-
-static void quiet(void *ctx, enum mvm_log_level l, const char *m)
-{
-	(void)ctx, (void)l, (void)m;
-}
-
-static void need_kvm_and(const char *image)
-{
-	struct mvm_log log = {quiet, NULL};
-	int fd = mvm_kvm_open(&log);
-	if (fd < 0) {
-		printf("SKIP: /dev/kvm missing or unusable: batch runs need "
-		       "real guests\n");
-		skip();
-	}
-	close(fd);
-	if (access(image, R_OK)) {
-		printf("SKIP: %s not built (run `make`)\n", image);
-		skip();
-	}
-}
-
-/* Run mvmdbg with flags and the commands in script on image (which may
- * be empty for --replay); output in out[]. */
-static void run_flags(const char *flags, const char *image, const char *script)
-{
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 "timeout 60 %s --stable %s --batch %s %s 2>&1", MVMDBG_BIN,
-		 flags, script, image);
-	alarm(90);
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	size_t n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = '\0';
-	int rc = pclose(p);
-	alarm(0);
-	assert_int_not_equal(WEXITSTATUS(rc), 124); /* timeout(1) fired */
-}
-
-static void run(const char *image, const char *script)
-{
-	run_flags("", image, script);
-}
-
-/* Run a script given as text. */
-static void run_text(const char *image, const char *text)
-{
-	char path[] = "/tmp/mvmdbg-batch-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	run(image, path);
-	unlink(path);
-}
-
-static void golden(const char *name, const char *image_file)
-{
-	char image[512], script[512], gold[512];
-	snprintf(image, sizeof(image), "%s/%s", MVM_GUEST_DIR, image_file);
-	snprintf(script, sizeof(script), "%s/%s.cmds", MVMDBG_GOLDEN_DIR, name);
-	snprintf(gold, sizeof(gold), "%s/%s.txt", MVMDBG_GOLDEN_DIR, name);
-	need_kvm_and(image);
-	int major = cs_version(NULL, NULL) >> 8;
-	const char *upd = getenv("MVMDBG_UPDATE_GOLDEN");
-	if (major != GOLDEN_CAPSTONE_MAJOR && !(upd && *upd == '1')) {
-		printf("SKIP: golden files are from capstone %d, this is %d "
-		       "(MVMDBG_UPDATE_GOLDEN=1 regenerates them here)\n",
-		       GOLDEN_CAPSTONE_MAJOR, major);
-		skip();
-	}
-	run(image, script);
-	FILE *f = fopen(gold, upd && *upd == '1' ? "w" : "r");
-	assert_non_null(f);
-	if (upd && *upd == '1') {
-		fputs(out, f);
-		fclose(f);
-		printf("updated %s\n", gold);
-		return;
-	}
-	static char want[OUT_MAX];
-	size_t n = fread(want, 1, sizeof(want) - 1, f);
-	want[n] = '\0';
-	fclose(f);
-	if (strcmp(want, out) == 0)
-		return;
-	char actual[] = "/tmp/mvmdbg-actual-XXXXXX", cmd[1200];
-	int fd = mkstemp(actual);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, out, strlen(out)), (ssize_t)strlen(out));
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "diff -u %s %s | head -60", gold, actual);
-	if (system(cmd) < 0)
-		perror("diff");
-	unlink(actual);
-	fail_msg("%s differs from its golden file (diff above; "
-		 "MVMDBG_UPDATE_GOLDEN=1 to accept)",
-		 name);
-}
+#include "batch_run.h"
 
 static void batch_exit_tour_matches_golden(void **state)
 {
@@ -143,34 +33,10 @@ static void batch_hello_real_matches_golden(void **state)
 	golden("hello-real", "hello-real.bin");
 }
 
-/* Each pattern must appear in out[], in this order. */
 static void batch_hello_prot_matches_golden(void **state)
 {
 	(void)state;
 	golden("hello-prot", "hello-prot.elf");
-}
-
-static void in_order(const char *const *pat)
-{
-	const char *p = out;
-	for (; *pat; pat++) {
-		const char *hit = strstr(p, *pat);
-		if (!hit) {
-			fputs(out, stderr);
-			fail_msg("\"%s\" missing (or out of order)", *pat);
-		}
-		p = hit + strlen(*pat);
-	}
-}
-
-static void check_guest(const char *file, const char *script,
-			const char *const *pat)
-{
-	char image[512];
-	snprintf(image, sizeof(image), "%s/%s", MVM_GUEST_DIR, file);
-	need_kvm_and(image);
-	run_text(image, script);
-	in_order(pat);
 }
 
 static void exits_of_hello_real_are_six_outs_then_hlt(void **state)

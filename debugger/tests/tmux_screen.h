@@ -107,6 +107,15 @@ static inline void wait_for(const char *text)
 	fail_msg("the screen never showed \"%s\"", text);
 }
 
+/* A cmocka teardown: the session goes, the backstop is disarmed. */
+static inline int tmux_teardown(void **state)
+{
+	(void)state;
+	kill_session();
+	alarm(0);
+	return 0;
+}
+
 static const char *env = ""; /* environment for mvmdbg ("NO_COLOR=1 ") */
 
 /* Start mvmdbg FLAGS IMAGE (env in front) and wait for its prompt. */

@@ -87,6 +87,9 @@ int vblk_rw(struct vdev *d, int write, uint64_t sector, void *buf,
 	    uint32_t sectors);
 /* virtio-console: send len bytes on port 0. */
 void vcon_write(struct vdev *d, const char *s, uint32_t len);
+/* virtio-console: offer buf to port 0's receiveq and wait until the
+ * host puts input in it; returns the bytes received (at least 1). */
+long vcon_read(struct vdev *d, void *buf, uint32_t len);
 /* virtio-rng: fill buf; returns the bytes the device gave. */
 long vrng_read(struct vdev *d, void *buf, uint32_t len);
 

@@ -9,7 +9,8 @@
  * common, notify, ISR and device regions inside the BARs (4.1.4), turn on
  * memory decoding and bus mastering, then do the same init sequence as
  * ever (3.1.1, 4.1.5.1) through the common configuration, each field at
- * its natural width (4.1.3.1).
+ * its natural width (4.1.3.1). Lab 4 (task 5) cuts negotiate(), here and
+ * in virtio.c.
  */
 #include "pci.h"
 #include "virtio.h"
@@ -76,6 +77,7 @@ static uint8_t get_status(struct vdev *d)
 	return mmio_read8(d->pci.common + MVM_VPCI_STATUS);
 }
 
+/* LAB(4, negotiate-pci) BEGIN */
 /* 3.1.1 steps 1-6 through the common configuration. */
 static int negotiate(struct vdev *d, uint64_t want)
 {
@@ -85,7 +87,7 @@ static int negotiate(struct vdev *d, uint64_t want)
 	set_status(d, 0); /* reset, then wait until it reads 0 (4.1.4.3.2) */
 	while (get_status(d))
 		;
-	set_status(d, MVM_VIRTIO_S_ACKNOWLEDGE);
+	set_status(d, MVM_VIRTIO_S_ACKNOWLEDGE); /* "a device is here" */
 	set_status(d, s);
 	put32(d, MVM_VPCI_DFSELECT, 1);
 	offered = (uint64_t)mmio_read32(d->pci.common + MVM_VPCI_DF) << 32;
@@ -103,6 +105,22 @@ static int negotiate(struct vdev *d, uint64_t want)
 	}
 	return 0;
 }
+/* LAB(4) STUB
+// 3.1.1 steps 1-6 through the common configuration. 0, or -1.
+static int negotiate(struct vdev *d, uint64_t want)
+{
+	// LAB 4 (task 5): the same steps as negotiate() in virtio.c, through
+	// virtio-pci's common configuration (4.1.4.3): set_status() and
+	// get_status() for the status byte (after writing 0, wait until it
+	// reads 0: 4.1.4.3.2), device_feature_select / device_feature
+	// (MVM_VPCI_DFSELECT, MVM_VPCI_DF, 32 bits each, mmio_read32()) and
+	// driver_feature_select / driver_feature (MVM_VPCI_GFSELECT,
+	// MVM_VPCI_GF, put32()).
+	(void)d;
+	(void)want;
+	return -1;
+}
+LAB(4) END */
 
 /* 4.1.5.1.3: select the queue, size it, give the areas, enable it. */
 static int queue_setup(struct vdev *d, unsigned slot, unsigned q,

@@ -161,12 +161,29 @@ function renderDiagram(where, spec, lang) {
 		fs.mkdirSync(path.join(OUT, 'diagrams'), { recursive: true });
 		const base = path.basename(dot, '.dot');
 		fs.writeFileSync(path.join(OUT, 'diagrams', `${base}.svg`), r.stdout);
-		svgCache.set(dot, Buffer.from(r.stdout).toString('base64'));
+		svgCache.set(dot, r.stdout);
 	}
-	// An <img> tag, not Markdown: markdown-it refuses SVG data URIs in links.
 	const h = /^h=(\d+)$/.exec(opts.find((o) => o.startsWith('h=')) || '');
-	return `<p class="diagram"><img height="${h ? h[1] : 400}" ` +
-		`src="data:image/svg+xml;base64,${svgCache.get(dot)}"></p>`;
+	return `<p class="diagram">${inlineSvg(svgCache.get(dot), h ? +h[1] : 400)}</p>`;
+}
+
+// The diagram's <svg> element itself, in the slide's HTML, not an <img>:
+// an <img> is a document of its own, whose CJK text Chromium's PDF writer
+// embeds as one more subset of the same font (a zh deck then carries the
+// font two or three times). Inline, its labels use the deck's fonts
+// (minivmm-zh.css "MVM CJK"). One line with no comments, so markdown-it
+// keeps it as one HTML block and Marp sees no directives in it; Marp
+// runs with --html for it (no deck text is lost: every deck's text was
+// compared with and without it).
+function inlineSvg(svg, height) {
+	let s = svg.slice(svg.indexOf('<svg'));
+	const vb = /viewBox="([^"]+)"/.exec(s)[1].trim().split(/\s+/).map(Number);
+	s = s.replace(/<!--[\s\S]*?-->|<title>[^<]*<\/title>/g, '')
+		.replace(/^<svg width="[^"]*" height="[^"]*"/,
+			`<svg width="${Math.round((height * vb[2]) / vb[3])}" height="${height}" ` +
+				'style="max-width:100%;height:auto"')
+		.replaceAll('font-family="WenQuanYi Micro Hei"', 'font-family="MVM CJK"');
+	return s.replace(/\s*\n\s*/g, ' ');
 }
 
 // --- plot: gnuplot over a labelled CSV -> embedded SVG --------------------
@@ -390,6 +407,7 @@ function marp(inputDir, extra) {
 	const r = spawnSync(bin, ['--input-dir', inputDir, '--output', OUT,
 		'--theme-set', theme, '--browser', 'chrome',
 		'--browser-path', chrome, '--browser-timeout', '120', '--parallel', '2',
+		'--html',
 		...extra], {
 		stdio: ['ignore', 'inherit', 'inherit'],
 		env: { ...process.env, CHROME_PATH: chrome, CHROME_DISABLE_GPU: '1' },

@@ -287,23 +287,73 @@ static void read_only_root_refuses_writes_but_tmp_works(void **state)
 	assert_non_null(strstr(r.out, "tmp-ok"));
 }
 
-static void user_namespace_maps_root_to_the_invoking_user(void **state)
+/*
+ * --userns as root must not map container root to host UID 0: it gets
+ * an unprivileged range (container.h MVM_CTR_REMAP_BASE, or root's line
+ * in /etc/subuid). Seen from inside in uid_map, from the host in the
+ * owner of a file the container made, and in what it may no longer do
+ * (its UTS namespace belongs to the host's user namespace).
+ */
+static void user_namespace_as_root_maps_to_an_unprivileged_range(void **s)
 {
+	char upper[] = "/tmp/mvm-test-upper-XXXXXX", file[96];
+	unsigned long in = 1, out = 0, count = 0;
 	struct mvm_ctr_config cfg;
 	struct harness_run r;
-	char want[64];
+	struct stat st;
+	const char *m;
 
-	(void)state;
+	(void)s;
 	harness_start(&cfg, &r);
-	cfg.flags |= MVM_CTR_USERNS;
+	assert_non_null(mkdtemp(upper));
+	cfg.flags |= MVM_CTR_USERNS | MVM_CTR_OVERLAY;
+	cfg.overlay_upper = upper;
+	/* 0700 from mkdtemp: refused, as the unprivileged root could not
+	 * enter "/" */
+	assert_int_equal(harness_sh(&r, &cfg, "true"), -EACCES);
+	assert_non_null(strstr(r.log, "chmod o+rx"));
+	assert_int_equal(chmod(upper, 0755), 0);
+	harness_start(&cfg, &r);
+	cfg.flags |= MVM_CTR_USERNS | MVM_CTR_OVERLAY;
+	cfg.overlay_upper = upper;
 	assert_int_equal(
 		harness_sh(&r, &cfg,
-			   "echo uid=$(id -u); cat /proc/self/uid_map"),
+			   "echo uid=$(id -u); echo map=$(cat "
+			   "/proc/self/uid_map); touch /tmp/made-inside; "
+			   "hostname other 2>/dev/null || echo no-hostname"),
 		0);
 	assert_int_equal(harness_value(&r, "uid="), 0);
-	/* uid_map columns: inside, outside, count ("%10u %10u %10u"). */
-	snprintf(want, sizeof(want), "%10d %10ld %10d\n", 0, (long)getuid(), 1);
-	assert_non_null(strstr(r.out, want));
+	m = strstr(r.out, "map=");
+	assert_non_null(m);
+	assert_int_equal(sscanf(m, "map=%lu %lu %lu", &in, &out, &count), 3);
+	assert_int_equal(in, 0);
+	assert_true(out != 0 && count > 1);
+	snprintf(file, sizeof(file), "%s/tmp/made-inside", upper);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_uid, out); /* not 0: host root never wrote */
+	assert_non_null(strstr(r.out, "no-hostname"));
+	snprintf(file, sizeof(file), "rm -rf '%s' '%s.work'", upper, upper);
+	assert_int_equal(system(file), 0);
+}
+
+/* Without the overlay, root's --userns container pivots into the rootfs
+ * itself, which its unprivileged root cannot enter when it is mode 0700:
+ * refused before anything starts, naming the way out. */
+static void user_namespace_as_root_refuses_a_closed_rootfs(void **s)
+{
+	char dir[] = "/tmp/mvm-test-rootfs-XXXXXX";
+	struct mvm_ctr_config cfg;
+	struct harness_run r;
+
+	(void)s;
+	harness_start(&cfg, &r);
+	assert_non_null(mkdtemp(dir)); /* mode 0700 */
+	cfg.rootfs = dir;
+	cfg.flags = (cfg.flags & ~MVM_CTR_OVERLAY) | MVM_CTR_USERNS;
+	assert_int_equal(harness_sh(&r, &cfg, "true"), -EACCES);
+	assert_non_null(strstr(r.log, "cannot enter"));
+	assert_non_null(strstr(r.log, "chmod o+rx"));
+	rmdir(dir);
 }
 
 static void timeout_kills_a_container_that_hangs(void **state)
@@ -400,7 +450,10 @@ int main(void)
 		cmocka_unit_test(overlay_sweeps_what_a_killed_runtime_left),
 		cmocka_unit_test(overlay_keeps_the_upper_layer_when_asked),
 		cmocka_unit_test(read_only_root_refuses_writes_but_tmp_works),
-		cmocka_unit_test(user_namespace_maps_root_to_the_invoking_user),
+		cmocka_unit_test(
+			user_namespace_as_root_maps_to_an_unprivileged_range),
+		cmocka_unit_test(
+			user_namespace_as_root_refuses_a_closed_rootfs),
 		cmocka_unit_test(timeout_kills_a_container_that_hangs),
 		cmocka_unit_test(
 			init_runs_the_command_as_pid2_and_reaps_orphans),

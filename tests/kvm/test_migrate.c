@@ -5,7 +5,7 @@
  *
  * The witness is examples/migrate-counter.c: it prints "count N" every
  * 256 iterations and ends with "final N sum S check ok", S the sum of
- * the words it wrote, which the host computes too (expected_sum()). A
+ * the words it wrote, which the host computes too (migwitness_sum()). A
  * migration that loses a page breaks the sum or the check, one that
  * loses vCPU state breaks the count: the source's output followed by the
  * target's must be exactly one uninterrupted run's.
@@ -16,7 +16,6 @@
  * the broken stream and leaves no machine.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,13 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "capture.h"
 #include "fixture.h"
+#include "migwitness.h"
 #include "minivmm/minivmm.h"
 
 #define RUN_MS 60000 /* a whole counter run, with room to spare */
@@ -120,24 +119,6 @@ static struct mvm_machine *boot(struct box *b, const char *input)
 	return m;
 }
 
-/* What the guest's words add up to after iters iterations. */
-static uint64_t expected_sum(uint64_t iters, unsigned window, unsigned per_iter)
-{
-	static uint64_t region[8192];
-	uint64_t sum = 0, cursor = 0;
-
-	memset(region, 0, sizeof(region));
-	for (uint64_t n = 1; n <= iters; n++)
-		for (unsigned k = 0; k < per_iter; k++) {
-			uint64_t *w = &region[cursor++ % window];
-			uint64_t v = n * 0x9e3779b97f4a7c15ull + k;
-
-			sum += v - *w;
-			*w = v;
-		}
-	return sum;
-}
-
 /* out is one whole run: every count line once, in order, and the final
  * line with the host's sum. */
 static void assert_whole_run(const char *out, unsigned iters)
@@ -157,7 +138,7 @@ static void assert_whole_run(const char *out, unsigned iters)
 		assert_null(strstr(p, line)); /* not repeated */
 	}
 	snprintf(want, sizeof(want), "final %u sum 0x%llx check ok\n", iters,
-		 (unsigned long long)expected_sum(iters, WINDOW, PER_ITER));
+		 (unsigned long long)migwitness_sum(iters, WINDOW, PER_ITER));
 	if (!strstr(out, want))
 		fail_msg("no \"%s\"; output:\n%s", want, out);
 }
@@ -225,25 +206,6 @@ static void *live_main(void *arg)
 	return NULL;
 }
 
-/* A connected pair over 127.0.0.1: *src for the source, *dst accepted. */
-static void tcp_pair(int *src, int *dst)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(l >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-	*src = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(*src, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	*dst = accept(l, NULL, NULL);
-	assert_true(*dst >= 0);
-	close(l);
-}
-
 struct outcome {
 	int live_rc, finish_rc;	     /* source side */
 	struct mvm_migrate_stats st; /* its numbers */
@@ -265,7 +227,7 @@ static void migrate(struct outcome *o, const struct mvm_migrate_params *p,
 	fixture_backstop(RUN_MS);
 	mvm_vcpu_set_deadline(mvm_machine_vcpu(o->src, 0), RUN_MS);
 	run_to_line(o->src, o->src_b, start);
-	tcp_pair(&sfd, &o->t.fd);
+	assert_int_equal(migwitness_tcp_pair(&sfd, &o->t.fd), 0);
 	assert_int_equal(pthread_create(&o->t.thread, NULL, target_main, &o->t),
 			 0);
 	assert_int_equal(mvm_migrate_create(o->src, sfd, p, &l.mg), 0);
@@ -405,7 +367,7 @@ static void ring3_counter_migrates_mid_loop_with_its_memory(void **state)
 				     sizeof(w)),
 			 0);
 	assert_int_equal(w[0], iters);
-	assert_int_equal(w[1], expected_sum(iters, 8192, 16));
+	assert_int_equal(w[1], migwitness_sum(iters, 8192, 16));
 	assert_int_equal(w[2], w[1]);
 	outcome_free(&o);
 }

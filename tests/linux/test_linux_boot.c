@@ -153,6 +153,9 @@ static void bzimage_boots_to_init_from_the_initramfs(void **state)
 	expect(b, "Unpacking initramfs");
 	expect_init_ran(b);
 	expect(b, "init started"); /* --stats timeline */
+	/* The decompressor's jump to the kernel proper: one debug exit. */
+	expect(b, "kernel entered");
+	expect(b, "DEBUG ");
 	fprintf(stderr, "bzImage + initramfs boot: %.1f s\n", b->secs);
 }
 
@@ -245,7 +248,10 @@ static void kernel_options_are_checked_first(void **state)
 	assert_int_equal(mvm("run --kernel k guest.elf")->status, 2);
 	expect(&res, "give --kernel or IMAGE, not both");
 	assert_int_equal(mvm("run --kernel k --cpus 2")->status, 2);
-	expect(&res, "--kernel boots one vCPU");
+	expect(&res, "--kernel boots one vCPU (Linux would find more only "
+		     "in ACPI or MP tables");
+	assert_int_equal(mvm("run --kernel k --gdb 0")->status, 2);
+	expect(&res, "--kernel cannot use --gdb yet (the Linux run loop");
 }
 
 int main(void)

@@ -52,6 +52,7 @@ static void console_key_h_and_s_ask_for_help_and_snapshot(void **state)
 	(void)state;
 	assert_int_equal(feed(&k, "\001h"), CONSOLE_HELP);
 	assert_int_equal(feed(&k, "\001s"), CONSOLE_SNAPSHOT);
+	assert_int_equal(feed(&k, "\001m"), CONSOLE_MIGRATE);
 	assert_int_equal(feed(&k, "\001X"), CONSOLE_QUIT); /* caps lock */
 }
 

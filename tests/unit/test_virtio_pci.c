@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "hostram.h"
+#include "pcibus.h"
 #include "minivmm/minivmm.h"
 
 #define RAM   (1u << 20)
@@ -49,40 +50,31 @@ struct env {
 
 static uint32_t cfg_rd(struct env *e, unsigned reg, uint32_t len)
 {
-	uint32_t a = MVM_PCI_ADDR_ENABLE | e->slot << 11 | (reg & 0xfc), v = 0;
-
-	mvm_pci_config_ops.write(e->pci, NULL, 0, &a, 4);
-	mvm_pci_config_ops.read(e->pci, NULL, 4 + (reg & 3), &v, len);
-	return v;
+	return pcibus_cfg_read(e->pci, e->slot, reg, len);
 }
 
 static void cfg_wr(struct env *e, unsigned reg, uint32_t v, uint32_t len)
 {
-	uint32_t a = MVM_PCI_ADDR_ENABLE | e->slot << 11 | (reg & 0xfc);
-
-	mvm_pci_config_ops.write(e->pci, NULL, 0, &a, 4);
-	mvm_pci_config_ops.write(e->pci, NULL, 4 + (reg & 3), &v, len);
+	pcibus_cfg_write(e->pci, e->slot, reg, v, len);
 }
 
 /* --- BAR 0, through the bridge's MMIO window ------------------------------ */
 
 static uint64_t mrd(struct env *e, uint64_t gpa, uint32_t len)
 {
-	uint64_t v = 0;
+	int rc;
+	uint64_t v = pcibus_mmio_read(e->pci, gpa, len, &rc);
 
-	assert_int_equal(mvm_pci_mmio_ops.read(e->pci, NULL,
-					       gpa - MVM_PCI_MMIO_BASE, &v,
-					       len),
-			 0);
+	assert_int_equal(rc, 0);
 	return v;
 }
 
 static void mwr(struct env *e, uint64_t gpa, uint64_t v, uint32_t len)
 {
-	assert_int_equal(mvm_pci_mmio_ops.write(e->pci, NULL,
-						gpa - MVM_PCI_MMIO_BASE, &v,
-						len),
-			 0);
+	int rc;
+
+	pcibus_mmio_write(e->pci, gpa, v, len, &rc);
+	assert_int_equal(rc, 0);
 }
 
 /* Walk the capability list: every vendor cap names a region of BAR 0. */

@@ -249,23 +249,23 @@ static void pic_slave_eoi_unblocks_the_cascade(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(pic_raises_int_for_the_highest_unmasked_request, 6,
+	GRADE_TEST(pic_raises_int_for_the_highest_unmasked_request, 5,
 		   "task 1: chip_pending() in pic.c"),
-	GRADE_TEST(pic_in_service_blocks_lower_not_higher, 6,
+	GRADE_TEST(pic_in_service_blocks_lower_not_higher, 5,
 		   "task 1: chip_pending() in pic.c"),
-	GRADE_TEST(pic_priority_follows_rotation_and_special_mask, 4,
+	GRADE_TEST(pic_priority_follows_rotation_and_special_mask, 3,
 		   "task 1: chip_pending() in pic.c (rotation, SMM)"),
-	GRADE_TEST(pic_ack_moves_irr_to_isr, 6,
+	GRADE_TEST(pic_ack_moves_irr_to_isr, 5,
 		   "task 2: mvm_pic_pair_ack() in pic.c"),
-	GRADE_TEST(pic_ack_through_the_cascade_gives_the_slave_vector, 6,
+	GRADE_TEST(pic_ack_through_the_cascade_gives_the_slave_vector, 5,
 		   "task 2: mvm_pic_pair_ack() in pic.c (cascade)"),
-	GRADE_TEST(pic_ack_with_nothing_pending_is_spurious_ir7, 4,
+	GRADE_TEST(pic_ack_with_nothing_pending_is_spurious_ir7, 3,
 		   "task 2: mvm_pic_pair_ack() in pic.c (spurious)"),
-	GRADE_TEST(pic_nonspecific_eoi_ends_the_highest_in_service, 6,
+	GRADE_TEST(pic_nonspecific_eoi_ends_the_highest_in_service, 5,
 		   "task 3: write_ocw2() in pic.c"),
 	GRADE_TEST(pic_specific_and_rotating_eoi, 4,
 		   "task 3: write_ocw2() in pic.c"),
-	GRADE_TEST(pic_slave_eoi_unblocks_the_cascade, 4,
+	GRADE_TEST(pic_slave_eoi_unblocks_the_cascade, 3,
 		   "task 3: write_ocw2() in pic.c (cascade)"),
 };
 

@@ -84,18 +84,24 @@ static void pit_pulses_irq0_at_the_programmed_rate(void **state)
 	grade_note("%d rising edges of IRQ 0, %llu timer periods in %.3f s: "
 		   "%.0f Hz (programmed 500 Hz)",
 		   n, (unsigned long long)exp, dt, exp / dt);
-	GRADE_EXPECT(exp / dt > 450 && exp / dt < 550,
+	/* A timer thread the loaded host runs late loses the periods it
+	 * has not read when destroy stops it, never gains any: the lower
+	 * bound is loose, still far from 250 or 1000 Hz. */
+	GRADE_EXPECT(exp / dt > 350 && exp / dt < 550,
 		     "the timer expired %llu times in %.3f s (%.0f Hz); reload "
 		     "2386 is 500 Hz",
 		     (unsigned long long)exp, dt, exp / dt);
-	GRADE_EXPECT(n >= 1 && (uint64_t)n <= exp && (uint64_t)n * 2 >= exp,
+	/* One edge per wake-up of the timer thread: on a loaded host it
+	 * wakes rarely (seen: 25 wake-ups for 91 periods at load 20), so
+	 * only "periodic, and never more edges than periods" is checked. */
+	GRADE_EXPECT(n >= 2 && (uint64_t)n <= exp,
 		     "IRQ 0 rose %d times for %llu timer periods", n,
 		     (unsigned long long)exp);
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST(pit_reload_gives_the_period, 8, "task 4: arm() in pit.c"),
-	GRADE_TEST_SERIAL(pit_pulses_irq0_at_the_programmed_rate, 6,
+	GRADE_TEST(pit_reload_gives_the_period, 7, "task 4: arm() in pit.c"),
+	GRADE_TEST_SERIAL(pit_pulses_irq0_at_the_programmed_rate, 5,
 			  "task 4: arm() in pit.c"),
 };
 

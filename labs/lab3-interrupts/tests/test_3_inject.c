@@ -98,7 +98,9 @@ static void ticks_arrive_at_the_programmed_rate(void **state)
 		     "the way",
 		     (unsigned long long)r.expired, (unsigned long long)r.ticks,
 		     (unsigned long long)r.merged);
-	GRADE_EXPECT(r.merged * 4 <= r.expired,
+	/* Up to half merged: a host with several runnable threads per
+	 * CPU wakes the timer thread and the vCPU late (seen: 30 %). */
+	GRADE_EXPECT(r.merged * 2 <= r.expired,
 		     "%llu of %llu timer periods merged: each tick must reach "
 		     "the guest within one period",
 		     (unsigned long long)r.merged,
@@ -196,13 +198,13 @@ static void interrupt_raised_under_cli_arrives_right_after_sti(void **state)
 }
 
 static const struct grade_test tests[] = {
-	GRADE_TEST_SERIAL(ticks_arrive_at_the_programmed_rate, 14,
+	GRADE_TEST_SERIAL(ticks_arrive_at_the_programmed_rate, 10,
 			  "tasks 5-6: changed() and inject() in pic_inject.c"),
-	GRADE_TEST(idle_guest_sleeps_and_is_woken, 6,
+	GRADE_TEST(idle_guest_sleeps_and_is_woken, 4,
 		   "task 5: changed() in pic_inject.c"),
-	GRADE_TEST_SERIAL(same_guest_same_ticks_on_both_paths, 8,
+	GRADE_TEST_SERIAL(same_guest_same_ticks_on_both_paths, 6,
 			  "tasks 1-6 against KVM's in-kernel irqchip"),
-	GRADE_TEST(interrupt_raised_under_cli_arrives_right_after_sti, 12,
+	GRADE_TEST(interrupt_raised_under_cli_arrives_right_after_sti, 10,
 		   "task 6: want_window() in pic_inject.c"),
 };
 

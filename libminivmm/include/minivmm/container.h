@@ -63,6 +63,15 @@ struct mvm_ctr;
  * pushes the host into its own OOM killer.
  */
 #define MVM_CTR_DEFAULT_PIDS   1024L
+/*
+ * MVM_CTR_USERNS as root: container root is host UID/GID BASE and the
+ * namespace maps COUNT IDs from there, never host root. BASE and COUNT
+ * come from the "root:BASE:COUNT" line of /etc/subuid and /etc/subgid
+ * (subuid(5)) when there is one, else from these: a range far above the
+ * 100000 + 65536*N ranges useradd hands out, so it is nobody's.
+ */
+#define MVM_CTR_REMAP_BASE     1000000000UL
+#define MVM_CTR_REMAP_COUNT    65536UL
 #define MVM_CTR_DEFAULT_MEMORY (512ULL << 20)
 
 /* Which cgroup hierarchy to use. */

@@ -85,6 +85,23 @@
 #define MVM_PCI_BAR_MEM64    0x4 /* memory, 64-bit: takes two BAR slots */
 #define MVM_PCI_BAR_PREFETCH 0x8 /* memory, prefetchable */
 
+/* MSI-X (spec 6.8.2): capability ID, Message Control bits, the BIR in
+ * the low 3 bits of the Table and PBA offset registers, and one 16-byte
+ * table entry (address low, address high, data, vector control). */
+#define MVM_PCI_CAP_ID_MSIX	  0x11
+#define MVM_PCI_MSIX_CTRL	  2 /* le16 Message Control */
+#define MVM_PCI_MSIX_TABLE	  4 /* le32 Table Offset / Table BIR */
+#define MVM_PCI_MSIX_PBA	  8 /* le32 PBA Offset / PBA BIR */
+#define MVM_PCI_MSIX_CAP_LEN	  12
+#define MVM_PCI_MSIX_QSIZE	  0x07ff /* table size - 1 */
+#define MVM_PCI_MSIX_FMASK	  0x4000 /* function mask */
+#define MVM_PCI_MSIX_ENABLE	  0x8000 /* MSI-X enable */
+#define MVM_PCI_MSIX_BIR	  0x7
+#define MVM_PCI_MSIX_ENTRY	  16
+#define MVM_PCI_MSIX_ENTRY_DATA	  8
+#define MVM_PCI_MSIX_ENTRY_CTRL	  12
+#define MVM_PCI_MSIX_ENTRY_MASKED 0x1 /* vector control: masked */
+
 /* Devices: slot 0 is the host bridge, slots 1..MVM_PCI_MAX_DEVS the rest
  * (a bus has 32 device numbers; we keep the table small). */
 #define MVM_PCI_MAX_DEVS 8

@@ -61,7 +61,8 @@ void mvm_virtio_console_destroy(struct mvm_virtio_console *c);
 struct mvm_virtio_dev *mvm_virtio_console_dev(struct mvm_virtio_console *c);
 /* Give the guest len bytes of input: into receive buffers it offered,
  * the rest kept (up to 256 bytes) until it offers more. Returns the
- * bytes taken; any thread. */
+ * bytes taken; any thread but a vCPU's. On a machine, waits while the
+ * machine is paused (so never call it from the thread that paused it). */
 size_t mvm_virtio_console_input(struct mvm_virtio_console *c, const char *buf,
 				size_t len);
 

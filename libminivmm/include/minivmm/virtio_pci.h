@@ -22,9 +22,21 @@
  * Each region has its own page so a guest maps them apart, and the
  * notify page can be handed to KVM alone.
  *
- * Interrupts are INTx: the device's INTA# through the bridge to the
- * machine's line (pci.h). No MSI-X: the msix_vector fields read
- * VIRTIO_MSI_NO_VECTOR (0xffff) and ignore writes.
+ * Interrupts are INTx by default: the device's INTA# through the bridge
+ * to the machine's line (pci.h). With MVM_VIRTIO_PCI_MSIX (a machine with
+ * the in-kernel irqchip) the function also has an MSI-X capability (PCI
+ * Local Bus Spec 3.0, 6.8.2) whose table and pending-bit array live in
+ * BAR 1:
+ *
+ *   BAR 1 + 0x000  MSI-X table: one 16-byte entry per vector; vector q
+ *                  is meant for queue q, vector nqueues for config
+ *   BAR 1 + 0x800  pending bits (PBA), read-only
+ *
+ * Once the driver sets MSI-X Enable, INTx is off and each event goes to
+ * the vector the driver mapped it to (config_msix_vector, a queue's
+ * queue_msix_vector, 4.1.5.3) as a KVM_SIGNAL_MSI; without MSI-X
+ * enabled, or with the flag absent, the vector fields read
+ * VIRTIO_MSI_NO_VECTOR (0xffff) and INTx is used (4.1.5.4).
  *
  * Kicks, like virtio-mmio's (virtio_mmio.h): plain, every notify write
  * exits to user space and the vCPU thread calls the device; or fast
@@ -54,8 +66,16 @@
 #define MVM_VPCI_REGION	     0x1000
 #define MVM_VPCI_NOTIFY_MULT 4
 
+/* Where the MSI-X table and PBA are (BAR 1, pci_msix.c). */
+#define MVM_VPCI_MSIX_BAR      1
+#define MVM_VPCI_MSIX_BAR_SIZE 0x1000
+#define MVM_VPCI_MSIX_TABLE    0x000
+#define MVM_VPCI_MSIX_PBA      0x800
+#define MVM_VPCI_MSIX_VECTORS  (MVM_VIRTIO_MAX_QUEUES + 1) /* at most */
+
 /* mvm_virtio_pci_create() flags. */
 #define MVM_VIRTIO_PCI_FAST (1u << 0) /* ioeventfd kicks */
+#define MVM_VIRTIO_PCI_MSIX (1u << 1) /* offer MSI-X (in-kernel irqchip) */
 
 struct mvm_virtio_pci;
 
@@ -76,6 +96,22 @@ void mvm_virtio_pci_destroy(struct mvm_virtio_pci *t);
 /* The PCI function, and whether kicks take the fast path. */
 struct mvm_pci_dev *mvm_virtio_pci_func(struct mvm_virtio_pci *t);
 int mvm_virtio_pci_fast(const struct mvm_virtio_pci *t);
+
+/* MSI-X as the driver left it, for --stats, tests and the debugger. */
+struct mvm_virtio_pci_msix {
+	int enabled;	    /* MSI-X Enable set (INTx is off) */
+	int masked;	    /* Function Mask set */
+	unsigned vectors;   /* table size */
+	uint64_t messages;  /* MSIs delivered */
+	uint64_t held;	    /* events that found their vector masked */
+	uint64_t unrouted;  /* events with NO_VECTOR: no interrupt */
+	uint64_t refused;   /* entries whose address is not an x86 MSI */
+	uint64_t last_addr; /* the last message sent */
+	uint32_t last_data;
+};
+/* 0 and *out, or -ENODEV when the function has no MSI-X. */
+int mvm_virtio_pci_msix_info(struct mvm_virtio_pci *t,
+			     struct mvm_virtio_pci_msix *out);
 
 #pragma GCC visibility pop
 

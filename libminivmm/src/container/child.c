@@ -7,7 +7,8 @@
  * uid/gid maps, then build the container around ourselves in this order:
  *
  *   cgroup ns -> hostname -> loopback -> rootfs + pivot_root
- *   -> capabilities -> no_new_privs + seccomp -> execve(command)
+ *   -> (root's --userns: user namespace) -> capabilities
+ *   -> no_new_privs + seccomp -> execve(command)
  *
  * The order matters: pivot_root needs CAP_SYS_ADMIN, so capabilities go
  * after it; the seccomp filter denies mount(), so it goes last. Every
@@ -233,6 +234,8 @@ static int setup(const struct mvm_ctr *c, const struct mvm_log *log)
 	if (!err)
 		mvm_logf(log, MVM_LOG_DEBUG, "root is now %s%s", c->root,
 			 c->tmpdir[0] ? " (overlay)" : "");
+	if (!err && c->remap)
+		err = ctr_userns_remap(log);
 	if (!err && !(c->cfg.flags & MVM_CTR_KEEP_CAPS))
 		err = ctr_caps_drop(log);
 	if (!err && !(c->cfg.flags & MVM_CTR_NO_SECCOMP))

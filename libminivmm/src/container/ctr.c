@@ -55,7 +55,8 @@ static void warn_shared_rootfs(const struct mvm_ctr *c, const struct stat *st)
 {
 	unsigned safe = MVM_CTR_OVERLAY | MVM_CTR_READONLY;
 
-	if ((c->cfg.flags & safe) || c->userns || !(st->st_mode & S_IXOTH))
+	if ((c->cfg.flags & safe) || c->userns || c->remap ||
+	    !(st->st_mode & S_IXOTH))
 		return;
 	mvm_logf(&c->log, MVM_LOG_WARN,
 		 "rootfs: %s is writable from the container and open to "
@@ -89,6 +90,15 @@ static int check_config(struct mvm_ctr *c)
 		return -ENOTDIR;
 	}
 	warn_shared_rootfs(c, &st);
+	if (c->remap && !(cfg->flags & MVM_CTR_OVERLAY) &&
+	    (st.st_mode & 05) != 05) {
+		mvm_logf(&c->log, MVM_LOG_ERROR,
+			 "rootfs: with --userns the container's root is an "
+			 "unprivileged host user, who cannot enter %s (mode "
+			 "%03o): use the overlay (the default) or chmod o+rx",
+			 cfg->rootfs, (unsigned)(st.st_mode & 0777));
+		return -EACCES;
+	}
 	/* overlayfs separates its options with ',' and layers with ':'. */
 	if ((cfg->flags & MVM_CTR_OVERLAY) &&
 	    (strpbrk(c->lower, ",:") ||
@@ -215,7 +225,8 @@ static int spawn(struct mvm_ctr *c)
 		return err;
 	}
 	mvm_logf(&c->log, MVM_LOG_INFO, "container PID 1 is host PID %ld%s",
-		 (long)c->pid, c->userns ? " (in a user namespace)" : "");
+		 (long)c->pid,
+		 c->userns || c->remap ? " (in a user namespace)" : "");
 	c->pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 	err = release_child(c, go[1]);
 	close(go[1]);
@@ -256,7 +267,9 @@ int mvm_ctr_start(const struct mvm_ctr_config *cfg, struct mvm_ctr **out)
 	c->log = cfg->log;
 	c->pid = -1;
 	c->pidfd = c->msg_fd = -1;
-	c->userns = (cfg->flags & MVM_CTR_USERNS) || geteuid() != 0;
+	/* Root's user namespace comes after the mounts (ns.c). */
+	c->userns = geteuid() != 0;
+	c->remap = (cfg->flags & MVM_CTR_USERNS) && !c->userns;
 	err = check_config(c);
 	err = err ? err : ctr_ns_record(c->host_ns);
 	err = err ? err : prepare(c);

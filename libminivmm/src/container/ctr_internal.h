@@ -43,7 +43,9 @@ struct ctr_cgroup {
 struct mvm_ctr {
 	struct mvm_ctr_config cfg; /* copy; strings stay the caller's */
 	struct mvm_log log;	   /* = cfg.log */
-	int userns;		   /* a user namespace was made */
+	int userns;		   /* clone() made a user namespace */
+	int remap;		   /* root's --userns: the child enters one
+				      after its mounts (ns.c) */
 	pid_t pid;		   /* host PID of the container's PID 1 */
 	int pidfd;		   /* pidfd_open(pid) for poll() */
 	int go_fd;		   /* write end: runtime -> child "go" */
@@ -113,6 +115,9 @@ void ctr_cgroup_destroy(struct mvm_ctr *c);
 int ctr_ns_record(ino_t ns[4]);
 int ctr_ns_check(const struct mvm_ctr *c, const struct mvm_log *log);
 int ctr_userns_map(struct mvm_ctr *c, pid_t pid);
+int ctr_subid_range(const char *file, const char *user, unsigned long *base,
+		    unsigned long *count);
+int ctr_userns_remap(const struct mvm_log *log);
 int ctr_set_hostname(const struct mvm_log *log, const char *name);
 int ctr_loopback_up(const struct mvm_log *log);
 int ctr_clone_flags(const struct mvm_ctr *c);

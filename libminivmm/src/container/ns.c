@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr_internal.h"
@@ -77,6 +79,94 @@ int ctr_userns_map(struct mvm_ctr *c, pid_t pid)
 	if (err)
 		mvm_logf(&c->log, MVM_LOG_ERROR, "user namespace: write %s: %s",
 			 path, strerror(-err));
+	return err;
+}
+
+/*
+ * Root's --userns. Mapping container root to the invoking user, as above,
+ * would map it to host UID 0 when that user is root: the namespace would
+ * change nothing. Instead root's containers get a range of unprivileged
+ * host IDs, as Docker's userns-remap and Podman do: the "root" line of
+ * /etc/subuid and /etc/subgid (subuid(5): "root:BASE:COUNT") if there is
+ * one, else MVM_CTR_REMAP_BASE and MVM_CTR_REMAP_COUNT (container.h).
+ */
+int ctr_subid_range(const char *file, const char *user, unsigned long *base,
+		    unsigned long *count)
+{
+	char line[256], name[64];
+	unsigned long b, n;
+	FILE *f = fopen(file, "re");
+
+	*base = MVM_CTR_REMAP_BASE;
+	*count = MVM_CTR_REMAP_COUNT;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^:]:%lu:%lu", name, &b, &n) == 3 &&
+		    !strcmp(name, user) && b > 0 && n > 0 &&
+		    b <= 0xfffffffeUL - n) {
+			*base = b;
+			*count = n > 65536 ? 65536 : n;
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The mounts are made while we are still the host's root (so the rootfs
+ * may stay mode 0700 and the overlay's mounter can read it); then we
+ * enter a new user namespace and become its root, which is host UID
+ * BASE. The map must be written by a process with CAP_SETUID in the
+ * *parent* user namespace (user_namespaces(7)), which we lose by
+ * unsharing: a helper forked before the unshare writes it, through the
+ * container's /proc, where we are PID 1. Nothing the container runs
+ * later holds a host capability: its namespaces belong to the host's
+ * user namespace, where it is an ordinary user.
+ */
+int ctr_userns_remap(const struct mvm_log *log)
+{
+	unsigned long ub, uc, gb, gc;
+	int p[2], status, err = 0;
+	char go;
+	pid_t h;
+
+	ctr_subid_range("/etc/subuid", "root", &ub, &uc);
+	ctr_subid_range("/etc/subgid", "root", &gb, &gc);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	h = fork();
+	if (h == 0) {
+		close(p[1]);
+		if (read(p[0], &go, 1) != 1)
+			_exit(1);
+		_exit(ctr_write_file("/proc/1/uid_map", "0 %lu %lu\n", ub,
+				     uc) ||
+		      ctr_write_file("/proc/1/gid_map", "0 %lu %lu\n", gb, gc));
+	}
+	close(p[0]);
+	if (h < 0 || unshare(CLONE_NEWUSER) < 0)
+		err = -errno;
+	if (h > 0 && (err || write(p[1], "m", 1) != 1))
+		kill(h, SIGKILL);
+	close(p[1]);
+	while (h > 0 && waitpid(h, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!err && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		err = -EPERM;
+	/* Now become the namespace's root: host UID ub, GID gb. */
+	if (!err && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+		     setresuid(0, 0, 0) < 0))
+		err = -errno;
+	if (err)
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "user namespace: map root to host uid %lu: %s", ub,
+			 strerror(-err));
+	else
+		mvm_logf(log, MVM_LOG_DEBUG,
+			 "user namespace: root is host uid %lu (%lu ids)", ub,
+			 uc);
 	return err;
 }
 

@@ -136,6 +136,34 @@ static void sweep_stale_overlays(const struct mvm_log *log)
 	closedir(dir);
 }
 
+/*
+ * The merged "/" takes the upper dir's owner and mode. With root's
+ * --userns, make our own upper dir the remapped root's, so "/" is its
+ * own as on a host; a kept upper dir is the user's: it must at least be
+ * enterable by the unprivileged root.
+ */
+static int remap_upper(struct mvm_ctr *c)
+{
+	unsigned long uid, gid, n;
+	struct stat st;
+
+	if (c->cfg.overlay_upper) {
+		if (stat(c->upper, &st) == 0 && (st.st_mode & 05) == 05)
+			return 0;
+		mvm_logf(&c->log, MVM_LOG_ERROR,
+			 "overlay: with --userns the container's root is an "
+			 "unprivileged host user, who cannot enter the upper "
+			 "layer %s: chmod o+rx it",
+			 c->upper);
+		return -EACCES;
+	}
+	ctr_subid_range("/etc/subuid", "root", &uid, &n);
+	ctr_subid_range("/etc/subgid", "root", &gid, &n);
+	if (chown(c->upper, (uid_t)uid, (gid_t)gid) < 0)
+		return fail(&c->log, "overlay", "chown the upper layer");
+	return 0;
+}
+
 int ctr_overlay_prepare(struct mvm_ctr *c)
 {
 	char tmpl[64];
@@ -163,6 +191,8 @@ int ctr_overlay_prepare(struct mvm_ctr *c)
 	err = ctr_mkdir_p(c->root, 0755);
 	err = err ? err : ctr_mkdir_p(c->upper, 0755);
 	err = err ? err : ctr_mkdir_p(c->work, 0700);
+	if (!err && c->remap)
+		return remap_upper(c);
 	if (err)
 		mvm_logf(&c->log, MVM_LOG_ERROR, "overlay: mkdir %s: %s",
 			 c->upper, strerror(-err));

@@ -121,7 +121,24 @@ static int file_size(int fd, const char *path, size_t max, size_t *size,
 		return -err;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		mvm_logf(log, MVM_LOG_ERROR, "%s: not a regular file", path);
+		mvm_logf(log, MVM_LOG_ERROR,
+			 "%s: not a regular file but a %s: an image is read "
+			 "from a regular file",
+			 path,
+			 S_ISDIR(st.st_mode)	? "directory"
+			 : S_ISFIFO(st.st_mode) ? "FIFO (named pipe)"
+			 : S_ISSOCK(st.st_mode) ? "socket"
+						: "device");
+		return -EINVAL;
+	}
+	if (st.st_size == 0) {
+		/* /proc and /sys report size 0 and make up their contents
+		 * when read: a guest image is never one of them */
+		mvm_logf(log, MVM_LOG_ERROR, "%s: empty (0 bytes%s)", path,
+			 strncmp(path, "/proc/", 6) && strncmp(path, "/sys/", 5)
+				 ? ""
+				 : "; files in /proc and /sys are made up when "
+				   "read and cannot be images");
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > max) {
@@ -144,8 +161,11 @@ int mvm_file_read(const char *path, size_t max, void **buf, size_t *len,
 
 	if (!path || !buf || !len)
 		return -EINVAL;
-	/* O_CLOEXEC: a VMM may run helper programs; they need not see it */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_CLOEXEC: a VMM may run helper programs; they need not see it.
+	 * O_NONBLOCK: opening a FIFO would otherwise wait for a writer;
+	 * file_size() refuses it at once (reads of a regular file ignore
+	 * the flag, open(2)). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		mvm_logf(log, MVM_LOG_ERROR, "%s: %s", path, strerror(-rc));

@@ -207,13 +207,15 @@ static int do_round(struct mvm_migrate *mg, unsigned round)
 }
 
 /*
- * FINAL PROJECT (COURSE.md, live migration): mvm_migrate_live() below,
- * between the slide markers, is the pre-copy loop a final-project
- * handout cuts out; the rest of this file is what a student is given.
+ * FINAL PROJECT (COURSE.md, live migration; labs/lab6-project-migration):
+ * the body of mvm_migrate_live() below is the pre-copy loop the
+ * project's handout cuts out (region precopy-loop); the rest of this
+ * file is what a student is given.
  */
 /* [slide:precopy-loop] */
 int mvm_migrate_live(struct mvm_migrate *mg)
 {
+	/* LAB(6, precopy-loop) BEGIN */
 	int64_t left, before = -1; /* -1: no round to compare with yet */
 	unsigned stuck = 0;
 	int rc = do_round(mg, 0); /* all memory, guest running */
@@ -238,8 +240,21 @@ int mvm_migrate_live(struct mvm_migrate *mg)
 		}
 		rc = do_round(mg, round); /* guest running */
 	}
-	/* [/slide:precopy-loop] */
 	return rc;
+	/* LAB(6) STUB
+	// FINAL PROJECT: the pre-copy loop (labs/lab6-project-migration/
+	// README.md, section 2). Send round 0 with do_round(mg, 0), then
+	// repeat: collect the dirty pages with mvm_mig_collect(); stop
+	// (return 0) when they fit the downtime budget (mg->bw bytes/ns
+	// times mg->p.downtime_ms), when three rounds in a row did not
+	// shrink the set by 10%, or at mg->p.max_rounds live rounds, and
+	// set mg->st.stop to say which; else send them, do_round(mg, n).
+	// Any error ends the loop: return it (the caller runs on).
+	(void)mg;
+	(void)do_round;
+	return -ENOSYS;
+	LAB(6) END */
+	/* [/slide:precopy-loop] */
 }
 
 void mvm_migrate_cancel(struct mvm_migrate *mg)

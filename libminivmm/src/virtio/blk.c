@@ -13,7 +13,8 @@
  * straight into the guest's buffers, writes the status and pushes the
  * chain back. Each buffer was checked to lie in guest RAM when it was
  * popped (ring.c); every sector range is checked here against the
- * capacity before the file is touched.
+ * capacity before the file is touched. Lab 4 (task 3) cuts the request
+ * handler, blk_serve().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,6 +115,7 @@ static int chain_io(struct mvm_virtio_blk *b, const struct mvm_virtq_chain *c,
 	return len ? -EIO : 0;
 }
 
+/* LAB(4, blk-serve) BEGIN */
 /* LAB4: blk handler - serve one request; returns the status byte and
  * sets *written to the data bytes put into the guest's buffers. */
 static uint8_t blk_serve(struct mvm_virtio_blk *b,
@@ -153,6 +155,33 @@ static uint8_t blk_serve(struct mvm_virtio_blk *b,
 	}
 	return MVM_VIRTIO_BLK_S_UNSUPP;
 }
+/* LAB(4) STUB
+// Serve one request; returns the status byte and sets *written to the
+// data bytes put into the guest's buffers.
+static uint8_t blk_serve(struct mvm_virtio_blk *b,
+			 const struct mvm_virtq_chain *c,
+			 const struct mvm_virtio_blk_req *h, uint32_t *written)
+{
+	// LAB 4 (task 3): the request types of virtio 1.2, 5.2.6.
+	//  - IN (read) / OUT (write): the data is the writable part minus
+	//    the status byte (IN), or the readable part after the 16-byte
+	//    header (OUT). Answer VIRTIO_BLK_S_IOERR, touching nothing,
+	//    when the length is not whole sectors, when any sector of
+	//    [h->sector, h->sector + len / 512) is at or beyond b->sectors
+	//    (careful: h->sector comes from the guest and may be huge, so
+	//    do not compute h->sector + n and compare), or for an OUT on a
+	//    read-only disk (b->ro). Else move the bytes with chain_io()
+	//    and, for IN, report them in *written.
+	//  - FLUSH: fdatasync(); GET_ID: b->id (at most 20 bytes) with
+	//    mvm_virtq_write(); anything else: VIRTIO_BLK_S_UNSUPP.
+	(void)b;
+	(void)c;
+	(void)h;
+	(void)chain_io;
+	*written = 0;
+	return MVM_VIRTIO_BLK_S_UNSUPP;
+}
+LAB(4) END */
 
 /* One popped chain: check its shape, serve it, write status, push. */
 static void blk_request(struct mvm_virtio_blk *b, struct mvm_virtq_chain *c)

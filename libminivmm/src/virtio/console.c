@@ -8,6 +8,12 @@
  * output callback, the same place the UART's go; input waits in a small
  * buffer until the driver offers a receive buffer (5.3.6: the driver
  * keeps receiveq filled).
+ *
+ * Input comes from the machine's console owner (mvm's input thread, a
+ * test), not from a vCPU, and filling a receive buffer writes guest
+ * memory: so mvm_virtio_console_input() passes the device's gate, which
+ * the machine's pause closes (vmachine.c), and a paused machine stays
+ * quiet while keys keep arriving.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +21,7 @@
 
 #include "minivmm/virtio_devs.h"
 #include "minivmm/virtio_ring.h"
+#include "virtio_internal.h"
 
 #define PENDING 256
 
@@ -26,6 +33,7 @@ struct mvm_virtio_console {
 	struct mvm_virtq_chain chain;
 	char pending[PENDING]; /* input not yet delivered */
 	size_t npending;
+	struct vgate gate; /* input waits here while the machine is paused */
 };
 
 /* Move pending input into receive buffers while there are both. */
@@ -83,12 +91,14 @@ size_t mvm_virtio_console_input(struct mvm_virtio_console *c, const char *buf,
 {
 	size_t n;
 
+	mvm_vgate_enter(&c->gate);
 	pthread_mutex_lock(&c->serve);
 	n = PENDING - c->npending < len ? PENDING - c->npending : len;
 	memcpy(c->pending + c->npending, buf, n);
 	c->npending += n;
 	deliver(c);
 	pthread_mutex_unlock(&c->serve);
+	mvm_vgate_leave(&c->gate);
 	return n;
 }
 
@@ -119,6 +129,7 @@ int mvm_virtio_console_create(const struct mvm_dev_ctx *ctx, mvm_output_fn *out,
 	c->out = out;
 	c->out_ctx = out_ctx;
 	pthread_mutex_init(&c->serve, NULL);
+	mvm_vgate_init(&c->gate);
 	*out_con = c;
 	return 0;
 }
@@ -127,6 +138,7 @@ void mvm_virtio_console_destroy(struct mvm_virtio_console *c)
 {
 	if (!c)
 		return;
+	mvm_vgate_fini(&c->gate);
 	pthread_mutex_destroy(&c->serve);
 	mvm_virtio_fini(&c->vdev);
 	free(c);
@@ -135,4 +147,9 @@ void mvm_virtio_console_destroy(struct mvm_virtio_console *c)
 struct mvm_virtio_dev *mvm_virtio_console_dev(struct mvm_virtio_console *c)
 {
 	return &c->vdev;
+}
+
+struct vgate *mvm_virtio_console_gate(struct mvm_virtio_console *c)
+{
+	return &c->gate;
 }

@@ -38,7 +38,7 @@ static void common_image(struct mvm_virtio_pci *t, uint8_t c[])
 	vpci_put32(c + MVM_VPCI_DF, mvm_virtio_get_features(d, t->dfselect));
 	vpci_put32(c + MVM_VPCI_GFSELECT, t->gfselect);
 	vpci_put32(c + MVM_VPCI_GF, (uint32_t)drv);
-	vpci_put16(c + MVM_VPCI_MSIX_CONFIG, MVM_VPCI_NO_VECTOR);
+	vpci_put16(c + MVM_VPCI_MSIX_CONFIG, mvm_vpci_msix_get(t, -1));
 	vpci_put16(c + MVM_VPCI_NUM_QUEUES, (uint16_t)nq);
 	c[MVM_VPCI_STATUS] = mvm_virtio_get_status(d);
 	vpci_put16(c + MVM_VPCI_Q_SELECT, t->qsel);
@@ -47,7 +47,7 @@ static void common_image(struct mvm_virtio_pci *t, uint8_t c[])
 	if (!size)
 		size = mvm_virtio_queue_get(d, q, MVM_VIRTQ_MAX);
 	vpci_put16(c + MVM_VPCI_Q_SIZE, (uint16_t)size);
-	vpci_put16(c + MVM_VPCI_Q_MSIX, MVM_VPCI_NO_VECTOR);
+	vpci_put16(c + MVM_VPCI_Q_MSIX, mvm_vpci_msix_get(t, (int)q));
 	vpci_put16(c + MVM_VPCI_Q_ENABLE,
 		   (uint16_t)mvm_virtio_queue_get(d, q, MVM_VIRTQ_READY));
 	vpci_put16(c + MVM_VPCI_Q_NOFF, (uint16_t)(q < nq ? q : 0));
@@ -71,13 +71,15 @@ static const struct {
 	{MVM_VPCI_Q_DRIVER, 8}, {MVM_VPCI_Q_DEVICE, 8},
 };
 
-/* A reset drops a pending interrupt too (the ISR is the device's). */
+/* A reset drops a pending interrupt too (the ISR is the device's), and
+ * unmaps the MSI-X vectors. */
 static void drop_irq(struct mvm_virtio_pci *t)
 {
 	pthread_mutex_lock(&t->dev->lock);
 	t->dev->isr = 0;
 	mvm_pci_set_intx(t->func, 0);
 	pthread_mutex_unlock(&t->dev->lock);
+	mvm_vpci_msix_reset(t);
 }
 
 /* Set field `off` to v (lock held). */
@@ -124,7 +126,13 @@ static void common_set(struct mvm_virtio_pci *t, unsigned off, uint64_t v)
 	case MVM_VPCI_Q_DEVICE:
 		mvm_virtio_queue_set(d, q, MVM_VIRTQ_USED, v);
 		break;
-	default: /* the MSI-X vectors: no MSI-X here */
+	case MVM_VPCI_MSIX_CONFIG: /* checked against the table */
+		mvm_vpci_msix_set(t, -1, (uint16_t)v);
+		break;
+	case MVM_VPCI_Q_MSIX:
+		mvm_vpci_msix_set(t, (int)q, (uint16_t)v);
+		break;
+	default:
 		break;
 	}
 }

@@ -57,6 +57,7 @@ static void pcicfg_write(void *ctx, struct mvm_pci_dev *d, uint32_t off,
 	uint32_t o, n;
 	uint8_t v[4];
 
+	mvm_vpci_msix_cfg_write(t, off, len); /* MSI-X Message Control */
 	if (!touches_data(t, off, len) || window(t, &o, &n) < 0)
 		return;
 	mvm_pci_cfg_get(d, t->pcicfg + MVM_VPCI_CAP_DATA_OFF, v, sizeof(v));
@@ -114,14 +115,15 @@ static int add_caps(struct mvm_virtio_pci *t)
 	return rc < 0 ? rc : 0;
 }
 
-/* The device wants an interrupt (dev->lock held): assert INTx until the
- * driver reads the ISR. */
+/* The device wants an interrupt (dev->lock held): a message if the
+ * driver enabled MSI-X, else assert INTx until the driver reads the ISR. */
 static void raise_irq(void *ctx, struct mvm_virtio_dev *dev, unsigned cause)
 {
 	struct mvm_virtio_pci *t = ctx;
 
-	(void)dev, (void)cause;
-	mvm_pci_set_intx(t->func, 1);
+	(void)dev;
+	if (!mvm_vpci_msix_irq(t, cause))
+		mvm_pci_set_intx(t->func, 1);
 }
 
 static void bar_map(void *ctx, int bar, uint64_t addr)
@@ -162,6 +164,7 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->msix.lock, NULL);
 	mvm_vgate_init(&t->gate);
 	t->dev = dev;
 	t->m = m;
@@ -178,6 +181,9 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 	in.intx = 1;
 	in.bar[MVM_VPCI_BAR] = (struct mvm_pci_bar){MVM_VPCI_BAR_SIZE, 0,
 						    &mvm_vpci_bar_ops, t};
+	if (flags & MVM_VIRTIO_PCI_MSIX)
+		in.bar[MVM_VPCI_MSIX_BAR] = (struct mvm_pci_bar){
+			MVM_VPCI_MSIX_BAR_SIZE, 0, &mvm_vpci_msix_ops, t};
 	in.cfg_read = pcicfg_read;
 	in.cfg_write = pcicfg_write;
 	in.map = bar_map;
@@ -185,6 +191,8 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 	rc = mvm_pci_add(pci, &in, &t->func);
 	if (!rc)
 		rc = add_caps(t);
+	if (!rc && (flags & MVM_VIRTIO_PCI_MSIX))
+		rc = mvm_vpci_msix_add(t);
 	/* A device that wants its kicks on the vCPU thread keeps them. */
 	if (!rc && m && (flags & MVM_VIRTIO_PCI_FAST) &&
 	    !dev->ops->notify_on_vcpu)
@@ -212,6 +220,7 @@ void mvm_virtio_pci_destroy(struct mvm_virtio_pci *t)
 	pthread_mutex_unlock(&t->dev->lock);
 	mvm_vpci_fast_stop(t);
 	mvm_vgate_fini(&t->gate);
+	pthread_mutex_destroy(&t->msix.lock);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

@@ -15,8 +15,9 @@
  *    (mvm_virtio_fail) and every later pop answers -EIO until a reset,
  *    so a hostile ring costs one log line, never a crash or a spin.
  *
- * Lab 4 cuts the two marked routines: popping a chain with its checks
- * and pushing to the used ring with notification suppression.
+ * Lab 4 cuts the two marked regions (tasks 1 and 2 of
+ * labs/lab4-virtio/README.md): popping a chain with its checks, and
+ * pushing to the used ring with notification suppression.
  */
 #include <errno.h>
 #include <string.h>
@@ -110,11 +111,14 @@ static int enter_indirect(struct mvm_virtio_dev *dev, struct walk *w,
 	return 0;
 }
 
+/* LAB(4, pop-chain) BEGIN */
 /* Append buffer descriptor i to the chain after checking it. */
 static int add_seg(struct mvm_virtio_dev *dev, struct mvm_virtq_chain *c,
 		   unsigned i, const struct mvm_vring_desc *d, unsigned size)
 {
 	int wr = !!(d->flags & MVM_VIRTQ_DESC_F_WRITE);
+	uint64_t gpa = d->addr;
+	uint32_t len = d->len;
 
 	if (c->n >= size)
 		return mvm_virtio_fail(dev,
@@ -122,23 +126,23 @@ static int add_seg(struct mvm_virtio_dev *dev, struct mvm_virtq_chain *c,
 				       "the queue (%u descriptors; "
 				       "2.7.5.3.1)",
 				       c->head, size);
-	if (!mvm_memmap_hva(dev->ctx.mem, d->addr, d->len))
+	if (!mvm_memmap_hva(dev->ctx.mem, gpa, len))
 		return mvm_virtio_fail(dev,
 				       "descriptor %u: buffer %#llx+%u "
 				       "outside guest RAM",
-				       i, (unsigned long long)d->addr, d->len);
+				       i, (unsigned long long)gpa, len);
 	if (!wr && c->n > c->n_out)
 		return mvm_virtio_fail(dev,
 				       "descriptor %u: device-readable "
 				       "after device-writable (2.7.4.2)",
 				       i);
-	c->seg[c->n] = (struct mvm_virtq_seg){d->addr, d->len, wr};
+	c->seg[c->n] = (struct mvm_virtq_seg){gpa, len, wr};
 	c->n++;
 	if (wr)
-		c->in_len += d->len;
+		c->in_len += len;
 	else {
 		c->n_out++;
-		c->out_len += d->len;
+		c->out_len += len;
 	}
 	return 0;
 }
@@ -211,6 +215,51 @@ static int avail_pending(struct mvm_virtio_dev *dev, struct mvm_virtq *vq,
 	}
 	return 0;
 }
+/* LAB(4) STUB
+// Walk the chain that starts at descriptor `head` of queue vq into *c
+// (c->head and c->q are set, the counts are 0). 0, or -EIO after
+// mvm_virtio_fail() names what the driver did wrong (virtio 1.2, 2.7.5):
+static int walk_chain(struct mvm_virtio_dev *dev, struct mvm_virtq *vq,
+		      uint16_t head, struct mvm_virtq_chain *c)
+{
+	// LAB 4 (task 1): from i = head, read descriptor i (16 bytes at
+	// table + 16 * i) with mvm_memmap_read(); refuse, each with its own
+	// mvm_virtio_fail() message naming the descriptor:
+	//  - a "descriptor loop" (a descriptor seen twice: keep a bitmap),
+	//  - a chain "longer than the queue" (more than vq->size buffers),
+	//  - a buffer "outside guest RAM" (mvm_memmap_hva() says NULL),
+	//  - a device-readable buffer "after device-writable" (2.7.4.2),
+	//  - a next index beyond the table;
+	// append each buffer to c->seg[] (readable ones first; count n,
+	// n_out, out_len, in_len); follow NEXT. An INDIRECT descriptor
+	// switches to its table: enter_indirect() checks and does that.
+	// Hint: struct walk (above) holds the table, its size and the bitmap.
+	(void)vq;
+	(void)head;
+	(void)c;
+	(void)enter_indirect;
+	return mvm_virtio_fail(dev, "walk_chain() is not written yet (Lab 4)");
+}
+
+// Is there an entry to pop? 1 yes, 0 no, -EIO broken.
+static int avail_pending(struct mvm_virtio_dev *dev, struct mvm_virtq *vq,
+			 unsigned q)
+{
+	// LAB 4 (task 1): read avail->idx with load16(); refuse an index
+	// that "jumped" more than vq->size past vq->last_avail (2.7.6:
+	// the driver cannot have more buffers out than the queue holds).
+	// 1 if it differs from vq->last_avail. If not, and the driver
+	// accepted VIRTIO_F_EVENT_IDX, publish avail_event = last_avail
+	// with store16() (it asks for a kick at the next buffer, 2.7.10)
+	// and look at avail->idx once more: a buffer added meanwhile would
+	// otherwise wait for a kick that never comes.
+	(void)vq;
+	(void)q;
+	(void)store16;
+	return mvm_virtio_fail(dev, "avail_pending() is not written yet "
+				    "(Lab 4)");
+}
+LAB(4) END */
 
 int mvm_virtq_pop(struct mvm_virtio_dev *dev, unsigned q,
 		  struct mvm_virtq_chain *c)
@@ -254,6 +303,7 @@ out:
 	return rc;
 }
 
+/* LAB(4, push-used) BEGIN */
 /* LAB4: push used - does the driver want an interrupt for this push? */
 static int want_interrupt(struct mvm_virtio_dev *dev, struct mvm_virtq *vq)
 {
@@ -311,6 +361,33 @@ out:
 	pthread_mutex_unlock(&dev->lock);
 	return rc;
 }
+/* LAB(4) STUB
+int mvm_virtq_push(struct mvm_virtio_dev *dev, const struct mvm_virtq_chain *c,
+		   uint32_t written)
+{
+	// LAB 4 (task 2): give chain c back (virtio_ring.h), under dev->lock:
+	//  - drop it with -ESTALE if the queue was reset since the pop
+	//    (c->gen != vq->gen); do nothing (-EIO) in NEEDS_RESET or when
+	//    the queue is not ready;
+	//  - write the element {c->head, written (at most c->in_len)} at
+	//    used->ring[used_idx % size] with mvm_memmap_write(), THEN
+	//    used->idx = used_idx + 1 with store16() (2.7.8; the order is
+	//    what the driver relies on); count vq->used_idx and vq->pushes;
+	//  - interrupt (vq->signalled, vq->irqs, mvm_virtio_interrupt() with
+	//    MVM_VIRTIO_INT_VRING) unless the driver suppressed it: with
+	//    VIRTIO_F_EVENT_IDX only if used_event (after avail->ring[size])
+	//    lies in [old, new) of used->idx (2.7.10: vring_need_event());
+	//    without it, unless avail->flags has VIRTQ_AVAIL_F_NO_INTERRUPT.
+	// Hint: USED_RING(), USED_EVENT() and load16() are above.
+	(void)c;
+	(void)written;
+	(void)store16;
+	pthread_mutex_lock(&dev->lock);
+	mvm_virtio_fail(dev, "mvm_virtq_push() is not written yet (Lab 4)");
+	pthread_mutex_unlock(&dev->lock);
+	return -EIO;
+}
+LAB(4) END */
 
 /* Copy between buf and the chain's readable (to_buf) or writable part. */
 static long copy(struct mvm_virtio_dev *dev, const struct mvm_virtq_chain *c,

@@ -38,5 +38,7 @@ struct mvm_virtio_mmio;
 struct mvm_virtio_blk;
 struct vgate *mvm_virtio_mmio_gate(struct mvm_virtio_mmio *t);
 struct vgate *mvm_virtio_blk_gate(struct mvm_virtio_blk *b);
+struct mvm_virtio_console;
+struct vgate *mvm_virtio_console_gate(struct mvm_virtio_console *c);
 
 #endif

@@ -34,12 +34,16 @@ static void vpause(void *ctx)
 	}
 	if (v->blk)
 		mvm_vgate_pause(mvm_virtio_blk_gate(v->blk));
+	if (v->console)
+		mvm_vgate_pause(mvm_virtio_console_gate(v->console));
 }
 
 static void vresume(void *ctx)
 {
 	struct mvm_machine_virtio *v = ctx;
 
+	if (v->console)
+		mvm_vgate_resume(mvm_virtio_console_gate(v->console));
 	if (v->blk)
 		mvm_vgate_resume(mvm_virtio_blk_gate(v->blk));
 	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++) {
@@ -60,6 +64,9 @@ static int plug(struct mvm_machine *m, struct mvm_virtio_dev *dev,
 
 	if (v->pci) {
 		flags = m->cfg.virtio_plain ? 0 : MVM_VIRTIO_PCI_FAST;
+		/* MSI-X needs a LAPIC to receive the messages. */
+		if (m->cfg.irqchip == MVM_IRQCHIP_KERNEL)
+			flags |= MVM_VIRTIO_PCI_MSIX;
 		rc = mvm_virtio_pci_create(v->pci, m, dev, flags,
 					   &v->vpci[slot]);
 		if (!rc && mvm_virtio_pci_fast(v->vpci[slot]))
@@ -195,6 +202,49 @@ static void dev_stats(struct mvm_virtio_dev *d, char *buf, size_t size,
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The balloon's pages: what the host asked for, what the guest holds,
+ * and how many went each way. */
+static void balloon_stats(struct mvm_virtio_balloon *b, char *buf, size_t size,
+			  size_t *used)
+{
+	struct mvm_virtio_balloon_info i;
+	int n;
+
+	mvm_virtio_balloon_info(b, &i);
+	n = snprintf(buf + (*used < size ? *used : size),
+		     *used < size ? size - *used : 0,
+		     "virtio-balloon: target %u pages, actual %u, %llu "
+		     "inflated, %llu deflated\n",
+		     i.target, i.actual, (unsigned long long)i.inflated,
+		     (unsigned long long)i.deflated);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
+/* One line per virtio-pci function that has MSI-X. */
+static void msix_stats(const struct mvm_machine_virtio *v, char *buf,
+		       size_t size, size_t *used)
+{
+	struct mvm_virtio_pci_msix x;
+
+	for (int i = 0; i < MVM_VIRTIO_MMIO_SLOTS; i++) {
+		int n;
+
+		if (!v->vpci[i] || mvm_virtio_pci_msix_info(v->vpci[i], &x))
+			continue;
+		n = snprintf(buf + (*used < size ? *used : size),
+			     *used < size ? size - *used : 0,
+			     "%s msix: %s, %llu messages, %llu held while "
+			     "masked, %llu unrouted, %llu refused\n",
+			     v->vpci[i]->dev->ops->name,
+			     x.enabled ? "enabled" : "off",
+			     (unsigned long long)x.messages,
+			     (unsigned long long)x.held,
+			     (unsigned long long)x.unrouted,
+			     (unsigned long long)x.refused);
+		*used += n > 0 ? (size_t)n : 0;
+	}
+}
+
 int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size)
 {
 	const struct mvm_machine_virtio *v = m->virtio;
@@ -210,5 +260,9 @@ int mvm_machine_virtio_stats(struct mvm_machine *m, char *buf, size_t size)
 		dev_stats(mvm_virtio_console_dev(v->console), buf, size, &used);
 	if (v && v->balloon)
 		dev_stats(mvm_virtio_balloon_dev(v->balloon), buf, size, &used);
+	if (v && v->balloon)
+		balloon_stats(v->balloon, buf, size, &used);
+	if (v)
+		msix_stats(v, buf, size, &used);
 	return (int)used;
 }

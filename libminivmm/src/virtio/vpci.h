@@ -11,6 +11,26 @@
 #include "minivmm/virtio_pci.h"
 #include "virtio_internal.h"
 
+/* MSI-X state (pci_msix.c). Its own mutex is the innermost lock: taken
+ * under dev->lock (interrupts) and t->lock (vector fields), and nothing
+ * else is taken while it is held. */
+struct vpci_msix_entry {
+	uint32_t addr_lo, addr_hi, data, ctrl; /* one table entry */
+};
+struct vpci_msix {
+	pthread_mutex_t lock; /* guards the fields below */
+	int on;		      /* the capability exists */
+	uint8_t cap;	      /* its offset in configuration space */
+	uint16_t nvec;	      /* table size: nqueues + 1 */
+	uint16_t ctrl;	      /* Message Control as the guest last wrote it */
+	struct vpci_msix_entry table[MVM_VPCI_MSIX_VECTORS];
+	uint32_t pending;			   /* PBA bits */
+	uint16_t config_vec;			   /* config_msix_vector */
+	uint16_t queue_vec[MVM_VIRTIO_MAX_QUEUES]; /* queue_msix_vector */
+	uint64_t seen[MVM_VIRTIO_MAX_QUEUES];	   /* vq->irqs last looked at */
+	struct mvm_virtio_pci_msix stats;	   /* counters, last message */
+};
+
 struct mvm_virtio_pci {
 	struct mvm_virtio_dev *dev; /* the device behind the function */
 	struct mvm_pci_dev *func;   /* its PCI function */
@@ -28,6 +48,7 @@ struct mvm_virtio_pci {
 	pthread_t thread;		 /* the thread that serves the kicks */
 	int have_thread;		 /* thread was started */
 	struct vgate gate;		 /* the machine's pause waits for it */
+	struct vpci_msix msix;		 /* MSI-X (pci_msix.c) */
 };
 
 /* Little-endian stores into register images and capabilities. */
@@ -51,6 +72,21 @@ static inline void vpci_put64(uint8_t *p, uint64_t v)
 
 /* pci.c: BAR 0's registers. */
 extern const struct mvm_dev_ops mvm_vpci_bar_ops;
+
+/* pci_msix.c: add the capability (before the guest runs; 0 or -errno);
+ * the guest wrote configuration bytes [off, off + len); deliver `cause`
+ * by MSI-X (dev->lock held; 1: done, 0: MSI-X is off, use INTx); the
+ * vector fields of the common configuration (t->lock held; set returns
+ * the value stored: NO_VECTOR for a vector the table does not have);
+ * a device reset; BAR 1's registers. */
+int mvm_vpci_msix_add(struct mvm_virtio_pci *t);
+void mvm_vpci_msix_cfg_write(struct mvm_virtio_pci *t, uint32_t off,
+			     uint32_t len);
+int mvm_vpci_msix_irq(struct mvm_virtio_pci *t, unsigned cause);
+uint16_t mvm_vpci_msix_get(struct mvm_virtio_pci *t, int queue);
+void mvm_vpci_msix_set(struct mvm_virtio_pci *t, int queue, uint16_t vec);
+void mvm_vpci_msix_reset(struct mvm_virtio_pci *t);
+extern const struct mvm_dev_ops mvm_vpci_msix_ops;
 
 /* pci_kick.c: start the thread and eventfds (0, or -errno and nothing
  * left); follow the BAR to addr (0: decoding off); undo everything. */
