@@ -23,6 +23,7 @@ DBG_SRCS := \
 	debugger/session.c \
 	debugger/view.c \
 	debugger/step.c \
+	debugger/stepframe.c \
 	debugger/exec.c \
 	debugger/cmds_run.c \
 	debugger/cmds_show.c \

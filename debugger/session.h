@@ -168,6 +168,8 @@ void dbg_session_output(struct dbg_session *s, const char *buf, size_t len);
  * memory that was not recorded. */
 int dbg_read_phys(struct dbg_session *s, uint64_t gpa, void *buf, size_t len,
 		  char *err, size_t errlen);
+void dbg_untrap_frame(struct dbg_session *s, const struct kvm_regs *was,
+		      uint16_t was_cs);
 int dbg_read_virt(struct dbg_session *s, uint64_t gva, void *buf, size_t len,
 		  char *err, size_t errlen);
 /* Guest-physical address of gva under the current tables. */

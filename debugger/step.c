@@ -208,6 +208,8 @@ static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 		   struct mvm_exit *e)
 {
 	uint64_t before = ucalls(s);
+	struct kvm_regs was = s->cur.regs;
+	uint16_t was_cs = s->cur.sregs.cs.selector;
 	int rc = guest_debug(s, singlestep, with_bps);
 	if (rc == 0)
 		rc = arm_deadline(s);
@@ -232,6 +234,8 @@ static int run_one(struct dbg_session *s, int singlestep, int with_bps,
 	note_exit(s, e,
 		  singlestep && e->reason == KVM_EXIT_DEBUG ? "step" : "exit",
 		  before, 0);
+	if (singlestep)
+		dbg_untrap_frame(s, &was, was_cs); /* stepframe.c */
 	return 0;
 }
 

@@ -45,6 +45,22 @@ static void break_irq_stops_after_each_user_pic_injection(void **state)
 			  "break irq\ncont\nirq\nexits\ncont\ncont\n", p);
 }
 
+/* Stepping into the handler the debugger stopped on: KVM steps with
+ * RFLAGS.TF, which the delivery pushed into the handler's frame; unless
+ * mvmdbg clears that copy (stepframe.c), the handler's IRET brings a #DB
+ * the guest never asked for and its runtime reports an unexpected
+ * exception. The guest must go on to its next SYNC instead. */
+static void stepping_into_a_handler_leaves_no_stray_trap(void **state)
+{
+	(void)state;
+	static const char *const p[] = {
+		"irq: IRQ 0 injected as vector 0x20, handler 0x",
+		"(single-step)", "IO ucall SYNC 1", NULL};
+	check_guest_flags("ticks.elf", "--irqchip user",
+			  "break irq\ncont\nstepi 3\ndelete 1\ncont\n", p);
+	assert_null(strstr(out, "unexpected exception"));
+}
+
 /* KVM's chip: the I/O APIC entry the guest programmed (pin 0, vector
  * 0x30) with its handler, the LAPIC; `break irq` says why not and what
  * to do instead, with and without irqfd. */
@@ -133,6 +149,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(break_irq_stops_after_each_user_pic_injection),
+		cmocka_unit_test(stepping_into_a_handler_leaves_no_stray_trap),
 		cmocka_unit_test(kernel_chip_pane_and_break_irq_refusal),
 		cmocka_unit_test(plain_machine_says_which_option_gives_what),
 		cmocka_unit_test(virtq_pane_matches_golden),
