@@ -14,9 +14,8 @@
  * the guest. The guest stops with the interrupt queued and RIP where it
  * will be interrupted; the status line names the IRQ, the vector and
  * the handler the IDT gives it, and `break HANDLER`, `cont` stops on the
- * handler's first instruction. (Not `stepi`: KVM's single-step sets TF,
- * the CPU pushes it into the interrupt frame, and the guest's IRET then
- * raises a #DB the guest did not ask for.)
+ * handler's first instruction, and so does `stepi` (stepframe.c keeps
+ * the step's TF out of the interrupt frame).
  *
  * With KVM's in-kernel chip, KVM_IRQ_LINE or an irqfd raises the line
  * and KVM delivers the interrupt inside KVM_RUN: no exit, nothing for
