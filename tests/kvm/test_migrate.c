@@ -32,6 +32,7 @@
 
 #include "capture.h"
 #include "fixture.h"
+#include "netpair.h"
 #include "minivmm/minivmm.h"
 
 #define RUN_MS 60000 /* a whole counter run, with room to spare */
@@ -225,25 +226,6 @@ static void *live_main(void *arg)
 	return NULL;
 }
 
-/* A connected pair over 127.0.0.1: *src for the source, *dst accepted. */
-static void tcp_pair(int *src, int *dst)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(l >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-	*src = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(*src, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	*dst = accept(l, NULL, NULL);
-	assert_true(*dst >= 0);
-	close(l);
-}
-
 struct outcome {
 	int live_rc, finish_rc;	     /* source side */
 	struct mvm_migrate_stats st; /* its numbers */
@@ -265,7 +247,7 @@ static void migrate(struct outcome *o, const struct mvm_migrate_params *p,
 	fixture_backstop(RUN_MS);
 	mvm_vcpu_set_deadline(mvm_machine_vcpu(o->src, 0), RUN_MS);
 	run_to_line(o->src, o->src_b, start);
-	tcp_pair(&sfd, &o->t.fd);
+	netpair_tcp(&sfd, &o->t.fd);
 	assert_int_equal(pthread_create(&o->t.thread, NULL, target_main, &o->t),
 			 0);
 	assert_int_equal(mvm_migrate_create(o->src, sfd, p, &l.mg), 0);
