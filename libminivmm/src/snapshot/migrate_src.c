@@ -110,7 +110,7 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 		       struct mvm_migrate **out)
 {
 	struct mvm_migrate *mg;
-	int rc;
+	int rc, paused;
 
 	if (!m || fd < 0 || !out)
 		return -EINVAL;
@@ -134,8 +134,13 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 	rc = mg->data ? mvm_mig_conn_init(&mg->c, fd, &m->log) : -ENOMEM;
 	set_params(mg, p);
 	mg->c.phase = MVM_MIG_PHASES; /* HELLO and CONFIG: no phase yet */
-	if (!rc)
+	if (!rc) {
+		/* A slot's flags change only with the device threads parked
+		 * too (vm.h): they read them on every access. */
+		paused = mvm_snap_quiesce(m);
 		rc = start_logging(mg);
+		mvm_snap_quiesce_end(m, paused);
+	}
 	mg->t_collect = mvm_mig_now_ns();
 	if (!rc)
 		rc = hello(mg);
@@ -239,10 +244,12 @@ const struct mvm_migrate_stats *mvm_migrate_stats(const struct mvm_migrate *mg)
 void mvm_migrate_destroy(struct mvm_migrate *mg)
 {
 	struct mvm_memmap *mem;
+	int paused;
 
 	if (!mg)
 		return;
 	mem = mvm_vm_mem(mg->m->vm);
+	paused = mvm_snap_quiesce(mg->m);
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
 		if (mg->logging[i] == 1)
 			mvm_vm_mem_set_flags(mg->m->vm, i,
@@ -250,6 +257,7 @@ void mvm_migrate_destroy(struct mvm_migrate *mg)
 						     ~MVM_MEM_LOG_DIRTY);
 		free(mg->pending[i]);
 	}
+	mvm_snap_quiesce_end(mg->m, paused);
 	free(mg->scratch);
 	free(mg->data);
 	mvm_mig_conn_fini(&mg->c);
