@@ -92,7 +92,8 @@ LIB_SRCS += \
 	libminivmm/src/snapshot/crc32.c \
 	libminivmm/src/snapshot/read.c \
 	libminivmm/src/snapshot/save.c \
-	libminivmm/src/snapshot/restore.c
+	libminivmm/src/snapshot/restore.c \
+	libminivmm/src/snapshot/config.c
 
 # Live migration: the stream, the source's rounds and ends, the target
 # (migrate.h).
@@ -172,6 +173,12 @@ LIB_SRCS += \
 	libminivmm/src/virtio/pci_caps.c \
 	libminivmm/src/virtio/pci_kick.c \
 	libminivmm/src/virtio/pci_msix.c
+
+# virtio devices and the PCI bus in snapshots and migration.
+LIB_SRCS += \
+	libminivmm/src/virtio/virtio_state.c \
+	libminivmm/src/pci/pci_state.c
+
 # Full virtualization in software: a real-mode interpreter in place of
 # KVM_RUN (emu.h; `mvm run --emulate`).
 LIB_SRCS += \

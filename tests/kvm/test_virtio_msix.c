@@ -72,7 +72,7 @@ static void run_msix(int plain)
 	struct mvm_virtio_pci_msix x;
 	struct mvm_machine *m;
 	struct mvm_ucall uc;
-	char path[64], stats[1024];
+	char path[64], stats[1024], snap[80];
 
 	make_file(path, sizeof(path));
 	m = run_to_sync(&b, MVM_GUEST_DIR "/virtio-pci-msix.elf", plain, path,
@@ -96,6 +96,12 @@ static void run_msix(int plain)
 	mvm_machine_virtio_stats(m, stats, sizeof(stats));
 	if (!strstr(stats, "virtio-blk msix: enabled, 4 messages, 1 held"))
 		fail_msg("--stats says:\n%s", stats);
+	/* Snapshots do not carry the MSI-X table yet: refused, said, and
+	 * no file left behind (virtio_state.c). */
+	snprintf(snap, sizeof(snap), "%s.snap", path);
+	assert_true(mvm_snapshot_save(m, snap) < 0);
+	assert_non_null(strstr(b.log, "enabled MSI-X"));
+	assert_int_equal(access(snap, F_OK), -1);
 	mvm_machine_destroy(m);
 	unlink(path);
 }

@@ -85,7 +85,7 @@
 #include "machine.h"
 
 #define MVM_MIGRATE_MAGIC   "MVMMIGR"
-#define MVM_MIGRATE_VERSION 1
+#define MVM_MIGRATE_VERSION 2
 #define MVM_MIGRATE_BATCH   256 /* pages per PAGES message, at most */
 #define MVM_MIGRATE_ROUNDS  64	/* rounds recorded, at most */
 

@@ -8,7 +8,7 @@
  * the state back; the guest continues from the exit it was saved at,
  * in this process or another one.
  *
- * The file format (version 1; all integers little-endian, host layout
+ * The file format (version 2; all integers little-endian, host layout
  * for the state structs: a snapshot is read back by the same build):
  *
  *   offset 0   file header, 32 bytes
@@ -32,6 +32,9 @@
  *   VCPU    "vcpu"     index        struct mvm_vcpu_state (state.h)
  *   DEVICE  dev name   bus base     the device's save() blob
  *                                   (flags: 0 port I/O, 1 MMIO)
+ *           or         virtio slot  a virtio device's state (flags 2:
+ *                                   virtio_state.c; the PCI bus, if
+ *                                   any, is the port I/O "pci-config")
  *   LABMSR  "labmsr"   0            Lab 1's MSR blob
  *   END     "end"      0            none
  *
@@ -51,6 +54,11 @@
  * keep the old inode), and saving onto the file a slot of the machine
  * itself maps is refused with -EBUSY.
  *
+ * Virtio devices: a save waits until their threads have pushed every
+ * request they popped (the machine's pause, virtio_state.c), so none is
+ * half-done in the file; the disk's data stays in its own file (the
+ * config records its path).
+ *
  * Errors: 0 or -errno, with the log naming the section at fault:
  * -ENOEXEC foreign magic, -EPROTONOSUPPORT another version, -EBADMSG a
  * checksum, -ENODATA truncated, -EINVAL a section that contradicts the
@@ -68,7 +76,7 @@
 #include "machine.h"
 
 #define MVM_SNAP_MAGIC	 "MVMSNAP"
-#define MVM_SNAP_VERSION 1
+#define MVM_SNAP_VERSION 2
 
 /* Section types. */
 enum mvm_snap_type {
@@ -81,6 +89,11 @@ enum mvm_snap_type {
 	MVM_SNAP_LABMSR = 6,
 	MVM_SNAP_TYPES
 };
+
+/* A DEVICE section's flags: where the device is. */
+#define MVM_SNAP_DEV_PIO    0 /* aux: its port */
+#define MVM_SNAP_DEV_MMIO   1 /* aux: its address */
+#define MVM_SNAP_DEV_VIRTIO 2 /* aux: its layout.h virtio slot */
 
 /* Restore flags. */
 #define MVM_SNAP_VERIFY (1u << 0) /* check RAM's crc too */

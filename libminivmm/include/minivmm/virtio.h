@@ -102,7 +102,16 @@ struct mvm_virtio_ops {
 	/* The driver reset the device: forget device-specific state. Lock
 	 * held. Optional. */
 	void (*reset)(struct mvm_virtio_dev *dev);
+	/* Snapshots (virtio_state.c): the model's own state, beyond what
+	 * struct mvm_virtio_dev holds, as at most MVM_VIRTIO_STATE_MAX
+	 * bytes; save returns the length or -errno, load checks a blob
+	 * (0, or -EINVAL with a log line). Lock held, device threads
+	 * parked. Optional: no hooks, no state of its own. */
+	int (*save)(struct mvm_virtio_dev *dev, void *buf, uint32_t len);
+	int (*load)(struct mvm_virtio_dev *dev, const void *buf, uint32_t len);
 };
+
+#define MVM_VIRTIO_STATE_MAX 512 /* bytes of a model's own state */
 
 /* The transport's way to interrupt the guest: cause is
  * MVM_VIRTIO_INT_VRING or _CONFIG. Called with dev->lock held, from any

@@ -198,24 +198,13 @@ static void config_reset(void *dev)
 	}
 }
 
-/* Snapshots: configuration spaces and the devices behind them are not
- * saved yet, so refuse loudly rather than be skipped in silence. */
-static int config_save(void *dev, void *buf, size_t len)
-{
-	struct mvm_pci *pci = dev;
-
-	(void)buf, (void)len;
-	mvm_logf(pci->log, MVM_LOG_ERROR,
-		 "pci: the PCI bus cannot be snapshotted yet");
-	return -EOPNOTSUPP;
-}
-
 const struct mvm_dev_ops mvm_pci_config_ops = {
 	.name = "pci-config",
 	.read = config_read,
 	.write = config_write,
 	.reset = config_reset,
-	.save = config_save,
+	.save = mvm_pci_state_save, /* pci_state.c */
+	.load = mvm_pci_state_load,
 };
 
 /* --- the BAR windows ------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #define MINIVMM_PCI_INTERNAL_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "minivmm/irq.h"
@@ -56,5 +57,9 @@ int mvm_pci_bar_valid(const struct mvm_pci_info *info, int i);
  * half of a 64-bit BAR). */
 uint64_t mvm_pci_bar_decode(const struct mvm_pci_dev *d, int i);
 uint16_t mvm_pci_cfg16(const struct mvm_pci_dev *d, uint32_t off);
+
+/* pci_state.c: the bridge's save()/load() (struct mvm_dev_ops). */
+int mvm_pci_state_save(void *dev, void *buf, size_t len);
+int mvm_pci_state_load(void *dev, const void *buf, size_t len);
 
 #endif

@@ -95,10 +95,11 @@ static int hello(struct mvm_migrate *mg)
 			      .version = MVM_MIGRATE_VERSION,
 			      .page_size = SNAP_PAGE};
 	struct snap_config c;
-	int rc = mvm_mig_send(&mg->c, MVM_MIG_HELLO, 0, 0, "hello", &h,
-			      sizeof(h));
+	int rc = mvm_snap_config_fill(mg->m, &c);
 
-	mvm_snap_config_fill(mg->m, &c);
+	if (!rc)
+		rc = mvm_mig_send(&mg->c, MVM_MIG_HELLO, 0, 0, "hello", &h,
+				  sizeof(h));
 	return rc ? rc
 		  : mvm_mig_send(&mg->c, MVM_SNAP_CONFIG, 0, 0, "config", &c,
 				 sizeof(c));
@@ -109,7 +110,7 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 		       struct mvm_migrate **out)
 {
 	struct mvm_migrate *mg;
-	int rc;
+	int rc, paused;
 
 	if (!m || fd < 0 || !out)
 		return -EINVAL;
@@ -133,8 +134,13 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 	rc = mg->data ? mvm_mig_conn_init(&mg->c, fd, &m->log) : -ENOMEM;
 	set_params(mg, p);
 	mg->c.phase = MVM_MIG_PHASES; /* HELLO and CONFIG: no phase yet */
-	if (!rc)
+	if (!rc) {
+		/* A slot's flags change only with the device threads parked
+		 * too (vm.h): they read them on every access. */
+		paused = mvm_snap_quiesce(m);
 		rc = start_logging(mg);
+		mvm_snap_quiesce_end(m, paused);
+	}
 	mg->t_collect = mvm_mig_now_ns();
 	if (!rc)
 		rc = hello(mg);
@@ -186,16 +192,21 @@ int mvm_migrate_finish(struct mvm_migrate *mg)
 	struct mvm_migrate_round *r = &mg->st.round[mg->st.nrounds];
 	uint64_t t0 = mvm_mig_now_ns(), b0 = mg->c.bytes_out;
 	int64_t left;
-	int rc = 0;
+	int rc = 0, paused;
 
 	/* What the last live round found: the rate of the round before. */
 	r->dirty_rate = mg->rate;
 	for (int i = 0; !rc && i < mvm_vm_ncpus(mg->m->vm); i++)
 		rc = mvm_snap_settle(mvm_vm_vcpu(mg->m->vm, i), &mg->m->log);
+	/* Device threads parked, every popped request pushed (their
+	 * writes are in the dirty log): nothing changes RAM from here. */
+	paused = mvm_snap_quiesce(mg->m);
 	/* After settling: a finished IN or INS may have written RAM. */
 	left = rc ? rc : mvm_mig_collect(mg);
-	if (left < 0)
+	if (left < 0) {
+		mvm_snap_quiesce_end(mg->m, paused);
 		return (int)left;
+	}
 	r->phase = MVM_MIG_PHASE_STOP;
 
 	mvm_mig_conn_phase(&mg->c, MVM_MIG_PHASE_STOP);
@@ -214,6 +225,7 @@ int mvm_migrate_finish(struct mvm_migrate *mg)
 		rc = mvm_mig_send(&mg->c, MVM_SNAP_END, 0, 0, "end", NULL, 0);
 	if (!rc)
 		rc = wait_ack(mg);
+	mvm_snap_quiesce_end(mg->m, paused);
 	mg->st.bytes = mg->c.bytes_out;
 	mg->st.downtime_ns = mvm_mig_now_ns() - t0;
 	mg->st.total_ns = mvm_mig_now_ns() - mg->t_start;
@@ -232,10 +244,12 @@ const struct mvm_migrate_stats *mvm_migrate_stats(const struct mvm_migrate *mg)
 void mvm_migrate_destroy(struct mvm_migrate *mg)
 {
 	struct mvm_memmap *mem;
+	int paused;
 
 	if (!mg)
 		return;
 	mem = mvm_vm_mem(mg->m->vm);
+	paused = mvm_snap_quiesce(mg->m);
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
 		if (mg->logging[i] == 1)
 			mvm_vm_mem_set_flags(mg->m->vm, i,
@@ -243,6 +257,7 @@ void mvm_migrate_destroy(struct mvm_migrate *mg)
 						     ~MVM_MEM_LOG_DIRTY);
 		free(mg->pending[i]);
 	}
+	mvm_snap_quiesce_end(mg->m, paused);
 	free(mg->scratch);
 	free(mg->data);
 	mvm_mig_conn_fini(&mg->c);

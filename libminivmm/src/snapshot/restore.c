@@ -21,6 +21,7 @@
 #include "minivmm/labmsr.h"
 #include "minivmm/state.h"
 #include "snapfile.h"
+#include "virtio/virtio_internal.h"
 
 #define SECT_ERR(log, i, s, fmt, ...)                                        \
 	mvm_logf(log, MVM_LOG_ERROR, "snapshot: section %d (%s %llu): " fmt, \
@@ -147,14 +148,24 @@ static int put_ram(struct mvm_vm *vm, const struct snap_image *img, int i,
 	return rc;
 }
 
-/* A DEVICE section to the device at the same bus, base and name. */
+/* A DEVICE section to the device at the same bus, base and name, or to
+ * the virtio device in the slot it names (MVM_SNAP_DEV_VIRTIO). */
 static int put_device(struct mvm_machine *m, const struct snap_sect_hdr *s,
 		      const void *body, int i)
 {
-	const struct mvm_bus *bus =
-		s->flags ? mvm_vm_mmio_bus(m->vm) : mvm_vm_pio_bus(m->vm);
+	const struct mvm_bus *bus = s->flags == MVM_SNAP_DEV_MMIO
+					    ? mvm_vm_mmio_bus(m->vm)
+					    : mvm_vm_pio_bus(m->vm);
 	int rc;
 
+	if (s->flags == MVM_SNAP_DEV_VIRTIO)
+		return mvm_machine_virtio_load_slot(
+			m, s->aux > UINT32_MAX ? UINT32_MAX : (unsigned)s->aux,
+			s->name, body, s->length);
+	if (s->flags > MVM_SNAP_DEV_VIRTIO) {
+		SECT_ERR(&m->log, i, s, "device on unknown bus %u", s->flags);
+		return -EINVAL;
+	}
 	for (int k = 0; k < bus->n; k++) {
 		const struct mvm_bus_entry *e = &bus->e[k];
 
@@ -170,40 +181,6 @@ static int put_device(struct mvm_machine *m, const struct snap_sect_hdr *s,
 	SECT_ERR(&m->log, i, s, "no device '%s' at %#llx on the %s bus",
 		 s->name, (unsigned long long)s->aux, bus->name);
 	return -ENOENT;
-}
-
-/* The machine the config describes, empty; the VMM-side facts of the
- * last load (mode, image, page tables) as they were. */
-int mvm_snap_build(const struct snap_config *c,
-		   const struct mvm_machine_config *base,
-		   struct mvm_machine **out)
-{
-	struct mvm_machine_config cfg = {0};
-	int rc;
-
-	if (base)
-		cfg = *base;
-	cfg.ram_size = c->ram_size;
-	cfg.ncpus = (int)c->ncpus;
-	cfg.irqchip = (enum mvm_irqchip)c->irqchip;
-	cfg.devices = c->devices;
-	cfg.vm_flags = c->vm_flags;
-	cfg.image = NULL;
-	cfg.mode = c->mode;
-	cfg.hlt = (enum mvm_hlt_policy)c->hlt;
-	cfg.page_size = c->page_size;
-	cfg.map_size = c->map_size;
-	rc = mvm_machine_create(&cfg, out);
-	if (rc)
-		return rc;
-	(*out)->mode = (enum mvm_cpu_mode)c->mode;
-	(*out)->img = (struct mvm_image_info){(enum mvm_image_kind)c->img_kind,
-					      c->img_entry, c->img_lo,
-					      c->img_hi, c->img_nseg};
-	(*out)->vm->pt.cr3 = c->pt_cr3;
-	(*out)->vm->pt.page = c->pt_page;
-	(*out)->vm->pt.map = c->pt_map;
-	return 0;
 }
 
 int mvm_snap_apply(struct mvm_machine *m, int i, const struct snap_sect_hdr *s,

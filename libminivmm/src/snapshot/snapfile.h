@@ -16,6 +16,7 @@
 #define SNAP_PAGE      4096u
 #define SNAP_MAX_SECTS 128	  /* more is a corrupt file */
 #define SNAP_MAX_BODY  (1u << 20) /* non-RAM bodies are small */
+#define SNAP_DISK_PATH 512	  /* longest disk path a config holds */
 
 struct snap_file_hdr {
 	char magic[8];	   /* MVM_SNAP_MAGIC, NUL-padded */
@@ -60,6 +61,12 @@ struct snap_config {
 	uint64_t img_entry; /* entry point */
 	uint64_t img_lo;    /* lowest byte loaded */
 	uint64_t img_hi;    /* one past the highest */
+	/* virtio (virtio_devs.h): the devices and where their disk is. */
+	uint32_t virtio;	   /* MVM_VIRTIO_DEV_* attached */
+	uint32_t virtio_transport; /* MVM_VIRTIO_TRANSPORT_* */
+	uint32_t virtio_plain;	   /* every kick exits */
+	uint32_t disk_ro;	   /* the disk refuses writes */
+	char disk[SNAP_DISK_PATH]; /* virtio-blk's file, absolute; "" none */
 };
 
 /* A checked file: every header, and every body but RAM read in. */
@@ -98,8 +105,14 @@ void mvm_snap_image_close(struct snap_image *img);
 struct mvm_machine;
 struct mvm_vcpu;
 
-/* The machine's config as a CONFIG section holds it (save.c). */
-void mvm_snap_config_fill(struct mvm_machine *m, struct snap_config *c);
+/* The machine's config as a CONFIG section holds it (save.c); 0, or
+ * -ENAMETOOLONG (logged) when the disk's path does not fit. */
+int mvm_snap_config_fill(struct mvm_machine *m, struct snap_config *c);
+/* Park the device threads of a machine that never started (a started
+ * one is paused by its caller, and its threads with it): returns 1 if
+ * it paused m, for mvm_snap_quiesce_end(). */
+int mvm_snap_quiesce(struct mvm_machine *m);
+void mvm_snap_quiesce_end(struct mvm_machine *m, int paused);
 /* One section: a file writer puts it in the file, migration on the wire. */
 typedef int mvm_snap_emit_fn(void *ctx, unsigned type, unsigned flags,
 			     uint64_t aux, const char *name, const void *body,

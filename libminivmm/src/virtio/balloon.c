@@ -153,6 +153,48 @@ static void balloon_reset(struct mvm_virtio_dev *dev)
 	b->actual = 0; /* a held stats buffer is now stale: push refuses it */
 }
 
+/* Snapshots (virtio_state.c; lock held, device threads parked): the
+ * target, what the driver reported and the counters. A stats buffer the
+ * device holds is not saved as a chain: its avail slot is handed back
+ * (last_avail - 1), and the kick that ends a load pops it again. */
+struct balloon_saved {
+	uint32_t target, actual;
+	uint32_t have_stats, pad;
+	struct mvm_virtio_balloon_info info;
+};
+
+static int balloon_save(struct mvm_virtio_dev *dev, void *buf, uint32_t len)
+{
+	struct mvm_virtio_balloon *b = dev->priv;
+	struct balloon_saved s = {b->target, b->actual, (uint32_t)b->have_stats,
+				  0, b->info};
+
+	if (len < sizeof(s))
+		return -ENOSPC;
+	memcpy(buf, &s, sizeof(s));
+	return sizeof(s);
+}
+
+static int balloon_load(struct mvm_virtio_dev *dev, const void *buf,
+			uint32_t len)
+{
+	struct mvm_virtio_balloon *b = dev->priv;
+	struct balloon_saved s;
+
+	if (len != sizeof(s))
+		return -EINVAL;
+	memcpy(&s, buf, sizeof(s));
+	b->target = s.target;
+	b->actual = s.actual;
+	b->info = s.info;
+	b->have_stats = 0;
+	if (s.have_stats && dev->vq[MVM_VIRTIO_BALLOON_STATS].ready) {
+		dev->vq[MVM_VIRTIO_BALLOON_STATS].last_avail--;
+		b->info.nstats--; /* counted again when popped again */
+	}
+	return 0;
+}
+
 static const struct mvm_virtio_ops balloon_ops = {
 	.name = "virtio-balloon",
 	.device_id = MVM_VIRTIO_ID_BALLOON,
@@ -164,6 +206,8 @@ static const struct mvm_virtio_ops balloon_ops = {
 	.config_write = balloon_config_write,
 	.notify = balloon_notify,
 	.reset = balloon_reset,
+	.save = balloon_save,
+	.load = balloon_load,
 };
 
 int mvm_virtio_balloon_create(const struct mvm_dev_ctx *ctx,

@@ -232,6 +232,45 @@ static void *io_thread(void *arg)
 	}
 }
 
+/* Snapshots (virtio_state.c): the disk the state belongs to. Its data
+ * is in the file, not the snapshot; a restore onto a disk of another
+ * size, or writable where it was read-only, is refused. Lock held. */
+struct blk_saved {
+	uint64_t sectors; /* capacity */
+	uint32_t ro;	  /* read-only */
+	uint32_t pad;	  /* 0 */
+};
+
+static int blk_save(struct mvm_virtio_dev *dev, void *buf, uint32_t len)
+{
+	struct mvm_virtio_blk *b = dev->priv;
+	struct blk_saved s = {b->sectors, (uint32_t)b->ro, 0};
+
+	if (len < sizeof(s))
+		return -ENOSPC;
+	memcpy(buf, &s, sizeof(s));
+	return sizeof(s);
+}
+
+static int blk_load(struct mvm_virtio_dev *dev, const void *buf, uint32_t len)
+{
+	struct mvm_virtio_blk *b = dev->priv;
+	struct blk_saved s;
+
+	if (len != sizeof(s))
+		return -EINVAL;
+	memcpy(&s, buf, sizeof(s));
+	if (s.sectors != b->sectors || s.ro != (uint32_t)b->ro || s.pad) {
+		mvm_logf(dev->ctx.log, MVM_LOG_ERROR,
+			 "virtio-blk: saved with a disk of %llu sectors%s, "
+			 "restored with %llu%s",
+			 (unsigned long long)s.sectors, s.ro ? " (ro)" : "",
+			 (unsigned long long)b->sectors, b->ro ? " (ro)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct mvm_virtio_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = MVM_VIRTIO_ID_BLOCK,
@@ -242,6 +281,8 @@ static const struct mvm_virtio_ops blk_ops = {
 	.config_len = BLK_CONFIG_LEN,
 	.config_read = blk_config_read,
 	.notify = blk_notify,
+	.save = blk_save,
+	.load = blk_load,
 };
 static const struct mvm_virtio_ops blk_ro_ops = {
 	.name = "virtio-blk",
@@ -254,6 +295,8 @@ static const struct mvm_virtio_ops blk_ro_ops = {
 	.config_len = BLK_CONFIG_LEN,
 	.config_read = blk_config_read,
 	.notify = blk_notify,
+	.save = blk_save,
+	.load = blk_load,
 };
 
 static int start_thread(struct mvm_virtio_blk *b)
@@ -351,4 +394,19 @@ uint64_t mvm_virtio_blk_requests(const struct mvm_virtio_blk *b)
 struct vgate *mvm_virtio_blk_gate(struct mvm_virtio_blk *b)
 {
 	return &b->gate;
+}
+
+int mvm_virtio_blk_path(const struct mvm_virtio_blk *b, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", b->fd);
+	n = readlink(link, buf, len);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= len)
+		return -ENAMETOOLONG;
+	buf[n] = 0;
+	return 0;
 }

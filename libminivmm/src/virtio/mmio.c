@@ -228,25 +228,10 @@ static int mmio_write(void *dev, struct mvm_vcpu *vcpu, uint64_t off,
 	return 0;
 }
 
-/* Snapshots: queue state, in-flight requests and the device threads are
- * not saved yet, so refuse loudly rather than let a snapshot lose them
- * (a device without save() would be skipped in silence, devstate.c). */
-static int mmio_save(void *dev, void *buf, size_t len)
-{
-	struct mvm_virtio_mmio *t = dev;
-
-	(void)buf, (void)len;
-	mvm_logf(t->dev->ctx.log, MVM_LOG_ERROR,
-		 "%s: virtio devices cannot be snapshotted yet",
-		 t->dev->ops->name);
-	return -EOPNOTSUPP;
-}
-
 const struct mvm_dev_ops mvm_virtio_mmio_ops = {
 	.name = "virtio-mmio",
 	.read = mmio_read,
 	.write = mmio_write,
-	.save = mmio_save,
 };
 
 /* --- the fast path: ioeventfd kicks, one thread per transport ----------- */
@@ -407,6 +392,22 @@ int mvm_virtio_mmio_fast(const struct mvm_virtio_mmio *t)
 struct vgate *mvm_virtio_mmio_gate(struct mvm_virtio_mmio *t)
 {
 	return &t->gate;
+}
+
+/* Snapshots (virtio_state.c save the device itself, by slot). No vCPU
+ * runs, so the selectors need no lock. After a load the plain line is
+ * high again while the ISR holds a cause, as ack_irq() leaves it. */
+void mvm_virtio_mmio_regs(struct mvm_virtio_mmio *t, uint32_t sel[3], int load)
+{
+	if (!load) {
+		sel[0] = t->dev_sel, sel[1] = t->drv_sel, sel[2] = t->q_sel;
+		return;
+	}
+	t->dev_sel = sel[0], t->drv_sel = sel[1], t->q_sel = sel[2];
+	pthread_mutex_lock(&t->dev->lock);
+	if (t->dev->isr && t->line && !t->irqfd)
+		mvm_irq_raise(t->line);
+	pthread_mutex_unlock(&t->dev->lock);
 }
 
 int mvm_virtio_mmio_cmdline(char *buf, size_t size, unsigned slot)
