@@ -275,6 +275,7 @@ int mvm_virtq_pop(struct mvm_virtio_dev *dev, unsigned q,
 	if (!(dev->status & MVM_VIRTIO_S_DRIVER_OK) ||
 	    (dev->status & MVM_VIRTIO_S_NEEDS_RESET) || !vq->ready)
 		goto out;
+	/* [slide:virtq-pop] */
 	rc = avail_pending(dev, vq, q);
 	if (rc <= 0)
 		goto out;
@@ -298,6 +299,7 @@ int mvm_virtq_pop(struct mvm_virtio_dev *dev, unsigned q,
 	vq->last_avail++;
 	vq->pops++;
 	rc = 1;
+	/* [/slide:virtq-pop] */
 out:
 	pthread_mutex_unlock(&dev->lock);
 	return rc;
