@@ -269,8 +269,8 @@ static void nobody_listening_is_a_message_and_the_guest_runs_on(void **s)
 /* --- several vCPUs ------------------------------------------------------ */
 
 #define SMP_GUEST MVM_GUEST_DIR "/smp-migrate.elf"
-#define SMP_TO	  30000 /* smp-migrate.c's count and step */
-#define SMP_EVERY 2000
+#define SMP_TO	  200000 /* smp-migrate.c's count and step */
+#define SMP_EVERY 10000
 
 static void both_vcpus_move_and_finish_in_the_target(void **s)
 {
