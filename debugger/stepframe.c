@@ -39,8 +39,15 @@ void dbg_untrap_frame(struct dbg_session *s, const struct kvm_regs *was,
 	uint8_t f[4 * 8];
 	char err[160];
 
+	uint64_t drop = was->rsp - sp;
+
 	if (!s->vm || (was->rflags & RFLAGS_TF))
 		return; /* the guest's own TF: leave its frame alone */
+	/* Cheap filter first, as it runs after every step: a delivery
+	 * pushes at least IP, CS and FLAGS on the same stack, or changes
+	 * CS (a new stack from the TSS); most instructions do neither. */
+	if (sr->cs.selector == was_cs && (drop < 3 * w || drop > 4096))
+		return;
 	if (w == 2)
 		sp = sr->ss.base + (sp & 0xffff);
 	else if (w == 4)
