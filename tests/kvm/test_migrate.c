@@ -54,6 +54,12 @@
 #define CUT_LENGTH "5"
 #define CUT_ITERS  32000
 #endif
+/* Level 4 (ring 3, native speed): 100000 << D iterations. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define R3_LENGTH 9
+#else
+#define R3_LENGTH 7
+#endif
 #define WINDOW	   2048
 #define PER_ITER   4
 #define START_LINE "count 512\n" /* migrate once the guest got here */
@@ -351,12 +357,15 @@ static void cut_in(unsigned phase, unsigned n, unsigned downtime_ms)
  */
 static void ring3_counter_migrates_mid_loop_with_its_memory(void **state)
 {
-	const uint64_t iters = 100000ull << 7;
+	const uint64_t iters = 100000ull << R3_LENGTH;
+	char input[3] = {'4', '0' + R3_LENGTH, 0}, first[40];
 	struct outcome o = {0};
 	uint64_t w[3];
 
 	(void)state;
-	migrate(&o, NULL, "47", "iterations 12800000\n");
+	snprintf(first, sizeof(first), "iterations %llu\n",
+		 (unsigned long long)iters);
+	migrate(&o, NULL, input, first);
 	assert_int_equal(o.finish_rc, 0);
 	assert_int_equal(o.t.rc, 0);
 	fixture_backstop(RUN_MS);
