@@ -235,7 +235,7 @@ static int setup(const struct mvm_ctr *c, const struct mvm_log *log)
 		mvm_logf(log, MVM_LOG_DEBUG, "root is now %s%s", c->root,
 			 c->tmpdir[0] ? " (overlay)" : "");
 	if (!err && c->remap)
-		err = ctr_userns_remap(log);
+		err = ctr_userns_remap(c, log);
 	if (!err && !(c->cfg.flags & MVM_CTR_KEEP_CAPS))
 		err = ctr_caps_drop(log);
 	if (!err && !(c->cfg.flags & MVM_CTR_NO_SECCOMP))

@@ -270,6 +270,12 @@ int mvm_ctr_start(const struct mvm_ctr_config *cfg, struct mvm_ctr **out)
 	/* Root's user namespace comes after the mounts (ns.c). */
 	c->userns = geteuid() != 0;
 	c->remap = (cfg->flags & MVM_CTR_USERNS) && !c->userns;
+	if (c->remap) { /* read once: the overlay and the child use them */
+		ctr_subid_range("/etc/subuid", "root", &c->id_base[0],
+				&c->id_count[0]);
+		ctr_subid_range("/etc/subgid", "root", &c->id_base[1],
+				&c->id_count[1]);
+	}
 	err = check_config(c);
 	err = err ? err : ctr_ns_record(c->host_ns);
 	err = err ? err : prepare(c);

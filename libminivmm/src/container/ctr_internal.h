@@ -46,6 +46,8 @@ struct mvm_ctr {
 	int userns;		   /* clone() made a user namespace */
 	int remap;		   /* root's --userns: the child enters one
 				      after its mounts (ns.c) */
+	unsigned long id_base[2];  /* remap: host uid, gid of container root */
+	unsigned long id_count[2]; /* remap: ids mapped from there */
 	pid_t pid;		   /* host PID of the container's PID 1 */
 	int pidfd;		   /* pidfd_open(pid) for poll() */
 	int go_fd;		   /* write end: runtime -> child "go" */
@@ -117,7 +119,7 @@ int ctr_ns_check(const struct mvm_ctr *c, const struct mvm_log *log);
 int ctr_userns_map(struct mvm_ctr *c, pid_t pid);
 int ctr_subid_range(const char *file, const char *user, unsigned long *base,
 		    unsigned long *count);
-int ctr_userns_remap(const struct mvm_log *log);
+int ctr_userns_remap(const struct mvm_ctr *c, const struct mvm_log *log);
 int ctr_set_hostname(const struct mvm_log *log, const char *name);
 int ctr_loopback_up(const struct mvm_log *log);
 int ctr_clone_flags(const struct mvm_ctr *c);

@@ -125,15 +125,14 @@ int ctr_subid_range(const char *file, const char *user, unsigned long *base,
  * later holds a host capability: its namespaces belong to the host's
  * user namespace, where it is an ordinary user.
  */
-int ctr_userns_remap(const struct mvm_log *log)
+int ctr_userns_remap(const struct mvm_ctr *c, const struct mvm_log *log)
 {
-	unsigned long ub, uc, gb, gc;
+	unsigned long ub = c->id_base[0], uc = c->id_count[0];
+	unsigned long gb = c->id_base[1], gc = c->id_count[1];
 	int p[2], status, err = 0;
 	char go;
 	pid_t h;
 
-	ctr_subid_range("/etc/subuid", "root", &ub, &uc);
-	ctr_subid_range("/etc/subgid", "root", &gb, &gc);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	h = fork();

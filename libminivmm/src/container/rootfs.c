@@ -144,7 +144,6 @@ static void sweep_stale_overlays(const struct mvm_log *log)
  */
 static int remap_upper(struct mvm_ctr *c)
 {
-	unsigned long uid, gid, n;
 	struct stat st;
 
 	if (c->cfg.overlay_upper) {
@@ -157,9 +156,7 @@ static int remap_upper(struct mvm_ctr *c)
 			 c->upper);
 		return -EACCES;
 	}
-	ctr_subid_range("/etc/subuid", "root", &uid, &n);
-	ctr_subid_range("/etc/subgid", "root", &gid, &n);
-	if (chown(c->upper, (uid_t)uid, (gid_t)gid) < 0)
+	if (chown(c->upper, (uid_t)c->id_base[0], (gid_t)c->id_base[1]) < 0)
 		return fail(&c->log, "overlay", "chown the upper layer");
 	return 0;
 }
