@@ -67,6 +67,11 @@ include mk/linux.mk
 .PHONY: build-all
 build-all: $(ALL_TARGETS)
 
+# The test programs' objects are kept: make would otherwise delete them
+# as intermediate files at the end of every run (a screenful of "rm" at
+# the end of a CI log, where the test summary should be).
+.SECONDARY: $(TEST_BINS:%=%.o)
+
 # Host objects: build/<path>.o from <path>.c, position-independent so the
 # same objects go into the static and the shared library.
 $(BUILD)/%.o: %.c

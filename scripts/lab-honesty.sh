@@ -39,6 +39,15 @@ bad=0
 top=$(pwd)
 t_start=$(date +%s)
 
+# fail LINE: report a failed check; the lines piped in after it (what
+# went wrong) are kept too, and everything is printed again at the end,
+# where a CI log's tail shows it.
+fail() {
+	printf '%s\n' "$1" | tee -a "$tmp/fails"
+	bad=1
+}
+detail() { sed 's/^/    /' | tee -a "$tmp/fails"; }
+
 # field LOG LABNAME KEY: a number from the grade-summary line of a lab.
 field() {
 	sed -n "s/^grade-summary: lab=$2 .*$3=\([0-9]*\).*/\1/p" "$1" | head -n 1
@@ -50,15 +59,15 @@ expect() {
 	score=$(field "$1" "$2" score) max=$(field "$1" "$2" max)
 	nfail=$(field "$1" "$2" fail) nskip=$(field "$1" "$2" skip)
 	if [ -z "$score" ]; then
-		echo "honesty: FAIL $4: no score for $2 (grader did not finish):"
-		tail -n 20 "$1" | sed 's/^/    /'
+		fail "honesty: FAIL $4: no score for $2 (grader did not finish):"
+		tail -n 20 "$1" | detail
 		bad=1
 	elif [ "$3" = full ] && [ "$nfail" -ne 0 ]; then
-		echo "honesty: FAIL $4: $2 scored $score/$max, expected full marks:"
-		grep -A6 ' FAIL ' "$1" | sed 's/^/    /' | head -n 40
+		fail "honesty: FAIL $4: $2 scored $score/$max, expected full marks:"
+		grep -A6 ' FAIL ' "$1" | head -n 40 | detail
 		bad=1
 	elif [ "$3" = low ] && [ "$nfail" -eq 0 ]; then
-		echo "honesty: FAIL $4: $2 scored $score/$max with the solutions cut out; its tests do not exercise the removed code"
+		fail "honesty: FAIL $4: $2 scored $score/$max with the solutions cut out; its tests do not exercise the removed code"
 		bad=1
 	else
 		msg="$score/$max"
@@ -117,7 +126,7 @@ EOC
 # expect_no_gain LOG-or-SCORE HONEST WHAT
 expect_no_gain() {
 	if [ -z "$1" ] || [ "$1" -gt "$2" ]; then
-		echo "honesty: FAIL $3: the attack scored ${1:-nothing} (the handout's stubs score $2)"
+		fail "honesty: FAIL $3: the attack scored ${1:-nothing} (the handout's stubs score $2)"
 		bad=1
 	else
 		echo "honesty: ok   $3: the attack scored $1 (the stubs score $2)"
@@ -133,14 +142,14 @@ check_attack() {
 	cp -a "$h" "$a"
 	attack "$a"
 	if ! build_tree "$a"; then
-		echo "honesty: FAIL the attack tree does not build:"
-		grep -E 'error' "$tmp/b.log" | head -n 10 | sed 's/^/    /'
+		fail "honesty: FAIL the attack tree does not build:"
+		grep -E 'error' "$tmp/b.log" | head -n 10 | detail
 		bad=1
 		return
 	fi
 	mk -C "$a" grade LAB="$n" >"$tmp/a.log" 2>&1
 	if ! grep -q "^objcheck: .*exit\.o).*section \.init_array" "$tmp/a.log"; then
-		echo "honesty: FAIL objcheck did not name the constructor in exit.o"
+		fail "honesty: FAIL objcheck did not name the constructor in exit.o"
 		bad=1
 	fi
 	expect_no_gain "$(field "$tmp/a.log" "$name" score)" "$honest" \
@@ -173,8 +182,8 @@ check_weak_filter() {
 		"\t(void)i; (void)head;"; skip = 1; next }
 		/LAB\(5\) STUB/ { skip = 0 } !skip' "$2" >"$1/$2"
 	if ! mk -C "$1" -j2 build-all lab-tests >"$tmp/b.log" 2>&1; then
-		echo "honesty: FAIL the weak-filter tree does not build:"
-		grep -E 'error' "$tmp/b.log" | head -n 10 | sed 's/^/    /'
+		fail "honesty: FAIL the weak-filter tree does not build:"
+		grep -E 'error' "$tmp/b.log" | head -n 10 | detail
 		bad=1
 		return
 	fi
@@ -188,7 +197,7 @@ check_regions() {
 	r="$tmp/regions-tree"
 	copy_reference "$r"
 	if ! build_tree "$r"; then
-		echo "honesty: FAIL the copy of the reference tree does not build"
+		fail "honesty: FAIL the copy of the reference tree does not build"
 		bad=1
 		return
 	fi
@@ -206,8 +215,8 @@ check_regions() {
 		name=$(labname "$n")
 		awk -v lab=1 -v only="$region" -f scripts/labcut.awk "$f" >"$r/$f"
 		if ! mk -C "$r" -j2 build-all lab-tests >"$tmp/b.log" 2>&1; then
-			echo "honesty: FAIL region $region ($f) cut alone does not build:"
-			grep -E 'error' "$tmp/b.log" | head -n 10 | sed 's/^/    /'
+			fail "honesty: FAIL region $region ($f) cut alone does not build:"
+			grep -E 'error' "$tmp/b.log" | head -n 10 | detail
 			bad=1
 		else
 			mk -C "$r" grade LAB="$n" >"$tmp/g.log" 2>&1
@@ -215,8 +224,8 @@ check_regions() {
 			max=$(field "$tmp/g.log" "$name" max)
 			nfail=$(field "$tmp/g.log" "$name" fail)
 			if [ -z "$score" ] || [ "$nfail" -eq 0 ]; then
-				printf 'honesty: FAIL  lab %s  %-18s %-40s %s/%s: not graded\n' \
-					"$n" "$region" "$f" "${score:-?}" "${max:-?}"
+				fail "$(printf 'honesty: FAIL  lab %s  %-18s %-40s %s/%s: not graded' \
+					"$n" "$region" "$f" "${score:-?}" "${max:-?}")"
 				bad=1
 			else
 				printf 'honesty: ok    lab %s  %-18s %-40s %s/%s\n' \
@@ -260,8 +269,8 @@ check_hangs() {
 			{ print }' "$f" >"$r/$f"
 	done
 	if ! build_tree "$r"; then
-		echo "honesty: FAIL the tree with endless loops does not build:"
-		grep -E 'error' "$tmp/b.log" | head -n 10 | sed 's/^/    /'
+		fail "honesty: FAIL the tree with endless loops does not build:"
+		grep -E 'error' "$tmp/b.log" | head -n 10 | detail
 		exit 1
 	fi
 	for n in "$@"; do
@@ -272,7 +281,7 @@ check_hangs() {
 		score=$(field "$tmp/g.log" "$name" score)
 		if [ -z "$score" ] || [ "$score" -ne 0 ] ||
 			[ "$secs" -ge "${HANG_BUDGET:-120}" ]; then
-			echo "honesty: FAIL every region of $name looping: ${score:-no score} in $secs s (budget ${HANG_BUDGET:-120} s)"
+			fail "honesty: FAIL every region of $name looping: ${score:-no score} in $secs s (budget ${HANG_BUDGET:-120} s)"
 			bad=1
 		else
 			echo "honesty: ok   every region of $name looping: graded $score/100 in $secs s"
@@ -314,15 +323,15 @@ for n in "$@"; do
 		continue
 	fi
 	if ! scripts/make-handout.sh "$n" "$h" >"$tmp/h.log" 2>&1; then
-		echo "honesty: FAIL handout $n could not be made:"
-		sed 's/^/    /' "$tmp/h.log"
+		fail "honesty: FAIL handout $n could not be made:"
+		detail <"$tmp/h.log"
 		bad=1
 		continue
 	fi
 	share_rootfs "$h"
 	if ! build_tree "$h"; then
-		echo "honesty: FAIL handout $n does not build (make test must build there):"
-		grep -E 'error|Error' "$tmp/b.log" | head -n 20 | sed 's/^/    /'
+		fail "honesty: FAIL handout $n does not build (make test must build there):"
+		grep -E 'error|Error' "$tmp/b.log" | head -n 20 | detail
 		bad=1
 		continue
 	fi
@@ -345,5 +354,9 @@ for n in "$@"; do
 done
 check_regions "$@"
 echo "honesty: took $(($(date +%s) - t_start)) s"
+if [ -s "$tmp/fails" ]; then
+	echo "honesty: what failed, again:"
+	cat "$tmp/fails"
+fi
 [ "$bad" -eq 0 ] && echo "honesty: all checks passed"
 exit "$bad"
