@@ -76,6 +76,9 @@
 /* mvm_virtio_pci_create() flags. */
 #define MVM_VIRTIO_PCI_FAST (1u << 0) /* ioeventfd kicks */
 #define MVM_VIRTIO_PCI_MSIX (1u << 1) /* offer MSI-X (in-kernel irqchip) */
+#define MVM_VIRTIO_PCI_MSI_IRQFD \
+	(1u << 2) /* MSI-X messages through irqfd routes, not KVM_SIGNAL_MSI \
+		     (with MVM_VIRTIO_PCI_MSIX and a machine) */
 
 struct mvm_virtio_pci;
 
@@ -102,7 +105,11 @@ struct mvm_virtio_pci_msix {
 	int enabled;	    /* MSI-X Enable set (INTx is off) */
 	int masked;	    /* Function Mask set */
 	unsigned vectors;   /* table size */
-	uint64_t messages;  /* MSIs delivered */
+	int irqfd;	    /* irqfd routes in use (MVM_VIRTIO_PCI_MSI_IRQFD) */
+	unsigned routes;    /* vectors that have a route now */
+	uint64_t messages;  /* MSIs delivered, both ways: */
+	uint64_t routed;    /*   by a write to the vector's irqfd */
+	uint64_t signalled; /*   by KVM_SIGNAL_MSI from the VMM */
 	uint64_t held;	    /* events that found their vector masked */
 	uint64_t unrouted;  /* events with NO_VECTOR: no interrupt */
 	uint64_t refused;   /* entries whose address is not an x86 MSI */
