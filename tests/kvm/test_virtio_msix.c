@@ -2,7 +2,9 @@
  * test_virtio_msix.c - virtio-pci interrupts as MSI-X messages, end to
  * end: examples/virtio-pci-msix.c programs the table, maps queue 0 and
  * takes virtio-blk's completions through its local APIC; the host checks
- * what the guest observed and what the transport counted. Also: MSI-X
+ * what the guest observed and what the transport counted. With the fast
+ * path every message goes through an irqfd MSI route (pci_msifd.c) and
+ * none by KVM_SIGNAL_MSI; plain, the reverse. Also: MSI-X
  * is offered only with the in-kernel irqchip, and a guest that leaves it
  * off still gets INTx (virtio-pci-irq.c on the same machine).
  */
@@ -66,13 +68,66 @@ static struct mvm_machine *run_to_sync(struct box *b, const char *image,
 	return m;
 }
 
+/* Run on to the guest's next SYNC. */
+static void next_sync(struct box *b, struct mvm_machine *m,
+		      struct mvm_ucall *uc)
+{
+	enum mvm_verdict v;
+
+	fixture_backstop(RUN_MS);
+	v = mvm_machine_run(m, 0, RUN_MS, 1, NULL, NULL, NULL);
+	alarm(0);
+	if (v != MVM_SYNC)
+		fail_msg("%s\n%s%s", mvm_verdict_name(v), b->out, b->log);
+	assert_int_equal(
+		mvm_ucall_last_of(mvm_machine_devices(m)->ucall, 0, uc),
+		MVM_UCALL_SYNC);
+}
+
+/* How the messages went: all by route (fast) or all by ioctl (plain). */
+static void expect_delivery(const struct mvm_virtio_pci_msix *x, int plain)
+{
+	assert_int_equal(x->irqfd, !plain);
+	assert_int_equal(x->routed, plain ? 0 : x->messages);
+	assert_int_equal(x->signalled, plain ? x->messages : 0);
+}
+
+/* Steps 5-7 of the guest: a rewritten entry moves the route, an address
+ * outside the MSI window is dropped and counted (route gone), disabling
+ * MSI-X removes the route. */
+static void after_first_sync(struct box *b, struct mvm_machine *m, int plain)
+{
+	struct mvm_virtio_pci *t =
+		mvm_machine_virtio(m)->vpci[MVM_VIRTIO_SLOT_BLK];
+	struct mvm_virtio_pci_msix x;
+	struct mvm_gsi_routes *r;
+	struct mvm_ucall uc;
+
+	assert_int_equal(mvm_virtio_pci_msix_info(t, &x), 0);
+	assert_int_equal(x.routes, plain ? 0 : 1); /* queue 0's vector */
+	assert_int_equal(mvm_machine_gsi_routes(m, &r), 0);
+	assert_int_equal(mvm_gsi_routes_msi(r), plain ? 0 : 1);
+	next_sync(b, m, &uc);
+	assert_int_equal(uc.args[0], 2);
+	assert_int_equal(uc.args[1], 4); /* VEC_BLK: none since */
+	assert_int_equal(uc.args[2], 1); /* VEC_BLK2: the rewritten */
+	assert_int_equal(mvm_virtio_pci_msix_info(t, &x), 0);
+	assert_false(x.enabled);
+	assert_int_equal(x.messages, 5);
+	assert_int_equal(x.refused, 1); /* step 6 */
+	assert_int_equal(x.last_data, 0x42);
+	expect_delivery(&x, plain);
+	assert_int_equal(x.routes, 0);
+	assert_int_equal(mvm_gsi_routes_msi(r), 0);
+}
+
 static void run_msix(int plain)
 {
 	struct box b = {0};
 	struct mvm_virtio_pci_msix x;
 	struct mvm_machine *m;
 	struct mvm_ucall uc;
-	char path[64], stats[1024], snap[80];
+	char path[64], stats[1024], snap[80], want[160];
 
 	make_file(path, sizeof(path));
 	m = run_to_sync(&b, MVM_GUEST_DIR "/virtio-pci-msix.elf", plain, path,
@@ -93,15 +148,24 @@ static void run_msix(int plain)
 	assert_int_equal(x.refused, 0);
 	assert_int_equal(x.last_addr, 0xfee00000u);
 	assert_int_equal(x.last_data, 0x41); /* VEC_BLK */
+	expect_delivery(&x, plain);
 	mvm_machine_virtio_stats(m, stats, sizeof(stats));
 	if (!strstr(stats, "virtio-blk msix: enabled, 4 messages, 1 held"))
 		fail_msg("--stats says:\n%s", stats);
+	snprintf(want, sizeof(want),
+		 "delivery %s: %d by irqfd route, %d by "
+		 "KVM_SIGNAL_MSI",
+		 plain ? "KVM_SIGNAL_MSI" : "irqfd routes", plain ? 0 : 4,
+		 plain ? 4 : 0);
+	if (!strstr(stats, want))
+		fail_msg("--stats says:\n%s\nnot: %s", stats, want);
 	/* Snapshots do not carry the MSI-X table yet: refused, said, and
 	 * no file left behind (virtio_state.c). */
 	snprintf(snap, sizeof(snap), "%s.snap", path);
 	assert_true(mvm_snapshot_save(m, snap) < 0);
 	assert_non_null(strstr(b.log, "enabled MSI-X"));
 	assert_int_equal(access(snap, F_OK), -1);
+	after_first_sync(&b, m, plain);
 	mvm_machine_destroy(m);
 	unlink(path);
 }
