@@ -200,6 +200,58 @@ static void intx_stays_when_msix_is_left_off(void **state)
 	unlink(path);
 }
 
+/* KVM_SET_GSI_ROUTING replaces the whole table: the machine's copy must
+ * keep KVM's default entries, or INTx (GSI 8-15 through the slave PIC)
+ * dies once an MSI route exists. So: take routes, refuse bad ones, and
+ * then the INTx guest must still get its three interrupts. */
+static void default_routes_survive_msi_routes(void **state)
+{
+	struct mvm_machine_config cfg = {
+		.irqchip = MVM_IRQCHIP_KERNEL,
+		.virtio = MVM_VIRTIO_DEV_BLK,
+		.virtio_transport = MVM_VIRTIO_TRANSPORT_PCI,
+		.image = MVM_GUEST_DIR "/virtio-pci-irq.elf",
+		.mode = MVM_MODE_AUTO,
+	};
+	struct mvm_gsi_routes *r;
+	struct mvm_machine *m;
+	struct mvm_ucall uc;
+	struct box b = {0};
+	unsigned gsi[MVM_GSI_MSI_MAX], extra;
+	char path[64];
+
+	(void)state;
+	make_file(path, sizeof(path));
+	cfg.disk = path;
+	m = mbox_machine(&b, &cfg);
+	if (mvm_machine_gsi_routes(m, &r) == -EOPNOTSUPP) {
+		print_message("skipped: KVM has no GSI routing or irqfd\n");
+		mvm_machine_destroy(m);
+		unlink(path);
+		skip();
+	}
+	assert_int_equal(mvm_gsi_route_msi_add(r, 0xfed00000u, 0x41, &extra),
+			 -EINVAL);
+	for (unsigned i = 0; i < MVM_GSI_MSI_MAX; i++) {
+		assert_int_equal(mvm_gsi_route_msi_add(r, 0xfee00000u,
+						       0x50 + i % 16, &gsi[i]),
+				 0);
+		assert_int_equal(gsi[i], MVM_GSI_MSI_FIRST + i);
+	}
+	assert_int_equal(mvm_gsi_route_msi_add(r, 0xfee00000u, 0x41, &extra),
+			 -ENOSPC);
+	assert_int_equal(mvm_gsi_route_msi_set(r, gsi[0], 0xfee01000u, 0x42),
+			 0);
+	assert_int_equal(mvm_gsi_route_msi_del(r, gsi[1]), 0);
+	assert_int_equal(mvm_gsi_route_msi_del(r, gsi[1]), -ENOENT);
+	assert_int_equal(mvm_gsi_route_msi_del(r, 5), -ENOENT); /* not MSI */
+	assert_int_equal(mvm_gsi_routes_msi(r), MVM_GSI_MSI_MAX - 1);
+	next_sync(&b, m, &uc);
+	assert_int_equal(uc.args[1], 3); /* interrupts through INTx */
+	mvm_machine_destroy(m);
+	unlink(path);
+}
+
 /* No LAPIC to receive messages: no capability, no BAR 1. */
 static void no_msix_without_the_kernel_irqchip(void **state)
 {
@@ -237,6 +289,7 @@ int main(void)
 		{"completions_arrive_as_msix_messages_with_ioeventfd",
 		 completions_arrive_as_msix_messages, NULL, NULL, &fast},
 		cmocka_unit_test(intx_stays_when_msix_is_left_off),
+		cmocka_unit_test(default_routes_survive_msi_routes),
 		cmocka_unit_test(no_msix_without_the_kernel_irqchip),
 	};
 
