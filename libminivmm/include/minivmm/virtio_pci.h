@@ -34,9 +34,12 @@
  *
  * Once the driver sets MSI-X Enable, INTx is off and each event goes to
  * the vector the driver mapped it to (config_msix_vector, a queue's
- * queue_msix_vector, 4.1.5.3) as a KVM_SIGNAL_MSI; without MSI-X
- * enabled, or with the flag absent, the vector fields read
- * VIRTIO_MSI_NO_VECTOR (0xffff) and INTx is used (4.1.5.4).
+ * queue_msix_vector, 4.1.5.3): with MVM_VIRTIO_PCI_MSI_IRQFD through an
+ * irqfd bound to a GSI routed to the vector's message (KVM sends it,
+ * no ioctl on the way; the machine's routing table, gsiroute.h), else
+ * as a KVM_SIGNAL_MSI from the VMM. Without MSI-X enabled, or with the
+ * flag absent, the vector fields read VIRTIO_MSI_NO_VECTOR (0xffff) and
+ * INTx is used (4.1.5.4).
  *
  * Kicks, like virtio-mmio's (virtio_mmio.h): plain, every notify write
  * exits to user space and the vCPU thread calls the device; or fast
