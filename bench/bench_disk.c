@@ -80,9 +80,9 @@ static const struct {
 	[VPCI_FD] = {"virtio-pci, ioeventfd", 2, 64},
 	[VMMIO] = {"virtio-mmio, kick exits", 3, 64},
 	[VMMIO_FD] = {"virtio-mmio, ioeventfd+irqfd", 3, 64},
-	[VPCI_INTX] = {"virtio-pci+fd, irq by INTx", 6, 64},
-	[VPCI_MSI] = {"virtio-pci+fd, MSI-X by ioctl", 5, 64},
-	[VPCI_MSIFD] = {"virtio-pci+fd, MSI-X irqfd route", 5, 64},
+	[VPCI_INTX] = {"virtio-pci+fd, irq by INTx", 6, 512},
+	[VPCI_MSI] = {"virtio-pci+fd, MSI-X by ioctl", 5, 512},
+	[VPCI_MSIFD] = {"virtio-pci+fd, MSI-X irqfd route", 5, 512},
 };
 
 /* virtio-pci transport flags of each PCI path. */
