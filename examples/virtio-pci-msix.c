@@ -23,8 +23,8 @@
  *      completion arrives there;
  *   6. entry 0 pointed outside the MSI window: the completion raises
  *      nothing (the VMM drops and counts the message);
- *   7. MSI-X disabled: a completion raises no message (INTx, masked in
- *      the 8259A here).
+ *   7. entry 0 good again, then MSI-X disabled: a completion raises no
+ *      message (INTx, masked in the 8259A here).
  *
  * and reports SYNC {2, interrupts at VEC_BLK, at VEC_BLK2, 0}.
  */
@@ -115,6 +115,9 @@ int main(void)
 	vdev_msix_mask(x.table, 0, 0);
 	GUEST_ASSERT_EQ(vblk_rw(&blk, 0, 2, sector, 1), MVM_VIRTIO_BLK_S_OK);
 	open_window();
+	vdev_msix_mask(x.table, 0, 1);
+	vdev_msix_set(x.table, 0, 0xfee00000u, VEC_BLK);
+	vdev_msix_mask(x.table, 0, 0);
 	vdev_msix_disable(MVM_VIRTIO_ID_BLOCK);
 	GUEST_ASSERT_EQ(vblk_rw(&blk, 0, 0, sector, 1), MVM_VIRTIO_BLK_S_OK);
 	open_window();

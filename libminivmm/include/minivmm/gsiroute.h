@@ -64,9 +64,13 @@ int mvm_gsi_route_msi_set(struct mvm_gsi_routes *r, unsigned gsi, uint64_t addr,
  * write to an irqfd whose GSI has no route is lost. */
 int mvm_gsi_route_msi_del(struct mvm_gsi_routes *r, unsigned gsi);
 
-/* MSI routes in the table now, and KVM_SET_GSI_ROUTING calls so far. */
-unsigned mvm_gsi_routes_msi(struct mvm_gsi_routes *r);
-uint64_t mvm_gsi_routes_writes(struct mvm_gsi_routes *r);
+/* The table's counters, for tests and --stats. */
+struct mvm_gsi_routes_info {
+	unsigned msi;	 /* MSI routes in the table now */
+	uint64_t writes; /* KVM_SET_GSI_ROUTING calls so far */
+};
+void mvm_gsi_routes_info(struct mvm_gsi_routes *r,
+			 struct mvm_gsi_routes_info *out);
 
 #pragma GCC visibility pop
 

@@ -213,22 +213,11 @@ int mvm_gsi_route_msi_del(struct mvm_gsi_routes *r, unsigned gsi)
 	return rc;
 }
 
-unsigned mvm_gsi_routes_msi(struct mvm_gsi_routes *r)
+void mvm_gsi_routes_info(struct mvm_gsi_routes *r,
+			 struct mvm_gsi_routes_info *out)
 {
-	unsigned n;
-
 	pthread_mutex_lock(&r->lock);
-	n = r->nmsi;
+	out->msi = r->nmsi;
+	out->writes = r->writes;
 	pthread_mutex_unlock(&r->lock);
-	return n;
-}
-
-uint64_t mvm_gsi_routes_writes(struct mvm_gsi_routes *r)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&r->lock);
-	n = r->writes;
-	pthread_mutex_unlock(&r->lock);
-	return n;
 }
