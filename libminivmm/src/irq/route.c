@@ -138,30 +138,51 @@ static int bad_addr(struct mvm_gsi_routes *r, uint64_t addr)
 	return 1;
 }
 
+/* Make entry m `to` (used 0: remove it) and write the table; undone on
+ * failure, when KVM kept the old table (lock held). */
+static int change(struct mvm_gsi_routes *r, struct msi_route *m,
+		  struct msi_route to)
+{
+	struct msi_route old = *m;
+	int rc;
+
+	*m = to;
+	rc = commit(r);
+	if (rc < 0)
+		*m = old;
+	else if (to.used != old.used)
+		r->nmsi = to.used ? r->nmsi + 1 : r->nmsi - 1;
+	return rc;
+}
+
 int mvm_gsi_route_msi_add(struct mvm_gsi_routes *r, uint64_t addr,
 			  uint32_t data, unsigned *gsi)
 {
-	struct msi_route *m = NULL;
-	int rc;
+	int rc = -ENOSPC;
 
 	if (!r || !gsi || bad_addr(r, addr))
 		return -EINVAL;
 	pthread_mutex_lock(&r->lock);
-	for (unsigned i = 0; i < MVM_GSI_MSI_MAX && !m; i++)
+	for (unsigned i = 0; i < MVM_GSI_MSI_MAX; i++)
 		if (!r->msi[i].used) {
-			m = &r->msi[i];
 			*gsi = MVM_GSI_MSI_FIRST + i;
+			rc = change(r, &r->msi[i],
+				    (struct msi_route){1, addr, data});
+			break;
 		}
-	if (!m) {
-		pthread_mutex_unlock(&r->lock);
-		return -ENOSPC;
-	}
-	*m = (struct msi_route){1, addr, data};
-	rc = commit(r);
-	if (rc < 0)
-		m->used = 0; /* KVM kept the old table */
-	else
-		r->nmsi++;
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* Change the existing route of gsi to `to`. */
+static int update(struct mvm_gsi_routes *r, unsigned gsi, struct msi_route to)
+{
+	struct msi_route *m;
+	int rc;
+
+	pthread_mutex_lock(&r->lock);
+	m = msi_of(r, gsi);
+	rc = m ? change(r, m, to) : -ENOENT;
 	pthread_mutex_unlock(&r->lock);
 	return rc;
 }
@@ -169,48 +190,16 @@ int mvm_gsi_route_msi_add(struct mvm_gsi_routes *r, uint64_t addr,
 int mvm_gsi_route_msi_set(struct mvm_gsi_routes *r, unsigned gsi, uint64_t addr,
 			  uint32_t data)
 {
-	struct msi_route *m, old;
-	int rc;
-
 	if (!r || bad_addr(r, addr))
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
-	m = msi_of(r, gsi);
-	if (!m) {
-		pthread_mutex_unlock(&r->lock);
-		return -ENOENT;
-	}
-	old = *m;
-	m->addr = addr;
-	m->data = data;
-	rc = commit(r);
-	if (rc < 0)
-		*m = old;
-	pthread_mutex_unlock(&r->lock);
-	return rc;
+	return update(r, gsi, (struct msi_route){1, addr, data});
 }
 
 int mvm_gsi_route_msi_del(struct mvm_gsi_routes *r, unsigned gsi)
 {
-	struct msi_route *m;
-	int rc;
-
 	if (!r)
 		return -EINVAL;
-	pthread_mutex_lock(&r->lock);
-	m = msi_of(r, gsi);
-	if (!m) {
-		pthread_mutex_unlock(&r->lock);
-		return -ENOENT;
-	}
-	m->used = 0;
-	rc = commit(r);
-	if (rc < 0)
-		m->used = 1;
-	else
-		r->nmsi--;
-	pthread_mutex_unlock(&r->lock);
-	return rc;
+	return update(r, gsi, (struct msi_route){0, 0, 0});
 }
 
 void mvm_gsi_routes_info(struct mvm_gsi_routes *r,
