@@ -154,7 +154,8 @@ $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-pci-msix.elf,\
 	examples/runtime/pci.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/disk-bench.elf,examples/disk-bench.c \
 	examples/runtime/edisk.c examples/runtime/virtio.c \
-	examples/runtime/virtio_pci.c examples/runtime/pci.c))
+	examples/runtime/virtio_pci.c examples/runtime/pci.c \
+	examples/runtime/virtio_msix.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-demo.elf,examples/virtio-demo.c \
 	examples/runtime/virtio.c))
 $(eval $(call GUEST64_PROGRAM,$(EX_OUT)/virtio-echo.elf,examples/virtio-echo.c \

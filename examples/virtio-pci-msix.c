@@ -16,7 +16,17 @@
  *   4. unmasking sends it: one more interrupt, the pending bit clear.
  *
  * It reports SYNC {1, interrupts, refused vector read back, PBA while
- * masked, PBA after unmasking}.
+ * masked, PBA after unmasking}, then goes on (the host looks at the
+ * transport's routes in between):
+ *
+ *   5. entry 0 rewritten, while masked, to IDT vector VEC_BLK2: the next
+ *      completion arrives there;
+ *   6. entry 0 pointed outside the MSI window: the completion raises
+ *      nothing (the VMM drops and counts the message);
+ *   7. entry 0 good again, then MSI-X disabled: a completion raises no
+ *      message (INTx, masked in the 8259A here).
+ *
+ * and reports SYNC {2, interrupts at VEC_BLK, at VEC_BLK2, 0}.
  */
 #include "irq.h"
 #include "pci.h"
@@ -25,16 +35,25 @@
 
 #define REQUESTS 3
 #define VEC_BLK	 0x41
+#define VEC_BLK2 0x42
 #define VEC_SPUR 0xff
+#define NOT_MSI	 0xfed00000u /* below the MSI window (SDM Vol. 3, 11.11.1) */
 
 static struct vdev blk;
-static volatile uint64_t nirq;
+static volatile uint64_t nirq, nirq2;
 static uint8_t sector[512];
 
 __attribute__((interrupt)) static void on_blk(struct interrupt_frame *f)
 {
 	(void)f;
 	nirq++;
+	msix_lapic_w(MSIX_LAPIC_EOI, 0);
+}
+
+__attribute__((interrupt)) static void on_blk2(struct interrupt_frame *f)
+{
+	(void)f;
+	nirq2++;
 	msix_lapic_w(MSIX_LAPIC_EOI, 0);
 }
 
@@ -58,6 +77,7 @@ int main(void)
 
 	guest_idt_load();
 	guest_idt_set(VEC_BLK, on_blk);
+	guest_idt_set(VEC_BLK2, on_blk2);
 	guest_idt_set(VEC_SPUR, on_spurious);
 	guest_pic_init(0xff, 0xff);
 	msix_lapic_w(MSIX_LAPIC_SVR, 0x100 | VEC_SPUR);
@@ -83,5 +103,24 @@ int main(void)
 	after_pba = mmio_read32(x.pba);
 	guest_ucall(MVM_UCALL_SYNC, "msix", 1, nirq, refused,
 		    (uint64_t)masked_pba << 32 | after_pba);
+
+	vdev_msix_mask(x.table, 0, 1);
+	vdev_msix_set(x.table, 0, 0xfee00000u, VEC_BLK2);
+	vdev_msix_mask(x.table, 0, 0);
+	GUEST_ASSERT_EQ(vblk_rw(&blk, 0, 1, sector, 1), MVM_VIRTIO_BLK_S_OK);
+	while (nirq2 < 1)
+		guest_sti_hlt_cli();
+	vdev_msix_mask(x.table, 0, 1);
+	vdev_msix_set(x.table, 0, NOT_MSI, VEC_BLK);
+	vdev_msix_mask(x.table, 0, 0);
+	GUEST_ASSERT_EQ(vblk_rw(&blk, 0, 2, sector, 1), MVM_VIRTIO_BLK_S_OK);
+	open_window();
+	vdev_msix_mask(x.table, 0, 1);
+	vdev_msix_set(x.table, 0, 0xfee00000u, VEC_BLK);
+	vdev_msix_mask(x.table, 0, 0);
+	vdev_msix_disable(MVM_VIRTIO_ID_BLOCK);
+	GUEST_ASSERT_EQ(vblk_rw(&blk, 0, 0, sector, 1), MVM_VIRTIO_BLK_S_OK);
+	open_window();
+	guest_ucall(MVM_UCALL_SYNC, "msix", 2, nirq, nirq2, 0);
 	return 0;
 }

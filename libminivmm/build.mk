@@ -79,6 +79,7 @@ LIB_SRCS += \
 	libminivmm/src/irq/kvmirq.c \
 	libminivmm/src/irq/line.c \
 	libminivmm/src/irq/resample.c \
+	libminivmm/src/irq/route.c \
 	libminivmm/src/irq/irqview.c
 
 # Full VM state: vCPUs, the VM's in-kernel devices, device blobs (state.h).
@@ -172,7 +173,8 @@ LIB_SRCS += \
 	libminivmm/src/virtio/pci.c \
 	libminivmm/src/virtio/pci_caps.c \
 	libminivmm/src/virtio/pci_kick.c \
-	libminivmm/src/virtio/pci_msix.c
+	libminivmm/src/virtio/pci_msix.c \
+	libminivmm/src/virtio/pci_msifd.c
 
 # virtio devices and the PCI bus in snapshots and migration.
 LIB_SRCS += \

@@ -61,6 +61,27 @@ uint16_t vdev_msix_map(struct vdev *d, int q, uint16_t entry)
 	return mmio_read16(c + MVM_VPCI_Q_MSIX);
 }
 
+void vdev_msix_set(uint64_t table, unsigned entry, uint32_t addr, uint32_t data)
+{
+	uint64_t e = table + entry * MVM_PCI_MSIX_ENTRY;
+
+	mmio_write32(e, addr);
+	mmio_write32(e + MVM_PCI_MSIX_ENTRY_DATA, data);
+}
+
+void vdev_msix_disable(uint32_t device_id)
+{
+	int dev = pci_find(MVM_VPCI_VENDOR,
+			   (uint16_t)(MVM_VPCI_DEVICE_BASE + device_id));
+	unsigned cap;
+
+	if (dev < 0)
+		return;
+	cap = pci_cap_find((unsigned)dev, MVM_PCI_CAP_ID_MSIX, 0);
+	if (cap)
+		pci_write16((unsigned)dev, cap + MVM_PCI_MSIX_CTRL, 0);
+}
+
 void vdev_msix_mask(uint64_t table, unsigned entry, int mask)
 {
 	mmio_write32(table + entry * MVM_PCI_MSIX_ENTRY +

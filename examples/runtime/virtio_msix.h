@@ -43,4 +43,13 @@ uint16_t vdev_msix_map(struct vdev *d, int q, uint16_t entry);
 /* Mask (1) or unmask (0) table entry `entry` of the table at `table`. */
 void vdev_msix_mask(uint64_t table, unsigned entry, int mask);
 
+/* Write table entry `entry`'s message: address (low dword) and data.
+ * Mask the entry around it (6.8.2.9: changing an unmasked entry is
+ * undefined). */
+void vdev_msix_set(uint64_t table, unsigned entry, uint32_t addr,
+		   uint32_t data);
+
+/* Clear MSI-X Enable of the device_id function: INTx again. */
+void vdev_msix_disable(uint32_t device_id);
+
 #endif

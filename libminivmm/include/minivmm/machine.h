@@ -188,6 +188,11 @@ int mvm_machine_dev_ctx(struct mvm_machine *m, int gsi,
 /* The machine's line for gsi (one per GSI, owned by the machine). */
 int mvm_machine_irq_line(struct mvm_machine *m, unsigned gsi,
 			 struct mvm_irq_line **out);
+/* MVM_IRQCHIP_KERNEL: the machine's GSI routing table (gsiroute.h), for
+ * MSI routes; made on the first call, which must come before the machine
+ * runs (device setup). -ENODEV without the in-kernel irqchip. */
+struct mvm_gsi_routes;
+int mvm_machine_gsi_routes(struct mvm_machine *m, struct mvm_gsi_routes **out);
 /* MVM_IRQCHIP_USER: the user-space interrupt controller lines deliver to
  * (Lab 3's PIC); install it before any line is asked for. */
 int mvm_machine_set_irq_sink(struct mvm_machine *m,

@@ -49,6 +49,7 @@
 #include "exit.h"
 #include "vm.h"
 #include "irq.h"
+#include "gsiroute.h"
 #include "irqview.h"
 #include "modes.h"
 #include "pagetable.h"

@@ -34,9 +34,12 @@
  *
  * Once the driver sets MSI-X Enable, INTx is off and each event goes to
  * the vector the driver mapped it to (config_msix_vector, a queue's
- * queue_msix_vector, 4.1.5.3) as a KVM_SIGNAL_MSI; without MSI-X
- * enabled, or with the flag absent, the vector fields read
- * VIRTIO_MSI_NO_VECTOR (0xffff) and INTx is used (4.1.5.4).
+ * queue_msix_vector, 4.1.5.3): with MVM_VIRTIO_PCI_MSI_IRQFD through an
+ * irqfd bound to a GSI routed to the vector's message (KVM sends it,
+ * no ioctl on the way; the machine's routing table, gsiroute.h), else
+ * as a KVM_SIGNAL_MSI from the VMM. Without MSI-X enabled, or with the
+ * flag absent, the vector fields read VIRTIO_MSI_NO_VECTOR (0xffff) and
+ * INTx is used (4.1.5.4).
  *
  * Kicks, like virtio-mmio's (virtio_mmio.h): plain, every notify write
  * exits to user space and the vCPU thread calls the device; or fast
@@ -76,6 +79,9 @@
 /* mvm_virtio_pci_create() flags. */
 #define MVM_VIRTIO_PCI_FAST (1u << 0) /* ioeventfd kicks */
 #define MVM_VIRTIO_PCI_MSIX (1u << 1) /* offer MSI-X (in-kernel irqchip) */
+#define MVM_VIRTIO_PCI_MSI_IRQFD \
+	(1u << 2) /* MSI-X messages through irqfd routes, not KVM_SIGNAL_MSI \
+		     (with MVM_VIRTIO_PCI_MSIX and a machine) */
 
 struct mvm_virtio_pci;
 
@@ -102,7 +108,11 @@ struct mvm_virtio_pci_msix {
 	int enabled;	    /* MSI-X Enable set (INTx is off) */
 	int masked;	    /* Function Mask set */
 	unsigned vectors;   /* table size */
-	uint64_t messages;  /* MSIs delivered */
+	int irqfd;	    /* irqfd routes in use (MVM_VIRTIO_PCI_MSI_IRQFD) */
+	unsigned routes;    /* vectors that have a route now */
+	uint64_t messages;  /* MSIs delivered, both ways: */
+	uint64_t routed;    /*   by a write to the vector's irqfd */
+	uint64_t signalled; /*   by KVM_SIGNAL_MSI from the VMM */
 	uint64_t held;	    /* events that found their vector masked */
 	uint64_t unrouted;  /* events with NO_VECTOR: no interrupt */
 	uint64_t refused;   /* entries whose address is not an x86 MSI */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "machine_internal.h"
+#include "minivmm/gsiroute.h"
 
 int mvm_machine_set_irq_sink(struct mvm_machine *m,
 			     const struct mvm_irq_sink *sink)
@@ -117,8 +118,23 @@ mvm_irq_fn *mvm_machine_uart_irq(struct mvm_machine *m, void **ctx)
 	return uart_irq;
 }
 
+int mvm_machine_gsi_routes(struct mvm_machine *m, struct mvm_gsi_routes **out)
+{
+	int rc = 0;
+
+	*out = NULL;
+	if (m->cfg.irqchip != MVM_IRQCHIP_KERNEL)
+		return -ENODEV;
+	if (!m->routes)
+		rc = mvm_gsi_routes_create(m->vm, &m->routes);
+	*out = m->routes;
+	return rc;
+}
+
 void mvm_machine_lines_destroy(struct mvm_machine *m)
 {
+	mvm_gsi_routes_destroy(m->routes);
+	m->routes = NULL;
 	for (unsigned i = 0; i < MVM_MACHINE_GSIS; i++) {
 		mvm_irq_line_destroy(m->line[i]);
 		m->line[i] = NULL;

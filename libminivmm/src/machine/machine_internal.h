@@ -50,7 +50,8 @@ struct mvm_machine {
 	int have_sink;		       /* sink was installed */
 	int nlines;		       /* lines made so far */
 	struct mvm_irq_line *line[MVM_MACHINE_GSIS]; /* by GSI (devctx.c) */
-	enum mvm_cpu_mode mode;			     /* mode of the last load */
+	struct mvm_gsi_routes *routes;	   /* GSI routing table, or NULL */
+	enum mvm_cpu_mode mode;		   /* mode of the last load */
 	struct mvm_machine_virtio *virtio; /* virtio devices, or NULL */
 
 	/* Threads (mthread.c). */

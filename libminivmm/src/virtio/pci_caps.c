@@ -193,6 +193,9 @@ int mvm_virtio_pci_create(struct mvm_pci *pci, struct mvm_machine *m,
 		rc = add_caps(t);
 	if (!rc && (flags & MVM_VIRTIO_PCI_MSIX))
 		rc = mvm_vpci_msix_add(t);
+	if (!rc && m && (flags & MVM_VIRTIO_PCI_MSIX) &&
+	    (flags & MVM_VIRTIO_PCI_MSI_IRQFD))
+		mvm_vpci_msifd_start(t); /* falls back to KVM_SIGNAL_MSI */
 	/* A device that wants its kicks on the vCPU thread keeps them. */
 	if (!rc && m && (flags & MVM_VIRTIO_PCI_FAST) &&
 	    !dev->ops->notify_on_vcpu)
@@ -219,6 +222,7 @@ void mvm_virtio_pci_destroy(struct mvm_virtio_pci *t)
 		t->dev->irq = NULL;
 	pthread_mutex_unlock(&t->dev->lock);
 	mvm_vpci_fast_stop(t);
+	mvm_vpci_msifd_stop(t);
 	mvm_vgate_fini(&t->gate);
 	pthread_mutex_destroy(&t->msix.lock);
 	pthread_mutex_destroy(&t->lock);

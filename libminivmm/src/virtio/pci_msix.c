@@ -27,19 +27,18 @@
  * An event whose vector is masked (entry or function) sets its pending
  * bit and is sent when the mask clears (6.8.2.9). A message whose address
  * is not an x86 MSI is counted and dropped, never handed to KVM. Delivery
- * is one KVM_SIGNAL_MSI (api.rst 4.71) from whichever thread completed
- * the buffer, so on the fast path (ioeventfd kick, I/O thread) an
- * interrupt costs no exit at all.
+ * is a write to the vector's irqfd when it has a route (the fast path,
+ * pci_msifd.c: KVM sends the message itself), else one KVM_SIGNAL_MSI
+ * (api.rst 4.71); either way from whichever thread completed the buffer,
+ * so with ioeventfd kicks and the I/O thread an interrupt costs no exit.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "minivmm/gsiroute.h"
 #include "minivmm/irq.h"
 #include "minivmm/machine.h"
 #include "vpci.h"
-
-#define MSI_WINDOW_MASK 0xfff00000u /* Intel SDM Vol. 3, 11.11.1 */
-#define MSI_WINDOW	0xfee00000u
 
 /* --- sending (msix.lock held) ---------------------------------------------- */
 
@@ -49,7 +48,7 @@ static void send(struct mvm_virtio_pci *t, unsigned v)
 	const struct vpci_msix_entry *e = &x->table[v];
 	uint64_t addr = (uint64_t)e->addr_hi << 32 | e->addr_lo;
 
-	if (e->addr_hi || (e->addr_lo & MSI_WINDOW_MASK) != MSI_WINDOW) {
+	if (!mvm_msi_addr_valid(addr)) {
 		if (!x->stats.refused++)
 			mvm_logf(t->dev->ctx.log, MVM_LOG_WARN,
 				 "%s: MSI-X vector %u: address 0x%llx is not "
@@ -58,8 +57,11 @@ static void send(struct mvm_virtio_pci *t, unsigned v)
 				 (unsigned long long)addr);
 		return;
 	}
-	if (t->m)
-		mvm_vm_signal_msi(mvm_machine_vm(t->m), addr, e->data);
+	if (mvm_vpci_msifd_send(t, v))
+		; /* KVM sends it: counted there */
+	else if (t->m &&
+		 !mvm_vm_signal_msi(mvm_machine_vm(t->m), addr, e->data))
+		x->stats.signalled++;
 	x->stats.messages++;
 	x->stats.last_addr = addr;
 	x->stats.last_data = e->data;
@@ -197,6 +199,7 @@ void mvm_vpci_msix_cfg_write(struct mvm_virtio_pci *t, uint32_t off,
 	mvm_pci_cfg_get(t->func, at, &ctrl, sizeof(ctrl));
 	pthread_mutex_lock(&x->lock);
 	x->ctrl = ctrl;
+	mvm_vpci_msifd_sync(t); /* routes follow Enable and Function Mask */
 	flush(t);
 	enabled = !!(ctrl & MVM_PCI_MSIX_ENABLE);
 	pthread_mutex_unlock(&x->lock);
@@ -294,7 +297,8 @@ static void write32(struct mvm_virtio_pci *t, uint64_t off, uint32_t v)
 	else if (o % MVM_PCI_MSIX_ENTRY == MVM_PCI_MSIX_ENTRY_CTRL)
 		v &= MVM_PCI_MSIX_ENTRY_MASKED; /* the rest is reserved */
 	*w = v;
-	flush(t); /* an unmask sends what waited */
+	mvm_vpci_msifd_sync(t); /* the route follows the entry */
+	flush(t);		/* an unmask sends what waited */
 }
 
 /* Software uses aligned DWORD or QWORD accesses only (6.8.2): others

@@ -67,6 +67,10 @@ static int plug(struct mvm_machine *m, struct mvm_virtio_dev *dev,
 		/* MSI-X needs a LAPIC to receive the messages. */
 		if (m->cfg.irqchip == MVM_IRQCHIP_KERNEL)
 			flags |= MVM_VIRTIO_PCI_MSIX;
+		/* The fast path for completions too: irqfd MSI routes. */
+		if (m->cfg.irqchip == MVM_IRQCHIP_KERNEL &&
+		    !m->cfg.virtio_plain)
+			flags |= MVM_VIRTIO_PCI_MSI_IRQFD;
 		rc = mvm_virtio_pci_create(v->pci, m, dev, flags,
 					   &v->vpci[slot]);
 		if (!rc && mvm_virtio_pci_fast(v->vpci[slot]))
@@ -234,13 +238,18 @@ static void msix_stats(const struct mvm_machine_virtio *v, char *buf,
 		n = snprintf(buf + (*used < size ? *used : size),
 			     *used < size ? size - *used : 0,
 			     "%s msix: %s, %llu messages, %llu held while "
-			     "masked, %llu unrouted, %llu refused\n",
+			     "masked, %llu unrouted, %llu refused; delivery "
+			     "%s: %llu by irqfd route, %llu by "
+			     "KVM_SIGNAL_MSI\n",
 			     v->vpci[i]->dev->ops->name,
 			     x.enabled ? "enabled" : "off",
 			     (unsigned long long)x.messages,
 			     (unsigned long long)x.held,
 			     (unsigned long long)x.unrouted,
-			     (unsigned long long)x.refused);
+			     (unsigned long long)x.refused,
+			     x.irqfd ? "irqfd routes" : "KVM_SIGNAL_MSI",
+			     (unsigned long long)x.routed,
+			     (unsigned long long)x.signalled);
 		*used += n > 0 ? (size_t)n : 0;
 	}
 }

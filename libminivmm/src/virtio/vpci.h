@@ -11,11 +11,21 @@
 #include "minivmm/virtio_pci.h"
 #include "virtio_internal.h"
 
-/* MSI-X state (pci_msix.c). Its own mutex is the innermost lock: taken
- * under dev->lock (interrupts) and t->lock (vector fields), and nothing
- * else is taken while it is held. */
+/* MSI-X state (pci_msix.c). Its own mutex is taken under dev->lock
+ * (interrupts) and t->lock (vector fields); while it is held only the
+ * machine's GSI routing table's lock is taken (pci_msifd.c), nothing
+ * else. */
 struct vpci_msix_entry {
 	uint32_t addr_lo, addr_hi, data, ctrl; /* one table entry */
+};
+/* A vector's irqfd route (pci_msifd.c): while `routed`, writing 1 to efd
+ * sends (addr, data) from inside KVM through GSI gsi. */
+struct vpci_msifd {
+	int routed;    /* efd is bound to gsi, gsi routed to the message */
+	int efd;       /* the irqfd (valid while routed) */
+	unsigned gsi;  /* its GSI (MVM_GSI_MSI_FIRST and up) */
+	uint64_t addr; /* the message the route carries now */
+	uint32_t data;
 };
 struct vpci_msix {
 	pthread_mutex_t lock; /* guards the fields below */
@@ -29,6 +39,10 @@ struct vpci_msix {
 	uint16_t queue_vec[MVM_VIRTIO_MAX_QUEUES]; /* queue_msix_vector */
 	uint64_t seen[MVM_VIRTIO_MAX_QUEUES];	   /* vq->irqs last looked at */
 	struct mvm_virtio_pci_msix stats;	   /* counters, last message */
+	/* irqfd routes (MVM_VIRTIO_PCI_MSI_IRQFD), else routes is NULL */
+	struct mvm_gsi_routes *routes; /* the machine's table */
+	struct vpci_msifd fd[MVM_VPCI_MSIX_VECTORS];
+	unsigned route_warned; /* routes KVM refused (logged once) */
 };
 
 struct mvm_virtio_pci {
@@ -87,6 +101,16 @@ uint16_t mvm_vpci_msix_get(struct mvm_virtio_pci *t, int queue);
 void mvm_vpci_msix_set(struct mvm_virtio_pci *t, int queue, uint16_t vec);
 void mvm_vpci_msix_reset(struct mvm_virtio_pci *t);
 extern const struct mvm_dev_ops mvm_vpci_msix_ops;
+
+/* pci_msifd.c (msix.lock held but for start and stop): take the
+ * machine's routing table (0, or -errno: messages keep going by
+ * KVM_SIGNAL_MSI); make each vector's route agree with the table entry,
+ * Message Control and the mask bits; send vector v through its route (1)
+ * or not (0: no route, the caller signals); remove every route. */
+int mvm_vpci_msifd_start(struct mvm_virtio_pci *t);
+void mvm_vpci_msifd_sync(struct mvm_virtio_pci *t);
+int mvm_vpci_msifd_send(struct mvm_virtio_pci *t, unsigned v);
+void mvm_vpci_msifd_stop(struct mvm_virtio_pci *t);
 
 /* pci_kick.c: start the thread and eventfds (0, or -errno and nothing
  * left); follow the BAR to addr (0: decoding off); undo everything. */
