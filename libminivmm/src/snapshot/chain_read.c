@@ -191,6 +191,21 @@ static int check_diff(struct snap_chainset *cs, int k, int i,
 	return rc;
 }
 
+/* A base's own errors are held back (its first kept) and told as the
+ * diff's, so the one line a user sees names both files. */
+struct held {
+	char first[400];
+};
+
+static void hold(void *ctx, enum mvm_log_level level, const char *msg)
+{
+	struct held *h = ctx;
+
+	if (level == MVM_LOG_ERROR && !h->first[0])
+		snprintf(h->first, sizeof(h->first), "%s",
+			 strncmp(msg, "snapshot: ", 10) ? msg : msg + 10);
+}
+
 /* Open the file the diff at k names, as k + 1. */
 static int open_base(struct snap_chainset *cs, int k, const struct mvm_log *log)
 {
@@ -198,6 +213,8 @@ static int open_base(struct snap_chainset *cs, int k, const struct mvm_log *log)
 	const struct snap_chain *cc = mvm_snap_chain_of(c);
 	const struct snap_chain *pc;
 	struct snap_image *p;
+	struct held held = {{0}};
+	const struct mvm_log quiet = {hold, &held};
 	char *ppath;
 	int ci = chain_index(c), rc;
 
@@ -215,11 +232,11 @@ static int open_base(struct snap_chainset *cs, int k, const struct mvm_log *log)
 		free(p);
 		return -ENOMEM;
 	}
-	rc = mvm_snap_image_open(p, ppath, log);
+	rc = mvm_snap_image_open(p, ppath, &quiet);
 	if (rc) {
 		chain_err(log, rc, cs->path[k], c, ci,
 			  "its base '%s' cannot be read: %s", ppath,
-			  strerror(-rc));
+			  held.first[0] ? held.first : strerror(-rc));
 		free(ppath);
 		free(p);
 		return rc;
@@ -228,10 +245,11 @@ static int open_base(struct snap_chainset *cs, int k, const struct mvm_log *log)
 	cs->path[k + 1] = ppath;
 	cs->n = k + 2;
 	pc = mvm_snap_chain_of(p);
-	rc = mvm_snap_check_config(p, pc && pc->seq, log);
+	rc = mvm_snap_check_config(p, pc && pc->seq, &quiet);
 	if (rc)
 		return chain_err(log, rc, cs->path[k], c, ci,
-				 "its base '%s' is malformed", ppath);
+				 "its base '%s' is malformed: %s", ppath,
+				 held.first);
 	return check_link(cs, k, log);
 }
 
