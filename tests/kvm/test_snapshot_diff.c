@@ -4,7 +4,8 @@
  * restored in a new machine, continue to exactly the output of the
  * uninterrupted run; the diffs hold only what changed; a missing,
  * foreign, edited or malformed link is refused naming file and section,
- * and no machine is left behind.
+ * and no machine is left behind. (`mvm run --snapshot-diff`:
+ * test_snapshot_cli.c.)
  *
  * The counter guest (examples/counter.c) keeps rewriting a 32 KiB
  * region and prints its checksum. Before the base the test writes 4 MiB
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -436,62 +436,6 @@ static void malformed_diff_sections_are_refused(void **state)
 	restore_and_finish(path[2], 2, 0);
 }
 
-/* Run a shell command line: its exit status; its stdout in out. */
-static int sh(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[1024];
-	size_t n = 0, got;
-	va_list ap;
-	FILE *p;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (n < len - 1 && (got = fread(out + n, 1, len - 1 - n, p)) > 0)
-		n += got;
-	out[n] = 0;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-#define MVM "timeout 60 " MVM_BUILD_DIR "/mvm"
-
-/* mvm run --snapshot-diff: Ctrl-A s writes FILE, the end of the run
- * FILE.1 (a diff); mvm restore FILE.1 follows the chain, and without
- * FILE says which file is missing. */
-static void cli_snapshot_diff_writes_numbered_diffs(void **state)
-{
-	static char out[8192];
-	char file[128];
-
-	(void)state;
-	snprintf(file, sizeof(file), "/tmp/snapdiff-cli-%d.snap",
-		 (int)getpid());
-	assert_int_equal(sh(out, sizeof(out),
-			    "(printf '\\001s'; sleep 1) | " MVM
-			    " run -T 2 --snapshot-diff --snapshot-on-exit %s "
-			    "%s/echo.elf 2>&1 >/dev/null",
-			    file, MVM_GUEST_DIR),
-			 1); /* the timeout */
-	if (!strstr(out, "snap.1' (") || !strstr(out, "a diff)"))
-		fail_msg("no diff written:\n%s", out);
-	sh(out, sizeof(out), MVM " restore -T 1 %s.1 </dev/null 2>&1", file);
-	if (!strstr(out, "RAM mapped") || !strstr(out, "timed out"))
-		fail_msg("diff not restored:\n%s", out);
-	unlink(file);
-	assert_int_equal(sh(out, sizeof(out),
-			    MVM " restore -T 1 %s.1 </dev/null 2>&1", file),
-			 1);
-	if (!strstr(out, "section 1 (chain 1): its base") ||
-	    !strstr(out, "No such file"))
-		fail_msg("missing base not named:\n%s", out);
-	snprintf(out, sizeof(out), "%s.1", file);
-	unlink(out);
-}
-
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -502,7 +446,6 @@ int main(void)
 		cmocka_unit_test(foreign_base_is_refused),
 		cmocka_unit_test(edited_base_is_refused),
 		cmocka_unit_test(malformed_diff_sections_are_refused),
-		cmocka_unit_test(cli_snapshot_diff_writes_numbered_diffs),
 	};
 
 	return cmocka_run_group_tests(tests, make_chain, remove_chain);
