@@ -158,8 +158,8 @@ static void snapshot_diff_writes_numbered_diffs(void **state)
 
 	(void)state;
 	sh(&r,
-	   "(printf '\\001s'; sleep 1) | " MVM
-	   " run -T 2 --snapshot-diff --snapshot-on-exit %s %s 2>&1 >/dev/null",
+	   "(printf '\\001s'; sleep 2) | " MVM
+	   " run -T 3 --snapshot-diff --snapshot-on-exit %s %s 2>&1 >/dev/null",
 	   snap, ECHO);
 	assert_int_equal(r.status, 1); /* the timeout */
 	assert_has(r.out, ".snap.1' (");
