@@ -115,13 +115,12 @@ static double ms_since(const struct timespec *t0)
 static int save_diff(struct mvm_machine *m, const char *file, char **name)
 {
 	unsigned seq = mvm_snapshot_chain_seq(chain) + 1;
-	int rc;
 
 	if (!chain) {
+		free(chain_file);
 		chain_file = strdup(file);
-		rc = chain_file ? mvm_snapshot_chain_begin(m, file, &chain)
-				: -ENOMEM;
-		return rc;
+		return chain_file ? mvm_snapshot_chain_begin(m, file, &chain)
+				  : -ENOMEM;
 	}
 	if (asprintf(name, "%s.%u", chain_file, seq) < 0)
 		return -ENOMEM;

@@ -436,6 +436,37 @@ static void malformed_diff_sections_are_refused(void **state)
 	restore_and_finish(path[2], 2, 0);
 }
 
+/* Collecting the dirty log clears it: a second chain, or a migration,
+ * of the same machine would take pages from the first chain's diffs. */
+static void a_chain_holds_the_dirty_log_alone(void **state)
+{
+	struct box *b = calloc(1, sizeof(*b));
+	struct mvm_machine_config cfg = config(b);
+	struct mvm_machine *m = NULL;
+	struct mvm_snap_chain *ch = NULL, *other = (void *)1;
+	struct mvm_migrate *mg = (void *)1;
+	char file[300];
+	int fd = open("/dev/null", O_WRONLY);
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s.other", path[0]);
+	assert_int_equal(mvm_machine_create(&cfg, &m), 0);
+	assert_int_equal(mvm_snapshot_chain_begin(m, file, &ch), 0);
+	assert_int_equal(mvm_snapshot_chain_begin(m, file, &other), -EBUSY);
+	assert_null(other);
+	assert_int_equal(mvm_migrate_create(m, fd, NULL, &mg), -EBUSY);
+	assert_null(mg);
+	assert_non_null(strstr(b->log.text, "another user"));
+	mvm_snapshot_chain_end(ch);
+	/* Ended: the log is free again. */
+	assert_int_equal(mvm_snapshot_chain_begin(m, file, &ch), 0);
+	mvm_snapshot_chain_end(ch);
+	mvm_machine_destroy(m);
+	close(fd);
+	unlink(file);
+	free(b);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -446,6 +477,7 @@ int main(void)
 		cmocka_unit_test(foreign_base_is_refused),
 		cmocka_unit_test(edited_base_is_refused),
 		cmocka_unit_test(malformed_diff_sections_are_refused),
+		cmocka_unit_test(a_chain_holds_the_dirty_log_alone),
 	};
 
 	return cmocka_run_group_tests(tests, make_chain, remove_chain);

@@ -162,7 +162,10 @@ int mvm_snapshot_restore(const char *path,
  * diff of the pages written since the previous file of the chain to its
  * own path (the previous file must stay where it is, under its name).
  * A failed next leaves the chain as it was: the next one still has
- * every page. mvm_snapshot_restore() follows a chain by itself.
+ * every page. mvm_snapshot_restore() follows a chain by itself. A
+ * chain holds m's dirty log alone (collecting clears it): begin is
+ * refused with -EBUSY when a slot already logs, and so are a second
+ * chain and a live migration of m until the chain ends.
  * mvm_snapshot_chain_end() switches off the logging begin switched on
  * (m paused or not started, as for a save) and frees the chain.
  */

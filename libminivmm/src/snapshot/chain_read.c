@@ -157,8 +157,11 @@ static int check_diff(struct snap_chainset *cs, int k, int i,
 	pages = ram->length / SNAP_PAGE;
 	rc = s->length < 8 ? -EINVAL
 			   : mvm_snap_read_at(img->fd, &n, 8, s->offset);
-	if (rc || n > pages)
-		return chain_err(log, rc ? rc : -EINVAL, cs->path[k], img, i,
+	if (rc)
+		return chain_err(log, rc, cs->path[k], img, i, "%s",
+				 "no page count");
+	if (n > pages)
+		return chain_err(log, -EINVAL, cs->path[k], img, i,
 				 "%llu pages in a slot of %llu",
 				 (unsigned long long)n,
 				 (unsigned long long)pages);

@@ -107,7 +107,7 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 		/* A slot's flags change only with the device threads parked
 		 * too (vm.h): they read them on every access. */
 		paused = mvm_snap_quiesce(m);
-		rc = mvm_snap_dirty_start(m->vm, &mg->d);
+		rc = mvm_snap_dirty_start(m->vm, &mg->d, 0);
 		mvm_snap_quiesce_end(m, paused);
 	}
 	mg->t_collect = mvm_mig_now_ns();

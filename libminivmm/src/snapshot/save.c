@@ -368,7 +368,7 @@ int mvm_snap_save_ex(struct mvm_machine *m, const char *path,
 	/* A chain's base: logging from before its RAM is read (vm.h: a
 	 * slot's flags change only with device threads parked). */
 	if (!rc && x && !x->diff)
-		rc = mvm_snap_dirty_start(m->vm, x->dirty);
+		rc = mvm_snap_dirty_start(m->vm, x->dirty, 1);
 	if (!rc)
 		rc = write_all(&w, m, x);
 	mvm_snap_quiesce_end(m, paused);

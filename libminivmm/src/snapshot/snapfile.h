@@ -161,10 +161,13 @@ struct snap_dirtyset {
 	int logging[MVM_MAX_SLOTS];	  /* 1 switched on here, 2 was on */
 	uint64_t *pending[MVM_MAX_SLOTS]; /* dirty, not written/sent yet */
 	uint64_t *scratch;		  /* one slot's fresh log */
+	const struct mvm_vm *vm;	  /* exclusive: whose log is held */
 };
 /* Logging on for every slot that does not log yet; the bitmaps. The
- * machine is quiet, device threads parked (vm.h). 0 or -errno. */
-int mvm_snap_dirty_start(struct mvm_vm *vm, struct snap_dirtyset *d);
+ * machine is quiet, device threads parked (vm.h). exclusive: the log
+ * is this set's alone (dirtyset.c). 0 or -errno (-EBUSY: taken). */
+int mvm_snap_dirty_start(struct mvm_vm *vm, struct snap_dirtyset *d,
+			 int exclusive);
 /* Every slot's log ORed into the pending set: the pages in the set, or
  * -errno; *fresh (may be NULL) the pages new to it. */
 int64_t mvm_snap_dirty_collect(struct mvm_vm *vm, struct snap_dirtyset *d,
