@@ -54,6 +54,7 @@ int mvm_snap_put_diff(struct snap_writer *w, const struct mvm_slot *s,
 				table[k++] =
 					i * 64 + (uint64_t)__builtin_ctzll(b);
 	table[0] = n = k - 1; /* bits past the slot's end: none written */
+	tlen = snap_align(8 + 8 * n, SNAP_PAGE); /* what a reader computes */
 	h.length = tlen + n * SNAP_PAGE;
 	h.body_crc = mvm_crc32(0, table, tlen);
 	rc = mvm_snap_write_at(w->fd, table, tlen, h.offset);
