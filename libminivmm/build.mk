@@ -94,7 +94,10 @@ LIB_SRCS += \
 	libminivmm/src/snapshot/read.c \
 	libminivmm/src/snapshot/save.c \
 	libminivmm/src/snapshot/restore.c \
-	libminivmm/src/snapshot/config.c
+	libminivmm/src/snapshot/config.c \
+	libminivmm/src/snapshot/chain.c \
+	libminivmm/src/snapshot/chain_read.c \
+	libminivmm/src/snapshot/dirtyset.c
 
 # Live migration: the stream, the source's rounds and ends, the target
 # (migrate.h).

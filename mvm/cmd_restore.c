@@ -107,8 +107,7 @@ static int parse_args(int argc, char **argv, struct restore_opts *o)
 					optarg, CLI_SECONDS_RANGE);
 				return MVM_EXIT_USAGE;
 			}
-		} else if (c == SNAPCLI_OPT_ON_EXIT ||
-			   c == SNAPCLI_OPT_AT_EXIT) {
+		} else if (SNAPCLI_IS_OPT(c)) {
 			if (snapcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else {

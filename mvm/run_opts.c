@@ -330,8 +330,7 @@ int run_parse_args(int argc, char **argv, struct run_opts *o)
 			*(c == RUN_OPT_KERNEL	? &o->kernel
 			  : c == RUN_OPT_INITRD ? &o->initrd
 						: &o->append) = optarg;
-		} else if (c == SNAPCLI_OPT_ON_EXIT ||
-			   c == SNAPCLI_OPT_AT_EXIT) {
+		} else if (SNAPCLI_IS_OPT(c)) {
 			if (snapcli_option(CMD, c, optarg) < 0)
 				return MVM_EXIT_USAGE;
 		} else if (c == RUNIRQ_OPT_IRQCHIP || c == RUNIRQ_OPT_IRQFD) {

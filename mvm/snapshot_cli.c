@@ -13,6 +13,13 @@
  *   Ctrl-A s, SIGUSR1        save while the guest runs, which then goes
  *                            on: to FILE, or to mvm-PID.snap without
  *                            --snapshot-on-exit.
+ *   --snapshot-diff          the first snapshot of the run (key, signal
+ *                            or the end) is a full one, to FILE, and
+ *                            starts a diff chain (snapshot.h); each later
+ *                            one writes FILE.1, FILE.2, ... with only the
+ *                            pages written since the one before. `mvm
+ *                            restore FILE.2` follows the chain back to
+ *                            FILE; keep the files together.
  *
  * Every snapshot is taken by the thread that steps the vCPU, between
  * two steps (snapcli_poll()): the machine is not started with threads
@@ -35,10 +42,13 @@
 #include "minivmm/minivmm.h"
 #include "snapshot_cli.h"
 
-static const char *on_exit_file; /* --snapshot-on-exit */
-static unsigned long at_exit;	 /* --snapshot-at-exit (0: none) */
-static unsigned long steps;	 /* steps taken so far */
-static int stopped_at_exit;	 /* the run ended at at_exit */
+static const char *on_exit_file;     /* --snapshot-on-exit */
+static unsigned long at_exit;	     /* --snapshot-at-exit (0: none) */
+static unsigned long steps;	     /* steps taken so far */
+static int stopped_at_exit;	     /* the run ended at at_exit */
+static int diff;		     /* --snapshot-diff */
+static struct mvm_snap_chain *chain; /* its chain, once begun */
+static char *chain_file;	     /* the chain's base file */
 
 int snapcli_option(const char *cmd, int c, const char *arg)
 {
@@ -46,6 +56,10 @@ int snapcli_option(const char *cmd, int c, const char *arg)
 
 	if (c == SNAPCLI_OPT_ON_EXIT) {
 		on_exit_file = arg;
+		return 0;
+	}
+	if (c == SNAPCLI_OPT_DIFF) {
+		diff = 1;
 		return 0;
 	}
 	errno = 0;
@@ -79,7 +93,13 @@ void snapcli_usage(FILE *f)
 		   "                      there too (else to mvm-PID.snap) "
 		   "and the guest goes on\n"
 		   "      --snapshot-at-exit N  end the run after exit N and "
-		   "save it (status 0)\n");
+		   "save it (status 0)\n"
+		   "      --snapshot-diff  the first snapshot is full, each "
+		   "later one a diff\n"
+		   "                      (FILE.1, FILE.2, ...: only the pages "
+		   "written since the\n"
+		   "                      one before; mvm restore FILE.N "
+		   "follows the chain)\n");
 }
 
 static double ms_since(const struct timespec *t0)
@@ -91,22 +111,42 @@ static double ms_since(const struct timespec *t0)
 	       (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+/* With --snapshot-diff: the chain's base, or its next diff. */
+static int save_diff(struct mvm_machine *m, const char *file, char **name)
+{
+	unsigned seq = mvm_snapshot_chain_seq(chain) + 1;
+
+	if (!chain) {
+		free(chain_file);
+		chain_file = strdup(file);
+		return chain_file ? mvm_snapshot_chain_begin(m, file, &chain)
+				  : -ENOMEM;
+	}
+	if (asprintf(name, "%s.%u", chain_file, seq) < 0)
+		return -ENOMEM;
+	return mvm_snapshot_chain_next(chain, *name);
+}
+
 /* Save and say so on stderr: 0 or -errno (the library logged why). */
 static int save(struct mvm_machine *m, const char *file)
 {
 	struct timespec t0;
+	char *name = NULL;
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = mvm_snapshot_save(m, file);
+	rc = diff ? save_diff(m, file, &name) : mvm_snapshot_save(m, file);
+	if (name)
+		file = name;
 	if (rc < 0)
 		fprintf(stderr, "mvm: snapshot to '%s' failed: %s\n", file,
 			strerror(-rc));
 	else
 		fprintf(stderr,
 			"mvm: snapshot after exit %lu written to '%s' "
-			"(%.1f ms)\n",
-			steps, file, ms_since(&t0));
+			"(%.1f ms%s)\n",
+			steps, file, ms_since(&t0), name ? ", a diff" : "");
+	free(name);
 	return rc;
 }
 
@@ -132,16 +172,31 @@ int snapcli_poll(struct mvm_machine *m, struct console *con)
 	return 0;
 }
 
+/* The chain's logging off (the run is over: nothing runs). */
+static void end_chain(void)
+{
+	mvm_snapshot_chain_end(chain);
+	chain = NULL;
+	free(chain_file);
+	chain_file = NULL;
+}
+
 int snapcli_finish(struct mvm_machine *m, int status)
 {
-	if (!m || !on_exit_file)
+	int rc;
+
+	if (!m || !on_exit_file) {
+		end_chain();
 		return status;
+	}
 	if (stopped_at_exit)
 		fprintf(stderr,
 			"mvm: stopped after exit %lu "
 			"(--snapshot-at-exit)\n",
 			at_exit);
-	if (save(m, on_exit_file) < 0)
+	rc = save(m, on_exit_file);
+	end_chain();
+	if (rc < 0)
 		return MVM_EXIT_FAIL;
 	return stopped_at_exit ? MVM_EXIT_OK : status;
 }

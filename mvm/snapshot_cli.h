@@ -14,13 +14,18 @@ struct mvm_machine;
 /* getopt_long() codes of the shared options (no short forms). */
 #define SNAPCLI_OPT_ON_EXIT 0x1001 /* --snapshot-on-exit FILE */
 #define SNAPCLI_OPT_AT_EXIT 0x1002 /* --snapshot-at-exit N */
+#define SNAPCLI_OPT_DIFF    0x1003 /* --snapshot-diff */
+/* Is c one of them? */
+#define SNAPCLI_IS_OPT(c) \
+	((c) >= SNAPCLI_OPT_ON_EXIT && (c) <= SNAPCLI_OPT_DIFF)
 
 /* Their rows for a getopt_long() table. */
 #define SNAPCLI_LONGOPTS                                                    \
 	{"snapshot-on-exit", required_argument, NULL, SNAPCLI_OPT_ON_EXIT}, \
+		{"snapshot-at-exit", required_argument, NULL,               \
+		 SNAPCLI_OPT_AT_EXIT},                                      \
 	{                                                                   \
-		"snapshot-at-exit", required_argument, NULL,                \
-			SNAPCLI_OPT_AT_EXIT                                 \
+		"snapshot-diff", no_argument, NULL, SNAPCLI_OPT_DIFF        \
 	}
 
 /* Take one option: 0, or -EINVAL after saying why. */
@@ -35,7 +40,8 @@ void snapcli_usage(FILE *f);
  * and the run must end. */
 int snapcli_poll(struct mvm_machine *m, struct console *con);
 
-/* The run is over: write --snapshot-on-exit's file. Returns the exit
+/* The run is over: write --snapshot-on-exit's file (with
+ * --snapshot-diff, the chain's next diff) and end the chain. Returns the exit
  * status: status, MVM_EXIT_OK when --snapshot-at-exit ended the run and
  * the file is written, MVM_EXIT_FAIL when writing failed. */
 int snapcli_finish(struct mvm_machine *m, int status);

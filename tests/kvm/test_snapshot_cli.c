@@ -3,7 +3,7 @@
  * --snapshot-at-exit N --snapshot-on-exit FILE`, then `mvm restore FILE`
  * in a new process prints the rest of the guest's run; Ctrl-A s and
  * SIGUSR1 save while the guest runs; a damaged file is refused with the
- * section named. Every command runs under timeout(1).
+ * section named; --snapshot-diff writes FILE.1 after FILE. Every command runs under timeout(1).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,6 +149,33 @@ static void escape_key_and_sigusr1_take_snapshots(void **state)
 	assert_int_equal(access(snap, R_OK), 0);
 }
 
+/* --snapshot-diff: Ctrl-A s writes FILE, the end of the run FILE.1 (a
+ * diff); mvm restore FILE.1 follows the chain, and without FILE says
+ * which file is missing. */
+static void snapshot_diff_writes_numbered_diffs(void **state)
+{
+	static struct result r;
+
+	(void)state;
+	sh(&r,
+	   "(printf '\\001s'; sleep 2) | " MVM
+	   " run -T 3 --snapshot-diff --snapshot-on-exit %s %s 2>&1 >/dev/null",
+	   snap, ECHO);
+	assert_int_equal(r.status, 1); /* the timeout */
+	assert_has(r.out, ".snap.1' (");
+	assert_has(r.out, "a diff)");
+	sh(&r, MVM " restore -T 1 %s.1 </dev/null 2>&1", snap);
+	assert_has(r.out, "RAM mapped");
+	assert_has(r.out, "timed out");
+	unlink(snap);
+	sh(&r, MVM " restore -T 1 %s.1 </dev/null 2>&1", snap);
+	assert_int_equal(r.status, 1);
+	assert_has(r.out, "section 1 (chain 1): its base");
+	assert_has(r.out, "No such file");
+	snprintf(r.out, sizeof(r.out), "%s.1", snap);
+	unlink(r.out);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -156,6 +183,7 @@ int main(void)
 		cmocka_unit_test(
 			damaged_snapshot_is_refused_naming_the_section),
 		cmocka_unit_test(escape_key_and_sigusr1_take_snapshots),
+		cmocka_unit_test(snapshot_diff_writes_numbered_diffs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

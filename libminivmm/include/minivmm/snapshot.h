@@ -8,8 +8,9 @@
  * the state back; the guest continues from the exit it was saved at,
  * in this process or another one.
  *
- * The file format (version 2; all integers little-endian, host layout
- * for the state structs: a snapshot is read back by the same build):
+ * The file format (version 2, or 3 for a file of a diff chain, below;
+ * all integers little-endian, host layout for the state structs: a
+ * snapshot is read back by the same build):
  *
  *   offset 0   file header, 32 bytes
  *                magic "MVMSNAP\0" | u32 version | u32 sections |
@@ -36,6 +37,14 @@
  *                                   virtio_state.c; the PCI bus, if
  *                                   any, is the port I/O "pci-config")
  *   LABMSR  "labmsr"   0            Lab 1's MSR blob
+ *   CHAIN   "chain"    seq          version 3 only, right after CONFIG:
+ *                                   u64 chain id | u32 seq | u32 the
+ *                                   previous file's digest | char
+ *                                   previous file's name[256]
+ *   DIFF    "diff"     GPA          version 3 only, a diff's RAM, at a
+ *                                   4 KiB-aligned offset: u64 n | u64
+ *                                   page index[n], ascending | zeros to
+ *                                   the next 4 KiB | n pages of 4096
  *   END     "end"      0            none
  *
  * Checksums are CRC-32 (the IEEE 802.3 polynomial, reflected, as zlib
@@ -44,6 +53,24 @@
  * over the pages that are not all zero, as (u64 page index, 4096 bytes)
  * in order, so holes cost nothing to save or verify; it is checked only
  * with MVM_SNAP_VERIFY: reading 1 GiB would cost the fast restore.
+ *
+ * Diff chains (version 3). A chain is one full snapshot, seq 0, then
+ * diffs 1, 2, ...: each diff holds a DIFF section per RAM slot with only
+ * the pages written since the file before it (the dirty log, vm.h,
+ * which the chain's start switches on: guest and VMM writes alike),
+ * plus the whole CONFIG, VM, VCPU and DEVICE state. Every file of a
+ * chain has a CHAIN section with the chain's random 64-bit id; a diff
+ * names the file before it (a plain file name, looked up in the diff's
+ * own directory) and that file's digest: the CRC-32 over all its
+ * section headers in order, each without its own crc (the first 60
+ * bytes), which hold every body's crc. Restoring a
+ * diff opens and checks every file back to the base first (same id,
+ * seq one less, digest, identical CONFIG, every DIFF page inside its
+ * slot and every DIFF body's crc), then maps the base's RAM, copies
+ * each diff's pages over it oldest first, and loads the last file's
+ * state. A missing, foreign (another chain), edited or re-written base
+ * is refused naming the file and section. Version 2 files (no chain)
+ * are read as before; an older build refuses version 3 by its version.
  *
  * Fast restore: RAM is not read but mapped from the file, copy-on-write
  * (MAP_PRIVATE through mvm_vm_mem_replace_fd(), vm.h): only the pages
@@ -75,8 +102,9 @@
 
 #include "machine.h"
 
-#define MVM_SNAP_MAGIC	 "MVMSNAP"
-#define MVM_SNAP_VERSION 2
+#define MVM_SNAP_MAGIC	       "MVMSNAP"
+#define MVM_SNAP_VERSION       2 /* a snapshot outside a diff chain */
+#define MVM_SNAP_VERSION_CHAIN 3 /* a file of a diff chain */
 
 /* Section types. */
 enum mvm_snap_type {
@@ -87,6 +115,8 @@ enum mvm_snap_type {
 	MVM_SNAP_VCPU = 4,
 	MVM_SNAP_DEVICE = 5,
 	MVM_SNAP_LABMSR = 6,
+	MVM_SNAP_CHAIN = 7,
+	MVM_SNAP_DIFF = 8,
 	MVM_SNAP_TYPES
 };
 
@@ -124,6 +154,28 @@ int mvm_snapshot_save(struct mvm_machine *m, const char *path);
 int mvm_snapshot_restore(const char *path,
 			 const struct mvm_machine_config *base, unsigned flags,
 			 struct mvm_machine **out);
+
+/*
+ * Diff chains. mvm_snapshot_chain_begin() saves m to path as a chain's
+ * full base (as mvm_snapshot_save() does, same rules) and switches the
+ * dirty log on for every slot; each mvm_snapshot_chain_next() saves a
+ * diff of the pages written since the previous file of the chain to its
+ * own path (the previous file must stay where it is, under its name).
+ * A failed next leaves the chain as it was: the next one still has
+ * every page. mvm_snapshot_restore() follows a chain by itself. A
+ * chain holds m's dirty log alone (collecting clears it): begin is
+ * refused with -EBUSY when a slot already logs, and so are a second
+ * chain and a live migration of m until the chain ends.
+ * mvm_snapshot_chain_end() switches off the logging begin switched on
+ * (m paused or not started, as for a save) and frees the chain.
+ */
+struct mvm_snap_chain;
+int mvm_snapshot_chain_begin(struct mvm_machine *m, const char *path,
+			     struct mvm_snap_chain **out);
+int mvm_snapshot_chain_next(struct mvm_snap_chain *ch, const char *path);
+void mvm_snapshot_chain_end(struct mvm_snap_chain *ch);
+/* Diffs written so far (the seq of the last file). */
+unsigned mvm_snapshot_chain_seq(const struct mvm_snap_chain *ch);
 
 #pragma GCC visibility pop
 

@@ -95,7 +95,8 @@ static const char *const type_names[] = {
 	[MVM_SNAP_END] = "end",	      [MVM_SNAP_CONFIG] = "config",
 	[MVM_SNAP_RAM] = "ram",	      [MVM_SNAP_VM] = "vm",
 	[MVM_SNAP_VCPU] = "vcpu",     [MVM_SNAP_DEVICE] = "device",
-	[MVM_SNAP_LABMSR] = "labmsr",
+	[MVM_SNAP_LABMSR] = "labmsr", [MVM_SNAP_CHAIN] = "chain",
+	[MVM_SNAP_DIFF] = "diff",
 };
 _Static_assert(sizeof(type_names) / sizeof(type_names[0]) == MVM_SNAP_TYPES,
 	       "one name per section type");

@@ -110,7 +110,7 @@ static int send_all_pages(struct mvm_migrate *mg)
 	for (int i = 0; !rc && i < MVM_MAX_SLOTS; i++) {
 		const struct mvm_slot *s = &mem->slots[i];
 
-		if (!mg->logging[i])
+		if (!mg->d.logging[i])
 			continue;
 		for (uint64_t off = next_data(s, 0); !rc && off < s->size;
 		     off = next_data(s, off + SNAP_PAGE)) {
@@ -131,14 +131,14 @@ int mvm_mig_send_pending(struct mvm_migrate *mg, unsigned round)
 		const struct mvm_slot *s = &mem->slots[i];
 
 		for (uint64_t w = 0;
-		     mg->logging[i] && !rc && w < MVM_DIRTY_WORDS(s->size);
+		     mg->d.logging[i] && !rc && w < MVM_DIRTY_WORDS(s->size);
 		     w++) {
-			while (!rc && mg->pending[i][w]) {
+			while (!rc && mg->d.pending[i][w]) {
 				uint64_t bit = (uint64_t)__builtin_ctzll(
-					mg->pending[i][w]);
+					mg->d.pending[i][w]);
 				uint64_t off = (w * 64 + bit) * SNAP_PAGE;
 
-				mg->pending[i][w] &= ~(1ull << bit);
+				mg->d.pending[i][w] &= ~(1ull << bit);
 				rc = add_page(mg, round, s->gpa + off,
 					      s->hva + off, 0);
 			}
@@ -151,27 +151,12 @@ int mvm_mig_send_pending(struct mvm_migrate *mg, unsigned round)
 
 int64_t mvm_mig_collect(struct mvm_migrate *mg)
 {
-	struct mvm_vm *vm = mg->m->vm;
 	uint64_t t = mvm_mig_now_ns();
-	int64_t pages = 0, fresh = 0;
+	int64_t fresh = 0;
+	int64_t pages = mvm_snap_dirty_collect(mg->m->vm, &mg->d, &fresh);
 
-	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
-		uint64_t words = MVM_DIRTY_WORDS(mvm_vm_mem(vm)->slots[i].size);
-		int rc;
-
-		if (!mg->logging[i])
-			continue;
-		memset(mg->scratch, 0, words * 8);
-		rc = mvm_vm_dirty_log(vm, i, mg->scratch);
-		if (rc)
-			return rc;
-		for (uint64_t w = 0; w < words; w++) {
-			fresh += __builtin_popcountll(mg->scratch[w] &
-						      ~mg->pending[i][w]);
-			mg->pending[i][w] |= mg->scratch[w];
-			pages += __builtin_popcountll(mg->pending[i][w]);
-		}
-	}
+	if (pages < 0)
+		return pages;
 	if (t > mg->t_collect)
 		mg->rate = (double)fresh * SNAP_PAGE / (1 << 20) /
 			   ((double)(t - mg->t_collect) / 1e9);

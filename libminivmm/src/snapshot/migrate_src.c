@@ -58,37 +58,6 @@ static void set_params(struct mvm_migrate *mg,
 	mg->c.fault_after = mg->p.fault_after;
 }
 
-/* Logging on for every slot that does not log yet; bitmaps for it. */
-static int start_logging(struct mvm_migrate *mg)
-{
-	struct mvm_memmap *mem = mvm_vm_mem(mg->m->vm);
-	uint64_t most = 0;
-
-	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
-		const struct mvm_slot *s = &mem->slots[i];
-		int rc;
-
-		if (!s->used)
-			continue;
-		mg->pending[i] = calloc(MVM_DIRTY_WORDS(s->size), 8);
-		if (!mg->pending[i])
-			return -ENOMEM;
-		if (MVM_DIRTY_WORDS(s->size) > most)
-			most = MVM_DIRTY_WORDS(s->size);
-		if (!(s->flags & MVM_MEM_LOG_DIRTY)) {
-			rc = mvm_vm_mem_set_flags(mg->m->vm, i,
-						  s->flags | MVM_MEM_LOG_DIRTY);
-			if (rc)
-				return rc;
-			mg->logging[i] = 1; /* ours to switch off */
-		} else {
-			mg->logging[i] = 2; /* the caller's logging */
-		}
-	}
-	mg->scratch = calloc(most ? most : 1, 8);
-	return mg->scratch ? 0 : -ENOMEM;
-}
-
 static int hello(struct mvm_migrate *mg)
 {
 	struct mig_hello h = {.magic = MVM_MIGRATE_MAGIC,
@@ -138,7 +107,7 @@ int mvm_migrate_create(struct mvm_machine *m, int fd,
 		/* A slot's flags change only with the device threads parked
 		 * too (vm.h): they read them on every access. */
 		paused = mvm_snap_quiesce(m);
-		rc = start_logging(mg);
+		rc = mvm_snap_dirty_start(m->vm, &mg->d, 0);
 		mvm_snap_quiesce_end(m, paused);
 	}
 	mg->t_collect = mvm_mig_now_ns();
@@ -243,22 +212,13 @@ const struct mvm_migrate_stats *mvm_migrate_stats(const struct mvm_migrate *mg)
 
 void mvm_migrate_destroy(struct mvm_migrate *mg)
 {
-	struct mvm_memmap *mem;
 	int paused;
 
 	if (!mg)
 		return;
-	mem = mvm_vm_mem(mg->m->vm);
 	paused = mvm_snap_quiesce(mg->m);
-	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
-		if (mg->logging[i] == 1)
-			mvm_vm_mem_set_flags(mg->m->vm, i,
-					     mem->slots[i].flags &
-						     ~MVM_MEM_LOG_DIRTY);
-		free(mg->pending[i]);
-	}
+	mvm_snap_dirty_stop(mg->m->vm, &mg->d);
 	mvm_snap_quiesce_end(mg->m, paused);
-	free(mg->scratch);
 	free(mg->data);
 	mvm_mig_conn_fini(&mg->c);
 	free(mg);

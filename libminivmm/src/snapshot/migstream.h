@@ -79,20 +79,18 @@ void mvm_mig_pages_apply(const struct snap_sect_hdr *h, const uint8_t *body,
 /* --- the source (migrate_send.c: rounds; migrate_src.c: the rest) ----- */
 
 struct mvm_migrate {
-	struct mvm_machine *m;		  /* the source machine */
-	struct mvm_migrate_params p;	  /* with defaults filled in */
-	struct mig_conn c;		  /* the stream */
-	struct mvm_migrate_stats st;	  /* the numbers */
-	int logging[MVM_MAX_SLOTS];	  /* we switched logging on */
-	uint64_t *pending[MVM_MAX_SLOTS]; /* dirty, not sent yet */
-	uint64_t *scratch;		  /* one slot's fresh log */
-	uint64_t ent[MVM_MIGRATE_BATCH];  /* the batch's entries */
-	uint8_t *data;			  /* and its pages */
-	unsigned n, ndata;		  /* entries, pages in them */
-	atomic_int cancel;		  /* mvm_migrate_cancel() */
-	uint64_t t_start, t_collect;	  /* create; last log collected */
-	double bw;			  /* best bytes/ns seen */
-	uint64_t round_t0, round_b0;	  /* this round: start, bytes sent */
+	struct mvm_machine *m;		 /* the source machine */
+	struct mvm_migrate_params p;	 /* with defaults filled in */
+	struct mig_conn c;		 /* the stream */
+	struct mvm_migrate_stats st;	 /* the numbers */
+	struct snap_dirtyset d;		 /* dirty pages, not sent yet */
+	uint64_t ent[MVM_MIGRATE_BATCH]; /* the batch's entries */
+	uint8_t *data;			 /* and its pages */
+	unsigned n, ndata;		 /* entries, pages in them */
+	atomic_int cancel;		 /* mvm_migrate_cancel() */
+	uint64_t t_start, t_collect;	 /* create; last log collected */
+	double bw;			 /* best bytes/ns seen */
+	uint64_t round_t0, round_b0;	 /* this round: start, bytes sent */
 	double rate; /* MiB/s dirtied, at the last collect */
 };
 

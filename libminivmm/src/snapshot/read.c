@@ -4,11 +4,13 @@
  * A restore must never half-happen (snapshot.h), so the whole file is
  * checked first: the file header, then each section header in turn
  * (its crc, that its body lies inside the file, RAM 4 KiB aligned),
- * each non-RAM body read and checked against its crc, and END last.
+ * each body but RAM's and DIFF's read and checked against its crc, and
+ * END last; DIFF bodies are checked by chain_read.c.
  * Only then does restore.c build a machine. Each failure names the
  * section: "section 3 (vcpu 0): body checksum mismatch".
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #include "snapfile.h"
 
 /* pread exactly len bytes at off: 0, -ENODATA (file too short), -errno. */
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
+int mvm_snap_read_at(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
@@ -50,7 +52,7 @@ static int check_file_hdr(struct snap_image *img, const struct mvm_log *log,
 			 (unsigned long long)img->size);
 		return -ENODATA;
 	}
-	rc = read_at(img->fd, h, sizeof(*h), 0);
+	rc = mvm_snap_read_at(img->fd, h, sizeof(*h), 0);
 	if (rc)
 		return rc;
 	if (memcmp(h->magic, MVM_SNAP_MAGIC, sizeof(MVM_SNAP_MAGIC))) {
@@ -65,13 +67,15 @@ static int check_file_hdr(struct snap_image *img, const struct mvm_log *log,
 			 "snapshot: file header: checksum mismatch");
 		return -EBADMSG;
 	}
-	if (h->version != MVM_SNAP_VERSION) {
+	if (h->version != MVM_SNAP_VERSION &&
+	    h->version != MVM_SNAP_VERSION_CHAIN) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: file header: version %u, this build "
-			 "reads version %u",
-			 h->version, MVM_SNAP_VERSION);
+			 "reads versions %u and %u",
+			 h->version, MVM_SNAP_VERSION, MVM_SNAP_VERSION_CHAIN);
 		return -EPROTONOSUPPORT;
 	}
+	img->version = h->version;
 	if (h->nsects < 2 || h->nsects > SNAP_MAX_SECTS) {
 		mvm_logf(log, MVM_LOG_ERROR,
 			 "snapshot: file header: %u sections", h->nsects);
@@ -95,7 +99,7 @@ static int check_sect(struct snap_image *img, int i, uint64_t off,
 		      const struct mvm_log *log)
 {
 	struct snap_sect_hdr *s = &img->sect[i];
-	int rc = read_at(img->fd, s, sizeof(*s), off);
+	int rc = mvm_snap_read_at(img->fd, s, sizeof(*s), off), paged;
 
 	if (rc == -ENODATA) {
 		mvm_logf(log, MVM_LOG_ERROR,
@@ -111,10 +115,15 @@ static int check_sect(struct snap_image *img, int i, uint64_t off,
 			 "snapshot: section %d: header checksum mismatch", i);
 		return -EBADMSG;
 	}
+	img->digest = mvm_crc32(img->digest, s, /* save.c's rule */
+				offsetof(struct snap_sect_hdr, hdr_crc));
 	s->name[sizeof(s->name) - 1] = 0;
+	paged = s->type == MVM_SNAP_RAM || s->type == MVM_SNAP_DIFF;
 	if (s->type >= MVM_SNAP_TYPES || s->offset < off + sizeof(*s) ||
-	    (s->type == MVM_SNAP_RAM && s->offset % SNAP_PAGE) ||
-	    (s->type != MVM_SNAP_RAM && s->length > SNAP_MAX_BODY)) {
+	    (paged && s->offset % SNAP_PAGE) ||
+	    (!paged && s->length > SNAP_MAX_BODY) ||
+	    (img->version == MVM_SNAP_VERSION &&
+	     (s->type == MVM_SNAP_CHAIN || s->type == MVM_SNAP_DIFF))) {
 		mvm_logf(log, MVM_LOG_ERROR, "snapshot: %s: malformed header",
 			 sect_label(i, s));
 		return -EINVAL;
@@ -140,7 +149,7 @@ static int read_body(struct snap_image *img, int i, const struct mvm_log *log)
 	img->body[i] = malloc(s->length ? s->length : 1);
 	if (!img->body[i])
 		return -ENOMEM;
-	rc = read_at(img->fd, img->body[i], s->length, s->offset);
+	rc = mvm_snap_read_at(img->fd, img->body[i], s->length, s->offset);
 	if (rc)
 		return rc;
 	if (mvm_crc32(0, img->body[i], s->length) != s->body_crc) {
@@ -177,7 +186,8 @@ int mvm_snap_image_open(struct snap_image *img, const char *path,
 		img->nsects = (int)i + 1;
 		if (img->sect[i].type == MVM_SNAP_END)
 			break;
-		if (img->sect[i].type != MVM_SNAP_RAM)
+		if (img->sect[i].type != MVM_SNAP_RAM &&
+		    img->sect[i].type != MVM_SNAP_DIFF)
 			rc = read_body(img, (int)i, log);
 		off = snap_align(img->sect[i].offset + img->sect[i].length, 8);
 	}

@@ -37,14 +37,17 @@ uint64_t mvm_snap_body_size(unsigned type)
 		return sizeof(struct mvm_vm_state);
 	case MVM_SNAP_VCPU:
 		return sizeof(struct mvm_vcpu_state);
+	case MVM_SNAP_CHAIN:
+		return sizeof(struct snap_chain);
 	default:
 		return 0;
 	}
 }
 
-/* Step 2: does every section fit the config? */
-static int check_against_config(const struct snap_image *img,
-				const struct mvm_log *log)
+/* Step 2: does every section fit the config? A diff (diff 1) has no
+ * RAM of its own: chain_read.c checks its DIFF sections. */
+int mvm_snap_check_config(const struct snap_image *img, int diff,
+			  const struct mvm_log *log)
 {
 	const struct snap_config *c = img->body[0];
 	uint64_t cpus = 0;
@@ -71,6 +74,13 @@ static int check_against_config(const struct snap_image *img,
 			SECT_ERR(log, i, s, "%s", "vCPUs out of order");
 			return -EINVAL;
 		}
+		if ((s->type == MVM_SNAP_RAM && diff) ||
+		    (s->type == MVM_SNAP_DIFF && !diff)) {
+			SECT_ERR(log, i, s, "%s",
+				 diff ? "whole RAM in a diff"
+				      : "a diff's pages outside a diff");
+			return -EINVAL;
+		}
 		if (s->type == MVM_SNAP_RAM && s->aux == 0) {
 			if (s->length != c->ram_size) {
 				SECT_ERR(log, i, s,
@@ -83,6 +93,7 @@ static int check_against_config(const struct snap_image *img,
 			ram = 1;
 		}
 	}
+	ram |= diff;
 	if (cpus != c->ncpus || !ram || c->ncpus == 0) {
 		SECT_ERR(
 			log, 0, &img->sect[0],
@@ -90,24 +101,6 @@ static int check_against_config(const struct snap_image *img,
 			c->ncpus, (unsigned long long)cpus,
 			ram ? "" : " and no RAM");
 		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Read a RAM body into memory (the copy-based restore). */
-static int copy_in(int fd, uint8_t *dst, uint64_t len, uint64_t off)
-{
-	uint64_t done = 0;
-
-	while (done < len) {
-		ssize_t n =
-			pread(fd, dst + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENODATA;
-		done += (uint64_t)n;
 	}
 	return 0;
 }
@@ -134,7 +127,7 @@ static int put_ram(struct mvm_vm *vm, const struct snap_image *img, int i,
 		rc = idx < 0 ? idx : 0;
 		slot = idx < 0 ? NULL : &mem->slots[idx];
 	} else if (flags & MVM_SNAP_COPY) {
-		rc = copy_in(img->fd, slot->hva, s->length, s->offset);
+		rc = mvm_snap_read_at(img->fd, slot->hva, s->length, s->offset);
 	} else {
 		rc = mvm_vm_mem_replace_fd(vm, (int)(slot - mem->slots),
 					   img->fd, s->offset, MVM_MEM_PRIVATE);
@@ -206,16 +199,19 @@ int mvm_snap_apply(struct mvm_machine *m, int i, const struct snap_sect_hdr *s,
 }
 
 /* Step 3 after the build: sections in state.h's order (VM before
- * vCPUs); RAM first, so that nothing reads memory not yet there. */
+ * vCPUs); RAM first, so that nothing reads memory not yet there. A
+ * chain takes RAM from its base (from = 0, to = 1), then its diffs'
+ * pages, then the state from the file asked for (from = 1). */
+static const unsigned order[] = {MVM_SNAP_RAM, MVM_SNAP_VM, MVM_SNAP_VCPU,
+				 MVM_SNAP_DEVICE, MVM_SNAP_LABMSR};
+#define NORDER (sizeof(order) / sizeof(order[0]))
+
 static int apply(struct mvm_machine *m, const struct snap_image *img,
-		 unsigned flags)
+		 unsigned flags, unsigned from, unsigned to)
 {
-	static const unsigned order[] = {MVM_SNAP_RAM, MVM_SNAP_VM,
-					 MVM_SNAP_VCPU, MVM_SNAP_DEVICE,
-					 MVM_SNAP_LABMSR};
 	int rc = 0;
 
-	for (unsigned o = 0; o < sizeof(order) / sizeof(order[0]); o++)
+	for (unsigned o = from; o < to; o++)
 		for (int i = 1; !rc && i < img->nsects; i++) {
 			const struct snap_sect_hdr *s = &img->sect[i];
 
@@ -232,11 +228,31 @@ static int apply(struct mvm_machine *m, const struct snap_image *img,
 	return rc;
 }
 
+/* Build and fill the machine: from img alone, or from a chain whose
+ * files cs holds (cs->n > 1, img its tip). */
+static int build(struct snap_image *img, const struct snap_chainset *cs,
+		 const struct mvm_machine_config *base, unsigned flags,
+		 struct mvm_machine **out)
+{
+	const struct snap_image *ram = cs->n > 1 ? cs->img[cs->n - 1] : img;
+	int rc = mvm_snap_build(img->body[0], base, out);
+
+	if (!rc)
+		rc = apply(*out, ram, flags, 0, 1);
+	if (!rc && cs->n > 1)
+		rc = mvm_snap_chain_apply(*out, cs);
+	if (!rc)
+		rc = apply(*out, img, flags, 1, NORDER);
+	return rc;
+}
+
 int mvm_snapshot_restore(const char *path,
 			 const struct mvm_machine_config *base, unsigned flags,
 			 struct mvm_machine **out)
 {
 	const struct mvm_log *log = base ? &base->log : NULL;
+	struct snap_chainset cs = {.n = 1};
+	const struct snap_chain *ch;
 	struct snap_image *img;
 	int rc;
 
@@ -251,15 +267,17 @@ int mvm_snapshot_restore(const char *path,
 		free(img);
 		return rc;
 	}
-	rc = check_against_config(img, log);
+	ch = mvm_snap_chain_of(img);
+	rc = mvm_snap_check_config(img, ch && ch->seq, log);
+	if (!rc && ch && ch->seq)
+		rc = mvm_snap_chain_open(&cs, img, path, log);
 	if (!rc)
-		rc = mvm_snap_build(img->body[0], base, out);
-	if (!rc)
-		rc = apply(*out, img, flags);
+		rc = build(img, &cs, base, flags, out);
 	if (rc) {
 		mvm_machine_destroy(*out);
 		*out = NULL;
 	}
+	mvm_snap_chain_close(&cs);
 	/* The slots keep their own dup of the file. */
 	mvm_snap_image_close(img);
 	free(img);

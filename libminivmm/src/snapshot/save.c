@@ -1,14 +1,16 @@
 /*
  * save.c - write a machine to a snapshot file (format in snapshot.h).
  *
- * Order: CONFIG, VM, each VCPU, each DEVICE, LABMSR, each RAM slot, END,
- * and the file header last (it counts the sections). RAM pages that are
+ * Order: CONFIG, (CHAIN), VM, each VCPU, each DEVICE, LABMSR, each RAM
+ * slot (a diff: each DIFF, chain.c), END, and the file header last (it
+ * counts the sections). RAM pages that are
  * all zero are not written: the file gets a hole there (pwrite past
  * them), which reads back as zeros, so an idle 1 GiB guest makes a
  * small file. For memfd RAM, lseek(SEEK_DATA) skips pages never touched
  * without even reading them (lseek(2): tmpfs reports holes).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +25,7 @@
 #include "snapfile.h"
 #include "virtio/virtio_internal.h"
 
-struct writer {
-	int fd;		 /* the new file */
-	uint64_t off;	 /* where the next section header goes */
-	uint32_t nsects; /* written so far */
-	const struct mvm_log *log;
-};
-
-static int write_at(int fd, const void *buf, size_t len, uint64_t off)
+int mvm_snap_write_at(int fd, const void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
@@ -47,21 +42,26 @@ static int write_at(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* A section header at w->off for a body of len bytes at body_off. */
-static int put_hdr(struct writer *w, struct snap_sect_hdr *s)
+/* The digest (snapshot.h, "Diff chains") is over the headers as
+ * written, each with its body's crc, but not its own crc: a CRC over
+ * data followed by that data's CRC is the same constant for any data,
+ * so a digest over whole headers would not depend on them. */
+int mvm_snap_put_hdr(struct snap_writer *w, struct snap_sect_hdr *s)
 {
 	int rc;
 
 	s->hdr_crc = mvm_snap_sect_hdr_crc(s);
-	rc = write_at(w->fd, s, sizeof(*s), w->off);
+	rc = mvm_snap_write_at(w->fd, s, sizeof(*s), w->off);
 	if (rc)
 		return rc;
+	w->digest = mvm_crc32(w->digest, s,
+			      offsetof(struct snap_sect_hdr, hdr_crc));
 	w->nsects++;
 	w->off = snap_align(s->offset + s->length, 8);
 	return 0;
 }
 
-static int put_section(struct writer *w, unsigned type, unsigned flags,
+static int put_section(struct snap_writer *w, unsigned type, unsigned flags,
 		       uint64_t aux, const char *name, const void *body,
 		       size_t len)
 {
@@ -74,8 +74,8 @@ static int put_section(struct writer *w, unsigned type, unsigned flags,
 
 	snprintf(s.name, sizeof(s.name), "%s", name);
 	s.body_crc = mvm_crc32(0, body, len);
-	rc = len ? write_at(w->fd, body, len, s.offset) : 0;
-	return rc ? rc : put_hdr(w, &s);
+	rc = len ? mvm_snap_write_at(w->fd, body, len, s.offset) : 0;
+	return rc ? rc : mvm_snap_put_hdr(w, &s);
 }
 
 static int put_cpus(struct mvm_machine *m, mvm_snap_emit_fn *emit, void *ctx)
@@ -168,7 +168,7 @@ static uint64_t next_data(const struct mvm_slot *s, uint64_t off)
 	return (uint64_t)d - s->fd_offset;
 }
 
-static int put_ram(struct writer *w, const struct mvm_slot *s)
+static int put_ram(struct snap_writer *w, const struct mvm_slot *s)
 {
 	struct snap_sect_hdr h = {
 		.type = MVM_SNAP_RAM,
@@ -196,11 +196,12 @@ static int put_ram(struct writer *w, const struct mvm_slot *s)
 			crc = mvm_crc32(crc, s->hva + run, SNAP_PAGE);
 			run += SNAP_PAGE, index++;
 		}
-		rc = write_at(w->fd, s->hva + off, run - off, h.offset + off);
+		rc = mvm_snap_write_at(w->fd, s->hva + off, run - off,
+				       h.offset + off);
 		off = run;
 	}
 	h.body_crc = crc;
-	return rc ? rc : put_hdr(w, &h);
+	return rc ? rc : mvm_snap_put_hdr(w, &h);
 }
 
 /*
@@ -269,11 +270,35 @@ static int check_not_mapped(struct mvm_machine *m, const char *path)
 	return 0;
 }
 
-static int write_all(struct writer *w, struct mvm_machine *m)
+/* RAM: every slot whole, or in a chain's diff the pages dirtied since
+ * the previous file (collected here: after the settle and with the
+ * device threads parked, nothing writes RAM any more). */
+static int put_memory(struct snap_writer *w, struct mvm_machine *m,
+		      struct snap_extra *x)
 {
 	const struct mvm_memmap *mem = mvm_vm_mem(m->vm);
+	int64_t n = x && x->diff ? mvm_snap_dirty_collect(m->vm, x->dirty, NULL)
+				 : 0;
+	int rc = n < 0 ? (int)n : 0;
+
+	for (int i = 0; !rc && i < MVM_MAX_SLOTS; i++) {
+		if (!mem->slots[i].used)
+			continue;
+		if (x && x->diff)
+			rc = mvm_snap_put_diff(w, &mem->slots[i],
+					       x->dirty->pending[i]);
+		else
+			rc = put_ram(w, &mem->slots[i]);
+	}
+	return rc;
+}
+
+static int write_all(struct snap_writer *w, struct mvm_machine *m,
+		     struct snap_extra *x)
+{
 	struct snap_file_hdr h = {.magic = MVM_SNAP_MAGIC,
-				  .version = MVM_SNAP_VERSION};
+				  .version = x ? MVM_SNAP_VERSION_CHAIN
+					       : MVM_SNAP_VERSION};
 	struct snap_config c;
 	int rc;
 
@@ -281,11 +306,13 @@ static int write_all(struct writer *w, struct mvm_machine *m)
 	if (!rc)
 		rc = put_section(w, MVM_SNAP_CONFIG, 0, 0, "config", &c,
 				 sizeof(c));
+	if (!rc && x)
+		rc = put_section(w, MVM_SNAP_CHAIN, 0, x->chain->seq, "chain",
+				 x->chain, sizeof(*x->chain));
 	if (!rc)
 		rc = mvm_snap_emit_state(m, emit_to_file, w);
-	for (int i = 0; !rc && i < MVM_MAX_SLOTS; i++)
-		if (mem->slots[i].used)
-			rc = put_ram(w, &mem->slots[i]);
+	if (!rc)
+		rc = put_memory(w, m, x);
 	if (!rc)
 		rc = put_section(w, MVM_SNAP_END, 0, 0, "end", NULL, 0);
 	if (rc)
@@ -295,12 +322,20 @@ static int write_all(struct writer *w, struct mvm_machine *m)
 		return -errno;
 	h.nsects = w->nsects;
 	h.crc = mvm_snap_file_hdr_crc(&h);
-	return write_at(w->fd, &h, sizeof(h), 0);
+	if (x)
+		x->digest = w->digest;
+	return mvm_snap_write_at(w->fd, &h, sizeof(h), 0);
 }
 
 int mvm_snapshot_save(struct mvm_machine *m, const char *path)
 {
-	struct writer w = {-1, sizeof(struct snap_file_hdr), 0, NULL};
+	return mvm_snap_save_ex(m, path, NULL);
+}
+
+int mvm_snap_save_ex(struct mvm_machine *m, const char *path,
+		     struct snap_extra *x)
+{
+	struct snap_writer w = {-1, sizeof(struct snap_file_hdr), 0, 0, NULL};
 	char *tmp = NULL;
 	int rc, paused;
 
@@ -329,7 +364,13 @@ int mvm_snapshot_save(struct mvm_machine *m, const char *path)
 	w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	/* No device thread mid-request while RAM and devices are read. */
 	paused = mvm_snap_quiesce(m);
-	rc = w.fd < 0 ? -errno : write_all(&w, m);
+	rc = w.fd < 0 ? -errno : 0;
+	/* A chain's base: logging from before its RAM is read (vm.h: a
+	 * slot's flags change only with device threads parked). */
+	if (!rc && x && !x->diff)
+		rc = mvm_snap_dirty_start(m->vm, x->dirty, 1);
+	if (!rc)
+		rc = write_all(&w, m, x);
 	mvm_snap_quiesce_end(m, paused);
 	if (w.fd >= 0 && close(w.fd) < 0 && !rc)
 		rc = -errno;

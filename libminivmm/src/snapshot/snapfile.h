@@ -11,12 +11,15 @@
 #include <stdint.h>
 
 #include "minivmm/log.h"
+#include "minivmm/memory.h"
 #include "minivmm/snapshot.h"
 
-#define SNAP_PAGE      4096u
-#define SNAP_MAX_SECTS 128	  /* more is a corrupt file */
-#define SNAP_MAX_BODY  (1u << 20) /* non-RAM bodies are small */
-#define SNAP_DISK_PATH 512	  /* longest disk path a config holds */
+#define SNAP_PAGE	4096u
+#define SNAP_MAX_SECTS	128	   /* more is a corrupt file */
+#define SNAP_MAX_BODY	(1u << 20) /* non-RAM bodies are small */
+#define SNAP_DISK_PATH	512	   /* longest disk path a config holds */
+#define SNAP_CHAIN_NAME 256	   /* longest file name a CHAIN names */
+#define SNAP_MAX_CHAIN	64	   /* diffs on one base; more is corrupt */
 
 struct snap_file_hdr {
 	char magic[8];	   /* MVM_SNAP_MAGIC, NUL-padded */
@@ -69,11 +72,22 @@ struct snap_config {
 	char disk[SNAP_DISK_PATH]; /* virtio-blk's file, absolute; "" none */
 };
 
-/* A checked file: every header, and every body but RAM read in. */
+/* A CHAIN section's body (snapshot.h, "Diff chains"). */
+struct snap_chain {
+	uint64_t id;		      /* random, the same in every file */
+	uint32_t seq;		      /* 0 the full base, n the n-th diff */
+	uint32_t parent_digest;	      /* seq > 0: the previous file's */
+	char parent[SNAP_CHAIN_NAME]; /* seq > 0: its name, NUL-ended */
+};
+
+/* A checked file: every header, and every body but RAM read in (a
+ * DIFF's body holds its page index table once chain.c checked it). */
 struct snap_image {
-	int fd;					   /* the file, O_RDONLY */
-	uint64_t size;				   /* its size */
-	int nsects;				   /* in sect[] / body[] */
+	int fd;		  /* the file, O_RDONLY */
+	uint64_t size;	  /* its size */
+	uint32_t version; /* MVM_SNAP_VERSION* */
+	uint32_t digest;  /* of the section headers (save.c) */
+	int nsects;	  /* in sect[] / body[] */
 	struct snap_sect_hdr sect[SNAP_MAX_SECTS]; /* in file order */
 	void *body[SNAP_MAX_SECTS];		   /* NULL for RAM, END */
 };
@@ -93,6 +107,9 @@ uint32_t mvm_snap_sect_hdr_crc(const struct snap_sect_hdr *s);
 uint32_t mvm_snap_ram_crc(const uint8_t *hva, uint64_t len);
 /* 1 if the page at p is all zero. */
 int mvm_snap_page_is_zero(const uint8_t *p);
+
+/* pread exactly len bytes at off: 0, -ENODATA (file too short), -errno. */
+int mvm_snap_read_at(int fd, void *buf, size_t len, uint64_t off);
 
 /* Open path and check it whole (magic, version, every crc but RAM's,
  * bounds, END last); 0 or -errno with the log naming the section. */
@@ -123,6 +140,78 @@ int mvm_snap_emit_state(struct mvm_machine *m, mvm_snap_emit_fn *emit,
 			void *ctx);
 /* Finish a vCPU's pending I/O before its state is read (save.c). */
 int mvm_snap_settle(struct mvm_vcpu *vcpu, const struct mvm_log *log);
+
+/* --- the writer (save.c), shared with diff chains (chain.c) ------------ */
+
+struct snap_writer {
+	int fd;		 /* the new file */
+	uint64_t off;	 /* where the next section header goes */
+	uint32_t nsects; /* written so far */
+	uint32_t digest; /* of the section headers so far */
+	const struct mvm_log *log;
+};
+int mvm_snap_write_at(int fd, const void *buf, size_t len, uint64_t off);
+/* A section header at w->off for a body already at s->offset. */
+int mvm_snap_put_hdr(struct snap_writer *w, struct snap_sect_hdr *s);
+
+/* A slot's dirty pages over time: the dirty log (vm.h) collected into
+ * a pending set. Migration sends the set round by round, a diff chain
+ * writes it into each diff. */
+struct snap_dirtyset {
+	int logging[MVM_MAX_SLOTS];	  /* 1 switched on here, 2 was on */
+	uint64_t *pending[MVM_MAX_SLOTS]; /* dirty, not written/sent yet */
+	uint64_t *scratch;		  /* one slot's fresh log */
+	const struct mvm_vm *vm;	  /* exclusive: whose log is held */
+};
+/* Logging on for every slot that does not log yet; the bitmaps. The
+ * machine is quiet, device threads parked (vm.h). exclusive: the log
+ * is this set's alone (dirtyset.c). 0 or -errno (-EBUSY: taken). */
+int mvm_snap_dirty_start(struct mvm_vm *vm, struct snap_dirtyset *d,
+			 int exclusive);
+/* Every slot's log ORed into the pending set: the pages in the set, or
+ * -errno; *fresh (may be NULL) the pages new to it. */
+int64_t mvm_snap_dirty_collect(struct mvm_vm *vm, struct snap_dirtyset *d,
+			       int64_t *fresh);
+/* Logging off where start switched it on; frees. Quiet machine. */
+void mvm_snap_dirty_stop(struct mvm_vm *vm, struct snap_dirtyset *d);
+
+/* What a diff chain adds to a save (chain.c). */
+struct snap_extra {
+	const struct snap_chain *chain; /* the CHAIN section's body */
+	struct snap_dirtyset *dirty;	/* the chain's pages */
+	int diff;			/* 0: the base (logging starts) */
+	uint32_t digest;		/* out: the file's digest */
+};
+/* mvm_snapshot_save() with x (may be NULL: a plain snapshot). */
+int mvm_snap_save_ex(struct mvm_machine *m, const char *path,
+		     struct snap_extra *x);
+/* A DIFF section of slot s's pages set in pending (chain.c). */
+int mvm_snap_put_diff(struct snap_writer *w, const struct mvm_slot *s,
+		      const uint64_t *pending);
+
+/* --- following a chain on restore (chain_read.c) ------------------------ */
+
+/* The files of a chain, [0] the one asked for, [n - 1] the base. */
+struct snap_chainset {
+	int n;					    /* files */
+	struct snap_image *img[SNAP_MAX_CHAIN + 1]; /* checked */
+	char *path[SNAP_MAX_CHAIN + 1];		    /* for messages */
+};
+/* Every section of a checked file against its CONFIG (restore.c);
+ * diff: img is a chain's diff (DIFF, no RAM). 0 or -EINVAL, logged. */
+int mvm_snap_check_config(const struct snap_image *img, int diff,
+			  const struct mvm_log *log);
+/* The CHAIN section's body of img, or NULL. */
+const struct snap_chain *mvm_snap_chain_of(const struct snap_image *img);
+/* tip (opened from path) is a diff: open and check every file back to
+ * its base, and every DIFF section. cs->img[0] = tip. 0 or -errno, the
+ * log naming file and section; mvm_snap_chain_close() in either case. */
+int mvm_snap_chain_open(struct snap_chainset *cs, struct snap_image *tip,
+			const char *path, const struct mvm_log *log);
+/* Copy each diff's pages into m, oldest first. */
+int mvm_snap_chain_apply(struct mvm_machine *m, const struct snap_chainset *cs);
+/* Close every file but the tip. */
+void mvm_snap_chain_close(struct snap_chainset *cs);
 
 /* The body size a fixed-size section must have, 0: any (restore.c). */
 uint64_t mvm_snap_body_size(unsigned type);
