@@ -165,7 +165,10 @@ static void ticks_at_rate(enum mvm_irqchip chip, unsigned irq_flags,
 	if (!r.pit)
 		assert_true(hz > TICKS_HZ * 0.9);
 	else if (!r.pic)
-		assert_true(hz > TICKS_HZ * 0.8 && hz < TICKS_HZ * 1.1);
+		/* through an irqfd KVM's PIC merges edges the guest has not
+		 * taken yet (a vCPU the loaded host did not run: 75.8 Hz
+		 * seen at load 10); the timer's own rate is checked above */
+		assert_true(hz > TICKS_HZ * 0.5 && hz < TICKS_HZ * 1.1);
 	else if (lost == 0)
 		assert_true(hz > TICKS_HZ * 0.9 && hz < TICKS_HZ * 1.1);
 	if (r.pic) {
