@@ -250,14 +250,10 @@ static const struct grade_test tests[] = {
 		   "task 7: mvm_vm_irqfd() in kvmirq.c (resample)"),
 	GRADE_TEST_SERIAL(irqfd_ticks_reach_the_guest_without_exits, 3,
 			  "task 7: the 8254 through an irqfd"),
-	/* A late irqfd interrupt (LAB3_IRQ_WAIT_MS) may add seconds to
-	 * these two on a loaded host: 30 s each rather than 10. */
-	{"irqfd_writes_run_the_handler_once_each", 2,
-	 "task 7: mvm_vm_irqfd() in kvmirq.c",
-	 irqfd_writes_run_the_handler_once_each, NULL, NULL, 0, 30},
-	{"irqfd_level_line_interrupts_until_lowered", 3,
-	 "task 7: resampler() in resample.c",
-	 irqfd_level_line_interrupts_until_lowered, NULL, NULL, 0, 30},
+	LAB3_TEST_IRQ_WAIT(irqfd_writes_run_the_handler_once_each, 2,
+			   "task 7: mvm_vm_irqfd() in kvmirq.c", 0),
+	LAB3_TEST_IRQ_WAIT(irqfd_level_line_interrupts_until_lowered, 3,
+			   "task 7: resampler() in resample.c", 0),
 };
 
 int main(int argc, char **argv)
