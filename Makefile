@@ -90,6 +90,7 @@ TSAN_TESTS += tests/kvm/test_virtio tests/unit/test_virtio_devs
 TSAN_TESTS += tests/kvm/test_virtio_pci tests/unit/test_virtio_pci
 TSAN_TESTS += tests/kvm/test_virtio_msix tests/kvm/test_virtio_echo
 TSAN_TESTS += tests/kvm/test_migrate tests/kvm/test_snapshot_virtio
+TSAN_TESTS += tests/kvm/test_migrate_cli
 ifeq ($(SANITIZE),thread)
 TEST_BINS := $(addprefix $(BUILD)/,$(TSAN_TESTS))
 TEST_EXTRA :=

@@ -190,29 +190,58 @@ static void measure_ioeventfd_counts_every_doorbell_out(void **state)
 	close(efd);
 }
 
-static void measure_ioeventfd_is_cheaper_than_a_user_exit(void **state)
+/* One timed run of lab1-measure.elf on f: ns per iteration of the bare
+ * loop, the doorbell OUT and the OUT to the VMM. */
+static void timed_run(struct fixture *f, double cost[3])
 {
-	struct fixture *f = *state;
 	struct port bell = {0}, measure = {.n = random_n()};
 	int efd = doorbell(f, &bell);
 	uint64_t t[STAGES] = {0};
-	double loop, bellc, user;
 
 	run_measure_guest(f, &measure, t);
-	loop = (double)(t[2] - t[1]) / measure.n;
-	bellc = (double)(t[4] - t[3]) / measure.n;
-	user = (double)(t[5] - t[4]) / measure.n;
-	grade_note("timed by the grader, %u iterations: loop %.0f ns, "
-		   "doorbell OUT %.0f ns, OUT to the VMM %.0f ns",
-		   measure.n, loop, bellc, user);
 	GRADE_EXPECT(signals(efd) == measure.n && bell.writes == 0,
 		     "the doorbell OUTs did not all go to the eventfd");
-	GRADE_EXPECT(user > loop, "an exit to user space cannot be cheaper "
-				  "than a loop iteration without one");
-	GRADE_EXPECT(bellc < user, "a write KVM completes in the kernel "
-				   "(ioeventfd) should cost less than an exit "
-				   "to user space");
+	cost[0] = (double)(t[2] - t[1]) / measure.n;
+	cost[1] = (double)(t[4] - t[3]) / measure.n;
+	cost[2] = (double)(t[5] - t[4]) / measure.n;
 	close(efd);
+}
+
+/*
+ * TIMED_RUNS runs, each on a fresh VM; a stage's cost is its cheapest
+ * run. A busy moment of the host (another process taking the vCPU
+ * thread's core for a few ms of a stage that lasts a few ms) only ever
+ * makes a stage slower, so the minimum is the least disturbed figure.
+ */
+#define TIMED_RUNS 5
+
+static void measure_ioeventfd_is_cheaper_than_a_user_exit(void **state)
+{
+	double best[3] = {0}, cost[3];
+
+	for (int r = 0; r < TIMED_RUNS; r++) {
+		void *s = *state;
+
+		if (r > 0)
+			GRADE_EXPECT(fixture_setup(&s) == 0,
+				     "cannot make a VM for run %d", r + 1);
+		timed_run(s, cost);
+		if (r > 0)
+			fixture_teardown(&s);
+		for (int k = 0; k < 3; k++)
+			if (r == 0 || cost[k] < best[k])
+				best[k] = cost[k];
+	}
+	grade_note("timed by the grader, cheapest of %d runs: loop %.0f ns, "
+		   "doorbell OUT %.0f ns, OUT to the VMM %.0f ns",
+		   TIMED_RUNS, best[0], best[1], best[2]);
+	GRADE_EXPECT(best[2] > best[0],
+		     "an exit to user space cannot be cheaper "
+		     "than a loop iteration without one");
+	GRADE_EXPECT(best[1] < best[2],
+		     "a write KVM completes in the kernel "
+		     "(ioeventfd) should cost less than an exit "
+		     "to user space");
 }
 
 #define TASK "task 6: lab1_setup_doorbell() in measure.c, the ioeventfd"

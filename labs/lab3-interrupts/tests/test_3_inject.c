@@ -10,10 +10,11 @@
 
 #include "lab3.h"
 
-#define TICKS_HZ 100 /* examples/ticks.c */
-#define TICKS_N	 50
-#define TICKS	 MVM_GUEST_DIR "/ticks.elf"
-#define WINDOW	 LAB3_BUILD "/guests/lab3-window.elf"
+#define TICKS_HZ    100 /* examples/ticks.c */
+#define TICKS_N	    50
+#define TICKS	    MVM_GUEST_DIR "/ticks.elf"
+#define WINDOW	    LAB3_BUILD "/guests/lab3-window.elf"
+#define KERNEL_RUNS 3
 
 struct tick_run {
 	uint64_t ticks;	  /* ticks the guest counted between its SYNCs */
@@ -140,25 +141,35 @@ static void idle_guest_sleeps_and_is_woken(void **state)
 static void same_guest_same_ticks_on_both_paths(void **state)
 {
 	struct lab3 t;
-	struct tick_run u, k;
-	double hu, hk;
+	struct tick_run u, k = {0}, r;
+	double hu, hk = 0;
 
 	(void)state;
-	lab3_machine(&t, TICKS, 0);
-	tick_run(&t, &k);
-	lab3_free(&t);
+	/* KVM's PIT injects from a kernel thread, which a loaded host can
+	 * hold off for tens of ms; the ticks it owes at the second SYNC
+	 * are not counted yet. Each host hiccup only slows a run, so the
+	 * reference is the fastest of up to KERNEL_RUNS runs. */
+	for (int n = 0; n < KERNEL_RUNS && hk <= TICKS_HZ * 0.9; n++) {
+		lab3_machine(&t, TICKS, 0);
+		tick_run(&t, &r);
+		lab3_free(&t);
+		if (offered_hz(&r) > hk) {
+			k = r;
+			hk = offered_hz(&r);
+		}
+	}
 	lab3_machine(&t, TICKS, 1);
 	tick_run(&t, &u);
 	lab3_free(&t);
 	hu = offered_hz(&u);
-	hk = offered_hz(&k);
 	grade_note("in-kernel PIC + PIT: %.1f Hz; user 8259A + 8254: %.1f Hz "
 		   "(%llu ticks + %llu merged in %.3f s)",
 		   hk, hu, (unsigned long long)k.ticks,
 		   (unsigned long long)u.merged, u.secs);
 	/* KVM's PIT re-injects ticks the guest could not take yet
 	 * (KVM_REINJECT_CONTROL, on by default), in a burst: after a host
-	 * hiccup the in-kernel path runs fast for a while, never slow. */
+	 * hiccup the in-kernel path catches up, unless the hiccup was at
+	 * the end of the run (hence the fastest of KERNEL_RUNS). */
 	GRADE_EXPECT(hk > TICKS_HZ * 0.9,
 		     "the in-kernel path ticked at %.1f Hz, programmed %d", hk,
 		     TICKS_HZ);

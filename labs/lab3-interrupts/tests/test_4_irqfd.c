@@ -177,7 +177,7 @@ static void irqfd_writes_run_the_handler_once_each(void **state)
 	for (uint64_t i = 1; i <= n; i++) {
 		/* Only the fd: no VM, no vCPU, no library call. */
 		GRADE_EXPECT(eventfd_write(fd, 1) == 0, "eventfd_write");
-		runs = lab3_probe_wait(&p, i, 2000);
+		runs = lab3_probe_wait(&p, i, LAB3_IRQ_WAIT_MS);
 		GRADE_EXPECT(runs == i,
 			     "after %llu writes to IRQ %d's irqfd the guest's "
 			     "handler ran %llu times",
@@ -212,14 +212,14 @@ static void irqfd_level_line_interrupts_until_lowered(void **state)
 		     t.log);
 	/* Held high: every EOI ends in a re-assert, a storm the guest
 	 * survives (a level device that is never serviced does that). */
-	held = lab3_probe_wait(&p, 5, 2000);
+	held = lab3_probe_wait(&p, 5, LAB3_IRQ_WAIT_MS);
 	GRADE_EXPECT(
 		held >= 5,
-		"IRQ %d was held high for 2 s and the guest's handler "
+		"IRQ %d was held high for %d ms and the guest's handler "
 		"ran %llu time(s): after each EOI KVM signals the resample "
 		"eventfd, and while the line is still high the resampler "
 		"must assert the level irqfd again (task 7, resample.c)",
-		LAB3_PROBE_IRQ, (unsigned long long)held);
+		LAB3_PROBE_IRQ, LAB3_IRQ_WAIT_MS, (unsigned long long)held);
 	r = mvm_irq_lower(line);
 	GRADE_EXPECT(r == 0, "mvm_irq_lower: %s", strerror(-r));
 	held = atomic_load(&p.runs);
@@ -231,7 +231,11 @@ static void irqfd_level_line_interrupts_until_lowered(void **state)
 		   "%llu 0.3 s later",
 		   (unsigned long long)held, (unsigned long long)after,
 		   (unsigned long long)later);
-	GRADE_EXPECT(after <= held + 2 && later == after,
+	/* At the lower, one re-assert may be on its way in the kernel and
+	 * one in the resampler, and a late work item may bring either in at
+	 * any time; a storm that goes on brings thousands (about 10 000 a
+	 * second here). */
+	GRADE_EXPECT(after <= held + 2 && later <= held + 2,
 		     "the line was lowered, yet the handler kept running "
 		     "(%llu runs at the lower, %llu 0.4 s later): re-assert "
 		     "only while the line's level is 1",
@@ -246,10 +250,10 @@ static const struct grade_test tests[] = {
 		   "task 7: mvm_vm_irqfd() in kvmirq.c (resample)"),
 	GRADE_TEST_SERIAL(irqfd_ticks_reach_the_guest_without_exits, 3,
 			  "task 7: the 8254 through an irqfd"),
-	GRADE_TEST(irqfd_writes_run_the_handler_once_each, 2,
-		   "task 7: mvm_vm_irqfd() in kvmirq.c"),
-	GRADE_TEST(irqfd_level_line_interrupts_until_lowered, 3,
-		   "task 7: resampler() in resample.c"),
+	LAB3_TEST_IRQ_WAIT(irqfd_writes_run_the_handler_once_each, 2,
+			   "task 7: mvm_vm_irqfd() in kvmirq.c", 0),
+	LAB3_TEST_IRQ_WAIT(irqfd_level_line_interrupts_until_lowered, 3,
+			   "task 7: resampler() in resample.c", 0),
 };
 
 int main(int argc, char **argv)

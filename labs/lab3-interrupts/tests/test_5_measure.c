@@ -84,7 +84,8 @@ static void latency(struct measured out[LAB3_NPATHS])
 	struct lab3_probe p[LAB3_NPATHS];
 	struct mvm_irq_line *line[LAB3_NPATHS];
 	double med[LAB3_NPATHS][ROUNDS], p90[LAB3_NPATHS][ROUNDS], lo;
-	uint64_t lat[SAMPLES], e0[LAB3_NPATHS], t0, want;
+	uint64_t lat[SAMPLES], e0[LAB3_NPATHS], t0, want, got;
+	uint64_t start = lab3_now_ns();
 
 	for (int k = 0; k < LAB3_NPATHS; k++) {
 		line[k] = lab3_probe_start(&t[k], &p[k], (enum lab3_path)k);
@@ -97,12 +98,21 @@ static void latency(struct measured out[LAB3_NPATHS])
 				t0 = lab3_now_ns();
 				GRADE_EXPECT(mvm_irq_pulse(line[k]) == 0,
 					     "mvm_irq_pulse");
-				GRADE_EXPECT(lab3_probe_wait(&p[k], want,
-							     2000) == want,
-					     "%s path: a pulse of IRQ %d did "
-					     "not run the guest's handler "
-					     "(once) within 2 s",
-					     lab3_path_name[k], LAB3_PROBE_IRQ);
+				got = lab3_probe_wait(&p[k], want,
+						      LAB3_IRQ_WAIT_MS);
+				GRADE_EXPECT(
+					got == want,
+					"%s path: a pulse of IRQ %d did "
+					"not run the guest's handler "
+					"(once) within %d ms: %llu runs "
+					"after pulse %d of round %d, "
+					"%.0f ms into the test; log:\n%s",
+					lab3_path_name[k], LAB3_PROBE_IRQ,
+					LAB3_IRQ_WAIT_MS,
+					(unsigned long long)got - (want - 1),
+					i + 1, r + 1,
+					(double)(lab3_now_ns() - start) / 1e6,
+					t[k].log);
 				lat[i] = atomic_load(&p[k].handler_ns) - t0;
 				lab3_sleep_us(GAP_US);
 			}
@@ -192,15 +202,16 @@ static void measured_latency_is_in_the_graders_range(void **state)
 	}
 }
 
+/* Both take 1.5-4 s; a late irqfd interrupt (LAB3_IRQ_WAIT_MS) may add
+ * seconds on a loaded host. */
 static const struct grade_test tests[] = {
-	/* First: when both would hang, this one's 10 s decide (the grader
+	/* First: when both would hang, this one's time decides (the grader
 	 * then skips the rest of task 8). */
-	GRADE_TEST_SERIAL(measured_latency_is_in_the_graders_range, 3,
-			  "task 8: the latencies in measured.c"),
+	LAB3_TEST_IRQ_WAIT(measured_latency_is_in_the_graders_range, 3,
+			   "task 8: the latencies in measured.c", 1),
 	/* Six guest runs, about 2.5 s idle, 4 s seen at load 15. */
-	{"measured_exits_match_the_graders_count", 5,
-	 "task 8: the exit counts in measured.c",
-	 measured_exits_match_the_graders_count, NULL, NULL, 1, 15},
+	LAB3_TEST_IRQ_WAIT(measured_exits_match_the_graders_count, 5,
+			   "task 8: the exit counts in measured.c", 1),
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,43 @@
 
 #define TASKS "all tasks: cleanup (ctr.c mvm_ctr_destroy, cgroup.c)"
 
-/* Does any host process hold the namespace "name" with inode ino? */
+/* The parent of process pid (/proc/PID/stat, proc(5)), 0 if gone. */
+static long parent_of(long pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	long ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* "pid (comm) state ppid": comm may hold spaces and parentheses. */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL)
+		sscanf(p + 1, " %*c %ld", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+/* Is pid this process or one of its descendants? */
+static int ours(long pid)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if (pid == (long)getpid())
+			return 1;
+		pid = parent_of(pid);
+	}
+	return 0;
+}
+
+/*
+ * Does a process of ours hold the namespace "name" with inode ino? The
+ * kernel hands a freed namespace's inode number to the next namespace
+ * made (the grader runs other container tests at the same time), so
+ * only our descendants count: this process is a child subreaper (see
+ * the test), so whatever the container left running was re-parented to
+ * it and still descends from it.
+ */
 static int ns_in_use(const char *name, unsigned long ino)
 {
 	char path[300];
@@ -34,7 +71,8 @@ static int ns_in_use(const char *name, unsigned long ino)
 		if (d->d_name[0] < '0' || d->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/ns/%s", d->d_name, name);
-		found = stat(path, &st) == 0 && st.st_ino == ino;
+		found = stat(path, &st) == 0 && st.st_ino == ino &&
+			ours(atol(d->d_name));
 	}
 	closedir(proc);
 	return found;
@@ -62,6 +100,9 @@ static void nothing_left_behind_after_limits_and_overlay(void **state)
 
 	(void)state;
 	harness_start(&cfg, &r);
+	/* Orphans of the container become our children (PR_SET_CHILD_SUBREAPER,
+	 * prctl(2)), so ns_in_use() can tell them from other containers. */
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
 	cfg.memory_max = 64 << 20;
 	cfg.pids_max = 32;
 	cfg.flags |= MVM_CTR_OVERLAY;
