@@ -24,6 +24,7 @@ LINUX_BZIMAGE := $(LINUX_DIR)/bzImage
 LINUX_INITRAMFS := $(LINUX_DIR)/initramfs.cpio
 LINUX_DISK := $(LINUX_DIR)/disk.ext2
 LINUX_TEST_BINS := $(BUILD)/tests/linux/test_linux_boot
+.SECONDARY: $(LINUX_TEST_BINS:%=%.o)
 
 .PHONY: linux initramfs disk test-linux bench-linux
 linux:
