@@ -99,7 +99,7 @@ int mvm_snapshot_chain_begin(struct mvm_machine *m, const char *path,
 	struct mvm_snap_chain *ch;
 	struct snap_extra x = {0};
 	const char *name;
-	int rc, paused;
+	int rc;
 
 	if (!m || !path || !out)
 		return -EINVAL;
@@ -117,9 +117,7 @@ int mvm_snapshot_chain_begin(struct mvm_machine *m, const char *path,
 	name = file_name(ch, path);
 	rc = name ? mvm_snap_save_ex(m, path, &x) : -ENAMETOOLONG;
 	if (rc) {
-		paused = mvm_snap_quiesce(m);
-		mvm_snap_dirty_stop(m->vm, &ch->d);
-		mvm_snap_quiesce_end(m, paused);
+		mvm_snap_dirty_stop(m, &ch->d);
 		free(ch);
 		return rc;
 	}
@@ -174,12 +172,8 @@ unsigned mvm_snapshot_chain_seq(const struct mvm_snap_chain *ch)
 
 void mvm_snapshot_chain_end(struct mvm_snap_chain *ch)
 {
-	int paused;
-
 	if (!ch)
 		return;
-	paused = mvm_snap_quiesce(ch->m);
-	mvm_snap_dirty_stop(ch->m->vm, &ch->d);
-	mvm_snap_quiesce_end(ch->m, paused);
+	mvm_snap_dirty_stop(ch->m, &ch->d);
 	free(ch);
 }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "machine/machine_internal.h"
 #include "snapfile.h"
 
 #define MAX_HELD 16 /* machines whose log a chain holds, per process */
@@ -122,9 +123,13 @@ int64_t mvm_snap_dirty_collect(struct mvm_vm *vm, struct snap_dirtyset *d,
 	return pages;
 }
 
-void mvm_snap_dirty_stop(struct mvm_vm *vm, struct snap_dirtyset *d)
+void mvm_snap_dirty_stop(struct mvm_machine *m, struct snap_dirtyset *d)
 {
+	struct mvm_vm *vm = m->vm;
 	struct mvm_memmap *mem = mvm_vm_mem(vm);
+	/* A slot's flags change only with the device threads parked too
+	 * (vm.h): they read them on every access. */
+	int paused = mvm_snap_quiesce(m);
 
 	for (int i = 0; i < MVM_MAX_SLOTS; i++) {
 		if (d->logging[i] == 1)
@@ -135,6 +140,7 @@ void mvm_snap_dirty_stop(struct mvm_vm *vm, struct snap_dirtyset *d)
 		free(d->pending[i]);
 		d->pending[i] = NULL;
 	}
+	mvm_snap_quiesce_end(m, paused);
 	free(d->scratch);
 	d->scratch = NULL;
 	pthread_mutex_lock(&held_lock);

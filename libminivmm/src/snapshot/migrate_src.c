@@ -212,13 +212,9 @@ const struct mvm_migrate_stats *mvm_migrate_stats(const struct mvm_migrate *mg)
 
 void mvm_migrate_destroy(struct mvm_migrate *mg)
 {
-	int paused;
-
 	if (!mg)
 		return;
-	paused = mvm_snap_quiesce(mg->m);
-	mvm_snap_dirty_stop(mg->m->vm, &mg->d);
-	mvm_snap_quiesce_end(mg->m, paused);
+	mvm_snap_dirty_stop(mg->m, &mg->d);
 	free(mg->data);
 	mvm_mig_conn_fini(&mg->c);
 	free(mg);

@@ -172,8 +172,9 @@ int mvm_snap_dirty_start(struct mvm_vm *vm, struct snap_dirtyset *d,
  * -errno; *fresh (may be NULL) the pages new to it. */
 int64_t mvm_snap_dirty_collect(struct mvm_vm *vm, struct snap_dirtyset *d,
 			       int64_t *fresh);
-/* Logging off where start switched it on; frees. Quiet machine. */
-void mvm_snap_dirty_stop(struct mvm_vm *vm, struct snap_dirtyset *d);
+/* Logging off where start switched it on, with m quiesced for it;
+ * frees. */
+void mvm_snap_dirty_stop(struct mvm_machine *m, struct snap_dirtyset *d);
 
 /* What a diff chain adds to a save (chain.c). */
 struct snap_extra {
